@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Cradle.Links;
+using Cradle.Store;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cradle.Host;
+
+/// <summary>
+/// The host service: accepts sessions on the network link, one task per session, until
+/// stopped. Sessions share the store folder and database; each has its own connections.
+/// </summary>
+public sealed class HostService : IAsyncDisposable
+{
+    private readonly HostOptions _options;
+    private readonly ILogger _logger;
+    private readonly List<Task> _sessions = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private TcpListener? _listener;
+    private Task? _acceptLoop;
+
+    private HostService(HostOptions options, ChunkStore store, X509Certificate2 certificate, byte[] hostId, string name, ILogger logger)
+    {
+        _options = options;
+        Store = store;
+        Certificate = certificate;
+        HostId = hostId;
+        Name = name;
+        _logger = logger;
+    }
+
+    public ChunkStore Store { get; }
+
+    public X509Certificate2 Certificate { get; }
+
+    public byte[] HostId { get; }
+
+    public string Name { get; }
+
+    /// <summary>The address sessions are accepted on (the real port when 0 was asked for).</summary>
+    public LinkAddress? BoundAddress { get; private set; }
+
+    /// <summary>Sessions running now.</summary>
+    public int ActiveSessions { get { lock (_sessions) { return _sessions.Count(t => !t.IsCompleted); } } }
+
+    /// <summary>Opens the host's folder (creating it when new): store, registry, identity, certificate.</summary>
+    public static HostService Open(HostOptions options, ILoggerFactory? loggers = null)
+    {
+        var store = ChunkStore.Open(options.DataFolder, options.Time);
+        byte[] id;
+        string name;
+        using (var registry = PartnershipRegistry.Open(store.DatabasePath, options.Time))
+        {
+            (id, name) = registry.GetOrCreateIdentity(options.Name);
+        }
+
+        var certificate = HostCertificate.LoadOrCreate(store.Folder, name);
+        var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("cradle.host");
+        return new HostService(options, store, certificate, id, name, logger);
+    }
+
+    /// <summary>Binds the listener and starts accepting sessions.</summary>
+    public void Start()
+    {
+        var address = IPAddress.Parse(_options.Listen.Host);
+        _listener = new TcpListener(address, _options.Listen.Port);
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.Equals(IPAddress.IPv6Any))
+        {
+            _listener.Server.DualMode = true;
+        }
+
+        try
+        {
+            _listener.Start(backlog: 128);
+        }
+        catch (SocketException e)
+        {
+            throw new Protocol.CradleException($"cannot listen on {_options.Listen}: {e.Message}", isTransient: false, e);
+        }
+
+        var bound = (IPEndPoint)_listener.LocalEndpoint;
+        BoundAddress = new LinkAddress(bound.Address.ToString(), bound.Port);
+        HostLog.Listening(_logger, BoundAddress.ToString());
+        _acceptLoop = AcceptLoopAsync(_stopping.Token);
+    }
+
+    private async Task AcceptLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener!.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+            {
+                continue;
+            }
+
+            TcpLink.Configure(socket);
+            var remote = socket.RemoteEndPoint?.ToString() ?? "?";
+            var session = new HostSession(this, _options, _logger, remote, "network");
+            var task = RunSessionAsync(session, new NetworkStream(socket, ownsSocket: true), cancellationToken);
+            lock (_sessions)
+            {
+                _sessions.RemoveAll(t => t.IsCompleted);
+                _sessions.Add(task);
+            }
+        }
+    }
+
+    private async Task RunSessionAsync(HostSession session, Stream link, CancellationToken cancellationToken)
+    {
+        // Leave the accept loop at once: the handshake runs on the session's own task.
+        await Task.Yield();
+        try
+        {
+            await session.RunAsync(link, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // A session's failure must never take down the host or the other sessions.
+            HostLog.SessionCrashed(_logger, session.Remote, e);
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener?.Stop();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+
+        Task[] running;
+        lock (_sessions)
+        {
+            running = [.. _sessions];
+        }
+
+        await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        Certificate.Dispose();
+        _stopping.Dispose();
+    }
+}

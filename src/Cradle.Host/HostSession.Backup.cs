@@ -1,0 +1,216 @@
+using Cradle.Protocol;
+using Cradle.Protocol.Messages;
+using Cradle.Store;
+using Google.Protobuf;
+
+namespace Cradle.Host;
+
+internal sealed partial class HostSession
+{
+    /// <summary>Most chunk ids one query may carry.</summary>
+    public const int MaxQueryIds = 4096;
+
+    /// <summary>Most entries one snapshot may hold.</summary>
+    public const int MaxEntriesPerSnapshot = SnapshotTree.MaxEntries;
+
+    private async Task ServeAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var message = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            switch (message.BodyCase)
+            {
+                case Envelope.BodyOneofCase.BackupBegin:
+                    await BackupAsync(message.BackupBegin, cancellationToken).ConfigureAwait(false);
+                    break;
+                case Envelope.BodyOneofCase.Goodbye:
+                    return;
+                default:
+                    throw new ProtocolViolationException($"expected a backup or goodbye, got {message.BodyCase}");
+            }
+        }
+    }
+
+    private async Task BackupAsync(BackupBegin begin, CancellationToken cancellationToken)
+    {
+        var started = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var writer = host.Store.BeginWrite();
+        await using (writer.ConfigureAwait(false))
+        {
+            try
+            {
+                await ReceiveBackupAsync(writer, started, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Keep what arrived durably so the next session need not send it again; the
+                // snapshot itself is never recorded.
+                await writer.AbortAsync(CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+        }
+    }
+
+    private async Task ReceiveBackupAsync(StoreWriter writer, long started, CancellationToken cancellationToken)
+    {
+        var requested = new HashSet<ChunkId>();
+        var entries = new List<TreeEntry>();
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        using var codec = new ChunkCodec();
+        var raw = new byte[ChunkerOptions.AbsoluteMaxSize];
+        while (true)
+        {
+            var message = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            switch (message.BodyCase)
+            {
+                case Envelope.BodyOneofCase.ChunkQuery:
+                    await AnswerQueryAsync(writer, message.ChunkQuery, requested, cancellationToken).ConfigureAwait(false);
+                    break;
+                case Envelope.BodyOneofCase.ChunkData:
+                    await StoreChunkAsync(writer, codec, raw, message.ChunkData, requested, cancellationToken).ConfigureAwait(false);
+                    break;
+                case Envelope.BodyOneofCase.FileEntries:
+                    AddEntries(writer, message.FileEntries, entries, paths);
+                    break;
+                case Envelope.BodyOneofCase.BackupEnd:
+                    await CommitAsync(writer, message.BackupEnd, entries, requested, started, cancellationToken).ConfigureAwait(false);
+                    return;
+                case Envelope.BodyOneofCase.Goodbye:
+                    throw new LinkClosedException($"the device left in the middle of a backup: {message.Goodbye.Reason}");
+                default:
+                    throw new ProtocolViolationException($"unexpected {message.BodyCase} during a backup");
+            }
+        }
+    }
+
+    private async Task AnswerQueryAsync(StoreWriter writer, ChunkQuery query, HashSet<ChunkId> requested, CancellationToken cancellationToken)
+    {
+        if (query.Ids.Count > MaxQueryIds)
+        {
+            throw new ProtocolViolationException($"a chunk query of {query.Ids.Count} ids exceeds the limit of {MaxQueryIds}");
+        }
+
+        var answer = new ChunkAnswer { QueryId = query.QueryId };
+        for (var i = 0; i < query.Ids.Count; i++)
+        {
+            var id = ChunkId.Read(query.Ids[i].Span);
+            if (!writer.Has(id) && requested.Add(id))
+            {
+                answer.Missing.Add((uint)i);
+            }
+        }
+
+        await _channel!.SendAsync(new Envelope { ChunkAnswer = answer }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task StoreChunkAsync(StoreWriter writer, ChunkCodec codec, byte[] raw, ChunkData chunk, HashSet<ChunkId> requested, CancellationToken cancellationToken)
+    {
+        var id = ChunkId.Read(chunk.Id.Span);
+        if (!requested.Remove(id))
+        {
+            throw new ProtocolViolationException($"chunk {id} was sent but not asked for");
+        }
+
+        if (chunk.RawLength == 0 || chunk.RawLength > ChunkerOptions.AbsoluteMaxSize)
+        {
+            throw new ProtocolViolationException($"chunk {id} claims {chunk.RawLength} bytes; chunks are 1 to {ChunkerOptions.AbsoluteMaxSize} bytes");
+        }
+
+        var compression = chunk.Compression switch
+        {
+            Compression.None => ChunkCompression.None,
+            Compression.Zstd => ChunkCompression.Zstd,
+            _ => throw new ProtocolViolationException($"chunk {id} has unknown compression {(int)chunk.Compression}"),
+        };
+        var content = raw.AsSpan(0, (int)chunk.RawLength);
+        codec.Decompress(compression, chunk.Data.Span, content);
+        if (ChunkId.Of(content) != id)
+        {
+            throw new ProtocolViolationException($"chunk {id}: its data does not match its hash");
+        }
+
+        await writer.AddAsync(id, compression, chunk.Data.Memory, content.Length, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void AddEntries(StoreWriter writer, FileEntries batch, List<TreeEntry> entries, HashSet<string> paths)
+    {
+        if (entries.Count + batch.Entries.Count > MaxEntriesPerSnapshot)
+        {
+            throw new ProtocolViolationException($"the snapshot would exceed {MaxEntriesPerSnapshot} entries");
+        }
+
+        foreach (var e in batch.Entries)
+        {
+            var path = SnapshotPath.Validate(e.Path);
+            if (!paths.Add(path))
+            {
+                throw new ProtocolViolationException($"\"{path}\" appears twice in one snapshot");
+            }
+
+            var kind = e.Kind switch
+            {
+                Protocol.Messages.EntryKind.File => Store.EntryKind.File,
+                Protocol.Messages.EntryKind.Directory => Store.EntryKind.Directory,
+                _ => throw new ProtocolViolationException($"\"{path}\" has unknown kind {(int)e.Kind}"),
+            };
+            var chunks = new ChunkId[e.ChunkIds.Count];
+            long total = 0;
+            for (var i = 0; i < chunks.Length; i++)
+            {
+                chunks[i] = ChunkId.Read(e.ChunkIds[i].Span);
+                if (!writer.TryGetRawLength(chunks[i], out var length))
+                {
+                    throw new ProtocolViolationException($"\"{path}\" names chunk {chunks[i]}, which was never sent and is not in the store");
+                }
+
+                total += length;
+            }
+
+            if (kind == Store.EntryKind.Directory && chunks.Length > 0)
+            {
+                throw new ProtocolViolationException($"folder \"{path}\" has content");
+            }
+
+            if (kind == Store.EntryKind.File && (ulong)total != e.Size)
+            {
+                throw new ProtocolViolationException($"\"{path}\" claims {e.Size} bytes but its chunks hold {total}");
+            }
+
+            entries.Add(new TreeEntry(path, kind, (long)e.Size, e.MtimeUnixNs, e.Mode, chunks));
+        }
+    }
+
+    private async Task CommitAsync(StoreWriter writer, BackupEnd end, List<TreeEntry> entries, HashSet<ChunkId> requested, long started, CancellationToken cancellationToken)
+    {
+        if (requested.Count > 0)
+        {
+            throw new ProtocolViolationException($"{requested.Count} chunks were announced as missing and never sent (first: {requested.First()})");
+        }
+
+        var files = entries.Count(e => e.Kind == Store.EntryKind.File);
+        var bytes = entries.Sum(e => e.Size);
+        if ((ulong)files != end.Files || (ulong)bytes != end.Bytes)
+        {
+            throw new ProtocolViolationException($"the device counted {end.Files} files / {end.Bytes} bytes, the host received {files} / {bytes}");
+        }
+
+        var id = await writer.CommitAsync(new NewSnapshotRequest(_device, _number, link, started), entries, cancellationToken).ConfigureAwait(false);
+        using (var registry = PartnershipRegistry.Open(host.Store.DatabasePath, options.Time))
+        {
+            registry.RecordSeen(_device, link, backedUp: true);
+        }
+
+        HostLog.Committed(logger, _device.Value, id, files, bytes, writer.NewChunks, writer.StoredBytes);
+        await _channel!.SendAsync(new Envelope
+        {
+            BackupCommitted = new BackupCommitted
+            {
+                SnapshotId = id,
+                Files = (ulong)files,
+                Bytes = (ulong)bytes,
+                NewChunks = (ulong)writer.NewChunks,
+                StoredBytes = (ulong)writer.StoredBytes,
+            },
+        }, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,228 @@
+using System.Security.Cryptography;
+using Cradle.Links;
+using Cradle.Protocol;
+using Cradle.Protocol.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace Cradle.Host;
+
+/// <summary>
+/// One device's session on the host: TLS, hello, partnership (authenticate or create), then
+/// backups until the device says goodbye or the link drops. Anything that breaks the protocol
+/// ends the session with a <see cref="Refusal"/> the device can show; nothing of an unfinished
+/// backup becomes a snapshot.
+/// </summary>
+internal sealed partial class HostSession(HostService host, HostOptions options, ILogger logger, string remote, string link)
+{
+    private MessageChannel? _channel;
+    private byte[] _certificateHash = [];
+    private DeviceName _device;
+    private uint _number;
+
+    public string Remote { get; } = remote;
+
+    public async Task RunAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var reason = "goodbye";
+        try
+        {
+            using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                handshake.CancelAfter(options.HandshakeTimeout);
+                var ssl = await Tls.AcceptAsync(stream, host.Certificate, handshake.Token).ConfigureAwait(false);
+                _certificateHash = HostCertificate.Hash(host.Certificate);
+                _channel = new MessageChannel(ssl, options.Channel);
+                await HandshakeAsync(handshake.Token, cancellationToken).ConfigureAwait(false);
+            }
+
+            await ServeAsync(cancellationToken).ConfigureAwait(false);
+            HostLog.SessionEnded(logger, Remote, reason);
+        }
+        catch (SessionRefusedException e)
+        {
+            HostLog.Refused(logger, Remote, _device.Value ?? "?", e.Rule, e.Message);
+            await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = e.Rule, Message = e.Message } }).ConfigureAwait(false);
+        }
+        catch (ProtocolViolationException e)
+        {
+            HostLog.SessionFailed(logger, Remote, $"protocol violation: {e.Message}");
+            await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = "protocol", Message = e.Message } }).ConfigureAwait(false);
+        }
+        catch (LinkClosedException e)
+        {
+            HostLog.SessionFailed(logger, Remote, e.Message);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            HostLog.SessionEnded(logger, Remote, "the host is stopping");
+            await TrySendAsync(new Envelope { Goodbye = new Goodbye { Reason = "the host is stopping" } }).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            HostLog.SessionFailed(logger, Remote, $"no hello within {options.HandshakeTimeout.TotalSeconds:0} s");
+        }
+        finally
+        {
+            if (_channel is not null)
+            {
+                await _channel.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task TrySendAsync(Envelope message)
+    {
+        if (_channel is null)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await _channel.SendAsync(message, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is LinkClosedException or OperationCanceledException or IOException)
+        {
+            // The device is gone already; the refusal is in the host's log.
+        }
+    }
+
+    private async Task HandshakeAsync(CancellationToken cancellationToken, CancellationToken sessionToken)
+    {
+        var first = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        if (first.BodyCase != Envelope.BodyOneofCase.DeviceHello)
+        {
+            throw new ProtocolViolationException($"expected a hello, got {first.BodyCase}");
+        }
+
+        var hello = first.DeviceHello;
+        if (hello.ProtocolVersion != ProtocolVersion.Current)
+        {
+            throw new SessionRefusedException("version", $"the device speaks protocol version {hello.ProtocolVersion}; this host speaks version {ProtocolVersion.Current}: update the older side");
+        }
+
+        if (!DeviceName.TryParse(hello.DeviceName, out _device, out var nameProblem))
+        {
+            throw new SessionRefusedException("P1", nameProblem + "; rename the device (cradle device name NEW)");
+        }
+
+        var challenge = RandomNumberGenerator.GetBytes(32);
+        await _channel.SendAsync(new Envelope
+        {
+            HostHello = new HostHello
+            {
+                ProtocolVersion = ProtocolVersion.Current,
+                HostName = host.Name,
+                HostId = Google.Protobuf.ByteString.CopyFrom(host.HostId),
+                Challenge = Google.Protobuf.ByteString.CopyFrom(challenge),
+            },
+        }, cancellationToken).ConfigureAwait(false);
+
+        var second = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        using var registry = PartnershipRegistry.Open(host.Store.DatabasePath, options.Time);
+        switch (second.BodyCase)
+        {
+            case Envelope.BodyOneofCase.Authenticate:
+                Authenticate(registry, second.Authenticate, challenge);
+                await _channel.SendAsync(new Envelope { SessionAccepted = new SessionAccepted { Number = _number } }, cancellationToken).ConfigureAwait(false);
+                break;
+            case Envelope.BodyOneofCase.PartnerRequest:
+                await CreatePartnershipAsync(registry, hello, second.PartnerRequest.Number, challenge, sessionToken).ConfigureAwait(false);
+                break;
+            case Envelope.BodyOneofCase.Goodbye:
+                throw new LinkClosedException($"the device left before partnering: {second.Goodbye.Reason}");
+            default:
+                throw new ProtocolViolationException($"expected authentication or a partnership request, got {second.BodyCase}");
+        }
+    }
+
+    private void Authenticate(PartnershipRegistry registry, Authenticate request, byte[] challenge)
+    {
+        var record = registry.Find(_device);
+        var refusal = PartnershipRules.CanAuthenticate(_device, request.Number, record);
+        if (refusal is not null)
+        {
+            throw new SessionRefusedException(refusal.Rule, refusal.Message);
+        }
+
+        if (!SessionProof.Verify(record!.Secret, challenge, _certificateHash, _device, request.Proof.Span))
+        {
+            throw new SessionRefusedException("auth", $"the device named {_device} did not prove the secret of partnership {new PartnershipNumber(request.Number)}; the number alone is no proof (P2)");
+        }
+
+        _number = record.Number;
+        registry.RecordSeen(_device, link, backedUp: false);
+        HostLog.Authenticated(logger, Remote, _device.Value, new PartnershipNumber(_number).ToString());
+    }
+
+    private async Task CreatePartnershipAsync(PartnershipRegistry registry, DeviceHello hello, uint number, byte[] challenge, CancellationToken cancellationToken)
+    {
+        var refusal = PartnershipRules.CanCreate(_device, number, hello.PartnershipsHeld, registry.Find(_device));
+        if (refusal is not null)
+        {
+            throw new SessionRefusedException(refusal.Rule, refusal.Message);
+        }
+
+        if (!options.AutoApprove)
+        {
+            await WaitForApprovalAsync(registry, number, challenge, cancellationToken).ConfigureAwait(false);
+        }
+
+        var created = registry.TryCreate(_device, number, link)
+            ?? throw new SessionRefusedException("P5", $"another device named {_device} partnered with this host a moment ago; rename this device");
+        _number = number;
+        HostLog.PartnershipCreated(logger, Remote, _device.Value, new PartnershipNumber(number).ToString());
+        await _channel!.SendAsync(new Envelope
+        {
+            SessionAccepted = new SessionAccepted
+            {
+                Number = number,
+                NewSecret = Google.Protobuf.ByteString.CopyFrom(created.Secret),
+                CreatedUnixMs = created.Created.ToUnixTimeMilliseconds(),
+            },
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WaitForApprovalAsync(PartnershipRegistry registry, uint number, byte[] challenge, CancellationToken cancellationToken)
+    {
+        var code = SessionProof.ApprovalCode(_certificateHash, challenge, _device, number);
+        registry.Add(new PendingPartnership(code, _device.Value, number, Remote, options.Time.GetUtcNow(), PendingState.Waiting));
+        HostLog.WaitingForApproval(logger, Remote, _device.Value, code);
+        try
+        {
+            await _channel!.SendAsync(new Envelope
+            {
+                PartnerPending = new PartnerPending { Code = code, TimeoutSeconds = (uint)options.ApprovalTimeout.TotalSeconds },
+            }, cancellationToken).ConfigureAwait(false);
+            var started = options.Time.GetTimestamp();
+            while (true)
+            {
+                switch (registry.GetState(code))
+                {
+                    case PendingState.Approved:
+                        return;
+                    case PendingState.Denied:
+                        throw new SessionRefusedException("approval", $"the host's operator denied the partnership with {_device}");
+                    case null:
+                        throw new SessionRefusedException("approval", $"the request for {_device} was withdrawn on the host");
+                }
+
+                if (options.Time.GetElapsedTime(started) > options.ApprovalTimeout)
+                {
+                    throw new SessionRefusedException("approval", $"nobody approved code {code} on the host within {options.ApprovalTimeout.TotalMinutes:0.#} minutes (cradle host approve {code})");
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(200), options.Time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            registry.Remove(code);
+        }
+    }
+}

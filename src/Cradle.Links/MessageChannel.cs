@@ -1,0 +1,196 @@
+using System.Buffers;
+using Cradle.Protocol;
+using Cradle.Protocol.Messages;
+using Google.Protobuf;
+
+namespace Cradle.Links;
+
+/// <summary>
+/// Framed protobuf envelopes over a byte stream (normally TLS over a link). Sends are
+/// serialized so that the keepalive can interleave with the session; receives answer pings
+/// by themselves and fail with <see cref="LinkClosedException"/> when the peer is silent for
+/// longer than <see cref="ChannelOptions.IdleTimeout"/>.
+/// </summary>
+public sealed class MessageChannel : IAsyncDisposable
+{
+    private readonly Stream _stream;
+    private readonly ChannelOptions _options;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _closing = new();
+    private readonly byte[] _header = new byte[FrameCodec.HeaderLength];
+    private readonly Task _keepalive;
+    private long _lastSendTicks;
+    private bool _disposed;
+
+    public MessageChannel(Stream stream, ChannelOptions? options = null)
+    {
+        _stream = stream;
+        _options = options ?? new ChannelOptions();
+        _lastSendTicks = _options.Time.GetTimestamp();
+        _keepalive = _options.KeepaliveInterval > TimeSpan.Zero ? KeepaliveLoopAsync(_closing.Token) : Task.CompletedTask;
+    }
+
+    /// <summary>Sends one envelope as one frame.</summary>
+    public async ValueTask SendAsync(Envelope message, CancellationToken cancellationToken)
+    {
+        var size = message.CalculateSize();
+        if (size > FrameCodec.MaxPayloadLength)
+        {
+            throw new ArgumentException($"message of {size} bytes exceeds the frame limit", nameof(message));
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(FrameCodec.HeaderLength + size);
+        try
+        {
+            FrameCodec.WriteHeader(buffer, size);
+            message.WriteTo(buffer.AsSpan(FrameCodec.HeaderLength, size));
+            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _stream.WriteAsync(buffer.AsMemory(0, FrameCodec.HeaderLength + size), cancellationToken).ConfigureAwait(false);
+                await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                _lastSendTicks = _options.Time.GetTimestamp();
+            }
+            catch (IOException e)
+            {
+                throw new LinkClosedException($"the link dropped while sending: {e.Message}", e);
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Receives the next envelope that is not a keepalive. Throws <see cref="LinkClosedException"/>
+    /// when the peer closes or stays silent too long, <see cref="ProtocolViolationException"/> on
+    /// a bad frame.
+    /// </summary>
+    public async ValueTask<Envelope> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var message = await ReceiveFrameAsync(cancellationToken).ConfigureAwait(false);
+            switch (message.BodyCase)
+            {
+                case Envelope.BodyOneofCase.Ping:
+                    await SendAsync(new Envelope { Pong = new Pong { Nonce = message.Ping.Nonce } }, cancellationToken).ConfigureAwait(false);
+                    continue;
+                case Envelope.BodyOneofCase.Pong:
+                    continue;
+                case Envelope.BodyOneofCase.None:
+                    throw new ProtocolViolationException("received an empty or unknown message");
+                default:
+                    return message;
+            }
+        }
+    }
+
+    private async ValueTask<Envelope> ReceiveFrameAsync(CancellationToken cancellationToken)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        idle.CancelAfter(_options.IdleTimeout);
+        try
+        {
+            await ReadExactlyAsync(_header, idle.Token).ConfigureAwait(false);
+            var length = FrameCodec.ReadHeader(_header);
+            var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+            try
+            {
+                await ReadExactlyAsync(buffer.AsMemory(0, length), idle.Token).ConfigureAwait(false);
+                try
+                {
+                    return Envelope.Parser.ParseFrom(new ReadOnlySequence<byte>(buffer, 0, length));
+                }
+                catch (InvalidProtocolBufferException e)
+                {
+                    throw new ProtocolViolationException($"malformed message: {e.Message}", e);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new LinkClosedException($"the peer was silent for {_options.IdleTimeout.TotalSeconds:0} s; the link is considered lost");
+        }
+    }
+
+    private async ValueTask ReadExactlyAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _stream.ReadExactlyAsync(destination, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new LinkClosedException("the peer closed the link", e);
+        }
+        catch (IOException e)
+        {
+            throw new LinkClosedException($"the link dropped: {e.Message}", e);
+        }
+        catch (ObjectDisposedException e)
+        {
+            throw new LinkClosedException("the link was closed", e);
+        }
+    }
+
+    private async Task KeepaliveLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.KeepaliveInterval / 2, _options.Time);
+        ulong nonce = 0;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (_options.Time.GetElapsedTime(_lastSendTicks) >= _options.KeepaliveInterval)
+                {
+                    await SendAsync(new Envelope { Ping = new Ping { Nonce = ++nonce } }, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The channel is closing: the keepalive ends with it.
+        }
+        catch (LinkClosedException)
+        {
+            // The link is gone; the receiving side reports it to the session.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await _closing.CancelAsync().ConfigureAwait(false);
+        await _keepalive.ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _closing.Dispose();
+        _sendLock.Dispose();
+    }
+}
+
+/// <summary>Timing of a message channel.</summary>
+public sealed record ChannelOptions
+{
+    /// <summary>Send a ping when nothing was sent for this long. Zero turns keepalive off.</summary>
+    public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Give up on a peer that sent nothing (not even a ping) for this long.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}

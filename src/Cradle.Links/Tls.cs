@@ -1,0 +1,76 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Cradle.Protocol;
+
+namespace Cradle.Links;
+
+/// <summary>
+/// TLS on every session. The host presents a self-signed certificate; the device does not
+/// trust a CA but pins the certificate's SHA-256 when the partnership is made, and checks it
+/// on every later session (the caller compares <see cref="TlsSession.PeerCertificateHash"/>).
+/// </summary>
+public static class Tls
+{
+    private static readonly SslProtocols Protocols = SslProtocols.Tls13 | SslProtocols.Tls12;
+
+    /// <summary>The device side: handshake and report which certificate the host showed.</summary>
+    public static async Task<TlsSession> ConnectAsync(Stream link, CancellationToken cancellationToken)
+    {
+        byte[]? peerHash = null;
+        var ssl = new SslStream(link, leaveInnerStreamOpen: false);
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "cradle-host",
+                EnabledSslProtocols = Protocols,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    // Trust comes from the pin, checked by the caller before any secret is used.
+                    if (certificate is null)
+                    {
+                        return false;
+                    }
+
+                    peerHash = SHA256.HashData(certificate.GetRawCertData());
+                    return true;
+                },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new LinkClosedException($"TLS handshake with the host failed: {e.Message}", e);
+        }
+
+        return new TlsSession(ssl, peerHash ?? throw new ProtocolViolationException("the host presented no certificate"));
+    }
+
+    /// <summary>The host side: handshake with the host's certificate.</summary>
+    public static async Task<SslStream> AcceptAsync(Stream link, X509Certificate2 certificate, CancellationToken cancellationToken)
+    {
+        var ssl = new SslStream(link, leaveInnerStreamOpen: false);
+        try
+        {
+            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+            {
+                ServerCertificate = certificate,
+                EnabledSslProtocols = Protocols,
+                ClientCertificateRequired = false,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            }, cancellationToken).ConfigureAwait(false);
+            return ssl;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new LinkClosedException($"TLS handshake with the device failed: {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>A TLS stream and the SHA-256 of the certificate the peer presented.</summary>
+public sealed record TlsSession(SslStream Stream, byte[] PeerCertificateHash);

@@ -1,0 +1,59 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Cradle.Protocol;
+
+/// <summary>
+/// The cryptography both sides compute the same way: the proof of a partnership secret and
+/// the short code the operator compares when a partnership is made over the network.
+/// </summary>
+public static class SessionProof
+{
+    /// <summary>
+    /// HMAC-SHA256(secret, "cradle-auth-v1" | challenge | host certificate hash | device name key).
+    /// Bound to the host's fresh challenge (no replay) and to the certificate the device saw
+    /// (a proof shown to a man in the middle is useless at the real host).
+    /// </summary>
+    public static byte[] Compute(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> challenge, ReadOnlySpan<byte> hostCertificateHash, DeviceName device)
+    {
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secret);
+        hmac.AppendData("cradle-auth-v1"u8);
+        hmac.AppendData(challenge);
+        hmac.AppendData(hostCertificateHash);
+        hmac.AppendData(Encoding.ASCII.GetBytes(device.Key));
+        return hmac.GetHashAndReset();
+    }
+
+    public static bool Verify(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> challenge, ReadOnlySpan<byte> hostCertificateHash, DeviceName device, ReadOnlySpan<byte> proof)
+    {
+        var expected = Compute(secret, challenge, hostCertificateHash, device);
+        try
+        {
+            return CryptographicOperations.FixedTimeEquals(expected, proof);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(expected);
+        }
+    }
+
+    /// <summary>
+    /// Six digits both screens show for a new partnership. They depend on the certificate the
+    /// device saw, so a man in the middle shows the operator a different code.
+    /// </summary>
+    public static string ApprovalCode(ReadOnlySpan<byte> hostCertificateHash, ReadOnlySpan<byte> challenge, DeviceName device, uint number)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData("cradle-code-v1"u8);
+        hash.AppendData(hostCertificateHash);
+        hash.AppendData(challenge);
+        hash.AppendData(Encoding.ASCII.GetBytes(device.Key));
+        Span<byte> n = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(n, number);
+        hash.AppendData(n);
+        var digest = hash.GetHashAndReset();
+        var value = BinaryPrimitives.ReadUInt32BigEndian(digest) % 1_000_000;
+        return value.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

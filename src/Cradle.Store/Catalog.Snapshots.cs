@@ -1,0 +1,71 @@
+using Microsoft.Data.Sqlite;
+
+namespace Cradle.Store;
+
+public sealed partial class Catalog
+{
+    /// <summary>Snapshots, oldest first; of one device when <paramref name="deviceKey"/> is given.</summary>
+    public List<SnapshotInfo> ListSnapshots(string? deviceKey = null)
+    {
+        using var command = Command(deviceKey is null
+            ? "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree FROM snapshots ORDER BY id"
+            : "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree FROM snapshots WHERE device_key = $key ORDER BY id");
+        if (deviceKey is not null)
+        {
+            command.Parameters.AddWithValue("$key", deviceKey);
+        }
+
+        return ReadSnapshots(command);
+    }
+
+    public SnapshotInfo? GetSnapshot(long id)
+    {
+        using var command = Command("SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree FROM snapshots WHERE id = $id");
+        command.Parameters.AddWithValue("$id", id);
+        return ReadSnapshots(command).FirstOrDefault();
+    }
+
+    /// <summary>Removes every snapshot of a device (the operator's <c>forget</c>); returns how many.</summary>
+    public int DeleteSnapshotsOf(string deviceKey)
+    {
+        using var command = Command("DELETE FROM snapshots WHERE device_key = $key");
+        command.Parameters.AddWithValue("$key", deviceKey);
+        return command.ExecuteNonQuery();
+    }
+
+    /// <summary>Totals for reports: packs, chunks, stored and raw bytes.</summary>
+    public StoreTotals Totals()
+    {
+        using var command = Command("SELECT (SELECT COUNT(*) FROM packs), (SELECT COALESCE(SUM(size),0) FROM packs), COUNT(*), COALESCE(SUM(stored),0), COALESCE(SUM(raw),0) FROM chunks");
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return new StoreTotals(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+    }
+
+    private static List<SnapshotInfo> ReadSnapshots(SqliteCommand command)
+    {
+        var list = new List<SnapshotInfo>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            list.Add(new SnapshotInfo(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                (uint)reader.GetInt64(2),
+                reader.GetString(3),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+                reader.GetInt64(6),
+                reader.GetInt64(7),
+                ChunkIds.Split((byte[])reader.GetValue(8))));
+        }
+
+        return list;
+    }
+}
+
+/// <summary>A committed snapshot.</summary>
+public sealed record SnapshotInfo(long Id, string Device, uint Number, string Link, DateTimeOffset Started, DateTimeOffset Time, long Files, long Bytes, Protocol.ChunkId[] Tree);
+
+/// <summary>Sizes of the whole store.</summary>
+public sealed record StoreTotals(long Packs, long PackBytes, long Chunks, long StoredBytes, long RawBytes);

@@ -1,0 +1,92 @@
+using Cradle.Protocol;
+using ZstdSharp;
+
+namespace Cradle.Store;
+
+/// <summary>How a chunk's bytes are kept: as they are, or zstd-compressed.</summary>
+public enum ChunkCompression : byte
+{
+    None = 0,
+    Zstd = 1,
+}
+
+/// <summary>
+/// Compresses and decompresses chunks with zstd. One instance per thread of work: the
+/// underlying zstd contexts are not thread-safe, and reusing them saves their allocation.
+/// </summary>
+public sealed class ChunkCodec : IDisposable
+{
+    public const int DefaultLevel = 3;
+
+    private readonly Compressor _compressor;
+    private readonly Decompressor _decompressor = new();
+    private byte[] _scratch = [];
+
+    public ChunkCodec(int level = DefaultLevel) => _compressor = new Compressor(level);
+
+    /// <summary>
+    /// Compresses <paramref name="raw"/>; keeps it uncompressed when zstd saves less than 1/32
+    /// of it (already-compressed media), so restore does not pay for a useless decompression.
+    /// The returned memory is valid until the next call.
+    /// </summary>
+    public (ChunkCompression Compression, ReadOnlyMemory<byte> Data) Compress(ReadOnlyMemory<byte> raw)
+    {
+        var bound = Compressor.GetCompressBound(raw.Length);
+        if (_scratch.Length < bound)
+        {
+            _scratch = new byte[bound];
+        }
+
+        var written = _compressor.Wrap(raw.Span, _scratch);
+        if (written >= raw.Length - (raw.Length >> 5))
+        {
+            return (ChunkCompression.None, raw);
+        }
+
+        return (ChunkCompression.Zstd, _scratch.AsMemory(0, written));
+    }
+
+    /// <summary>
+    /// Restores a chunk's raw bytes into <paramref name="destination"/>, which must be exactly
+    /// its raw length; a chunk that decodes to any other length is corrupt.
+    /// </summary>
+    public void Decompress(ChunkCompression compression, ReadOnlySpan<byte> stored, Span<byte> destination)
+    {
+        switch (compression)
+        {
+            case ChunkCompression.None:
+                if (stored.Length != destination.Length)
+                {
+                    throw new ProtocolViolationException($"stored chunk is {stored.Length} bytes, expected {destination.Length}");
+                }
+
+                stored.CopyTo(destination);
+                break;
+            case ChunkCompression.Zstd:
+                int written;
+                try
+                {
+                    written = _decompressor.Unwrap(stored, destination);
+                }
+                catch (ZstdException e)
+                {
+                    throw new ProtocolViolationException($"chunk does not decompress: {e.Message}", e);
+                }
+
+                if (written != destination.Length)
+                {
+                    throw new ProtocolViolationException($"chunk decompressed to {written} bytes, expected {destination.Length}");
+                }
+
+                break;
+            default:
+                throw new ProtocolViolationException($"unknown chunk compression {(int)compression}");
+        }
+    }
+
+    public void Dispose()
+    {
+        _compressor.Dispose();
+        _decompressor.Dispose();
+    }
+}

@@ -1,0 +1,45 @@
+namespace Cradle.Store;
+
+/// <summary>
+/// The host's store in one folder: <c>cradle.db</c> (the SQLite catalog, shared with the
+/// partnership registry) and <c>packs/</c>. Cheap to create; every session opens its own
+/// <see cref="StoreWriter"/> or <see cref="SnapshotReader"/>, each with its own connection.
+/// </summary>
+public sealed class ChunkStore
+{
+    public const string DatabaseFileName = "cradle.db";
+
+    private ChunkStore(string folder, TimeProvider time)
+    {
+        Folder = folder;
+        Time = time;
+    }
+
+    public string Folder { get; }
+
+    public string PacksFolder => Path.Combine(Folder, "packs");
+
+    public string DatabasePath => Path.Combine(Folder, DatabaseFileName);
+
+    public TimeProvider Time { get; }
+
+    /// <summary>Opens the store in <paramref name="folder"/>, creating it when new, and checks the catalog version.</summary>
+    public static ChunkStore Open(string folder, TimeProvider? time = null)
+    {
+        Directory.CreateDirectory(folder);
+        var store = new ChunkStore(Path.GetFullPath(folder), time ?? TimeProvider.System);
+        Directory.CreateDirectory(store.PacksFolder);
+        using (Catalog.Open(store.DatabasePath))
+        {
+            // Opening creates the schema or refuses an unknown version, before any session starts.
+        }
+
+        return store;
+    }
+
+    public Catalog OpenCatalog() => Catalog.Open(DatabasePath);
+
+    public StoreWriter BeginWrite() => new(this, OpenCatalog());
+
+    public SnapshotReader OpenReader() => new(this, OpenCatalog());
+}

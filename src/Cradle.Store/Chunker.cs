@@ -1,0 +1,143 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Security.Cryptography;
+
+namespace Cradle.Store;
+
+/// <summary>
+/// FastCDC content-defined chunking (Xia et al., USENIX ATC 2016) with normalized chunking:
+/// a gear rolling hash, a stricter mask before the average size and a looser one after, so
+/// chunk sizes cluster around the average. An insertion in a file moves only the cut points
+/// near it; the chunks after it are found again and deduplicated.
+/// </summary>
+public sealed class Chunker
+{
+    private static readonly ulong[] Gear = BuildGear();
+
+    private readonly Stream _source;
+    private readonly ChunkerOptions _options;
+    private readonly ulong _maskStrict;
+    private readonly ulong _maskLoose;
+    private readonly byte[] _buffer;
+    private int _start;
+    private int _end;
+    private bool _eof;
+
+    public Chunker(Stream source, ChunkerOptions? options = null)
+    {
+        _source = source;
+        _options = options ?? ChunkerOptions.Default;
+        _options.Validate();
+        var bits = BitOperations.Log2((uint)_options.AverageSize);
+        // Normalization level 2: two more bits below the average, two fewer above it.
+        _maskStrict = HighBits(bits + 2);
+        _maskLoose = HighBits(bits - 2);
+        _buffer = new byte[_options.MaxSize * 2];
+    }
+
+    /// <summary>The chunk found by the last successful <see cref="MoveNextAsync"/>; valid until the next call.</summary>
+    public ReadOnlyMemory<byte> Current { get; private set; }
+
+    /// <summary>Finds the next chunk; false at the end of the stream.</summary>
+    public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
+    {
+        if (_end - _start < _options.MaxSize && !_eof)
+        {
+            await FillAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var available = _end - _start;
+        if (available == 0)
+        {
+            Current = ReadOnlyMemory<byte>.Empty;
+            return false;
+        }
+
+        var length = FindCut(_buffer.AsSpan(_start, available));
+        Current = _buffer.AsMemory(_start, length);
+        _start += length;
+        return true;
+    }
+
+    private async ValueTask FillAsync(CancellationToken cancellationToken)
+    {
+        if (_start > 0)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+
+        while (_end < _buffer.Length)
+        {
+            var n = await _source.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                _eof = true;
+                break;
+            }
+
+            _end += n;
+        }
+    }
+
+    /// <summary>The length of the next chunk at the start of <paramref name="data"/>.</summary>
+    internal int FindCut(ReadOnlySpan<byte> data)
+    {
+        var n = data.Length;
+        if (n <= _options.MinSize)
+        {
+            return n;
+        }
+
+        if (n > _options.MaxSize)
+        {
+            n = _options.MaxSize;
+        }
+
+        var normal = Math.Min(_options.AverageSize, n);
+        ulong hash = 0;
+        var i = _options.MinSize;
+        for (; i < normal; i++)
+        {
+            hash = (hash << 1) + Gear[data[i]];
+            if ((hash & _maskStrict) == 0)
+            {
+                return i + 1;
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            hash = (hash << 1) + Gear[data[i]];
+            if ((hash & _maskLoose) == 0)
+            {
+                return i + 1;
+            }
+        }
+
+        return n;
+    }
+
+    private static ulong HighBits(int count) => ulong.MaxValue << (64 - count);
+
+    /// <summary>
+    /// 256 pseudo-random 64-bit values, derived from a fixed label so that every build cuts
+    /// the same data at the same places (the store format depends on it).
+    /// </summary>
+    private static ulong[] BuildGear()
+    {
+        var table = new ulong[256];
+        Span<byte> seed = stackalloc byte[36];
+        "cradle-gear-v1"u8.CopyTo(seed);
+        Span<byte> digest = stackalloc byte[32];
+        for (var i = 0; i < 256; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(seed[32..], i);
+            SHA256.HashData(seed, digest);
+            table[i] = BinaryPrimitives.ReadUInt64LittleEndian(digest);
+        }
+
+        return table;
+    }
+}

@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+
+namespace Cradle.Store;
+
+/// <summary>Making writes survive a power cut: fsync of files and of the folders that name them.</summary>
+public static partial class Durability
+{
+    /// <summary>
+    /// Flushes a folder's entries to disk so a newly created or renamed file in it survives
+    /// a crash. A no-op on Windows, where NTFS journals metadata and folders cannot be opened.
+    /// </summary>
+    public static void FlushFolder(string folder)
+    {
+        if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+        {
+            return;
+        }
+
+        var fd = Native.open(folder, Native.O_RDONLY);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open folder {folder} to flush it (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            if (Native.fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of folder {folder} failed (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = Native.close(fd);
+        }
+    }
+
+    /// <summary>Writes a file atomically: a temporary file beside it, fsync, rename over, fsync the folder.</summary>
+    public static void WriteAtomically(string path, ReadOnlySpan<byte> content)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(folder);
+        var temp = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                file.Write(content);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+
+        FlushFolder(folder);
+    }
+
+    private static partial class Native
+    {
+        public const int O_RDONLY = 0;
+
+        [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        public static partial int open(string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        public static partial int fsync(int fd);
+
+        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+        public static partial int close(int fd);
+    }
+}

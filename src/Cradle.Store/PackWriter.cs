@@ -1,0 +1,119 @@
+using System.Buffers.Binary;
+using Cradle.Protocol;
+
+namespace Cradle.Store;
+
+/// <summary>
+/// Appends chunk records to one new pack file, then seals it: footer, flush to disk (fsync)
+/// of the file and of its folder. Only a sealed pack may be named by the catalog.
+/// </summary>
+public sealed class PackWriter : IAsyncDisposable
+{
+    private readonly FileStream _file;
+    private readonly string _folder;
+    private readonly List<PackEntry> _entries = [];
+    private readonly byte[] _recordHeader = new byte[PackFormat.RecordHeaderLength];
+    private long _position;
+    private bool _sealed;
+
+    private PackWriter(FileStream file, string folder, string name)
+    {
+        _file = file;
+        _folder = folder;
+        Name = name;
+    }
+
+    /// <summary>The pack's file name relative to the packs folder, e.g. <c>3f/3f9a….pack</c>.</summary>
+    public string Name { get; }
+
+    public long Length => _position;
+
+    public int Count => _entries.Count;
+
+    public IReadOnlyList<PackEntry> Entries => _entries;
+
+    public static PackWriter Create(string packsFolder)
+    {
+        var id = Guid.NewGuid();
+        var hex = id.ToString("N");
+        var folder = Path.Combine(packsFolder, hex[..2]);
+        Directory.CreateDirectory(folder);
+        var name = $"{hex[..2]}/{hex}.pack";
+        var file = new FileStream(Path.Combine(packsFolder, name), new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.Read,
+            BufferSize = 1 << 20,
+            Options = FileOptions.Asynchronous,
+        });
+        var writer = new PackWriter(file, folder, name);
+        var header = new byte[PackFormat.HeaderLength];
+        PackFormat.WriteHeader(header, id);
+        file.Write(header);
+        writer._position = header.Length;
+        return writer;
+    }
+
+    public async ValueTask<PackEntry> AppendAsync(ChunkId id, ChunkCompression compression, ReadOnlyMemory<byte> stored, int rawLength, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_sealed, this);
+        var entry = new PackEntry(id, _position, stored.Length, rawLength, compression);
+        PackFormat.WriteRecordHeader(_recordHeader, compression, stored.Length, rawLength, id);
+        await _file.WriteAsync(_recordHeader, cancellationToken).ConfigureAwait(false);
+        await _file.WriteAsync(stored, cancellationToken).ConfigureAwait(false);
+        _position += PackFormat.RecordHeaderLength + stored.Length;
+        _entries.Add(entry);
+        return entry;
+    }
+
+    /// <summary>Writes the footer and makes the pack durable. After this the catalog may name it.</summary>
+    public async ValueTask SealAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_sealed, this);
+        var footer = new byte[(_entries.Count * PackFormat.FooterEntryLength) + PackFormat.TailLength];
+        var span = footer.AsSpan();
+        foreach (var e in _entries)
+        {
+            e.Id.WriteTo(span);
+            BinaryPrimitives.WriteInt64LittleEndian(span[32..], e.Offset);
+            BinaryPrimitives.WriteInt32LittleEndian(span[40..], e.StoredLength);
+            BinaryPrimitives.WriteInt32LittleEndian(span[44..], e.RawLength);
+            span[48] = (byte)e.Compression;
+            span = span[PackFormat.FooterEntryLength..];
+        }
+
+        BinaryPrimitives.WriteInt32LittleEndian(span, _entries.Count);
+        BinaryPrimitives.WriteInt64LittleEndian(span[4..], _position);
+        PackFormat.EndMagic.CopyTo(span[12..]);
+        await _file.WriteAsync(footer, cancellationToken).ConfigureAwait(false);
+        await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        _file.Flush(flushToDisk: true);
+        _position += footer.Length;
+        _sealed = true;
+        await _file.DisposeAsync().ConfigureAwait(false);
+        Durability.FlushFolder(_folder);
+    }
+
+    /// <summary>Drops an unsealed pack: closes and deletes its file.</summary>
+    public async ValueTask AbandonAsync()
+    {
+        if (_sealed)
+        {
+            return;
+        }
+
+        _sealed = true;
+        var path = _file.Name;
+        await _file.DisposeAsync().ConfigureAwait(false);
+        File.Delete(path);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_sealed)
+        {
+            await AbandonAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using Cradle.Protocol;
+using Microsoft.Win32.SafeHandles;
+
+namespace Cradle.Store;
+
+/// <summary>
+/// Reads what the store holds: snapshot trees and chunk contents, each chunk checked against
+/// its SHA-256 id before it is handed out. One instance per reader; not thread-safe.
+/// </summary>
+public sealed class SnapshotReader : IDisposable
+{
+    private readonly ChunkStore _store;
+    private readonly Catalog _catalog;
+    private readonly ChunkCodec _codec = new();
+    private readonly Dictionary<string, SafeFileHandle> _packs = new(StringComparer.Ordinal);
+    private byte[] _stored = [];
+
+    internal SnapshotReader(ChunkStore store, Catalog catalog)
+    {
+        _store = store;
+        _catalog = catalog;
+    }
+
+    public Catalog Catalog => _catalog;
+
+    /// <summary>The entries of a snapshot, in the order the device sent them.</summary>
+    public List<TreeEntry> LoadTree(SnapshotInfo snapshot)
+    {
+        var total = 0L;
+        var locations = new List<ChunkLocation>(snapshot.Tree.Length);
+        foreach (var id in snapshot.Tree)
+        {
+            var location = _catalog.FindChunk(id) ?? throw new StoreCorruptException($"snapshot {snapshot.Id} of {snapshot.Device}: tree chunk {id} is missing from the catalog");
+            locations.Add(location);
+            total += location.Entry.RawLength;
+        }
+
+        var buffer = new byte[total];
+        var offset = 0;
+        foreach (var location in locations)
+        {
+            ReadChunk(location, buffer.AsSpan(offset, location.Entry.RawLength));
+            offset += location.Entry.RawLength;
+        }
+
+        try
+        {
+            return SnapshotTree.Parse(buffer);
+        }
+        catch (StoreFormatException e)
+        {
+            throw new StoreCorruptException($"snapshot {snapshot.Id} of {snapshot.Device}: {e.Message}", e);
+        }
+    }
+
+    public ChunkLocation Locate(ChunkId id) =>
+        _catalog.FindChunk(id) ?? throw new StoreCorruptException($"chunk {id} is missing from the catalog");
+
+    /// <summary>Reads a chunk's raw bytes into <paramref name="destination"/> (exactly its raw length) and verifies its hash.</summary>
+    public void ReadChunk(ChunkLocation location, Span<byte> destination)
+    {
+        var entry = location.Entry;
+        if (destination.Length != entry.RawLength)
+        {
+            throw new ArgumentException($"destination is {destination.Length} bytes, the chunk {entry.RawLength}", nameof(destination));
+        }
+
+        if (_stored.Length < entry.StoredLength)
+        {
+            _stored = new byte[Math.Max(entry.StoredLength, 256 * 1024)];
+        }
+
+        var handle = OpenPack(location.PackName);
+        var stored = _stored.AsSpan(0, entry.StoredLength);
+        var read = RandomAccess.Read(handle, stored, entry.DataOffset);
+        if (read != stored.Length)
+        {
+            throw new StoreCorruptException($"pack {location.PackName} is truncated: chunk {entry.Id} at offset {entry.Offset} is cut short");
+        }
+
+        try
+        {
+            _codec.Decompress(entry.Compression, stored, destination);
+        }
+        catch (ProtocolViolationException e)
+        {
+            throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} at offset {entry.Offset} is damaged ({e.Message})", e);
+        }
+
+        if (ChunkId.Of(destination) != entry.Id)
+        {
+            throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} at offset {entry.Offset} does not match its hash (damaged data)");
+        }
+    }
+
+    private SafeFileHandle OpenPack(string name)
+    {
+        if (!_packs.TryGetValue(name, out var handle))
+        {
+            var path = Path.Combine(_store.PacksFolder, name);
+            try
+            {
+                handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            }
+            catch (FileNotFoundException e)
+            {
+                throw new StoreCorruptException($"pack {name} is missing from {_store.PacksFolder}", e);
+            }
+            catch (DirectoryNotFoundException e)
+            {
+                throw new StoreCorruptException($"pack {name} is missing from {_store.PacksFolder}", e);
+            }
+
+            _packs[name] = handle;
+        }
+
+        return handle;
+    }
+
+    public void Dispose()
+    {
+        foreach (var handle in _packs.Values)
+        {
+            handle.Dispose();
+        }
+
+        _codec.Dispose();
+        _catalog.Dispose();
+    }
+}
+
+/// <summary>The store lacks or has damaged data it should hold. Never transient.</summary>
+public sealed class StoreCorruptException(string message, Exception? inner = null)
+    : CradleException(message, isTransient: false, inner);

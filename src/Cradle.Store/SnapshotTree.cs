@@ -1,0 +1,159 @@
+using System.Buffers.Binary;
+using System.Text;
+using Cradle.Protocol;
+
+namespace Cradle.Store;
+
+/// <summary>
+/// The binary form of a snapshot's file list, format v1 (docs/storage.md). The host stores it
+/// like file content — chunked, deduplicated, compressed — so an unchanged tree costs nothing.
+/// <code>
+/// "CRDLTREE" | u16 version | varint entry count | entries
+/// entry: varint path length | UTF-8 path | u8 kind | varint size | i64 mtime ns | varint mode
+///        | varint chunk count | 32-byte chunk ids
+/// </code>
+/// </summary>
+public static class SnapshotTree
+{
+    public const ushort Version = 1;
+
+    /// <summary>A tree with more entries than this is refused (a hostile or corrupt count).</summary>
+    public const int MaxEntries = 10_000_000;
+
+    private static ReadOnlySpan<byte> Magic => "CRDLTREE"u8;
+
+    public static byte[] Serialize(IReadOnlyList<TreeEntry> entries)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            w.Write(Version);
+            w.Write7BitEncodedInt(entries.Count);
+            Span<byte> id = stackalloc byte[ChunkId.Length];
+            foreach (var e in entries)
+            {
+                var path = Encoding.UTF8.GetBytes(e.Path);
+                w.Write7BitEncodedInt(path.Length);
+                w.Write(path);
+                w.Write((byte)e.Kind);
+                w.Write7BitEncodedInt64(e.Size);
+                w.Write(e.MtimeUnixNs);
+                w.Write7BitEncodedInt64(e.Mode);
+                w.Write7BitEncodedInt(e.Chunks.Length);
+                foreach (var c in e.Chunks)
+                {
+                    c.WriteTo(id);
+                    w.Write(id);
+                }
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>Parses a tree; every count and length is checked against what is left before use.</summary>
+    public static List<TreeEntry> Parse(ReadOnlySpan<byte> data)
+    {
+        var r = new SpanReader(data);
+        if (!r.Take(Magic.Length).SequenceEqual(Magic))
+        {
+            throw new StoreFormatException("snapshot tree does not start with its magic: damaged");
+        }
+
+        var version = BinaryPrimitives.ReadUInt16LittleEndian(r.Take(2));
+        if (version != Version)
+        {
+            throw new StoreFormatException($"snapshot tree has format version {version}; this build reads version {Version} only");
+        }
+
+        var count = r.VarInt(MaxEntries);
+        var entries = new List<TreeEntry>(Math.Min(count, 1 << 16));
+        for (var i = 0; i < count; i++)
+        {
+            var pathLength = r.VarInt(SnapshotPath.MaxLength * 4);
+            var path = Encoding.UTF8.GetString(r.Take(pathLength));
+            var reason = SnapshotPath.Check(path);
+            if (reason is not null)
+            {
+                throw new StoreFormatException($"snapshot tree entry {i} has a refused path: {reason}");
+            }
+
+            var kind = (EntryKind)r.Take(1)[0];
+            if (kind is not EntryKind.File and not EntryKind.Directory)
+            {
+                throw new StoreFormatException($"snapshot tree entry {i} ({path}) has unknown kind {(int)kind}");
+            }
+
+            var size = r.VarLong();
+            var mtime = BinaryPrimitives.ReadInt64LittleEndian(r.Take(8));
+            var mode = r.VarLong();
+            var chunkCount = r.VarInt(r.Remaining / ChunkId.Length);
+            var chunks = new ChunkId[chunkCount];
+            for (var c = 0; c < chunkCount; c++)
+            {
+                chunks[c] = ChunkId.Read(r.Take(ChunkId.Length));
+            }
+
+            entries.Add(new TreeEntry(path, kind, size, mtime, (uint)Math.Min(mode, uint.MaxValue), chunks));
+        }
+
+        if (r.Remaining != 0)
+        {
+            throw new StoreFormatException($"snapshot tree has {r.Remaining} bytes after its last entry: damaged");
+        }
+
+        return entries;
+    }
+
+    private ref struct SpanReader(ReadOnlySpan<byte> data)
+    {
+        private ReadOnlySpan<byte> _rest = data;
+
+        public readonly int Remaining => _rest.Length;
+
+        public ReadOnlySpan<byte> Take(int count)
+        {
+            if (count < 0 || count > _rest.Length)
+            {
+                throw new StoreFormatException("snapshot tree ends in the middle of an entry: truncated or damaged");
+            }
+
+            var taken = _rest[..count];
+            _rest = _rest[count..];
+            return taken;
+        }
+
+        public long VarLong()
+        {
+            long result = 0;
+            for (var shift = 0; shift < 64; shift += 7)
+            {
+                var b = Take(1)[0];
+                result |= (long)(b & 0x7F) << shift;
+                if ((b & 0x80) == 0)
+                {
+                    if (result < 0)
+                    {
+                        throw new StoreFormatException("snapshot tree has a negative size or count: damaged");
+                    }
+
+                    return result;
+                }
+            }
+
+            throw new StoreFormatException("snapshot tree has a malformed number: damaged");
+        }
+
+        public int VarInt(int max)
+        {
+            var value = VarLong();
+            if (value > max)
+            {
+                throw new StoreFormatException($"snapshot tree has a count of {value}, above the limit of {max}: damaged or hostile");
+            }
+
+            return (int)value;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using Cradle.Protocol;
+
+namespace Cradle.Store;
+
+/// <summary>
+/// One session's writes into the store. Chunks go into a pack; a full pack is sealed and
+/// recorded at once, so chunks that reached the host survive a dropped link. The snapshot is
+/// recorded last, in the same transaction as the final pack (<see cref="CommitAsync"/>).
+/// </summary>
+public sealed class StoreWriter : IAsyncDisposable
+{
+    /// <summary>A pack is sealed once it holds this many bytes.</summary>
+    public const long PackTargetSize = 32L * 1024 * 1024;
+
+    private readonly ChunkStore _store;
+    private readonly Catalog _catalog;
+    private readonly Dictionary<ChunkId, int> _written = [];
+    private PackWriter? _pack;
+    private bool _finished;
+
+    internal StoreWriter(ChunkStore store, Catalog catalog)
+    {
+        _store = store;
+        _catalog = catalog;
+    }
+
+    /// <summary>Chunks this writer stored (not counting those the store already had).</summary>
+    public long NewChunks { get; private set; }
+
+    /// <summary>Bytes this writer appended to packs (compressed, with record headers).</summary>
+    public long StoredBytes { get; private set; }
+
+    /// <summary>True when the store has this chunk durably or this session has written it.</summary>
+    public bool Has(ChunkId id) => _written.ContainsKey(id) || _catalog.HasChunk(id);
+
+    /// <summary>The chunk's uncompressed length when the store has it (durably or from this session).</summary>
+    public bool TryGetRawLength(ChunkId id, out int rawLength) =>
+        _written.TryGetValue(id, out rawLength) || _catalog.TryGetRawLength(id, out rawLength);
+
+    /// <summary>Stores a chunk unless the store has it already. The caller has verified the id.</summary>
+    public async ValueTask<bool> AddAsync(ChunkId id, ChunkCompression compression, ReadOnlyMemory<byte> stored, int rawLength, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_finished, this);
+        if (Has(id))
+        {
+            return false;
+        }
+
+        _pack ??= PackWriter.Create(_store.PacksFolder);
+        await _pack.AppendAsync(id, compression, stored, rawLength, cancellationToken).ConfigureAwait(false);
+        _written.Add(id, rawLength);
+        NewChunks++;
+        StoredBytes += PackFormat.RecordHeaderLength + stored.Length;
+        if (_pack.Length >= PackTargetSize)
+        {
+            await FlushPackAsync(snapshot: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Commits a snapshot: stores its tree as chunks, seals the pack, then records pack and
+    /// snapshot in one transaction. Every chunk the entries name must be in the store.
+    /// </summary>
+    public async ValueTask<long> CommitAsync(NewSnapshotRequest request, IReadOnlyList<TreeEntry> entries, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_finished, this);
+        var treeIds = await WriteTreeAsync(entries, cancellationToken).ConfigureAwait(false);
+        var snapshot = new NewSnapshot(request.Device, request.Number, request.Link, request.StartedMs,
+            entries.Count(e => e.Kind == EntryKind.File), entries.Sum(e => e.Size), treeIds);
+        var id = await FlushPackAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        _finished = true;
+        return id!.Value;
+    }
+
+    private async ValueTask<List<ChunkId>> WriteTreeAsync(IReadOnlyList<TreeEntry> entries, CancellationToken cancellationToken)
+    {
+        var bytes = SnapshotTree.Serialize(entries);
+        using var codec = new ChunkCodec();
+        var chunker = new Chunker(new MemoryStream(bytes, writable: false));
+        var ids = new List<ChunkId>();
+        while (await chunker.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var raw = chunker.Current;
+            var id = ChunkId.Of(raw.Span);
+            ids.Add(id);
+            if (!Has(id))
+            {
+                var (compression, data) = codec.Compress(raw);
+                await AddAsync(id, compression, data, raw.Length, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return ids;
+    }
+
+    private async ValueTask<long?> FlushPackAsync(NewSnapshot? snapshot, CancellationToken cancellationToken)
+    {
+        SealedPack? sealedPack = null;
+        if (_pack is { Count: > 0 })
+        {
+            await _pack.SealAsync(cancellationToken).ConfigureAwait(false);
+            sealedPack = new SealedPack(_pack.Name, _pack.Length, _pack.Entries);
+        }
+
+        if (_pack is not null)
+        {
+            await _pack.DisposeAsync().ConfigureAwait(false);
+            _pack = null;
+        }
+
+        if (sealedPack is null && snapshot is null)
+        {
+            return null;
+        }
+
+        return _catalog.Commit(sealedPack, snapshot, _store.Time.GetUtcNow().ToUnixTimeMilliseconds());
+    }
+
+    /// <summary>
+    /// Ends a session that will not commit: the chunks already received are sealed and recorded
+    /// so the next session need not send them again; no snapshot is made.
+    /// </summary>
+    public async ValueTask AbortAsync(CancellationToken cancellationToken)
+    {
+        if (_finished)
+        {
+            return;
+        }
+
+        _finished = true;
+        await FlushPackAsync(snapshot: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_pack is not null)
+        {
+            await _pack.AbandonAsync().ConfigureAwait(false);
+        }
+
+        _catalog.Dispose();
+    }
+}
+
+/// <summary>Who a snapshot belongs to and when its session started.</summary>
+public sealed record NewSnapshotRequest(DeviceName Device, uint Number, string Link, long StartedMs);
