@@ -1,0 +1,154 @@
+using Cradle.Links;
+using Cradle.Protocol;
+
+namespace Cradle.Device;
+
+/// <summary>
+/// <c>cradle device connect</c>: connects, backs up, and (unless once) stays connected and backs
+/// up again whenever the data folders change, reconnecting after a dropped link, until told to
+/// disconnect through the control socket or cancelled. Refusals (partnership rules) end it.
+/// </summary>
+public sealed class DeviceAgent(DeviceState state, LinkAddress address, DeviceOptions options, ISessionObserver observer)
+{
+    private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _disconnect = new();
+    private DeviceStatus _status = new() { Device = state.LoadIdentity().Name };
+
+    /// <summary>How often the data folders are checked for changes while connected.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long to wait before reconnecting after a dropped link.</summary>
+    public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    public DeviceStatus Status
+    {
+        get { lock (_lock) { return _status; } }
+    }
+
+    /// <summary>Asks the agent to say goodbye to the host and stop.</summary>
+    public void Disconnect() => _disconnect.Cancel();
+
+    /// <summary>Connects and backs up once; returns the committed backup.</summary>
+    public async Task<BackupResult> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var session = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await using (session.ConfigureAwait(false))
+        {
+            var result = await BackupAsync(session, cancellationToken).ConfigureAwait(false);
+            await session.SayGoodbyeAsync("backup done").ConfigureAwait(false);
+            return result;
+        }
+    }
+
+    /// <summary>Stays connected until disconnected or cancelled. Returns normally after a clean disconnect.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disconnect.Token);
+        await using var control = await ControlSocket.ListenAsync(state, () => Status, Disconnect, cancellationToken).ConfigureAwait(false);
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var session = await ConnectAsync(stop.Token).ConfigureAwait(false);
+                await using (session.ConfigureAwait(false))
+                {
+                    try
+                    {
+                        await StayConnectedAsync(session, stop.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                    {
+                        await session.SayGoodbyeAsync("disconnect").ConfigureAwait(false);
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (CradleException e) when (e.IsTransient)
+            {
+                Update(s => s with { Connected = false, Phase = "waiting to reconnect", LastError = e.Message });
+                observer.Warning($"{e.Message}; trying again in {ReconnectDelay.TotalSeconds:0} s");
+                try
+                {
+                    await Task.Delay(ReconnectDelay, options.Time, stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task StayConnectedAsync(DeviceSession session, CancellationToken cancellationToken)
+    {
+        var identity = state.LoadIdentity();
+        while (true)
+        {
+            await BackupAsync(session, cancellationToken).ConfigureAwait(false);
+            var seen = Fingerprint(identity);
+            do
+            {
+                await Task.Delay(PollInterval, options.Time, cancellationToken).ConfigureAwait(false);
+            }
+            while (Fingerprint(identity) == seen);
+        }
+    }
+
+    private async Task<DeviceSession> ConnectAsync(CancellationToken cancellationToken)
+    {
+        Update(s => s with { Phase = "connecting", Address = address.ToString() });
+        var session = await DeviceSession.ConnectAsync(state, address, options, new ProgressTracker(this, observer), cancellationToken).ConfigureAwait(false);
+        Update(s => s with { Connected = true, Host = session.Slot.HostName, Link = session.Link, Phase = "connected", LastError = null });
+        return session;
+    }
+
+    private async Task<BackupResult> BackupAsync(DeviceSession session, CancellationToken cancellationToken)
+    {
+        var result = await session.BackupAsync(cancellationToken).ConfigureAwait(false);
+        Update(s => s with { Phase = "idle", Progress = null, LastBackup = LastBackupStatus.From(state.LoadPartnerships().Slots) });
+        return result;
+    }
+
+    private void Update(Func<DeviceStatus, DeviceStatus> change)
+    {
+        lock (_lock)
+        {
+            _status = change(_status);
+        }
+    }
+
+    /// <summary>A cheap summary of the data folders (paths, sizes, times) that changes when a file does.</summary>
+    private static int Fingerprint(DeviceIdentity identity)
+    {
+        var hash = new HashCode();
+        foreach (var e in Scanner.Scan(identity.Folders, CancellationToken.None).Entries)
+        {
+            hash.Add(e.Path);
+            hash.Add(e.Size);
+            hash.Add(e.MtimeUnixNs);
+            hash.Add(e.Inode);
+        }
+
+        return hash.ToHashCode();
+    }
+
+    /// <summary>Passes progress to the observer and into the agent's status.</summary>
+    private sealed class ProgressTracker(DeviceAgent agent, ISessionObserver inner) : ISessionObserver
+    {
+        public void ApprovalCode(string hostName, string code, TimeSpan timeout) => inner.ApprovalCode(hostName, code, timeout);
+
+        public void PartnershipCreated(PartnershipSlot slot) => inner.PartnershipCreated(slot);
+
+        public void Warning(string message) => inner.Warning(message);
+
+        public void Progress(BackupProgress progress)
+        {
+            agent.Update(s => s with { Phase = progress.Phase, Progress = progress });
+            inner.Progress(progress);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using Cradle.Links;
+
+namespace Cradle.Device;
+
+/// <summary>How a device connects. Immutable.</summary>
+public sealed record DeviceOptions
+{
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long the device waits for the host's operator to approve a new partnership.</summary>
+    public TimeSpan ApprovalWait { get; init; } = TimeSpan.FromMinutes(10);
+
+    public ChannelOptions Channel { get; init; } = new();
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Chunk data gathered before the device asks the host which chunks it lacks.</summary>
+    public int BatchBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>Most chunk ids in one query (the host accepts up to 4096).</summary>
+    public int BatchChunks { get; init; } = 2048;
+}

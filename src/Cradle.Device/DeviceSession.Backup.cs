@@ -1,0 +1,323 @@
+using System.Diagnostics;
+using Cradle.Protocol;
+using Cradle.Protocol.Messages;
+using Cradle.Store;
+using Google.Protobuf;
+using EntryKind = Cradle.Store.EntryKind;
+
+namespace Cradle.Device;
+
+public sealed partial class DeviceSession
+{
+    /// <summary>
+    /// Backs up the data folders: scan, then chunk what changed, ask the host which chunks it
+    /// lacks, send only those (compressed), send the file list, and wait for the commit. The
+    /// files cache is saved only after the host committed.
+    /// </summary>
+    public async Task<BackupResult> BackupAsync(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var wireAtStart = _wire.BytesWritten;
+        var wireInAtStart = _wire.BytesRead;
+        _observer.Progress(new BackupProgress("scanning", 0, 0, 0, 0, 0));
+        var scan = Scanner.Scan(_identity.Folders, cancellationToken);
+        foreach (var skipped in scan.Skipped)
+        {
+            _observer.Warning($"skipped {skipped}");
+        }
+
+        FilesCache cache;
+        try
+        {
+            cache = FilesCache.Load(_state.FilesCachePath);
+        }
+        catch (StoreFormatException e)
+        {
+            _observer.Warning($"the files cache is unreadable and is rebuilt ({e.Message}); every file is read again");
+            cache = FilesCache.Empty();
+        }
+
+        await _channel.SendAsync(new Envelope { BackupBegin = new BackupBegin { StartedUnixMs = _options.Time.GetUtcNow().ToUnixTimeMilliseconds() } }, cancellationToken).ConfigureAwait(false);
+        var upload = new Upload(this, cache, scan, wireAtStart);
+        await upload.RunAsync(cancellationToken).ConfigureAwait(false);
+
+        await _channel.SendAsync(new Envelope { BackupEnd = new BackupEnd { Files = (ulong)upload.Files, Bytes = (ulong)upload.Bytes } }, cancellationToken).ConfigureAwait(false);
+        _observer.Progress(new BackupProgress("committing", upload.Files, scan.Files, upload.Bytes, scan.Bytes, _wire.BytesWritten - wireAtStart));
+        var committed = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.BackupCommitted).BackupCommitted;
+
+        cache.Save(_state.FilesCachePath, upload.CachedPaths);
+        var result = new BackupResult(committed.SnapshotId, upload.Files, upload.Bytes, upload.FilesRead, upload.BytesRead, upload.ChunksSent,
+            _wire.BytesWritten - wireAtStart, _wire.BytesRead - wireInAtStart, (long)committed.NewChunks, (long)committed.StoredBytes, clock.Elapsed, upload.Skipped);
+        RecordLastBackup(result);
+        _observer.Progress(new BackupProgress("done", upload.Files, scan.Files, upload.Bytes, scan.Bytes, result.WireBytesSent));
+        return result;
+    }
+
+    private void RecordLastBackup(BackupResult result)
+    {
+        var file = _state.LoadPartnerships();
+        var slots = file.Slots.Select(s => s.HostId == Slot.HostId
+            ? s with { LastBackup = new LastBackup(_options.Time.GetUtcNow().ToUnixTimeMilliseconds(), result.SnapshotId, result.Files, result.Bytes, result.WireBytesSent, Link) }
+            : s).ToList();
+        _state.SavePartnerships(file with { Slots = slots });
+        Slot = slots.First(s => s.HostId == Slot.HostId);
+    }
+
+    /// <summary>One backup's upload: batches of chunks, queried, sent, then the entries that need them.</summary>
+    private sealed class Upload(DeviceSession session, FilesCache cache, ScanResult scan, long wireAtStart)
+    {
+        private readonly List<BatchChunk> _chunks = [];
+        private readonly List<PendingFile> _files = [];
+        private readonly Queue<ScanEntry> _rereads = new();
+        private readonly ChunkCodec _codec = new();
+        private byte[] _data = new byte[session._options.BatchBytes + ChunkerOptions.AbsoluteMaxSize];
+        private int _dataLength;
+        private uint _queryId;
+        private long _bytesDone;
+        private long _lastReport;
+
+        public long Files { get; private set; }
+        public long Bytes { get; private set; }
+        public long FilesRead { get; private set; }
+        public long BytesRead { get; private set; }
+        public long ChunksSent { get; private set; }
+        public HashSet<string> CachedPaths { get; } = new(StringComparer.Ordinal);
+        public List<string> Skipped { get; } = [.. scan.Skipped];
+
+        public async Task RunAsync(CancellationToken cancellationToken)
+        {
+            using (_codec)
+            {
+                foreach (var entry in scan.Entries)
+                {
+                    await AddAsync(entry, useCache: true, cancellationToken).ConfigureAwait(false);
+                    while (_rereads.Count > 0 && _files.Count == 0)
+                    {
+                        await AddAsync(_rereads.Dequeue(), useCache: false, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                while (_rereads.Count > 0)
+                {
+                    await AddAsync(_rereads.Dequeue(), useCache: false, cancellationToken).ConfigureAwait(false);
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        private async Task AddAsync(ScanEntry entry, bool useCache, CancellationToken cancellationToken)
+        {
+            if (entry.Kind == EntryKind.Directory)
+            {
+                _files.Add(new PendingFile(entry, [], CacheHit: false, Cacheable: false));
+                return;
+            }
+
+            var cached = useCache ? cache.Lookup(entry) : null;
+            if (cached is not null)
+            {
+                var fileIndex = _files.Count;
+                _files.Add(new PendingFile(entry, cached, CacheHit: true, Cacheable: true));
+                foreach (var id in cached)
+                {
+                    _chunks.Add(new BatchChunk(id, -1, 0, fileIndex));
+                }
+
+                _bytesDone += entry.Size;
+                if (_chunks.Count >= session._options.BatchChunks)
+                {
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            await ReadFileAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task ReadFileAsync(ScanEntry entry, CancellationToken cancellationToken)
+        {
+            FileStream stream;
+            try
+            {
+                stream = new FileStream(entry.FullPath, new FileStreamOptions
+                {
+                    Mode = FileMode.Open,
+                    Access = FileAccess.Read,
+                    Share = FileShare.ReadWrite | FileShare.Delete,
+                    BufferSize = 0,
+                    Options = FileOptions.SequentialScan,
+                });
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Skipped.Add($"{entry.FullPath}: {e.Message}");
+                session._observer.Warning($"skipped {entry.FullPath}: {e.Message}");
+                return;
+            }
+
+            var ids = new List<ChunkId>();
+            long length = 0;
+            await using (stream.ConfigureAwait(false))
+            {
+                var chunker = new Chunker(stream);
+                while (await chunker.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var chunk = chunker.Current;
+                    var id = ChunkId.Of(chunk.Span);
+                    ids.Add(id);
+                    chunk.CopyTo(_data.AsMemory(_dataLength));
+                    _chunks.Add(new BatchChunk(id, _dataLength, chunk.Length, -1));
+                    _dataLength += chunk.Length;
+                    length += chunk.Length;
+                    _bytesDone += chunk.Length;
+                    BytesRead += chunk.Length;
+                    if (_dataLength >= session._options.BatchBytes || _chunks.Count >= session._options.BatchChunks)
+                    {
+                        await FlushAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            FilesRead++;
+            // A file that changed while it was read is stored as read, and read again next time.
+            var unchanged = length == entry.Size;
+            _files.Add(new PendingFile(entry with { Size = length }, [.. ids], CacheHit: false, Cacheable: unchanged));
+            if (unchanged)
+            {
+                cache.Set(entry, [.. ids]);
+            }
+
+            if (_chunks.Count >= session._options.BatchChunks)
+            {
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>Asks which chunks the host lacks, sends those, then the entries whose chunks are all there.</summary>
+        private async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            var stale = new HashSet<int>();
+            if (_chunks.Count > 0)
+            {
+                var query = new ChunkQuery { QueryId = ++_queryId };
+                foreach (var chunk in _chunks)
+                {
+                    query.Ids.Add(UnsafeByteOperations.UnsafeWrap(chunk.Id.ToArray()));
+                }
+
+                await session._channel.SendAsync(new Envelope { ChunkQuery = query }, cancellationToken).ConfigureAwait(false);
+                var answer = Expect(await session._channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.ChunkAnswer).ChunkAnswer;
+                if (answer.QueryId != query.QueryId)
+                {
+                    throw new ProtocolViolationException($"the host answered query {answer.QueryId}, expected {query.QueryId}");
+                }
+
+                foreach (var index in answer.Missing)
+                {
+                    if (index >= _chunks.Count)
+                    {
+                        throw new ProtocolViolationException($"the host named chunk {index} of a query of {_chunks.Count}");
+                    }
+
+                    var chunk = _chunks[(int)index];
+                    if (chunk.Offset < 0)
+                    {
+                        // The cache said the host had it, the host says no: read that file again.
+                        stale.Add(chunk.FileIndex);
+                        continue;
+                    }
+
+                    await SendChunkAsync(chunk, cancellationToken).ConfigureAwait(false);
+                }
+
+                _chunks.Clear();
+                _dataLength = 0;
+            }
+
+            var entries = new FileEntries();
+            for (var i = 0; i < _files.Count; i++)
+            {
+                var file = _files[i];
+                if (stale.Contains(i))
+                {
+                    _rereads.Enqueue(file.Entry);
+                    continue;
+                }
+
+                entries.Entries.Add(ToWire(file));
+                if (file.Entry.Kind == EntryKind.File)
+                {
+                    Files++;
+                    Bytes += file.Entry.Size;
+                    if (file.Cacheable)
+                    {
+                        CachedPaths.Add(file.Entry.Path);
+                    }
+                }
+            }
+
+            _files.Clear();
+            if (entries.Entries.Count > 0)
+            {
+                await session._channel.SendAsync(new Envelope { FileEntries = entries }, cancellationToken).ConfigureAwait(false);
+            }
+
+            Report(force: true);
+        }
+
+        private async Task SendChunkAsync(BatchChunk chunk, CancellationToken cancellationToken)
+        {
+            var raw = _data.AsMemory(chunk.Offset, chunk.Length);
+            var (compression, data) = _codec.Compress(raw);
+            await session._channel.SendAsync(new Envelope
+            {
+                ChunkData = new ChunkData
+                {
+                    Id = UnsafeByteOperations.UnsafeWrap(chunk.Id.ToArray()),
+                    Compression = compression == ChunkCompression.Zstd ? Compression.Zstd : Compression.None,
+                    RawLength = (uint)chunk.Length,
+                    Data = UnsafeByteOperations.UnsafeWrap(data),
+                },
+            }, cancellationToken).ConfigureAwait(false);
+            ChunksSent++;
+            Report(force: false);
+        }
+
+        private void Report(bool force)
+        {
+            var now = Environment.TickCount64;
+            if (!force && now - _lastReport < 100)
+            {
+                return;
+            }
+
+            _lastReport = now;
+            session._observer.Progress(new BackupProgress("uploading", Files, scan.Files, _bytesDone, scan.Bytes, session._wire.BytesWritten - wireAtStart));
+        }
+
+        private static FileEntry ToWire(PendingFile file)
+        {
+            var entry = new FileEntry
+            {
+                Path = file.Entry.Path,
+                Kind = file.Entry.Kind == EntryKind.Directory ? Protocol.Messages.EntryKind.Directory : Protocol.Messages.EntryKind.File,
+                Size = (ulong)file.Entry.Size,
+                MtimeUnixNs = file.Entry.MtimeUnixNs,
+                Mode = file.Entry.Mode,
+            };
+            foreach (var id in file.Chunks)
+            {
+                entry.ChunkIds.Add(UnsafeByteOperations.UnsafeWrap(id.ToArray()));
+            }
+
+            return entry;
+        }
+    }
+
+    /// <summary>A chunk in the current batch: its data at <c>Offset</c> in the batch buffer, or (Offset -1) known only from the cache.</summary>
+    private readonly record struct BatchChunk(ChunkId Id, int Offset, int Length, int FileIndex);
+
+    private sealed record PendingFile(ScanEntry Entry, ChunkId[] Chunks, bool CacheHit, bool Cacheable);
+}

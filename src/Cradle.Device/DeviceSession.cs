@@ -1,0 +1,211 @@
+using Cradle.Links;
+using Cradle.Protocol;
+using Cradle.Protocol.Messages;
+using Google.Protobuf;
+
+namespace Cradle.Device;
+
+/// <summary>
+/// A device's session with one host: link, TLS, hello, partnership (authenticate with the
+/// pinned certificate and the secret, or create one under rules P1–P8), then backups.
+/// </summary>
+public sealed partial class DeviceSession : IAsyncDisposable
+{
+    private readonly DeviceState _state;
+    private readonly DeviceOptions _options;
+    private readonly ISessionObserver _observer;
+    private readonly MessageChannel _channel;
+    private readonly CountingStream _wire;
+    private readonly DeviceIdentity _identity;
+
+    private DeviceSession(DeviceState state, DeviceOptions options, ISessionObserver observer, MessageChannel channel, CountingStream wire, DeviceIdentity identity, string link)
+    {
+        _state = state;
+        _options = options;
+        _observer = observer;
+        _channel = channel;
+        _wire = wire;
+        _identity = identity;
+        Link = link;
+    }
+
+    public string Link { get; }
+
+    public PartnershipSlot Slot { get; private set; } = null!;
+
+    /// <summary>True when this session made the partnership (rather than authenticating an existing one).</summary>
+    public bool CreatedPartnership { get; private set; }
+
+    public long WireBytesSent => _wire.BytesWritten;
+
+    public long WireBytesReceived => _wire.BytesRead;
+
+    /// <summary>Connects over the network link and establishes the partnership.</summary>
+    public static async Task<DeviceSession> ConnectAsync(DeviceState state, LinkAddress address, DeviceOptions options, ISessionObserver observer, CancellationToken cancellationToken)
+    {
+        var identity = state.LoadIdentity();
+        var stream = await TcpLink.ConnectAsync(address, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        var wire = new CountingStream(stream);
+        TlsSession tls;
+        using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            handshake.CancelAfter(options.ConnectTimeout);
+            tls = await Tls.ConnectAsync(wire, handshake.Token).ConfigureAwait(false);
+        }
+
+        var session = new DeviceSession(state, options, observer, new MessageChannel(tls.Stream, options.Channel), wire, identity, "network");
+        try
+        {
+            await session.HandshakeAsync(address, tls.PeerCertificateHash, cancellationToken).ConfigureAwait(false);
+            return session;
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task HandshakeAsync(LinkAddress address, byte[] certificateHash, CancellationToken cancellationToken)
+    {
+        var name = DeviceName.Parse(_identity.Name);
+        var slots = _state.LoadPartnerships().Slots;
+        await _channel.SendAsync(new Envelope
+        {
+            DeviceHello = new DeviceHello
+            {
+                ProtocolVersion = ProtocolVersion.Current,
+                DeviceName = name.Value,
+                Model = _identity.Model,
+                PartnershipsHeld = (uint)slots.Count,
+                Software = "cradle " + typeof(DeviceSession).Assembly.GetName().Version,
+            },
+        }, cancellationToken).ConfigureAwait(false);
+
+        var hello = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.HostHello).HostHello;
+        if (hello.ProtocolVersion != ProtocolVersion.Current)
+        {
+            throw new SessionRefusedException("version", $"the host speaks protocol version {hello.ProtocolVersion}; this device speaks version {ProtocolVersion.Current}: update the older side");
+        }
+
+        if (hello.HostId.Length != 16 || hello.Challenge.Length != 32)
+        {
+            throw new ProtocolViolationException("the host's hello has a malformed id or challenge");
+        }
+
+        var hostId = Convert.ToHexStringLower(hello.HostId.Span);
+        var slot = slots.FirstOrDefault(s => s.HostId == hostId);
+        if (slot is not null)
+        {
+            await AuthenticateAsync(slot, name, hello, certificateHash, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await PartnerAsync(slots, name, hello, hostId, address, certificateHash, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task AuthenticateAsync(PartnershipSlot slot, DeviceName name, HostHello hello, byte[] certificateHash, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(slot.CertificateSha256, Convert.ToHexStringLower(certificateHash), StringComparison.Ordinal))
+        {
+            await SayGoodbyeAsync("certificate mismatch").ConfigureAwait(false);
+            throw new SessionRefusedException("pin", $"the host claiming to be {slot.HostName} shows a different certificate than when the partnership was made; it may be an impostor. Nothing was sent. If the host was reinstalled, end the partnership (rename the device) and partner again");
+        }
+
+        var secret = Convert.FromBase64String(slot.Secret);
+        var proof = SessionProof.Compute(secret, hello.Challenge.Span, certificateHash, name);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(secret);
+        await _channel.SendAsync(new Envelope
+        {
+            Authenticate = new Authenticate { Number = slot.Number, Proof = ByteString.CopyFrom(proof) },
+        }, cancellationToken).ConfigureAwait(false);
+        var accepted = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.SessionAccepted).SessionAccepted;
+        if (accepted.Number != slot.Number)
+        {
+            throw new ProtocolViolationException("the host accepted a different partnership number");
+        }
+
+        Slot = slot;
+    }
+
+    private async Task PartnerAsync(List<PartnershipSlot> slots, DeviceName name, HostHello hello, string hostId, LinkAddress address, byte[] certificateHash, CancellationToken cancellationToken)
+    {
+        var full = DevicePartnerships.CanAdd(slots, hello.HostName);
+        if (full is not null)
+        {
+            await SayGoodbyeAsync("P3: no free partnership slot").ConfigureAwait(false);
+            throw new SessionRefusedException("P3", full);
+        }
+
+        var number = DevicePartnerships.NewNumber(slots);
+        await _channel.SendAsync(new Envelope { PartnerRequest = new PartnerRequest { Number = number.Value } }, cancellationToken).ConfigureAwait(false);
+        var reply = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        if (reply.BodyCase == Envelope.BodyOneofCase.PartnerPending)
+        {
+            var expected = SessionProof.ApprovalCode(certificateHash, hello.Challenge.Span, name, number.Value);
+            if (reply.PartnerPending.Code != expected)
+            {
+                throw new ProtocolViolationException("the host's approval code does not match the one this device computes");
+            }
+
+            _observer.ApprovalCode(hello.HostName, expected, TimeSpan.FromSeconds(reply.PartnerPending.TimeoutSeconds));
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(_options.ApprovalWait);
+            reply = await _channel.ReceiveAsync(wait.Token).ConfigureAwait(false);
+        }
+
+        var accepted = Expect(reply, Envelope.BodyOneofCase.SessionAccepted).SessionAccepted;
+        if (accepted.Number != number.Value || accepted.NewSecret.Length != 32)
+        {
+            throw new ProtocolViolationException("the host's partnership answer has a wrong number or a malformed secret");
+        }
+
+        var slot = new PartnershipSlot
+        {
+            HostId = hostId,
+            HostName = hello.HostName,
+            Address = address.ToString(),
+            Number = number.Value,
+            Secret = Convert.ToBase64String(accepted.NewSecret.Span),
+            CertificateSha256 = Convert.ToHexStringLower(certificateHash),
+            CreatedUnixMs = accepted.CreatedUnixMs != 0 ? accepted.CreatedUnixMs : _options.Time.GetUtcNow().ToUnixTimeMilliseconds(),
+        };
+        _state.SavePartnerships(new PartnershipsFile { Slots = [.. slots, slot] });
+        Slot = slot;
+        CreatedPartnership = true;
+        _observer.PartnershipCreated(slot);
+    }
+
+    /// <summary>Ends the session politely: the host knows it was on purpose.</summary>
+    public async Task SayGoodbyeAsync(string reason)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await _channel.SendAsync(new Envelope { Goodbye = new Goodbye { Reason = reason } }, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is LinkClosedException or OperationCanceledException)
+        {
+            // Already gone: a goodbye is a courtesy.
+        }
+    }
+
+    /// <summary>Turns a host's refusal or goodbye into the matching exception; checks the expected message.</summary>
+    private static Envelope Expect(Envelope message, Envelope.BodyOneofCase expected)
+    {
+        if (message.BodyCase == expected)
+        {
+            return message;
+        }
+
+        throw message.BodyCase switch
+        {
+            Envelope.BodyOneofCase.Refusal => new SessionRefusedException(message.Refusal.Rule, message.Refusal.Message),
+            Envelope.BodyOneofCase.Goodbye => new LinkClosedException($"the host ended the session: {message.Goodbye.Reason}"),
+            _ => new ProtocolViolationException($"expected {expected} from the host, got {message.BodyCase}"),
+        };
+    }
+
+    public ValueTask DisposeAsync() => _channel.DisposeAsync();
+}

@@ -1,0 +1,188 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Cradle.Protocol;
+using Cradle.Store;
+
+namespace Cradle.Device;
+
+/// <summary>
+/// A device's state folder. <c>persistent/</c> survives a cold boot (name, folders, recovery
+/// key); <c>volatile/</c> is what a cold boot can take (partnerships, files cache). Every file
+/// is written atomically (temporary file, fsync, rename), and read back with its size capped
+/// and its content validated.
+/// </summary>
+public sealed class DeviceState
+{
+    private const long MaxStateFileBytes = 1024 * 1024;
+
+    public DeviceState(string folder)
+    {
+        Folder = Path.GetFullPath(folder);
+    }
+
+    public string Folder { get; }
+
+    public string IdentityPath => Path.Combine(Folder, "persistent", "device.json");
+
+    public string PartnershipsPath => Path.Combine(Folder, "volatile", "partnerships.json");
+
+    public string FilesCachePath => Path.Combine(Folder, "volatile", "files.cache");
+
+    public bool IsInitialized => File.Exists(IdentityPath);
+
+    /// <summary>Creates the state of a new device (P1 name, data folders, a fresh recovery key).</summary>
+    public DeviceIdentity Initialize(string name, IReadOnlyList<string> folders, TimeProvider? time = null)
+    {
+        if (IsInitialized)
+        {
+            throw new DeviceStateException($"{Folder} already holds a device ({LoadIdentity().Name}); use another --state folder, or 'cradle device name' to rename");
+        }
+
+        var deviceName = DeviceName.Parse(name);
+        if (folders.Count == 0)
+        {
+            throw new ArgumentException("name at least one data folder to back up (--folder DIR)", nameof(folders));
+        }
+
+        var list = new List<DataFolder>();
+        foreach (var folder in folders)
+        {
+            var full = Path.GetFullPath(folder);
+            if (!Directory.Exists(full))
+            {
+                throw new ArgumentException($"data folder {full} does not exist", nameof(folders));
+            }
+
+            var label = Label(full);
+            var unique = label;
+            for (var n = 2; list.Any(f => string.Equals(f.Label, unique, StringComparison.OrdinalIgnoreCase)); n++)
+            {
+                unique = $"{label}-{n}";
+            }
+
+            list.Add(new DataFolder(unique, full));
+        }
+
+        var identity = new DeviceIdentity
+        {
+            Name = deviceName.Value,
+            Folders = list,
+            RecoveryKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            CreatedUnixMs = (time ?? TimeProvider.System).GetUtcNow().ToUnixTimeMilliseconds(),
+        };
+        SaveIdentity(identity);
+        SavePartnerships(new PartnershipsFile());
+        return identity;
+    }
+
+    public DeviceIdentity LoadIdentity()
+    {
+        if (!IsInitialized)
+        {
+            throw new DeviceStateException($"{Folder} holds no device: run 'cradle device init --name NAME --folder DIR' first");
+        }
+
+        var identity = Read(IdentityPath, DeviceStateJson.Default.DeviceIdentity);
+        if (identity.Version != 1)
+        {
+            throw new DeviceStateException($"{IdentityPath} has version {identity.Version}; this build reads version 1 only");
+        }
+
+        if (!DeviceName.TryParse(identity.Name, out _, out var reason))
+        {
+            throw new DeviceStateException($"{IdentityPath}: {reason}");
+        }
+
+        if (identity.Folders is null || identity.Folders.Any(f => f is null || string.IsNullOrEmpty(f.Label) || !SnapshotPath.IsSafe(f.Label) || f.Label.Contains('/', StringComparison.Ordinal)))
+        {
+            throw new DeviceStateException($"{IdentityPath}: a data folder has a missing or unsafe label");
+        }
+
+        return identity;
+    }
+
+    public void SaveIdentity(DeviceIdentity identity) =>
+        Durability.WriteAtomically(IdentityPath, JsonSerializer.SerializeToUtf8Bytes(identity, DeviceStateJson.Default.DeviceIdentity));
+
+    public PartnershipsFile LoadPartnerships()
+    {
+        if (!File.Exists(PartnershipsPath))
+        {
+            return new PartnershipsFile();
+        }
+
+        var file = Read(PartnershipsPath, DeviceStateJson.Default.PartnershipsFile);
+        if (file.Version != 1)
+        {
+            throw new DeviceStateException($"{PartnershipsPath} has version {file.Version}; this build reads version 1 only");
+        }
+
+        if (file.Slots is null || file.Slots.Count > DevicePartnerships.MaxSlots || file.Slots.Any(s => s is null || !PartnershipNumber.IsValid(s.Number)))
+        {
+            throw new DeviceStateException($"{PartnershipsPath}: the partnership list is damaged (more than {DevicePartnerships.MaxSlots} slots or an invalid number)");
+        }
+
+        return file;
+    }
+
+    public void SavePartnerships(PartnershipsFile file) =>
+        Durability.WriteAtomically(PartnershipsPath, JsonSerializer.SerializeToUtf8Bytes(file, DeviceStateJson.Default.PartnershipsFile));
+
+    /// <summary>What a cold boot does (P6): the newest partnership and the files cache are gone; name and the rest stay.</summary>
+    public PartnershipSlot? ColdBoot()
+    {
+        LoadIdentity();
+        var (remaining, lost) = DevicePartnerships.ColdBoot(LoadPartnerships().Slots);
+        SavePartnerships(new PartnershipsFile { Slots = remaining });
+        File.Delete(FilesCachePath);
+        return lost;
+    }
+
+    /// <summary>Renames the device (P1); every partnership it held ends (P8). Returns the ended ones.</summary>
+    public List<PartnershipSlot> Rename(string newName)
+    {
+        var name = DeviceName.Parse(newName);
+        var identity = LoadIdentity();
+        var (remaining, ended) = DevicePartnerships.Rename(LoadPartnerships().Slots);
+        if (DeviceName.Parse(identity.Name).Equals(name))
+        {
+            // The same name (P1 compares without case): only its spelling changes, no partnership ends.
+            SaveIdentity(identity with { Name = name.Value });
+            return [];
+        }
+
+        SavePartnerships(new PartnershipsFile { Slots = remaining });
+        SaveIdentity(identity with { Name = name.Value });
+        return ended;
+    }
+
+    private static T Read<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        var info = new FileInfo(path);
+        if (info.Length > MaxStateFileBytes)
+        {
+            throw new DeviceStateException($"{path} is {info.Length} bytes, far larger than any state file; it is damaged");
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), type)
+                ?? throw new DeviceStateException($"{path} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new DeviceStateException($"{path} is damaged: {e.Message}", e);
+        }
+    }
+
+    private static string Label(string folder)
+    {
+        var name = Path.GetFileName(folder.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+        var clean = new string(name.Where(c => !char.IsControl(c) && c is not '/' and not '\\' and not ':').ToArray());
+        return clean.Length == 0 || clean is "." or ".." ? "data" : clean;
+    }
+}
+
+/// <summary>The device's state folder is missing, of an unknown version, or damaged.</summary>
+public sealed class DeviceStateException(string message, Exception? inner = null)
+    : CradleException(message, isTransient: false, inner);

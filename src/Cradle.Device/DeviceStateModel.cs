@@ -1,0 +1,50 @@
+using System.Text.Json.Serialization;
+
+namespace Cradle.Device;
+
+/// <summary>The persistent part of a device's state (survives a cold boot): <c>persistent/device.json</c>.</summary>
+public sealed record DeviceIdentity
+{
+    public int Version { get; init; } = 1;
+    public required string Name { get; init; }
+    public string Model { get; init; } = "cradle-device";
+    public required List<DataFolder> Folders { get; init; }
+
+    /// <summary>A random key kept for reclaiming a partnership after a cold boot (P9), base64.</summary>
+    public required string RecoveryKey { get; init; }
+
+    public long CreatedUnixMs { get; init; }
+}
+
+/// <summary>A folder whose files are backed up; <see cref="Label"/> is its first path segment in snapshots.</summary>
+public sealed record DataFolder(string Label, string Path);
+
+/// <summary>The volatile part: the partnerships (P6 deletes from here): <c>volatile/partnerships.json</c>.</summary>
+public sealed record PartnershipsFile
+{
+    public int Version { get; init; } = 1;
+    public List<PartnershipSlot> Slots { get; init; } = [];
+}
+
+/// <summary>One partnership as the device keeps it: with which host, its number and secret, the pinned certificate.</summary>
+public sealed record PartnershipSlot
+{
+    public required string HostId { get; init; }
+    public required string HostName { get; init; }
+    public required string Address { get; init; }
+    public required uint Number { get; init; }
+    public required string Secret { get; init; }
+    public required string CertificateSha256 { get; init; }
+    public required long CreatedUnixMs { get; init; }
+    public LastBackup? LastBackup { get; init; }
+}
+
+/// <summary>The last committed backup to one host.</summary>
+public sealed record LastBackup(long TimeUnixMs, long SnapshotId, long Files, long Bytes, long WireBytes, string Link);
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSerializable(typeof(DeviceIdentity))]
+[JsonSerializable(typeof(PartnershipsFile))]
+[JsonSerializable(typeof(DeviceStatus))]
+[JsonSerializable(typeof(ControlReply))]
+public sealed partial class DeviceStateJson : JsonSerializerContext;

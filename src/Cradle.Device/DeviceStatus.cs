@@ -1,0 +1,26 @@
+namespace Cradle.Device;
+
+/// <summary>What <c>cradle device status</c> shows: the link now and the last backup.</summary>
+public sealed record DeviceStatus
+{
+    public required string Device { get; init; }
+    public bool Connected { get; init; }
+    public string? Host { get; init; }
+    public string? Address { get; init; }
+    public string? Link { get; init; }
+    public string Phase { get; init; } = "idle";
+    public BackupProgress? Progress { get; init; }
+    public LastBackupStatus? LastBackup { get; init; }
+    public string? LastError { get; init; }
+}
+
+/// <summary>The most recent committed backup, to any host.</summary>
+public sealed record LastBackupStatus(string Host, DateTimeOffset Time, long Snapshot, long Files, long Bytes, long WireBytes, string Link)
+{
+    /// <summary>The newest backup recorded in the device's partnerships, or null when there was none.</summary>
+    public static LastBackupStatus? From(IEnumerable<PartnershipSlot> slots) =>
+        slots.Where(s => s.LastBackup is not null)
+            .OrderByDescending(s => s.LastBackup!.TimeUnixMs)
+            .Select(s => new LastBackupStatus(s.HostName, DateTimeOffset.FromUnixTimeMilliseconds(s.LastBackup!.TimeUnixMs), s.LastBackup.SnapshotId, s.LastBackup.Files, s.LastBackup.Bytes, s.LastBackup.WireBytes, s.LastBackup.Link))
+            .FirstOrDefault();
+}

@@ -1,0 +1,35 @@
+namespace Cradle.Device;
+
+/// <summary>What a person watching a device session is told. Every method has a do-nothing default.</summary>
+public interface ISessionObserver
+{
+    /// <summary>A new partnership waits for the host's operator, who must see the same code.</summary>
+    void ApprovalCode(string hostName, string code, TimeSpan timeout) { }
+
+    void PartnershipCreated(PartnershipSlot slot) { }
+
+    void Progress(BackupProgress progress) { }
+
+    void Warning(string message) { }
+}
+
+/// <summary>A running backup's phase and counts.</summary>
+public sealed record BackupProgress(string Phase, long FilesDone, long FilesTotal, long BytesDone, long BytesTotal, long WireBytesSent)
+{
+    public static BackupProgress Idle { get; } = new("idle", 0, 0, 0, 0, 0);
+}
+
+/// <summary>A committed backup, as the device saw it.</summary>
+public sealed record BackupResult(
+    long SnapshotId,
+    long Files,
+    long Bytes,
+    long FilesRead,
+    long BytesRead,
+    long ChunksSent,
+    long WireBytesSent,
+    long WireBytesReceived,
+    long NewChunksStored,
+    long StoredBytes,
+    TimeSpan Elapsed,
+    IReadOnlyList<string> Skipped);
