@@ -54,7 +54,7 @@ public readonly struct ChunkId : IEquatable<ChunkId>, IComparable<ChunkId>
 
     public override bool Equals(object? obj) => obj is ChunkId other && Equals(other);
 
-    public override int GetHashCode() => (int)_a ^ (int)(_a >> 32);
+    public override int GetHashCode() => unchecked((int)_a ^ (int)(_a >> 32));
 
     public int CompareTo(ChunkId other)
     {

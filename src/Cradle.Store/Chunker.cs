@@ -100,7 +100,7 @@ public sealed class Chunker
         var i = _options.MinSize;
         for (; i < normal; i++)
         {
-            hash = (hash << 1) + Gear[data[i]];
+            hash = unchecked((hash << 1) + Gear[data[i]]);
             if ((hash & _maskStrict) == 0)
             {
                 return i + 1;
@@ -109,7 +109,7 @@ public sealed class Chunker
 
         for (; i < n; i++)
         {
-            hash = (hash << 1) + Gear[data[i]];
+            hash = unchecked((hash << 1) + Gear[data[i]]);
             if ((hash & _maskLoose) == 0)
             {
                 return i + 1;

@@ -1,0 +1,33 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Cradle.Device;
+
+namespace Cradle.Cli;
+
+/// <summary>A device as <c>cradle host devices --json</c> shows it.</summary>
+internal sealed record DeviceRow(string Name, uint Number, string NumberHex, DateTimeOffset Created, DateTimeOffset? LastSeen, DateTimeOffset? LastBackup, string? LastLink, int Snapshots, long Bytes);
+
+/// <summary>A snapshot as <c>cradle host snapshots --json</c> shows it.</summary>
+internal sealed record SnapshotRow(long Id, string Device, uint Number, DateTimeOffset Time, long Files, long Bytes, string Link);
+
+/// <summary>A partnership as <c>cradle device partnerships --json</c> shows it.</summary>
+internal sealed record PartnershipRow(string Host, string HostId, string Address, uint Number, string NumberHex, DateTimeOffset Created, LastBackupStatus? LastBackup);
+
+/// <summary>A waiting partnership as <c>cradle host pending --json</c> shows it.</summary>
+internal sealed record PendingRow(string Code, string Device, uint Number, string Address, DateTimeOffset Created);
+
+/// <summary>The result of a backup as <c>cradle device connect --once --json</c> prints it.</summary>
+internal sealed record BackupRow(string Host, long Snapshot, long Files, long Bytes, long FilesRead, long BytesRead, long ChunksSent, long WireBytesSent, long WireBytesReceived, double Seconds, int Skipped);
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(List<DeviceRow>))]
+[JsonSerializable(typeof(List<SnapshotRow>))]
+[JsonSerializable(typeof(List<PartnershipRow>))]
+[JsonSerializable(typeof(List<PendingRow>))]
+[JsonSerializable(typeof(BackupRow))]
+[JsonSerializable(typeof(DeviceStatus))]
+internal sealed partial class CliJson : JsonSerializerContext
+{
+    public static void Print<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
+}

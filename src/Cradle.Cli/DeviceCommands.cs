@@ -1,0 +1,249 @@
+using System.CommandLine;
+using System.Globalization;
+using Cradle.Device;
+using Cradle.Links;
+using Cradle.Protocol;
+
+namespace Cradle.Cli;
+
+/// <summary><c>cradle device …</c>: what runs on the handheld.</summary>
+internal static class DeviceCommands
+{
+    public static Command Build()
+    {
+        var device = new Command("device", "Set up this device, connect it to hosts, back up its data files");
+        device.Subcommands.Add(Init());
+        device.Subcommands.Add(Name());
+        device.Subcommands.Add(Partnerships());
+        device.Subcommands.Add(Connect());
+        device.Subcommands.Add(Disconnect());
+        device.Subcommands.Add(Status());
+        device.Subcommands.Add(ColdBoot());
+        return device;
+    }
+
+    private static Command Init()
+    {
+        var state = CommonOptions.State();
+        var name = new Option<string>("--name") { Description = "The device name (P1): 1-15 ASCII letters, digits, '-', starting with a letter", Required = true, HelpName = "NAME" };
+        var folders = new Option<string[]>("--folder") { Description = "A data folder to back up (repeat for more)", Required = true, HelpName = "DIR", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("init", "Create this device's state: its name and the data folders to back up") { state, name, folders };
+        command.SetAction(result => ExitCodes.RunAsync(() =>
+        {
+            var deviceState = new DeviceState(result.GetValue(state)!);
+            var identity = deviceState.Initialize(result.GetValue(name)!, result.GetValue(folders)!);
+            Console.Out.WriteLine($"device {identity.Name} ready in {deviceState.Folder}");
+            foreach (var f in identity.Folders)
+            {
+                Console.Out.WriteLine($"  backs up {f.Path} as {f.Label}/");
+            }
+
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command Name()
+    {
+        var state = CommonOptions.State();
+        var newName = new Argument<string?>("NEW") { Description = "The new name; renaming ends every partnership (P8)", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("name", "Show or change the device name") { state, newName };
+        command.SetAction(result => ExitCodes.RunAsync(() =>
+        {
+            var deviceState = new DeviceState(result.GetValue(state)!);
+            var wanted = result.GetValue(newName);
+            var old = deviceState.LoadIdentity().Name;
+            if (wanted is null)
+            {
+                Console.Out.WriteLine(old);
+                return Task.FromResult(ExitCodes.Ok);
+            }
+
+            var ended = deviceState.Rename(wanted);
+            Console.Out.WriteLine($"renamed {old} to {DeviceName.Parse(wanted)}");
+            foreach (var slot in ended)
+            {
+                Console.Out.WriteLine($"  ended the partnership with {slot.HostName} (number {new PartnershipNumber(slot.Number)}): a partnership is defined by the name (P8)");
+            }
+
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command Partnerships()
+    {
+        var state = CommonOptions.State();
+        var json = CommonOptions.Json();
+        var command = new Command("partnerships", "The partnerships this device holds (at most two, P3)") { state, json };
+        command.SetAction(result => ExitCodes.RunAsync(() =>
+        {
+            var deviceState = new DeviceState(result.GetValue(state)!);
+            deviceState.LoadIdentity();
+            var rows = deviceState.LoadPartnerships().Slots.Select(s => new PartnershipRow(
+                s.HostName, s.HostId, s.Address, s.Number, new PartnershipNumber(s.Number).ToString(),
+                DateTimeOffset.FromUnixTimeMilliseconds(s.CreatedUnixMs), LastBackupStatus.From([s]))).ToList();
+            if (result.GetValue(json))
+            {
+                CliJson.Print(rows, CliJson.Default.ListPartnershipRow);
+            }
+            else if (rows.Count == 0)
+            {
+                Console.Out.WriteLine("no partnerships");
+            }
+            else
+            {
+                foreach (var r in rows)
+                {
+                    Console.Out.WriteLine($"{r.Host}  number {r.NumberHex}  at {r.Address}  since {Format.Time(r.Created)}  last backup {Format.Time(r.LastBackup?.Time)}");
+                }
+            }
+
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command Connect()
+    {
+        var state = CommonOptions.State();
+        var host = new Option<string>("--host") { Description = "The host's address", Required = true, HelpName = "ADDR:PORT" };
+        var once = new Option<bool>("--once") { Description = "Back up once and disconnect; exit 0 only if the backup was committed" };
+        var interval = new Option<double>("--interval") { Description = "While connected, seconds between checks for changed files", DefaultValueFactory = _ => 5, HelpName = "SECONDS" };
+        var json = CommonOptions.Json();
+        var command = new Command("connect", "Connect to a host, make or check the partnership, back up; without --once stay connected and back up changes until 'cradle device disconnect' or Ctrl-C") { state, host, once, interval, json };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
+        {
+            var deviceState = new DeviceState(result.GetValue(state)!);
+            var address = LinkAddress.Parse(result.GetValue(host)!);
+            var seconds = result.GetValue(interval);
+            if (seconds <= 0 || seconds > 86400)
+            {
+                throw new ArgumentException($"--interval {seconds}: give 0 < SECONDS <= 86400");
+            }
+
+            if (result.GetValue(once))
+            {
+                var backup = await ProgressDisplay.DeviceAsync($"backup to {address}", observer =>
+                    new DeviceAgent(deviceState, address, new DeviceOptions(), observer).RunOnceAsync(cancellationToken)).ConfigureAwait(false);
+                PrintBackup(deviceState, backup, result.GetValue(json));
+                return ExitCodes.Ok;
+            }
+
+            var agent = new DeviceAgent(deviceState, address, new DeviceOptions(), new StreamingObserver()) { PollInterval = TimeSpan.FromSeconds(seconds) };
+            Console.Out.WriteLine($"connecting to {address}; 'cradle device disconnect' or Ctrl-C ends the session");
+            await agent.RunAsync(cancellationToken).ConfigureAwait(false);
+            Console.Out.WriteLine("disconnected");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static void PrintBackup(DeviceState state, BackupResult backup, bool json)
+    {
+        var host = LastBackupStatus.From(state.LoadPartnerships().Slots)?.Host ?? "?";
+        if (json)
+        {
+            CliJson.Print(new BackupRow(host, backup.SnapshotId, backup.Files, backup.Bytes, backup.FilesRead, backup.BytesRead, backup.ChunksSent,
+                backup.WireBytesSent, backup.WireBytesReceived, backup.Elapsed.TotalSeconds, backup.Skipped.Count), CliJson.Default.BackupRow);
+            return;
+        }
+
+        Console.Out.WriteLine($"snapshot {backup.SnapshotId} committed on {host}: {backup.Files} files, {Format.Bytes(backup.Bytes)}; read {backup.FilesRead} files ({Format.Bytes(backup.BytesRead)}); sent {backup.ChunksSent} chunks, {Format.Bytes(backup.WireBytesSent)} on the link in {Format.Seconds(backup.Elapsed)}");
+        if (backup.Skipped.Count > 0)
+        {
+            Console.Out.WriteLine($"{backup.Skipped.Count} entries skipped (see warnings)");
+        }
+    }
+
+    private static Command Disconnect()
+    {
+        var state = CommonOptions.State();
+        var command = new Command("disconnect", "End the session of a running 'cradle device connect' cleanly") { state };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
+        {
+            var deviceState = new DeviceState(result.GetValue(state)!);
+            var reply = await ControlSocket.TrySendAsync(deviceState, "disconnect", cancellationToken).ConfigureAwait(false);
+            if (reply is null)
+            {
+                Console.Out.WriteLine("not connected");
+                return ExitCodes.Ok;
+            }
+
+            Console.Out.WriteLine($"disconnecting from {reply.Status?.Host ?? "the host"}");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Status()
+    {
+        var state = CommonOptions.State();
+        var json = CommonOptions.Json();
+        var command = new Command("status", "Connected or not, to which host over which link, a running backup's progress, the last backup") { state, json };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
+        {
+            var deviceState = new DeviceState(result.GetValue(state)!);
+            var identity = deviceState.LoadIdentity();
+            var reply = await ControlSocket.TrySendAsync(deviceState, "status", cancellationToken).ConfigureAwait(false);
+            var status = reply?.Status ?? new DeviceStatus
+            {
+                Device = identity.Name,
+                Connected = false,
+                LastBackup = LastBackupStatus.From(deviceState.LoadPartnerships().Slots),
+            };
+            if (result.GetValue(json))
+            {
+                CliJson.Print(status, CliJson.Default.DeviceStatus);
+                return ExitCodes.Ok;
+            }
+
+            Console.Out.WriteLine(status.Connected
+                ? $"{status.Device}: connected to {status.Host} ({status.Address}) over {status.Link}, {status.Phase}"
+                : $"{status.Device}: not connected{(status.LastError is null ? "" : $" ({status.LastError})")}");
+            if (status.Progress is { } p && status.Phase is not "idle" and not "connected")
+            {
+                Console.Out.WriteLine($"  {p.Phase}: {p.FilesDone}/{p.FilesTotal} files, {Format.Bytes(p.BytesDone)}/{Format.Bytes(p.BytesTotal)}, {Format.Bytes(p.WireBytesSent)} sent");
+            }
+
+            Console.Out.WriteLine(status.LastBackup is { } last
+                ? $"  last backup: {Format.Time(last.Time)} to {last.Host}, snapshot {last.Snapshot}, {last.Files.ToString(CultureInfo.InvariantCulture)} files, {Format.Bytes(last.Bytes)}"
+                : "  last backup: never");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command ColdBoot()
+    {
+        var state = CommonOptions.State();
+        var command = new Command("cold-boot", "Do to the state folder what a cold boot does to a device: the newest partnership is lost (P6), the name survives") { state };
+        command.SetAction(result => ExitCodes.RunAsync(() =>
+        {
+            var deviceState = new DeviceState(result.GetValue(state)!);
+            var lost = deviceState.ColdBoot();
+            Console.Out.WriteLine(lost is null
+                ? "cold boot: the device held no partnership"
+                : $"cold boot: the partnership with {lost.HostName} (number {new PartnershipNumber(lost.Number)}) is lost (P6); reconnecting to it will need a rename (P7)");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    /// <summary>For a long-running connect: every committed backup and every warning, one line each.</summary>
+    private sealed class StreamingObserver : ISessionObserver
+    {
+        public void ApprovalCode(string hostName, string code, TimeSpan timeout) =>
+            Console.Error.WriteLine($"waiting for approval on host {hostName}: check that it shows code {code}, then run 'cradle host approve {code}' there");
+
+        public void Warning(string message) => Console.Error.WriteLine($"warning: {message}");
+
+        public void Progress(BackupProgress progress)
+        {
+            if (progress.Phase == "done")
+            {
+                Console.Out.WriteLine($"backed up {progress.FilesDone} files, {Format.Bytes(progress.BytesDone)}, {Format.Bytes(progress.WireBytesSent)} sent");
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using Cradle.Protocol;
+
+namespace Cradle.Cli;
+
+/// <summary>Exit codes and the one place that turns exceptions into a message and a code.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int Usage = 2;
+    public const int Refused = 3;
+    public const int LinkFailed = 4;
+
+    /// <summary>Runs a command body; a known error becomes one clear line on stderr and its exit code.</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (SessionRefusedException e)
+        {
+            await Console.Error.WriteLineAsync($"refused ({e.Rule}): {e.Message}").ConfigureAwait(false);
+            return Refused;
+        }
+        catch (LinkClosedException e)
+        {
+            await Console.Error.WriteLineAsync($"link failed: {e.Message}").ConfigureAwait(false);
+            return LinkFailed;
+        }
+        catch (ProtocolViolationException e)
+        {
+            await Console.Error.WriteLineAsync($"protocol error: {e.Message}").ConfigureAwait(false);
+            return Failed;
+        }
+        catch (CradleException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return Failed;
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}").ConfigureAwait(false);
+            return Usage;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("cancelled").ConfigureAwait(false);
+            return Failed;
+        }
+    }
+}

@@ -1,0 +1,251 @@
+using System.CommandLine;
+using Cradle.Host;
+using Cradle.Links;
+using Cradle.Protocol;
+using Cradle.Store;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace Cradle.Cli;
+
+/// <summary><c>cradle host …</c>: the host service and the operator's commands over the host's folder.</summary>
+internal static class HostCommands
+{
+    public static Command Build()
+    {
+        var host = new Command("host", "Run the host and manage what it keeps");
+        host.Subcommands.Add(Run());
+        host.Subcommands.Add(Devices());
+        host.Subcommands.Add(Snapshots());
+        host.Subcommands.Add(Restore());
+        host.Subcommands.Add(Forget());
+        host.Subcommands.Add(Pending());
+        host.Subcommands.Add(Decide("approve", PendingState.Approved, "Approve a waiting partnership; the device shows the same code"));
+        host.Subcommands.Add(Decide("deny", PendingState.Denied, "Deny a waiting partnership"));
+        return host;
+    }
+
+    private static Command Run()
+    {
+        var data = CommonOptions.Data();
+        var listen = new Option<string>("--listen") { Description = "Address and port for device sessions (port 0: any free port)", DefaultValueFactory = _ => $"0.0.0.0:{LinkAddress.DefaultPort}", HelpName = "ADDR:PORT" };
+        var name = new Option<string?>("--name") { Description = "The host name devices see (default: the stored one, else the machine name)", HelpName = "HOSTNAME" };
+        var autoApprove = new Option<bool>("--auto-approve") { Description = "Create network partnerships without the operator's approval (lab setups only)" };
+        var verbose = new Option<bool>("--verbose") { Description = "Log debug detail" };
+        var command = new Command("run", "Run the host service in the foreground until Ctrl-C") { data, listen, name, autoApprove, verbose };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
+        {
+            using var loggers = LoggerFactory.Create(b => b
+                .SetMinimumLevel(result.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information)
+                .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
+                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            var options = new HostOptions
+            {
+                DataFolder = result.GetValue(data)!,
+                Listen = LinkAddress.Parse(result.GetValue(listen)!),
+                Name = result.GetValue(name),
+                AutoApprove = result.GetValue(autoApprove),
+            };
+            await using var service = HostService.Open(options, loggers);
+            service.Start();
+            Console.Out.WriteLine($"cradle host {service.Name}: data in {service.Store.Folder}");
+            Console.Out.WriteLine($"listening on {service.BoundAddress}");
+            Console.Out.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Out.WriteLine("stopping");
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Devices()
+    {
+        var data = CommonOptions.Data();
+        var json = CommonOptions.Json();
+        var command = new Command("devices", "Every device this host has a partnership with (P4)") { data, json };
+        command.SetAction(result => ExitCodes.RunAsync(() =>
+        {
+            var store = ChunkStore.Open(result.GetValue(data)!);
+            using var registry = PartnershipRegistry.Open(store.DatabasePath);
+            using var catalog = store.OpenCatalog();
+            var snapshots = catalog.ListSnapshots();
+            var rows = registry.List().Select(p =>
+            {
+                var mine = snapshots.Where(s => string.Equals(s.Device, p.Name, StringComparison.OrdinalIgnoreCase)).ToList();
+                return new DeviceRow(p.Name, p.Number, new PartnershipNumber(p.Number).ToString(), p.Created, p.LastSeen, p.LastBackup, p.LastLink, mine.Count, mine.Count > 0 ? mine[^1].Bytes : 0);
+            }).ToList();
+            if (result.GetValue(json))
+            {
+                CliJson.Print(rows, CliJson.Default.ListDeviceRow);
+                return Task.FromResult(ExitCodes.Ok);
+            }
+
+            if (rows.Count == 0)
+            {
+                Console.Out.WriteLine("no partnerships yet");
+                return Task.FromResult(ExitCodes.Ok);
+            }
+
+            var table = new Table().AddColumns("device", "number", "created", "last backup", "link", "snapshots", "size");
+            foreach (var r in rows)
+            {
+                table.AddRow(Markup.Escape(r.Name), r.NumberHex, Format.Time(r.Created), Format.Time(r.LastBackup), r.LastLink ?? "-", r.Snapshots.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Bytes(r.Bytes));
+            }
+
+            AnsiConsole.Write(table);
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command Snapshots()
+    {
+        var data = CommonOptions.Data();
+        var json = CommonOptions.Json();
+        var device = new Argument<string?>("DEVICE") { Description = "Only this device's snapshots", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("snapshots", "Snapshots, oldest first") { data, json, device };
+        command.SetAction(result => ExitCodes.RunAsync(() =>
+        {
+            var store = ChunkStore.Open(result.GetValue(data)!);
+            using var catalog = store.OpenCatalog();
+            var name = result.GetValue(device);
+            var rows = catalog.ListSnapshots(name is null ? null : DeviceName.Parse(name).Key)
+                .Select(s => new SnapshotRow(s.Id, s.Device, s.Number, s.Time, s.Files, s.Bytes, s.Link)).ToList();
+            if (result.GetValue(json))
+            {
+                CliJson.Print(rows, CliJson.Default.ListSnapshotRow);
+                return Task.FromResult(ExitCodes.Ok);
+            }
+
+            var table = new Table().AddColumns("id", "device", "time", "files", "size", "link");
+            foreach (var r in rows)
+            {
+                table.AddRow(r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(r.Device), Format.Time(r.Time), r.Files.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Bytes(r.Bytes), r.Link);
+            }
+
+            AnsiConsole.Write(table);
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command Restore()
+    {
+        var data = CommonOptions.Data();
+        var device = new Argument<string>("DEVICE") { Description = "The device whose files to restore" };
+        var snapshot = new Option<long?>("--snapshot") { Description = "The snapshot id (default: the device's latest)", HelpName = "ID" };
+        var to = new Option<string>("--to") { Description = "The folder to restore into (created if missing)", Required = true, HelpName = "DIR" };
+        var command = new Command("restore", "Restore a snapshot's files, folders and times into a folder on the host; every chunk is verified") { data, device, snapshot, to };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
+        {
+            var store = ChunkStore.Open(result.GetValue(data)!);
+            using var reader = store.OpenReader();
+            var info = FindSnapshot(reader.Catalog, DeviceName.Parse(result.GetValue(device)), result.GetValue(snapshot));
+            var target = result.GetValue(to)!;
+            var restored = await ProgressDisplay.RestoreAsync(reader, info, target, cancellationToken).ConfigureAwait(false);
+            Console.Out.WriteLine($"restored snapshot {info.Id} of {info.Device}: {restored.Files} files, {restored.Folders} folders, {Format.Bytes(restored.Bytes)} into {Path.GetFullPath(target)}; every chunk verified");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    internal static SnapshotInfo FindSnapshot(Catalog catalog, DeviceName device, long? id)
+    {
+        if (id is { } wanted)
+        {
+            var found = catalog.GetSnapshot(wanted) ?? throw new ArgumentException($"there is no snapshot {wanted}");
+            if (!string.Equals(found.Device, device.Value, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"snapshot {wanted} belongs to {found.Device}, not {device}");
+            }
+
+            return found;
+        }
+
+        var list = catalog.ListSnapshots(device.Key);
+        return list.Count > 0 ? list[^1] : throw new ArgumentException($"this host has no snapshot of {device}");
+    }
+
+    private static Command Forget()
+    {
+        var data = CommonOptions.Data();
+        var device = new Argument<string>("DEVICE") { Description = "The device to forget" };
+        var command = new Command("forget", "Remove a device's partnership and its snapshots from this host (P4, P9); the device must partner again") { data, device };
+        command.SetAction(result => ExitCodes.RunAsync(() =>
+        {
+            var store = ChunkStore.Open(result.GetValue(data)!);
+            var name = DeviceName.Parse(result.GetValue(device));
+            using var registry = PartnershipRegistry.Open(store.DatabasePath);
+            using var catalog = store.OpenCatalog();
+            var had = registry.Forget(name);
+            var snapshots = catalog.DeleteSnapshotsOf(name.Key);
+            if (!had && snapshots == 0)
+            {
+                throw new ArgumentException($"this host has no partnership and no snapshot of {name}");
+            }
+
+            Console.Out.WriteLine($"forgot {name}: partnership {(had ? "removed" : "was already gone")}, {snapshots} snapshots removed (their data is freed by a later prune)");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command Pending()
+    {
+        var data = CommonOptions.Data();
+        var json = CommonOptions.Json();
+        var command = new Command("pending", "Partnerships waiting for the operator's approval") { data, json };
+        command.SetAction(result => ExitCodes.RunAsync(() =>
+        {
+            var store = ChunkStore.Open(result.GetValue(data)!);
+            using var registry = PartnershipRegistry.Open(store.DatabasePath);
+            var rows = registry.ListPending().Select(p => new PendingRow(p.Code, p.Device, p.Number, p.Address, p.Created)).ToList();
+            if (result.GetValue(json))
+            {
+                CliJson.Print(rows, CliJson.Default.ListPendingRow);
+            }
+            else if (rows.Count == 0)
+            {
+                Console.Out.WriteLine("nothing waits for approval");
+            }
+            else
+            {
+                foreach (var r in rows)
+                {
+                    Console.Out.WriteLine($"{r.Code}  {r.Device}  number {new PartnershipNumber(r.Number)}  from {r.Address}  since {Format.Time(r.Created)}");
+                }
+            }
+
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command Decide(string verb, PendingState decision, string description)
+    {
+        var data = CommonOptions.Data();
+        var code = new Argument<string>("CODE") { Description = "The six-digit code both screens show" };
+        var command = new Command(verb, description) { data, code };
+        command.SetAction(result => ExitCodes.RunAsync(() =>
+        {
+            var store = ChunkStore.Open(result.GetValue(data)!);
+            using var registry = PartnershipRegistry.Open(store.DatabasePath);
+            var value = result.GetValue(code)!.Trim();
+            if (!registry.Decide(value, decision))
+            {
+                throw new ArgumentException($"no partnership waits under code {value} (see cradle host pending)");
+            }
+
+            Console.Out.WriteLine($"{(decision == PendingState.Approved ? "approved" : "denied")} {value}");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,3 @@
+using Cradle.Cli;
+
+return await CradleCommand.Build().Parse(args).InvokeAsync().ConfigureAwait(false);
