@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Cradle.EndToEnd.Tests;
+
+/// <summary>The real <c>cradle</c> executable, run as a child process (CRADLE_EXE overrides which one, e.g. a native AOT build).</summary>
+public sealed partial class CradleProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private CradleProcess(Process process) => _process = process;
+
+    public static string Executable =>
+        Environment.GetEnvironmentVariable("CRADLE_EXE") is { Length: > 0 } overridden
+            ? overridden
+            : typeof(CradleProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "CradleExecutable").Value!;
+
+    public int Id => _process.Id;
+
+    public string Stdout { get { lock (_stdout) { return _stdout.ToString(); } } }
+
+    public string Stderr { get { lock (_stderr) { return _stderr.ToString(); } } }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts cradle with these arguments, reading its output as it comes.</summary>
+    public static CradleProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var wrapper = new CradleProcess(process);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (wrapper._stdout)
+            {
+                wrapper._stdout.AppendLine(e.Data);
+            }
+
+            var match = ListeningLine().Match(e.Data);
+            if (match.Success)
+            {
+                wrapper._listening.TrySetResult(match.Groups[1].Value);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (wrapper._stderr)
+                {
+                    wrapper._stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return wrapper;
+    }
+
+    /// <summary>Runs cradle to the end and returns its exit code and output.</summary>
+    public static async Task<Result> RunAsync(params string[] args)
+    {
+        await using var process = Start(args);
+        var code = await process.WaitForExitAsync(TimeSpan.FromMinutes(3));
+        return new Result(code, process.Stdout, process.Stderr);
+    }
+
+    /// <summary>Waits for the host's "listening on ADDR:PORT" line and returns ADDR:PORT.</summary>
+    public async Task<string> ListeningAddressAsync()
+    {
+        var finished = await Task.WhenAny(_listening.Task, _process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
+        if (finished != _listening.Task)
+        {
+            throw new InvalidOperationException($"cradle did not print 'listening on'.\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
+        }
+
+        return await _listening.Task;
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"cradle did not exit within {timeout}.\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
+        }
+
+        // The exit event can come before the last output lines: wait for the readers to drain.
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    /// <summary>Sends SIGINT (what Ctrl-C sends).</summary>
+    public void Interrupt()
+    {
+        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"^listening on (\S+)")]
+    private static partial Regex ListeningLine();
+
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+    }
+}
