@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test of Cradle: unit, integration and end-to-end (the real `cradle` executable).
+# Installs what the tests need when it is missing, so a fresh machine passes.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need() { # need COMMAND DEBIAN-PACKAGE: install the package when the command is missing
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "test.sh: installing $2 (for $1)" >&2
+  if [ "$(id -u)" -ne 0 ]; then echo "test.sh: $1 is missing and this is not root: apt-get install $2" >&2; exit 1; fi
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+need dotnet dotnet-sdk-10.0
+need kill procps
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+configuration=${CONFIGURATION:-Release}
+dotnet build Cradle.slnx -c "$configuration" -v quiet -nologo
+log=$(mktemp)
+status=0
+dotnet test Cradle.slnx -c "$configuration" --no-build -v quiet -nologo 2>&1 | tee "$log" || status=$?
+# One closing line over every test assembly.
+awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+     END { gsub(",", "", p); printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit $status

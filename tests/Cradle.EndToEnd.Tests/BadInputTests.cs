@@ -1,0 +1,152 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using Cradle.Links;
+using Cradle.Protocol;
+using Cradle.Protocol.Messages;
+using Google.Protobuf;
+
+namespace Cradle.EndToEnd.Tests;
+
+/// <summary>
+/// Bad input against the real host process: each case gets a clear refusal, the session
+/// closes, nothing is stored, and the host keeps serving honest devices.
+/// </summary>
+public sealed class BadInputTests : IAsyncLifetime, IDisposable
+{
+    private readonly TempFolder _folder = new();
+    private RunningHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await RunningHost.StartAsync(_folder.Path, "guarded");
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Theory]
+    [InlineData("../escape.txt")]
+    [InlineData("data/../../escape.txt")]
+    [InlineData("/etc/escape.txt")]
+    [InlineData("C:/escape.txt")]
+    [InlineData("data/\0nul.txt")]
+    public async Task A_hostile_path_is_refused_and_nothing_is_written_outside_the_store(string path)
+    {
+        await using var client = await HostileClient.ConnectAsync(_host.Address);
+        await client.PartnerAsync("EVIL-1", 0x1234_5678);
+        var reply = await client.BackUpOneFileAsync(path, "payload"u8.ToArray());
+
+        Assert.Equal(Envelope.BodyOneofCase.Refusal, reply.BodyCase);
+        Assert.Equal("protocol", reply.Refusal.Rule);
+        Assert.Contains("refused path", reply.Refusal.Message);
+        Assert.False(File.Exists(Path.Combine(_folder.Path, "escape.txt")));
+        Assert.False(File.Exists(Path.Combine(_host.Data, "escape.txt")));
+        Assert.Empty(await SnapshotsAsync());
+        await AssertHostStillServesAsync();
+    }
+
+    [Fact]
+    public async Task An_oversized_frame_closes_the_session_with_a_clear_error()
+    {
+        await using var client = await HostileClient.ConnectAsync(_host.Address);
+        await client.HelloAsync("BIG-1");
+        var header = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(header, 64 * 1024 * 1024);
+        await client.Tls.Stream.WriteAsync(header);
+        await client.Tls.Stream.FlushAsync();
+
+        var reply = await client.ReceiveAsync();
+        Assert.Equal(Envelope.BodyOneofCase.Refusal, reply.BodyCase);
+        Assert.Contains("exceeds the", reply.Refusal.Message);
+        await Assert.ThrowsAsync<LinkClosedException>(async () => await client.ReceiveAsync());
+        await AssertHostStillServesAsync();
+    }
+
+    [Fact]
+    public async Task The_right_name_and_number_without_the_secret_is_refused_P2()
+    {
+        var device = new TestDevice(_folder.Path, "owner");
+        await device.InitAsync("OWNER-1");
+        Assert.Equal(0, (await device.BackUpOnceAsync(_host)).ExitCode);
+        var slot = JsonDocument.Parse((await device.RunAsync("partnerships", "--json")).Stdout).RootElement[0];
+        var number = slot.GetProperty("number").GetUInt32();
+
+        await using var client = await HostileClient.ConnectAsync(_host.Address);
+        var hello = await client.HelloAsync("OWNER-1");
+        var guessed = SessionProof.Compute(new byte[32], hello.Challenge.Span, client.Tls.PeerCertificateHash, DeviceName.Parse("OWNER-1"));
+        await client.SendAsync(new Envelope { Authenticate = new Authenticate { Number = number, Proof = ByteString.CopyFrom(guessed) } });
+        var reply = await client.ReceiveAsync();
+
+        Assert.Equal(Envelope.BodyOneofCase.Refusal, reply.BodyCase);
+        Assert.Equal("auth", reply.Refusal.Rule);
+        Assert.Single(await SnapshotsAsync());
+    }
+
+    [Theory]
+    [InlineData("1DIGIT", "does not start with a letter")]
+    [InlineData("has_underscore", "contains '_'")]
+    [InlineData("SIXTEEN-CHARS-XX", "has 16 characters")]
+    public async Task A_device_name_breaking_P1_is_refused_with_the_reason(string name, string reason)
+    {
+        await using var client = await HostileClient.ConnectAsync(_host.Address);
+        await client.SendAsync(new Envelope { DeviceHello = new DeviceHello { ProtocolVersion = ProtocolVersion.Current, DeviceName = name } });
+        var reply = await client.ReceiveAsync();
+        Assert.Equal(Envelope.BodyOneofCase.Refusal, reply.BodyCase);
+        Assert.Equal("P1", reply.Refusal.Rule);
+        Assert.Contains(reason, reply.Refusal.Message);
+    }
+
+    [Fact]
+    public async Task A_protocol_version_from_the_future_is_refused_by_name()
+    {
+        await using var client = await HostileClient.ConnectAsync(_host.Address);
+        await client.SendAsync(new Envelope { DeviceHello = new DeviceHello { ProtocolVersion = 99, DeviceName = "FUTURE-1" } });
+        var reply = await client.ReceiveAsync();
+        Assert.Equal("version", reply.Refusal.Rule);
+        Assert.Contains("99", reply.Refusal.Message);
+    }
+
+    [Fact]
+    public async Task Chunk_data_that_does_not_match_its_hash_is_refused_and_not_stored()
+    {
+        await using var client = await HostileClient.ConnectAsync(_host.Address);
+        await client.PartnerAsync("LIAR-1", 0x0BAD_F00D);
+        await client.SendAsync(new Envelope { BackupBegin = new BackupBegin() });
+        var claimed = ChunkId.Of("what I claim"u8);
+        await client.SendAsync(new Envelope { ChunkQuery = new ChunkQuery { QueryId = 1, Ids = { ByteString.CopyFrom(claimed.ToArray()) } } });
+        Assert.Single((await client.ReceiveAsync()).ChunkAnswer.Missing);
+        await client.SendAsync(new Envelope { ChunkData = new ChunkData { Id = ByteString.CopyFrom(claimed.ToArray()), RawLength = 11, Data = ByteString.CopyFromUtf8("what I send") } });
+        var reply = await client.ReceiveAsync();
+        Assert.Equal("protocol", reply.Refusal.Rule);
+        Assert.Contains("does not match its hash", reply.Refusal.Message);
+        Assert.Empty(await SnapshotsAsync());
+    }
+
+    [Fact]
+    public async Task A_file_naming_a_chunk_that_was_never_sent_is_refused()
+    {
+        await using var client = await HostileClient.ConnectAsync(_host.Address);
+        await client.PartnerAsync("LIAR-2", 0x0BAD_F00E);
+        await client.SendAsync(new Envelope { BackupBegin = new BackupBegin() });
+        var never = ChunkId.Of("never sent"u8);
+        var entry = new FileEntry { Path = "data/ghost.txt", Size = 10, ChunkIds = { ByteString.CopyFrom(never.ToArray()) } };
+        await client.SendAsync(new Envelope { FileEntries = new FileEntries { Entries = { entry } } });
+        var reply = await client.ReceiveAsync();
+        Assert.Equal("protocol", reply.Refusal.Rule);
+        Assert.Contains("never sent", reply.Refusal.Message);
+        Assert.Empty(await SnapshotsAsync());
+    }
+
+    private async Task<List<JsonElement>> SnapshotsAsync()
+    {
+        var result = await _host.RunAsync("host", "snapshots", "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return JsonDocument.Parse(result.Stdout).RootElement.EnumerateArray().ToList();
+    }
+
+    private async Task AssertHostStillServesAsync()
+    {
+        var honest = new TestDevice(_folder.Path, "honest-" + Guid.NewGuid().ToString("N")[..6]);
+        await honest.InitAsync("HONEST-" + Random.Shared.Next(1000, 9999));
+        var result = await honest.BackUpOnceAsync(_host);
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    public void Dispose() => _folder.Dispose();
+}

@@ -1,0 +1,80 @@
+using Cradle.Links;
+using Cradle.Protocol;
+using Cradle.Protocol.Messages;
+using Google.Protobuf;
+
+namespace Cradle.EndToEnd.Tests;
+
+/// <summary>
+/// A scripted client that speaks the real protocol (TLS, frames, protobuf) to the real host
+/// process, and can say anything: the hostile-device kit's first pieces.
+/// </summary>
+public sealed class HostileClient : IAsyncDisposable
+{
+    private HostileClient(MessageChannel channel, TlsSession tls)
+    {
+        Channel = channel;
+        Tls = tls;
+    }
+
+    public MessageChannel Channel { get; }
+
+    public TlsSession Tls { get; }
+
+    public HostHello? Hello { get; private set; }
+
+    public static async Task<HostileClient> ConnectAsync(string address)
+    {
+        var stream = await TcpLink.ConnectAsync(LinkAddress.Parse(address), TimeSpan.FromSeconds(10), CancellationToken.None);
+        var tls = await Links.Tls.ConnectAsync(stream, CancellationToken.None);
+        return new HostileClient(new MessageChannel(tls.Stream, new ChannelOptions { KeepaliveInterval = TimeSpan.Zero, IdleTimeout = TimeSpan.FromSeconds(30) }), tls);
+    }
+
+    public Task SendAsync(Envelope message) => Channel.SendAsync(message, CancellationToken.None).AsTask();
+
+    public async Task<Envelope> ReceiveAsync() => await Channel.ReceiveAsync(CancellationToken.None);
+
+    public async Task<HostHello> HelloAsync(string name, uint version = ProtocolVersion.Current, uint held = 0)
+    {
+        await SendAsync(new Envelope { DeviceHello = new DeviceHello { ProtocolVersion = version, DeviceName = name, PartnershipsHeld = held } });
+        var reply = await ReceiveAsync();
+        Assert.True(reply.BodyCase == Envelope.BodyOneofCase.HostHello, $"expected a host hello, got {reply}");
+        Hello = reply.HostHello;
+        return Hello;
+    }
+
+    /// <summary>Hello, then a new partnership (the host runs with --auto-approve); returns the secret.</summary>
+    public async Task<byte[]> PartnerAsync(string name, uint number)
+    {
+        await HelloAsync(name);
+        await SendAsync(new Envelope { PartnerRequest = new PartnerRequest { Number = number } });
+        var accepted = await ReceiveAsync();
+        Assert.True(accepted.BodyCase == Envelope.BodyOneofCase.SessionAccepted, accepted.ToString());
+        return accepted.SessionAccepted.NewSecret.ToByteArray();
+    }
+
+    /// <summary>Sends a backup whose single file has this path and content, and returns the host's answer to BackupEnd (or the refusal that came first).</summary>
+    public async Task<Envelope> BackUpOneFileAsync(string path, byte[] content)
+    {
+        await SendAsync(new Envelope { BackupBegin = new BackupBegin() });
+        var id = ChunkId.Of(content);
+        await SendAsync(new Envelope { ChunkQuery = new ChunkQuery { QueryId = 1, Ids = { ByteString.CopyFrom(id.ToArray()) } } });
+        var answer = await ReceiveAsync();
+        if (answer.BodyCase != Envelope.BodyOneofCase.ChunkAnswer)
+        {
+            return answer;
+        }
+
+        if (answer.ChunkAnswer.Missing.Count > 0)
+        {
+            await SendAsync(new Envelope { ChunkData = new ChunkData { Id = ByteString.CopyFrom(id.ToArray()), RawLength = (uint)content.Length, Data = ByteString.CopyFrom(content) } });
+        }
+
+        var entry = new FileEntry { Path = path, Size = (ulong)content.Length, MtimeUnixNs = 1, ChunkIds = { ByteString.CopyFrom(id.ToArray()) } };
+        await SendAsync(new Envelope { FileEntries = new FileEntries { Entries = { entry } } });
+        await SendAsync(new Envelope { BackupEnd = new BackupEnd { Files = 1, Bytes = (ulong)content.Length } });
+        return await ReceiveAsync();
+    }
+
+    public ValueTask DisposeAsync() => Channel.DisposeAsync();
+}

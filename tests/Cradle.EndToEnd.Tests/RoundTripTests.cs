@@ -1,0 +1,118 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Cradle.EndToEnd.Tests;
+
+/// <summary>Backup, then restore on the host, byte for byte: the real executables over loopback.</summary>
+public sealed class RoundTripTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    [Fact]
+    public async Task Empty_files_deep_folders_unicode_names_and_a_200_MB_file_restore_byte_for_byte()
+    {
+        await using var host = await RunningHost.StartAsync(_folder.Path, "depot");
+        var device = new TestDevice(_folder.Path, "rt");
+        var data = device.DataFolder;
+        Directory.CreateDirectory(data);
+        File.WriteAllBytes(Path.Combine(data, "empty.bin"), []);
+        var deep = Path.Combine(data, string.Join(Path.DirectorySeparatorChar, Enumerable.Range(0, 24).Select(i => $"level{i}")));
+        Directory.CreateDirectory(deep);
+        File.WriteAllText(Path.Combine(deep, "bottom.txt"), "at the bottom\n");
+        Directory.CreateDirectory(Path.Combine(data, "empty-folder", "also-empty"));
+        File.WriteAllText(Path.Combine(data, "Größe – 日本語 – 😀.txt"), "unicode\n", Encoding.UTF8);
+        File.WriteAllText(Path.Combine(data, "names differ only by case.TXT"), "upper\n");
+        File.WriteAllText(Path.Combine(data, "names differ only by case.txt"), "lower\n");
+        using (var big = File.Create(Path.Combine(data, "video.mp4")))
+        {
+            var block = new byte[1 << 20];
+            for (var i = 0; i < 200; i++)
+            {
+                TestData.Fill((ulong)i + 1, block);
+                big.Write(block);
+            }
+        }
+
+        File.SetLastWriteTimeUtc(Path.Combine(data, "empty.bin"), new DateTime(2001, 2, 3, 4, 5, 6, 789, DateTimeKind.Utc));
+        Assert.Equal(0, (await device.RunAsync("init", "--name", "RT-1", "--folder", data)).ExitCode);
+
+        var backup = await device.RunAsync("connect", "--host", host.Address, "--once", "--json");
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        var result = JsonDocument.Parse(backup.Stdout).RootElement;
+        Assert.Equal(6, result.GetProperty("files").GetInt64());
+
+        var target = Path.Combine(_folder.Path, "restored");
+        var restore = await host.RunAsync("host", "restore", "RT-1", "--to", target);
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        TreeAssert.Identical(data, Path.Combine(target, Path.GetFileName(data)));
+
+        // An unchanged re-run reads nothing and sends no chunk: only the file list and the
+        // chunk ids it names (twice today: in the query and in the entries) cross the link.
+        var again = await device.RunAsync("connect", "--host", host.Address, "--once", "--json");
+        var second = JsonDocument.Parse(again.Stdout).RootElement;
+        Assert.Equal(0, second.GetProperty("bytesRead").GetInt64());
+        Assert.Equal(0, second.GetProperty("chunksSent").GetInt64());
+        Assert.True(second.GetProperty("wireBytesSent").GetInt64() < 200 * 1024 * 1024 / 500, again.Stdout);
+
+        var snapshots = JsonDocument.Parse((await host.RunAsync("host", "snapshots", "RT-1", "--json")).Stdout).RootElement.EnumerateArray().ToList();
+        Assert.Equal(2, snapshots.Count);
+        Assert.True(snapshots[0].GetProperty("id").GetInt64() < snapshots[1].GetProperty("id").GetInt64());
+        Assert.Equal("RT-1", snapshots[1].GetProperty("device").GetString());
+        Assert.Equal(6, snapshots[1].GetProperty("files").GetInt64());
+        Assert.Equal((200L * 1024 * 1024) + 14 + 8 + 6 + 6, snapshots[1].GetProperty("bytes").GetInt64());
+    }
+
+    public void Dispose() => _folder.Dispose();
+}
+
+/// <summary>Two folder trees hold the same paths (folders too), contents and modification times.</summary>
+public static class TreeAssert
+{
+    public static void Identical(string expected, string actual)
+    {
+        var left = Listing(expected);
+        var right = Listing(actual);
+        Assert.Equal(left.Keys.Order(StringComparer.Ordinal), right.Keys.Order(StringComparer.Ordinal));
+        foreach (var (path, info) in left)
+        {
+            var other = right[path];
+            Assert.True(info.LastWriteTimeUtc == other.LastWriteTimeUtc, $"{path}: time {info.LastWriteTimeUtc:O} became {other.LastWriteTimeUtc:O}");
+            if (info is FileInfo file)
+            {
+                var restored = Assert.IsType<FileInfo>(other);
+                Assert.Equal(file.Length, restored.Length);
+                Assert.True(SameContent(file.FullName, restored.FullName), $"{path}: content differs");
+            }
+            else
+            {
+                Assert.IsType<DirectoryInfo>(other);
+            }
+        }
+    }
+
+    private static Dictionary<string, FileSystemInfo> Listing(string root) =>
+        new DirectoryInfo(root).EnumerateFileSystemInfos("*", SearchOption.AllDirectories)
+            .ToDictionary(i => Path.GetRelativePath(root, i.FullName), StringComparer.Ordinal);
+
+    private static bool SameContent(string a, string b)
+    {
+        using var x = File.OpenRead(a);
+        using var y = File.OpenRead(b);
+        var bx = new byte[1 << 20];
+        var by = new byte[1 << 20];
+        while (true)
+        {
+            var n = x.ReadAtLeast(bx, bx.Length, throwOnEndOfStream: false);
+            var m = y.ReadAtLeast(by, by.Length, throwOnEndOfStream: false);
+            if (n != m || !bx.AsSpan(0, n).SequenceEqual(by.AsSpan(0, m)))
+            {
+                return false;
+            }
+
+            if (n == 0)
+            {
+                return true;
+            }
+        }
+    }
+}
