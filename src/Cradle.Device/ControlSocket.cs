@@ -92,7 +92,7 @@ public sealed class ControlSocket : IAsyncDisposable
                         "disconnect" => new ControlReply(true, "disconnecting", status()),
                         _ => new ControlReply(false, $"unknown command '{command}'", null),
                     };
-                    await stream.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(reply, DeviceStateJson.Default.ControlReply), timeout.Token).ConfigureAwait(false);
+                    await stream.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(reply, ControlJson.Default.ControlReply), timeout.Token).ConfigureAwait(false);
                     await stream.WriteAsync("\n"u8.ToArray(), timeout.Token).ConfigureAwait(false);
                     if (command == "disconnect")
                     {
@@ -133,7 +133,7 @@ public sealed class ControlSocket : IAsyncDisposable
         var line = await ReadLineAsync(stream, timeout.Token).ConfigureAwait(false);
         try
         {
-            return JsonSerializer.Deserialize(line, DeviceStateJson.Default.ControlReply);
+            return JsonSerializer.Deserialize(line, ControlJson.Default.ControlReply);
         }
         catch (JsonException e)
         {

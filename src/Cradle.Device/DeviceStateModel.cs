@@ -46,5 +46,9 @@ public sealed record LastBackup(long TimeUnixMs, long SnapshotId, long Files, lo
 [JsonSerializable(typeof(DeviceIdentity))]
 [JsonSerializable(typeof(PartnershipsFile))]
 [JsonSerializable(typeof(DeviceStatus))]
-[JsonSerializable(typeof(ControlReply))]
 public sealed partial class DeviceStateJson : JsonSerializerContext;
+
+/// <summary>The control socket's JSON: one object per line, so never indented.</summary>
+[JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSerializable(typeof(ControlReply))]
+internal sealed partial class ControlJson : JsonSerializerContext;
