@@ -14,7 +14,7 @@ public static class DevicePartnerships
     /// <summary>Null when a new partnership may be made, else the P3 refusal.</summary>
     public static string? CanAdd(IReadOnlyList<PartnershipSlot> slots, string hostName) =>
         slots.Count >= MaxSlots
-            ? $"P3: this device already holds {slots.Count} partnerships ({string.Join(", ", slots.Select(s => s.HostName))}), the most a device may hold, so it cannot partner with {hostName}; rename the device to end them (P8), or cold-boot to end the newest (P6)"
+            ? $"this device already holds {slots.Count} partnerships ({string.Join(", ", slots.Select(s => s.HostName))}), the most a device may hold, so it cannot partner with {hostName}; rename the device to end them (P8), or cold-boot to end the newest (P6)"
             : null;
 
     /// <summary>A fresh number for a new partnership, never equal to the other slot's (P2).</summary>

@@ -69,6 +69,7 @@ public sealed partial class DeviceSession
         private readonly List<BatchChunk> _chunks = [];
         private readonly List<PendingFile> _files = [];
         private readonly Queue<ScanEntry> _rereads = new();
+        private readonly HashSet<string> _staleParts = new(StringComparer.Ordinal);
         private readonly ChunkCodec _codec = new();
         private byte[] _data = new byte[session._options.BatchBytes + ChunkerOptions.AbsoluteMaxSize];
         private int _dataLength;
@@ -111,21 +112,47 @@ public sealed partial class DeviceSession
             if (entry.Kind == EntryKind.Directory)
             {
                 _files.Add(new PendingFile(entry, [], CacheHit: false, Cacheable: false));
+                if (_files.Count >= MaxEntriesPerBatch)
+                {
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 return;
             }
 
             var cached = useCache ? cache.Lookup(entry) : null;
             if (cached is not null)
             {
-                var fileIndex = _files.Count;
-                _files.Add(new PendingFile(entry, cached, CacheHit: true, Cacheable: true));
-                foreach (var id in cached)
+                // A large unchanged file can name more chunks than one query may carry: its ids
+                // go out over several queries, and its entry with the last of them.
+                // An empty file has no chunk but still one entry: the loop runs at least once.
+                for (var start = 0; start == 0 || start < cached.Length; start += session._options.BatchChunks)
                 {
-                    _chunks.Add(new BatchChunk(id, -1, 0, fileIndex));
+                    if (_chunks.Count >= session._options.BatchChunks)
+                    {
+                        await FlushAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    var fileIndex = _files.Count;
+                    foreach (var id in cached.AsSpan(start, Math.Min(session._options.BatchChunks, cached.Length - start)))
+                    {
+                        _chunks.Add(new BatchChunk(id, -1, 0, fileIndex));
+                    }
+
+                    if (start + session._options.BatchChunks >= cached.Length)
+                    {
+                        _files.Add(new PendingFile(entry, cached, CacheHit: true, Cacheable: true));
+                    }
+                    else
+                    {
+                        // Later parts of the file follow in the next batch; if this part is stale,
+                        // the whole file is read again.
+                        _files.Add(new PendingFile(entry, cached, CacheHit: true, Cacheable: true, Partial: true));
+                    }
                 }
 
                 _bytesDone += entry.Size;
-                if (_chunks.Count >= session._options.BatchChunks)
+                if (_chunks.Count >= session._options.BatchChunks || _files.Count >= MaxEntriesPerBatch)
                 {
                     await FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
@@ -189,7 +216,7 @@ public sealed partial class DeviceSession
                 cache.Set(entry, [.. ids]);
             }
 
-            if (_chunks.Count >= session._options.BatchChunks)
+            if (_chunks.Count >= session._options.BatchChunks || _files.Count >= MaxEntriesPerBatch)
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -214,6 +241,7 @@ public sealed partial class DeviceSession
                     throw new ProtocolViolationException($"the host answered query {answer.QueryId}, expected {query.QueryId}");
                 }
 
+                Dictionary<ChunkId, BatchChunk>? withData = null;
                 foreach (var index in answer.Missing)
                 {
                     if (index >= _chunks.Count)
@@ -224,6 +252,15 @@ public sealed partial class DeviceSession
                     var chunk = _chunks[(int)index];
                     if (chunk.Offset < 0)
                     {
+                        // The host asks for each id once per query: when a file read in this batch
+                        // holds the same chunk, send it from there.
+                        withData ??= _chunks.Where(c => c.Offset >= 0).DistinctBy(c => c.Id).ToDictionary(c => c.Id);
+                        if (withData.TryGetValue(chunk.Id, out var read))
+                        {
+                            await SendChunkAsync(read, cancellationToken).ConfigureAwait(false);
+                            continue;
+                        }
+
                         // The cache said the host had it, the host says no: read that file again.
                         stale.Add(chunk.FileIndex);
                         continue;
@@ -240,9 +277,23 @@ public sealed partial class DeviceSession
             for (var i = 0; i < _files.Count; i++)
             {
                 var file = _files[i];
-                if (stale.Contains(i))
+                if (stale.Contains(i) || _staleParts.Contains(file.Entry.Path))
                 {
-                    _rereads.Enqueue(file.Entry);
+                    if (file.Partial)
+                    {
+                        _staleParts.Add(file.Entry.Path);
+                    }
+                    else
+                    {
+                        _staleParts.Remove(file.Entry.Path);
+                        _rereads.Enqueue(file.Entry);
+                    }
+
+                    continue;
+                }
+
+                if (file.Partial)
+                {
                     continue;
                 }
 
@@ -319,5 +370,9 @@ public sealed partial class DeviceSession
     /// <summary>A chunk in the current batch: its data at <c>Offset</c> in the batch buffer, or (Offset -1) known only from the cache.</summary>
     private readonly record struct BatchChunk(ChunkId Id, int Offset, int Length, int FileIndex);
 
-    private sealed record PendingFile(ScanEntry Entry, ChunkId[] Chunks, bool CacheHit, bool Cacheable);
+    /// <summary>A file or folder whose entry goes out with this batch; <c>Partial</c> marks an early part of a large cached file, whose entry goes with its last part.</summary>
+    private sealed record PendingFile(ScanEntry Entry, ChunkId[] Chunks, bool CacheHit, bool Cacheable, bool Partial = false);
+
+    /// <summary>Entries per FileEntries message: far below the frame cap even with long paths.</summary>
+    private const int MaxEntriesPerBatch = 512;
 }

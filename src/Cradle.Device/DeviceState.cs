@@ -39,6 +39,7 @@ public sealed class DeviceState
         }
 
         var deviceName = DeviceName.Parse(name);
+        ChunkStore.CreatePrivateFolder(Folder);
         if (folders.Count == 0)
         {
             throw new ArgumentException("name at least one data folder to back up (--folder DIR)", nameof(folders));

@@ -170,9 +170,9 @@ internal sealed partial class HostSession
                 total += length;
             }
 
-            if (kind == Store.EntryKind.Directory && chunks.Length > 0)
+            if (kind == Store.EntryKind.Directory && (chunks.Length > 0 || e.Size != 0))
             {
-                throw new ProtocolViolationException($"folder \"{path}\" has content");
+                throw new ProtocolViolationException($"folder \"{path}\" has content or a size");
             }
 
             if (kind == Store.EntryKind.File && (ulong)total != e.Size)

@@ -24,7 +24,7 @@ public static class PartnershipRules
 
         if (partnershipsHeld >= MaxSlotsPerDevice)
         {
-            return new Refusal("P3", $"{name} already holds {partnershipsHeld} partnerships, the most a device may hold; end one (rename the device) or connect as a guest");
+            return new Refusal("P3", $"{name} already holds {partnershipsHeld} partnerships, the most a device may hold; end them by renaming the device (P8)");
         }
 
         if (existing is not null)
@@ -43,7 +43,7 @@ public static class PartnershipRules
     {
         if (existing is null)
         {
-            return new Refusal("P4", $"this host has no partnership with {name}: its operator removed it (cradle host forget); on the device, end the stale partnership by renaming, or cold-boot, and partner again");
+            return new Refusal("P4", $"this host has no partnership with {name}: its operator removed it (cradle host forget); on the device, end the stale partnership by renaming it (P8), then partner again");
         }
 
         if (existing.Number != number)

@@ -26,7 +26,7 @@ public sealed class ChunkStore
     /// <summary>Opens the store in <paramref name="folder"/>, creating it when new, and checks the catalog version.</summary>
     public static ChunkStore Open(string folder, TimeProvider? time = null)
     {
-        Directory.CreateDirectory(folder);
+        CreatePrivateFolder(folder);
         var store = new ChunkStore(Path.GetFullPath(folder), time ?? TimeProvider.System);
         Directory.CreateDirectory(store.PacksFolder);
         using (Catalog.Open(store.DatabasePath))
@@ -35,6 +35,27 @@ public sealed class ChunkStore
         }
 
         return store;
+    }
+
+    /// <summary>
+    /// Creates a folder only its owner can enter: the host's folder holds partnership secrets
+    /// and the certificate's private key, the device's its partnership secrets.
+    /// </summary>
+    public static void CreatePrivateFolder(string folder)
+    {
+        if (Directory.Exists(folder))
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+        }
+        else
+        {
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
 
     public Catalog OpenCatalog() => Catalog.Open(DatabasePath);

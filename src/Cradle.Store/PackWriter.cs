@@ -37,7 +37,12 @@ public sealed class PackWriter : IAsyncDisposable
         var id = Guid.NewGuid();
         var hex = id.ToString("N");
         var folder = Path.Combine(packsFolder, hex[..2]);
-        Directory.CreateDirectory(folder);
+        if (!Directory.Exists(folder))
+        {
+            Directory.CreateDirectory(folder);
+            // The new folder's own name must survive a crash too, or the pack in it is lost.
+            Durability.FlushFolder(packsFolder);
+        }
         var name = $"{hex[..2]}/{hex}.pack";
         var file = new FileStream(Path.Combine(packsFolder, name), new FileStreamOptions
         {
