@@ -42,7 +42,7 @@ public sealed record PartnershipSlot
 /// <summary>The last committed backup to one host.</summary>
 public sealed record LastBackup(long TimeUnixMs, long SnapshotId, long Files, long Bytes, long WireBytes, string Link);
 
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip, RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(DeviceIdentity))]
 [JsonSerializable(typeof(PartnershipsFile))]
 [JsonSerializable(typeof(DeviceStatus))]

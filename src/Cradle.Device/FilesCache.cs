@@ -55,7 +55,8 @@ public sealed class FilesCache
                 throw new StoreFormatException($"{path} claims {count} entries: damaged");
             }
 
-            var files = new Dictionary<string, CachedFile>(count, StringComparer.Ordinal);
+            // The claimed count sizes nothing: a damaged count must not allocate for entries that are not there.
+            var files = new Dictionary<string, CachedFile>(StringComparer.Ordinal);
             var id = new byte[ChunkId.Length];
             for (var i = 0; i < count; i++)
             {
@@ -84,6 +85,10 @@ public sealed class FilesCache
         catch (EndOfStreamException e)
         {
             throw new StoreFormatException($"{path} is truncated", e);
+        }
+        catch (Exception e) when (e is IOException or FormatException or DecoderFallbackException)
+        {
+            throw new StoreFormatException($"{path} is damaged: {e.Message}", e);
         }
     }
 

@@ -41,6 +41,11 @@ public static class PartnershipRules
     /// </summary>
     public static Refusal? CanAuthenticate(DeviceName name, uint number, HostPartnership? existing)
     {
+        if (!PartnershipNumber.IsValid(number))
+        {
+            return new Refusal("P2", $"partnership number {number:X8} is not allowed (never 0 or FFFFFFFF)");
+        }
+
         if (existing is null)
         {
             return new Refusal("P4", $"this host has no partnership with {name}: its operator removed it (cradle host forget); on the device, end the stale partnership by renaming it (P8), then partner again");

@@ -19,7 +19,7 @@ public sealed class MessageChannel : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly byte[] _header = new byte[FrameCodec.HeaderLength];
     private readonly Task _keepalive;
-    private long _lastSendTicks;
+    private long _lastSendTicks; // read by the keepalive loop: accessed with Volatile
     private bool _disposed;
 
     public MessageChannel(Stream stream, ChannelOptions? options = null)
@@ -49,7 +49,7 @@ public sealed class MessageChannel : IAsyncDisposable
             {
                 await _stream.WriteAsync(buffer.AsMemory(0, FrameCodec.HeaderLength + size), cancellationToken).ConfigureAwait(false);
                 await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                _lastSendTicks = _options.Time.GetTimestamp();
+                Volatile.Write(ref _lastSendTicks, _options.Time.GetTimestamp());
             }
             catch (IOException e)
             {
@@ -93,8 +93,8 @@ public sealed class MessageChannel : IAsyncDisposable
 
     private async ValueTask<Envelope> ReceiveFrameAsync(CancellationToken cancellationToken)
     {
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        idle.CancelAfter(_options.IdleTimeout);
+        using var silence = new CancellationTokenSource(_options.IdleTimeout, _options.Time);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silence.Token);
         try
         {
             await ReadExactlyAsync(_header, idle.Token).ConfigureAwait(false);
@@ -151,7 +151,7 @@ public sealed class MessageChannel : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (_options.Time.GetElapsedTime(_lastSendTicks) >= _options.KeepaliveInterval)
+                if (_options.Time.GetElapsedTime(Volatile.Read(ref _lastSendTicks)) >= _options.KeepaliveInterval)
                 {
                     await SendAsync(new Envelope { Ping = new Ping { Nonce = ++nonce } }, cancellationToken).ConfigureAwait(false);
                 }

@@ -30,9 +30,11 @@ public sealed class FolderRestorer(SnapshotReader reader)
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var temp = path + ".cradle-restore.tmp";
-            await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            // A short temporary name: the file's own name may already be as long as names go.
+            var temp = Path.Combine(Path.GetDirectoryName(path)!, $".cradle-{Guid.NewGuid():N}.tmp");
+            try
             {
+                await using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
                 long written = 0;
                 foreach (var id in entry.Chunks)
                 {
@@ -49,6 +51,12 @@ public sealed class FolderRestorer(SnapshotReader reader)
                 {
                     throw new StoreCorruptException($"snapshot {snapshot.Id}: {entry.Path} should be {entry.Size} bytes, its chunks make {written}");
                 }
+            }
+            catch
+            {
+                // Nothing half-restored is left in the user's folder.
+                File.Delete(temp);
+                throw;
             }
 
             File.Move(temp, path, overwrite: true);

@@ -1,0 +1,242 @@
+using Cradle.Protocol;
+using Cradle.Store;
+using Cradle.Tests;
+
+namespace Cradle.Host.Tests;
+
+public sealed class PartnershipRegistryTests : IDisposable
+{
+    private static readonly DateTimeOffset Now = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly TempFolder _temp = new();
+    private readonly FixedTime _time = new(Now);
+
+    public void Dispose() => _temp.Dispose();
+
+    private string DatabasePath => _temp["cradle.db"];
+
+    private PartnershipRegistry Open() => PartnershipRegistry.Open(DatabasePath, _time);
+
+    [Fact]
+    public void TryCreate_makes_a_partnership_with_a_fresh_256_bit_secret()
+    {
+        using var registry = Open();
+
+        var created = registry.TryCreate(DeviceName.Parse("MX7"), 0x1234, "tcp 10.0.0.2");
+
+        Assert.NotNull(created);
+        Assert.Equal("MX7", created.Name);
+        Assert.Equal(0x1234u, created.Number);
+        Assert.Equal(32, created.Secret.Length);
+        Assert.Contains(created.Secret, b => b != 0);
+        Assert.Equal(Now, created.Created);
+        Assert.Equal("tcp 10.0.0.2", created.LastLink);
+        Assert.NotEqual(created.Secret, registry.TryCreate(DeviceName.Parse("MX8"), 0x1234, "tcp")!.Secret);
+    }
+
+    [Fact]
+    public void P5_a_second_partnership_for_the_same_name_in_another_case_is_refused_by_the_database()
+    {
+        using var registry = Open();
+        var first = registry.TryCreate(DeviceName.Parse("MX7-Dock"), 0x1111, "tcp");
+
+        var second = registry.TryCreate(DeviceName.Parse("mx7-dock"), 0x2222, "usb");
+
+        Assert.NotNull(first);
+        Assert.Null(second);
+        var kept = registry.Find(DeviceName.Parse("MX7-DOCK"));
+        Assert.NotNull(kept);
+        Assert.Equal(0x1111u, kept.Number);
+        Assert.Equal("MX7-Dock", kept.Name);
+        Assert.Equal(first.Secret, kept.Secret);
+        Assert.Single(registry.List());
+    }
+
+    [Fact]
+    public async Task P5_two_connections_racing_for_one_name_end_with_exactly_one_partnership()
+    {
+        using var one = Open();
+        using var two = Open();
+        var names = Enumerable.Range(0, 40).Select(i => DeviceName.Parse($"race-{i}")).ToArray();
+
+        var results = await Task.WhenAll(
+            Task.Run(() => names.Select(n => one.TryCreate(n, 1, "one")).ToArray()),
+            Task.Run(() => names.Select(n => two.TryCreate(n, 2, "two")).ToArray()));
+
+        for (var i = 0; i < names.Length; i++)
+        {
+            Assert.True(results[0][i] is null ^ results[1][i] is null, $"{names[i]}: exactly one connection must win");
+        }
+
+        Assert.Equal(names.Length, one.List().Count);
+    }
+
+    [Fact]
+    public void Find_is_case_insensitive()
+    {
+        using var registry = Open();
+        registry.TryCreate(DeviceName.Parse("Scanner-A"), 0x42, "tcp");
+
+        Assert.Equal(0x42u, registry.Find(DeviceName.Parse("scanner-a"))?.Number);
+        Assert.Equal(0x42u, registry.Find(DeviceName.Parse("SCANNER-A"))?.Number);
+        Assert.Null(registry.Find(DeviceName.Parse("Scanner-B")));
+    }
+
+    [Fact]
+    public void Forget_removes_the_partnership_and_frees_the_name()
+    {
+        using var registry = Open();
+        registry.TryCreate(DeviceName.Parse("MX7"), 0x1111, "tcp");
+
+        Assert.True(registry.Forget(DeviceName.Parse("mx7")));
+        Assert.False(registry.Forget(DeviceName.Parse("mx7")));
+
+        Assert.Null(registry.Find(DeviceName.Parse("MX7")));
+        Assert.Empty(registry.List());
+        Assert.Equal(0x2222u, registry.TryCreate(DeviceName.Parse("MX7"), 0x2222, "tcp")?.Number);
+    }
+
+    [Fact]
+    public void P4_partnerships_survive_reopening_the_database()
+    {
+        HostPartnership created;
+        using (var registry = Open())
+        {
+            created = registry.TryCreate(DeviceName.Parse("MX7"), 0xCAFE, "usb")!;
+            registry.TryCreate(DeviceName.Parse("Other"), 0xBEEF, "tcp");
+        }
+
+        using var reopened = Open();
+        var found = reopened.Find(DeviceName.Parse("MX7"));
+        Assert.NotNull(found);
+        Assert.Equal(created.Number, found.Number);
+        Assert.Equal(created.Secret, found.Secret);
+        Assert.Equal(created.Created, found.Created);
+        Assert.Equal("usb", found.LastLink);
+        Assert.Equal(new[] { "MX7", "Other" }, reopened.List().Select(p => p.Name));
+    }
+
+    [Fact]
+    public void RecordSeen_updates_last_seen_last_backup_and_link()
+    {
+        using var registry = Open();
+        var device = DeviceName.Parse("MX7");
+        registry.TryCreate(device, 1, "tcp");
+
+        _time.Now = Now.AddHours(1);
+        registry.RecordSeen(device, "usb", backedUp: false);
+        var seen = registry.Find(device)!;
+        Assert.Equal(Now.AddHours(1), seen.LastSeen);
+        Assert.Null(seen.LastBackup);
+        Assert.Equal("usb", seen.LastLink);
+
+        _time.Now = Now.AddHours(2);
+        registry.RecordSeen(device, "serial", backedUp: true);
+        var backedUp = registry.Find(device)!;
+        Assert.Equal(Now.AddHours(2), backedUp.LastSeen);
+        Assert.Equal(Now.AddHours(2), backedUp.LastBackup);
+        Assert.Equal("serial", backedUp.LastLink);
+        Assert.Equal(Now, backedUp.Created);
+    }
+
+    [Fact]
+    public void The_host_identity_is_made_once_and_kept()
+    {
+        (byte[] Id, string Name) first;
+        using (var registry = Open())
+        {
+            first = registry.GetOrCreateIdentity("depot-pc");
+        }
+
+        using var reopened = Open();
+        var again = reopened.GetOrCreateIdentity(null);
+        Assert.Equal(16, first.Id.Length);
+        Assert.Equal(first.Id, again.Id);
+        Assert.Equal("depot-pc", again.Name);
+        Assert.Equal("renamed", reopened.GetOrCreateIdentity("renamed").Name);
+        Assert.Equal(first.Id, reopened.GetOrCreateIdentity(null).Id);
+    }
+
+    [Fact]
+    public void The_registry_shares_the_host_database_with_the_store_catalog()
+    {
+        var store = ChunkStore.Open(_temp.Path);
+        using (var registry = PartnershipRegistry.Open(store.DatabasePath))
+        {
+            registry.TryCreate(DeviceName.Parse("MX7"), 7, "tcp");
+        }
+
+        var reopened = ChunkStore.Open(_temp.Path);
+        using var catalog = reopened.OpenCatalog();
+        using var again = PartnershipRegistry.Open(reopened.DatabasePath);
+        Assert.Equal(7u, again.Find(DeviceName.Parse("MX7"))?.Number);
+        Assert.Empty(catalog.ListSnapshots());
+    }
+
+    [Fact]
+    public void A_registry_of_an_unknown_schema_version_is_refused()
+    {
+        using (Open())
+        {
+        }
+
+        using (var connection = Catalog.OpenConnection(DatabasePath))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE meta SET value = '7' WHERE key = 'registry_schema'";
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        var e = Assert.Throws<StoreFormatException>(Open);
+        Assert.Contains("schema version 7", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Pending_approvals_are_added_decided_read_and_removed()
+    {
+        using var registry = Open();
+        registry.Add(new PendingPartnership("123456", "MX7", 0x1234, "10.0.0.2:40000", Now, PendingState.Waiting));
+        registry.Add(new PendingPartnership("654321", "MX8", 0x5678, "10.0.0.3:40000", Now.AddSeconds(1), PendingState.Waiting));
+
+        Assert.Equal(PendingState.Waiting, registry.GetState("123456"));
+        var waiting = registry.ListPending();
+        Assert.Equal(new[] { "123456", "654321" }, waiting.Select(p => p.Code));
+        Assert.Equal(new PendingPartnership("123456", "MX7", 0x1234, "10.0.0.2:40000", Now, PendingState.Waiting), waiting[0]);
+
+        Assert.True(registry.Decide("123456", PendingState.Approved));
+        Assert.True(registry.Decide("654321", PendingState.Denied));
+        Assert.Equal(PendingState.Approved, registry.GetState("123456"));
+        Assert.Equal(PendingState.Denied, registry.GetState("654321"));
+        Assert.Empty(registry.ListPending());
+
+        // A decision is final, and an unknown code has nothing to decide.
+        Assert.False(registry.Decide("123456", PendingState.Denied));
+        Assert.Equal(PendingState.Approved, registry.GetState("123456"));
+        Assert.False(registry.Decide("000000", PendingState.Approved));
+        Assert.Null(registry.GetState("000000"));
+
+        registry.Remove("123456");
+        Assert.Null(registry.GetState("123456"));
+        Assert.Equal(PendingState.Denied, registry.GetState("654321"));
+    }
+
+    [Fact]
+    public void A_decision_made_through_another_connection_is_seen_by_the_waiting_one()
+    {
+        // `cradle host approve` runs in another process while the host session waits.
+        using var host = Open();
+        using var operatorCli = Open();
+        host.Add(new PendingPartnership("111222", "MX7", 1, "addr", Now, PendingState.Waiting));
+
+        Assert.True(operatorCli.Decide("111222", PendingState.Approved));
+
+        Assert.Equal(PendingState.Approved, host.GetState("111222"));
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+}

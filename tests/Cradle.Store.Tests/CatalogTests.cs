@@ -1,0 +1,115 @@
+using Cradle.Protocol;
+using Cradle.Tests;
+
+namespace Cradle.Store.Tests;
+
+public sealed class CatalogTests : IDisposable
+{
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private string DatabasePath => _temp["cradle.db"];
+
+    [Fact]
+    public void Opening_twice_is_fine_one_after_the_other_and_side_by_side()
+    {
+        using (Catalog.Open(DatabasePath))
+        {
+        }
+
+        using var first = Catalog.Open(DatabasePath);
+        using var second = Catalog.Open(DatabasePath);
+        Assert.Equal(0, first.Totals().Chunks);
+        Assert.Empty(second.ListSnapshots());
+    }
+
+    [Fact]
+    public void A_catalog_of_an_unknown_schema_version_is_refused_with_a_clear_message()
+    {
+        using (var catalog = Catalog.Open(DatabasePath))
+        {
+            using var command = catalog.Connection.CreateCommand();
+            command.CommandText = "UPDATE meta SET value = '99' WHERE key = 'catalog_schema'";
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        var e = Assert.Throws<StoreFormatException>(() => Catalog.Open(DatabasePath));
+        Assert.Contains("schema version 99", e.Message, StringComparison.Ordinal);
+        Assert.Contains("version 1 only", e.Message, StringComparison.Ordinal);
+        Assert.Contains("upgrade", e.Message, StringComparison.Ordinal);
+        Assert.Throws<StoreFormatException>(() => ChunkStore.Open(_temp.Path));
+    }
+
+    [Fact]
+    public void A_commit_records_the_pack_its_chunks_and_the_snapshot_together()
+    {
+        using var catalog = Catalog.Open(DatabasePath);
+        var a = ChunkId.Of("a"u8);
+        var b = ChunkId.Of("b"u8);
+        var pack = new SealedPack("ab/abcd.pack", 500, [new PackEntry(a, 28, 10, 20, ChunkCompression.Zstd), new PackEntry(b, 79, 5, 5, ChunkCompression.None)]);
+        var snapshot = new NewSnapshot(DeviceName.Parse("Mx7"), 0xDEADBEEF, "tcp", 1000, 2, 25, [b, a]);
+
+        var id = catalog.Commit(pack, snapshot, nowMs: 2000);
+
+        Assert.NotNull(id);
+        Assert.True(catalog.HasChunk(a));
+        Assert.True(catalog.TryGetRawLength(b, out var raw) && raw == 5);
+        Assert.Equal(new ChunkLocation("ab/abcd.pack", new PackEntry(a, 28, 10, 20, ChunkCompression.Zstd)), catalog.FindChunk(a));
+        Assert.Null(catalog.FindChunk(ChunkId.Of("c"u8)));
+        var info = Assert.Single(catalog.ListSnapshots("MX7"));
+        Assert.Equal(info, catalog.GetSnapshot(id.Value)!, SnapshotComparer.Instance);
+        Assert.Equal("Mx7", info.Device);
+        Assert.Equal(0xDEADBEEFu, info.Number);
+        Assert.Equal("tcp", info.Link);
+        Assert.Equal(1000, info.Started.ToUnixTimeMilliseconds());
+        Assert.Equal(2000, info.Time.ToUnixTimeMilliseconds());
+        Assert.Equal((2L, 25L), (info.Files, info.Bytes));
+        Assert.Equal(new[] { b, a }, info.Tree);
+        Assert.Equal(new StoreTotals(1, 500, 2, 15, 25), catalog.Totals());
+        Assert.Empty(catalog.ListSnapshots("OTHER"));
+    }
+
+    [Fact]
+    public void A_commit_without_a_snapshot_records_chunks_only()
+    {
+        using var catalog = Catalog.Open(DatabasePath);
+        var a = ChunkId.Of("a"u8);
+
+        Assert.Null(catalog.Commit(new SealedPack("p.pack", 100, [new PackEntry(a, 28, 1, 1, ChunkCompression.None)]), null, 1));
+
+        Assert.True(catalog.HasChunk(a));
+        Assert.Empty(catalog.ListSnapshots());
+    }
+
+    [Fact]
+    public void Forgetting_a_device_deletes_its_snapshots_only()
+    {
+        using var catalog = Catalog.Open(DatabasePath);
+        catalog.Commit(null, new NewSnapshot(DeviceName.Parse("one"), 1, "tcp", 0, 0, 0, []), 1);
+        catalog.Commit(null, new NewSnapshot(DeviceName.Parse("ONE"), 1, "tcp", 0, 0, 0, []), 2);
+        catalog.Commit(null, new NewSnapshot(DeviceName.Parse("two"), 2, "tcp", 0, 0, 0, []), 3);
+
+        Assert.Equal(2, catalog.DeleteSnapshotsOf("ONE"));
+
+        Assert.Equal("two", Assert.Single(catalog.ListSnapshots()).Device);
+    }
+
+    [Fact]
+    public void A_damaged_list_of_chunk_ids_is_refused()
+    {
+        Assert.Throws<StoreFormatException>(() => ChunkIds.Split(new byte[33]));
+        var ids = new[] { ChunkId.Of("a"u8), ChunkId.Of("b"u8) };
+        Assert.Equal(ids, ChunkIds.Split(ChunkIds.Concat(ids)));
+    }
+
+    private sealed class SnapshotComparer : IEqualityComparer<SnapshotInfo>
+    {
+        public static readonly SnapshotComparer Instance = new();
+
+        public bool Equals(SnapshotInfo? x, SnapshotInfo? y) =>
+            x is not null && y is not null && x with { Tree = [] } == y with { Tree = [] } && x.Tree.SequenceEqual(y.Tree);
+
+        public int GetHashCode(SnapshotInfo obj) => obj.Id.GetHashCode();
+    }
+}

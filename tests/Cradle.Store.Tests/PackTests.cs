@@ -1,0 +1,159 @@
+using System.Buffers.Binary;
+using System.Text;
+using Cradle.Protocol;
+using Cradle.Tests;
+
+namespace Cradle.Store.Tests;
+
+public sealed class PackTests : IDisposable
+{
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void Header_golden_bytes()
+    {
+        var header = new byte[PackFormat.HeaderLength];
+        PackFormat.WriteHeader(header, Guid.Parse("00112233-4455-6677-8899-aabbccddeeff"));
+
+        Assert.Equal(
+            Convert.FromHexString("4352444C5041434B" + "0100" + "0000" + "33221100554477668899AABBCCDDEEFF"),
+            header);
+    }
+
+    [Fact]
+    public void Record_header_golden_bytes()
+    {
+        var header = new byte[PackFormat.RecordHeaderLength];
+        PackFormat.WriteRecordHeader(header, ChunkCompression.Zstd, 5, 7, ChunkId.Of("abc"u8));
+
+        Assert.Equal(
+            Convert.FromHexString("01" + "05000000" + "07000000" + "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"),
+            header);
+    }
+
+    [Fact]
+    public async Task PackWriter_writes_header_records_and_footer_that_read_back()
+    {
+        using var codec = new ChunkCodec();
+        var contents = new[] { TestData.Text(100_000), TestData.Bytes(21, 70_000), Encoding.UTF8.GetBytes("small"), [] };
+        var packs = _temp["packs"];
+
+        var writer = PackWriter.Create(packs);
+        var appended = new List<(PackEntry Entry, byte[] Raw, byte[] Stored)>();
+        foreach (var raw in contents)
+        {
+            var (compression, data) = codec.Compress(raw);
+            var stored = data.ToArray();
+            appended.Add((await writer.AppendAsync(ChunkId.Of(raw), compression, stored, raw.Length, CancellationToken.None), raw, stored));
+        }
+
+        await writer.SealAsync(CancellationToken.None);
+        await writer.DisposeAsync();
+
+        Assert.Matches("^[0-9a-f]{2}/[0-9a-f]{32}\\.pack$", writer.Name);
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(packs, writer.Name));
+        Assert.Equal(writer.Length, bytes.Length);
+
+        // Header: magic, version, and the id the file is named after.
+        var id = PackFormat.ReadHeader(bytes, writer.Name);
+        Assert.Equal(Path.GetFileNameWithoutExtension(writer.Name), id.ToString("N"));
+        Assert.Equal(writer.Name[..2], id.ToString("N")[..2]);
+
+        // Records: each header read back, each payload where the entry says.
+        var offset = (long)PackFormat.HeaderLength;
+        foreach (var (entry, raw, stored) in appended)
+        {
+            Assert.Equal(offset, entry.Offset);
+            var read = PackFormat.ReadRecordHeader(bytes.AsSpan((int)entry.Offset, PackFormat.RecordHeaderLength), entry.Offset);
+            Assert.Equal(entry, read);
+            Assert.Equal(ChunkId.Of(raw), read.Id);
+            Assert.Equal(raw.Length, read.RawLength);
+            Assert.Equal(stored, bytes.AsSpan((int)read.DataOffset, read.StoredLength).ToArray());
+            offset = read.DataOffset + read.StoredLength;
+        }
+
+        Assert.Equal(ChunkCompression.Zstd, appended[0].Entry.Compression);
+        Assert.Equal(ChunkCompression.None, appended[1].Entry.Compression);
+
+        // Footer: one index entry per record, then count, footer offset and the end magic.
+        var tail = bytes.AsSpan(bytes.Length - PackFormat.TailLength);
+        Assert.Equal("CRDLEND1", Encoding.ASCII.GetString(tail[12..]));
+        Assert.Equal(contents.Length, BinaryPrimitives.ReadInt32LittleEndian(tail));
+        var footerOffset = BinaryPrimitives.ReadInt64LittleEndian(tail[4..]);
+        Assert.Equal(offset, footerOffset);
+        Assert.Equal(bytes.Length - PackFormat.TailLength, footerOffset + (contents.Length * PackFormat.FooterEntryLength));
+        for (var i = 0; i < appended.Count; i++)
+        {
+            var f = bytes.AsSpan((int)footerOffset + (i * PackFormat.FooterEntryLength), PackFormat.FooterEntryLength);
+            var entry = appended[i].Entry;
+            Assert.Equal(entry.Id, ChunkId.Read(f[..32]));
+            Assert.Equal(entry.Offset, BinaryPrimitives.ReadInt64LittleEndian(f[32..]));
+            Assert.Equal(entry.StoredLength, BinaryPrimitives.ReadInt32LittleEndian(f[40..]));
+            Assert.Equal(entry.RawLength, BinaryPrimitives.ReadInt32LittleEndian(f[44..]));
+            Assert.Equal((byte)entry.Compression, f[48]);
+        }
+    }
+
+    [Fact]
+    public void An_unknown_pack_version_is_refused_with_a_clear_message()
+    {
+        var header = new byte[PackFormat.HeaderLength];
+        PackFormat.WriteHeader(header, Guid.NewGuid());
+        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(8), 2);
+
+        var e = Assert.Throws<StoreFormatException>(() => PackFormat.ReadHeader(header, "ab/cdef.pack"));
+        Assert.Contains("ab/cdef.pack", e.Message, StringComparison.Ordinal);
+        Assert.Contains("version 2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("version 1 only", e.Message, StringComparison.Ordinal);
+        Assert.Contains("upgrade", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_pack_is_refused()
+    {
+        var e = Assert.Throws<StoreFormatException>(() => PackFormat.ReadHeader(Encoding.ASCII.GetBytes("PK\x03\x04 this is a zip file, not a pack"), "x.pack"));
+        Assert.Contains("magic", e.Message, StringComparison.Ordinal);
+        Assert.Throws<StoreFormatException>(() => PackFormat.ReadHeader("CRDLPACK"u8, "short.pack"));
+    }
+
+    [Theory]
+    [InlineData(0u, (1024u * 1024u) + 1u)]
+    [InlineData((2u * 1024u * 1024u) + 1u, 10u)]
+    [InlineData(uint.MaxValue, uint.MaxValue)]
+    public void A_record_claiming_more_than_the_limits_is_refused(uint stored, uint raw)
+    {
+        var header = new byte[PackFormat.RecordHeaderLength];
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(1), stored);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(5), raw);
+
+        var e = Assert.Throws<StoreFormatException>(() => PackFormat.ReadRecordHeader(header, 1234));
+        Assert.Contains("1234", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unsealed_pack_is_deleted_when_abandoned()
+    {
+        var packs = _temp["packs"];
+        var writer = PackWriter.Create(packs);
+        await writer.AppendAsync(ChunkId.Of("x"u8), ChunkCompression.None, "x"u8.ToArray(), 1, CancellationToken.None);
+        var path = Path.Combine(packs, writer.Name);
+        Assert.True(File.Exists(path));
+
+        await writer.DisposeAsync();
+
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public async Task A_sealed_pack_takes_no_more_records()
+    {
+        var writer = PackWriter.Create(_temp["packs"]);
+        await writer.SealAsync(CancellationToken.None);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () =>
+            await writer.AppendAsync(ChunkId.Of("x"u8), ChunkCompression.None, "x"u8.ToArray(), 1, CancellationToken.None));
+        Assert.True(File.Exists(Path.Combine(_temp["packs"], writer.Name)));
+    }
+}

@@ -1,0 +1,198 @@
+using System.Buffers.Binary;
+using System.Text;
+using Cradle.Protocol;
+using Cradle.Tests;
+
+namespace Cradle.Store.Tests;
+
+public class SnapshotTreeTests
+{
+    private static readonly ChunkId A = ChunkId.Of("a"u8);
+    private static readonly ChunkId B = ChunkId.Of("b"u8);
+
+    internal static List<TreeEntry> Sample() =>
+    [
+        new("docs", EntryKind.Directory, 0, 1_600_000_000_000_000_000, 0x41ED, []),
+        new("docs/empty.txt", EntryKind.File, 0, 1_600_000_000_123_456_700, 0x81A4, []),
+        new("docs/two-chunks.bin", EntryKind.File, 123_456, -5_000_000_000, 0x81A4, [A, B]),
+        new("docs/Données/été 😀.txt", EntryKind.File, 1, long.MaxValue, uint.MaxValue, [A]),
+        new("docs/日本語", EntryKind.Directory, 0, 0, 0, []),
+        new("docs/big", EntryKind.File, 5L << 32, 1, 0x81A4, Enumerable.Repeat(B, 1000).ToArray()),
+    ];
+
+    private static void AssertSame(IReadOnlyList<TreeEntry> expected, IReadOnlyList<TreeEntry> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Path, actual[i].Path);
+            Assert.Equal(expected[i].Kind, actual[i].Kind);
+            Assert.Equal(expected[i].Size, actual[i].Size);
+            Assert.Equal(expected[i].MtimeUnixNs, actual[i].MtimeUnixNs);
+            Assert.Equal(expected[i].Mode, actual[i].Mode);
+            Assert.Equal(expected[i].Chunks, actual[i].Chunks);
+        }
+    }
+
+    [Fact]
+    public void A_tree_round_trips_with_empty_files_unicode_paths_and_directories()
+    {
+        var entries = Sample();
+        AssertSame(entries, SnapshotTree.Parse(SnapshotTree.Serialize(entries)));
+    }
+
+    [Fact]
+    public void An_empty_tree_round_trips()
+    {
+        Assert.Empty(SnapshotTree.Parse(SnapshotTree.Serialize([])));
+    }
+
+    [Fact]
+    public void Golden_bytes_of_a_one_entry_tree()
+    {
+        var bytes = SnapshotTree.Serialize([new TreeEntry("a", EntryKind.File, 3, 1, 0x1A4, [ChunkId.Of("abc"u8)])]);
+
+        var expected = Convert.FromHexString(
+            "4352444C54524545" // "CRDLTREE"
+            + "0100" // version 1
+            + "01" // one entry
+            + "01" + "61" // path "a"
+            + "00" // file
+            + "03" // size 3
+            + "0100000000000000" // mtime 1 ns
+            + "A403" // mode 0644 as a varint
+            + "01" // one chunk
+            + "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
+        Assert.Equal(expected, bytes);
+    }
+
+    [Fact]
+    public void Every_truncation_throws_StoreFormatException()
+    {
+        var bytes = SnapshotTree.Serialize(Sample());
+        for (var length = 0; length < bytes.Length; length++)
+        {
+            Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(bytes.AsSpan(0, length)));
+        }
+    }
+
+    [Fact]
+    public void Trailing_bytes_throw_StoreFormatException()
+    {
+        var bytes = SnapshotTree.Serialize(Sample()).Append((byte)0).ToArray();
+        var e = Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(bytes));
+        Assert.Contains("after its last entry", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Garbage_throws_StoreFormatException()
+    {
+        var e = Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(TestData.Bytes(31, 4096)));
+        Assert.Contains("magic", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Damaged_trees_throw_only_StoreFormatException()
+    {
+        // Flip bytes of a valid tree at seeded places: whatever the damage, it is reported as
+        // a format error, never as an overflow, an index error or an allocation failure.
+        var valid = SnapshotTree.Serialize(Sample());
+        var noise = TestData.Bytes(32, 3 * 4000);
+        for (var i = 0; i < 4000; i++)
+        {
+            var damaged = (byte[])valid.Clone();
+            var position = (BinaryPrimitives.ReadUInt16LittleEndian(noise.AsSpan(i * 3)) % (damaged.Length - 10)) + 10;
+            damaged[position] ^= (byte)(noise[(i * 3) + 2] | 1);
+            try
+            {
+                SnapshotTree.Parse(damaged);
+            }
+            catch (StoreFormatException)
+            {
+                // Expected for most damage; a flip inside a chunk id or an mtime parses fine.
+            }
+        }
+    }
+
+    [Fact]
+    public void An_unknown_version_is_refused()
+    {
+        var bytes = SnapshotTree.Serialize(Sample());
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), 2);
+        var e = Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(bytes));
+        Assert.Contains("version 2", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_entry_kind_is_refused()
+    {
+        var bytes = SnapshotTree.Serialize([new TreeEntry("a", (EntryKind)5, 0, 0, 0, [])]);
+        var e = Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(bytes));
+        Assert.Contains("unknown kind 5", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_entry_count_over_the_limit_is_refused_without_allocating_for_it()
+    {
+        var hostile = Header(int.MaxValue);
+        Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(Header(0).Concat(new byte[] { 1 }).ToArray())); // warm up
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(hostile));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains("limit", e.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 256 * 1024, $"refusing a hostile count allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void An_entry_count_at_the_limit_with_no_entries_fails_without_allocating_for_the_count()
+    {
+        var hostile = Header(SnapshotTree.MaxEntries);
+        Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(Header(0).Concat(new byte[] { 1 }).ToArray())); // warm up
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(hostile));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // 10 million entries would need hundreds of MB; the reader grows the list as entries arrive.
+        Assert.True(allocated < 4 * 1024 * 1024, $"a 14-byte tree claiming {SnapshotTree.MaxEntries} entries allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void A_chunk_count_larger_than_the_data_left_is_refused()
+    {
+        var bytes = SnapshotTree.Serialize([new TreeEntry("a", EntryKind.File, 0, 0, 0, [A])]);
+        // The chunk count sits right before the one 32-byte id; claim 2 ids.
+        bytes[^33] = 2;
+        var e = Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(bytes));
+        Assert.Contains("limit", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData("a/../b")]
+    [InlineData("../../etc/passwd")]
+    [InlineData("/etc/passwd")]
+    [InlineData("a\\b")]
+    [InlineData("a//b")]
+    public void A_tree_with_an_unsafe_path_is_refused(string path)
+    {
+        var bytes = SnapshotTree.Serialize([new TreeEntry("ok", EntryKind.Directory, 0, 0, 0, []), new TreeEntry(path, EntryKind.File, 0, 0, 0, [])]);
+        var e = Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(bytes));
+        Assert.Contains("entry 1 has a refused path", e.Message, StringComparison.Ordinal);
+    }
+
+    private static byte[] Header(int count)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write("CRDLTREE"u8);
+            w.Write((ushort)1);
+            w.Write7BitEncodedInt(count);
+        }
+
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,347 @@
+using System.Text;
+using Cradle.Protocol;
+using Cradle.Tests;
+
+namespace Cradle.Store.Tests;
+
+/// <summary>StoreWriter, SnapshotReader and FolderRestorer together, on real files in a temp folder.</summary>
+public sealed class StoreRoundTripTests : IDisposable
+{
+    private static readonly NewSnapshotRequest Request = new(DeviceName.Parse("MX7-0042"), 0x12345678, "test", 1_700_000_000_000);
+
+    private readonly TempFolder _temp = new();
+    private readonly ChunkStore _store;
+    private readonly ChunkCodec _codec = new();
+
+    public StoreRoundTripTests()
+    {
+        _store = ChunkStore.Open(_temp["store"]);
+    }
+
+    public void Dispose()
+    {
+        _codec.Dispose();
+        _temp.Dispose();
+    }
+
+    private string Source => _temp["source"];
+
+    private string Target => _temp["restored"];
+
+    [Fact]
+    public async Task A_folder_restores_byte_for_byte_with_modification_times()
+    {
+        var times = 0;
+        DateTime NextTime() => new DateTime(2021, 3, 4, 5, 6, 7, DateTimeKind.Utc).AddTicks(1_234_567 + (++times * 10_000_019L));
+
+        WriteFile("empty.txt", [], NextTime());
+        WriteFile("random.bin", TestData.Bytes(41, 3_000_000), NextTime());
+        WriteFile("Données/été 😀 日本.txt", Encoding.UTF8.GetBytes("unicode name"), NextTime());
+        WriteFile("a/b/c/d/e/f/deep.txt", TestData.Text(100_000), NextTime());
+        Directory.CreateDirectory(Path.Combine(Source, "empty-folder"));
+        foreach (var folder in Directory.GetDirectories(Source, "*", SearchOption.AllDirectories).OrderByDescending(f => f.Length).Append(Source))
+        {
+            Directory.SetLastWriteTimeUtc(folder, NextTime());
+        }
+
+        var snapshotId = await BackupAsync("data");
+        var result = await RestoreAsync(snapshotId);
+
+        Assert.Equal(4, result.Files);
+        Assert.Equal(3_000_000 + 12 + 100_000, result.Bytes);
+        AssertSameTree(Source, Path.Combine(Target, "data"));
+    }
+
+    [Fact]
+    public async Task The_snapshot_records_who_when_and_how_much()
+    {
+        WriteFile("one.txt", TestData.Text(1000), DateTime.UtcNow);
+        WriteFile("two/three.txt", TestData.Text(3000), DateTime.UtcNow);
+
+        var id = await BackupAsync("docs");
+
+        using var reader = _store.OpenReader();
+        var info = reader.Catalog.GetSnapshot(id)!;
+        Assert.Equal("MX7-0042", info.Device);
+        Assert.Equal(0x12345678u, info.Number);
+        Assert.Equal("test", info.Link);
+        Assert.Equal(Request.StartedMs, info.Started.ToUnixTimeMilliseconds());
+        Assert.Equal(2, info.Files);
+        Assert.Equal(4000, info.Bytes);
+        var tree = reader.LoadTree(info);
+        Assert.Equal(new[] { "docs", "docs/one.txt", "docs/two", "docs/two/three.txt" }, tree.Select(e => e.Path));
+    }
+
+    [Fact]
+    public async Task The_same_chunk_written_twice_is_stored_once()
+    {
+        var data = TestData.Bytes(42, 50_000);
+        var id = ChunkId.Of(data);
+
+        await using (var writer = _store.BeginWrite())
+        {
+            Assert.True(await writer.AddAsync(id, ChunkCompression.None, data, data.Length, CancellationToken.None));
+            Assert.False(await writer.AddAsync(id, ChunkCompression.None, data, data.Length, CancellationToken.None));
+            Assert.True(writer.Has(id));
+            Assert.Equal(1, writer.NewChunks);
+            Assert.Equal(PackFormat.RecordHeaderLength + data.Length, writer.StoredBytes);
+            await writer.CommitAsync(Request, [new TreeEntry("f", EntryKind.File, data.Length, 0, 0, [id, id])], CancellationToken.None);
+        }
+
+        // A later session does not store it again either.
+        await using (var writer = _store.BeginWrite())
+        {
+            Assert.False(await writer.AddAsync(id, ChunkCompression.None, data, data.Length, CancellationToken.None));
+            Assert.Equal(0, writer.NewChunks);
+            await writer.AbortAsync(CancellationToken.None);
+        }
+
+        using var catalog = _store.OpenCatalog();
+        var totals = catalog.Totals();
+        Assert.Equal(data.Length, totals.RawBytes - TreeBytes(catalog));
+        Assert.Equal(1, totals.Packs);
+    }
+
+    [Fact]
+    public async Task Abort_keeps_the_chunks_already_received_but_makes_no_snapshot()
+    {
+        var first = TestData.Bytes(43, 40_000);
+        var second = TestData.Text(40_000);
+        var (secondCompression, secondStored) = _codec.Compress(second);
+
+        await using (var writer = _store.BeginWrite())
+        {
+            await writer.AddAsync(ChunkId.Of(first), ChunkCompression.None, first, first.Length, CancellationToken.None);
+            await writer.AddAsync(ChunkId.Of(second), secondCompression, secondStored, second.Length, CancellationToken.None);
+            await writer.AbortAsync(CancellationToken.None);
+        }
+
+        await using (var next = _store.BeginWrite())
+        {
+            Assert.True(next.Has(ChunkId.Of(first)));
+            Assert.True(next.Has(ChunkId.Of(second)));
+            Assert.True(next.TryGetRawLength(ChunkId.Of(second), out var raw));
+            Assert.Equal(second.Length, raw);
+        }
+
+        using var reader = _store.OpenReader();
+        Assert.Empty(reader.Catalog.ListSnapshots());
+        var restored = new byte[second.Length];
+        reader.ReadChunk(reader.Locate(ChunkId.Of(second)), restored);
+        Assert.Equal(second, restored);
+    }
+
+    [Fact]
+    public async Task A_writer_disposed_without_commit_or_abort_leaves_nothing()
+    {
+        var data = TestData.Bytes(44, 10_000);
+        await using (var writer = _store.BeginWrite())
+        {
+            await writer.AddAsync(ChunkId.Of(data), ChunkCompression.None, data, data.Length, CancellationToken.None);
+        }
+
+        await using var next = _store.BeginWrite();
+        Assert.False(next.Has(ChunkId.Of(data)));
+        Assert.Empty(Directory.GetFiles(_store.PacksFolder, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task A_committed_writer_takes_no_more_chunks()
+    {
+        var writer = _store.BeginWrite();
+        await writer.CommitAsync(Request, [], CancellationToken.None);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await writer.AddAsync(ChunkId.Of("x"u8), ChunkCompression.None, "x"u8.ToArray(), 1, CancellationToken.None));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await writer.CommitAsync(Request, [], CancellationToken.None));
+        await writer.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_flipped_byte_in_a_pack_makes_restore_throw_StoreCorruptException(bool compressible)
+    {
+        var content = compressible ? TestData.Text(200_000) : TestData.Bytes(45, 200_000);
+        WriteFile("victim.bin", content, DateTime.UtcNow);
+        var id = await BackupAsync("data");
+
+        var firstChunk = ChunkId.Of(content.AsSpan(0, (await ChunkerTests.ChunkAsync(content))[0].Length));
+        ChunkLocation location;
+        using (var catalog = _store.OpenCatalog())
+        {
+            location = catalog.FindChunk(firstChunk)!;
+        }
+
+        Assert.Equal(compressible ? ChunkCompression.Zstd : ChunkCompression.None, location.Entry.Compression);
+        var packPath = Path.Combine(_store.PacksFolder, location.PackName);
+        await using (var pack = new FileStream(packPath, FileMode.Open, FileAccess.ReadWrite))
+        {
+            pack.Position = location.Entry.DataOffset + (location.Entry.StoredLength / 2);
+            var b = pack.ReadByte();
+            pack.Position--;
+            pack.WriteByte((byte)(b ^ 0x01));
+        }
+
+        var e = await Assert.ThrowsAsync<StoreCorruptException>(() => RestoreAsync(id));
+        Assert.Contains(location.PackName, e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Target, "data", "victim.bin")), "a damaged file must not appear under its name");
+    }
+
+    [Fact]
+    public async Task A_failed_restore_leaves_no_temporary_file()
+    {
+        var content = TestData.Bytes(46, 600_000);
+        WriteFile("victim.bin", content, DateTime.UtcNow);
+        var id = await BackupAsync("data");
+        var lastChunk = (await ChunkerTests.ChunkAsync(content))[^1];
+        ChunkLocation location;
+        using (var catalog = _store.OpenCatalog())
+        {
+            location = catalog.FindChunk(ChunkId.Of(lastChunk))!;
+        }
+
+        await using (var pack = new FileStream(Path.Combine(_store.PacksFolder, location.PackName), FileMode.Open, FileAccess.ReadWrite))
+        {
+            pack.Position = location.Entry.DataOffset;
+            var b = pack.ReadByte();
+            pack.Position--;
+            pack.WriteByte((byte)(b ^ 0x01));
+        }
+
+        await Assert.ThrowsAsync<StoreCorruptException>(() => RestoreAsync(id));
+
+        Assert.Empty(Directory.GetFiles(Target, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task A_missing_pack_makes_restore_throw_StoreCorruptException()
+    {
+        WriteFile("file.txt", TestData.Text(1000), DateTime.UtcNow);
+        var id = await BackupAsync("data");
+        foreach (var pack in Directory.GetFiles(_store.PacksFolder, "*.pack", SearchOption.AllDirectories))
+        {
+            File.Delete(pack);
+        }
+
+        var e = await Assert.ThrowsAsync<StoreCorruptException>(() => RestoreAsync(id));
+        Assert.Contains("missing", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_file_with_a_255_character_name_restores()
+    {
+        var name = new string('n', 250) + ".txt";
+        WriteFile(name, "long name"u8.ToArray(), DateTime.UtcNow);
+        var id = await BackupAsync("data");
+
+        await RestoreAsync(id);
+
+        Assert.Equal("long name"u8.ToArray(), await File.ReadAllBytesAsync(Path.Combine(Target, "data", name)));
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData("../outside.txt")]
+    [InlineData("a/../../outside.txt")]
+    [InlineData("/etc/passwd")]
+    [InlineData("a\\..\\..\\outside.txt")]
+    [InlineData("a//b")]
+    [InlineData("")]
+    public void Resolve_refuses_paths_leading_outside_the_target(string path)
+    {
+        Assert.Throws<ProtocolViolationException>(() => FolderRestorer.Resolve(Target, path));
+    }
+
+    [Fact]
+    public void Resolve_maps_a_safe_path_under_the_target()
+    {
+        var root = Path.GetFullPath(Target);
+        Assert.Equal(Path.Combine(root, "a", "b.txt"), FolderRestorer.Resolve(root, "a/b.txt"));
+        Assert.Equal(Path.Combine(root, "a", "b.txt"), FolderRestorer.Resolve(root + Path.DirectorySeparatorChar, "a/b.txt"));
+        Assert.Equal(Path.Combine(root, "..a..", "b"), FolderRestorer.Resolve(root, "..a../b"));
+    }
+
+    private void WriteFile(string relative, byte[] content, DateTime mtimeUtc)
+    {
+        var path = Path.Combine(Source, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, content);
+        File.SetLastWriteTimeUtc(path, mtimeUtc);
+    }
+
+    /// <summary>Does what a device and the host do together: chunk, offer, store, commit.</summary>
+    private async Task<long> BackupAsync(string label)
+    {
+        var entries = new List<TreeEntry>();
+        await using var writer = _store.BeginWrite();
+        entries.Add(new TreeEntry(label, EntryKind.Directory, 0, TreeEntry.ToUnixNs(Directory.GetLastWriteTimeUtc(Source)), 0, []));
+        await AddFolderAsync(writer, new DirectoryInfo(Source), label, entries);
+        return await writer.CommitAsync(Request, entries, CancellationToken.None);
+    }
+
+    private async Task AddFolderAsync(StoreWriter writer, DirectoryInfo folder, string prefix, List<TreeEntry> entries)
+    {
+        foreach (var child in folder.GetFileSystemInfos().OrderBy(c => c.Name, StringComparer.Ordinal))
+        {
+            var path = prefix + "/" + child.Name;
+            if (child is DirectoryInfo sub)
+            {
+                entries.Add(new TreeEntry(path, EntryKind.Directory, 0, TreeEntry.ToUnixNs(sub.LastWriteTimeUtc), 0, []));
+                await AddFolderAsync(writer, sub, path, entries);
+                continue;
+            }
+
+            var file = (FileInfo)child;
+            var ids = new List<ChunkId>();
+            await using (var stream = file.OpenRead())
+            {
+                var chunker = new Chunker(stream);
+                while (await chunker.MoveNextAsync(CancellationToken.None))
+                {
+                    var id = ChunkId.Of(chunker.Current.Span);
+                    ids.Add(id);
+                    var (compression, data) = _codec.Compress(chunker.Current);
+                    await writer.AddAsync(id, compression, data, chunker.Current.Length, CancellationToken.None);
+                }
+            }
+
+            entries.Add(new TreeEntry(path, EntryKind.File, file.Length, TreeEntry.ToUnixNs(file.LastWriteTimeUtc), 0, [.. ids]));
+        }
+    }
+
+    private async Task<RestoreResult> RestoreAsync(long snapshotId)
+    {
+        using var reader = _store.OpenReader();
+        var snapshot = reader.Catalog.GetSnapshot(snapshotId)!;
+        return await new FolderRestorer(reader).RestoreAsync(snapshot, Target, null, CancellationToken.None);
+    }
+
+    private static void AssertSameTree(string expectedRoot, string actualRoot)
+    {
+        static string[] List(string root) =>
+            Directory.GetFileSystemEntries(root, "*", SearchOption.AllDirectories)
+                .Select(p => Path.GetRelativePath(root, p))
+                .Order(StringComparer.Ordinal)
+                .ToArray();
+
+        var expected = List(expectedRoot);
+        Assert.Equal(expected, List(actualRoot));
+        foreach (var relative in expected.Prepend("."))
+        {
+            var source = Path.Combine(expectedRoot, relative);
+            var restored = Path.Combine(actualRoot, relative);
+            if (File.Exists(source))
+            {
+                Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(restored));
+                Assert.Equal(File.GetLastWriteTimeUtc(source), File.GetLastWriteTimeUtc(restored));
+            }
+            else
+            {
+                Assert.True(Directory.Exists(restored), relative);
+                Assert.Equal(Directory.GetLastWriteTimeUtc(source), Directory.GetLastWriteTimeUtc(restored));
+            }
+        }
+    }
+
+    private static long TreeBytes(Catalog catalog) => catalog.ListSnapshots().SelectMany(s => s.Tree).Distinct().Sum(id => catalog.FindChunk(id)!.Entry.RawLength);
+}
