@@ -139,11 +139,22 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }
 
         var number = DevicePartnerships.NewNumber(slots);
-        await _channel.SendAsync(new Envelope { PartnerRequest = new PartnerRequest { Number = number.Value } }, cancellationToken).ConfigureAwait(false);
+        var deviceNonce = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        await _channel.SendAsync(new Envelope
+        {
+            PartnerRequest = new PartnerRequest { Number = number.Value, Commitment = ByteString.CopyFrom(SessionProof.Commit(deviceNonce)) },
+        }, cancellationToken).ConfigureAwait(false);
+        var challenge = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.PartnerChallenge).PartnerChallenge;
+        if (challenge.HostNonce.Length != 32)
+        {
+            throw new ProtocolViolationException("the host's partnership nonce is not 32 bytes");
+        }
+
+        await _channel.SendAsync(new Envelope { PartnerReveal = new PartnerReveal { DeviceNonce = ByteString.CopyFrom(deviceNonce) } }, cancellationToken).ConfigureAwait(false);
         var reply = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
         if (reply.BodyCase == Envelope.BodyOneofCase.PartnerPending)
         {
-            var expected = SessionProof.ApprovalCode(certificateHash, hello.Challenge.Span, name, number.Value);
+            var expected = SessionProof.ApprovalCode(certificateHash, deviceNonce, challenge.HostNonce.Span, name, number.Value);
             if (reply.PartnerPending.Code != expected)
             {
                 throw new ProtocolViolationException("the host's approval code does not match the one this device computes");

@@ -132,7 +132,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
                 await _channel.SendAsync(new Envelope { SessionAccepted = new SessionAccepted { Number = _number } }, cancellationToken).ConfigureAwait(false);
                 break;
             case Envelope.BodyOneofCase.PartnerRequest:
-                await CreatePartnershipAsync(registry, hello, second.PartnerRequest.Number, challenge, sessionToken).ConfigureAwait(false);
+                await CreatePartnershipAsync(registry, hello, second.PartnerRequest, sessionToken).ConfigureAwait(false);
                 break;
             case Envelope.BodyOneofCase.Goodbye:
                 throw new LinkClosedException($"the device left before partnering: {second.Goodbye.Reason}");
@@ -160,17 +160,39 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         HostLog.Authenticated(logger, Remote, _device.Value, new PartnershipNumber(_number).ToString());
     }
 
-    private async Task CreatePartnershipAsync(PartnershipRegistry registry, DeviceHello hello, uint number, byte[] challenge, CancellationToken cancellationToken)
+    private async Task CreatePartnershipAsync(PartnershipRegistry registry, DeviceHello hello, PartnerRequest request, CancellationToken cancellationToken)
     {
+        var number = request.Number;
         var refusal = PartnershipRules.CanCreate(_device, number, hello.PartnershipsHeld, registry.Find(_device));
         if (refusal is not null)
         {
             throw new SessionRefusedException(refusal.Rule, refusal.Message);
         }
 
+        if (request.Commitment.Length != 32)
+        {
+            throw new ProtocolViolationException("a partnership request carries a 32-byte commitment");
+        }
+
+        // The approval code's nonces: the device is bound to its nonce before it sees the host's.
+        var hostNonce = RandomNumberGenerator.GetBytes(32);
+        await _channel!.SendAsync(new Envelope { PartnerChallenge = new PartnerChallenge { HostNonce = Google.Protobuf.ByteString.CopyFrom(hostNonce) } }, cancellationToken).ConfigureAwait(false);
+        var reveal = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        if (reveal.BodyCase != Envelope.BodyOneofCase.PartnerReveal)
+        {
+            throw new ProtocolViolationException($"expected the device's nonce, got {reveal.BodyCase}");
+        }
+
+        var deviceNonce = reveal.PartnerReveal.DeviceNonce.ToByteArray();
+        if (deviceNonce.Length != 32 || !CryptographicOperations.FixedTimeEquals(SessionProof.Commit(deviceNonce), request.Commitment.Span))
+        {
+            throw new SessionRefusedException("approval", "the device's nonce does not match the commitment it made; partnership refused");
+        }
+
         if (!options.AutoApprove)
         {
-            await WaitForApprovalAsync(registry, number, challenge, cancellationToken).ConfigureAwait(false);
+            var code = SessionProof.ApprovalCode(_certificateHash, deviceNonce, hostNonce, _device, number);
+            await WaitForApprovalAsync(registry, number, code, cancellationToken).ConfigureAwait(false);
         }
 
         var created = registry.TryCreate(_device, number, link)
@@ -188,9 +210,8 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task WaitForApprovalAsync(PartnershipRegistry registry, uint number, byte[] challenge, CancellationToken cancellationToken)
+    private async Task WaitForApprovalAsync(PartnershipRegistry registry, uint number, string code, CancellationToken cancellationToken)
     {
-        var code = SessionProof.ApprovalCode(_certificateHash, challenge, _device, number);
         registry.Add(new PendingPartnership(code, _device.Value, number, Remote, options.Time.GetUtcNow(), PendingState.Waiting));
         HostLog.WaitingForApproval(logger, Remote, _device.Value, code);
         try

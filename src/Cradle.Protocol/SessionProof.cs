@@ -38,16 +38,22 @@ public static class SessionProof
         }
     }
 
+    /// <summary>The commitment a device sends before it sees the host's nonce: SHA-256 of its own.</summary>
+    public static byte[] Commit(ReadOnlySpan<byte> deviceNonce) => SHA256.HashData(deviceNonce);
+
     /// <summary>
     /// Six digits both screens show for a new partnership. They depend on the certificate the
-    /// device saw, so a man in the middle shows the operator a different code.
+    /// device saw and on both sides' nonces. The device committed to its nonce before it saw
+    /// the host's, and the host chose its nonce before it saw the device's, so a man in the
+    /// middle cannot steer the two codes he sets up to match: he wins one time in a million.
     /// </summary>
-    public static string ApprovalCode(ReadOnlySpan<byte> hostCertificateHash, ReadOnlySpan<byte> challenge, DeviceName device, uint number)
+    public static string ApprovalCode(ReadOnlySpan<byte> hostCertificateHash, ReadOnlySpan<byte> deviceNonce, ReadOnlySpan<byte> hostNonce, DeviceName device, uint number)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData("cradle-code-v1"u8);
+        hash.AppendData("cradle-code-v2"u8);
         hash.AppendData(hostCertificateHash);
-        hash.AppendData(challenge);
+        hash.AppendData(deviceNonce);
+        hash.AppendData(hostNonce);
         hash.AppendData(Encoding.ASCII.GetBytes(device.Key));
         Span<byte> n = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(n, number);

@@ -133,6 +133,23 @@ public sealed class BadInputTests : IAsyncLifetime, IDisposable
         Assert.Empty(await SnapshotsAsync());
     }
 
+    [Fact]
+    public async Task A_nonce_that_does_not_match_its_commitment_is_refused_and_no_partnership_is_made()
+    {
+        await using var client = await HostileClient.ConnectAsync(_host.Address);
+        await client.HelloAsync("SWAP-1");
+        await client.SendAsync(new Envelope { PartnerRequest = new PartnerRequest { Number = 0x600D_CAFE, Commitment = ByteString.CopyFrom(SessionProof.Commit(new byte[32])) } });
+        Assert.Equal(Envelope.BodyOneofCase.PartnerChallenge, (await client.ReceiveAsync()).BodyCase);
+        var other = new byte[32];
+        other[0] = 1;
+        await client.SendAsync(new Envelope { PartnerReveal = new PartnerReveal { DeviceNonce = ByteString.CopyFrom(other) } });
+        var reply = await client.ReceiveAsync();
+        Assert.Equal("approval", reply.Refusal.Rule);
+        Assert.Contains("commitment", reply.Refusal.Message);
+        var devices = JsonDocument.Parse((await _host.RunAsync("host", "devices", "--json")).Stdout).RootElement;
+        Assert.DoesNotContain(devices.EnumerateArray(), d => d.GetProperty("name").GetString() == "SWAP-1");
+    }
+
     private async Task<List<JsonElement>> SnapshotsAsync()
     {
         var result = await _host.RunAsync("host", "snapshots", "--json");

@@ -47,7 +47,12 @@ public sealed class HostileClient : IAsyncDisposable
     public async Task<byte[]> PartnerAsync(string name, uint number)
     {
         await HelloAsync(name);
-        await SendAsync(new Envelope { PartnerRequest = new PartnerRequest { Number = number } });
+        var nonce = new byte[32];
+        Random.Shared.NextBytes(nonce);
+        await SendAsync(new Envelope { PartnerRequest = new PartnerRequest { Number = number, Commitment = ByteString.CopyFrom(SessionProof.Commit(nonce)) } });
+        var challenge = await ReceiveAsync();
+        Assert.True(challenge.BodyCase == Envelope.BodyOneofCase.PartnerChallenge, challenge.ToString());
+        await SendAsync(new Envelope { PartnerReveal = new PartnerReveal { DeviceNonce = ByteString.CopyFrom(nonce) } });
         var accepted = await ReceiveAsync();
         Assert.True(accepted.BodyCase == Envelope.BodyOneofCase.SessionAccepted, accepted.ToString());
         return accepted.SessionAccepted.NewSecret.ToByteArray();

@@ -8,6 +8,8 @@ public class SessionProofTests
     private static readonly byte[] Secret = Bytes(32, 1);
     private static readonly byte[] Challenge = Bytes(32, 2);
     private static readonly byte[] CertHash = Bytes(32, 3);
+    private static readonly byte[] DeviceNonce = Bytes(32, 4);
+    private static readonly byte[] HostNonce = Bytes(32, 5);
     private static readonly DeviceName Device = DeviceName.Parse("MX7-0042");
 
     private static byte[] Bytes(int length, byte seed) => Enumerable.Range(0, length).Select(i => unchecked((byte)((i * 31) + seed))).ToArray();
@@ -80,37 +82,38 @@ public class SessionProofTests
     [Fact]
     public void ApprovalCode_is_six_digits_and_deterministic()
     {
-        var code = SessionProof.ApprovalCode(CertHash, Challenge, Device, 0x12345678);
+        var code = SessionProof.ApprovalCode(CertHash, DeviceNonce, HostNonce, Device, 0x12345678);
         Assert.Matches("^[0-9]{6}$", code);
-        Assert.Equal(code, SessionProof.ApprovalCode(CertHash, Challenge, DeviceName.Parse("mx7-0042"), 0x12345678));
+        Assert.Equal(code, SessionProof.ApprovalCode(CertHash, DeviceNonce, HostNonce, DeviceName.Parse("mx7-0042"), 0x12345678));
     }
 
     [Fact]
     public void ApprovalCode_golden_value()
     {
         // Both screens compute this code independently: it is part of the protocol.
-        Assert.Equal(GoldenCode, SessionProof.ApprovalCode(CertHash, Challenge, Device, 0x12345678));
+        Assert.Equal(GoldenCode, SessionProof.ApprovalCode(CertHash, DeviceNonce, HostNonce, Device, 0x12345678));
     }
 
-    // Computed independently: SHA-256("cradle-code-v1" | cert | challenge | "MX7-0042" | BE32(number)), first 4 bytes BE mod 10^6.
-    private const string GoldenCode = "518311";
+    // Computed independently: SHA-256("cradle-code-v2" | cert | device nonce | host nonce | "MX7-0042" | BE32(number)), first 4 bytes BE mod 10^6.
+    private const string GoldenCode = "658135";
 
     [Fact]
     public void ApprovalCode_changes_with_the_certificate_hash()
     {
-        var code = SessionProof.ApprovalCode(CertHash, Challenge, Device, 0x12345678);
+        var code = SessionProof.ApprovalCode(CertHash, DeviceNonce, HostNonce, Device, 0x12345678);
         for (byte seed = 10; seed < 20; seed++)
         {
-            Assert.NotEqual(code, SessionProof.ApprovalCode(Bytes(32, seed), Challenge, Device, 0x12345678));
+            Assert.NotEqual(code, SessionProof.ApprovalCode(Bytes(32, seed), DeviceNonce, HostNonce, Device, 0x12345678));
         }
     }
 
     [Fact]
-    public void ApprovalCode_changes_with_the_number_the_challenge_and_the_name()
+    public void ApprovalCode_changes_with_the_number_either_nonce_and_the_name()
     {
-        var code = SessionProof.ApprovalCode(CertHash, Challenge, Device, 0x12345678);
-        Assert.NotEqual(code, SessionProof.ApprovalCode(CertHash, Challenge, Device, 0x12345679));
-        Assert.NotEqual(code, SessionProof.ApprovalCode(CertHash, Bytes(32, 9), Device, 0x12345678));
-        Assert.NotEqual(code, SessionProof.ApprovalCode(CertHash, Challenge, DeviceName.Parse("MX7-0043"), 0x12345678));
+        var code = SessionProof.ApprovalCode(CertHash, DeviceNonce, HostNonce, Device, 0x12345678);
+        Assert.NotEqual(code, SessionProof.ApprovalCode(CertHash, DeviceNonce, HostNonce, Device, 0x12345679));
+        Assert.NotEqual(code, SessionProof.ApprovalCode(CertHash, Bytes(32, 9), HostNonce, Device, 0x12345678));
+        Assert.NotEqual(code, SessionProof.ApprovalCode(CertHash, DeviceNonce, Bytes(32, 9), Device, 0x12345678));
+        Assert.NotEqual(code, SessionProof.ApprovalCode(CertHash, DeviceNonce, HostNonce, DeviceName.Parse("MX7-0043"), 0x12345678));
     }
 }
