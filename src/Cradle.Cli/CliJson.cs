@@ -8,7 +8,7 @@ namespace Cradle.Cli;
 internal sealed record DeviceRow(string Name, uint Number, string NumberHex, DateTimeOffset Created, DateTimeOffset? LastSeen, DateTimeOffset? LastBackup, string? LastLink, int Snapshots, long Bytes);
 
 /// <summary>A snapshot as <c>cradle host snapshots --json</c> shows it.</summary>
-internal sealed record SnapshotRow(long Id, string Device, uint Number, DateTimeOffset Time, long Files, long Bytes, string Link);
+internal sealed record SnapshotRow(long Id, string Device, uint Number, DateTimeOffset Time, long Files, long Bytes, string Link, bool Suspect);
 
 /// <summary>A partnership as <c>cradle device partnerships --json</c> shows it.</summary>
 internal sealed record PartnershipRow(string Host, string HostId, string Address, uint Number, string NumberHex, DateTimeOffset Created, LastBackupStatus? LastBackup);
@@ -26,6 +26,8 @@ internal sealed record BackupRow(string Host, long Snapshot, long Files, long By
 [JsonSerializable(typeof(List<PendingRow>))]
 [JsonSerializable(typeof(BackupRow))]
 [JsonSerializable(typeof(DeviceStatus))]
+[JsonSerializable(typeof(Cradle.Store.CheckReport))]
+[JsonSerializable(typeof(Cradle.Store.PruneReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     public static void Print<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>

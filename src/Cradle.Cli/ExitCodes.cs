@@ -33,6 +33,11 @@ internal static class ExitCodes
             await Console.Error.WriteLineAsync($"protocol error: {e.Message}").ConfigureAwait(false);
             return Failed;
         }
+        catch (CradleException e) when (e.IsTransient)
+        {
+            await Console.Error.WriteLineAsync($"error (try again): {e.Message}").ConfigureAwait(false);
+            return LinkFailed;
+        }
         catch (CradleException e)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);

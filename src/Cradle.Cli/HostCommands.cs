@@ -19,6 +19,8 @@ internal static class HostCommands
         host.Subcommands.Add(Snapshots());
         host.Subcommands.Add(Restore());
         host.Subcommands.Add(Forget());
+        host.Subcommands.Add(StoreCommands.Check());
+        host.Subcommands.Add(StoreCommands.Prune());
         host.Subcommands.Add(Pending());
         host.Subcommands.Add(Decide("approve", PendingState.Approved, "Approve a waiting partnership; the device shows the same code"));
         host.Subcommands.Add(Decide("deny", PendingState.Denied, "Deny a waiting partnership"));
@@ -117,17 +119,18 @@ internal static class HostCommands
             using var catalog = store.OpenCatalog();
             var name = result.GetValue(device);
             var rows = catalog.ListSnapshots(name is null ? null : DeviceName.Parse(name).Key)
-                .Select(s => new SnapshotRow(s.Id, s.Device, s.Number, s.Time, s.Files, s.Bytes, s.Link)).ToList();
+                .Select(s => new SnapshotRow(s.Id, s.Device, s.Number, s.Time, s.Files, s.Bytes, s.Link, s.Suspect)).ToList();
             if (result.GetValue(json))
             {
                 CliJson.Print(rows, CliJson.Default.ListSnapshotRow);
                 return Task.FromResult(ExitCodes.Ok);
             }
 
-            var table = new Table().AddColumns("id", "device", "time", "files", "size", "link");
+            var table = new Table().AddColumns("id", "device", "time", "files", "size", "link", "note");
             foreach (var r in rows)
             {
-                table.AddRow(r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(r.Device), Format.Time(r.Time), r.Files.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Bytes(r.Bytes), r.Link);
+                table.AddRow(r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(r.Device), Format.Time(r.Time), r.Files.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Bytes(r.Bytes), r.Link,
+                    r.Suspect ? "most files vanished since the previous snapshot" : "");
             }
 
             AnsiConsole.Write(table);
@@ -146,6 +149,7 @@ internal static class HostCommands
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             var store = ChunkStore.Open(result.GetValue(data)!);
+            using var storeLock = await store.LockAsync(exclusive: false, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
             using var reader = store.OpenReader();
             var info = FindSnapshot(reader.Catalog, DeviceName.Parse(result.GetValue(device)), result.GetValue(snapshot));
             var target = result.GetValue(to)!;

@@ -34,7 +34,7 @@ internal sealed partial class HostSession
     private async Task BackupAsync(BackupBegin begin, CancellationToken cancellationToken)
     {
         var started = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
-        var writer = host.Store.BeginWrite();
+        var writer = await host.Store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         await using (writer.ConfigureAwait(false))
         {
             try

@@ -52,6 +52,12 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         {
             HostLog.SessionFailed(logger, Remote, e.Message);
         }
+        catch (CradleException e) when (e.IsTransient)
+        {
+            // The host cannot serve now (a prune holds the store): the device tries again later.
+            HostLog.SessionFailed(logger, Remote, e.Message);
+            await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = "busy", Message = e.Message } }).ConfigureAwait(false);
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             HostLog.SessionEnded(logger, Remote, "the host is stopping");

@@ -8,8 +8,8 @@ public sealed partial class Catalog
     public List<SnapshotInfo> ListSnapshots(string? deviceKey = null)
     {
         using var command = Command(deviceKey is null
-            ? "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree FROM snapshots ORDER BY id"
-            : "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree FROM snapshots WHERE device_key = $key ORDER BY id");
+            ? "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect FROM snapshots ORDER BY id"
+            : "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect FROM snapshots WHERE device_key = $key ORDER BY id");
         if (deviceKey is not null)
         {
             command.Parameters.AddWithValue("$key", deviceKey);
@@ -20,7 +20,7 @@ public sealed partial class Catalog
 
     public SnapshotInfo? GetSnapshot(long id)
     {
-        using var command = Command("SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree FROM snapshots WHERE id = $id");
+        using var command = Command("SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect FROM snapshots WHERE id = $id");
         command.Parameters.AddWithValue("$id", id);
         return ReadSnapshots(command).FirstOrDefault();
     }
@@ -57,15 +57,16 @@ public sealed partial class Catalog
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
                 reader.GetInt64(6),
                 reader.GetInt64(7),
-                ChunkIds.Split((byte[])reader.GetValue(8))));
+                ChunkIds.Split((byte[])reader.GetValue(8)),
+                reader.GetInt64(9) != 0));
         }
 
         return list;
     }
 }
 
-/// <summary>A committed snapshot.</summary>
-public sealed record SnapshotInfo(long Id, string Device, uint Number, string Link, DateTimeOffset Started, DateTimeOffset Time, long Files, long Bytes, Protocol.ChunkId[] Tree);
+/// <summary>A committed snapshot. <c>Suspect</c>: most of the device's files vanished since the snapshot before it.</summary>
+public sealed record SnapshotInfo(long Id, string Device, uint Number, string Link, DateTimeOffset Started, DateTimeOffset Time, long Files, long Bytes, Protocol.ChunkId[] Tree, bool Suspect = false);
 
 /// <summary>Sizes of the whole store.</summary>
 public sealed record StoreTotals(long Packs, long PackBytes, long Chunks, long StoredBytes, long RawBytes);

@@ -89,7 +89,8 @@ public sealed partial class Catalog : IDisposable
                   time_ms INTEGER NOT NULL,
                   files INTEGER NOT NULL,
                   bytes INTEGER NOT NULL,
-                  tree BLOB NOT NULL);
+                  tree BLOB NOT NULL,
+                  suspect INTEGER NOT NULL DEFAULT 0);
                 CREATE INDEX snapshots_device ON snapshots(device_key, id);
                 INSERT INTO meta(key, value) VALUES('catalog_schema', '1');
                 """, tx);
@@ -165,10 +166,16 @@ public sealed partial class Catalog : IDisposable
         long? snapshotId = null;
         if (snapshot is not null)
         {
+            // A backup in which most files vanished at once (a folder unmounted, say) is kept but
+            // flagged, and prune never lets it push out the last complete snapshot.
+            using var previous = Command("SELECT files FROM snapshots WHERE device_key = $key ORDER BY id DESC LIMIT 1", tx);
+            previous.Parameters.AddWithValue("$key", snapshot.Device.Key);
+            var suspect = previous.ExecuteScalar() is long before && IsSuspect(before, snapshot.Files);
             using var insert = Command("""
-                INSERT INTO snapshots(device_key, device, number, link, started_ms, time_ms, files, bytes, tree)
-                VALUES($key, $device, $number, $link, $started, $time, $files, $bytes, $tree) RETURNING id
+                INSERT INTO snapshots(device_key, device, number, link, started_ms, time_ms, files, bytes, tree, suspect)
+                VALUES($key, $device, $number, $link, $started, $time, $files, $bytes, $tree, $suspect) RETURNING id
                 """, tx);
+            insert.Parameters.AddWithValue("$suspect", suspect ? 1 : 0);
             insert.Parameters.AddWithValue("$key", snapshot.Device.Key);
             insert.Parameters.AddWithValue("$device", snapshot.Device.Value);
             insert.Parameters.AddWithValue("$number", (long)snapshot.Number);
@@ -184,6 +191,9 @@ public sealed partial class Catalog : IDisposable
         tx.Commit();
         return snapshotId;
     }
+
+    /// <summary>Most of the files vanished since the previous snapshot: at least 10 before, fewer than half now.</summary>
+    public static bool IsSuspect(long filesBefore, long filesNow) => filesBefore >= 10 && filesNow * 2 < filesBefore;
 
     private SqliteCommand Prepare(string sql)
     {

@@ -58,9 +58,39 @@ public sealed class ChunkStore
         }
     }
 
+    /// <summary>
+    /// Pack files the catalog does not name: left by a backup or prune that was interrupted, or,
+    /// while a backup runs, its unsealed pack (so only prune, holding the lock, deletes them).
+    /// </summary>
+    public List<string> UnnamedPackFiles(Catalog catalog)
+    {
+        var named = catalog.ListPacks().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        return Directory.EnumerateFiles(PacksFolder, "*.pack", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(PacksFolder, f).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(n => !named.Contains(n))
+            .ToList();
+    }
+
     public Catalog OpenCatalog() => Catalog.Open(DatabasePath);
 
-    public StoreWriter BeginWrite() => new(this, OpenCatalog());
+    /// <summary>Starts a session's writes; waits (up to 30 s) while a prune runs.</summary>
+    public async Task<StoreWriter> BeginWriteAsync(CancellationToken cancellationToken)
+    {
+        var storeLock = await LockAsync(exclusive: false, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return new StoreWriter(this, OpenCatalog(), storeLock);
+        }
+        catch
+        {
+            storeLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The store lock: shared for backups, checks and restores, exclusive for prune.</summary>
+    public Task<StoreLock> LockAsync(bool exclusive, TimeSpan wait, CancellationToken cancellationToken) =>
+        StoreLock.AcquireAsync(this, exclusive, wait, cancellationToken);
 
     public SnapshotReader OpenReader() => new(this, OpenCatalog());
 }

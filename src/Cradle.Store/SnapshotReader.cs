@@ -56,8 +56,11 @@ public sealed class SnapshotReader : IDisposable
     public ChunkLocation Locate(ChunkId id) =>
         _catalog.FindChunk(id) ?? throw new StoreCorruptException($"chunk {id} is missing from the catalog");
 
-    /// <summary>Reads a chunk's raw bytes into <paramref name="destination"/> (exactly its raw length) and verifies its hash.</summary>
-    public void ReadChunk(ChunkLocation location, Span<byte> destination)
+    /// <summary>
+    /// Reads a chunk's raw bytes into <paramref name="destination"/> (exactly its raw length) and
+    /// verifies its hash. Returns the chunk's stored (compressed) bytes, valid until the next read.
+    /// </summary>
+    public ReadOnlyMemory<byte> ReadChunk(ChunkLocation location, Span<byte> destination)
     {
         var entry = location.Entry;
         if (destination.Length != entry.RawLength)
@@ -91,6 +94,8 @@ public sealed class SnapshotReader : IDisposable
         {
             throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} at offset {entry.Offset} does not match its hash (damaged data)");
         }
+
+        return _stored.AsMemory(0, entry.StoredLength);
     }
 
     private SafeFileHandle OpenPack(string name)

@@ -18,10 +18,13 @@ public sealed class StoreWriter : IAsyncDisposable
     private PackWriter? _pack;
     private bool _finished;
 
-    internal StoreWriter(ChunkStore store, Catalog catalog)
+    private readonly StoreLock _lock;
+
+    internal StoreWriter(ChunkStore store, Catalog catalog, StoreLock storeLock)
     {
         _store = store;
         _catalog = catalog;
+        _lock = storeLock;
     }
 
     /// <summary>Chunks this writer stored (not counting those the store already had).</summary>
@@ -141,6 +144,7 @@ public sealed class StoreWriter : IAsyncDisposable
         }
 
         _catalog.Dispose();
+        _lock.Dispose();
     }
 }
 

@@ -78,7 +78,7 @@ public sealed class StoreRoundTripTests : IDisposable
         var data = TestData.Bytes(42, 50_000);
         var id = ChunkId.Of(data);
 
-        await using (var writer = _store.BeginWrite())
+        await using (var writer = await _store.BeginWriteAsync(CancellationToken.None))
         {
             Assert.True(await writer.AddAsync(id, ChunkCompression.None, data, data.Length, CancellationToken.None));
             Assert.False(await writer.AddAsync(id, ChunkCompression.None, data, data.Length, CancellationToken.None));
@@ -89,7 +89,7 @@ public sealed class StoreRoundTripTests : IDisposable
         }
 
         // A later session does not store it again either.
-        await using (var writer = _store.BeginWrite())
+        await using (var writer = await _store.BeginWriteAsync(CancellationToken.None))
         {
             Assert.False(await writer.AddAsync(id, ChunkCompression.None, data, data.Length, CancellationToken.None));
             Assert.Equal(0, writer.NewChunks);
@@ -109,14 +109,14 @@ public sealed class StoreRoundTripTests : IDisposable
         var second = TestData.Text(40_000);
         var (secondCompression, secondStored) = _codec.Compress(second);
 
-        await using (var writer = _store.BeginWrite())
+        await using (var writer = await _store.BeginWriteAsync(CancellationToken.None))
         {
             await writer.AddAsync(ChunkId.Of(first), ChunkCompression.None, first, first.Length, CancellationToken.None);
             await writer.AddAsync(ChunkId.Of(second), secondCompression, secondStored, second.Length, CancellationToken.None);
             await writer.AbortAsync(CancellationToken.None);
         }
 
-        await using (var next = _store.BeginWrite())
+        await using (var next = await _store.BeginWriteAsync(CancellationToken.None))
         {
             Assert.True(next.Has(ChunkId.Of(first)));
             Assert.True(next.Has(ChunkId.Of(second)));
@@ -135,12 +135,12 @@ public sealed class StoreRoundTripTests : IDisposable
     public async Task A_writer_disposed_without_commit_or_abort_leaves_nothing()
     {
         var data = TestData.Bytes(44, 10_000);
-        await using (var writer = _store.BeginWrite())
+        await using (var writer = await _store.BeginWriteAsync(CancellationToken.None))
         {
             await writer.AddAsync(ChunkId.Of(data), ChunkCompression.None, data, data.Length, CancellationToken.None);
         }
 
-        await using var next = _store.BeginWrite();
+        await using var next = await _store.BeginWriteAsync(CancellationToken.None);
         Assert.False(next.Has(ChunkId.Of(data)));
         Assert.Empty(Directory.GetFiles(_store.PacksFolder, "*", SearchOption.AllDirectories));
     }
@@ -148,7 +148,7 @@ public sealed class StoreRoundTripTests : IDisposable
     [Fact]
     public async Task A_committed_writer_takes_no_more_chunks()
     {
-        var writer = _store.BeginWrite();
+        var writer = await _store.BeginWriteAsync(CancellationToken.None);
         await writer.CommitAsync(Request, [], CancellationToken.None);
 
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await writer.AddAsync(ChunkId.Of("x"u8), ChunkCompression.None, "x"u8.ToArray(), 1, CancellationToken.None));
@@ -273,7 +273,7 @@ public sealed class StoreRoundTripTests : IDisposable
     private async Task<long> BackupAsync(string label)
     {
         var entries = new List<TreeEntry>();
-        await using var writer = _store.BeginWrite();
+        await using var writer = await _store.BeginWriteAsync(CancellationToken.None);
         entries.Add(new TreeEntry(label, EntryKind.Directory, 0, TreeEntry.ToUnixNs(Directory.GetLastWriteTimeUtc(Source)), 0, []));
         await AddFolderAsync(writer, new DirectoryInfo(Source), label, entries);
         return await writer.CommitAsync(Request, entries, CancellationToken.None);

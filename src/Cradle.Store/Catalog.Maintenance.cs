@@ -1,0 +1,116 @@
+using Cradle.Protocol;
+using Microsoft.Data.Sqlite;
+
+namespace Cradle.Store;
+
+public sealed partial class Catalog
+{
+    /// <summary>Every pack the catalog names.</summary>
+    public List<PackRow> ListPacks()
+    {
+        using var command = Command("SELECT id, name, size FROM packs ORDER BY id");
+        var list = new List<PackRow>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            list.Add(new PackRow(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2)));
+        }
+
+        return list;
+    }
+
+    /// <summary>Every chunk row, streamed in pack and offset order (one pass over each pack file).</summary>
+    public IEnumerable<ChunkRow> ListChunks()
+    {
+        using var command = Command("SELECT id, pack, offset, stored, raw, compression FROM chunks ORDER BY pack, offset");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var id = ChunkId.Read((byte[])reader.GetValue(0));
+            yield return new ChunkRow(reader.GetInt64(1), new PackEntry(id, reader.GetInt64(2), reader.GetInt32(3), reader.GetInt32(4), (ChunkCompression)reader.GetInt32(5)));
+        }
+    }
+
+    /// <summary>Chunk rows whose pack row does not exist (only possible when the database was damaged).</summary>
+    public List<ChunkId> ChunksWithoutPack()
+    {
+        using var command = Command("SELECT c.id FROM chunks c LEFT JOIN packs p ON p.id = c.pack WHERE p.id IS NULL");
+        var list = new List<ChunkId>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            list.Add(ChunkId.Read((byte[])reader.GetValue(0)));
+        }
+
+        return list;
+    }
+
+    /// <summary>Removes snapshots in one transaction.</summary>
+    public void DeleteSnapshots(IReadOnlyCollection<long> ids)
+    {
+        using var tx = _connection.BeginTransaction();
+        using var command = Command("DELETE FROM snapshots WHERE id = $id", tx);
+        var id = command.Parameters.Add("$id", SqliteType.Integer);
+        foreach (var value in ids)
+        {
+            id.Value = value;
+            command.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+    }
+
+    /// <summary>
+    /// Replaces packs in one transaction: the new pack (already sealed and durable) takes over the
+    /// live chunks it holds; the old packs' rows and their remaining chunk rows go. The caller
+    /// deletes the old files afterwards; a crash before that leaves only unnamed files behind.
+    /// </summary>
+    public void ReplacePacks(SealedPack? replacement, IReadOnlyCollection<long> oldPacks, long nowMs)
+    {
+        using var tx = _connection.BeginTransaction();
+        if (replacement is not null)
+        {
+            using var insertPack = Command("INSERT INTO packs(name, size, created_ms) VALUES($name, $size, $now) RETURNING id", tx);
+            insertPack.Parameters.AddWithValue("$name", replacement.Name);
+            insertPack.Parameters.AddWithValue("$size", replacement.Size);
+            insertPack.Parameters.AddWithValue("$now", nowMs);
+            var packId = (long)insertPack.ExecuteScalar()!;
+            using var move = Command("UPDATE chunks SET pack = $pack, offset = $offset, stored = $stored, raw = $raw, compression = $compression WHERE id = $id", tx);
+            var pId = move.Parameters.Add("$id", SqliteType.Blob);
+            move.Parameters.AddWithValue("$pack", packId);
+            var pOffset = move.Parameters.Add("$offset", SqliteType.Integer);
+            var pStored = move.Parameters.Add("$stored", SqliteType.Integer);
+            var pRaw = move.Parameters.Add("$raw", SqliteType.Integer);
+            var pCompression = move.Parameters.Add("$compression", SqliteType.Integer);
+            foreach (var e in replacement.Entries)
+            {
+                pId.Value = e.Id.ToArray();
+                pOffset.Value = e.Offset;
+                pStored.Value = e.StoredLength;
+                pRaw.Value = e.RawLength;
+                pCompression.Value = (int)e.Compression;
+                move.ExecuteNonQuery();
+            }
+        }
+
+        using var deleteChunks = Command("DELETE FROM chunks WHERE pack = $pack", tx);
+        var chunkPack = deleteChunks.Parameters.Add("$pack", SqliteType.Integer);
+        using var deletePack = Command("DELETE FROM packs WHERE id = $pack", tx);
+        var packParameter = deletePack.Parameters.Add("$pack", SqliteType.Integer);
+        foreach (var old in oldPacks)
+        {
+            chunkPack.Value = old;
+            deleteChunks.ExecuteNonQuery();
+            packParameter.Value = old;
+            deletePack.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+    }
+}
+
+/// <summary>A pack as the catalog names it.</summary>
+public sealed record PackRow(long Id, string Name, long Size);
+
+/// <summary>A chunk row: which pack (by row id) and where in it.</summary>
+public readonly record struct ChunkRow(long Pack, PackEntry Entry);
