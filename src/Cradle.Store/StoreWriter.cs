@@ -10,7 +10,7 @@ namespace Cradle.Store;
 public sealed class StoreWriter : IAsyncDisposable
 {
     /// <summary>A pack is sealed once it holds this many bytes.</summary>
-    public const long PackTargetSize = 32L * 1024 * 1024;
+    public const long PackTargetSize = 16L * 1024 * 1024;
 
     private readonly ChunkStore _store;
     private readonly Catalog _catalog;

@@ -117,6 +117,17 @@ public sealed partial class CradleProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Sends SIGKILL: the process gets no chance to clean up (a power cut, as the store sees it).</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+        }
+
+        _process.WaitForExit();
+    }
+
     /// <summary>Sends SIGINT (what Ctrl-C sends).</summary>
     public void Interrupt()
     {

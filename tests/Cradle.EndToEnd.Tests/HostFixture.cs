@@ -19,9 +19,12 @@ public sealed class RunningHost : IAsyncDisposable
 
     public string Name { get; }
 
-    public static async Task<RunningHost> StartAsync(string folder, string name, bool autoApprove = true)
+    public static Task<RunningHost> StartAsync(string folder, string name, bool autoApprove = true) =>
+        StartOnAsync(Path.Combine(folder, "host-" + name), name, autoApprove);
+
+    /// <summary>Starts a host on this data folder (again, after a crash, say).</summary>
+    public static async Task<RunningHost> StartOnAsync(string data, string name, bool autoApprove = true)
     {
-        var data = Path.Combine(folder, "host-" + name);
         var args = new List<string> { "host", "run", "--data", data, "--listen", "127.0.0.1:0", "--name", name };
         if (autoApprove)
         {
