@@ -12,6 +12,7 @@ need() { # need COMMAND DEBIAN-PACKAGE: install the package when the command is 
 }
 need dotnet dotnet-sdk-10.0
 need kill procps
+need mount mount   # the full-disk test mounts a small tmpfs (needs root, as CI is)
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 configuration=${CONFIGURATION:-Release}

@@ -212,7 +212,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
 
         throw message.BodyCase switch
         {
-            Envelope.BodyOneofCase.Refusal when message.Refusal.Rule == "busy" => new CradleException($"the host is busy: {message.Refusal.Message}", isTransient: true),
+            Envelope.BodyOneofCase.Refusal when message.Refusal.Rule is "busy" or "disk-full" => new CradleException($"the host cannot take the backup now: {message.Refusal.Message}", isTransient: true),
             Envelope.BodyOneofCase.Refusal => new SessionRefusedException(message.Refusal.Rule, message.Refusal.Message),
             Envelope.BodyOneofCase.Goodbye => new LinkClosedException($"the host ended the session: {message.Goodbye.Reason}"),
             _ => new ProtocolViolationException($"expected {expected} from the host, got {message.BodyCase}"),

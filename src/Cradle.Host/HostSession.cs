@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Cradle.Links;
 using Cradle.Protocol;
 using Cradle.Protocol.Messages;
+using Cradle.Store;
 using Microsoft.Extensions.Logging;
 
 namespace Cradle.Host;
@@ -56,7 +57,8 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         {
             // The host cannot serve now (a prune holds the store): the device tries again later.
             HostLog.SessionFailed(logger, Remote, e.Message);
-            await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = "busy", Message = e.Message } }).ConfigureAwait(false);
+            var rule = e is StoreFullException ? "disk-full" : "busy";
+            await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = rule, Message = e.Message } }).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -110,7 +110,16 @@ public sealed class PackWriter : IAsyncDisposable
 
         _sealed = true;
         var path = _file.Name;
-        await _file.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _file.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // Flushing the buffer failed (a full disk, typically); the handle is closed all the
+            // same, and the file is deleted next, so nothing of it is kept.
+        }
+
         File.Delete(path);
     }
 

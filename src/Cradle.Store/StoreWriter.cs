@@ -49,8 +49,16 @@ public sealed class StoreWriter : IAsyncDisposable
             return false;
         }
 
-        _pack ??= PackWriter.Create(_store.PacksFolder);
-        await _pack.AppendAsync(id, compression, stored, rawLength, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _pack ??= PackWriter.Create(_store.PacksFolder);
+            await _pack.AppendAsync(id, compression, stored, rawLength, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (StoreFullException.IsDiskFull(e))
+        {
+            throw await DiskFullAsync(e).ConfigureAwait(false);
+        }
+
         _written.Add(id, rawLength);
         NewChunks++;
         StoredBytes += PackFormat.RecordHeaderLength + stored.Length;
@@ -100,6 +108,32 @@ public sealed class StoreWriter : IAsyncDisposable
 
     private async ValueTask<long?> FlushPackAsync(NewSnapshot? snapshot, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await SealAndCommitAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (StoreFullException.IsDiskFull(e))
+        {
+            throw await DiskFullAsync(e).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Deletes the unsealed pack (freeing what it took) and says plainly that the disk is full.</summary>
+    private async ValueTask<StoreFullException> DiskFullAsync(Exception e)
+    {
+        _finished = true;
+        var pack = _pack;
+        _pack = null;
+        if (pack is not null)
+        {
+            await pack.AbandonAsync().ConfigureAwait(false);
+        }
+
+        return new StoreFullException(_store.Folder, e);
+    }
+
+    private async ValueTask<long?> SealAndCommitAsync(NewSnapshot? snapshot, CancellationToken cancellationToken)
+    {
         SealedPack? sealedPack = null;
         if (_pack is { Count: > 0 })
         {
@@ -133,7 +167,15 @@ public sealed class StoreWriter : IAsyncDisposable
         }
 
         _finished = true;
-        await FlushPackAsync(snapshot: null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FlushPackAsync(snapshot: null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreFullException)
+        {
+            // No room to keep the partial data: the pack was deleted. The session's own error
+            // (the one that made it abort) is the one to report.
+        }
     }
 
     public async ValueTask DisposeAsync()

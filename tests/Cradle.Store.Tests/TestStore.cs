@@ -1,0 +1,198 @@
+using Cradle.Protocol;
+
+namespace Cradle.Store.Tests;
+
+/// <summary>A clock the test sets by hand: snapshot times, and so retention, without waiting.</summary>
+public sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = start;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
+/// <summary>
+/// A real store in a folder, filled the way a device and the host fill it together: each file
+/// chunked, compressed and stored by a <see cref="StoreWriter"/>, then committed as a snapshot.
+/// Remembers every snapshot's files so a restore can be compared byte for byte.
+/// </summary>
+public sealed class TestStore : IDisposable
+{
+    private readonly ChunkCodec _codec = new();
+    private readonly string _scratch;
+
+    public TestStore(string folder, string scratch, ManualClock? clock = null)
+    {
+        Clock = clock ?? new ManualClock(new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        Store = ChunkStore.Open(folder, Clock);
+        _scratch = scratch;
+    }
+
+    public ChunkStore Store { get; }
+
+    public ManualClock Clock { get; }
+
+    /// <summary>Each committed snapshot's files: snapshot path → content.</summary>
+    public Dictionary<long, IReadOnlyDictionary<string, byte[]>> Contents { get; } = [];
+
+    public static NewSnapshotRequest Request(string device) => new(DeviceName.Parse(device), 0x0C0FFEE0, "test", 1_700_000_000_000);
+
+    /// <summary>
+    /// Backs up <paramref name="files"/> (snapshot path → content; their folders are added as
+    /// folder entries) as one snapshot of <paramref name="device"/>, committed at
+    /// <paramref name="at"/> (default: a minute after the clock's time). With
+    /// <paramref name="interruptedFirst"/>, a first session receives the file data and is
+    /// aborted, as a dropped link aborts it, so the data sits in a pack of its own and the retry
+    /// that commits writes only the file list into its pack.
+    /// </summary>
+    public async Task<long> BackupAsync(string device, IReadOnlyDictionary<string, byte[]> files, DateTimeOffset? at = null, bool interruptedFirst = false)
+    {
+        Clock.Now = at ?? Clock.Now.AddMinutes(1);
+        if (interruptedFirst)
+        {
+            await using var first = await Store.BeginWriteAsync(CancellationToken.None);
+            foreach (var content in files.Values)
+            {
+                await AddContentAsync(first, content);
+            }
+
+            await first.AbortAsync(CancellationToken.None);
+        }
+
+        var entries = new List<TreeEntry>();
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        var mtime = TreeEntry.ToUnixNs(new DateTime(2024, 6, 1, 8, 0, 0, DateTimeKind.Utc));
+        await using var writer = await Store.BeginWriteAsync(CancellationToken.None);
+        foreach (var (path, content) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            var slash = -1;
+            while ((slash = path.IndexOf('/', slash + 1)) > 0)
+            {
+                var folder = path[..slash];
+                if (folders.Add(folder))
+                {
+                    entries.Add(new TreeEntry(folder, EntryKind.Directory, 0, mtime, 0, []));
+                }
+            }
+
+            var ids = await AddContentAsync(writer, content);
+            entries.Add(new TreeEntry(path, EntryKind.File, content.Length, mtime + (entries.Count * 1_000_000_007L), 0, [.. ids]));
+        }
+
+        var id = await writer.CommitAsync(Request(device), entries, CancellationToken.None);
+        Contents[id] = new Dictionary<string, byte[]>(files, StringComparer.Ordinal);
+        return id;
+    }
+
+    private async Task<List<ChunkId>> AddContentAsync(StoreWriter writer, byte[] content)
+    {
+        var ids = new List<ChunkId>();
+        var chunker = new Chunker(new MemoryStream(content, writable: false));
+        while (await chunker.MoveNextAsync(CancellationToken.None))
+        {
+            var id = ChunkId.Of(chunker.Current.Span);
+            ids.Add(id);
+            var (compression, data) = _codec.Compress(chunker.Current);
+            await writer.AddAsync(id, compression, data, chunker.Current.Length, CancellationToken.None);
+        }
+
+        return ids;
+    }
+
+    /// <summary>The chunk ids a file of this content is cut into.</summary>
+    public static async Task<List<ChunkId>> ChunkIdsAsync(byte[] content)
+    {
+        var ids = new List<ChunkId>();
+        var chunker = new Chunker(new MemoryStream(content, writable: false));
+        while (await chunker.MoveNextAsync(CancellationToken.None))
+        {
+            ids.Add(ChunkId.Of(chunker.Current.Span));
+        }
+
+        return ids;
+    }
+
+    /// <summary>Where the catalog keeps a chunk (it must have it).</summary>
+    public ChunkLocation Locate(ChunkId id)
+    {
+        using var catalog = Store.OpenCatalog();
+        return catalog.FindChunk(id) ?? throw new InvalidOperationException($"the catalog has no chunk {id}");
+    }
+
+    /// <summary>The pack file names under packs/, as the catalog spells them.</summary>
+    public SortedSet<string> PackFilesOnDisk() =>
+        new(Directory.EnumerateFiles(Store.PacksFolder, "*.pack", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Store.PacksFolder, f).Replace(Path.DirectorySeparatorChar, '/')), StringComparer.Ordinal);
+
+    public SortedSet<string> PacksInCatalog()
+    {
+        using var catalog = Store.OpenCatalog();
+        return new(catalog.ListPacks().Select(p => p.Name), StringComparer.Ordinal);
+    }
+
+    public List<long> SnapshotIds()
+    {
+        using var catalog = Store.OpenCatalog();
+        return catalog.ListSnapshots().Select(s => s.Id).ToList();
+    }
+
+    public SnapshotInfo Snapshot(long id)
+    {
+        using var catalog = Store.OpenCatalog();
+        return catalog.GetSnapshot(id) ?? throw new InvalidOperationException($"there is no snapshot {id}");
+    }
+
+    /// <summary>Restores the snapshot with <see cref="FolderRestorer"/> and asserts that every file comes back byte for byte, nothing more.</summary>
+    public async Task AssertRestoresAsync(long id)
+    {
+        var expected = Contents[id];
+        var target = Path.Combine(_scratch, $"restore-{id}-{Guid.NewGuid():N}");
+        using (var reader = Store.OpenReader())
+        {
+            var snapshot = reader.Catalog.GetSnapshot(id);
+            Assert.True(snapshot is not null, $"snapshot {id} is gone");
+            var result = await new FolderRestorer(reader).RestoreAsync(snapshot, target, null, CancellationToken.None);
+            Assert.Equal(expected.Count, result.Files);
+        }
+
+        var restored = Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(target, f).Replace(Path.DirectorySeparatorChar, '/'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), restored);
+        foreach (var (path, content) in expected)
+        {
+            Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(target, path))), $"snapshot {id}: {path} differs");
+        }
+
+        Directory.Delete(target, recursive: true);
+    }
+
+    /// <summary>Copies the whole store folder (no connection may be open) and opens the copy.</summary>
+    public TestStore CopyTo(string folder, string scratch)
+    {
+        CopyFolder(Store.Folder, folder);
+        var copy = new TestStore(folder, scratch, new ManualClock(Clock.Now));
+        foreach (var (id, files) in Contents)
+        {
+            copy.Contents[id] = files;
+        }
+
+        return copy;
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(from))
+        {
+            CopyFolder(folder, Path.Combine(to, Path.GetFileName(folder)));
+        }
+    }
+
+    public void Dispose() => _codec.Dispose();
+}
