@@ -71,6 +71,7 @@ public sealed partial class DeviceSession
         private readonly Queue<ScanEntry> _rereads = new();
         private readonly HashSet<string> _staleParts = new(StringComparer.Ordinal);
         private readonly ChunkCodec _codec = new();
+        private Chunker? _chunker;
         private byte[] _data = new byte[session._options.BatchBytes + ChunkerOptions.AbsoluteMaxSize];
         private int _dataLength;
         private uint _queryId;
@@ -188,7 +189,8 @@ public sealed partial class DeviceSession
             long length = 0;
             await using (stream.ConfigureAwait(false))
             {
-                var chunker = new Chunker(stream);
+                var chunker = _chunker ??= new Chunker(stream);
+                chunker.Reset(stream);
                 while (await chunker.MoveNextAsync(cancellationToken).ConfigureAwait(false))
                 {
                     var chunk = chunker.Current;

@@ -14,7 +14,7 @@ public sealed class Chunker
 {
     private static readonly ulong[] Gear = BuildGear();
 
-    private readonly Stream _source;
+    private Stream _source;
     private readonly ChunkerOptions _options;
     private readonly ulong _maskStrict;
     private readonly ulong _maskLoose;
@@ -33,6 +33,19 @@ public sealed class Chunker
         _maskStrict = HighBits(bits + 2);
         _maskLoose = HighBits(bits - 2);
         _buffer = new byte[_options.MaxSize * 2];
+    }
+
+    /// <summary>
+    /// Starts over on another stream, keeping the buffer: chunking many small files with one
+    /// chunker allocates nothing per file.
+    /// </summary>
+    public void Reset(Stream source)
+    {
+        _source = source;
+        _start = 0;
+        _end = 0;
+        _eof = false;
+        Current = ReadOnlyMemory<byte>.Empty;
     }
 
     /// <summary>The chunk found by the last successful <see cref="MoveNextAsync"/>; valid until the next call.</summary>

@@ -1,0 +1,389 @@
+using Cradle.Protocol;
+using Cradle.Tests;
+
+namespace Cradle.Store.Tests;
+
+/// <summary>Prune on a real store: what goes, what stays, and that what stays still restores and checks clean.</summary>
+public sealed class PruneTests : IDisposable
+{
+    private const string Alpha = "ALPHA-1";
+    private const string Bravo = "BRAVO-2";
+
+    private readonly TempFolder _temp = new();
+    private readonly TestStore _store;
+
+    public PruneTests()
+    {
+        _store = new TestStore(_temp["store"], _temp.Path);
+    }
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        _temp.Dispose();
+    }
+
+    private Task<PruneReport> PruneAsync(RetentionPolicy policy, bool dryRun = false) =>
+        new Pruner(_store.Store).PruneAsync(policy, dryRun, TimeSpan.FromSeconds(30), null, CancellationToken.None);
+
+    private void AssertChecksClean()
+    {
+        var report = new StoreChecker(_store.Store).Check(readData: true, null, CancellationToken.None);
+        Assert.True(report.Ok, string.Join("\n", report.Problems.Select(p => $"{p.Kind}: {p.Detail}")));
+        Assert.Empty(report.Notes);
+    }
+
+    private static Dictionary<string, byte[]> Files(params (string Path, byte[] Content)[] files) =>
+        files.ToDictionary(f => f.Path, f => f.Content, StringComparer.Ordinal);
+
+    private bool CatalogHas(ChunkId id)
+    {
+        using var catalog = _store.Store.OpenCatalog();
+        return catalog.HasChunk(id);
+    }
+
+    /// <summary>Two devices, five snapshots; files kept, changed and deleted along the way.</summary>
+    private async Task<(long A1, long A2, long A3, long B1, long B2)> FiveSnapshotsAsync()
+    {
+        var a = TestData.Bytes(10, 300_000);
+        var common = TestData.Text(80_000);
+        var b = TestData.Bytes(11, 200_000);
+        var c = TestData.Bytes(12, 100_000);
+        var x = TestData.Bytes(20, 200_000);
+        var y = TestData.Bytes(21, 120_000);
+        var a1 = await _store.BackupAsync(Alpha, Files(("alpha/a.bin", a), ("alpha/common.txt", common)));
+        var b1 = await _store.BackupAsync(Bravo, Files(("bravo/x.bin", x)));
+        var a2 = await _store.BackupAsync(Alpha, Files(("alpha/a.bin", a), ("alpha/b.bin", b), ("alpha/common.txt", common)));
+        var b2 = await _store.BackupAsync(Bravo, Files(("bravo/x.bin", x), ("bravo/y.bin", y)));
+        var a3 = await _store.BackupAsync(Alpha, Files(("alpha/b.bin", b), ("alpha/c.bin", c), ("alpha/common.txt", common)));
+        return (a1, a2, a3, b1, b2);
+    }
+
+    [Fact]
+    public async Task Keep_last_1_removes_the_older_snapshots_of_each_device_and_the_rest_restores_and_checks_clean()
+    {
+        var (a1, a2, a3, b1, b2) = await FiveSnapshotsAsync();
+        var onlyInRemoved = await TestStore.ChunkIdsAsync(_store.Contents[a1]["alpha/a.bin"]);
+        var bytesBefore = PackBytesOnDisk();
+
+        var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
+
+        Assert.False(report.DryRun);
+        Assert.Equal(new[] { a1, a2, b1 }.Order(), report.Removed.Select(r => r.Id).Order());
+        Assert.Equal(Alpha, report.Removed.Single(r => r.Id == a1).Device);
+        Assert.Equal(Bravo, report.Removed.Single(r => r.Id == b1).Device);
+        Assert.Equal(2, report.SnapshotsKept);
+        Assert.True(report.BytesFreed > 250_000, $"freed {report.BytesFreed}");
+        Assert.Equal(bytesBefore - PackBytesOnDisk(), report.BytesFreed);
+        Assert.Equal(new[] { b2, a3 }.Order(), _store.SnapshotIds().Order());
+        await _store.AssertRestoresAsync(a3);
+        await _store.AssertRestoresAsync(b2);
+        AssertChecksClean();
+        Assert.All(onlyInRemoved, id => Assert.False(CatalogHas(id), $"chunk {id} of a file only removed snapshots had is still there"));
+        Assert.Equal(_store.PacksInCatalog(), _store.PackFilesOnDisk());
+    }
+
+    [Fact]
+    public async Task A_pack_with_no_live_chunk_is_deleted()
+    {
+        var a1 = await _store.BackupAsync(Alpha, Files(("old.bin", TestData.Bytes(30, 400_000))));
+        var pack1 = Assert.Single(_store.PackFilesOnDisk());
+        var a2 = await _store.BackupAsync(Alpha, Files(("new.bin", TestData.Bytes(31, 300_000))));
+        var pack2 = Assert.Single(_store.PackFilesOnDisk(), p => p != pack1);
+
+        var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
+
+        Assert.Equal([a1], report.Removed.Select(r => r.Id));
+        Assert.Equal((1, 0), (report.PacksDeleted, report.PacksRepacked));
+        Assert.Equal([pack2], _store.PackFilesOnDisk());
+        Assert.Equal([pack2], _store.PacksInCatalog());
+        await _store.AssertRestoresAsync(a2);
+        AssertChecksClean();
+    }
+
+    [Fact]
+    public async Task A_pack_less_than_half_live_is_repacked_into_a_new_pack_and_still_restores()
+    {
+        var keep = TestData.Bytes(41, 100_000);
+        await _store.BackupAsync(Alpha, Files(("big.bin", TestData.Bytes(40, 900_000)), ("keep.bin", keep)));
+        var pack1 = Assert.Single(_store.PackFilesOnDisk());
+        var a2 = await _store.BackupAsync(Alpha, Files(("keep.bin", keep)));
+        var pack2 = Assert.Single(_store.PackFilesOnDisk(), p => p != pack1);
+
+        var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
+
+        Assert.Equal((0, 1), (report.PacksDeleted, report.PacksRepacked));
+        var packs = _store.PackFilesOnDisk();
+        Assert.Equal(2, packs.Count);
+        Assert.DoesNotContain(pack1, packs);
+        Assert.Contains(pack2, packs);
+        var repacked = Assert.Single(packs, p => p != pack2);
+        Assert.Equal(packs, _store.PacksInCatalog());
+        Assert.All(await TestStore.ChunkIdsAsync(keep), id => Assert.Equal(repacked, _store.Locate(id).PackName));
+        Assert.True(new FileInfo(Path.Combine(_store.Store.PacksFolder, repacked)).Length < 200_000);
+        await _store.AssertRestoresAsync(a2);
+        AssertChecksClean();
+    }
+
+    [Fact]
+    public async Task A_pack_more_than_half_live_is_left_as_it_is()
+    {
+        var keep = TestData.Bytes(41, 900_000);
+        await _store.BackupAsync(Alpha, Files(("gone.bin", TestData.Bytes(40, 100_000)), ("keep.bin", keep)));
+        var before = _store.PackFilesOnDisk();
+        var pack1 = Assert.Single(before);
+        var a2 = await _store.BackupAsync(Alpha, Files(("keep.bin", keep)));
+        var packs = _store.PackFilesOnDisk();
+
+        var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
+
+        Assert.Equal((0, 0), (report.PacksDeleted, report.PacksRepacked));
+        Assert.Equal(packs, _store.PackFilesOnDisk());
+        Assert.Equal(pack1, _store.Locate((await TestStore.ChunkIdsAsync(keep))[0]).PackName);
+        await _store.AssertRestoresAsync(a2);
+        AssertChecksClean();
+    }
+
+    [Fact]
+    public async Task A_dry_run_changes_nothing_yet_reports_what_a_real_run_then_removes()
+    {
+        var (a1, a2, a3, b1, b2) = await FiveSnapshotsAsync();
+        var orphan = await WriteUnnamedPackAsync();
+        var snapshots = _store.SnapshotIds();
+        var files = PackFileContents();
+        StoreTotals totals;
+        using (var catalog = _store.Store.OpenCatalog())
+        {
+            totals = catalog.Totals();
+        }
+
+        var dry = await PruneAsync(new RetentionPolicy(KeepLast: 1), dryRun: true);
+
+        Assert.True(dry.DryRun);
+        Assert.Equal(new[] { a1, a2, b1 }.Order(), dry.Removed.Select(r => r.Id).Order());
+        Assert.Equal(2, dry.SnapshotsKept);
+        Assert.True(dry.PacksDeleted + dry.PacksRepacked > 0, "the dry run should find packs to delete or repack");
+        Assert.Equal(1, dry.OrphanFilesDeleted);
+        Assert.Equal(snapshots, _store.SnapshotIds());
+        Assert.Equal(files, PackFileContents());
+        Assert.True(File.Exists(Path.Combine(_store.Store.PacksFolder, orphan)));
+        using (var catalog = _store.Store.OpenCatalog())
+        {
+            Assert.Equal(totals, catalog.Totals());
+        }
+
+        foreach (var id in snapshots)
+        {
+            await _store.AssertRestoresAsync(id);
+        }
+
+        var real = await PruneAsync(new RetentionPolicy(KeepLast: 1));
+
+        Assert.Equal(dry.Removed.Select(r => r.Id), real.Removed.Select(r => r.Id));
+        Assert.Equal((dry.PacksDeleted, dry.PacksRepacked, dry.OrphanFilesDeleted), (real.PacksDeleted, real.PacksRepacked, real.OrphanFilesDeleted));
+        Assert.Equal(new[] { a3, b2 }.Order(), _store.SnapshotIds().Order());
+    }
+
+    [Fact(Skip = "bug: Pruner.PruneAsync (src/Cradle.Store/Pruner.cs) counts a repacked pack's whole size as freed in a dry run; the real run subtracts the new pack it writes, so --dry-run promises more than prune frees")]
+    public async Task A_dry_run_reports_the_bytes_the_real_run_frees()
+    {
+        await FiveSnapshotsAsync();
+
+        var dry = await PruneAsync(new RetentionPolicy(KeepLast: 1), dryRun: true);
+        var real = await PruneAsync(new RetentionPolicy(KeepLast: 1));
+
+        Assert.Equal(1, real.PacksRepacked);
+        Assert.Equal(real.BytesFreed, dry.BytesFreed);
+    }
+
+    [Fact]
+    public async Task Unnamed_pack_files_are_deleted_and_named_ones_stay()
+    {
+        var a1 = await _store.BackupAsync(Alpha, Files(("a.bin", TestData.Bytes(50, 100_000))));
+        var named = _store.PackFilesOnDisk();
+        var orphan = await WriteUnnamedPackAsync();
+        Assert.Contains(orphan, _store.PackFilesOnDisk());
+
+        var report = await PruneAsync(new RetentionPolicy(KeepLast: 5));
+
+        Assert.Empty(report.Removed);
+        Assert.Equal((0, 0, 1), (report.PacksDeleted, report.PacksRepacked, report.OrphanFilesDeleted));
+        Assert.True(report.BytesFreed > 20_000);
+        Assert.Equal(named, _store.PackFilesOnDisk());
+        await _store.AssertRestoresAsync(a1);
+        AssertChecksClean();
+    }
+
+    [Fact]
+    public async Task A_chunk_shared_by_a_removed_and_a_kept_snapshot_survives()
+    {
+        var shared = TestData.Bytes(60, 300_000);
+        var a1 = await _store.BackupAsync(Alpha, Files(("photos/shared.jpg", shared), ("photos/gone.jpg", TestData.Bytes(61, 600_000))));
+        var b1 = await _store.BackupAsync(Bravo, Files(("camera/copy.jpg", shared)));
+        var a2 = await _store.BackupAsync(Alpha, Files(("photos/other.jpg", TestData.Bytes(62, 100_000))));
+        var sharedIds = await TestStore.ChunkIdsAsync(shared);
+        var packOfShared = _store.Locate(sharedIds[0]).PackName;
+
+        var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
+
+        Assert.Equal([a1], report.Removed.Select(r => r.Id));
+        Assert.All(sharedIds, id => Assert.True(CatalogHas(id)));
+        // The pack it sat in was mostly the removed file: repacked, so the chunk moved and was verified on the way.
+        Assert.Equal(1, report.PacksRepacked);
+        Assert.NotEqual(packOfShared, _store.Locate(sharedIds[0]).PackName);
+        Assert.All(await TestStore.ChunkIdsAsync(_store.Contents[a1]["photos/gone.jpg"]), id => Assert.False(CatalogHas(id)));
+        await _store.AssertRestoresAsync(b1);
+        await _store.AssertRestoresAsync(a2);
+        AssertChecksClean();
+    }
+
+    [Fact]
+    public async Task A_deleted_file_stays_restorable_from_the_earlier_snapshot_that_still_has_it()
+    {
+        var kept = TestData.Text(60_000);
+        var deletedLater = TestData.Bytes(70, 400_000);
+        var day1 = await _store.BackupAsync(Alpha, Files(("docs/kept.txt", kept), ("docs/deleted-later.bin", deletedLater)), at: At(2025, 3, 1, 18));
+        var day2Morning = await _store.BackupAsync(Alpha, Files(("docs/kept.txt", kept)), at: At(2025, 3, 2, 9));
+        var day2Evening = await _store.BackupAsync(Alpha, Files(("docs/kept.txt", kept), ("docs/new.txt", TestData.Text(500))), at: At(2025, 3, 2, 19));
+
+        var report = await PruneAsync(new RetentionPolicy(KeepDaily: 2));
+
+        Assert.Equal([day2Morning], report.Removed.Select(r => r.Id));
+        Assert.Equal([day1, day2Evening], _store.SnapshotIds());
+        await _store.AssertRestoresAsync(day1);
+        await _store.AssertRestoresAsync(day2Evening);
+        AssertChecksClean();
+    }
+
+    [Fact]
+    public async Task Prune_refuses_while_a_backup_is_writing_and_runs_once_it_has_finished()
+    {
+        var (a1, a2, a3, b1, b2) = await FiveSnapshotsAsync();
+        var packs = PackFileContents();
+        var writer = await _store.Store.BeginWriteAsync(CancellationToken.None);
+        CradleException refused;
+        await using (writer)
+        {
+            refused = await Assert.ThrowsAsync<CradleException>(() =>
+                new Pruner(_store.Store).PruneAsync(new RetentionPolicy(KeepLast: 1), dryRun: false, TimeSpan.FromMilliseconds(300), null, CancellationToken.None));
+            await writer.AbortAsync(CancellationToken.None);
+        }
+
+        Assert.True(refused.IsTransient, "a busy store is worth another try");
+        Assert.Contains("backups", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(new[] { a1, b1, a2, b2, a3 }, _store.SnapshotIds());
+        Assert.Equal(packs, PackFileContents());
+
+        var report = await new Pruner(_store.Store).PruneAsync(new RetentionPolicy(KeepLast: 1), dryRun: false, TimeSpan.FromMilliseconds(300), null, CancellationToken.None);
+        Assert.Equal(3, report.Removed.Count);
+    }
+
+    [Fact]
+    public async Task Prune_waits_for_a_backup_in_flight_and_keeps_every_chunk_it_committed()
+    {
+        var a1 = await _store.BackupAsync(Alpha, Files(("a.bin", TestData.Bytes(80, 300_000))));
+        var added = TestData.Bytes(81, 200_000);
+        var writer = await _store.Store.BeginWriteAsync(CancellationToken.None);
+        Task<PruneReport> prune;
+        long a2;
+        await using (writer)
+        {
+            prune = new Pruner(_store.Store).PruneAsync(new RetentionPolicy(KeepLast: 1), dryRun: false, TimeSpan.FromMinutes(2), null, CancellationToken.None);
+            await Task.Delay(300);
+            Assert.False(prune.IsCompleted, "prune ran while a backup held the store");
+
+            // The backup stores a chunk, names a chunk the store already had, and commits.
+            var entries = new List<TreeEntry>();
+            var ids = new List<ChunkId>();
+            using var codec = new ChunkCodec();
+            var chunker = new Chunker(new MemoryStream(added));
+            while (await chunker.MoveNextAsync(CancellationToken.None))
+            {
+                var id = ChunkId.Of(chunker.Current.Span);
+                ids.Add(id);
+                var (compression, data) = codec.Compress(chunker.Current);
+                await writer.AddAsync(id, compression, data, chunker.Current.Length, CancellationToken.None);
+            }
+
+            var old = _store.Contents[a1]["a.bin"];
+            entries.Add(new TreeEntry("a.bin", EntryKind.File, old.Length, 0, 0, [.. await TestStore.ChunkIdsAsync(old)]));
+            entries.Add(new TreeEntry("added.bin", EntryKind.File, added.Length, 0, 0, [.. ids]));
+            a2 = await writer.CommitAsync(TestStore.Request(Alpha), entries, CancellationToken.None);
+        }
+
+        _store.Contents[a2] = Files(("a.bin", _store.Contents[a1]["a.bin"]), ("added.bin", added));
+        var report = await prune;
+
+        Assert.Equal([a1], report.Removed.Select(r => r.Id));
+        Assert.Equal([a2], _store.SnapshotIds());
+        await _store.AssertRestoresAsync(a2);
+        AssertChecksClean();
+    }
+
+    [Fact]
+    public async Task A_backup_cannot_start_while_prune_holds_the_store()
+    {
+        using (await _store.Store.LockAsync(exclusive: true, TimeSpan.Zero, CancellationToken.None))
+        {
+            var e = await Assert.ThrowsAsync<CradleException>(() => _store.Store.LockAsync(exclusive: false, TimeSpan.FromMilliseconds(300), CancellationToken.None));
+            Assert.True(e.IsTransient);
+            Assert.Contains("prune is running", e.Message, StringComparison.Ordinal);
+        }
+
+        // Shared holders do not exclude each other: a backup and a check run side by side.
+        using var backup = await _store.Store.LockAsync(exclusive: false, TimeSpan.Zero, CancellationToken.None);
+        using var check = await _store.Store.LockAsync(exclusive: false, TimeSpan.Zero, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_suspect_snapshot_does_not_push_out_the_last_complete_one()
+    {
+        var complete = Enumerable.Range(0, 20).ToDictionary(i => $"files/{i:00}.txt", i => TestData.Text(1000 + i), StringComparer.Ordinal);
+        var fewLeft = complete.Take(3).ToDictionary(StringComparer.Ordinal);
+        var a1 = await _store.BackupAsync(Alpha, complete);
+        var a2 = await _store.BackupAsync(Alpha, fewLeft);
+        Assert.False(_store.Snapshot(a1).Suspect);
+        Assert.True(_store.Snapshot(a2).Suspect);
+
+        var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
+
+        Assert.Empty(report.Removed);
+        await _store.AssertRestoresAsync(a1);
+    }
+
+    [Fact(Skip = "bug: Catalog.Commit (src/Cradle.Store/Catalog.cs) compares a snapshot's file count with the previous snapshot only, so the second backup with most files gone is not suspect and keep-last 1 prunes the last complete snapshot")]
+    public async Task Two_backups_with_most_files_gone_do_not_push_out_the_last_complete_one()
+    {
+        var complete = Enumerable.Range(0, 20).ToDictionary(i => $"files/{i:00}.txt", i => TestData.Text(1000 + i), StringComparer.Ordinal);
+        var fewLeft = complete.Take(3).ToDictionary(StringComparer.Ordinal);
+        var a1 = await _store.BackupAsync(Alpha, complete);
+        await _store.BackupAsync(Alpha, fewLeft);
+        await _store.BackupAsync(Alpha, fewLeft);
+
+        await PruneAsync(new RetentionPolicy(KeepLast: 1));
+
+        Assert.Contains(a1, _store.SnapshotIds());
+        await _store.AssertRestoresAsync(a1);
+    }
+
+    private static DateTimeOffset At(int year, int month, int day, int hour) => new(year, month, day, hour, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A sealed pack the catalog never named, as a backup killed before its commit leaves one.</summary>
+    private async Task<string> WriteUnnamedPackAsync()
+    {
+        var data = TestData.Bytes(99, 30_000);
+        var pack = PackWriter.Create(_store.Store.PacksFolder);
+        await using (pack)
+        {
+            await pack.AppendAsync(ChunkId.Of(data), ChunkCompression.None, data, data.Length, CancellationToken.None);
+            await pack.SealAsync(CancellationToken.None);
+        }
+
+        return pack.Name;
+    }
+
+    private long PackBytesOnDisk() => _store.PackFilesOnDisk().Sum(p => new FileInfo(Path.Combine(_store.Store.PacksFolder, p)).Length);
+
+    private SortedDictionary<string, string> PackFileContents() =>
+        new(_store.PackFilesOnDisk().ToDictionary(p => p, p => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(_store.Store.PacksFolder, p))))), StringComparer.Ordinal);
+}
