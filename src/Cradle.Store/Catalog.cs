@@ -99,6 +99,11 @@ public sealed partial class Catalog : IDisposable
         {
             throw new StoreFormatException($"the catalog has schema version {version}; this build knows version {SchemaVersion} only (upgrade Cradle to open it)");
         }
+        else if (Scalar("SELECT name FROM pragma_table_info('snapshots') WHERE name = 'suspect'", tx) is null)
+        {
+            // Catalogs made before snapshots were flagged lack the column (same schema otherwise).
+            Execute("ALTER TABLE snapshots ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0", tx);
+        }
 
         tx.Commit();
     }
@@ -168,7 +173,9 @@ public sealed partial class Catalog : IDisposable
         {
             // A backup in which most files vanished at once (a folder unmounted, say) is kept but
             // flagged, and prune never lets it push out the last complete snapshot.
-            using var previous = Command("SELECT files FROM snapshots WHERE device_key = $key ORDER BY id DESC LIMIT 1", tx);
+            // Compared with the newest complete snapshot: a second shrunken backup in a row must
+            // not become the "complete" one that lets prune drop the last full set.
+            using var previous = Command("SELECT files FROM snapshots WHERE device_key = $key AND suspect = 0 ORDER BY id DESC LIMIT 1", tx);
             previous.Parameters.AddWithValue("$key", snapshot.Device.Key);
             var suspect = previous.ExecuteScalar() is long before && IsSuspect(before, snapshot.Files);
             using var insert = Command("""

@@ -29,6 +29,11 @@ public sealed class ChunkStore
         CreatePrivateFolder(folder);
         var store = new ChunkStore(Path.GetFullPath(folder), time ?? TimeProvider.System);
         Directory.CreateDirectory(store.PacksFolder);
+        if (!File.Exists(StoreLock.PathFor(store)))
+        {
+            // Made once here, so that shared lockers can open it read-only.
+            new FileStream(StoreLock.PathFor(store), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite).Dispose();
+        }
         using (Catalog.Open(store.DatabasePath))
         {
             // Opening creates the schema or refuses an unknown version, before any session starts.

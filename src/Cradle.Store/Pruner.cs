@@ -83,7 +83,17 @@ public sealed class Pruner(ChunkStore store)
         }
 
         long newPackBytes = 0;
-        if (!dryRun)
+        if (dryRun)
+        {
+            // What the real run would write: each batch's live chunks in one new pack.
+            foreach (var batch in Batches(repack, rows, live))
+            {
+                var copied = batch.SelectMany(p => rows.GetValueOrDefault(p.Id) ?? []).Where(c => live.Contains(c.Entry.Id)).DistinctBy(c => c.Entry.Id).ToList();
+                newPackBytes += PackFormat.HeaderLength + PackFormat.TailLength
+                    + copied.Sum(c => (long)PackFormat.RecordHeaderLength + c.Entry.StoredLength + PackFormat.FooterEntryLength);
+            }
+        }
+        else
         {
             foreach (var batch in Batches(repack, rows, live))
             {

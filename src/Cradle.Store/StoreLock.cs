@@ -25,7 +25,11 @@ public sealed class StoreLock : IDisposable
         {
             try
             {
-                var file = new FileStream(PathFor(store), FileMode.OpenOrCreate, FileAccess.ReadWrite, exclusive ? FileShare.None : FileShare.ReadWrite);
+                // The shared side opens for reading only: .NET skips flock for files opened for
+                // writing on network filesystems, and a skipped shared lock would let prune in.
+                var file = exclusive
+                    ? new FileStream(PathFor(store), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)
+                    : new FileStream(PathFor(store), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
                 return new StoreLock(file);
             }
             catch (IOException) when (store.Time.GetElapsedTime(started) < wait)

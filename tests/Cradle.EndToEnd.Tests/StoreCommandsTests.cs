@@ -139,7 +139,7 @@ public sealed class StoreCommandsTests : IDisposable
         Assert.Equal((12L, false), (rows[0].GetProperty("files").GetInt64(), rows[0].GetProperty("suspect").GetBoolean()));
         Assert.Equal((2L, true), (rows[1].GetProperty("files").GetInt64(), rows[1].GetProperty("suspect").GetBoolean()));
         var table = await host.RunAsync("host", "snapshots");
-        Assert.Contains("most files vanished", table.Stdout, StringComparison.Ordinal);
+        Assert.True(table.Stdout.Contains("vanished", StringComparison.Ordinal), table.ToString());
 
         // keep-last 1 would keep only the suspect one; the last complete snapshot stays as well.
         var prune = await host.RunAsync("host", "prune", "--keep-last", "1", "--json");
