@@ -195,7 +195,7 @@ internal static class HostCommands
                 throw new ArgumentException($"this host has no partnership and no snapshot of {name}");
             }
 
-            Console.Out.WriteLine($"forgot {name}: partnership {(had ? "removed" : "was already gone")}, {snapshots} snapshots removed (their chunks stay in the packs until prune, which is not built yet)");
+            Console.Out.WriteLine($"forgot {name}: partnership {(had ? "removed" : "was already gone")}, {snapshots} snapshots removed (cradle host prune frees the data no other snapshot needs)");
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;
