@@ -20,64 +20,67 @@ public sealed class FolderRestorer(SnapshotReader reader)
         var root = Path.GetFullPath(target);
         Directory.CreateDirectory(root);
         var total = entries.Where(e => e.Kind == EntryKind.File).Sum(e => e.Size);
-        long done = 0;
-        long files = 0;
-        var buffer = new byte[ChunkerOptions.AbsoluteMaxSize];
+
+        // Folders first (empty ones too), each made once, every path checked before anything is written.
         var created = new HashSet<string>(StringComparer.Ordinal);
+        var work = new List<(TreeEntry Entry, string Path)>();
         foreach (var entry in entries)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var path = Resolve(root, entry.Path);
-            if (entry.Kind == EntryKind.Directory)
-            {
-                if (created.Add(path))
-                {
-                    Directory.CreateDirectory(path);
-                }
-
-                continue;
-            }
-
-            var folder = Path.GetDirectoryName(path)!;
+            var folder = entry.Kind == EntryKind.Directory ? path : Path.GetDirectoryName(path)!;
             if (created.Add(folder))
             {
                 Directory.CreateDirectory(folder);
             }
 
-            // A short temporary name: the file's own name may already be as long as names go.
-            var temp = Path.Combine(folder, $".cradle-{Guid.NewGuid():N}.tmp");
-            try
+            if (entry.Kind == EntryKind.File)
             {
-                // Positional writes on a plain handle: no stream buffer to fill and copy, and no
-                // per-file allocation beyond the handle, which matters for many small files.
-                using var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None);
-                long written = 0;
-                foreach (var id in entry.Chunks)
-                {
-                    var location = reader.Locate(id);
-                    var raw = buffer.AsMemory(0, location.Entry.RawLength);
-                    reader.ReadChunk(location, raw.Span);
-                    RandomAccess.Write(file, raw.Span, written);
-                    written += raw.Length;
-                    done += raw.Length;
-                    progress?.Report(new RestoreProgress(done, total, files));
-                }
-
-                if (written != entry.Size)
-                {
-                    throw new StoreCorruptException($"snapshot {snapshot.Id}: {entry.Path} should be {entry.Size} bytes, its chunks make {written}");
-                }
+                work.Add((entry, path));
             }
-            catch
+        }
+
+        // Files on every core: reading, decompressing and verifying chunks is CPU work. Each
+        // worker has its own reader (its own catalog connection, pack handles and zstd context).
+        long done = 0;
+        long files = 0;
+        var workers = new List<SnapshotReader>();
+        try
+        {
+            Parallel.ForEach(
+                work,
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(Environment.ProcessorCount, 1, 4), CancellationToken = cancellationToken },
+                () =>
+                {
+                    var worker = reader.Fork();
+                    lock (workers)
+                    {
+                        workers.Add(worker);
+                    }
+
+                    return (Reader: worker, Buffer: new byte[ChunkerOptions.AbsoluteMaxSize]);
+                },
+                (item, _, local) =>
+                {
+                    RestoreFile(local.Reader, local.Buffer, snapshot, item.Entry, item.Path);
+                    var bytesNow = Interlocked.Add(ref done, item.Entry.Size);
+                    var filesNow = Interlocked.Increment(ref files);
+                    progress?.Report(new RestoreProgress(bytesNow, total, filesNow));
+                    return local;
+                },
+                _ => { });
+        }
+        catch (AggregateException e)
+        {
+            // Report the first real failure (a damaged chunk, a full disk) as itself, not wrapped.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+            throw;
+        }
+        finally
+        {
+            foreach (var worker in workers)
             {
-                // Nothing half-restored is left in the user's folder.
-                File.Delete(temp);
-                throw;
+                worker.Dispose();
             }
-
-            File.Move(temp, path, overwrite: true);
-            File.SetLastWriteTimeUtc(path, entry.MtimeUtc);
-            files++;
         }
 
         // Folder times last: creating the files inside a folder changes its time.
@@ -88,6 +91,41 @@ public sealed class FolderRestorer(SnapshotReader reader)
 
         progress?.Report(new RestoreProgress(done, total, files));
         return new RestoreResult(files, entries.Count - files, done);
+    }
+
+    private static void RestoreFile(SnapshotReader reader, byte[] buffer, SnapshotInfo snapshot, TreeEntry entry, string path)
+    {
+        // A short temporary name: the file's own name may already be as long as names go.
+        var temp = Path.Combine(Path.GetDirectoryName(path)!, $".cradle-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            // Positional writes on a plain handle: no stream buffer to fill and copy, and no
+            // per-file allocation beyond the handle, which matters for many small files.
+            using var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None);
+            long written = 0;
+            foreach (var id in entry.Chunks)
+            {
+                var location = reader.Locate(id);
+                var raw = buffer.AsSpan(0, location.Entry.RawLength);
+                reader.ReadChunk(location, raw);
+                RandomAccess.Write(file, raw, written);
+                written += raw.Length;
+            }
+
+            if (written != entry.Size)
+            {
+                throw new StoreCorruptException($"snapshot {snapshot.Id}: {entry.Path} should be {entry.Size} bytes, its chunks make {written}");
+            }
+        }
+        catch
+        {
+            // Nothing half-restored is left in the user's folder.
+            File.Delete(temp);
+            throw;
+        }
+
+        File.Move(temp, path, overwrite: true);
+        File.SetLastWriteTimeUtc(path, entry.MtimeUtc);
     }
 
     /// <summary>Maps a snapshot path under <paramref name="root"/>, refusing anything that would leave it.</summary>

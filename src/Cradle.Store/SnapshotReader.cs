@@ -23,6 +23,9 @@ public sealed class SnapshotReader : IDisposable
 
     public Catalog Catalog => _catalog;
 
+    /// <summary>Another reader of the same store, for another thread (readers are not thread-safe).</summary>
+    public SnapshotReader Fork() => _store.OpenReader();
+
     /// <summary>The entries of a snapshot, in the order the device sent them.</summary>
     public List<TreeEntry> LoadTree(SnapshotInfo snapshot)
     {
