@@ -233,8 +233,7 @@ internal static class DeviceCommands
     /// <summary>For a long-running connect: every committed backup and every warning, one line each.</summary>
     private sealed class StreamingObserver : ISessionObserver
     {
-        public void ApprovalCode(string hostName, string code, TimeSpan timeout) =>
-            Console.Error.WriteLine($"waiting for approval on host {hostName}: check that it shows code {code}, then run 'cradle host approve {code}' there");
+        public void ApprovalCode(string hostName, string code, TimeSpan timeout) => ProgressDisplay.ShowApprovalCode(hostName, code, timeout);
 
         public void Warning(string message) => Console.Error.WriteLine($"warning: {message}");
 

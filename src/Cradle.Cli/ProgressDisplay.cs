@@ -51,11 +51,14 @@ internal static class ProgressDisplay
             }).ConfigureAwait(false);
     }
 
+    /// <summary>The approval code, on stderr, whatever the output: the person at the host must see it.</summary>
+    public static void ShowApprovalCode(string hostName, string code, TimeSpan timeout) =>
+        Console.Error.WriteLine($"waiting for approval on host {hostName}: check that it shows code {code}, then run 'cradle host approve {code}' there (waits up to {timeout.TotalMinutes:0} min)");
+
     /// <summary>Prints what a person must act on, on every kind of output.</summary>
     private abstract class ConsoleObserver : ISessionObserver
     {
-        public void ApprovalCode(string hostName, string code, TimeSpan timeout) =>
-            Console.Error.WriteLine($"waiting for approval on host {hostName}: check that it shows code {code}, then run 'cradle host approve {code}' there (waits up to {timeout.TotalMinutes:0} min)");
+        public void ApprovalCode(string hostName, string code, TimeSpan timeout) => ShowApprovalCode(hostName, code, timeout);
 
         public void PartnershipCreated(PartnershipSlot slot) =>
             Console.Error.WriteLine($"partnership created with {slot.HostName}: number {new Protocol.PartnershipNumber(slot.Number)}");

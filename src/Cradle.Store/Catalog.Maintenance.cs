@@ -70,27 +70,7 @@ public sealed partial class Catalog
         using var tx = _connection.BeginTransaction();
         if (replacement is not null)
         {
-            using var insertPack = Command("INSERT INTO packs(name, size, created_ms) VALUES($name, $size, $now) RETURNING id", tx);
-            insertPack.Parameters.AddWithValue("$name", replacement.Name);
-            insertPack.Parameters.AddWithValue("$size", replacement.Size);
-            insertPack.Parameters.AddWithValue("$now", nowMs);
-            var packId = (long)insertPack.ExecuteScalar()!;
-            using var move = Command("UPDATE chunks SET pack = $pack, offset = $offset, stored = $stored, raw = $raw, compression = $compression WHERE id = $id", tx);
-            var pId = move.Parameters.Add("$id", SqliteType.Blob);
-            move.Parameters.AddWithValue("$pack", packId);
-            var pOffset = move.Parameters.Add("$offset", SqliteType.Integer);
-            var pStored = move.Parameters.Add("$stored", SqliteType.Integer);
-            var pRaw = move.Parameters.Add("$raw", SqliteType.Integer);
-            var pCompression = move.Parameters.Add("$compression", SqliteType.Integer);
-            foreach (var e in replacement.Entries)
-            {
-                pId.Value = e.Id.ToArray();
-                pOffset.Value = e.Offset;
-                pStored.Value = e.StoredLength;
-                pRaw.Value = e.RawLength;
-                pCompression.Value = (int)e.Compression;
-                move.ExecuteNonQuery();
-            }
+            InsertPack(replacement, nowMs, "UPDATE chunks SET pack = $pack, offset = $offset, stored = $stored, raw = $raw, compression = $compression WHERE id = $id", tx);
         }
 
         using var deleteChunks = Command("DELETE FROM chunks WHERE pack = $pack", tx);

@@ -144,28 +144,7 @@ public sealed partial class Catalog : IDisposable
         using var tx = _connection.BeginTransaction();
         if (pack is not null)
         {
-            using var insertPack = Command("INSERT INTO packs(name, size, created_ms) VALUES($name, $size, $now) RETURNING id", tx);
-            insertPack.Parameters.AddWithValue("$name", pack.Name);
-            insertPack.Parameters.AddWithValue("$size", pack.Size);
-            insertPack.Parameters.AddWithValue("$now", nowMs);
-            var packId = (long)insertPack.ExecuteScalar()!;
-            using var insertChunk = Command("INSERT OR IGNORE INTO chunks(id, pack, offset, stored, raw, compression) VALUES($id, $pack, $offset, $stored, $raw, $compression)", tx);
-            var pId = insertChunk.Parameters.Add("$id", SqliteType.Blob);
-            insertChunk.Parameters.AddWithValue("$pack", packId);
-            var pOffset = insertChunk.Parameters.Add("$offset", SqliteType.Integer);
-            var pStored = insertChunk.Parameters.Add("$stored", SqliteType.Integer);
-            var pRaw = insertChunk.Parameters.Add("$raw", SqliteType.Integer);
-            var pCompression = insertChunk.Parameters.Add("$compression", SqliteType.Integer);
-            insertChunk.Prepare();
-            foreach (var e in pack.Entries)
-            {
-                pId.Value = e.Id.ToArray();
-                pOffset.Value = e.Offset;
-                pStored.Value = e.StoredLength;
-                pRaw.Value = e.RawLength;
-                pCompression.Value = (int)e.Compression;
-                insertChunk.ExecuteNonQuery();
-            }
+            InsertPack(pack, nowMs, "INSERT OR IGNORE INTO chunks(id, pack, offset, stored, raw, compression) VALUES($id, $pack, $offset, $stored, $raw, $compression)", tx);
         }
 
         long? snapshotId = null;
@@ -197,6 +176,39 @@ public sealed partial class Catalog : IDisposable
 
         tx.Commit();
         return snapshotId;
+    }
+
+    /// <summary>
+    /// Inserts a sealed pack's row, then runs <paramref name="chunkSql"/> (with $id, $pack,
+    /// $offset, $stored, $raw, $compression) for each of its entries: new chunk rows at commit,
+    /// moved rows at repack.
+    /// </summary>
+    private long InsertPack(SealedPack pack, long nowMs, string chunkSql, SqliteTransaction tx)
+    {
+        using var insertPack = Command("INSERT INTO packs(name, size, created_ms) VALUES($name, $size, $now) RETURNING id", tx);
+        insertPack.Parameters.AddWithValue("$name", pack.Name);
+        insertPack.Parameters.AddWithValue("$size", pack.Size);
+        insertPack.Parameters.AddWithValue("$now", nowMs);
+        var packId = (long)insertPack.ExecuteScalar()!;
+        using var chunk = Command(chunkSql, tx);
+        var pId = chunk.Parameters.Add("$id", SqliteType.Blob);
+        chunk.Parameters.AddWithValue("$pack", packId);
+        var pOffset = chunk.Parameters.Add("$offset", SqliteType.Integer);
+        var pStored = chunk.Parameters.Add("$stored", SqliteType.Integer);
+        var pRaw = chunk.Parameters.Add("$raw", SqliteType.Integer);
+        var pCompression = chunk.Parameters.Add("$compression", SqliteType.Integer);
+        chunk.Prepare();
+        foreach (var e in pack.Entries)
+        {
+            pId.Value = e.Id.ToArray();
+            pOffset.Value = e.Offset;
+            pStored.Value = e.StoredLength;
+            pRaw.Value = e.RawLength;
+            pCompression.Value = (int)e.Compression;
+            chunk.ExecuteNonQuery();
+        }
+
+        return packId;
     }
 
     /// <summary>Most of the files vanished since the previous snapshot: at least 10 before, fewer than half now.</summary>

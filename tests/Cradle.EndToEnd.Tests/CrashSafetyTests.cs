@@ -116,7 +116,9 @@ public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output
         var data = Path.Combine(_folder.Path, "host-reuse");
         var device = new TestDevice(_folder.Path, "reuse");
         Directory.CreateDirectory(device.DataFolder);
-        var big = new byte[96 * 1024 * 1024];
+        // Large enough that the backup is still running well after two packs were sealed, even
+        // with the native build on a fast disk (the kill must land before the commit).
+        var big = new byte[320 * 1024 * 1024];
         new Random(5).NextBytes(big);
         File.WriteAllBytes(Path.Combine(device.DataFolder, "video.mp4"), big);
         Assert.Equal(0, (await device.RunAsync("init", "--name", "REUSE-1", "--folder", device.DataFolder)).ExitCode);

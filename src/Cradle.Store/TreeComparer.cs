@@ -1,7 +1,7 @@
-namespace Cradle.Cli;
+namespace Cradle.Store;
 
-/// <summary>Compares two folder trees: the same paths (folders too), sizes, contents and modification times.</summary>
-internal static class TreeComparer
+/// <summary>Compares two folder trees: the same paths (folders too), sizes, contents and modification times. Used by the demo and the tests to check a restore.</summary>
+public static class TreeComparer
 {
     public static List<string> Compare(string expected, string actual)
     {
@@ -22,6 +22,12 @@ internal static class TreeComparer
         {
             if (!right.TryGetValue(path, out var other))
             {
+                continue;
+            }
+
+            if ((info is FileInfo) != (other is FileInfo))
+            {
+                differences.Add($"{path}: a {(info is FileInfo ? "file" : "folder")} became a {(other is FileInfo ? "file" : "folder")}");
                 continue;
             }
 
