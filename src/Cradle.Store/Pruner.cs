@@ -67,11 +67,13 @@ public sealed class Pruner(ChunkStore store)
         var rows = catalog.ListChunks().GroupBy(r => r.Pack).ToDictionary(g => g.Key, g => g.ToList());
         var deleted = new List<PackRow>();
         var repack = new List<PackRow>();
+        var livePackBytes = new Dictionary<long, long>();
         foreach (var pack in packs.Values)
         {
             var chunks = rows.GetValueOrDefault(pack.Id) ?? [];
             var total = chunks.Sum(c => (long)c.Entry.StoredLength);
             var liveBytes = chunks.Where(c => live.Contains(c.Entry.Id)).Sum(c => (long)c.Entry.StoredLength);
+            livePackBytes[pack.Id] = liveBytes;
             if (liveBytes == 0)
             {
                 deleted.Add(pack);
@@ -86,7 +88,7 @@ public sealed class Pruner(ChunkStore store)
         if (dryRun)
         {
             // What the real run would write: each batch's live chunks in one new pack.
-            foreach (var batch in Batches(repack, rows, live))
+            foreach (var batch in Batches(repack, livePackBytes))
             {
                 var copied = batch.SelectMany(p => rows.GetValueOrDefault(p.Id) ?? []).Where(c => live.Contains(c.Entry.Id)).DistinctBy(c => c.Entry.Id).ToList();
                 newPackBytes += PackFormat.HeaderLength + PackFormat.TailLength
@@ -95,7 +97,7 @@ public sealed class Pruner(ChunkStore store)
         }
         else
         {
-            foreach (var batch in Batches(repack, rows, live))
+            foreach (var batch in Batches(repack, livePackBytes))
             {
                 newPackBytes += await RepackAsync(reader, catalog, batch, rows, live, cancellationToken).ConfigureAwait(false);
             }
@@ -125,13 +127,13 @@ public sealed class Pruner(ChunkStore store)
     }
 
     /// <summary>Groups packs to repack so that each new pack stays near the pack target size.</summary>
-    private static IEnumerable<List<PackRow>> Batches(List<PackRow> packs, Dictionary<long, List<ChunkRow>> rows, HashSet<ChunkId> live)
+    private static IEnumerable<List<PackRow>> Batches(List<PackRow> packs, Dictionary<long, long> livePackBytes)
     {
         var batch = new List<PackRow>();
         long size = 0;
         foreach (var pack in packs)
         {
-            var liveBytes = (rows.GetValueOrDefault(pack.Id) ?? []).Where(c => live.Contains(c.Entry.Id)).Sum(c => (long)c.Entry.StoredLength);
+            var liveBytes = livePackBytes[pack.Id];
             if (batch.Count > 0 && size + liveBytes > StoreWriter.PackTargetSize)
             {
                 yield return batch;
