@@ -1,0 +1,133 @@
+using System.IO.Pipelines;
+using Cradle.Links.Serial;
+
+namespace Cradle.Links.Tests.Serial;
+
+/// <summary>
+/// An in-memory serial cable for unit tests: two framed lines joined by a relay that can flip
+/// bits or cut the line. The real thing (pseudo-terminals and SerialPort) is tested end to end.
+/// </summary>
+internal sealed class NoisyLine : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task[] _relays;
+    private readonly Random _random;
+
+    public NoisyLine(double bitErrorRate = 0, int seed = 1)
+    {
+        _random = new Random(seed);
+        BitErrorRate = bitErrorRate;
+        var deviceOut = new Pipe();
+        var hostIn = new Pipe();
+        var hostOut = new Pipe();
+        var deviceIn = new Pipe();
+        Device = new FramedLine(new DuplexStream(deviceIn.Reader.AsStream(), deviceOut.Writer.AsStream()), "device-line");
+        Host = new FramedLine(new DuplexStream(hostIn.Reader.AsStream(), hostOut.Writer.AsStream()), "host-line");
+        _relays = [Relay(deviceOut.Reader, hostIn.Writer), Relay(hostOut.Reader, deviceIn.Writer)];
+    }
+
+    public FramedLine Device { get; }
+
+    public FramedLine Host { get; }
+
+    public double BitErrorRate { get; set; }
+
+    /// <summary>When set, everything on the line is thrown away.</summary>
+    public bool Cut { get; set; }
+
+    public long BitsFlipped { get; private set; }
+
+    private async Task Relay(PipeReader from, PipeWriter to)
+    {
+        try
+        {
+            while (true)
+            {
+                var read = await from.ReadAsync(_stop.Token);
+                foreach (var segment in read.Buffer)
+                {
+                    if (Cut)
+                    {
+                        continue;
+                    }
+
+                    var bytes = segment.ToArray();
+                    lock (_random)
+                    {
+                        for (var i = 0; i < bytes.Length * 8 && BitErrorRate > 0; i++)
+                        {
+                            if (_random.NextDouble() < BitErrorRate)
+                            {
+                                bytes[i / 8] ^= (byte)(1 << (i % 8));
+                                BitsFlipped++;
+                            }
+                        }
+                    }
+
+                    await to.WriteAsync(bytes, _stop.Token);
+                }
+
+                from.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    await to.CompleteAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Test over.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await Device.DisposeAsync();
+        await Host.DisposeAsync();
+        await Task.WhenAll(_relays);
+        _stop.Dispose();
+    }
+
+    private sealed class DuplexStream(Stream reader, Stream writer) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override void Flush() => writer.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => writer.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => reader.Read(buffer, offset, count);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => reader.ReadAsync(buffer, cancellationToken);
+
+        public override void Write(byte[] buffer, int offset, int count) => writer.Write(buffer, offset, count);
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => writer.WriteAsync(buffer, cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                reader.Dispose();
+                writer.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}
