@@ -19,12 +19,16 @@ internal sealed record PendingRow(string Code, string Device, uint Number, strin
 /// <summary>The result of a backup as <c>cradle device connect --once --json</c> prints it.</summary>
 internal sealed record BackupRow(string Host, long Snapshot, long Files, long Bytes, long FilesRead, long BytesRead, long ChunksSent, long WireBytesSent, long WireBytesReceived, double Seconds, int Skipped);
 
+/// <summary>What Get Connected found on one port, as <c>cradle host get-connected --json</c> shows it.</summary>
+internal sealed record PortRow(string Port, int? Baud, string Result, string? Device, long BytesHeard, string? Detail, int[] RatesTried);
+
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(List<DeviceRow>))]
 [JsonSerializable(typeof(List<SnapshotRow>))]
 [JsonSerializable(typeof(List<PartnershipRow>))]
 [JsonSerializable(typeof(List<PendingRow>))]
 [JsonSerializable(typeof(BackupRow))]
+[JsonSerializable(typeof(List<PortRow>))]
 [JsonSerializable(typeof(DeviceStatus))]
 [JsonSerializable(typeof(Cradle.Store.CheckReport))]
 [JsonSerializable(typeof(Cradle.Store.PruneReport))]

@@ -36,7 +36,7 @@ internal static class DemoCommand
         var options = new HostOptions { DataFolder = Path.Combine(root, "host"), Listen = new LinkAddress("127.0.0.1", 0), Name = "demo-host", AutoApprove = true };
         await using var host = HostService.Open(options);
         host.Start();
-        var address = host.BoundAddress!;
+        var address = new NetworkRoute(host.BoundAddress!);
         Console.Out.WriteLine($"host listening on {address}");
 
         var state = new DeviceState(Path.Combine(root, "device-state"));

@@ -107,31 +107,38 @@ internal static class DeviceCommands
     private static Command Connect()
     {
         var state = CommonOptions.State();
-        var host = new Option<string>("--host") { Description = "The host's address", Required = true, HelpName = "ADDR:PORT" };
+        var route = new RouteOptions();
         var once = new Option<bool>("--once") { Description = "Back up once and disconnect; exit 0 only if the backup was committed" };
         var interval = new Option<double>("--interval") { Description = "While connected, seconds between checks for changed files", DefaultValueFactory = _ => 5, HelpName = "SECONDS" };
+        var keepalive = new Option<double>("--keepalive-timeout") { Description = "Treat the host as gone when it sent nothing for this long, and reconnect", DefaultValueFactory = _ => 15, HelpName = "SECONDS" };
         var json = CommonOptions.Json();
-        var command = new Command("connect", "Connect to a host, make or check the partnership, back up; without --once stay connected and back up changes until 'cradle device disconnect' or Ctrl-C") { state, host, once, interval, json };
+        var command = new Command("connect", "Connect to a host over the network, a serial port or the USB cable, make or check the partnership, back up; without --once stay connected, back up changes, reconnect after a drop or a resume, until 'cradle device disconnect' or Ctrl-C") { state, once, interval, keepalive, json };
+        foreach (var option in route.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             var deviceState = new DeviceState(result.GetValue(state)!);
-            var address = LinkAddress.Parse(result.GetValue(host)!);
+            var hostRoute = route.Parse(result);
             var seconds = result.GetValue(interval);
             if (seconds <= 0 || seconds > 86400)
             {
                 throw new ArgumentException($"--interval {seconds}: give 0 < SECONDS <= 86400");
             }
 
+            var options = new DeviceOptions { Channel = ChannelOptions.ForIdleTimeout(result.GetValue(keepalive)) };
             if (result.GetValue(once))
             {
-                var backup = await ProgressDisplay.DeviceAsync($"backup to {address}", observer =>
-                    new DeviceAgent(deviceState, address, new DeviceOptions(), observer).RunOnceAsync(cancellationToken)).ConfigureAwait(false);
+                var backup = await ProgressDisplay.DeviceAsync($"backup over {hostRoute}", observer =>
+                    new DeviceAgent(deviceState, hostRoute, options, observer).RunOnceAsync(cancellationToken)).ConfigureAwait(false);
                 PrintBackup(deviceState, backup, result.GetValue(json));
                 return ExitCodes.Ok;
             }
 
-            var agent = new DeviceAgent(deviceState, address, new DeviceOptions(), new StreamingObserver()) { PollInterval = TimeSpan.FromSeconds(seconds) };
-            Console.Out.WriteLine($"connecting to {address}; 'cradle device disconnect' or Ctrl-C ends the session");
+            var agent = new DeviceAgent(deviceState, hostRoute, options, new StreamingObserver()) { PollInterval = TimeSpan.FromSeconds(seconds) };
+            Console.Out.WriteLine($"connecting over {hostRoute}; 'cradle device disconnect' or Ctrl-C ends the session");
             await agent.RunAsync(cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine("disconnected");
             return ExitCodes.Ok;
@@ -236,6 +243,8 @@ internal static class DeviceCommands
         public void ApprovalCode(string hostName, string code, TimeSpan timeout) => ProgressDisplay.ShowApprovalCode(hostName, code, timeout);
 
         public void Warning(string message) => Console.Error.WriteLine($"warning: {message}");
+
+        public void Notice(string message) => Console.Out.WriteLine(message);
 
         public void Progress(BackupProgress progress)
         {

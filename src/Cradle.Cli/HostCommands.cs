@@ -21,6 +21,7 @@ internal static class HostCommands
         host.Subcommands.Add(Forget());
         host.Subcommands.Add(StoreCommands.Check());
         host.Subcommands.Add(StoreCommands.Prune());
+        host.Subcommands.Add(GetConnectedCommand.Build());
         host.Subcommands.Add(Pending());
         host.Subcommands.Add(Decide("approve", PendingState.Approved, "Approve a waiting partnership; the device shows the same code"));
         host.Subcommands.Add(Decide("deny", PendingState.Denied, "Deny a waiting partnership"));
@@ -34,7 +35,10 @@ internal static class HostCommands
         var name = new Option<string?>("--name") { Description = "The host name devices see (default: the stored one, else the machine name)", HelpName = "HOSTNAME" };
         var autoApprove = new Option<bool>("--auto-approve") { Description = "Create network partnerships without the operator's approval (lab setups only)" };
         var verbose = new Option<bool>("--verbose") { Description = "Log debug detail" };
-        var command = new Command("run", "Run the host service in the foreground until Ctrl-C") { data, listen, name, autoApprove, verbose };
+        var serial = new Option<string[]>("--serial") { Description = "Watch a serial port for devices offering a session; PORT@BAUD fixes the rate, PORT alone scans the common rates (repeat for more ports)", HelpName = "PORT[@BAUD]" };
+        var usb = new Option<string[]>("--usb") { Description = "A network interface a USB cable brings up: listen on it while it is up, end its sessions when it goes down (repeat for more)", HelpName = "IFACE" };
+        var keepalive = new Option<double>("--keepalive-timeout") { Description = "End a session whose device sent nothing for this long (suspended, cable out); every chunk stored so far is kept", DefaultValueFactory = _ => 15, HelpName = "SECONDS" };
+        var command = new Command("run", "Run the host service in the foreground until Ctrl-C: network sessions, serial ports, USB interfaces") { data, listen, name, autoApprove, serial, usb, keepalive, verbose };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             using var loggers = LoggerFactory.Create(b => b
@@ -47,11 +51,24 @@ internal static class HostCommands
                 Listen = LinkAddress.Parse(result.GetValue(listen)!),
                 Name = result.GetValue(name),
                 AutoApprove = result.GetValue(autoApprove),
+                SerialPorts = [.. (result.GetValue(serial) ?? []).Select(SerialPortSetting.Parse)],
+                UsbInterfaces = result.GetValue(usb) ?? [],
+                Channel = ChannelOptions.ForIdleTimeout(result.GetValue(keepalive)),
             };
             await using var service = HostService.Open(options, loggers);
             service.Start();
             Console.Out.WriteLine($"cradle host {service.Name}: data in {service.Store.Folder}");
             Console.Out.WriteLine($"listening on {service.BoundAddress}");
+            foreach (var port in options.SerialPorts)
+            {
+                Console.Out.WriteLine($"watching serial port {port}");
+            }
+
+            foreach (var nic in options.UsbInterfaces)
+            {
+                Console.Out.WriteLine($"watching USB interface {nic}");
+            }
+
             Console.Out.Flush();
             try
             {

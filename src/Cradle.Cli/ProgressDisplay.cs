@@ -65,6 +65,8 @@ internal static class ProgressDisplay
 
         public void Warning(string message) => Console.Error.WriteLine($"warning: {message}");
 
+        public void Notice(string message) => Console.Error.WriteLine(message);
+
         public abstract void Progress(BackupProgress progress);
     }
 

@@ -1,14 +1,15 @@
-using Cradle.Links;
 using Cradle.Protocol;
 
 namespace Cradle.Device;
 
 /// <summary>
-/// <c>cradle device connect</c>: connects, backs up, and (unless once) stays connected and backs
-/// up again whenever the data folders change, reconnecting after a dropped link, until told to
-/// disconnect through the control socket or cancelled. Refusals (partnership rules) end it.
+/// <c>cradle device connect</c>: connects over a route (network, serial, USB), backs up, and
+/// (unless once) stays connected and backs up again whenever the data folders change,
+/// reconnecting after a dropped link or a resume from suspend, and — on USB — starting again by
+/// itself when the cable comes back, until told to disconnect through the control socket or
+/// cancelled. Refusals (partnership rules) end it.
 /// </summary>
-public sealed class DeviceAgent(DeviceState state, LinkAddress address, DeviceOptions options, ISessionObserver observer)
+public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOptions options, ISessionObserver observer)
 {
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _disconnect = new();
@@ -52,14 +53,27 @@ public sealed class DeviceAgent(DeviceState state, LinkAddress address, DeviceOp
                 var session = await ConnectAsync(stop.Token).ConfigureAwait(false);
                 await using (session.ConfigureAwait(false))
                 {
+                    using var sessionStop = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                    var linkLost = WatchLinkAsync(sessionStop);
                     try
                     {
-                        await StayConnectedAsync(session, stop.Token).ConfigureAwait(false);
+                        await StayConnectedAsync(session, sessionStop.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (stop.IsCancellationRequested)
                     {
                         await session.SayGoodbyeAsync("disconnect").ConfigureAwait(false);
                         return;
+                    }
+                    catch (OperationCanceledException) when (linkLost.IsCompletedSuccessfully && linkLost.Result)
+                    {
+                        Update(s => s with { Connected = false, Phase = "cable out", Progress = null, LastError = null });
+                        observer.Notice($"the {route.Kind} link went down (cable out): session ended; waiting for it to come back");
+                        continue;
+                    }
+                    finally
+                    {
+                        await sessionStop.CancelAsync().ConfigureAwait(false);
+                        await linkLost.ConfigureAwait(false);
                     }
                 }
             }
@@ -83,6 +97,22 @@ public sealed class DeviceAgent(DeviceState state, LinkAddress address, DeviceOp
         }
     }
 
+    /// <summary>True when the route's link went away physically (and the session was stopped for it).</summary>
+    private async Task<bool> WatchLinkAsync(CancellationTokenSource session)
+    {
+        try
+        {
+            await route.WhenLostAsync(session.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+
+        await session.CancelAsync().ConfigureAwait(false);
+        return true;
+    }
+
     private async Task StayConnectedAsync(DeviceSession session, CancellationToken cancellationToken)
     {
         var identity = state.LoadIdentity();
@@ -100,8 +130,8 @@ public sealed class DeviceAgent(DeviceState state, LinkAddress address, DeviceOp
 
     private async Task<DeviceSession> ConnectAsync(CancellationToken cancellationToken)
     {
-        Update(s => s with { Phase = "connecting", Address = address.ToString() });
-        var session = await DeviceSession.ConnectAsync(state, address, options, new ProgressTracker(this, observer), cancellationToken).ConfigureAwait(false);
+        Update(s => s with { Phase = "connecting", Address = route.ToString() });
+        var session = await DeviceSession.ConnectAsync(state, route, options, new ProgressTracker(this, observer), cancellationToken).ConfigureAwait(false);
         Update(s => s with { Connected = true, Host = session.Slot.HostName, Link = session.Link, Phase = "connected", LastError = null });
         return session;
     }
@@ -144,6 +174,8 @@ public sealed class DeviceAgent(DeviceState state, LinkAddress address, DeviceOp
         public void PartnershipCreated(PartnershipSlot slot) => inner.PartnershipCreated(slot);
 
         public void Warning(string message) => inner.Warning(message);
+
+        public void Notice(string message) => inner.Notice(message);
 
         public void Progress(BackupProgress progress)
         {

@@ -12,6 +12,11 @@ public sealed record DeviceOptions
 
     public ChannelOptions Channel { get; init; } = new();
 
+    /// <summary>How long a serial connect keeps offering its session before giving up.</summary>
+    public TimeSpan SerialOfferTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    public Links.Serial.ReliableLinkOptions SerialLink { get; init; } = new();
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Chunk data gathered before the device asks the host which chunks it lacks.</summary>

@@ -40,11 +40,11 @@ public sealed partial class DeviceSession : IAsyncDisposable
 
     public long WireBytesReceived => _wire.BytesRead;
 
-    /// <summary>Connects over the network link and establishes the partnership.</summary>
-    public static async Task<DeviceSession> ConnectAsync(DeviceState state, LinkAddress address, DeviceOptions options, ISessionObserver observer, CancellationToken cancellationToken)
+    /// <summary>Opens the link, then establishes the partnership.</summary>
+    public static async Task<DeviceSession> ConnectAsync(DeviceState state, HostRoute route, DeviceOptions options, ISessionObserver observer, CancellationToken cancellationToken)
     {
         var identity = state.LoadIdentity();
-        var stream = await TcpLink.ConnectAsync(address, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        var stream = await route.OpenAsync(identity.Name, options, observer, cancellationToken).ConfigureAwait(false);
         var wire = new CountingStream(stream);
         TlsSession tls;
         using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -53,10 +53,10 @@ public sealed partial class DeviceSession : IAsyncDisposable
             tls = await Tls.ConnectAsync(wire, handshake.Token).ConfigureAwait(false);
         }
 
-        var session = new DeviceSession(state, options, observer, new MessageChannel(tls.Stream, options.Channel), wire, identity, "network");
+        var session = new DeviceSession(state, options, observer, new MessageChannel(tls.Stream, options.Channel), wire, identity, route.Kind);
         try
         {
-            await session.HandshakeAsync(address, tls.PeerCertificateHash, cancellationToken).ConfigureAwait(false);
+            await session.HandshakeAsync(route, tls.PeerCertificateHash, cancellationToken).ConfigureAwait(false);
             return session;
         }
         catch
@@ -66,7 +66,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }
     }
 
-    private async Task HandshakeAsync(LinkAddress address, byte[] certificateHash, CancellationToken cancellationToken)
+    private async Task HandshakeAsync(HostRoute route, byte[] certificateHash, CancellationToken cancellationToken)
     {
         var name = DeviceName.Parse(_identity.Name);
         var slots = _state.LoadPartnerships().Slots;
@@ -101,7 +101,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }
         else
         {
-            await PartnerAsync(slots, name, hello, hostId, address, certificateHash, cancellationToken).ConfigureAwait(false);
+            await PartnerAsync(slots, name, hello, hostId, route, certificateHash, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -129,7 +129,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         Slot = slot;
     }
 
-    private async Task PartnerAsync(List<PartnershipSlot> slots, DeviceName name, HostHello hello, string hostId, LinkAddress address, byte[] certificateHash, CancellationToken cancellationToken)
+    private async Task PartnerAsync(List<PartnershipSlot> slots, DeviceName name, HostHello hello, string hostId, HostRoute route, byte[] certificateHash, CancellationToken cancellationToken)
     {
         var full = DevicePartnerships.CanAdd(slots, hello.HostName);
         if (full is not null)
@@ -176,7 +176,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         {
             HostId = hostId,
             HostName = hello.HostName,
-            Address = address.ToString(),
+            Address = route.ToString(),
             Number = number.Value,
             Secret = Convert.ToBase64String(accepted.NewSecret.Span),
             CertificateSha256 = Convert.ToHexStringLower(certificateHash),

@@ -11,6 +11,9 @@ public interface ISessionObserver
     void Progress(BackupProgress progress) { }
 
     void Warning(string message) { }
+
+    /// <summary>What the device is doing while it waits (for a cable, for a host to answer).</summary>
+    void Notice(string message) { }
 }
 
 /// <summary>A running backup's phase and counts.</summary>

@@ -31,4 +31,19 @@ internal static partial class HostLog
 
     [LoggerMessage(1008, LogLevel.Error, "{Remote}: session failed unexpectedly")]
     public static partial void SessionCrashed(ILogger logger, string remote, Exception exception);
+
+    [LoggerMessage(1009, LogLevel.Information, "watching serial port {Port} ({Rates})")]
+    public static partial void WatchingSerial(ILogger logger, string port, string rates);
+
+    [LoggerMessage(1010, LogLevel.Warning, "serial port {Port}: {Reason}; trying again")]
+    public static partial void SerialUnavailable(ILogger logger, string port, string reason);
+
+    [LoggerMessage(1011, LogLevel.Information, "serial port {Port}: {Device} offers a session at {Baud} baud")]
+    public static partial void SerialOffer(ILogger logger, string port, string device, int baud);
+
+    [LoggerMessage(1012, LogLevel.Information, "USB interface {Interface} is up: listening on {Address}")]
+    public static partial void UsbUp(ILogger logger, string @interface, string address);
+
+    [LoggerMessage(1013, LogLevel.Information, "USB interface {Interface} went down (cable out): its sessions end")]
+    public static partial void UsbDown(ILogger logger, string @interface);
 }

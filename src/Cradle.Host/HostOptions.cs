@@ -14,7 +14,19 @@ public sealed record HostOptions
     /// <summary>The name devices see; null keeps the stored one (first start: the machine name).</summary>
     public string? Name { get; init; }
 
-    /// <summary>Create network partnerships without the operator's approval (lab setups, the demo).</summary>
+    /// <summary>Serial ports to watch for devices offering a session (a null rate: Get Connected scans the common rates).</summary>
+    public IReadOnlyList<SerialPortSetting> SerialPorts { get; init; } = [];
+
+    /// <summary>Network interfaces that a USB cable brings up; sessions arriving on them count as physically present.</summary>
+    public IReadOnlyList<string> UsbInterfaces { get; init; } = [];
+
+    /// <summary>The serial link layer's timing (its dead-line timeout among them).</summary>
+    public Links.Serial.ReliableLinkOptions SerialLink { get; init; } = new();
+
+    /// <summary>
+    /// Create network partnerships without the operator's approval (lab setups, the demo).
+    /// Serial and USB partnerships never need approval: the device is at the host, on a cable.
+    /// </summary>
     public bool AutoApprove { get; init; }
 
     /// <summary>How long a new partnership waits for the operator before it is refused.</summary>
@@ -26,4 +38,28 @@ public sealed record HostOptions
     public ChannelOptions Channel { get; init; } = new();
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+}
+
+/// <summary>A serial port the host watches, at a fixed rate or (null) scanning the common rates.</summary>
+public sealed record SerialPortSetting(string Path, int? Baud)
+{
+    /// <summary>Parses <c>PATH</c> or <c>PATH@BAUD</c>.</summary>
+    public static SerialPortSetting Parse(string text)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        var at = text.LastIndexOf('@');
+        if (at < 0)
+        {
+            return new SerialPortSetting(text, null);
+        }
+
+        if (!int.TryParse(text.AsSpan(at + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var baud) || baud is < 50 or > 4_000_000)
+        {
+            throw new ArgumentException($"'{text}': give PORT or PORT@BAUD with a rate between 50 and 4000000");
+        }
+
+        return new SerialPortSetting(text[..at], baud);
+    }
+
+    public override string ToString() => Baud is { } b ? $"{Path}@{b}" : Path;
 }

@@ -9,17 +9,18 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Cradle.Host;
 
 /// <summary>
-/// The host service: accepts sessions on the network link, one task per session, until
+/// The host service: accepts sessions on the network link, watches serial ports for devices
+/// offering a session and USB interfaces for cables coming up; one task per session, until
 /// stopped. Sessions share the store folder and database; each has its own connections.
 /// </summary>
-public sealed class HostService : IAsyncDisposable
+public sealed partial class HostService : IAsyncDisposable
 {
     private readonly HostOptions _options;
     private readonly ILogger _logger;
     private readonly List<Task> _sessions = [];
+    private readonly List<Task> _watchers = [];
     private readonly CancellationTokenSource _stopping = new();
     private TcpListener? _listener;
-    private Task? _acceptLoop;
 
     private HostService(HostOptions options, ChunkStore store, X509Certificate2 certificate, byte[] hostId, string name, ILogger logger)
     {
@@ -83,36 +84,57 @@ public sealed class HostService : IAsyncDisposable
         var bound = (IPEndPoint)_listener.LocalEndpoint;
         BoundAddress = new LinkAddress(bound.Address.ToString(), bound.Port);
         HostLog.Listening(_logger, BoundAddress.ToString());
-        _acceptLoop = AcceptLoopAsync(_stopping.Token);
+        _watchers.Add(AcceptLoopAsync(_listener, "network", _stopping.Token));
+        foreach (var port in _options.SerialPorts)
+        {
+            _watchers.Add(WatchSerialPortAsync(port, _stopping.Token));
+        }
+
+        foreach (var usb in _options.UsbInterfaces)
+        {
+            _watchers.Add(WatchUsbInterfaceAsync(usb, _stopping.Token));
+        }
     }
 
-    private async Task AcceptLoopAsync(CancellationToken cancellationToken)
+    private async Task AcceptLoopAsync(TcpListener listener, string link, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                socket = await _listener!.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
+                socket = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
+            catch (ObjectDisposedException)
+            {
+                break; // the listener was stopped (a USB interface went down)
+            }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
             {
                 continue;
             }
+            catch (SocketException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
 
             TcpLink.Configure(socket);
             var remote = socket.RemoteEndPoint?.ToString() ?? "?";
-            var session = new HostSession(this, _options, _logger, remote, "network");
-            var task = RunSessionAsync(session, new NetworkStream(socket, ownsSocket: true), cancellationToken);
-            lock (_sessions)
-            {
-                _sessions.RemoveAll(t => t.IsCompleted);
-                _sessions.Add(task);
-            }
+            var session = new HostSession(this, _options, _logger, remote, link);
+            Track(RunSessionAsync(session, new NetworkStream(socket, ownsSocket: true), cancellationToken));
+        }
+    }
+
+    private void Track(Task session)
+    {
+        lock (_sessions)
+        {
+            _sessions.RemoveAll(t => t.IsCompleted);
+            _sessions.Add(session);
         }
     }
 
@@ -135,10 +157,7 @@ public sealed class HostService : IAsyncDisposable
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         _listener?.Stop();
-        if (_acceptLoop is not null)
-        {
-            await _acceptLoop.ConfigureAwait(false);
-        }
+        await Task.WhenAll(_watchers).ConfigureAwait(false);
 
         Task[] running;
         lock (_sessions)

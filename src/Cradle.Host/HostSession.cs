@@ -197,7 +197,8 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             throw new SessionRefusedException("approval", "the device's nonce does not match the commitment it made; partnership refused");
         }
 
-        if (!options.AutoApprove)
+        // Serial and USB devices are on a cable at the host: being there is the approval.
+        if (!options.AutoApprove && link == "network")
         {
             var code = SessionProof.ApprovalCode(_certificateHash, deviceNonce, hostNonce, _device, number);
             await WaitForApprovalAsync(registry, number, code, cancellationToken).ConfigureAwait(false);

@@ -97,12 +97,12 @@ public sealed class MessageChannel : IAsyncDisposable
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silence.Token);
         try
         {
-            await ReadExactlyAsync(_header, idle.Token).ConfigureAwait(false);
+            await ReadExactlyAsync(_header, silence, idle.Token).ConfigureAwait(false);
             var length = FrameCodec.ReadHeader(_header);
             var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
             try
             {
-                await ReadExactlyAsync(buffer.AsMemory(0, length), idle.Token).ConfigureAwait(false);
+                await ReadExactlyAsync(buffer.AsMemory(0, length), silence, idle.Token).ConfigureAwait(false);
                 try
                 {
                     return Envelope.Parser.ParseFrom(new ReadOnlySequence<byte>(buffer, 0, length));
@@ -123,15 +123,25 @@ public sealed class MessageChannel : IAsyncDisposable
         }
     }
 
-    private async ValueTask ReadExactlyAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads a whole frame part. Silence is measured between reads, not over the frame: on a
+    /// 115200-baud line one large frame takes minutes, and every byte of it proves the peer alive.
+    /// </summary>
+    private async ValueTask ReadExactlyAsync(Memory<byte> destination, CancellationTokenSource silence, CancellationToken cancellationToken)
     {
         try
         {
-            await _stream.ReadExactlyAsync(destination, cancellationToken).ConfigureAwait(false);
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new LinkClosedException("the peer closed the link", e);
+            while (!destination.IsEmpty)
+            {
+                var n = await _stream.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    throw new LinkClosedException("the peer closed the link");
+                }
+
+                destination = destination[n..];
+                silence.CancelAfter(_options.IdleTimeout);
+            }
         }
         catch (IOException e)
         {
@@ -187,10 +197,24 @@ public sealed class MessageChannel : IAsyncDisposable
 public sealed record ChannelOptions
 {
     /// <summary>Send a ping when nothing was sent for this long. Zero turns keepalive off.</summary>
-    public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Give up on a peer that sent nothing (not even a ping) for this long.</summary>
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// Give up on a peer that sent nothing (not even a ping) for this long: a suspended device
+    /// or a pulled cable is noticed within this time.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Channel timing for an idle timeout given in seconds (the keepalive goes at a third of it).</summary>
+    public static ChannelOptions ForIdleTimeout(double seconds)
+    {
+        if (seconds is < 1 or > 3600)
+        {
+            throw new ArgumentException($"--keepalive-timeout {seconds}: give 1 to 3600 seconds");
+        }
+
+        return new ChannelOptions { IdleTimeout = TimeSpan.FromSeconds(seconds), KeepaliveInterval = TimeSpan.FromSeconds(seconds / 3) };
+    }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -8,7 +8,7 @@ namespace Cradle.Links.Serial;
 /// waiter, or the session's <see cref="ReliableLink"/>); bytes that do not make an intact frame
 /// are counted as noise and dropped. Sends are serialized.
 /// </summary>
-public sealed class FramedLine : IAsyncDisposable
+public sealed class FramedLine : IAsyncDisposable, IDisposable
 {
     private readonly Stream _line;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -134,6 +134,18 @@ public sealed class FramedLine : IAsyncDisposable
             Volatile.Write(ref _failure, e);
             Failed?.Invoke(e);
         }
+    }
+
+    /// <summary>Closes the line without waiting for the reader to finish.</summary>
+    public void Dispose()
+    {
+        if (_closing.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _closing.Cancel();
+        _line.Dispose();
     }
 
     public async ValueTask DisposeAsync()

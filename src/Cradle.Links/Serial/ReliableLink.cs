@@ -9,7 +9,7 @@ public sealed record ReliableLinkOptions
     /// <summary>Retransmission timeout before the first round trip was measured.</summary>
     public TimeSpan InitialRetransmitTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
-    public TimeSpan MinRetransmitTimeout { get; init; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan MinRetransmitTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
 
     public TimeSpan MaxRetransmitTimeout { get; init; } = TimeSpan.FromSeconds(8);
 

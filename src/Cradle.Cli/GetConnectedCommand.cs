@@ -1,0 +1,93 @@
+using System.CommandLine;
+using Cradle.Links.Serial;
+
+namespace Cradle.Cli;
+
+/// <summary>
+/// <c>cradle host get-connected</c>: the Get Connected wizard. Listens on every serial port at the
+/// common rates for a device that is offering a session, and says per port what it found: the
+/// device and its rate, silence, or noise. Ports are scanned side by side; none can hang the scan.
+/// </summary>
+internal static class GetConnectedCommand
+{
+    public static Command Build()
+    {
+        var ports = new Option<string[]>("--port") { Description = "A serial port to scan besides the ones the system lists (repeat for more)", HelpName = "PATH" };
+        var baud = new Option<int?>("--baud") { Description = "Try only this rate (default: 115200, 57600, 38400, 19200, 9600)", HelpName = "N" };
+        var listen = new Option<double>("--listen") { Description = "Seconds to listen at each rate", DefaultValueFactory = _ => HostServiceDwell, HelpName = "SECONDS" };
+        var json = CommonOptions.Json();
+        var command = new Command("get-connected", "Scan serial ports for a device running 'cradle device connect --serial' and report the port and rate it offers on; exit 0 when a device was found, 1 when none")
+        {
+            ports, baud, listen, json,
+        };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
+        {
+            var seconds = result.GetValue(listen);
+            if (seconds is <= 0 or > 60)
+            {
+                throw new ArgumentException($"--listen {seconds}: give 0 < SECONDS <= 60");
+            }
+
+            var rates = result.GetValue(baud) is { } only ? [only] : SerialLink.CommonBaudRates;
+            var scan = SerialLink.PortsToScan(result.GetValue(ports) ?? []);
+            if (scan.Count == 0)
+            {
+                throw new ArgumentException("no serial ports: the system lists none; name one with --port PATH");
+            }
+
+            if (!result.GetValue(json))
+            {
+                Console.Error.WriteLine($"scanning {scan.Count} port(s) at {string.Join(", ", rates)} baud, {seconds:0.#} s each");
+            }
+
+            var rows = await Task.WhenAll(scan.Select(p => ScanPortAsync(p, rates, TimeSpan.FromSeconds(seconds), cancellationToken))).ConfigureAwait(false);
+            if (result.GetValue(json))
+            {
+                CliJson.Print(rows.ToList(), CliJson.Default.ListPortRow);
+            }
+            else
+            {
+                foreach (var row in rows)
+                {
+                    Console.Out.WriteLine(row.Result switch
+                    {
+                        "device" => $"{row.Port}: device {row.Device} offering a session at {row.Baud} baud",
+                        "silent" => $"{row.Port}: nothing heard at {string.Join("/", row.RatesTried)} baud",
+                        "noise" => $"{row.Port}: bytes but no Cradle device ({row.Detail}); a device at another rate, or something else on the line",
+                        _ => $"{row.Port}: unavailable ({row.Detail})",
+                    });
+                }
+            }
+
+            return rows.Any(r => r.Result == "device") ? ExitCodes.Ok : ExitCodes.Failed;
+        }));
+        return command;
+    }
+
+    private static double HostServiceDwell => Host.HostService.ScanDwell.TotalSeconds;
+
+    private static async Task<PortRow> ScanPortAsync(string port, IReadOnlyList<int> rates, TimeSpan listen, CancellationToken cancellationToken)
+    {
+        var tried = new List<int>();
+        SerialProbe? noisiest = null;
+        foreach (var rate in rates)
+        {
+            tried.Add(rate);
+            var probe = await SerialLink.ProbeAsync(port, rate, listen, cancellationToken).ConfigureAwait(false);
+            switch (probe.Result)
+            {
+                case SerialProbeResult.DeviceOffering:
+                    return new PortRow(port, rate, "device", probe.DeviceName, probe.BytesHeard, null, [.. tried]);
+                case SerialProbeResult.Unavailable:
+                    return new PortRow(port, null, "unavailable", null, 0, probe.Detail, [.. tried]);
+                case SerialProbeResult.Noise when noisiest is null || probe.BytesHeard > noisiest.BytesHeard:
+                    noisiest = probe;
+                    break;
+            }
+        }
+
+        return noisiest is null
+            ? new PortRow(port, null, "silent", null, 0, null, [.. tried])
+            : new PortRow(port, null, "noise", null, noisiest.BytesHeard, $"{noisiest.BytesHeard} bytes at {noisiest.Baud} baud, no Cradle frame among them", [.. tried]);
+    }
+}
