@@ -43,6 +43,9 @@ public sealed partial class HostService : IAsyncDisposable
     /// <summary>The address sessions are accepted on (the real port when 0 was asked for).</summary>
     public LinkAddress? BoundAddress { get; private set; }
 
+    /// <summary>True once the service was told to stop.</summary>
+    public bool IsStopping => _stopping.IsCancellationRequested;
+
     /// <summary>Sessions running now.</summary>
     public int ActiveSessions { get { lock (_sessions) { return _sessions.Count(t => !t.IsCompleted); } } }
 

@@ -62,8 +62,9 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            HostLog.SessionEnded(logger, Remote, "the host is stopping");
-            await TrySendAsync(new Envelope { Goodbye = new Goodbye { Reason = "the host is stopping" } }).ConfigureAwait(false);
+            var why = host.IsStopping ? "the host is stopping" : $"the {link} link went down (cable out)";
+            HostLog.SessionEnded(logger, Remote, why);
+            await TrySendAsync(new Envelope { Goodbye = new Goodbye { Reason = why } }).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

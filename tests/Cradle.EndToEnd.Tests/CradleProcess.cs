@@ -29,15 +29,26 @@ public sealed partial class CradleProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts cradle with these arguments, reading its output as it comes.</summary>
-    public static CradleProcess Start(params string[] args)
+    public static CradleProcess Start(params string[] args) => StartIn(null, args);
+
+    /// <summary>Starts cradle inside a network namespace (ip netns exec replaces itself with cradle: same process id).</summary>
+    public static CradleProcess StartIn(string? netns, params string[] args)
     {
-        var info = new ProcessStartInfo(Executable)
+        var info = new ProcessStartInfo(netns is null ? Executable : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (netns is not null)
+        {
+            foreach (var a in new[] { "netns", "exec", netns, Executable })
+            {
+                info.ArgumentList.Add(a);
+            }
+        }
+
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
@@ -129,10 +140,35 @@ public sealed partial class CradleProcess : IAsyncDisposable
     }
 
     /// <summary>Sends SIGINT (what Ctrl-C sends).</summary>
-    public void Interrupt()
+    public void Interrupt() => Signal("INT");
+
+    /// <summary>Sends SIGSTOP: the process freezes, as a device does when it suspends.</summary>
+    public void Suspend() => Signal("STOP");
+
+    /// <summary>Sends SIGCONT: the frozen process resumes.</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string name)
     {
-        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
+    }
+
+    /// <summary>Waits until the output (stdout and stderr) contains <paramref name="text"/>; false after the timeout.</summary>
+    public async Task<bool> WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Stdout.Contains(text, StringComparison.Ordinal) || Stderr.Contains(text, StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return false;
     }
 
     public async ValueTask DisposeAsync()

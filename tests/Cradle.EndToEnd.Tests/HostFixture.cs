@@ -22,8 +22,8 @@ public sealed class RunningHost : IAsyncDisposable
     public static Task<RunningHost> StartAsync(string folder, string name, bool autoApprove = true) =>
         StartOnAsync(Path.Combine(folder, "host-" + name), name, autoApprove);
 
-    /// <summary>Starts a host on this data folder (again, after a crash, say).</summary>
-    public static async Task<RunningHost> StartOnAsync(string data, string name, bool autoApprove = true)
+    /// <summary>Starts a host on this data folder (again, after a crash, say), with extra <c>host run</c> arguments, in a network namespace if given.</summary>
+    public static async Task<RunningHost> StartOnAsync(string data, string name, bool autoApprove = true, string[]? extra = null, string? netns = null)
     {
         var args = new List<string> { "host", "run", "--data", data, "--listen", "127.0.0.1:0", "--name", name };
         if (autoApprove)
@@ -31,7 +31,8 @@ public sealed class RunningHost : IAsyncDisposable
             args.Add("--auto-approve");
         }
 
-        var process = CradleProcess.Start([.. args]);
+        args.AddRange(extra ?? []);
+        var process = CradleProcess.StartIn(netns, [.. args]);
         var address = await process.ListeningAddressAsync();
         return new RunningHost(process, data, address, name);
     }
@@ -65,4 +66,31 @@ public sealed class TestDevice(string folder, string label)
     }
 
     public Task<CradleProcess.Result> BackUpOnceAsync(RunningHost host) => RunAsync("connect", "--host", host.Address, "--once");
+
+    /// <summary>Starts <c>cradle device connect</c> (staying connected) with these link arguments.</summary>
+    public CradleProcess StartConnect(string? netns, params string[] args) =>
+        CradleProcess.StartIn(netns, ["device", "connect", "--state", State, .. args]);
+
+    /// <summary>Polls <c>cradle device status --json</c> until the condition holds.</summary>
+    public async Task<System.Text.Json.JsonElement> WaitForStatusAsync(Func<System.Text.Json.JsonElement, bool> condition, TimeSpan? timeout = null)
+    {
+        System.Text.Json.JsonElement last = default;
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            var result = await RunAsync("status", "--json");
+            if (result.ExitCode == 0)
+            {
+                last = System.Text.Json.JsonDocument.Parse(result.Stdout).RootElement;
+                if (condition(last))
+                {
+                    return last;
+                }
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"the device status never met the condition; last: {last}");
+    }
 }

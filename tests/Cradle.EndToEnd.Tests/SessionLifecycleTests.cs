@@ -100,26 +100,8 @@ public sealed partial class SessionLifecycleTests : IDisposable
         }
     }
 
-    private static async Task<JsonElement> WaitForStatusAsync(TestDevice device, Func<JsonElement, bool> condition)
-    {
-        JsonElement last = default;
-        for (var i = 0; i < 600; i++)
-        {
-            var result = await device.RunAsync("status", "--json");
-            if (result.ExitCode == 0)
-            {
-                last = JsonDocument.Parse(result.Stdout).RootElement;
-                if (last.GetProperty("connected").GetBoolean() && condition(last))
-                {
-                    return last;
-                }
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"the device status never met the condition; last: {last}");
-    }
+    private static Task<JsonElement> WaitForStatusAsync(TestDevice device, Func<JsonElement, bool> condition) =>
+        device.WaitForStatusAsync(s => s.GetProperty("connected").GetBoolean() && condition(s));
 
     [GeneratedRegex(@"code (\d{6})")]
     private static partial Regex CodeLine();
