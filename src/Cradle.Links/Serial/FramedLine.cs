@@ -156,14 +156,16 @@ public sealed class FramedLine : IAsyncDisposable, IDisposable
         }
 
         await _closing.CancelAsync().ConfigureAwait(false);
-        await _line.DisposeAsync().ConfigureAwait(false);
         try
         {
+            // Closing a port whose output does not drain (a stalled line) can block: bound it.
+            await Task.Run(() => _line.Dispose()).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             await _reader.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            // A port driver that ignores cancellation; the line is closed either way.
+            // A port driver that ignores cancellation; the line is abandoned either way.
+            return;
         }
 
         _closing.Dispose();

@@ -58,6 +58,7 @@ public sealed class ReliableLink : Stream
     private readonly CancellationTokenSource _failed = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Task _sender;
+    private readonly Task _watchdog;
     private readonly Dictionary<ushort, LinkFrame> _early = [];
     private readonly Queue<ReadOnlyMemory<byte>> _received = new();
 
@@ -98,6 +99,7 @@ public sealed class ReliableLink : Stream
         }
 
         _sender = Task.Run(SendLoopAsync);
+        _watchdog = Task.Run(WatchdogAsync);
     }
 
     public ushort Session => _session;
@@ -457,14 +459,35 @@ public sealed class ReliableLink : Stream
         }
     }
 
+    /// <summary>
+    /// Fails the link when sent bytes stay unacknowledged too long. Separate from the sender,
+    /// which may itself be stuck writing to a line that no longer drains.
+    /// </summary>
+    private async Task WatchdogAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, _failed.Token).ConfigureAwait(false);
+                lock (_lock)
+                {
+                    if (_sendBase != _sendNext && _time.GetElapsedTime(_lastProgress) > _options.DeadAfter)
+                    {
+                        FailLocked($"the serial line {_line.Name} carried no acknowledgement for {_options.DeadAfter.TotalSeconds:0} s: the line is stalled or the peer is gone");
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The link failed or closed.
+        }
+    }
+
     private void CollectLocked(List<(ushort Seq, LinkFrame Frame)> batch)
     {
         var now = _time.GetTimestamp();
-        if (_sendBase != _sendNext && _time.GetElapsedTime(_lastProgress, now) > _options.DeadAfter)
-        {
-            FailLocked($"the serial line {_line.Name} carried no acknowledgement for {_options.DeadAfter.TotalSeconds:0} s: the line is stalled or the peer is gone");
-            return;
-        }
 
         var sack = SelectiveAcks();
         if (_answerPending)
@@ -598,7 +621,17 @@ public sealed class ReliableLink : Stream
             FailLocked("the link is closed");
         }
 
-        await _sender.ConfigureAwait(false);
+        await _watchdog.ConfigureAwait(false);
+        try
+        {
+            // A sender stuck in a write to a line that does not drain is left behind.
+            await _sender.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return;
+        }
+
         _failed.Dispose();
         _windowSpace.Dispose();
         _wake.Dispose();
