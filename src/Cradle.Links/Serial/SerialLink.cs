@@ -38,6 +38,10 @@ public static class SerialLink
         try
         {
             port.Open();
+
+            // Bytes that waited in the port's buffer arrived before we listened, maybe at
+            // another rate: they are not for us (and Get Connected must judge fresh bytes).
+            port.DiscardInBuffer();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
