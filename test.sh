@@ -13,6 +13,8 @@ need() { # need COMMAND DEBIAN-PACKAGE: install the package when the command is 
 need dotnet dotnet-sdk-10.0
 need kill procps
 need mount mount   # the full-disk test mounts a small tmpfs (needs root, as CI is)
+need ip iproute2    # the USB tests make network namespaces and a veth pair (root)
+need tc iproute2    # … and shape it to USB 2.0 speed
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 configuration=${CONFIGURATION:-Release}
