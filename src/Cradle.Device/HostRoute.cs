@@ -59,7 +59,7 @@ public sealed record SerialRoute(string Port, int Baud) : HostRoute
                 throw new LinkClosedException($"no host answered on {Port} at {Baud} baud within {options.SerialOfferTimeout.TotalSeconds:0} s: is the host watching this port, at this rate, and is the cable in?");
             }
 
-            return new LinkOverLine(link, line);
+            return new OwningStream(link, line);
         }
         catch
         {
@@ -130,59 +130,4 @@ public sealed record UsbRoute(string Interface, LinkAddress Host) : HostRoute
     }
 
     public override string ToString() => $"usb:{Interface}→{Host}";
-}
-
-/// <summary>A reliable link that also closes its serial line when it is closed.</summary>
-internal sealed class LinkOverLine(ReliableLink link, FramedLine line) : Stream
-{
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("the serial link is asynchronous only");
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => link.ReadAsync(buffer, cancellationToken);
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => link.ReadAsync(buffer, offset, count, cancellationToken);
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("the serial link is asynchronous only");
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => link.WriteAsync(buffer, cancellationToken);
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => link.WriteAsync(buffer, offset, count, cancellationToken);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override async ValueTask DisposeAsync()
-    {
-        await link.DisposeAsync().ConfigureAwait(false);
-        await line.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            link.Dispose();
-            line.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }
