@@ -22,12 +22,19 @@ internal sealed record BackupRow(string Host, long Snapshot, long Files, long By
 /// <summary>What Get Connected found on one port, as <c>cradle host get-connected --json</c> shows it.</summary>
 internal sealed record PortRow(string Port, int? Baud, string Result, string? Device, long BytesHeard, string? Detail, int[] RatesTried);
 
+/// <summary>A restore onto the device as <c>cradle device restore --json</c> prints it.</summary>
+internal sealed record RestoreRow(string Host, long Snapshot, string Device, DateTimeOffset Time, string Grounds, bool Guest, List<string> Restored, List<RestoreIssueRow> Skipped, List<RestoreIssueRow> Failed, long Bytes);
+
+/// <summary>A skipped or failed path of a restore, and why.</summary>
+internal sealed record RestoreIssueRow(string Path, string Reason);
+
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(List<DeviceRow>))]
 [JsonSerializable(typeof(List<SnapshotRow>))]
 [JsonSerializable(typeof(List<PartnershipRow>))]
 [JsonSerializable(typeof(List<PendingRow>))]
 [JsonSerializable(typeof(BackupRow))]
+[JsonSerializable(typeof(RestoreRow))]
 [JsonSerializable(typeof(List<PortRow>))]
 [JsonSerializable(typeof(DeviceStatus))]
 [JsonSerializable(typeof(Cradle.Store.CheckReport))]

@@ -16,6 +16,7 @@ internal static class DeviceCommands
         device.Subcommands.Add(Name());
         device.Subcommands.Add(Partnerships());
         device.Subcommands.Add(Connect());
+        device.Subcommands.Add(Restore());
         device.Subcommands.Add(Disconnect());
         device.Subcommands.Add(Status());
         device.Subcommands.Add(ColdBoot());
@@ -47,7 +48,8 @@ internal static class DeviceCommands
     {
         var state = CommonOptions.State();
         var newName = new Argument<string?>("NEW") { Description = "The new name; renaming ends every partnership (P8)", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("name", "Show or change the device name") { state, newName };
+        var yes = new Option<bool>("--yes") { Description = "Rename even when that ends partnerships, without asking" };
+        var command = new Command("name", "Show or change the device name") { state, newName, yes };
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
             var deviceState = new DeviceState(result.GetValue(state)!);
@@ -57,6 +59,12 @@ internal static class DeviceCommands
             {
                 Console.Out.WriteLine(old);
                 return Task.FromResult(ExitCodes.Ok);
+            }
+
+            var slots = deviceState.LoadPartnerships().Slots;
+            if (slots.Count > 0 && !DeviceName.Parse(old).Equals(DeviceName.Parse(wanted)) && !result.GetValue(yes) && !Confirm(old, wanted, slots))
+            {
+                return Task.FromResult(ExitCodes.Usage);
             }
 
             var ended = deviceState.Rename(wanted);
@@ -69,6 +77,28 @@ internal static class DeviceCommands
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;
+    }
+
+    /// <summary>Asks before a rename ends partnerships (P8); without a terminal to ask on, says how to confirm.</summary>
+    private static bool Confirm(string old, string wanted, List<PartnershipSlot> slots)
+    {
+        var what = string.Join(" and ", slots.Select(s => $"the partnership with {s.HostName} (number {new PartnershipNumber(s.Number)})"));
+        var warning = $"renaming {old} to {DeviceName.Parse(wanted)} ends {what}: a partnership is defined by the name (P8); the hosts keep the old name's backups (P4)";
+        if (Console.IsInputRedirected)
+        {
+            Console.Error.WriteLine($"error: {warning}; nothing changed: run 'cradle device name {wanted} --yes' to rename anyway");
+            return false;
+        }
+
+        Console.Error.Write($"{warning}. Rename? [y/N] ");
+        var answer = Console.ReadLine()?.Trim();
+        if (answer is "y" or "Y" or "yes" or "YES" or "Yes")
+        {
+            return true;
+        }
+
+        Console.Error.WriteLine("nothing changed");
+        return false;
     }
 
     private static Command Partnerships()
@@ -111,8 +141,9 @@ internal static class DeviceCommands
         var once = new Option<bool>("--once") { Description = "Back up once and disconnect; exit 0 only if the backup was committed" };
         var interval = new Option<double>("--interval") { Description = "While connected, seconds between checks for changed files", DefaultValueFactory = _ => 5, HelpName = "SECONDS" };
         var keepalive = new Option<double>("--keepalive-timeout") { Description = "Treat the host as gone when it sent nothing for this long, and reconnect", DefaultValueFactory = _ => 15, HelpName = "SECONDS" };
+        var guest = new Option<bool>("--guest") { Description = "Connect as a guest (P3): no partnership, no backup, nothing stored on the host; shows that the host serves this device (restore needs its operator's consent: cradle device restore)" };
         var json = CommonOptions.Json();
-        var command = new Command("connect", "Connect to a host over the network, a serial port or the USB cable, make or check the partnership, back up; without --once stay connected, back up changes, reconnect after a drop or a resume, until 'cradle device disconnect' or Ctrl-C") { state, once, interval, keepalive, json };
+        var command = new Command("connect", "Connect to a host over the network, a serial port or the USB cable, make or check the partnership, back up; without --once stay connected, back up changes, reconnect after a drop or a resume, until 'cradle device disconnect' or Ctrl-C") { state, once, interval, keepalive, guest, json };
         foreach (var option in route.All)
         {
             command.Options.Add(option);
@@ -129,6 +160,15 @@ internal static class DeviceCommands
             }
 
             var options = new DeviceOptions { Channel = ChannelOptions.ForIdleTimeout(result.GetValue(keepalive)) };
+            if (result.GetValue(guest))
+            {
+                var hostName = await new DeviceAgent(deviceState, hostRoute, options, new StreamingObserver()).VisitAsGuestAsync(cancellationToken).ConfigureAwait(false);
+                var name = deviceState.LoadIdentity().Name;
+                Console.Out.WriteLine($"connected to {hostName} over {hostRoute} as a guest (P3): no partnership, no backup, nothing stored for {name} on {hostName}");
+                Console.Out.WriteLine($"  to restore files: the operator of {hostName} runs 'cradle host allow-restore DEVICE --to {name}', then run 'cradle device restore' with the same link here");
+                return ExitCodes.Ok;
+            }
+
             if (result.GetValue(once))
             {
                 var backup = await ProgressDisplay.DeviceAsync($"backup over {hostRoute}", observer =>
@@ -142,6 +182,65 @@ internal static class DeviceCommands
             await agent.RunAsync(cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine("disconnected");
             return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Restore()
+    {
+        var state = CommonOptions.State();
+        var route = new RouteOptions();
+        var snapshot = new Option<long>("--snapshot") { Description = "The snapshot id (default: the newest)", HelpName = "ID" };
+        var from = new Option<string?>("--from") { Description = "Whose snapshot: another device name the host's operator allowed (default: this device's name)", HelpName = "DEVICE" };
+        var paths = new Option<string[]>("--path") { Description = "Restore only paths matching this pattern (LABEL/dir/*.txt, ** across folders; repeat for more)", HelpName = "GLOB" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace device files that are newer than the snapshot's copy (kept by default)" };
+        var json = CommonOptions.Json();
+        var command = new Command("restore", "Bring a snapshot's files back from a host into this device's data folders, over any link: under the partnership that made it, or as a guest with the host operator's consent (cradle host allow-restore)") { state, snapshot, from, paths, overwrite, json };
+        foreach (var option in route.All)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
+        {
+            var deviceState = new DeviceState(result.GetValue(state)!);
+            deviceState.LoadIdentity();
+            var hostRoute = route.Parse(result);
+            var id = result.GetValue(snapshot);
+            if (id < 0)
+            {
+                throw new ArgumentException($"--snapshot {id}: give a snapshot id (cradle host snapshots lists them)");
+            }
+
+            var source = result.GetValue(from);
+            var choice = new RestoreChoice(id, source is null ? null : DeviceName.Parse(source).Value, result.GetValue(paths), result.GetValue(overwrite));
+            var outcome = await ProgressDisplay.DeviceAsync($"restore over {hostRoute}", observer =>
+                new DeviceAgent(deviceState, hostRoute, new DeviceOptions(), observer).RestoreAsync(choice, cancellationToken)).ConfigureAwait(false);
+            if (result.GetValue(json))
+            {
+                CliJson.Print(new RestoreRow(outcome.Host, outcome.SnapshotId, outcome.SourceDevice, outcome.Time, outcome.Grounds, outcome.Guest,
+                    [.. outcome.Restored], [.. outcome.Skipped.Select(i => new RestoreIssueRow(i.Path, i.Reason))], [.. outcome.Failed.Select(i => new RestoreIssueRow(i.Path, i.Reason))], outcome.Bytes), CliJson.Default.RestoreRow);
+            }
+            else
+            {
+                Console.Out.WriteLine($"restored snapshot {outcome.SnapshotId} of {outcome.SourceDevice} ({Format.Time(outcome.Time)}) from {outcome.Host}{(outcome.Guest ? " as a guest" : "")}, {outcome.Grounds}: {outcome.Restored.Count} restored ({Format.Bytes(outcome.Bytes)}), {outcome.Skipped.Count} skipped, {outcome.Failed.Count} failed");
+                foreach (var path in outcome.Restored)
+                {
+                    Console.Out.WriteLine($"  restored {path}");
+                }
+
+                foreach (var issue in outcome.Skipped)
+                {
+                    Console.Out.WriteLine($"  skipped  {issue.Path}: {issue.Reason}");
+                }
+
+                foreach (var issue in outcome.Failed)
+                {
+                    Console.Out.WriteLine($"  failed   {issue.Path}: {issue.Reason}");
+                }
+            }
+
+            return outcome.Failed.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         }));
         return command;
     }

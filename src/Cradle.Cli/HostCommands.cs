@@ -19,6 +19,7 @@ internal static class HostCommands
         host.Subcommands.Add(Snapshots());
         host.Subcommands.Add(Restore());
         host.Subcommands.Add(Forget());
+        host.Subcommands.Add(AllowRestore());
         host.Subcommands.Add(StoreCommands.Check());
         host.Subcommands.Add(StoreCommands.Prune());
         host.Subcommands.Add(GetConnectedCommand.Build());
@@ -34,11 +35,12 @@ internal static class HostCommands
         var listen = new Option<string>("--listen") { Description = "Address and port for device sessions (port 0: any free port)", DefaultValueFactory = _ => $"0.0.0.0:{LinkAddress.DefaultPort}", HelpName = "ADDR:PORT" };
         var name = new Option<string?>("--name") { Description = "The host name devices see (default: the stored one, else the machine name)", HelpName = "HOSTNAME" };
         var autoApprove = new Option<bool>("--auto-approve") { Description = "Create network partnerships without the operator's approval (lab setups only)" };
+        var allowReclaim = new Option<bool>("--allow-reclaim") { Description = "Let a cold-booted device that proves its recovery key take back its old record: same name and history, a new number, no rename (P9). Off: the device must rename (P7)" };
         var verbose = new Option<bool>("--verbose") { Description = "Log debug detail" };
         var serial = new Option<string[]>("--serial") { Description = "Watch a serial port for devices offering a session; PORT@BAUD fixes the rate, PORT alone scans the common rates (repeat for more ports)", HelpName = "PORT[@BAUD]" };
         var usb = new Option<string[]>("--usb") { Description = "A network interface a USB cable brings up: listen on it while it is up, end its sessions when it goes down (repeat for more)", HelpName = "IFACE" };
         var keepalive = new Option<double>("--keepalive-timeout") { Description = "End a session whose device sent nothing for this long (suspended, cable out); every chunk stored so far is kept", DefaultValueFactory = _ => 15, HelpName = "SECONDS" };
-        var command = new Command("run", "Run the host service in the foreground until Ctrl-C: network sessions, serial ports, USB interfaces") { data, listen, name, autoApprove, serial, usb, keepalive, verbose };
+        var command = new Command("run", "Run the host service in the foreground until Ctrl-C: network sessions, serial ports, USB interfaces") { data, listen, name, autoApprove, allowReclaim, serial, usb, keepalive, verbose };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             using var loggers = LoggerFactory.Create(b => b
@@ -51,6 +53,7 @@ internal static class HostCommands
                 Listen = LinkAddress.Parse(result.GetValue(listen)!),
                 Name = result.GetValue(name),
                 AutoApprove = result.GetValue(autoApprove),
+                AllowReclaim = result.GetValue(allowReclaim),
                 SerialPorts = [.. (result.GetValue(serial) ?? []).Select(SerialPortSetting.Parse)],
                 UsbInterfaces = result.GetValue(usb) ?? [],
                 Channel = ChannelOptions.ForIdleTimeout(result.GetValue(keepalive)),
@@ -59,6 +62,11 @@ internal static class HostCommands
             service.Start();
             Console.Out.WriteLine($"cradle host {service.Name}: data in {service.Store.Folder}");
             Console.Out.WriteLine($"listening on {service.BoundAddress}");
+            if (options.AllowReclaim)
+            {
+                Console.Out.WriteLine("reclaim allowed: a cold-booted device that proves its recovery key takes its old record back (P9)");
+            }
+
             foreach (var port in options.SerialPorts)
             {
                 Console.Out.WriteLine($"watching serial port {port}");
@@ -198,7 +206,8 @@ internal static class HostCommands
     {
         var data = CommonOptions.Data();
         var device = new Argument<string>("DEVICE") { Description = "The device to forget" };
-        var command = new Command("forget", "Remove a device's partnership and its snapshots from this host (P4, P9); the device must partner again") { data, device };
+        var keep = new Option<bool>("--keep-backups") { Description = "Release the name but keep its snapshots: restorable to a folder (cradle host restore) or to a device (cradle host allow-restore)" };
+        var command = new Command("forget", "Remove a device's partnership (releasing its name) and its snapshots from this host (P4, P9); the device must partner again") { data, device, keep };
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
             var store = ChunkStore.Open(result.GetValue(data)!);
@@ -206,6 +215,18 @@ internal static class HostCommands
             using var registry = PartnershipRegistry.Open(store.DatabasePath);
             using var catalog = store.OpenCatalog();
             var had = registry.Forget(name);
+            if (result.GetValue(keep))
+            {
+                if (!had)
+                {
+                    throw new ArgumentException($"this host has no partnership with {name}");
+                }
+
+                var kept = catalog.ListSnapshots(name.Key).Count;
+                Console.Out.WriteLine($"forgot {name}: partnership removed, the name is free to partner again (P5); {kept} snapshots kept, restorable with 'cradle host restore {name} --to DIR' or onto a device with 'cradle host allow-restore {name} --to NAME'");
+                return Task.FromResult(ExitCodes.Ok);
+            }
+
             var snapshots = catalog.DeleteSnapshotsOf(name.Key);
             if (!had && snapshots == 0)
             {
@@ -213,6 +234,41 @@ internal static class HostCommands
             }
 
             Console.Out.WriteLine($"forgot {name}: partnership {(had ? "removed" : "was already gone")}, {snapshots} snapshots removed (cradle host prune frees the data no other snapshot needs)");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command AllowRestore()
+    {
+        var data = CommonOptions.Data();
+        var device = new Argument<string>("DEVICE") { Description = "The device whose snapshots may be restored" };
+        var to = new Option<string>("--to") { Description = "The device name allowed to restore them (a guest, a cold-booted device, a replacement)", Required = true, HelpName = "NAME" };
+        var expires = new Option<double>("--expires") { Description = "Minutes the permission lasts; it is used up by the first restore", DefaultValueFactory = _ => 60, HelpName = "MINUTES" };
+        var command = new Command("allow-restore", "Allow a device to restore another's (or its own, after a cold boot) files onto itself, once, until it expires") { data, device, to, expires };
+        command.SetAction(result => ExitCodes.RunAsync(() =>
+        {
+            var minutes = result.GetValue(expires);
+            if (minutes is <= 0 or > 7 * 24 * 60)
+            {
+                throw new ArgumentException($"--expires {minutes}: give 0 < MINUTES <= {7 * 24 * 60}");
+            }
+
+            var store = ChunkStore.Open(result.GetValue(data)!);
+            var source = DeviceName.Parse(result.GetValue(device));
+            var target = DeviceName.Parse(result.GetValue(to)!);
+            using var catalog = store.OpenCatalog();
+            var snapshots = catalog.ListSnapshots(source.Key);
+            if (snapshots.Count == 0)
+            {
+                throw new ArgumentException($"this host keeps no snapshot of {source} (cradle host snapshots lists what it keeps)");
+            }
+
+            using var registry = PartnershipRegistry.Open(store.DatabasePath);
+            var grant = registry.AllowRestore(source, target, TimeSpan.FromMinutes(minutes));
+            var newest = snapshots[^1];
+            Console.Out.WriteLine($"allowed {grant.To} to restore {grant.Source}'s files once, until {Format.Time(grant.Expires)} ({snapshots.Count} snapshots kept, newest {newest.Id} of {Format.Time(newest.Time)})");
+            Console.Out.WriteLine($"  on the device: cradle device restore --host THIS-HOST{(source.Equals(target) ? "" : $" --from {grant.Source}")} [--snapshot ID]");
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;

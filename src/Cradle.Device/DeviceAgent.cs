@@ -41,6 +41,33 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
         }
     }
 
+    /// <summary>
+    /// Restores a snapshot onto the device: under the partnership when the device holds one
+    /// with this host, else as a guest (never making a partnership: after a cold boot the
+    /// files come back first).
+    /// </summary>
+    public async Task<RestoreOutcome> RestoreAsync(RestoreChoice choice, CancellationToken cancellationToken)
+    {
+        var session = await ConnectAsync(cancellationToken, SessionMode.PartnerOrGuest).ConfigureAwait(false);
+        await using (session.ConfigureAwait(false))
+        {
+            var outcome = await session.RestoreAsync(choice, cancellationToken).ConfigureAwait(false);
+            await session.SayGoodbyeAsync("restore done").ConfigureAwait(false);
+            return outcome;
+        }
+    }
+
+    /// <summary>A guest session (P3): the host's name and that it serves this device as a guest; nothing else happens.</summary>
+    public async Task<string> VisitAsGuestAsync(CancellationToken cancellationToken)
+    {
+        var session = await ConnectAsync(cancellationToken, SessionMode.Guest).ConfigureAwait(false);
+        await using (session.ConfigureAwait(false))
+        {
+            await session.SayGoodbyeAsync("guest visit done").ConfigureAwait(false);
+            return session.HostName;
+        }
+    }
+
     /// <summary>Stays connected until disconnected or cancelled. Returns normally after a clean disconnect.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -128,11 +155,11 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
         }
     }
 
-    private async Task<DeviceSession> ConnectAsync(CancellationToken cancellationToken)
+    private async Task<DeviceSession> ConnectAsync(CancellationToken cancellationToken, SessionMode mode = SessionMode.Partner)
     {
         Update(s => s with { Phase = "connecting", Address = route.ToString() });
-        var session = await DeviceSession.ConnectAsync(state, route, options, new ProgressTracker(this, observer), cancellationToken).ConfigureAwait(false);
-        Update(s => s with { Connected = true, Host = session.Slot.HostName, Link = session.Link, Phase = "connected", LastError = null });
+        var session = await DeviceSession.ConnectAsync(state, route, options, new ProgressTracker(this, observer), cancellationToken, mode).ConfigureAwait(false);
+        Update(s => s with { Connected = true, Host = session.HostName, Link = session.Link, Phase = "connected", LastError = null });
         return session;
     }
 

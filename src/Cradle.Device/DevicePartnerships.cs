@@ -14,8 +14,14 @@ public static class DevicePartnerships
     /// <summary>Null when a new partnership may be made, else the P3 refusal.</summary>
     public static string? CanAdd(IReadOnlyList<PartnershipSlot> slots, string hostName) =>
         slots.Count >= MaxSlots
-            ? $"this device already holds {slots.Count} partnerships ({string.Join(", ", slots.Select(s => s.HostName))}), the most a device may hold, so it cannot partner with {hostName}; rename the device to end them (P8), or cold-boot to end the newest (P6)"
+            ? $"this device already holds {slots.Count} partnerships ({string.Join(", ", slots.Select(s => s.HostName))}), the most a device may hold, so it cannot partner with {hostName}; ways out: connect to {hostName} as a guest (cradle device connect --guest: status, and restore with its operator's consent: cradle device restore), cold-boot to end the newest partnership (P6), or rename the device to end both (P8)"
             : null;
+
+    /// <summary>Which partnerships a rename would end (P8), in words for a refusal.</summary>
+    public static string WhatRenameEnds(IReadOnlyList<PartnershipSlot> slots) =>
+        slots.Count == 0
+            ? "this device holds no other partnership, so a rename ends none"
+            : $"on this device a rename would also end {string.Join(" and ", slots.Select(s => $"the partnership with {s.HostName} (number {new PartnershipNumber(s.Number)})"))}";
 
     /// <summary>A fresh number for a new partnership, never equal to the other slot's (P2).</summary>
     public static PartnershipNumber NewNumber(IReadOnlyList<PartnershipSlot> slots) =>

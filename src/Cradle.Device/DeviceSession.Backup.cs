@@ -16,6 +16,11 @@ public sealed partial class DeviceSession
     /// </summary>
     public async Task<BackupResult> BackupAsync(CancellationToken cancellationToken)
     {
+        if (IsGuest)
+        {
+            throw new SessionRefusedException("P3", $"this device is a guest on {HostName}: a guest cannot back up, and nothing is stored for it");
+        }
+
         var clock = Stopwatch.StartNew();
         var wireAtStart = _wire.BytesWritten;
         var wireInAtStart = _wire.BytesRead;
@@ -56,11 +61,12 @@ public sealed partial class DeviceSession
     private void RecordLastBackup(BackupResult result)
     {
         var file = _state.LoadPartnerships();
-        var slots = file.Slots.Select(s => s.HostId == Slot.HostId
+        var current = Slot!;
+        var slots = file.Slots.Select(s => s.HostId == current.HostId
             ? s with { LastBackup = new LastBackup(_options.Time.GetUtcNow().ToUnixTimeMilliseconds(), result.SnapshotId, result.Files, result.Bytes, result.WireBytesSent, Link) }
             : s).ToList();
         _state.SavePartnerships(file with { Slots = slots });
-        Slot = slots.First(s => s.HostId == Slot.HostId);
+        Slot = slots.First(s => s.HostId == current.HostId);
     }
 
     /// <summary>One backup's upload: batches of chunks, queried, sent, then the entries that need them.</summary>

@@ -31,17 +31,27 @@ public sealed partial class DeviceSession : IAsyncDisposable
 
     public string Link { get; }
 
-    public PartnershipSlot Slot { get; private set; } = null!;
+    /// <summary>The partnership this session runs under; null for a guest.</summary>
+    public PartnershipSlot? Slot { get; private set; }
+
+    /// <summary>The host's name as it introduced itself.</summary>
+    public string HostName { get; private set; } = "";
 
     /// <summary>True when this session made the partnership (rather than authenticating an existing one).</summary>
     public bool CreatedPartnership { get; private set; }
+
+    /// <summary>True when this session took back the device's old record on the host with the recovery key (P9).</summary>
+    public bool Reclaimed { get; private set; }
+
+    /// <summary>True when the host serves this device as a guest (P3): no backup; restore with consent.</summary>
+    public bool IsGuest { get; private set; }
 
     public long WireBytesSent => _wire.BytesWritten;
 
     public long WireBytesReceived => _wire.BytesRead;
 
-    /// <summary>Opens the link, then establishes the partnership.</summary>
-    public static async Task<DeviceSession> ConnectAsync(DeviceState state, HostRoute route, DeviceOptions options, ISessionObserver observer, CancellationToken cancellationToken)
+    /// <summary>Opens the link, then establishes the partnership (or, by <paramref name="mode"/>, a guest session).</summary>
+    public static async Task<DeviceSession> ConnectAsync(DeviceState state, HostRoute route, DeviceOptions options, ISessionObserver observer, CancellationToken cancellationToken, SessionMode mode = SessionMode.Partner)
     {
         var identity = state.LoadIdentity();
         var stream = await route.OpenAsync(identity.Name, options, observer, cancellationToken).ConfigureAwait(false);
@@ -56,7 +66,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         var session = new DeviceSession(state, options, observer, new MessageChannel(tls.Stream, options.Channel), wire, identity, route.Kind);
         try
         {
-            await session.HandshakeAsync(route, tls.PeerCertificateHash, cancellationToken).ConfigureAwait(false);
+            await session.HandshakeAsync(route, tls.PeerCertificateHash, mode, cancellationToken).ConfigureAwait(false);
             return session;
         }
         catch
@@ -66,7 +76,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }
     }
 
-    private async Task HandshakeAsync(HostRoute route, byte[] certificateHash, CancellationToken cancellationToken)
+    private async Task HandshakeAsync(HostRoute route, byte[] certificateHash, SessionMode mode, CancellationToken cancellationToken)
     {
         var name = DeviceName.Parse(_identity.Name);
         var slots = _state.LoadPartnerships().Slots;
@@ -93,9 +103,14 @@ public sealed partial class DeviceSession : IAsyncDisposable
             throw new ProtocolViolationException("the host's hello has a malformed id or challenge");
         }
 
+        HostName = hello.HostName;
         var hostId = Convert.ToHexStringLower(hello.HostId.Span);
         var slot = slots.FirstOrDefault(s => s.HostId == hostId);
-        if (slot is not null)
+        if (mode == SessionMode.Guest || (mode == SessionMode.PartnerOrGuest && slot is null))
+        {
+            await BeGuestAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (slot is not null)
         {
             await AuthenticateAsync(slot, name, hello, certificateHash, cancellationToken).ConfigureAwait(false);
         }
@@ -103,6 +118,18 @@ public sealed partial class DeviceSession : IAsyncDisposable
         {
             await PartnerAsync(slots, name, hello, hostId, route, certificateHash, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private async Task BeGuestAsync(CancellationToken cancellationToken)
+    {
+        await _channel.SendAsync(new Envelope { GuestRequest = new GuestRequest { Reason = "guest" } }, cancellationToken).ConfigureAwait(false);
+        var accepted = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.SessionAccepted).SessionAccepted;
+        if (!accepted.Guest)
+        {
+            throw new ProtocolViolationException("the host answered a guest request with a partnership");
+        }
+
+        IsGuest = true;
     }
 
     private async Task AuthenticateAsync(PartnershipSlot slot, DeviceName name, HostHello hello, byte[] certificateHash, CancellationToken cancellationToken)
@@ -140,11 +167,38 @@ public sealed partial class DeviceSession : IAsyncDisposable
 
         var number = DevicePartnerships.NewNumber(slots);
         var deviceNonce = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+        // The verifier lets this host check a reclaim after a cold boot (P9); the proof is used
+        // only by a host that already holds this name's record, its verifier and --allow-reclaim.
+        var recoveryKey = Convert.FromBase64String(_identity.RecoveryKey);
+        var verifier = SessionProof.RecoveryVerifier(recoveryKey, hello.HostId.Span, certificateHash, name);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(recoveryKey);
+        var reclaimProof = SessionProof.ReclaimProof(verifier, hello.Challenge.Span, certificateHash, name, number.Value);
         await _channel.SendAsync(new Envelope
         {
-            PartnerRequest = new PartnerRequest { Number = number.Value, Commitment = ByteString.CopyFrom(SessionProof.Commit(deviceNonce)) },
+            PartnerRequest = new PartnerRequest
+            {
+                Number = number.Value,
+                Commitment = ByteString.CopyFrom(SessionProof.Commit(deviceNonce)),
+                RecoveryVerifier = ByteString.CopyFrom(verifier),
+                ReclaimProof = ByteString.CopyFrom(reclaimProof),
+            },
         }, cancellationToken).ConfigureAwait(false);
-        var challenge = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.PartnerChallenge).PartnerChallenge;
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(verifier);
+        var first = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        if (first.BodyCase == Envelope.BodyOneofCase.Refusal && first.Refusal.Rule == "P5")
+        {
+            throw new SessionRefusedException("P5", first.Refusal.Message + "; " + DevicePartnerships.WhatRenameEnds(slots));
+        }
+
+        if (first.BodyCase == Envelope.BodyOneofCase.SessionAccepted && first.SessionAccepted.Reclaimed)
+        {
+            Reclaimed = true;
+            SaveNewSlot(slots, hello, hostId, route, certificateHash, number, first.SessionAccepted);
+            return;
+        }
+
+        var challenge = Expect(first, Envelope.BodyOneofCase.PartnerChallenge).PartnerChallenge;
         if (challenge.HostNonce.Length != 32)
         {
             throw new ProtocolViolationException("the host's partnership nonce is not 32 bytes");
@@ -166,7 +220,11 @@ public sealed partial class DeviceSession : IAsyncDisposable
             reply = await _channel.ReceiveAsync(wait.Token).ConfigureAwait(false);
         }
 
-        var accepted = Expect(reply, Envelope.BodyOneofCase.SessionAccepted).SessionAccepted;
+        SaveNewSlot(slots, hello, hostId, route, certificateHash, number, Expect(reply, Envelope.BodyOneofCase.SessionAccepted).SessionAccepted);
+    }
+
+    private void SaveNewSlot(List<PartnershipSlot> slots, HostHello hello, string hostId, HostRoute route, byte[] certificateHash, PartnershipNumber number, SessionAccepted accepted)
+    {
         if (accepted.Number != number.Value || accepted.NewSecret.Length != 32)
         {
             throw new ProtocolViolationException("the host's partnership answer has a wrong number or a malformed secret");
@@ -180,12 +238,20 @@ public sealed partial class DeviceSession : IAsyncDisposable
             Number = number.Value,
             Secret = Convert.ToBase64String(accepted.NewSecret.Span),
             CertificateSha256 = Convert.ToHexStringLower(certificateHash),
-            CreatedUnixMs = accepted.CreatedUnixMs != 0 ? accepted.CreatedUnixMs : _options.Time.GetUtcNow().ToUnixTimeMilliseconds(),
+            // A reclaimed slot is new on the device (the newest, for P6), though the host's record is old.
+            CreatedUnixMs = accepted.CreatedUnixMs != 0 && !accepted.Reclaimed ? accepted.CreatedUnixMs : _options.Time.GetUtcNow().ToUnixTimeMilliseconds(),
         };
         _state.SavePartnerships(new PartnershipsFile { Slots = [.. slots, slot] });
         Slot = slot;
         CreatedPartnership = true;
-        _observer.PartnershipCreated(slot);
+        if (accepted.Reclaimed)
+        {
+            _observer.Notice($"reclaimed the partnership with {slot.HostName} with this device's recovery key (P9): same name, same backup history, new number {number}; no rename, other partnerships untouched");
+        }
+        else
+        {
+            _observer.PartnershipCreated(slot);
+        }
     }
 
     /// <summary>Ends the session politely: the host knows it was on purpose.</summary>
@@ -220,4 +286,17 @@ public sealed partial class DeviceSession : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _channel.DisposeAsync();
+}
+
+/// <summary>What a device asks of a host when it connects.</summary>
+public enum SessionMode
+{
+    /// <summary>Authenticate the partnership, or make one (rules P1–P8).</summary>
+    Partner,
+
+    /// <summary>A guest session (P3) whatever the device holds: status, restore with consent, no backup.</summary>
+    Guest,
+
+    /// <summary>Authenticate when the device holds a partnership with this host, else a guest session (restore).</summary>
+    PartnerOrGuest,
 }

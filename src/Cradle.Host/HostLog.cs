@@ -46,4 +46,19 @@ internal static partial class HostLog
 
     [LoggerMessage(1013, LogLevel.Information, "USB interface {Interface} went down (cable out): its sessions end")]
     public static partial void UsbDown(ILogger logger, string @interface);
+
+    [LoggerMessage(1014, LogLevel.Information, "{Remote}: {Device} connected as a guest (no partnership; nothing is stored for it)")]
+    public static partial void GuestConnected(ILogger logger, string remote, string device);
+
+    [LoggerMessage(1015, LogLevel.Information, "{Remote}: {Device} reclaimed its record with its recovery key (P9): number {OldNumber} -> {NewNumber}, history kept")]
+    public static partial void Reclaimed(ILogger logger, string remote, string device, string oldNumber, string newNumber);
+
+    [LoggerMessage(1016, LogLevel.Warning, "{Remote}: reclaim of {Device} refused: the recovery key proof is wrong (a device that is not {Device}, or one with another recovery key)")]
+    public static partial void ReclaimRefused(ILogger logger, string remote, string device);
+
+    [LoggerMessage(1017, LogLevel.Information, "{Remote}: restoring snapshot {Snapshot} of {Source} to {Device} ({Grounds}): {Files} files, {Bytes} bytes")]
+    public static partial void RestoreStarted(ILogger logger, string remote, long snapshot, string source, string device, string grounds, long files, long bytes);
+
+    [LoggerMessage(1018, LogLevel.Information, "{Remote}: restore to {Device} done: {Restored} restored, {Skipped} skipped, {Failed} failed, {Chunks} chunks sent")]
+    public static partial void RestoreFinished(ILogger logger, string remote, string device, ulong restored, ulong skipped, ulong failed, long chunks);
 }

@@ -29,6 +29,12 @@ public sealed record HostOptions
     /// </summary>
     public bool AutoApprove { get; init; }
 
+    /// <summary>
+    /// Let a cold-booted device that proves its recovery key take back its old record (P9):
+    /// same name and history, a new number. Off: P7 holds as the seed manual says.
+    /// </summary>
+    public bool AllowReclaim { get; init; }
+
     /// <summary>How long a new partnership waits for the operator before it is refused.</summary>
     public TimeSpan ApprovalTimeout { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -20,13 +20,18 @@ internal sealed partial class HostSession
             var message = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
             switch (message.BodyCase)
             {
+                case Envelope.BodyOneofCase.BackupBegin when _guest:
+                    throw new SessionRefusedException("P3", $"a guest cannot back up to {host.Name}, and nothing is stored for it; partner with {host.Name} (a device holds at most two partnerships) to back up here");
                 case Envelope.BodyOneofCase.BackupBegin:
                     await BackupAsync(message.BackupBegin, cancellationToken).ConfigureAwait(false);
+                    break;
+                case Envelope.BodyOneofCase.RestoreRequest:
+                    await RestoreAsync(message.RestoreRequest, cancellationToken).ConfigureAwait(false);
                     break;
                 case Envelope.BodyOneofCase.Goodbye:
                     return;
                 default:
-                    throw new ProtocolViolationException($"expected a backup or goodbye, got {message.BodyCase}");
+                    throw new ProtocolViolationException($"expected a backup, a restore or goodbye, got {message.BodyCase}");
             }
         }
     }

@@ -19,6 +19,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
     private byte[] _certificateHash = [];
     private DeviceName _device;
     private uint _number;
+    private bool _guest;
 
     public string Remote { get; } = remote;
 
@@ -141,7 +142,13 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
                 await _channel.SendAsync(new Envelope { SessionAccepted = new SessionAccepted { Number = _number } }, cancellationToken).ConfigureAwait(false);
                 break;
             case Envelope.BodyOneofCase.PartnerRequest:
-                await CreatePartnershipAsync(registry, hello, second.PartnerRequest, sessionToken).ConfigureAwait(false);
+                await CreatePartnershipAsync(registry, hello, second.PartnerRequest, challenge, sessionToken).ConfigureAwait(false);
+                break;
+            case Envelope.BodyOneofCase.GuestRequest:
+                // P3's guest: no record, no backup, nothing stored; restore only with the operator's consent.
+                _guest = true;
+                HostLog.GuestConnected(logger, Remote, _device.Value);
+                await _channel.SendAsync(new Envelope { SessionAccepted = new SessionAccepted { Guest = true } }, cancellationToken).ConfigureAwait(false);
                 break;
             case Envelope.BodyOneofCase.Goodbye:
                 throw new LinkClosedException($"the device left before partnering: {second.Goodbye.Reason}");
@@ -169,10 +176,22 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         HostLog.Authenticated(logger, Remote, _device.Value, new PartnershipNumber(_number).ToString());
     }
 
-    private async Task CreatePartnershipAsync(PartnershipRegistry registry, DeviceHello hello, PartnerRequest request, CancellationToken cancellationToken)
+    private async Task CreatePartnershipAsync(PartnershipRegistry registry, DeviceHello hello, PartnerRequest request, byte[] challenge, CancellationToken cancellationToken)
     {
         var number = request.Number;
-        var refusal = PartnershipRules.CanCreate(_device, number, hello.PartnershipsHeld, registry.Find(_device));
+        var existing = registry.Find(_device);
+        if (request.RecoveryVerifier.Length is not 0 and not 32 || request.ReclaimProof.Length is not 0 and not 32)
+        {
+            throw new ProtocolViolationException("a recovery verifier or reclaim proof is 32 bytes");
+        }
+
+        var refusal = PartnershipRules.CanCreate(_device, number, hello.PartnershipsHeld, existing, host.Name, options.AllowReclaim);
+        if (refusal is { Rule: "P5" } && options.AllowReclaim && existing!.RecoveryVerifier is not null && request.ReclaimProof.Length > 0)
+        {
+            await ReclaimAsync(registry, existing, request, challenge, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         if (refusal is not null)
         {
             throw new SessionRefusedException(refusal.Rule, refusal.Message);
@@ -205,7 +224,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             await WaitForApprovalAsync(registry, number, code, cancellationToken).ConfigureAwait(false);
         }
 
-        var created = registry.TryCreate(_device, number, link)
+        var created = registry.TryCreate(_device, number, link, request.RecoveryVerifier.Length == 32 ? request.RecoveryVerifier.ToByteArray() : null)
             ?? throw new SessionRefusedException("P5", $"another device named {_device} partnered with this host a moment ago; rename this device");
         _number = number;
         HostLog.PartnershipCreated(logger, Remote, _device.Value, new PartnershipNumber(number).ToString());
@@ -216,6 +235,35 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
                 Number = number,
                 NewSecret = Google.Protobuf.ByteString.CopyFrom(created.Secret),
                 CreatedUnixMs = created.Created.ToUnixTimeMilliseconds(),
+            },
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// P9: the record keeps its name, creation time and snapshots and gets the device's new
+    /// number and a fresh secret. The proof is bound to this session's challenge and to the
+    /// certificate the device saw, and checked against the verifier stored at creation.
+    /// </summary>
+    private async Task ReclaimAsync(PartnershipRegistry registry, HostPartnership existing, PartnerRequest request, byte[] challenge, CancellationToken cancellationToken)
+    {
+        if (!SessionProof.VerifyReclaim(existing.RecoveryVerifier, challenge, _certificateHash, _device, request.Number, request.ReclaimProof.Span))
+        {
+            HostLog.ReclaimRefused(logger, Remote, _device.Value);
+            throw new SessionRefusedException("reclaim", $"host {host.Name} allows reclaim, but this device did not prove the recovery key that {existing.Name} partnered with (number {new PartnershipNumber(existing.Number)}); the attempt is logged. If this really is {existing.Name}, its persistent state was replaced: rename it (cradle device name NEW), or ask the operator to release the name (cradle host forget {existing.Name} --keep-backups)");
+        }
+
+        var secret = registry.Reclaim(_device, existing.Number, request.Number, link)
+            ?? throw new SessionRefusedException("P5", $"the record of {_device} changed during the reclaim; connect again");
+        _number = request.Number;
+        HostLog.Reclaimed(logger, Remote, _device.Value, new PartnershipNumber(existing.Number).ToString(), new PartnershipNumber(request.Number).ToString());
+        await _channel!.SendAsync(new Envelope
+        {
+            SessionAccepted = new SessionAccepted
+            {
+                Number = request.Number,
+                NewSecret = Google.Protobuf.ByteString.CopyFrom(secret),
+                CreatedUnixMs = existing.Created.ToUnixTimeMilliseconds(),
+                Reclaimed = true,
             },
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -15,7 +15,7 @@ public static class PartnershipRules
     /// A device with no partnership with this host asks for one with <paramref name="number"/>.
     /// Returns null when the host may create it, else the refusal.
     /// </summary>
-    public static Refusal? CanCreate(DeviceName name, uint number, uint partnershipsHeld, HostPartnership? existing)
+    public static Refusal? CanCreate(DeviceName name, uint number, uint partnershipsHeld, HostPartnership? existing, string hostName = "this host", bool allowReclaim = false)
     {
         if (!PartnershipNumber.IsValid(number))
         {
@@ -24,16 +24,31 @@ public static class PartnershipRules
 
         if (partnershipsHeld >= MaxSlotsPerDevice)
         {
-            return new Refusal("P3", $"{name} already holds {partnershipsHeld} partnerships, the most a device may hold; end them by renaming the device (P8)");
+            return new Refusal("P3", $"{name} already holds {partnershipsHeld} partnerships, the most a device may hold, so {hostName} cannot make a third; ways out: connect as a guest (cradle device connect --guest; restore with the operator's consent: cradle device restore), cold-boot to end the newest partnership (P6), or rename the device to end both (P8)");
         }
 
         if (existing is not null)
         {
-            return new Refusal("P5", $"this host already has a partnership with a device named {existing.Name} (number {new PartnershipNumber(existing.Number)}); rename this device (cradle device name NEW) and connect again, or ask the host's operator to forget {existing.Name}");
+            return new Refusal("P5", NameTaken(name, existing, hostName, allowReclaim));
         }
 
         return null;
     }
+
+    /// <summary>
+    /// The P5/P7 refusal: what happened (the host, the name, the number it holds) and every way
+    /// out. The device adds which of its own partnerships a rename would end.
+    /// </summary>
+    public static string NameTaken(DeviceName name, HostPartnership existing, string hostName, bool allowReclaim) =>
+        $"host {hostName} already has a partnership with a device named {existing.Name} (number {new PartnershipNumber(existing.Number)}, made {existing.Created:yyyy-MM-dd}), and a name partners with a host only once (P5). "
+        + $"If this device is that {existing.Name} and lost the partnership in a cold boot (P7), ways out: "
+        + "(1) rename this device (cradle device name NEW) and connect again — a rename ends every partnership the device holds (P8); "
+        + $"(2) ask the operator of {hostName} to release the name (cradle host forget {existing.Name} --keep-backups, the old backups stay restorable); "
+        + (allowReclaim
+            ? (existing.RecoveryVerifier is null
+                ? $"(3) reclaim is allowed on {hostName}, but its record of {existing.Name} predates recovery keys, so only (1) or (2) apply"
+                : "(3) reclaim: this host allows it, but this device did not prove the recovery key it partnered with")
+            : $"(3) ask the operator of {hostName} to allow reclaim (cradle host run --allow-reclaim): this device then proves its recovery key and takes its old record back, same name, same history, no rename");
 
     /// <summary>
     /// A device claims partnership <paramref name="number"/>. Returns null when the claim names

@@ -38,6 +38,53 @@ public static class SessionProof
         }
     }
 
+    /// <summary>
+    /// What a host keeps to check a later reclaim (P9): HMAC-SHA256(recovery key,
+    /// "cradle-recovery-v1" | host id | host certificate hash | device name key). One-way: the
+    /// host learns nothing of the key, and the value is useless at any other host (other id,
+    /// other certificate) — including a man in the middle, who shows his own certificate.
+    /// </summary>
+    public static byte[] RecoveryVerifier(ReadOnlySpan<byte> recoveryKey, ReadOnlySpan<byte> hostId, ReadOnlySpan<byte> hostCertificateHash, DeviceName device)
+    {
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, recoveryKey);
+        hmac.AppendData("cradle-recovery-v1"u8);
+        hmac.AppendData(hostId);
+        hmac.AppendData(hostCertificateHash);
+        hmac.AppendData(Encoding.ASCII.GetBytes(device.Key));
+        return hmac.GetHashAndReset();
+    }
+
+    /// <summary>
+    /// The reclaim proof: HMAC-SHA256(verifier, "cradle-reclaim-v1" | challenge | host
+    /// certificate hash | device name key | new number, big-endian). Fresh per challenge (no
+    /// replay), bound to the certificate the device saw (useless when relayed).
+    /// </summary>
+    public static byte[] ReclaimProof(ReadOnlySpan<byte> verifier, ReadOnlySpan<byte> challenge, ReadOnlySpan<byte> hostCertificateHash, DeviceName device, uint number)
+    {
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, verifier);
+        hmac.AppendData("cradle-reclaim-v1"u8);
+        hmac.AppendData(challenge);
+        hmac.AppendData(hostCertificateHash);
+        hmac.AppendData(Encoding.ASCII.GetBytes(device.Key));
+        Span<byte> n = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(n, number);
+        hmac.AppendData(n);
+        return hmac.GetHashAndReset();
+    }
+
+    public static bool VerifyReclaim(ReadOnlySpan<byte> verifier, ReadOnlySpan<byte> challenge, ReadOnlySpan<byte> hostCertificateHash, DeviceName device, uint number, ReadOnlySpan<byte> proof)
+    {
+        var expected = ReclaimProof(verifier, challenge, hostCertificateHash, device, number);
+        try
+        {
+            return CryptographicOperations.FixedTimeEquals(expected, proof);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(expected);
+        }
+    }
+
     /// <summary>The commitment a device sends before it sees the host's nonce: SHA-256 of its own.</summary>
     public static byte[] Commit(ReadOnlySpan<byte> deviceNonce) => SHA256.HashData(deviceNonce);
 

@@ -42,7 +42,7 @@ public sealed class ManualStoryTests : IDisposable
         Assert.Contains("rename", refused.Stderr);
 
         // P8: the rename ends the partnership with A as well.
-        var rename = await device.RunAsync("name", "MX7-02");
+        var rename = await device.RunAsync("name", "MX7-02", "--yes");
         Assert.Equal(0, rename.ExitCode);
         Assert.Contains("hostA", rename.Stdout);
         Assert.Contains("P8", rename.Stdout);

@@ -1,0 +1,287 @@
+using Cradle.Protocol;
+using Cradle.Protocol.Messages;
+using Cradle.Store;
+using Google.Protobuf;
+
+namespace Cradle.Device;
+
+public sealed partial class DeviceSession
+{
+    /// <summary>Chunk ids per request during a restore.</summary>
+    private const int RestoreChunksPerRequest = 256;
+
+    /// <summary>
+    /// Restores a snapshot the host keeps onto this device's data folders. Every path from the
+    /// host is checked (<see cref="RestorePaths"/>) and a refused one is reported, never
+    /// written. Each file is written to a temporary file in its folder, flushed to disk and
+    /// renamed over the old one, so a file is either the old or the whole new one. A device
+    /// file newer than the snapshot's copy is kept unless <see cref="RestoreChoice.Overwrite"/>.
+    /// </summary>
+    public async Task<RestoreOutcome> RestoreAsync(RestoreChoice choice, CancellationToken cancellationToken)
+    {
+        await _channel.SendAsync(new Envelope
+        {
+            RestoreRequest = new RestoreRequest { SnapshotId = choice.SnapshotId, SourceDevice = choice.SourceDevice ?? "" },
+        }, cancellationToken).ConfigureAwait(false);
+        var offer = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.RestoreOffer).RestoreOffer;
+        if (offer.Entries > SnapshotTree.MaxEntries)
+        {
+            throw new ProtocolViolationException($"the host offers {offer.Entries} entries; a snapshot holds at most {SnapshotTree.MaxEntries}");
+        }
+
+        var entries = new List<FileEntry>();
+        while ((ulong)entries.Count < offer.Entries)
+        {
+            var batch = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.FileEntries).FileEntries;
+            if ((ulong)(entries.Count + batch.Entries.Count) > offer.Entries)
+            {
+                throw new ProtocolViolationException($"the host sent more entries than the {offer.Entries} it offered");
+            }
+
+            entries.AddRange(batch.Entries);
+        }
+
+        var outcome = new RestoreBook();
+        var (files, folders) = Plan(entries, choice, outcome);
+        using var fetcher = new ChunkFetcher(this, files.SelectMany(f => f.Chunks).ToList());
+        var parents = new HashSet<string>(StringComparer.Ordinal);
+        _observer.Progress(new BackupProgress("restoring", 0, files.Count, 0, files.Sum(f => (long)f.Entry.Size), 0));
+        foreach (var file in files)
+        {
+            await RestoreFileAsync(file, fetcher, outcome, cancellationToken).ConfigureAwait(false);
+            parents.Add(Path.GetDirectoryName(file.Path)!);
+        }
+
+        // Folder times last (deepest first): writing files into a folder changes its time.
+        foreach (var (path, entry) in folders.OrderByDescending(f => f.Path.Length))
+        {
+            Directory.SetLastWriteTimeUtc(path, ToUtc(entry.MtimeUnixNs));
+        }
+
+        foreach (var parent in parents)
+        {
+            Durability.FlushFolder(parent);
+        }
+
+        await _channel.SendAsync(new Envelope
+        {
+            RestoreDone = new RestoreDone { Restored = (ulong)outcome.Restored.Count, Skipped = (ulong)outcome.Skipped.Count, Failed = (ulong)outcome.Failed.Count },
+        }, cancellationToken).ConfigureAwait(false);
+        return new RestoreOutcome(HostName, offer.SnapshotId, offer.SourceDevice, DateTimeOffset.FromUnixTimeMilliseconds(offer.TimeUnixMs), offer.Grounds, IsGuest,
+            outcome.Restored, outcome.Skipped, outcome.Failed, outcome.Bytes);
+    }
+
+    /// <summary>Which entries to write where; refused paths, newer device files and obstacles are reported here.</summary>
+    private (List<PlannedFile> Files, List<(string Path, FileEntry Entry)> Folders) Plan(List<FileEntry> entries, RestoreChoice choice, RestoreBook outcome)
+    {
+        var files = new List<PlannedFile>();
+        var folders = new List<(string, FileEntry)>();
+        foreach (var entry in entries)
+        {
+            if (!PathGlob.MatchesAny(choice.Paths, entry.Path))
+            {
+                continue;
+            }
+
+            var full = RestorePaths.Resolve(_identity.Folders, entry.Path, out var reason);
+            if (full is null)
+            {
+                outcome.Failed.Add(new RestoreIssue(entry.Path, "refused: " + reason));
+                continue;
+            }
+
+            try
+            {
+                switch (entry.Kind)
+                {
+                    case Protocol.Messages.EntryKind.Directory when File.Exists(full):
+                        outcome.Failed.Add(new RestoreIssue(entry.Path, "a file of that name is on the device where the snapshot has a folder"));
+                        break;
+                    case Protocol.Messages.EntryKind.Directory:
+                        Directory.CreateDirectory(full);
+                        folders.Add((full, entry));
+                        break;
+                    case Protocol.Messages.EntryKind.File when Directory.Exists(full):
+                        outcome.Failed.Add(new RestoreIssue(entry.Path, "a folder of that name is on the device where the snapshot has a file"));
+                        break;
+                    case Protocol.Messages.EntryKind.File when !choice.Overwrite && File.Exists(full) && File.GetLastWriteTimeUtc(full) > ToUtc(entry.MtimeUnixNs):
+                        outcome.Skipped.Add(new RestoreIssue(entry.Path, $"the device's copy is newer ({File.GetLastWriteTimeUtc(full):yyyy-MM-dd HH:mm:ss} UTC) than the snapshot's ({ToUtc(entry.MtimeUnixNs):yyyy-MM-dd HH:mm:ss} UTC); --overwrite replaces it"));
+                        break;
+                    case Protocol.Messages.EntryKind.File:
+                        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+                        files.Add(new PlannedFile(entry, full, entry.ChunkIds.Select(id => ChunkId.Read(id.Span)).ToArray()));
+                        break;
+                    default:
+                        outcome.Failed.Add(new RestoreIssue(entry.Path, $"unknown entry kind {(int)entry.Kind}"));
+                        break;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                outcome.Failed.Add(new RestoreIssue(entry.Path, e.Message));
+            }
+        }
+
+        return (files, folders);
+    }
+
+    private async Task RestoreFileAsync(PlannedFile file, ChunkFetcher fetcher, RestoreBook outcome, CancellationToken cancellationToken)
+    {
+        // A short temporary name in the file's own folder, so the rename is atomic.
+        var temp = Path.Combine(Path.GetDirectoryName(file.Path)!, $".cradle-restore-{Guid.NewGuid():N}.tmp");
+        string? failure = null;
+        FileStream? stream = null;
+        var done = false;
+        try
+        {
+            try
+            {
+                stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                failure = e.Message;
+            }
+
+            long written = 0;
+            foreach (var id in file.Chunks)
+            {
+                // Every chunk asked for is taken off the link, even for a file that already failed.
+                var raw = await fetcher.NextAsync(id, cancellationToken).ConfigureAwait(false);
+                if (failure is null)
+                {
+                    try
+                    {
+                        await stream!.WriteAsync(raw, cancellationToken).ConfigureAwait(false);
+                        written += raw.Length;
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        failure = e.Message;
+                    }
+                }
+            }
+
+            if (failure is null && (ulong)written != file.Entry.Size)
+            {
+                failure = $"the host's chunks make {written} bytes, its entry says {file.Entry.Size}";
+            }
+
+            if (failure is null)
+            {
+                try
+                {
+                    stream!.Flush(flushToDisk: true);
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                    stream = null;
+                    File.Move(temp, file.Path, overwrite: true);
+                    File.SetLastWriteTimeUtc(file.Path, ToUtc(file.Entry.MtimeUnixNs));
+                    done = true;
+                    outcome.Restored.Add(file.Entry.Path);
+                    outcome.Bytes += written;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    failure = e.Message;
+                }
+            }
+        }
+        finally
+        {
+            if (stream is not null)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (!done)
+            {
+                // Nothing half-restored is left behind; the file the device had stays as it was.
+                File.Delete(temp);
+            }
+        }
+
+        if (failure is not null)
+        {
+            outcome.Failed.Add(new RestoreIssue(file.Entry.Path, failure));
+        }
+    }
+
+    private static DateTime ToUtc(long unixNs) => DateTime.UnixEpoch.AddTicks(unixNs / 100);
+
+    private sealed record PlannedFile(FileEntry Entry, string Path, ChunkId[] Chunks);
+
+    private sealed class RestoreBook
+    {
+        public List<string> Restored { get; } = [];
+        public List<RestoreIssue> Skipped { get; } = [];
+        public List<RestoreIssue> Failed { get; } = [];
+        public long Bytes { get; set; }
+    }
+
+    /// <summary>Asks the host for the chunks in the order the files need them, a batch at a time, and checks each one.</summary>
+    private sealed class ChunkFetcher(DeviceSession session, List<ChunkId> order) : IDisposable
+    {
+        private readonly ChunkCodec _codec = new();
+        private readonly byte[] _raw = new byte[ChunkerOptions.AbsoluteMaxSize];
+        private int _requested;
+        private int _received;
+
+        public async ValueTask<ReadOnlyMemory<byte>> NextAsync(ChunkId expected, CancellationToken cancellationToken)
+        {
+            if (_received == _requested)
+            {
+                var request = new ChunkRequest();
+                var end = Math.Min(order.Count, _requested + RestoreChunksPerRequest);
+                for (var i = _requested; i < end; i++)
+                {
+                    request.Ids.Add(ByteString.CopyFrom(order[i].ToArray()));
+                }
+
+                await session._channel.SendAsync(new Envelope { ChunkRequest = request }, cancellationToken).ConfigureAwait(false);
+                _requested = end;
+            }
+
+            var chunk = Expect(await session._channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.ChunkData).ChunkData;
+            var id = order[_received++];
+            if (id != expected || ChunkId.Read(chunk.Id.Span) != id)
+            {
+                throw new ProtocolViolationException($"the host sent chunk {ChunkId.Read(chunk.Id.Span)} where {id} was asked for");
+            }
+
+            if (chunk.RawLength == 0 || chunk.RawLength > ChunkerOptions.AbsoluteMaxSize)
+            {
+                throw new ProtocolViolationException($"chunk {id} claims {chunk.RawLength} bytes; chunks are 1 to {ChunkerOptions.AbsoluteMaxSize} bytes");
+            }
+
+            var compression = chunk.Compression switch
+            {
+                Compression.None => ChunkCompression.None,
+                Compression.Zstd => ChunkCompression.Zstd,
+                _ => throw new ProtocolViolationException($"chunk {id} has unknown compression {(int)chunk.Compression}"),
+            };
+            var content = _raw.AsMemory(0, (int)chunk.RawLength);
+            _codec.Decompress(compression, chunk.Data.Span, content.Span);
+            if (ChunkId.Of(content.Span) != id)
+            {
+                throw new ProtocolViolationException($"chunk {id} from the host does not match its hash");
+            }
+
+            return content;
+        }
+
+        public void Dispose() => _codec.Dispose();
+    }
+}
+
+/// <summary>What to restore: a snapshot (0: the newest), whose (null: this device's name), which paths, and whether newer device files are replaced.</summary>
+public sealed record RestoreChoice(long SnapshotId = 0, string? SourceDevice = null, IReadOnlyList<string>? PathPatterns = null, bool Overwrite = false)
+{
+    public IReadOnlyList<string> Paths => PathPatterns ?? [];
+}
+
+/// <summary>A file a restore skipped or could not write, and why.</summary>
+public sealed record RestoreIssue(string Path, string Reason);
+
+/// <summary>What a restore did.</summary>
+public sealed record RestoreOutcome(string Host, long SnapshotId, string SourceDevice, DateTimeOffset Time, string Grounds, bool Guest,
+    IReadOnlyList<string> Restored, IReadOnlyList<RestoreIssue> Skipped, IReadOnlyList<RestoreIssue> Failed, long Bytes);

@@ -1,0 +1,171 @@
+using Cradle.Protocol;
+using Cradle.Protocol.Messages;
+using Cradle.Store;
+using Google.Protobuf;
+
+namespace Cradle.Host;
+
+internal sealed partial class HostSession
+{
+    /// <summary>Entries per <see cref="FileEntries"/> message of a restore.</summary>
+    private const int RestoreEntriesPerMessage = 1000;
+
+    /// <summary>
+    /// Serves a restore onto the device: consent first (the partnership that made the backups,
+    /// or the operator's one-time grant), then the snapshot's entries, then exactly the chunks
+    /// the device asks for — and only chunks of that snapshot, so a restore opens no other door
+    /// into the store.
+    /// </summary>
+    private async Task RestoreAsync(RestoreRequest request, CancellationToken cancellationToken)
+    {
+        var source = _device;
+        if (request.SourceDevice.Length > 0 && !DeviceName.TryParse(request.SourceDevice, out source, out var problem))
+        {
+            throw new ProtocolViolationException($"the restore names a device that cannot exist: {problem}");
+        }
+
+        using var storeLock = await host.Store.LockAsync(exclusive: false, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+        using var reader = host.Store.OpenReader();
+        var (snapshot, grounds) = Authorize(reader.Catalog, source, request.SnapshotId);
+        var entries = reader.LoadTree(snapshot);
+        var allowed = new HashSet<ChunkId>();
+        foreach (var e in entries)
+        {
+            allowed.UnionWith(e.Chunks);
+        }
+
+        HostLog.RestoreStarted(logger, Remote, snapshot.Id, snapshot.Device, _device.Value, grounds, snapshot.Files, snapshot.Bytes);
+        await _channel!.SendAsync(new Envelope
+        {
+            RestoreOffer = new RestoreOffer
+            {
+                SnapshotId = snapshot.Id,
+                SourceDevice = snapshot.Device,
+                TimeUnixMs = snapshot.Time.ToUnixTimeMilliseconds(),
+                Entries = (ulong)entries.Count,
+                Files = (ulong)snapshot.Files,
+                Bytes = (ulong)snapshot.Bytes,
+                Grounds = grounds,
+            },
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (var batch in entries.Chunk(RestoreEntriesPerMessage))
+        {
+            var message = new FileEntries();
+            foreach (var e in batch)
+            {
+                var entry = new FileEntry
+                {
+                    Path = e.Path,
+                    Kind = e.Kind == Store.EntryKind.Directory ? Protocol.Messages.EntryKind.Directory : Protocol.Messages.EntryKind.File,
+                    Size = (ulong)e.Size,
+                    MtimeUnixNs = e.MtimeUnixNs,
+                    Mode = e.Mode,
+                };
+                foreach (var id in e.Chunks)
+                {
+                    entry.ChunkIds.Add(ByteString.CopyFrom(id.ToArray()));
+                }
+
+                message.Entries.Add(entry);
+            }
+
+            await _channel.SendAsync(new Envelope { FileEntries = message }, cancellationToken).ConfigureAwait(false);
+        }
+
+        await SendChunksAsync(reader, allowed, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The snapshot to restore and on what grounds; a refusal when this device may not have it.</summary>
+    private (SnapshotInfo Snapshot, string Grounds) Authorize(Catalog catalog, DeviceName source, long snapshotId)
+    {
+        using var registry = PartnershipRegistry.Open(host.Store.DatabasePath, options.Time);
+        var mine = catalog.ListSnapshots(source.Key);
+        if (!_guest && source.Equals(_device))
+        {
+            // The partnership that made the backups: its own record's snapshots, from its creation
+            // on (a reclaim keeps the creation time). Snapshots of an earlier holder of the name,
+            // kept after a forget, are not this partnership's.
+            var record = registry.Find(_device);
+            var own = record is null ? [] : mine.Where(s => s.Time >= record.Created).ToList();
+            var found = snapshotId == 0 ? own.LastOrDefault() : own.FirstOrDefault(s => s.Id == snapshotId);
+            if (found is not null)
+            {
+                return (found, "partnership");
+            }
+        }
+
+        var consent = $"ask the operator of {host.Name} to allow it: cradle host allow-restore {source} --to {_device} [--expires MINUTES] (one-time, expiring)";
+        if (!registry.HasGrant(source, _device))
+        {
+            throw new SessionRefusedException("consent", (_guest ? $"{_device} is a guest on {host.Name}" : $"the partnership of {_device} with {host.Name} did not make {(snapshotId == 0 ? "a backup" : $"snapshot {snapshotId}")} of {source}")
+                + $"; a restore of {source}'s files needs the operator's consent, and there is none (or it expired, or was used): {consent}");
+        }
+
+        var snapshot = snapshotId == 0 ? mine.LastOrDefault() : mine.FirstOrDefault(s => s.Id == snapshotId);
+        if (snapshot is null)
+        {
+            throw new SessionRefusedException("restore", snapshotId == 0
+                ? $"host {host.Name} keeps no snapshot of {source}"
+                : $"host {host.Name} has no snapshot {snapshotId} of {source} (cradle host snapshots {source} lists them)");
+        }
+
+        if (!registry.TryUseGrant(source, _device))
+        {
+            throw new SessionRefusedException("consent", $"the operator's consent for {_device} to restore {source} was used or expired a moment ago: {consent}");
+        }
+
+        return (snapshot, "allowed by the operator");
+    }
+
+    private async Task SendChunksAsync(SnapshotReader reader, HashSet<ChunkId> allowed, CancellationToken cancellationToken)
+    {
+        var raw = new byte[ChunkerOptions.AbsoluteMaxSize];
+        long sent = 0;
+        while (true)
+        {
+            var message = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            switch (message.BodyCase)
+            {
+                case Envelope.BodyOneofCase.ChunkRequest:
+                    var ids = message.ChunkRequest.Ids;
+                    if (ids.Count > MaxQueryIds)
+                    {
+                        throw new ProtocolViolationException($"a chunk request of {ids.Count} ids exceeds the limit of {MaxQueryIds}");
+                    }
+
+                    foreach (var bytes in ids)
+                    {
+                        var id = ChunkId.Read(bytes.Span);
+                        if (!allowed.Contains(id))
+                        {
+                            throw new ProtocolViolationException($"chunk {id} is not part of the snapshot being restored");
+                        }
+
+                        var location = reader.Locate(id);
+                        var stored = reader.ReadChunk(location, raw.AsSpan(0, location.Entry.RawLength));
+                        await _channel.SendAsync(new Envelope
+                        {
+                            ChunkData = new ChunkData
+                            {
+                                Id = bytes,
+                                Compression = location.Entry.Compression == ChunkCompression.Zstd ? Compression.Zstd : Compression.None,
+                                RawLength = (uint)location.Entry.RawLength,
+                                Data = ByteString.CopyFrom(stored.Span),
+                            },
+                        }, cancellationToken).ConfigureAwait(false);
+                        sent++;
+                    }
+
+                    break;
+                case Envelope.BodyOneofCase.RestoreDone:
+                    var done = message.RestoreDone;
+                    HostLog.RestoreFinished(logger, Remote, _device.Value, done.Restored, done.Skipped, done.Failed, sent);
+                    return;
+                case Envelope.BodyOneofCase.Goodbye:
+                    throw new LinkClosedException($"the device left in the middle of a restore: {message.Goodbye.Reason}");
+                default:
+                    throw new ProtocolViolationException($"unexpected {message.BodyCase} during a restore");
+            }
+        }
+    }
+}
