@@ -14,7 +14,7 @@ public sealed class SerialLinkTests : IDisposable
     [Fact]
     public async Task A_backup_crosses_a_noisy_line_byte_for_byte()
     {
-        using var relay = SerialLineRelay.Start(new LineRelayOptions(BitErrorRate: 1e-5, Seed: 5));
+        using var relay = SerialLineRelay.Start(new LineRelayOptions(BitErrorRate: 1e-5, DropRate: 5e-6, Seed: 5));
         await using var host = await RunningHost.StartOnAsync(Path.Combine(_folder.Path, "host"), "depot", autoApprove: false, ["--serial", relay.HostPort + "@115200"]);
         var device = new TestDevice(_folder.Path, "noisy");
         Directory.CreateDirectory(device.DataFolder);
@@ -26,6 +26,7 @@ public sealed class SerialLinkTests : IDisposable
         Assert.True(backup.ExitCode == 0, backup.ToString());
         var stats = relay.Stats;
         Assert.True(stats.DeviceToHost.BitsFlipped + stats.HostToDevice.BitsFlipped > 5, $"the line flipped too few bits to prove anything: {stats}");
+        Assert.True(stats.DeviceToHost.BytesDropped + stats.HostToDevice.BytesDropped > 2, $"the line dropped too few bytes to prove anything: {stats}");
 
         var restored = Path.Combine(_folder.Path, "restored");
         Assert.Equal(0, (await host.RunAsync("host", "restore", "MX7-NOISY", "--to", restored)).ExitCode);
