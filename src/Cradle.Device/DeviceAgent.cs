@@ -147,9 +147,18 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
         {
             await BackupAsync(session, cancellationToken).ConfigureAwait(false);
             var seen = Fingerprint(identity);
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.LinkLost);
             do
             {
-                await Task.Delay(PollInterval, options.Time, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(PollInterval, options.Time, idle.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (session.LinkLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    // Found while idle, not at the next backup: reconnect now.
+                    throw new LinkClosedException("the host stopped answering while the session was idle");
+                }
             }
             while (Fingerprint(identity) == seen);
         }

@@ -46,6 +46,9 @@ public sealed partial class DeviceSession : IAsyncDisposable
     /// <summary>True when the host serves this device as a guest (P3): no backup; restore with consent.</summary>
     public bool IsGuest { get; private set; }
 
+    /// <summary>Cancelled when the link is found gone while the session is idle (a keepalive could not be sent).</summary>
+    public CancellationToken LinkLost => _channel.LinkLost;
+
     public long WireBytesSent => _wire.BytesWritten;
 
     public long WireBytesReceived => _wire.BytesRead;

@@ -17,6 +17,7 @@ public sealed class MessageChannel : IAsyncDisposable
     private readonly ChannelOptions _options;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
+    private readonly CancellationTokenSource _lost = new();
     private readonly byte[] _header = new byte[FrameCodec.HeaderLength];
     private readonly Task _keepalive;
     private long _lastSendTicks; // read by the keepalive loop: accessed with Volatile
@@ -29,6 +30,12 @@ public sealed class MessageChannel : IAsyncDisposable
         _lastSendTicks = _options.Time.GetTimestamp();
         _keepalive = _options.KeepaliveInterval > TimeSpan.Zero ? KeepaliveLoopAsync(_closing.Token) : Task.CompletedTask;
     }
+
+    /// <summary>
+    /// Cancelled when a keepalive could not be sent: the link is gone even though nobody is
+    /// receiving (an idle session whose peer went away or was suspended and dropped it).
+    /// </summary>
+    public CancellationToken LinkLost => _lost.Token;
 
     /// <summary>Sends one envelope as one frame.</summary>
     public async ValueTask SendAsync(Envelope message, CancellationToken cancellationToken)
@@ -173,7 +180,8 @@ public sealed class MessageChannel : IAsyncDisposable
         }
         catch (LinkClosedException)
         {
-            // The link is gone; the receiving side reports it to the session.
+            // The link is gone: a receiver reports it; an idle session learns it from LinkLost.
+            await _lost.CancelAsync().ConfigureAwait(false);
         }
     }
 
@@ -189,6 +197,7 @@ public sealed class MessageChannel : IAsyncDisposable
         await _keepalive.ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         _closing.Dispose();
+        _lost.Dispose();
         _sendLock.Dispose();
     }
 }

@@ -38,6 +38,41 @@ public sealed partial class SuspendTests : IDisposable
         await SuspendMidBackupAsync(host, ["--serial", relay.DevicePort], null, fileSize: 6 * MiB, suspendAfter: 1 * MiB);
     }
 
+    [Fact]
+    public async Task An_idle_device_that_resumes_finds_its_session_gone_and_reconnects_by_itself()
+    {
+        await using var host = await StartHostAsync([]);
+        var device = new TestDevice(_folder.Path, "idle");
+        await device.InitAsync("MX7-IDLE");
+        await using var agent = device.StartConnect(null, "--host", host.Address, "--keepalive-timeout", "3", "--interval", "0.5");
+        await device.WaitForStatusAsync(s => s.GetProperty("lastBackup").ValueKind == JsonValueKind.Object && s.GetProperty("phase").GetString() == "idle");
+
+        agent.Suspend();
+        try
+        {
+            Assert.True(await host.Process.WaitForOutputAsync("silent for 3 s", TimeSpan.FromSeconds(30)), "the host never noticed the silent device:\n" + host.Process.Stderr);
+        }
+        finally
+        {
+            agent.Resume();
+        }
+
+        // No file changed: only the dead session can make the device connect again.
+        Assert.True(await agent.WaitForOutputAsync("stopped answering while the session was idle", TimeSpan.FromSeconds(30)), agent.Stdout + agent.Stderr);
+        for (var i = 0; i < 300 && Authenticated().Matches(host.Process.Stderr).Count < 1; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Single(Authenticated().Matches(host.Process.Stderr));
+        await device.WaitForStatusAsync(s => s.GetProperty("connected").GetBoolean());
+        Assert.Equal(0, (await device.RunAsync("disconnect")).ExitCode);
+        Assert.Equal(0, await agent.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [GeneratedRegex(@"MX7-IDLE connected \(partnership")]
+    private static partial Regex Authenticated();
+
     private Task<RunningHost> StartHostAsync(string[] link, string? netns = null) =>
         RunningHost.StartOnAsync(Path.Combine(_folder.Path, "host"), "depot", autoApprove: true, ["--keepalive-timeout", "3", .. link], netns);
 
