@@ -230,6 +230,79 @@ public sealed class DeviceLifecycleTests : IDisposable
         Assert.Equal(1ul, evil.Done!.Restored);
     }
 
+    [Fact]
+    public async Task Restore_keeps_a_newer_device_file_unless_overwrite_and_takes_only_the_paths_asked_for()
+    {
+        await using var host = await RunningHost.StartAsync(_folder.Path, "hostA");
+        var device = new TestDevice(_folder.Path, "mx7");
+        var files = WriteFiles(device.DataFolder);
+        Assert.Equal(0, (await device.InitAsync("MX7-01")).ExitCode);
+        Assert.Equal(0, (await device.BackUpOnceAsync(host)).ExitCode);
+        var label = Path.GetFileName(device.DataFolder);
+        var inventory = Path.Combine(device.DataFolder, "docs", "inventory.csv");
+        File.WriteAllText(inventory, "edited after the backup\n");
+        File.SetLastWriteTimeUtc(inventory, DateTime.UtcNow.AddHours(1));
+        File.Delete(Path.Combine(device.DataFolder, "scan.log"));
+        File.Delete(Path.Combine(device.DataFolder, "docs", "deep", "photo.bin"));
+
+        // Only docs/**: scan.log stays deleted; the newer inventory is kept and reported.
+        var partial = await device.RunAsync("restore", "--host", host.Address, "--path", $"{label}/docs/**");
+        Assert.True(partial.ExitCode == 0, partial.ToString());
+        Assert.Contains($"skipped  {label}/docs/inventory.csv: the device's copy is newer", partial.Stdout);
+        Assert.False(File.Exists(Path.Combine(device.DataFolder, "scan.log")));
+        Assert.Equal(files["docs/deep/photo.bin"], File.ReadAllBytes(Path.Combine(device.DataFolder, "docs", "deep", "photo.bin")));
+        Assert.Equal("edited after the backup\n", File.ReadAllText(inventory));
+
+        var all = await device.RunAsync("restore", "--host", host.Address, "--overwrite");
+        Assert.True(all.ExitCode == 0, all.ToString());
+        Assert.Contains("0 skipped", all.Stdout);
+        AssertSameFiles(files, device.DataFolder);
+    }
+
+    [Fact]
+    public async Task A_guest_gets_no_other_device_s_files_and_no_chunk_outside_the_allowed_snapshot()
+    {
+        await using var host = await RunningHost.StartAsync(_folder.Path, "hostA");
+        var owner = new TestDevice(_folder.Path, "owner");
+        Assert.Equal(0, (await owner.InitAsync("OWNER")).ExitCode);
+        Assert.Equal(0, (await owner.BackUpOnceAsync(host)).ExitCode);
+        var secret = TestData.Bytes(99, 5000);
+        var other = new TestDevice(_folder.Path, "other");
+        Directory.CreateDirectory(other.DataFolder);
+        File.WriteAllBytes(Path.Combine(other.DataFolder, "secret.bin"), secret);
+        Assert.Equal(0, (await other.InitAsync("OTHER")).ExitCode);
+        Assert.Equal(0, (await other.BackUpOnceAsync(host)).ExitCode);
+
+        // No consent: refused before anything about OWNER's snapshots is told.
+        await using (var guest = await HostileClient.ConnectAsync(host.Address))
+        {
+            await guest.HelloAsync("THIEF");
+            await guest.SendAsync(new Cradle.Protocol.Messages.Envelope { GuestRequest = new() });
+            Assert.True((await guest.ReceiveAsync()).SessionAccepted.Guest);
+            await guest.SendAsync(new Cradle.Protocol.Messages.Envelope { RestoreRequest = new() { SourceDevice = "OWNER" } });
+            var refusal = await guest.ReceiveAsync();
+            Assert.Equal("consent", refusal.Refusal?.Rule);
+        }
+
+        // With consent for OWNER, a chunk of OTHER's file is still out of reach.
+        Assert.Equal(0, (await host.RunAsync("host", "allow-restore", "OWNER", "--to", "THIEF")).ExitCode);
+        await using (var guest = await HostileClient.ConnectAsync(host.Address))
+        {
+            await guest.HelloAsync("THIEF");
+            await guest.SendAsync(new Cradle.Protocol.Messages.Envelope { GuestRequest = new() });
+            await guest.ReceiveAsync();
+            await guest.SendAsync(new Cradle.Protocol.Messages.Envelope { RestoreRequest = new() { SourceDevice = "OWNER" } });
+            var offer = await guest.ReceiveAsync();
+            Assert.Equal("OWNER", offer.RestoreOffer.SourceDevice);
+            await guest.ReceiveAsync();
+            var foreign = Google.Protobuf.ByteString.CopyFrom(Cradle.Protocol.ChunkId.Of(secret).ToArray());
+            await guest.SendAsync(new Cradle.Protocol.Messages.Envelope { ChunkRequest = new() { Ids = { foreign } } });
+            var answer = await guest.ReceiveAsync();
+            Assert.Equal("protocol", answer.Refusal?.Rule);
+            Assert.Contains("not part of the snapshot", answer.Refusal!.Message);
+        }
+    }
+
     private static Dictionary<string, byte[]> WriteFiles(string folder)
     {
         Directory.CreateDirectory(Path.Combine(folder, "docs", "deep"));

@@ -233,6 +233,48 @@ public sealed class PartnershipRegistryTests : IDisposable
         Assert.Equal(PendingState.Approved, host.GetState("111222"));
     }
 
+    [Fact]
+    public void A_restore_grant_is_used_once_and_expires()
+    {
+        using var registry = Open();
+        var source = DeviceName.Parse("MX7-01");
+        var guest = DeviceName.Parse("mx7-02");
+        registry.AllowRestore(source, guest, TimeSpan.FromMinutes(10));
+
+        Assert.False(registry.TryUseGrant(source, DeviceName.Parse("OTHER")));
+        Assert.False(registry.TryUseGrant(DeviceName.Parse("OTHER"), guest));
+        Assert.True(registry.HasGrant(source, guest));
+        Assert.True(registry.TryUseGrant(source, DeviceName.Parse("MX7-02")));
+        Assert.False(registry.TryUseGrant(source, guest));
+
+        registry.AllowRestore(source, guest, TimeSpan.FromMinutes(10));
+        _time.Now = Now.AddMinutes(11);
+        Assert.False(registry.HasGrant(source, guest));
+        Assert.False(registry.TryUseGrant(source, guest));
+    }
+
+    [Fact]
+    public void Reclaim_keeps_the_record_and_its_creation_and_changes_number_and_secret()
+    {
+        using var registry = Open();
+        var name = DeviceName.Parse("MX7");
+        var verifier = new byte[32];
+        verifier[0] = 7;
+        var created = registry.TryCreate(name, 0x1234, "network", verifier)!;
+
+        _time.Now = Now.AddDays(3);
+        Assert.Null(registry.Reclaim(name, 0x9999, 0x5678, "network"));
+        var secret = registry.Reclaim(name, 0x1234, 0x5678, "network");
+
+        Assert.NotNull(secret);
+        var record = registry.Find(name)!;
+        Assert.Equal(0x5678u, record.Number);
+        Assert.Equal(secret, record.Secret);
+        Assert.NotEqual(created.Secret, record.Secret);
+        Assert.Equal(created.Created, record.Created);
+        Assert.Equal(verifier, record.RecoveryVerifier);
+    }
+
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = now;

@@ -116,4 +116,24 @@ public class SessionProofTests
         Assert.NotEqual(code, SessionProof.ApprovalCode(CertHash, DeviceNonce, Bytes(32, 9), Device, 0x12345678));
         Assert.NotEqual(code, SessionProof.ApprovalCode(CertHash, DeviceNonce, HostNonce, DeviceName.Parse("MX7-0043"), 0x12345678));
     }
+
+    [Fact]
+    public void P9_a_reclaim_proof_verifies_only_with_the_same_key_host_certificate_challenge_and_number()
+    {
+        var hostId = Bytes(16, 6);
+        var verifier = SessionProof.RecoveryVerifier(Secret, hostId, CertHash, Device);
+        var proof = SessionProof.ReclaimProof(verifier, Challenge, CertHash, Device, 0x1234);
+
+        Assert.True(SessionProof.VerifyReclaim(verifier, Challenge, CertHash, Device, 0x1234, proof));
+        Assert.False(SessionProof.VerifyReclaim(verifier, Bytes(32, 9), CertHash, Device, 0x1234, proof));
+        Assert.False(SessionProof.VerifyReclaim(verifier, Challenge, CertHash, Device, 0x1235, proof));
+        Assert.False(SessionProof.VerifyReclaim(verifier, Challenge, Bytes(32, 9), Device, 0x1234, proof));
+        var otherKey = SessionProof.RecoveryVerifier(Bytes(32, 8), hostId, CertHash, Device);
+        Assert.False(SessionProof.VerifyReclaim(otherKey, Challenge, CertHash, Device, 0x1234, proof));
+
+        // Each host (id and certificate) gets its own verifier, none of them the key.
+        Assert.NotEqual(verifier, SessionProof.RecoveryVerifier(Secret, Bytes(16, 7), CertHash, Device));
+        Assert.NotEqual(verifier, SessionProof.RecoveryVerifier(Secret, hostId, Bytes(32, 9), Device));
+        Assert.NotEqual(Secret, verifier);
+    }
 }
