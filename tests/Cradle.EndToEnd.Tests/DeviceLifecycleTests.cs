@@ -93,9 +93,11 @@ public sealed class DeviceLifecycleTests : IDisposable
         var twin = new TestDevice(_folder.Path, "twin");
         CopyFolder(device.State, twin.State);
         var identityPath = Path.Combine(twin.State, "persistent", "device.json");
-        var identity = File.ReadAllText(identityPath);
-        var key = JsonDocument.Parse(identity).RootElement.GetProperty("recoveryKey").GetString()!;
-        File.WriteAllText(identityPath, identity.Replace(key, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), StringComparison.Ordinal));
+        var identity = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(identityPath))!;
+        var key = identity["recoveryKey"]!.GetValue<string>();
+        identity["recoveryKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        File.WriteAllText(identityPath, identity.ToJsonString());
+        Assert.NotEqual(key, System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(identityPath))!["recoveryKey"]!.GetValue<string>());
         var stolen = await twin.BackUpOnceAsync(hostB);
         Assert.True(stolen.ExitCode == 3, stolen.ToString());
         Assert.Contains("refused (reclaim)", stolen.Stderr);
