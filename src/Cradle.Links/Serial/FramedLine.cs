@@ -22,15 +22,21 @@ public sealed class FramedLine : IAsyncDisposable, IDisposable
     private long _noiseBytes;
     private long _frames;
 
-    public FramedLine(Stream line, string name)
+    /// <summary>A line over <paramref name="line"/>; <paramref name="baud"/> (8N1) when known, 0 when not (a pipe).</summary>
+    public FramedLine(Stream line, string name, int baud = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(baud);
         _line = line;
         Name = name;
+        BytesPerSecond = baud / 10;
         _reader = Task.Run(ReadLoopAsync);
     }
 
     /// <summary>The line's name for messages (a port path).</summary>
     public string Name { get; }
+
+    /// <summary>What the line carries per second each way (8N1: baud / 10); 0 when unknown.</summary>
+    public int BytesPerSecond { get; }
 
     public long BytesRead => Interlocked.Read(ref _bytesRead);
 

@@ -76,6 +76,8 @@ public sealed class ReliableLink : Stream
     private double _srtt;
     private double _rttvar;
     private TimeSpan _rto;
+    private readonly TimeSpan _minRto;
+    private readonly TimeSpan _maxRto;
     private long _retransmissions;
     private bool _disposed;
 
@@ -87,7 +89,12 @@ public sealed class ReliableLink : Stream
         _answers = answers;
         _options = (options ?? new ReliableLinkOptions()).Validate();
         _time = _options.Time;
-        _rto = _options.InitialRetransmitTimeout;
+        // A full window may wait in the port's output queue before it goes out: no timeout may
+        // be shorter than the line needs to send it (0.7 s at 115200 baud, 8.7 s at 9600).
+        var drain = line.BytesPerSecond > 0 ? TimeSpan.FromSeconds(1.5 * _options.Window * LinkFrame.MaxEncodedLength / line.BytesPerSecond) + TimeSpan.FromMilliseconds(200) : TimeSpan.Zero;
+        _minRto = drain > _options.MinRetransmitTimeout ? drain : _options.MinRetransmitTimeout;
+        _maxRto = _minRto * 2 > _options.MaxRetransmitTimeout ? _minRto * 2 : _options.MaxRetransmitTimeout;
+        _rto = _options.InitialRetransmitTimeout > _minRto ? _options.InitialRetransmitTimeout : _minRto;
         _window = new Outgoing[_options.Window];
         _windowSpace = new SemaphoreSlim(_options.Window, _options.Window);
         _lastProgress = _time.GetTimestamp();
@@ -415,7 +422,7 @@ public sealed class ReliableLink : Stream
         }
 
         var rto = TimeSpan.FromSeconds(_srtt + (4 * _rttvar));
-        _rto = rto < _options.MinRetransmitTimeout ? _options.MinRetransmitTimeout : rto > _options.MaxRetransmitTimeout ? _options.MaxRetransmitTimeout : rto;
+        _rto = rto < _minRto ? _minRto : rto > _maxRto ? _maxRto : rto;
     }
 
     private async Task SendLoopAsync()
@@ -496,15 +503,25 @@ public sealed class ReliableLink : Stream
             batch.Add((0, new LinkFrame(LinkFrameKind.Answer, _session, 0, _receiveNext, sack, SerialLink.AnswerPayload)));
         }
 
+        var backedOff = false;
         for (var seq = _sendBase; seq != _sendNext; seq = Next(seq))
         {
             ref var slot = ref _window[seq % _window.Length];
             var due = slot.Transmissions == 0
                 || slot.ResendNow
-                || (!slot.Held && _time.GetElapsedTime(slot.LastSent, now) > Backoff(slot.Transmissions));
+                || (!slot.Held && _time.GetElapsedTime(slot.LastSent, now) > _rto);
             if (!due)
             {
                 continue;
+            }
+
+            if (slot.Transmissions > 0 && !slot.ResendNow && !backedOff)
+            {
+                // The timer fired: double the timeout and keep it until a fresh measurement
+                // (RFC 6298 5.5). Without this, round trips that grew with the queue in the port
+                // are never measured (Karn) and every frame is resent for nothing.
+                _rto = _rto * 2 > _maxRto ? _maxRto : _rto * 2;
+                backedOff = true;
             }
 
             if (slot.Transmissions > 0)
@@ -524,16 +541,6 @@ public sealed class ReliableLink : Stream
         }
 
         _ackPending = false;
-    }
-
-    /// <summary>
-    /// The timeout of a frame's next resend. It grows only a little: on a point-to-point line a
-    /// loss is noise, not congestion, and a stalled line is caught by <see cref="ReliableLinkOptions.DeadAfter"/>.
-    /// </summary>
-    private TimeSpan Backoff(int transmissions)
-    {
-        var rto = _rto * Math.Min(transmissions, 3);
-        return rto > _options.MaxRetransmitTimeout ? _options.MaxRetransmitTimeout : rto;
     }
 
     private void OnLineFailed(Exception e)

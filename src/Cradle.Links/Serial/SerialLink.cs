@@ -49,7 +49,7 @@ public static class SerialLink
             throw new LinkClosedException($"cannot open the serial port {path} at {baud} baud: {e.Message}", e);
         }
 
-        return new FramedLine(new OwningStream(port.BaseStream, port), path);
+        return new FramedLine(new OwningStream(port.BaseStream, port), path, baud);
     }
 
     /// <summary>
