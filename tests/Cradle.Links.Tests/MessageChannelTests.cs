@@ -154,6 +154,30 @@ public sealed class MessageChannelTests : IDisposable
     }
 
     [Fact]
+    public async Task A_frame_that_trickles_in_for_longer_than_the_idle_timeout_is_not_silence()
+    {
+        // A slow serial line: each byte proves the peer alive, however long the whole frame takes.
+        var time = new ManualTime();
+        var payload = new Envelope { Goodbye = new Goodbye { Reason = "slowly" } }.ToByteArray();
+        var slow = new SlowStream([.. Header(payload.Length), .. payload], time, TimeSpan.FromSeconds(6));
+        await using var channel = new MessageChannel(slow, new ChannelOptions { KeepaliveInterval = TimeSpan.Zero, IdleTimeout = TimeSpan.FromSeconds(10), Time = time });
+
+        Assert.Equal("slowly", (await channel.ReceiveAsync(Guard)).Goodbye.Reason);
+        Assert.True(time.GetUtcNow() - new ManualTime().GetUtcNow() > TimeSpan.FromSeconds(60), "the frame did not take longer than the idle timeout: the test proves nothing");
+    }
+
+    /// <summary>Gives one byte per read, each after the clock moved on by <paramref name="gap"/>.</summary>
+    private sealed class SlowStream(byte[] bytes, ManualTime time, TimeSpan gap) : MemoryStream(bytes)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            time.Advance(gap);
+            cancellationToken.ThrowIfCancellationRequested();
+            return base.ReadAsync(buffer[..Math.Min(1, buffer.Length)], cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task The_idle_timeout_follows_the_injected_clock()
     {
         var time = new ManualTime();
@@ -221,7 +245,7 @@ public sealed class MessageChannelTests : IDisposable
     {
         var time = new ManualTime();
         var deviceWire = new CountingStream(_link.Left);
-        await using var device = new MessageChannel(deviceWire, new ChannelOptions { KeepaliveInterval = TimeSpan.FromSeconds(10), Time = time });
+        await using var device = new MessageChannel(deviceWire, new ChannelOptions { KeepaliveInterval = TimeSpan.FromSeconds(10), IdleTimeout = TimeSpan.FromSeconds(60), Time = time });
         await using var host = new MessageChannel(_link.Right, NoKeepalive);
         var deviceReceive = device.ReceiveAsync(Guard).AsTask();
         var hostReceive = host.ReceiveAsync(Guard).AsTask();
