@@ -61,4 +61,7 @@ internal static partial class HostLog
 
     [LoggerMessage(1018, LogLevel.Information, "{Remote}: restore to {Device} done: {Restored} restored, {Skipped} skipped, {Failed} failed, {Chunks} chunks sent")]
     public static partial void RestoreFinished(ILogger logger, string remote, string device, ulong restored, ulong skipped, ulong failed, long chunks);
+
+    [LoggerMessage(1019, LogLevel.Warning, "USB interface {Interface}: {Reason}; trying again")]
+    public static partial void UsbUnavailable(ILogger logger, string @interface, string reason);
 }

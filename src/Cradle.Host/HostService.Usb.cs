@@ -33,7 +33,7 @@ public sealed partial class HostService
             }
             catch (SocketException e)
             {
-                HostLog.SerialUnavailable(_logger, name, $"cannot listen on {address}: {e.Message}");
+                HostLog.UsbUnavailable(_logger, name, $"cannot listen on {address}: {e.Message}");
                 await DelayAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
                 continue;
             }
