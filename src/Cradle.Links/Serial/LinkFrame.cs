@@ -37,7 +37,7 @@ public readonly record struct LinkFrame(LinkFrameKind Kind, ushort Session, usho
     public const int CrcLength = 4;
 
     /// <summary>The largest payload one frame carries: small enough that a noisy line loses little per error.</summary>
-    public const int MaxPayload = 1024;
+    public const int MaxPayload = 2048;
 
     /// <summary>The longest a frame can be on the line, delimiter included.</summary>
     public static readonly int MaxEncodedLength = Cobs.MaxEncodedLength(HeaderLength + MaxPayload + CrcLength) + 1;
