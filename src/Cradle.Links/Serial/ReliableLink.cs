@@ -4,7 +4,7 @@ namespace Cradle.Links.Serial;
 public sealed record ReliableLinkOptions
 {
     /// <summary>Frames in flight before the sender waits for an acknowledgement (a power of two, at most 32: the SACK bitmap).</summary>
-    public int Window { get; init; } = 4;
+    public int Window { get; init; } = 8;
 
     /// <summary>Retransmission timeout before the first round trip was measured.</summary>
     public TimeSpan InitialRetransmitTimeout { get; init; } = TimeSpan.FromSeconds(1);
