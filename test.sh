@@ -21,7 +21,7 @@ configuration=${CONFIGURATION:-Release}
 dotnet build Cradle.slnx -c "$configuration" -v quiet -nologo
 log=$(mktemp)
 status=0
-dotnet test Cradle.slnx -c "$configuration" --no-build -v quiet -nologo 2>&1 | tee "$log" || status=$?
+dotnet test Cradle.slnx -c "$configuration" --no-build -v quiet -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=$?
 # The shipped executable is native AOT, shipped as a .NET tool package: the pointer package and
 # the native package for this machine's RID (packing it publishes with AOT: trim and AOT warnings
 # fail the build). Install it into a temporary tool path, from those packages only, and run the
@@ -33,7 +33,7 @@ dotnet pack src/Cradle.Cli -c "$configuration" -r "$rid" -o "$work/packages" -v 
 printf '<configuration><packageSources><clear /><add key="local" value="%s" /></packageSources></configuration>\n' "$work/packages" > "$work/nuget.config"
 dotnet tool install cradle --tool-path "$work/tools" --configfile "$work/nuget.config" >/dev/null
 echo "installed tool: $("$work/tools/cradle" --version) ($(readlink -f "$work/tools/cradle"))"
-CRADLE_EXE="$work/tools/cradle" dotnet test tests/Cradle.EndToEnd.Tests -c "$configuration" --no-build -v quiet -nologo 2>&1 | tee -a "$log" || status=$?
+CRADLE_EXE="$work/tools/cradle" dotnet test tests/Cradle.EndToEnd.Tests -c "$configuration" --no-build -v quiet -nologo --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=$?
 rm -rf "$work"
 # One closing line over every test assembly.
 awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }

@@ -13,6 +13,7 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
 {
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _disconnect = new();
+    private bool _linkWentDown; // set by the link watcher before it stops a session: accessed with Volatile
     private DeviceStatus _status = new() { Device = state.LoadIdentity().Name };
 
     /// <summary>How often the data folders are checked for changes while connected.</summary>
@@ -91,7 +92,7 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
                         await session.SayGoodbyeAsync("disconnect").ConfigureAwait(false);
                         return;
                     }
-                    catch (OperationCanceledException) when (linkLost.IsCompletedSuccessfully && linkLost.Result)
+                    catch (OperationCanceledException) when (Volatile.Read(ref _linkWentDown))
                     {
                         Update(s => s with { Connected = false, Phase = "cable out", Progress = null, LastError = null });
                         observer.Notice($"the {route.Kind} link went down (cable out): session ended; waiting for it to come back");
@@ -127,6 +128,7 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     /// <summary>True when the route's link went away physically (and the session was stopped for it).</summary>
     private async Task<bool> WatchLinkAsync(CancellationTokenSource session)
     {
+        Volatile.Write(ref _linkWentDown, false);
         try
         {
             await route.WhenLostAsync(session.Token).ConfigureAwait(false);
@@ -136,6 +138,9 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
             return false;
         }
 
+        // Set before the session is stopped: its cancellation is caught as "cable out" at once,
+        // possibly before this method returns.
+        Volatile.Write(ref _linkWentDown, true);
         await session.CancelAsync().ConfigureAwait(false);
         return true;
     }

@@ -95,7 +95,8 @@ public sealed partial class SessionLifecycleTests : IDisposable
         await using (host)
         {
             host.Process.Interrupt();
-            Assert.Equal(0, await host.Process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            var code = await host.Process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(code == 0, $"exit {code}\nstdout:\n{host.Process.Stdout}\nstderr:\n{host.Process.Stderr}");
             Assert.Contains("stopping", host.Process.Stdout);
         }
     }
