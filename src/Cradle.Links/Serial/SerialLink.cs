@@ -147,7 +147,7 @@ public static class SerialLink
             cancellationToken.ThrowIfCancellationRequested();
             if (done == found.Task)
             {
-                return new SerialProbe(path, baud, SerialProbeResult.DeviceOffering, found.Task.Result, line.BytesRead, null);
+                return new SerialProbe(path, baud, SerialProbeResult.DeviceOffering, await found.Task.ConfigureAwait(false), line.BytesRead, null);
             }
 
             if (line.Failure is { } failure)

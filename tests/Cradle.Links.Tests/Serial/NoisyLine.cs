@@ -89,45 +89,4 @@ internal sealed class NoisyLine : IAsyncDisposable
         await Task.WhenAll(_relays);
         _stop.Dispose();
     }
-
-    private sealed class DuplexStream(Stream reader, Stream writer) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override void Flush() => writer.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => writer.FlushAsync(cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => reader.Read(buffer, offset, count);
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => reader.ReadAsync(buffer, cancellationToken);
-
-        public override void Write(byte[] buffer, int offset, int count) => writer.Write(buffer, offset, count);
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => writer.WriteAsync(buffer, cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                reader.Dispose();
-                writer.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
 }
