@@ -139,8 +139,18 @@ public sealed partial class CradleProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
-    /// <summary>Sends SIGINT (what Ctrl-C sends).</summary>
-    public void Interrupt() => Signal("INT");
+    /// <summary>
+    /// Sends SIGINT (what Ctrl-C sends). When this test run itself was started as a background
+    /// job without job control, SIGINT is ignored and every child inherits that (POSIX), so the
+    /// host could never see it: then SIGTERM, which cradle handles the same way, stands in.
+    /// </summary>
+    public void Interrupt() => Signal(SigIntIgnoredHere() ? "TERM" : "INT");
+
+    private static bool SigIntIgnoredHere()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (2 - 1))) != 0;
+    }
 
     /// <summary>Sends SIGSTOP: the process freezes, as a device does when it suspends.</summary>
     public void Suspend() => Signal("STOP");
