@@ -69,17 +69,21 @@ public sealed partial class DeviceSession
         Slot = slots.First(s => s.HostId == current.HostId);
     }
 
-    /// <summary>One backup's upload: batches of chunks, queried, sent, then the entries that need them.</summary>
+    /// <summary>
+    /// One backup's upload: batches of chunks, queried, sent, then the entries that need them.
+    /// Two batches take turns: while one is queried, compressed and sent on the thread pool, the
+    /// next is read, chunked and hashed, so the link and both cores stay busy.
+    /// </summary>
     private sealed class Upload(DeviceSession session, FilesCache cache, ScanResult scan, long wireAtStart)
     {
-        private readonly List<BatchChunk> _chunks = [];
-        private readonly List<PendingFile> _files = [];
         private readonly Queue<ScanEntry> _rereads = new();
         private readonly HashSet<string> _staleParts = new(StringComparer.Ordinal);
         private readonly ChunkCodec _codec = new();
+        private readonly Lock _reportLock = new();
+        private Batch _batch = new(session._options.BatchBytes);
+        private Batch? _spare = new(session._options.BatchBytes);
+        private Task<Batch>? _sending;
         private Chunker? _chunker;
-        private byte[] _data = new byte[session._options.BatchBytes + ChunkerOptions.AbsoluteMaxSize];
-        private int _dataLength;
         private uint _queryId;
         private long _bytesDone;
         private long _lastReport;
@@ -94,23 +98,32 @@ public sealed partial class DeviceSession
 
         public async Task RunAsync(CancellationToken cancellationToken)
         {
-            using (_codec)
+            try
             {
                 foreach (var entry in scan.Entries)
                 {
                     await AddAsync(entry, useCache: true, cancellationToken).ConfigureAwait(false);
-                    while (_rereads.Count > 0 && _files.Count == 0)
-                    {
-                        await AddAsync(_rereads.Dequeue(), useCache: false, cancellationToken).ConfigureAwait(false);
-                    }
                 }
 
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
+                await DrainAsync().ConfigureAwait(false);
+                // Files whose cached chunks the host no longer has are read again, a batch each.
                 while (_rereads.Count > 0)
                 {
                     await AddAsync(_rereads.Dequeue(), useCache: false, cancellationToken).ConfigureAwait(false);
                     await FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await DrainAsync().ConfigureAwait(false);
                 }
+            }
+            finally
+            {
+                // The codec is in use until the batch in flight has ended, whichever way it ends.
+                if (_sending is not null)
+                {
+                    await ((Task)_sending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
+                _codec.Dispose();
             }
         }
 
@@ -118,8 +131,8 @@ public sealed partial class DeviceSession
         {
             if (entry.Kind == EntryKind.Directory)
             {
-                _files.Add(new PendingFile(entry, [], CacheHit: false, Cacheable: false));
-                if (_files.Count >= MaxEntriesPerBatch)
+                _batch.Files.Add(new PendingFile(entry, [], CacheHit: false, Cacheable: false));
+                if (_batch.Files.Count >= MaxEntriesPerBatch)
                 {
                     await FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
@@ -135,31 +148,25 @@ public sealed partial class DeviceSession
                 // An empty file has no chunk but still one entry: the loop runs at least once.
                 for (var start = 0; start == 0 || start < cached.Length; start += session._options.BatchChunks)
                 {
-                    if (_chunks.Count >= session._options.BatchChunks)
+                    if (_batch.Chunks.Count >= session._options.BatchChunks)
                     {
                         await FlushAsync(cancellationToken).ConfigureAwait(false);
                     }
 
-                    var fileIndex = _files.Count;
+                    var fileIndex = _batch.Files.Count;
                     foreach (var id in cached.AsSpan(start, Math.Min(session._options.BatchChunks, cached.Length - start)))
                     {
-                        _chunks.Add(new BatchChunk(id, -1, 0, fileIndex));
+                        _batch.Chunks.Add(new BatchChunk(id, -1, 0, fileIndex));
                     }
 
-                    if (start + session._options.BatchChunks >= cached.Length)
-                    {
-                        _files.Add(new PendingFile(entry, cached, CacheHit: true, Cacheable: true));
-                    }
-                    else
-                    {
-                        // Later parts of the file follow in the next batch; if this part is stale,
-                        // the whole file is read again.
-                        _files.Add(new PendingFile(entry, cached, CacheHit: true, Cacheable: true, Partial: true));
-                    }
+                    // Later parts of the file follow in the next batch; if this part is stale,
+                    // the whole file is read again.
+                    var partial = start + session._options.BatchChunks < cached.Length;
+                    _batch.Files.Add(new PendingFile(entry, cached, CacheHit: true, Cacheable: true, Partial: partial));
                 }
 
                 _bytesDone += entry.Size;
-                if (_chunks.Count >= session._options.BatchChunks || _files.Count >= MaxEntriesPerBatch)
+                if (_batch.Chunks.Count >= session._options.BatchChunks || _batch.Files.Count >= MaxEntriesPerBatch)
                 {
                     await FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
@@ -202,13 +209,11 @@ public sealed partial class DeviceSession
                     var chunk = chunker.Current;
                     var id = ChunkId.Of(chunk.Span);
                     ids.Add(id);
-                    chunk.CopyTo(_data.AsMemory(_dataLength));
-                    _chunks.Add(new BatchChunk(id, _dataLength, chunk.Length, -1));
-                    _dataLength += chunk.Length;
+                    _batch.Append(id, chunk.Span);
                     length += chunk.Length;
                     _bytesDone += chunk.Length;
                     BytesRead += chunk.Length;
-                    if (_dataLength >= session._options.BatchBytes || _chunks.Count >= session._options.BatchChunks)
+                    if (_batch.DataLength >= session._options.BatchBytes || _batch.Chunks.Count >= session._options.BatchChunks)
                     {
                         await FlushAsync(cancellationToken).ConfigureAwait(false);
                     }
@@ -218,26 +223,55 @@ public sealed partial class DeviceSession
             FilesRead++;
             // A file that changed while it was read is stored as read, and read again next time.
             var unchanged = length == entry.Size;
-            _files.Add(new PendingFile(entry with { Size = length }, [.. ids], CacheHit: false, Cacheable: unchanged));
+            _batch.Files.Add(new PendingFile(entry with { Size = length }, [.. ids], CacheHit: false, Cacheable: unchanged));
             if (unchanged)
             {
                 cache.Set(entry, [.. ids]);
             }
 
-            if (_chunks.Count >= session._options.BatchChunks || _files.Count >= MaxEntriesPerBatch)
+            if (_batch.Chunks.Count >= session._options.BatchChunks || _batch.Files.Count >= MaxEntriesPerBatch)
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
 
-        /// <summary>Asks which chunks the host lacks, sends those, then the entries whose chunks are all there.</summary>
+        /// <summary>Hands the gathered batch to the sender once the one before it is out, and goes on with an empty one.</summary>
         private async Task FlushAsync(CancellationToken cancellationToken)
         {
+            if (_batch.Chunks.Count == 0 && _batch.Files.Count == 0)
+            {
+                return;
+            }
+
+            await DrainAsync().ConfigureAwait(false);
+            var full = _batch;
+            _batch = _spare!;
+            _spare = null;
+            _sending = Task.Run(() => SendAsync(full, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>Waits for the batch in flight; its faults surface here.</summary>
+        private async Task DrainAsync()
+        {
+            if (_sending is null)
+            {
+                return;
+            }
+
+            var sent = await _sending.ConfigureAwait(false);
+            _sending = null;
+            sent.Clear();
+            _spare = sent;
+        }
+
+        /// <summary>Asks which chunks the host lacks, sends those, then the entries whose chunks are all there.</summary>
+        private async Task<Batch> SendAsync(Batch batch, CancellationToken cancellationToken)
+        {
             var stale = new HashSet<int>();
-            if (_chunks.Count > 0)
+            if (batch.Chunks.Count > 0)
             {
                 var query = new ChunkQuery { QueryId = ++_queryId };
-                foreach (var chunk in _chunks)
+                foreach (var chunk in batch.Chunks)
                 {
                     query.Ids.Add(UnsafeByteOperations.UnsafeWrap(chunk.Id.ToArray()));
                 }
@@ -252,20 +286,20 @@ public sealed partial class DeviceSession
                 Dictionary<ChunkId, BatchChunk>? withData = null;
                 foreach (var index in answer.Missing)
                 {
-                    if (index >= _chunks.Count)
+                    if (index >= batch.Chunks.Count)
                     {
-                        throw new ProtocolViolationException($"the host named chunk {index} of a query of {_chunks.Count}");
+                        throw new ProtocolViolationException($"the host named chunk {index} of a query of {batch.Chunks.Count}");
                     }
 
-                    var chunk = _chunks[(int)index];
+                    var chunk = batch.Chunks[(int)index];
                     if (chunk.Offset < 0)
                     {
                         // The host asks for each id once per query: when a file read in this batch
                         // holds the same chunk, send it from there.
-                        withData ??= _chunks.Where(c => c.Offset >= 0).DistinctBy(c => c.Id).ToDictionary(c => c.Id);
+                        withData ??= batch.Chunks.Where(c => c.Offset >= 0).DistinctBy(c => c.Id).ToDictionary(c => c.Id);
                         if (withData.TryGetValue(chunk.Id, out var read))
                         {
-                            await SendChunkAsync(read, cancellationToken).ConfigureAwait(false);
+                            await SendChunkAsync(batch, read, cancellationToken).ConfigureAwait(false);
                             continue;
                         }
 
@@ -274,17 +308,14 @@ public sealed partial class DeviceSession
                         continue;
                     }
 
-                    await SendChunkAsync(chunk, cancellationToken).ConfigureAwait(false);
+                    await SendChunkAsync(batch, chunk, cancellationToken).ConfigureAwait(false);
                 }
-
-                _chunks.Clear();
-                _dataLength = 0;
             }
 
             var entries = new FileEntries();
-            for (var i = 0; i < _files.Count; i++)
+            for (var i = 0; i < batch.Files.Count; i++)
             {
-                var file = _files[i];
+                var file = batch.Files[i];
                 if (stale.Contains(i) || _staleParts.Contains(file.Entry.Path))
                 {
                     if (file.Partial)
@@ -317,18 +348,18 @@ public sealed partial class DeviceSession
                 }
             }
 
-            _files.Clear();
             if (entries.Entries.Count > 0)
             {
                 await session._channel.SendAsync(new Envelope { FileEntries = entries }, cancellationToken).ConfigureAwait(false);
             }
 
             Report(force: true);
+            return batch;
         }
 
-        private async Task SendChunkAsync(BatchChunk chunk, CancellationToken cancellationToken)
+        private async Task SendChunkAsync(Batch batch, BatchChunk chunk, CancellationToken cancellationToken)
         {
-            var raw = _data.AsMemory(chunk.Offset, chunk.Length);
+            var raw = batch.Data.AsMemory(chunk.Offset, chunk.Length);
             var (compression, data) = _codec.Compress(raw);
             await session._channel.SendAsync(new Envelope
             {
@@ -344,16 +375,20 @@ public sealed partial class DeviceSession
             Report(force: false);
         }
 
+        /// <summary>Progress from either side of the pipeline, one report at a time.</summary>
         private void Report(bool force)
         {
-            var now = Environment.TickCount64;
-            if (!force && now - _lastReport < 100)
+            lock (_reportLock)
             {
-                return;
-            }
+                var now = Environment.TickCount64;
+                if (!force && now - _lastReport < 100)
+                {
+                    return;
+                }
 
-            _lastReport = now;
-            session._observer.Progress(new BackupProgress("uploading", Files, scan.Files, _bytesDone, scan.Bytes, session._wire.BytesWritten - wireAtStart));
+                _lastReport = now;
+                session._observer.Progress(new BackupProgress("uploading", Files, scan.Files, Volatile.Read(ref _bytesDone), scan.Bytes, session._wire.BytesWritten - wireAtStart));
+            }
         }
 
         private static FileEntry ToWire(PendingFile file)
@@ -372,6 +407,29 @@ public sealed partial class DeviceSession
             }
 
             return entry;
+        }
+    }
+
+    /// <summary>The chunks and entries gathered for one query, with the read chunks' bytes.</summary>
+    private sealed class Batch(int batchBytes)
+    {
+        public List<BatchChunk> Chunks { get; } = [];
+        public List<PendingFile> Files { get; } = [];
+        public byte[] Data { get; } = new byte[batchBytes + ChunkerOptions.AbsoluteMaxSize];
+        public int DataLength { get; private set; }
+
+        public void Append(ChunkId id, ReadOnlySpan<byte> chunk)
+        {
+            chunk.CopyTo(Data.AsSpan(DataLength));
+            Chunks.Add(new BatchChunk(id, DataLength, chunk.Length, -1));
+            DataLength += chunk.Length;
+        }
+
+        public void Clear()
+        {
+            Chunks.Clear();
+            Files.Clear();
+            DataLength = 0;
         }
     }
 
