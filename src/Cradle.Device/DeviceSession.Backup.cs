@@ -71,13 +71,15 @@ public sealed partial class DeviceSession
 
     /// <summary>
     /// One backup's upload: batches of chunks, queried, sent, then the entries that need them.
-    /// Two batches take turns: while one is queried, compressed and sent on the thread pool, the
-    /// next is read, chunked and hashed, so the link and both cores stay busy.
+    /// Two batches take turns: while one is compressed and sent on the thread pool, the next is
+    /// read, chunked and hashed, and its query goes out as soon as it is full, so its answer is
+    /// back before its turn comes and the link never waits for a round trip.
     /// </summary>
     private sealed class Upload(DeviceSession session, FilesCache cache, ScanResult scan, long wireAtStart)
     {
         private readonly Queue<ScanEntry> _rereads = new();
         private readonly HashSet<string> _staleParts = new(StringComparer.Ordinal);
+        private readonly HashSet<ChunkId> _owed = [];
         private readonly ChunkCodec _codec = new();
         private readonly Lock _reportLock = new();
         private Batch _batch = new(session._options.BatchBytes);
@@ -243,6 +245,18 @@ public sealed partial class DeviceSession
                 return;
             }
 
+            if (_batch.Chunks.Count > 0)
+            {
+                var query = new ChunkQuery { QueryId = ++_queryId };
+                foreach (var chunk in _batch.Chunks)
+                {
+                    query.Ids.Add(UnsafeByteOperations.UnsafeWrap(chunk.Id.ToArray()));
+                }
+
+                _batch.QueryId = query.QueryId;
+                await session._channel.SendAsync(new Envelope { ChunkQuery = query }, cancellationToken).ConfigureAwait(false);
+            }
+
             await DrainAsync().ConfigureAwait(false);
             var full = _batch;
             _batch = _spare!;
@@ -264,23 +278,19 @@ public sealed partial class DeviceSession
             _spare = sent;
         }
 
-        /// <summary>Asks which chunks the host lacks, sends those, then the entries whose chunks are all there.</summary>
+        /// <summary>
+        /// Takes the host's answer to the batch's query, sends the chunks it lacks, then the
+        /// entries whose chunks are all there. Answers come in the order of the queries.
+        /// </summary>
         private async Task<Batch> SendAsync(Batch batch, CancellationToken cancellationToken)
         {
             var stale = new HashSet<int>();
             if (batch.Chunks.Count > 0)
             {
-                var query = new ChunkQuery { QueryId = ++_queryId };
-                foreach (var chunk in batch.Chunks)
-                {
-                    query.Ids.Add(UnsafeByteOperations.UnsafeWrap(chunk.Id.ToArray()));
-                }
-
-                await session._channel.SendAsync(new Envelope { ChunkQuery = query }, cancellationToken).ConfigureAwait(false);
                 var answer = Expect(await session._channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.ChunkAnswer).ChunkAnswer;
-                if (answer.QueryId != query.QueryId)
+                if (answer.QueryId != batch.QueryId)
                 {
-                    throw new ProtocolViolationException($"the host answered query {answer.QueryId}, expected {query.QueryId}");
+                    throw new ProtocolViolationException($"the host answered query {answer.QueryId}, expected {batch.QueryId}");
                 }
 
                 Dictionary<ChunkId, BatchChunk>? withData = null;
@@ -303,12 +313,19 @@ public sealed partial class DeviceSession
                             continue;
                         }
 
-                        // The cache said the host had it, the host says no: read that file again.
+                        // The cache said the host had it, the host says no: read that file
+                        // again. The host does not ask twice: the chunk is owed until then.
+                        _owed.Add(chunk.Id);
                         stale.Add(chunk.FileIndex);
                         continue;
                     }
 
                     await SendChunkAsync(batch, chunk, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (_owed.Count > 0)
+                {
+                    await SettleOwedAsync(batch, stale, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -357,8 +374,32 @@ public sealed partial class DeviceSession
             return batch;
         }
 
+        /// <summary>
+        /// Chunks owed from an earlier batch: the host did not ask for them again. Sent from this
+        /// batch's data when it holds them; a cached file that names one is read again too.
+        /// </summary>
+        private async Task SettleOwedAsync(Batch batch, HashSet<int> stale, CancellationToken cancellationToken)
+        {
+            foreach (var chunk in batch.Chunks)
+            {
+                if (chunk.Offset >= 0 && _owed.Remove(chunk.Id))
+                {
+                    await SendChunkAsync(batch, chunk, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            foreach (var chunk in batch.Chunks)
+            {
+                if (chunk.Offset < 0 && _owed.Contains(chunk.Id))
+                {
+                    stale.Add(chunk.FileIndex);
+                }
+            }
+        }
+
         private async Task SendChunkAsync(Batch batch, BatchChunk chunk, CancellationToken cancellationToken)
         {
+            _owed.Remove(chunk.Id);
             var raw = batch.Data.AsMemory(chunk.Offset, chunk.Length);
             var (compression, data) = _codec.Compress(raw);
             await session._channel.SendAsync(new Envelope
@@ -418,6 +459,9 @@ public sealed partial class DeviceSession
         public byte[] Data { get; } = new byte[batchBytes + ChunkerOptions.AbsoluteMaxSize];
         public int DataLength { get; private set; }
 
+        /// <summary>The query that asked the host about these chunks (0 before it went out).</summary>
+        public uint QueryId { get; set; }
+
         public void Append(ChunkId id, ReadOnlySpan<byte> chunk)
         {
             chunk.CopyTo(Data.AsSpan(DataLength));
@@ -430,6 +474,7 @@ public sealed partial class DeviceSession
             Chunks.Clear();
             Files.Clear();
             DataLength = 0;
+            QueryId = 0;
         }
     }
 

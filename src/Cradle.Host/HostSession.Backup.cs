@@ -95,16 +95,15 @@ internal sealed partial class HostSession
             throw new ProtocolViolationException($"a chunk query of {query.Ids.Count} ids exceeds the limit of {MaxQueryIds}");
         }
 
-        // A chunk asked for in an earlier query and still owed (the device knew it only from its
-        // files cache) is asked for again; within one query, only its first occurrence is.
+        // The device queries ahead of its data: a chunk asked for in an earlier query is still
+        // on its way (or owed: the device sends it with its next copy), so it is not asked for
+        // again; within one query, only an id's first occurrence is.
         var answer = new ChunkAnswer { QueryId = query.QueryId };
-        var inQuery = new HashSet<ChunkId>();
         for (var i = 0; i < query.Ids.Count; i++)
         {
             var id = ChunkId.Read(query.Ids[i].Span);
-            if (!writer.Has(id) && inQuery.Add(id))
+            if (!writer.Has(id) && requested.Add(id))
             {
-                requested.Add(id);
                 answer.Missing.Add((uint)i);
             }
         }

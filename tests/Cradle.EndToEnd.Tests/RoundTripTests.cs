@@ -64,6 +64,47 @@ public sealed class RoundTripTests : IDisposable
         Assert.Equal(onDisk, snapshots[1].GetProperty("bytes").GetInt64());
     }
 
+    [Fact]
+    public async Task A_second_host_lacking_every_cached_chunk_gets_each_one_once_as_the_files_are_read_again()
+    {
+        // The files cache says "unchanged" for every file, but host B has none of the chunks:
+        // each is owed and read again. Copies in later batches name owed chunks (their files
+        // are read again too), and a new file holds one's data (it goes out with that batch).
+        await using var hostA = await RunningHost.StartAsync(_folder.Path, "hostA");
+        await using var hostB = await RunningHost.StartAsync(_folder.Path, "hostB");
+        var device = new TestDevice(_folder.Path, "owed");
+        var data = device.DataFolder;
+        Directory.CreateDirectory(data);
+        for (var i = 0; i < 24; i++)
+        {
+            File.WriteAllBytes(Path.Combine(data, $"a-{i:D2}.bin"), TestData.Bytes((ulong)i + 100, 1 << 20));
+        }
+
+        for (var i = 0; i < 24; i += 3)
+        {
+            File.Copy(Path.Combine(data, $"a-{i:D2}.bin"), Path.Combine(data, $"m-copy-{i:D2}.bin"));
+        }
+
+        Assert.Equal(0, (await device.RunAsync("init", "--name", "OWED-1", "--folder", data)).ExitCode);
+        var toA = await device.BackUpOnceAsync(hostA);
+        Assert.True(toA.ExitCode == 0, toA.ToString());
+        File.Copy(Path.Combine(data, "a-01.bin"), Path.Combine(data, "z-new.bin"));
+
+        var toB = await device.RunAsync("connect", "--host", hostB.Address, "--once", "--json");
+        Assert.True(toB.ExitCode == 0, toB.ToString());
+        var result = JsonDocument.Parse(toB.Stdout).RootElement;
+        Assert.Equal(33, result.GetProperty("files").GetInt64());
+        // 24 MiB of distinct data crossed once, not once per copy.
+        var stored = JsonDocument.Parse((await hostB.RunAsync("host", "snapshots", "OWED-1", "--json")).Stdout).RootElement.EnumerateArray().Single();
+        Assert.Equal(33, stored.GetProperty("files").GetInt64());
+        Assert.InRange(result.GetProperty("wireBytesSent").GetInt64(), 24L << 20, 26L << 20);
+
+        var target = Path.Combine(_folder.Path, "restored-b");
+        var restore = await hostB.RunAsync("host", "restore", "OWED-1", "--to", target);
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        TreeAssert.Identical(data, Path.Combine(target, Path.GetFileName(data)));
+    }
+
     public void Dispose() => _folder.Dispose();
 }
 
