@@ -9,12 +9,14 @@ loopback inside one process pair.
                                        connect, send BYTES, half-close, wait for the count;
                                        prints "BYTES SECONDS" (connect to the receiver's count)
 """
+import os
 import socket
 import struct
 import sys
 import time
 
-CHUNK = 1 << 20
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tcp_rate import drain, stream  # noqa: E402
 
 
 def receive(addr):
@@ -23,14 +25,7 @@ def receive(addr):
     ls.listen(1)
     print("port", ls.getsockname()[1], flush=True)
     conn, _ = ls.accept()
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    n = 0
-    while True:
-        k = conn.recv_into(view)
-        if not k:
-            break
-        n += k
+    n = drain(conn)
     conn.sendall(struct.pack("<Q", n))
     conn.close()
     print("received", n, flush=True)
@@ -38,15 +33,9 @@ def receive(addr):
 
 def send(target, total):
     host, port = target.rsplit(":", 1)
-    data = memoryview(bytes(CHUNK))
     t0 = time.perf_counter()
     s = socket.create_connection((host, int(port)))
-    sent = 0
-    while sent < total:
-        k = min(CHUNK, total - sent)
-        s.sendall(data[:k])
-        sent += k
-    s.shutdown(socket.SHUT_WR)
+    stream(s, total)
     answer = b""
     while len(answer) < 8:
         part = s.recv(8 - len(answer))

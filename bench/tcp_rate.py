@@ -13,17 +13,30 @@ import time
 CHUNK = 1 << 20
 
 
-def receive(port):
-    s = socket.create_connection(("127.0.0.1", port))
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
+def drain(sock):
+    """Reads the socket to EOF; returns the byte count."""
+    view = memoryview(bytearray(CHUNK))
     n = 0
     while True:
-        k = s.recv_into(view)
+        k = sock.recv_into(view)
         if not k:
-            break
+            return n
         n += k
-    print(n, flush=True)
+
+
+def stream(sock, total):
+    """Writes TOTAL zero bytes, then half-closes."""
+    data = memoryview(bytes(CHUNK))
+    sent = 0
+    while sent < total:
+        k = min(CHUNK, total - sent)
+        sock.sendall(data[:k])
+        sent += k
+    sock.shutdown(socket.SHUT_WR)
+
+
+def receive(port):
+    print(drain(socket.create_connection(("127.0.0.1", port))), flush=True)
 
 
 def main():
@@ -37,14 +50,8 @@ def main():
     port = ls.getsockname()[1]
     rx = subprocess.Popen([sys.executable, __file__, "--receive", str(port)], stdout=subprocess.PIPE, text=True)
     conn, _ = ls.accept()
-    data = memoryview(bytes(CHUNK))
     t0 = time.perf_counter()
-    sent = 0
-    while sent < total:
-        k = min(CHUNK, total - sent)
-        conn.sendall(data[:k])
-        sent += k
-    conn.shutdown(socket.SHUT_WR)
+    stream(conn, total)
     got = int(rx.stdout.read().strip())
     rx.wait()
     dt = time.perf_counter() - t0

@@ -248,25 +248,7 @@ public sealed partial class DeviceSession
                 throw new ProtocolViolationException($"the host sent chunk {ChunkId.Read(chunk.Id.Span)} where {id} was asked for");
             }
 
-            if (chunk.RawLength == 0 || chunk.RawLength > ChunkerOptions.AbsoluteMaxSize)
-            {
-                throw new ProtocolViolationException($"chunk {id} claims {chunk.RawLength} bytes; chunks are 1 to {ChunkerOptions.AbsoluteMaxSize} bytes");
-            }
-
-            var compression = chunk.Compression switch
-            {
-                Compression.None => ChunkCompression.None,
-                Compression.Zstd => ChunkCompression.Zstd,
-                _ => throw new ProtocolViolationException($"chunk {id} has unknown compression {(int)chunk.Compression}"),
-            };
-            var content = _raw.AsMemory(0, (int)chunk.RawLength);
-            _codec.Decompress(compression, chunk.Data.Span, content.Span);
-            if (ChunkId.Of(content.Span) != id)
-            {
-                throw new ProtocolViolationException($"chunk {id} from the host does not match its hash");
-            }
-
-            return content;
+            return ChunkMessage.Open(_codec, chunk, id, _raw).Content;
         }
 
         public void Dispose() => _codec.Dispose();

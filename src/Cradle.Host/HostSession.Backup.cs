@@ -119,24 +119,7 @@ internal sealed partial class HostSession
             throw new ProtocolViolationException($"chunk {id} was sent but not asked for");
         }
 
-        if (chunk.RawLength == 0 || chunk.RawLength > ChunkerOptions.AbsoluteMaxSize)
-        {
-            throw new ProtocolViolationException($"chunk {id} claims {chunk.RawLength} bytes; chunks are 1 to {ChunkerOptions.AbsoluteMaxSize} bytes");
-        }
-
-        var compression = chunk.Compression switch
-        {
-            Compression.None => ChunkCompression.None,
-            Compression.Zstd => ChunkCompression.Zstd,
-            _ => throw new ProtocolViolationException($"chunk {id} has unknown compression {(int)chunk.Compression}"),
-        };
-        var content = raw.AsSpan(0, (int)chunk.RawLength);
-        codec.Decompress(compression, chunk.Data.Span, content);
-        if (ChunkId.Of(content) != id)
-        {
-            throw new ProtocolViolationException($"chunk {id}: its data does not match its hash");
-        }
-
+        var (compression, content) = ChunkMessage.Open(codec, chunk, id, raw);
         await writer.AddAsync(id, compression, chunk.Data.Memory, content.Length, cancellationToken).ConfigureAwait(false);
     }
 
