@@ -14,7 +14,7 @@ internal static class DeviceCommands
 {
     public static Command Build()
     {
-        var device = new Command("device", "Set up this device, connect it to hosts, back up its data files");
+        var device = new Command("device", "The handheld (the client): give it its unique device name, Connect it to a host over USB, serial or the network, back up its data files, Disconnect, and see what a cold boot does to its partnerships");
         device.Subcommands.Add(Init());
         device.Subcommands.Add(Name());
         device.Subcommands.Add(Partnerships());

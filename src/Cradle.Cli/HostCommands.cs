@@ -15,7 +15,7 @@ internal static class HostCommands
 {
     public static Command Build()
     {
-        var host = new Command("host", "Run the host and manage what it keeps");
+        var host = new Command("host", "The host PC: run the host service that devices connect to, and manage the partnerships and backups it keeps (every device it ever partnered with, until you forget it)");
         host.Subcommands.Add(Run());
         host.Subcommands.Add(ConfigCommands.Host());
         host.Subcommands.Add(ServiceCommands.Host());

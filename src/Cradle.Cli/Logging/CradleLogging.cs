@@ -1,4 +1,5 @@
 using Cradle.Cli.Settings;
+using Cradle.Host;
 using Microsoft.Extensions.Logging;
 
 namespace Cradle.Cli.Logging;

@@ -2,14 +2,14 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
 
-namespace Cradle.Cli.Logging;
+namespace Cradle.Host;
 
 /// <summary>
 /// Writes log lines to a file and rolls it over by size: <c>cradle.log</c> is the current file,
 /// <c>cradle.log.1</c> the one before, up to <c>FilesKept - 1</c> old ones. A service has no
 /// terminal, and journald may not be there to keep its console.
 /// </summary>
-internal sealed class RollingFileLoggerProvider : ILoggerProvider
+public sealed class RollingFileLoggerProvider : ILoggerProvider
 {
     private readonly string _path;
     private readonly long _maxBytes;
