@@ -28,6 +28,17 @@ internal sealed record RestoreRow(string Host, long Snapshot, string Device, Dat
 /// <summary>A skipped or failed path of a restore, and why.</summary>
 internal sealed record RestoreIssueRow(string Path, string Reason);
 
+/// <summary>One effective setting as <c>cradle host config --json</c> shows it: a list setting has values, the others a value.</summary>
+internal sealed record ConfigRow(
+    string Key,
+    string Environment,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Value,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] List<string>? Values,
+    string Source);
+
+/// <summary>The effective settings of one side and the file they were read from.</summary>
+internal sealed record ConfigReport(string Section, string File, bool FileExists, List<ConfigRow> Settings);
+
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(List<DeviceRow>))]
 [JsonSerializable(typeof(List<SnapshotRow>))]
@@ -37,6 +48,7 @@ internal sealed record RestoreIssueRow(string Path, string Reason);
 [JsonSerializable(typeof(RestoreRow))]
 [JsonSerializable(typeof(List<PortRow>))]
 [JsonSerializable(typeof(DeviceStatus))]
+[JsonSerializable(typeof(ConfigReport))]
 [JsonSerializable(typeof(Cradle.Store.CheckReport))]
 [JsonSerializable(typeof(Cradle.Store.PruneReport))]
 internal sealed partial class CliJson : JsonSerializerContext

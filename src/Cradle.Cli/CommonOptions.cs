@@ -13,15 +13,15 @@ internal static class CommonOptions
 
     public static Option<string> Data() => new("--data")
     {
-        Description = "The host's folder: database, packs, certificate",
-        DefaultValueFactory = _ => DefaultHostFolder,
+        Description = "The host's folder: database, packs, certificate, cradle.json (or CRADLE_HOST__DATA)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CRADLE_HOST__DATA") is { Length: > 0 } env ? env : DefaultHostFolder,
         HelpName = "DIR",
     };
 
     public static Option<string> State() => new("--state")
     {
-        Description = "The device's state folder (persistent and volatile parts)",
-        DefaultValueFactory = _ => DefaultDeviceFolder,
+        Description = "The device's state folder: persistent and volatile parts, cradle.json (or CRADLE_DEVICE__STATE)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CRADLE_DEVICE__STATE") is { Length: > 0 } env ? env : DefaultDeviceFolder,
         HelpName = "DIR",
     };
 

@@ -1,8 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using Cradle.Cli.Logging;
+using Cradle.Cli.Settings;
 using Cradle.Device;
 using Cradle.Links;
 using Cradle.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace Cradle.Cli;
 
@@ -11,11 +14,13 @@ internal static class DeviceCommands
 {
     public static Command Build()
     {
-        var device = new Command("device", "Set up this device, connect it to hosts, back up its data files");
+        var device = new Command("device", "The handheld (the client): give it its unique device name, Connect it to a host over USB, serial or the network, back up its data files, Disconnect, and see what a cold boot does to its partnerships");
         device.Subcommands.Add(Init());
         device.Subcommands.Add(Name());
         device.Subcommands.Add(Partnerships());
         device.Subcommands.Add(Connect());
+        device.Subcommands.Add(ConfigCommands.Device());
+        device.Subcommands.Add(ServiceCommands.Device());
         device.Subcommands.Add(Restore());
         device.Subcommands.Add(Disconnect());
         device.Subcommands.Add(Status());
@@ -136,40 +141,33 @@ internal static class DeviceCommands
 
     private static Command Connect()
     {
-        var state = CommonOptions.State();
-        var route = new RouteOptions();
-        var once = new Option<bool>("--once") { Description = "Back up once and disconnect; exit 0 only if the backup was committed" };
-        var interval = new Option<double>("--interval") { Description = "While connected, seconds between checks for changed files", DefaultValueFactory = _ => 5, HelpName = "SECONDS" };
-        var keepalive = new Option<double>("--keepalive-timeout") { Description = "Treat the host as gone when it sent nothing for this long, and reconnect", DefaultValueFactory = _ => 15, HelpName = "SECONDS" };
-        var guest = new Option<bool>("--guest") { Description = "Connect as a guest (P3): no partnership, no backup, nothing stored on the host; shows that the host serves this device (restore needs its operator's consent: cradle device restore)" };
+        var connect = new DeviceConnectOptions();
         var json = CommonOptions.Json();
-        var command = new Command("connect", "Connect to a host over the network, a serial port or the USB cable, make or check the partnership, back up; without --once stay connected, back up changes, reconnect after a drop or a resume, until 'cradle device disconnect' or Ctrl-C") { state, once, interval, keepalive, guest, json };
-        foreach (var option in route.All)
+        var command = new Command("connect", "Connect to a host over the network, a serial port or the USB cable, make or check the partnership, back up; without --once stay connected, back up changes, reconnect after a drop or a resume, until 'cradle device disconnect' or Ctrl-C. Every flag also has a key in the state folder's cradle.json and a CRADLE_DEVICE__ variable (cradle device config shows them)") { json };
+        foreach (var option in connect.All)
         {
             command.Options.Add(option);
         }
 
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var deviceState = new DeviceState(result.GetValue(state)!);
-            var hostRoute = route.Parse(result);
-            var seconds = result.GetValue(interval);
-            if (seconds <= 0 || seconds > 86400)
+            var settings = connect.Load(result);
+            var deviceState = new DeviceState(settings.Folder);
+            var hostRoute = DeviceConnectOptions.ToRoute(settings);
+            var seconds = settings.Number("interval");
+            var options = DeviceConnectOptions.ToDeviceOptions(settings);
+            using var loggers = CradleLogging.CreateFileOnly(LogOptions.From(settings));
+            var logger = loggers.CreateLogger("Cradle.Device");
+            if (settings.Flag("guest"))
             {
-                throw new ArgumentException($"--interval {seconds}: give 0 < SECONDS <= 86400");
-            }
-
-            var options = new DeviceOptions { Channel = ChannelOptions.ForIdleTimeout(result.GetValue(keepalive)) };
-            if (result.GetValue(guest))
-            {
-                var hostName = await new DeviceAgent(deviceState, hostRoute, options, new StreamingObserver()).VisitAsGuestAsync(cancellationToken).ConfigureAwait(false);
+                var hostName = await new DeviceAgent(deviceState, hostRoute, options, new StreamingObserver(logger)).VisitAsGuestAsync(cancellationToken).ConfigureAwait(false);
                 var name = deviceState.LoadIdentity().Name;
                 Console.Out.WriteLine($"connected to {hostName} over {hostRoute} as a guest (P3): no partnership, no backup, nothing stored for {name} on {hostName}");
                 Console.Out.WriteLine($"  to restore files: the operator of {hostName} runs 'cradle host allow-restore DEVICE --to {name}', then run 'cradle device restore' with the same link here");
                 return ExitCodes.Ok;
             }
 
-            if (result.GetValue(once))
+            if (settings.Flag("once"))
             {
                 var backup = await ProgressDisplay.DeviceAsync($"backup over {hostRoute}", observer =>
                     new DeviceAgent(deviceState, hostRoute, options, observer).RunOnceAsync(cancellationToken)).ConfigureAwait(false);
@@ -177,10 +175,12 @@ internal static class DeviceCommands
                 return ExitCodes.Ok;
             }
 
-            var agent = new DeviceAgent(deviceState, hostRoute, options, new StreamingObserver()) { PollInterval = TimeSpan.FromSeconds(seconds) };
+            var agent = new DeviceAgent(deviceState, hostRoute, options, new StreamingObserver(logger)) { PollInterval = TimeSpan.FromSeconds(seconds) };
             Console.Out.WriteLine($"connecting over {hostRoute}; 'cradle device disconnect' or Ctrl-C ends the session");
+            DeviceLog.Connecting(logger, hostRoute.ToString()!);
             await agent.RunAsync(cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine("disconnected");
+            DeviceLog.Disconnected(logger);
             return ExitCodes.Ok;
         }));
         return command;
@@ -337,19 +337,37 @@ internal static class DeviceCommands
     }
 
     /// <summary>For a long-running connect: every committed backup and every warning, one line each.</summary>
-    private sealed class StreamingObserver : ISessionObserver
+    /// <remarks>The console keeps the lines people read; the log (a file, when set) gets them as events.</remarks>
+    private sealed class StreamingObserver(ILogger logger) : ISessionObserver
     {
-        public void ApprovalCode(string hostName, string code, TimeSpan timeout) => ProgressDisplay.ShowApprovalCode(hostName, code, timeout);
+        public void ApprovalCode(string hostName, string code, TimeSpan timeout)
+        {
+            ProgressDisplay.ShowApprovalCode(hostName, code, timeout);
+            DeviceLog.WaitingForApproval(logger, hostName, code);
+        }
 
-        public void Warning(string message) => Console.Error.WriteLine($"warning: {message}");
+        public void Warning(string message)
+        {
+            Console.Error.WriteLine($"warning: {message}");
+            DeviceLog.Warning(logger, message);
+        }
 
-        public void Notice(string message) => Console.Out.WriteLine(message);
+        public void Notice(string message)
+        {
+            Console.Out.WriteLine(message);
+            DeviceLog.Notice(logger, message);
+        }
 
         public void Progress(BackupProgress progress)
         {
             if (progress.Phase == "done")
             {
                 Console.Out.WriteLine($"backed up {progress.FilesDone} files, {Format.Bytes(progress.BytesDone)}, {Format.Bytes(progress.WireBytesSent)} sent");
+                DeviceLog.BackedUp(logger, progress.FilesDone, progress.BytesDone, progress.WireBytesSent);
+            }
+            else
+            {
+                DeviceLog.Progress(logger, progress.Phase, progress.FilesDone, progress.FilesTotal, progress.BytesDone);
             }
         }
     }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Cradle.Cli.Logging;
+using Cradle.Cli.Settings;
 using Cradle.Host;
 using Cradle.Links;
 using Cradle.Protocol;
@@ -13,8 +15,10 @@ internal static class HostCommands
 {
     public static Command Build()
     {
-        var host = new Command("host", "Run the host and manage what it keeps");
+        var host = new Command("host", "The host PC: run the host service that devices connect to, and manage the partnerships and backups it keeps (every device it ever partnered with, until you forget it)");
         host.Subcommands.Add(Run());
+        host.Subcommands.Add(ConfigCommands.Host());
+        host.Subcommands.Add(ServiceCommands.Host());
         host.Subcommands.Add(Devices());
         host.Subcommands.Add(Snapshots());
         host.Subcommands.Add(Restore());
@@ -31,33 +35,18 @@ internal static class HostCommands
 
     private static Command Run()
     {
-        var data = CommonOptions.Data();
-        var listen = new Option<string>("--listen") { Description = "Address and port for device sessions (port 0: any free port)", DefaultValueFactory = _ => $"0.0.0.0:{LinkAddress.DefaultPort}", HelpName = "ADDR:PORT" };
-        var name = new Option<string?>("--name") { Description = "The host name devices see (default: the stored one, else the machine name)", HelpName = "HOSTNAME" };
-        var autoApprove = new Option<bool>("--auto-approve") { Description = "Create network partnerships without the operator's approval (lab setups only)" };
-        var allowReclaim = new Option<bool>("--allow-reclaim") { Description = "Let a cold-booted device that proves its recovery key take back its old record: same name and history, a new number, no rename (P9). Off: the device must rename (P7)" };
-        var verbose = new Option<bool>("--verbose") { Description = "Log debug detail" };
-        var serial = new Option<string[]>("--serial") { Description = "Watch a serial port for devices offering a session; PORT@BAUD fixes the rate, PORT alone scans the common rates (repeat for more ports)", HelpName = "PORT[@BAUD]" };
-        var usb = new Option<string[]>("--usb") { Description = "A network interface a USB cable brings up: listen on it while it is up, end its sessions when it goes down (repeat for more)", HelpName = "IFACE" };
-        var keepalive = new Option<double>("--keepalive-timeout") { Description = "End a session whose device sent nothing for this long (suspended, cable out); every chunk stored so far is kept", DefaultValueFactory = _ => 15, HelpName = "SECONDS" };
-        var command = new Command("run", "Run the host service in the foreground until Ctrl-C: network sessions, serial ports, USB interfaces") { data, listen, name, autoApprove, allowReclaim, serial, usb, keepalive, verbose };
+        var run = new HostRunOptions();
+        var command = new Command("run", "Run the host service in the foreground until Ctrl-C: network sessions, serial ports, USB interfaces. Every flag also has a key in the folder's cradle.json and a CRADLE_HOST__ variable (cradle host config shows them)");
+        foreach (var option in run.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            using var loggers = LoggerFactory.Create(b => b
-                .SetMinimumLevel(result.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information)
-                .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
-                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
-            var options = new HostOptions
-            {
-                DataFolder = result.GetValue(data)!,
-                Listen = LinkAddress.Parse(result.GetValue(listen)!),
-                Name = result.GetValue(name),
-                AutoApprove = result.GetValue(autoApprove),
-                AllowReclaim = result.GetValue(allowReclaim),
-                SerialPorts = [.. (result.GetValue(serial) ?? []).Select(SerialPortSetting.Parse)],
-                UsbInterfaces = result.GetValue(usb) ?? [],
-                Channel = ChannelOptions.ForIdleTimeout(result.GetValue(keepalive)),
-            };
+            var settings = run.Load(result);
+            var options = HostRunOptions.ToHostOptions(settings);
+            using var loggers = CradleLogging.Create(LogOptions.From(settings));
             await using var service = HostService.Open(options, loggers);
             service.Start();
             Console.Out.WriteLine($"cradle host {service.Name}: data in {service.Store.Folder}");

@@ -20,11 +20,11 @@ internal sealed class RouteOptions
 
     /// <summary>The route the options name; a clear error when none or several are given.</summary>
     public HostRoute Parse(ParseResult result)
+        => Parse(result.GetValue(Host), result.GetValue(Serial), result.GetValue(Usb), result.GetValue(Baud));
+
+    /// <summary>The route these values name (from the flags, or from the settings of <c>cradle device connect</c>).</summary>
+    public static HostRoute Parse(string? host, string? serial, string? usb, int baud)
     {
-        var host = result.GetValue(Host);
-        var serial = result.GetValue(Serial);
-        var usb = result.GetValue(Usb);
-        var baud = result.GetValue(Baud);
         if (baud is < 50 or > 4_000_000)
         {
             throw new ArgumentException($"--baud {baud}: give a rate between 50 and 4000000 (common: {string.Join(", ", SerialLink.CommonBaudRates)})");

@@ -64,4 +64,10 @@ internal static partial class HostLog
 
     [LoggerMessage(1019, LogLevel.Warning, "USB interface {Interface}: {Reason}; trying again")]
     public static partial void UsbUnavailable(ILogger logger, string @interface, string reason);
+
+    [LoggerMessage(1020, LogLevel.Debug, "{Remote}: hello from {Device} (model {Model}, {Software}, protocol {Version}, holds {Held} partnerships) over {Link}")]
+    public static partial void Hello(ILogger logger, string remote, string device, string model, string software, uint version, uint held, string link);
+
+    [LoggerMessage(1021, LogLevel.Debug, "{Remote}: chunk query {Query}: {Asked} ids, {Missing} missing")]
+    public static partial void ChunkQuery(ILogger logger, string remote, uint query, int asked, int missing);
 }

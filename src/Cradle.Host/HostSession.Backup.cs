@@ -108,6 +108,7 @@ internal sealed partial class HostSession
             }
         }
 
+        HostLog.ChunkQuery(logger, Remote, query.QueryId, query.Ids.Count, answer.Missing.Count);
         await _channel!.SendAsync(new Envelope { ChunkAnswer = answer }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -121,6 +121,8 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             throw new SessionRefusedException("P1", nameProblem + "; rename the device (cradle device name NEW)");
         }
 
+        HostLog.Hello(logger, Remote, _device.Value, hello.Model, hello.Software, hello.ProtocolVersion, hello.PartnershipsHeld, link);
+
         var challenge = RandomNumberGenerator.GetBytes(32);
         await _channel.SendAsync(new Envelope
         {

@@ -32,7 +32,20 @@ public sealed partial class CradleProcess : IAsyncDisposable
     public static CradleProcess Start(params string[] args) => StartIn(null, args);
 
     /// <summary>Starts cradle inside a network namespace (ip netns exec replaces itself with cradle: same process id).</summary>
-    public static CradleProcess StartIn(string? netns, params string[] args)
+    public static CradleProcess StartIn(string? netns, params string[] args) => StartCore(netns, null, args);
+
+    /// <summary>Starts cradle with these environment variables set (CRADLE_HOST__… settings).</summary>
+    public static CradleProcess StartWith(IReadOnlyDictionary<string, string> environment, params string[] args) => StartCore(null, environment, args);
+
+    /// <summary>Runs cradle to the end with these environment variables set.</summary>
+    public static async Task<Result> RunWithAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        await using var process = StartWith(environment, args);
+        var code = await process.WaitForExitAsync(TimeSpan.FromMinutes(3));
+        return new Result(code, process.Stdout, process.Stderr);
+    }
+
+    private static CradleProcess StartCore(string? netns, IReadOnlyDictionary<string, string>? environment, string[] args)
     {
         var info = new ProcessStartInfo(netns is null ? Executable : "ip")
         {
@@ -52,6 +65,11 @@ public sealed partial class CradleProcess : IAsyncDisposable
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };

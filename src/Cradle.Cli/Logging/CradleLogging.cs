@@ -1,0 +1,33 @@
+using Cradle.Cli.Settings;
+using Cradle.Host;
+using Microsoft.Extensions.Logging;
+
+namespace Cradle.Cli.Logging;
+
+/// <summary>The logger factory of a long-running command: the console (stderr) always, a rolling file when one is set.</summary>
+internal static class CradleLogging
+{
+    public static ILoggerFactory Create(LogSettings settings) => LoggerFactory.Create(b =>
+    {
+        b.SetMinimumLevel(settings.Level)
+            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        if (settings.File is { } file)
+        {
+            b.AddProvider(new RollingFileLoggerProvider(file, settings.FileBytes, settings.FilesKept));
+        }
+    });
+
+    /// <summary>
+    /// For <c>cradle device connect</c>, whose console already shows every report in words: the log
+    /// events go to the rolling file only (none without one).
+    /// </summary>
+    public static ILoggerFactory CreateFileOnly(LogSettings settings) => LoggerFactory.Create(b =>
+    {
+        b.SetMinimumLevel(settings.Level);
+        if (settings.File is { } file)
+        {
+            b.AddProvider(new RollingFileLoggerProvider(file, settings.FileBytes, settings.FilesKept));
+        }
+    });
+}

@@ -1,0 +1,76 @@
+using System.CommandLine;
+using Cradle.Device;
+using Cradle.Links;
+using Cradle.Links.Serial;
+
+namespace Cradle.Cli.Settings;
+
+/// <summary>
+/// The flags of <c>cradle device connect</c>, each with its key in the state folder's <c>cradle.json</c>
+/// and its <c>CRADLE_DEVICE__…</c> variable. <c>cradle device config</c> takes the same flags.
+/// </summary>
+internal sealed class DeviceConnectOptions
+{
+    public const string Section = "device";
+
+    public const double DefaultInterval = 5;
+
+    public const double DefaultKeepalive = 15;
+
+    public Option<string> State { get; } = CommonOptions.State();
+
+    public RouteOptions Route { get; } = new();
+
+    public Option<bool> Once { get; } = new("--once") { Description = "Back up once and disconnect; exit 0 only if the backup was committed" };
+
+    public Option<double> Interval { get; } = new("--interval") { Description = "While connected, seconds between checks for changed files", DefaultValueFactory = _ => DefaultInterval, HelpName = "SECONDS" };
+
+    public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "Treat the host as gone when it sent nothing for this long, and reconnect", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
+
+    public Option<bool> Guest { get; } = new("--guest") { Description = "Connect as a guest (P3): no partnership, no backup, nothing stored on the host; shows that the host serves this device (restore needs its operator's consent: cradle device restore)" };
+
+    public LogOptions Log { get; } = new();
+
+    public IEnumerable<Option> All => [State, Once, Interval, KeepaliveTimeout, Guest, .. Route.All, .. Log.All];
+
+    public static Setting FolderSetting(Option<string> state) =>
+        Setting.Single("state", state, "give a folder", Setting.IsText, CommonOptions.DefaultDeviceFolder);
+
+    public IReadOnlyList<Setting> Settings =>
+    [
+        Setting.Single("host", Route.Host, "give the host's ADDR:PORT, e.g. 192.168.1.10:5679", Setting.Parses(v => LinkAddress.Parse(v)), null),
+        Setting.Single("serial", Route.Serial, "give a serial port, e.g. /dev/ttyS1", Setting.IsText, null),
+        Setting.Single("baud", Route.Baud, "give a rate between 50 and 4000000", Setting.IsInteger(50, 4_000_000), SerialLink.DefaultBaud.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Setting.Single("usb", Route.Usb, "give the USB cable's network interface, e.g. usb0", Setting.IsText, null),
+        Setting.Single("once", Once, "give true or false", Setting.IsBool, "false"),
+        Setting.Single("interval", Interval, "give 0.1 to 86400 seconds", Setting.IsNumber(0.1, 86400), DefaultInterval.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Setting.Single("guest", Guest, "give true or false", Setting.IsBool, "false"),
+        .. Log.Settings,
+    ];
+
+    public EffectiveSettings Load(ParseResult result) => EffectiveSettings.Load(Section, FolderSetting(State), Settings, result);
+
+    /// <summary>
+    /// The link. host, serial and usb name one route together, so the strongest source that names
+    /// any of them names all: <c>--serial</c> on the command line is not mixed with a file's host.
+    /// </summary>
+    public static HostRoute ToRoute(EffectiveSettings settings)
+    {
+        string[] keys = ["host", "serial", "usb"];
+        var strongest = keys.Max(k => Rank(settings.Source(k)));
+        string? Pick(string key) => Rank(settings.Source(key)) == strongest ? settings.OptionalText(key) : null;
+        return RouteOptions.Parse(Pick("host"), Pick("serial"), Pick("usb"), (int)settings.Integer("baud"));
+    }
+
+    public static DeviceOptions ToDeviceOptions(EffectiveSettings settings) =>
+        new() { Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")) };
+
+    private static int Rank(string source) => source switch
+    {
+        EffectiveSettings.DefaultSource => 0,
+        _ when source.StartsWith("--", StringComparison.Ordinal) => 3,
+        _ when source.StartsWith(EffectiveSettings.EnvironmentPrefix, StringComparison.Ordinal) => 2,
+        _ => 1,
+    };
+}

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using Cradle.Host;
+using Cradle.Links;
+
+namespace Cradle.Cli.Settings;
+
+/// <summary>
+/// The flags of <c>cradle host run</c>, each with its key in the host folder's <c>cradle.json</c>
+/// and its <c>CRADLE_HOST__…</c> variable. <c>cradle host config</c> takes the same flags and shows
+/// what <c>host run</c> would use.
+/// </summary>
+internal sealed class HostRunOptions
+{
+    public const string Section = "host";
+
+    public Option<string> Data { get; } = CommonOptions.Data();
+
+    public Option<string> Listen { get; } = new("--listen") { Description = "Address and port for device sessions (port 0: any free port)", DefaultValueFactory = _ => DefaultListen, HelpName = "ADDR:PORT" };
+
+    public Option<string?> Name { get; } = new("--name") { Description = "The host name devices see (default: the stored one, else the machine name)", HelpName = "HOSTNAME" };
+
+    public Option<bool> AutoApprove { get; } = new("--auto-approve") { Description = "Create network partnerships without the operator's approval (lab setups only)" };
+
+    public Option<bool> AllowReclaim { get; } = new("--allow-reclaim") { Description = "Let a cold-booted device that proves its recovery key take back its old record: same name and history, a new number, no rename (P9). Off: the device must rename (P7)" };
+
+    public Option<string[]> Serial { get; } = new("--serial") { Description = "Watch a serial port for devices offering a session; PORT@BAUD fixes the rate, PORT alone scans the common rates (repeat for more ports)", HelpName = "PORT[@BAUD]" };
+
+    public Option<string[]> Usb { get; } = new("--usb") { Description = "A network interface a USB cable brings up: listen on it while it is up, end its sessions when it goes down (repeat for more)", HelpName = "IFACE" };
+
+    public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "End a session whose device sent nothing for this long (suspended, cable out); every chunk stored so far is kept", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
+
+    public LogOptions Log { get; } = new();
+
+    public static string DefaultListen => $"0.0.0.0:{LinkAddress.DefaultPort}";
+
+    public const double DefaultKeepalive = 15;
+
+    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, .. Log.All];
+
+    public static Setting FolderSetting(Option<string> data) =>
+        Setting.Single("data", data, "give a folder", Setting.IsText, CommonOptions.DefaultHostFolder);
+
+    public IReadOnlyList<Setting> Settings =>
+    [
+        Setting.Single("listen", Listen, "give ADDR:PORT, e.g. 0.0.0.0:5679 (port 0: any free port)", Setting.Parses(v => LinkAddress.Parse(v)), DefaultListen),
+        Setting.Single("name", Name, "give the host name devices see", Setting.IsText, null),
+        Setting.Single("autoApprove", AutoApprove, "give true or false", Setting.IsBool, "false"),
+        Setting.Single("allowReclaim", AllowReclaim, "give true or false", Setting.IsBool, "false"),
+        Setting.List("serial", Serial, "give serial ports as PORT or PORT@BAUD, rates 50 to 4000000", Setting.Parses(v => SerialPortSetting.Parse(v))),
+        Setting.List("usb", Usb, "give network interface names", Setting.IsText),
+        Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        .. Log.Settings,
+    ];
+
+    public EffectiveSettings Load(ParseResult result) => EffectiveSettings.Load(Section, FolderSetting(Data), Settings, result);
+
+    public static HostOptions ToHostOptions(EffectiveSettings settings) => new()
+    {
+        DataFolder = settings.Folder,
+        Listen = LinkAddress.Parse(settings.Text("listen")),
+        Name = settings.OptionalText("name"),
+        AutoApprove = settings.Flag("autoApprove"),
+        AllowReclaim = settings.Flag("allowReclaim"),
+        SerialPorts = [.. settings.List("serial").Select(SerialPortSetting.Parse)],
+        UsbInterfaces = [.. settings.List("usb")],
+        Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")),
+    };
+}
