@@ -15,6 +15,16 @@ public sealed class StoreWriter : IAsyncDisposable
     private readonly ChunkStore _store;
     private readonly Catalog _catalog;
     private readonly Dictionary<ChunkId, int> _written = [];
+
+    /// <summary>
+    /// Chunks the catalog was asked about and had, with their raw lengths: a backup asks about
+    /// each id twice (its query, then the entry naming it), and the second answer comes from
+    /// here. Bounded; the store lock keeps prune from removing them meanwhile.
+    /// </summary>
+    private readonly Dictionary<ChunkId, int> _known = [];
+
+    /// <summary>Most catalog answers one writer remembers (about 64 bytes each).</summary>
+    private const int MaxKnown = 256 * 1024;
     private PackWriter? _pack;
     private bool _finished;
 
@@ -34,11 +44,29 @@ public sealed class StoreWriter : IAsyncDisposable
     public long StoredBytes { get; private set; }
 
     /// <summary>True when the store has this chunk durably or this session has written it.</summary>
-    public bool Has(ChunkId id) => _written.ContainsKey(id) || _catalog.HasChunk(id);
+    public bool Has(ChunkId id) => TryGetRawLength(id, out _);
 
     /// <summary>The chunk's uncompressed length when the store has it (durably or from this session).</summary>
-    public bool TryGetRawLength(ChunkId id, out int rawLength) =>
-        _written.TryGetValue(id, out rawLength) || _catalog.TryGetRawLength(id, out rawLength);
+    public bool TryGetRawLength(ChunkId id, out int rawLength)
+    {
+        if (_written.TryGetValue(id, out rawLength) || _known.TryGetValue(id, out rawLength))
+        {
+            return true;
+        }
+
+        if (!_catalog.TryGetRawLength(id, out rawLength))
+        {
+            return false;
+        }
+
+        if (_known.Count >= MaxKnown)
+        {
+            _known.Clear();
+        }
+
+        _known[id] = rawLength;
+        return true;
+    }
 
     /// <summary>Stores a chunk unless the store has it already. The caller has verified the id.</summary>
     public async ValueTask<bool> AddAsync(ChunkId id, ChunkCompression compression, ReadOnlyMemory<byte> stored, int rawLength, CancellationToken cancellationToken)
