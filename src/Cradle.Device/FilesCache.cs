@@ -92,34 +92,33 @@ public sealed class FilesCache
         }
     }
 
-    /// <summary>Writes the cache atomically, keeping only the files named in <paramref name="keep"/>.</summary>
-    public void Save(string path, IReadOnlySet<string> keep)
+    /// <summary>Writes the cache atomically, keeping only the files named in <paramref name="keep"/>; streamed to disk, not gathered in memory.</summary>
+    public void Save(string path, IReadOnlySet<string> keep) => Durability.WriteAtomically(path, stream =>
     {
-        using var buffer = new MemoryStream();
-        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        w.Write(Magic);
+        w.Write(Version);
+        w.Write(_files.Keys.Count(keep.Contains));
+        Span<byte> id = stackalloc byte[ChunkId.Length];
+        foreach (var (name, file) in _files)
         {
-            var kept = _files.Where(f => keep.Contains(f.Key)).ToList();
-            w.Write(Magic);
-            w.Write(Version);
-            w.Write(kept.Count);
-            var id = new byte[ChunkId.Length];
-            foreach (var (name, file) in kept)
+            if (!keep.Contains(name))
             {
-                w.Write(name);
-                w.Write(file.Size);
-                w.Write(file.MtimeUnixNs);
-                w.Write(file.Inode);
-                w.Write(file.Chunks.Length);
-                foreach (var c in file.Chunks)
-                {
-                    c.WriteTo(id);
-                    w.Write(id);
-                }
+                continue;
+            }
+
+            w.Write(name);
+            w.Write(file.Size);
+            w.Write(file.MtimeUnixNs);
+            w.Write(file.Inode);
+            w.Write(file.Chunks.Length);
+            foreach (var c in file.Chunks)
+            {
+                c.WriteTo(id);
+                w.Write(id);
             }
         }
-
-        Durability.WriteAtomically(path, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
-    }
+    });
 
     private sealed record CachedFile(long Size, long MtimeUnixNs, ulong Inode, ChunkId[] Chunks);
 }

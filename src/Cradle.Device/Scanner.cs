@@ -110,7 +110,8 @@ public static class Scanner
 
 public sealed record ScanResult(List<ScanEntry> Entries, List<string> Skipped)
 {
-    public long Files => Entries.Count(e => e.Kind == EntryKind.File);
+    /// <summary>Regular files found (counted once: progress reports ask for it many times).</summary>
+    public long Files { get; } = Entries.Count(e => e.Kind == EntryKind.File);
 
-    public long Bytes => Entries.Sum(e => e.Size);
+    public long Bytes { get; } = Entries.Sum(e => e.Size);
 }

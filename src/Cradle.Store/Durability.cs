@@ -38,14 +38,25 @@ public static partial class Durability
     /// <summary>Writes a file atomically: a temporary file beside it, fsync, rename over, fsync the folder.</summary>
     public static void WriteAtomically(string path, ReadOnlySpan<byte> content)
     {
+        var copy = content.ToArray();
+        WriteAtomically(path, stream => stream.Write(copy));
+    }
+
+    /// <summary>
+    /// Writes a file atomically from <paramref name="write"/>, which streams the content into a
+    /// temporary file beside it (nothing is gathered in memory); then fsync, rename over, fsync
+    /// the folder. When <paramref name="write"/> throws, the old file is untouched.
+    /// </summary>
+    public static void WriteAtomically(string path, Action<Stream> write)
+    {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(folder);
         var temp = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 64 * 1024))
             {
-                file.Write(content);
+                write(file);
                 file.Flush(flushToDisk: true);
             }
 
