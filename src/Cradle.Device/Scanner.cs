@@ -51,7 +51,9 @@ public static class Scanner
         foreach (var child in children)
         {
             var path = prefix + "/" + child.Name;
-            if (child.LinkTarget is not null || child.Attributes.HasFlag(FileAttributes.ReparsePoint))
+            // .NET marks a symbolic link (dangling or not) as a reparse point from its lstat; no
+            // readlink(2) per entry is needed to tell.
+            if (child.Attributes.HasFlag(FileAttributes.ReparsePoint))
             {
                 skipped.Add($"{child.FullName}: symbolic link, not followed");
                 continue;

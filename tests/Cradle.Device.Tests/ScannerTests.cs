@@ -109,12 +109,13 @@ public sealed class ScannerTests : IDisposable
         Write("real.txt", "r");
         Directory.CreateSymbolicLink(Path.Combine(_data, "escape"), outside);
         File.CreateSymbolicLink(Path.Combine(_data, "secret-link.txt"), Path.Combine(outside, "secret.txt"));
+        File.CreateSymbolicLink(Path.Combine(_data, "dangling.txt"), Path.Combine(outside, "gone.txt"));
 
         var result = Scan();
 
         Assert.Equal(new[] { "docs", "docs/real.txt" }, result.Entries.Select(e => e.Path));
         Assert.DoesNotContain(result.Entries, e => e.FullPath.StartsWith(outside, StringComparison.Ordinal));
-        Assert.Equal(2, result.Skipped.Count);
+        Assert.Equal(3, result.Skipped.Count);
         Assert.All(result.Skipped, s => Assert.Contains("symbolic link", s, StringComparison.Ordinal));
         Assert.Contains(result.Skipped, s => s.Contains(Path.Combine(_data, "escape"), StringComparison.Ordinal));
     }
