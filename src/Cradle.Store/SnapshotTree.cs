@@ -25,31 +25,124 @@ public static class SnapshotTree
     public static byte[] Serialize(IReadOnlyList<TreeEntry> entries)
     {
         using var buffer = new MemoryStream();
-        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        using (var stream = OpenRead(entries))
         {
-            w.Write(Magic);
-            w.Write(Version);
-            w.Write7BitEncodedInt(entries.Count);
-            Span<byte> id = stackalloc byte[ChunkId.Length];
-            foreach (var e in entries)
-            {
-                var path = Encoding.UTF8.GetBytes(e.Path);
-                w.Write7BitEncodedInt(path.Length);
-                w.Write(path);
-                w.Write((byte)e.Kind);
-                w.Write7BitEncodedInt64(e.Size);
-                w.Write(e.MtimeUnixNs);
-                w.Write7BitEncodedInt64(e.Mode);
-                w.Write7BitEncodedInt(e.Chunks.Length);
-                foreach (var c in e.Chunks)
-                {
-                    c.WriteTo(id);
-                    w.Write(id);
-                }
-            }
+            stream.CopyTo(buffer);
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// The tree's bytes as a stream that encodes one entry at a time as it is read: a snapshot
+    /// of 100,000 files is chunked without its whole encoding in memory.
+    /// </summary>
+    public static Stream OpenRead(IReadOnlyList<TreeEntry> entries) => new EncodingStream(entries);
+
+    private sealed class EncodingStream : Stream
+    {
+        private readonly IReadOnlyList<TreeEntry> _entries;
+        private readonly MemoryStream _pending = new();
+        private readonly BinaryWriter _writer;
+        private int _next = -1;
+        private int _offset;
+
+        public EncodingStream(IReadOnlyList<TreeEntry> entries)
+        {
+            _entries = entries;
+            _writer = new BinaryWriter(_pending, Encoding.UTF8, leaveOpen: true);
+        }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        /// <summary>Fills the buffer with as many encoded entries as fit; 0 only at the end.</summary>
+        public override int Read(Span<byte> buffer)
+        {
+            var total = 0;
+            while (total < buffer.Length && (_offset < _pending.Length || Encode()))
+            {
+                var n = Math.Min(buffer.Length - total, (int)_pending.Length - _offset);
+                _pending.GetBuffer().AsSpan(_offset, n).CopyTo(buffer[total..]);
+                _offset += n;
+                total += n;
+            }
+
+            return total;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        /// <summary>Encodes the header or the next entry into the pending bytes; false at the end.</summary>
+        private bool Encode()
+        {
+            if (_next >= _entries.Count)
+            {
+                return false;
+            }
+
+            _pending.SetLength(0);
+            _offset = 0;
+            if (_next < 0)
+            {
+                _writer.Write(Magic);
+                _writer.Write(Version);
+                _writer.Write7BitEncodedInt(_entries.Count);
+            }
+            else
+            {
+                var e = _entries[_next];
+                var path = Encoding.UTF8.GetBytes(e.Path);
+                _writer.Write7BitEncodedInt(path.Length);
+                _writer.Write(path);
+                _writer.Write((byte)e.Kind);
+                _writer.Write7BitEncodedInt64(e.Size);
+                _writer.Write(e.MtimeUnixNs);
+                _writer.Write7BitEncodedInt64(e.Mode);
+                _writer.Write7BitEncodedInt(e.Chunks.Length);
+                Span<byte> id = stackalloc byte[ChunkId.Length];
+                foreach (var c in e.Chunks)
+                {
+                    c.WriteTo(id);
+                    _writer.Write(id);
+                }
+            }
+
+            _writer.Flush();
+            _next++;
+            return true;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _writer.Dispose();
+                _pending.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>Parses a tree; every count and length is checked against what is left before use.</summary>

@@ -115,9 +115,9 @@ public sealed class StoreWriter : IAsyncDisposable
 
     private async ValueTask<List<ChunkId>> WriteTreeAsync(IReadOnlyList<TreeEntry> entries, CancellationToken cancellationToken)
     {
-        var bytes = SnapshotTree.Serialize(entries);
         using var codec = new ChunkCodec();
-        var chunker = new Chunker(new MemoryStream(bytes, writable: false));
+        await using var tree = SnapshotTree.OpenRead(entries);
+        var chunker = new Chunker(tree);
         var ids = new List<ChunkId>();
         while (await chunker.MoveNextAsync(cancellationToken).ConfigureAwait(false))
         {

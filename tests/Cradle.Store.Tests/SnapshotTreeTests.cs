@@ -41,6 +41,31 @@ public class SnapshotTreeTests
         AssertSame(entries, SnapshotTree.Parse(SnapshotTree.Serialize(entries)));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public void The_streamed_encoding_read_in_any_piece_size_is_the_tree_and_ends_with_zero(int piece)
+    {
+        var entries = Sample();
+        using var stream = SnapshotTree.OpenRead(entries);
+        var read = new List<byte>();
+        var sizes = new List<int>();
+        var buffer = new byte[piece];
+        int n;
+        while ((n = stream.Read(buffer)) > 0)
+        {
+            sizes.Add(n);
+            read.AddRange(buffer.AsSpan(0, n));
+        }
+
+        // Every read fills the buffer but the last: the chunker sees no short reads mid-tree.
+        Assert.All(sizes[..^1], size => Assert.Equal(piece, size));
+        Assert.Equal(0, stream.Read(buffer));
+        Assert.Equal(SnapshotTree.Serialize(entries), read);
+        AssertSame(entries, SnapshotTree.Parse(read.ToArray()));
+    }
+
     [Fact]
     public void An_empty_tree_round_trips()
     {
