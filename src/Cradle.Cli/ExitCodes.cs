@@ -37,6 +37,11 @@ internal static class ExitCodes
             await Console.Error.WriteLineAsync($"the store is damaged: {e.Message} ('cradle host check --read-data' lists what it affects)").ConfigureAwait(false);
             return StoreDamaged;
         }
+        catch (Exception e) when (StoreCorruptException.IsDamagedCatalog(e))
+        {
+            await Console.Error.WriteLineAsync($"the store is damaged: its catalog (cradle.db) cannot be read ({e.Message})").ConfigureAwait(false);
+            return StoreDamaged;
+        }
         catch (StoreFormatException e)
         {
             await Console.Error.WriteLineAsync($"the store cannot be read: {e.Message}").ConfigureAwait(false);

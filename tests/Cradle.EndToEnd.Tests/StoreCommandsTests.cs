@@ -177,6 +177,18 @@ public sealed class StoreCommandsTests : IDisposable
         Assert.Contains($"the store is damaged: pack {name} is truncated", restore.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_catalog_that_is_not_a_database_is_store_damage_exit_code_5_not_a_crash()
+    {
+        var fixture = await ReleaseFixture.ExtractAsync("v0.4.0", _folder["fixture"]);
+        File.WriteAllBytes(Path.Combine(fixture.Host, "cradle.db"), TestData.Bytes(7, 65_536));
+
+        var check = await CradleProcess.RunAsync("host", "check", "--data", fixture.Host);
+        Assert.True(check.ExitCode == 5, check.ToString());
+        Assert.StartsWith("the store is damaged: its catalog (cradle.db) cannot be read", check.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", check.Stderr, StringComparison.Ordinal);
+    }
+
     private static void CopyFolder(string from, string to)
     {
         Directory.CreateDirectory(to);
