@@ -30,9 +30,10 @@ internal static class CradleCommand
 
             Settings: flags, CRADLE_HOST__KEY / CRADLE_DEVICE__KEY variables, cradle.json in the
             host or state folder (cradle host config / cradle device config show them).
-            Exit codes: 0 done; 1 failed (store damaged, backup not committed); 2 bad usage or a
-            bad setting; 3 refused (a partnership rule, authentication, protocol version); 4 the
-            link failed (try again).
+            Exit codes: 0 done; 1 failed (backup not committed, files not restored); 2 bad usage or
+            a bad setting; 3 refused (a partnership rule, authentication, protocol version); 4 the
+            link failed (try again); 5 the host's store is damaged or of a newer format (cradle host
+            check names what).
             Completion: cradle "[suggest:N]" "cradle host r" lists what may stand at position N;
             with dotnet-suggest, shells complete cradle's commands and options (see the README).
             """);

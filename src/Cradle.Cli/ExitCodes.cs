@@ -1,4 +1,5 @@
 using Cradle.Protocol;
+using Cradle.Store;
 
 namespace Cradle.Cli;
 
@@ -10,6 +11,9 @@ internal static class ExitCodes
     public const int Usage = 2;
     public const int Refused = 3;
     public const int LinkFailed = 4;
+
+    /// <summary>The host's store is damaged or of a format this build cannot read: retrying will not help, a person must look (<c>cradle host check</c>).</summary>
+    public const int StoreDamaged = 5;
 
     /// <summary>Runs a command body; a known error becomes one clear line on stderr and its exit code.</summary>
     public static async Task<int> RunAsync(Func<Task<int>> body)
@@ -27,6 +31,21 @@ internal static class ExitCodes
         {
             await Console.Error.WriteLineAsync($"link failed: {e.Message}").ConfigureAwait(false);
             return LinkFailed;
+        }
+        catch (StoreCorruptException e)
+        {
+            await Console.Error.WriteLineAsync($"the store is damaged: {e.Message} ('cradle host check --read-data' lists what it affects)").ConfigureAwait(false);
+            return StoreDamaged;
+        }
+        catch (Exception e) when (StoreCorruptException.IsDamagedCatalog(e))
+        {
+            await Console.Error.WriteLineAsync($"the store is damaged: its catalog (cradle.db) cannot be read ({e.Message})").ConfigureAwait(false);
+            return StoreDamaged;
+        }
+        catch (StoreFormatException e)
+        {
+            await Console.Error.WriteLineAsync($"the store cannot be read: {e.Message}").ConfigureAwait(false);
+            return StoreDamaged;
         }
         catch (ProtocolViolationException e)
         {

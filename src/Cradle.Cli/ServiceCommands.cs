@@ -97,8 +97,8 @@ internal static class ServiceCommands
 
         unit.Add("Service", "Restart", restart)
             .Add("Service", "RestartSec", "10")
-            // Bad settings (2) and a refused partnership (3) do not heal by restarting.
-            .Add("Service", "RestartPreventExitStatus", "2 3")
+            // Bad settings (2), a refused partnership (3) and a damaged or newer store (5) do not heal by restarting.
+            .Add("Service", "RestartPreventExitStatus", "2 3 5")
             // SIGTERM: cradle ends its sessions cleanly and closes the store; give it the time it takes.
             .Add("Service", "TimeoutStopSec", "45")
             .Add("Install", "WantedBy", "multi-user.target");

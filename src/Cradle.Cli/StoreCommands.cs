@@ -11,7 +11,7 @@ internal static class StoreCommands
         var data = CommonOptions.Data();
         var readData = new Option<bool>("--read-data") { Description = "Also read every chunk and verify its hash (slow: reads the whole store)" };
         var json = CommonOptions.Json();
-        var command = new Command("check", "Verify the store: packs present and whole, catalog rows pointing somewhere, every snapshot's chunks there; exit 1 when anything is wrong") { data, readData, json };
+        var command = new Command("check", "Verify the store: packs present and whole, catalog rows pointing somewhere, every snapshot's chunks there; exit 5 when anything is wrong") { data, readData, json };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             var store = ChunkStore.Open(result.GetValue(data)!);
@@ -27,7 +27,7 @@ internal static class StoreCommands
                 Print(report);
             }
 
-            return report.Ok ? ExitCodes.Ok : ExitCodes.Failed;
+            return report.Ok ? ExitCodes.Ok : ExitCodes.StoreDamaged;
         }));
         return command;
     }

@@ -139,4 +139,12 @@ public sealed class SnapshotReader : IDisposable
 
 /// <summary>The store lacks or has damaged data it should hold. Never transient.</summary>
 public sealed class StoreCorruptException(string message, Exception? inner = null)
-    : CradleException(message, isTransient: false, inner);
+    : CradleException(message, isTransient: false, inner)
+{
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
+
+    /// <summary>True when SQLite found the catalog file (<c>cradle.db</c>) damaged or not a database at all.</summary>
+    public static bool IsDamagedCatalog(Exception e) =>
+        e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: SqliteCorrupt or SqliteNotADatabase };
+}

@@ -36,7 +36,7 @@ public sealed partial class HelpTests
     {
         var help = (await CradleProcess.RunAsync("--help")).Stdout;
 
-        foreach (var word in new[] { "Connect:", "Disconnect:", "Partnership:", "Cold boot:", "Get Connected", "Exit codes: 0 done; 1 failed", "2 bad usage", "3 refused", "4 the", "CRADLE_HOST__" })
+        foreach (var word in new[] { "Connect:", "Disconnect:", "Partnership:", "Cold boot:", "Get Connected", "Exit codes: 0 done; 1 failed", "2 bad usage", "3 refused", "4 the", "5 the host's store is damaged", "CRADLE_HOST__" })
         {
             Assert.Contains(word, help);
         }

@@ -66,6 +66,8 @@ public sealed class ServiceUnitTests : IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("[Service]", result.Stdout);
         Assert.Contains("--serial /dev/ttyS1", result.Stdout);
+        // Bad settings (2), a refused partnership (3) and a damaged store (5) do not heal by restarting.
+        Assert.Contains("RestartPreventExitStatus=2 3 5\n", result.Stdout);
         Assert.False(File.Exists(unit));
     }
 

@@ -72,13 +72,13 @@ public sealed class StoreCommandsTests : IDisposable
         Assert.True(quick.ExitCode == 0, "without --read-data no chunk data is read\n" + quick);
 
         var damaged = await host.RunAsync("host", "check", "--read-data");
-        Assert.True(damaged.ExitCode == 1, damaged.ToString());
+        Assert.True(damaged.ExitCode == 5, "exit code 5: the store is damaged\n" + damaged);
         Assert.Contains("damaged-chunk", damaged.Stdout, StringComparison.Ordinal);
         Assert.Contains("STORE-1", damaged.Stdout, StringComparison.Ordinal);
         Assert.Contains($"{label}/big.bin", damaged.Stdout, StringComparison.Ordinal);
 
         var damagedJson = await host.RunAsync("host", "check", "--read-data", "--json");
-        Assert.Equal(1, damagedJson.ExitCode);
+        Assert.Equal(5, damagedJson.ExitCode);
         var found = JsonDocument.Parse(damagedJson.Stdout).RootElement;
         Assert.False(found.GetProperty("ok").GetBoolean());
         var problem = Assert.Single(found.GetProperty("problems").EnumerateArray());
@@ -91,6 +91,12 @@ public sealed class StoreCommandsTests : IDisposable
             Assert.Equal("STORE-1", a.GetProperty("device").GetString());
             Assert.Equal([$"{label}/big.bin"], a.GetProperty("paths").EnumerateArray().Select(p => p.GetString()));
         });
+
+        // Restoring a snapshot that needs the damaged chunk stops with the same code, naming the pack.
+        var damagedRestore = await host.RunAsync("host", "restore", "STORE-1", "--snapshot", "1", "--to", _folder["from-damaged"]);
+        Assert.True(damagedRestore.ExitCode == 5, damagedRestore.ToString());
+        Assert.Contains($"the store is damaged: pack {problem.GetProperty("pack").GetString()}: chunk", damagedRestore.Stderr, StringComparison.Ordinal);
+        Assert.Contains("does not match its hash", damagedRestore.Stderr, StringComparison.Ordinal);
 
         // Prune the undamaged copy: the older snapshot goes, the newest restores byte for byte.
         var prune = await CradleProcess.RunAsync("host", "prune", "--keep-last", "1", "--json", "--data", pristine);
@@ -146,6 +152,41 @@ public sealed class StoreCommandsTests : IDisposable
         Assert.True(prune.ExitCode == 0, prune.ToString());
         Assert.Empty(JsonDocument.Parse(prune.Stdout).RootElement.GetProperty("removed").EnumerateArray());
         Assert.Equal(2, JsonDocument.Parse((await host.RunAsync("host", "snapshots", "--json")).Stdout).RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_truncated_pack_is_store_damage_for_check_and_for_restore_exit_code_5()
+    {
+        var fixture = await ReleaseFixture.ExtractAsync("v0.4.0", _folder["fixture"]);
+        // The first backup's pack (the bigger one) holds chunks the second snapshot shares too.
+        var biggest = Directory.EnumerateFiles(Path.Combine(fixture.Host, "packs"), "*.pack", SearchOption.AllDirectories)
+            .OrderByDescending(f => new FileInfo(f).Length).First();
+        var name = Path.GetRelativePath(Path.Combine(fixture.Host, "packs"), biggest);
+        using (var pack = new FileStream(biggest, FileMode.Open, FileAccess.Write))
+        {
+            pack.SetLength(pack.Length / 2);
+        }
+
+        var check = await CradleProcess.RunAsync("host", "check", "--json", "--data", fixture.Host);
+        Assert.True(check.ExitCode == 5, check.ToString());
+        var problems = JsonDocument.Parse(check.Stdout).RootElement.GetProperty("problems").EnumerateArray().ToList();
+        Assert.Contains(problems, p => p.GetProperty("kind").GetString() == "truncated-pack" && p.GetProperty("pack").GetString() == name);
+
+        var restore = await CradleProcess.RunAsync("host", "restore", "FIXTURE-1", "--to", _folder["restored"], "--data", fixture.Host);
+        Assert.True(restore.ExitCode == 5, restore.ToString());
+        Assert.Contains($"the store is damaged: pack {name} is truncated", restore.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_catalog_that_is_not_a_database_is_store_damage_exit_code_5_not_a_crash()
+    {
+        var fixture = await ReleaseFixture.ExtractAsync("v0.4.0", _folder["fixture"]);
+        File.WriteAllBytes(Path.Combine(fixture.Host, "cradle.db"), TestData.Bytes(7, 65_536));
+
+        var check = await CradleProcess.RunAsync("host", "check", "--data", fixture.Host);
+        Assert.True(check.ExitCode == 5, check.ToString());
+        Assert.StartsWith("the store is damaged: its catalog (cradle.db) cannot be read", check.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", check.Stderr, StringComparison.Ordinal);
     }
 
     private static void CopyFolder(string from, string to)
