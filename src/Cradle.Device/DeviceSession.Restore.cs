@@ -55,6 +55,7 @@ public sealed partial class DeviceSession
         // Folder times last (deepest first): writing files into a folder changes its time.
         foreach (var (path, entry) in folders.OrderByDescending(f => f.Path.Length))
         {
+            FileModes.Apply(path, entry.Mode);
             Directory.SetLastWriteTimeUtc(path, ToUtc(entry.MtimeUnixNs));
         }
 
@@ -175,6 +176,7 @@ public sealed partial class DeviceSession
                     await stream.DisposeAsync().ConfigureAwait(false);
                     stream = null;
                     File.Move(temp, file.Path, overwrite: true);
+                    FileModes.Apply(file.Path, file.Entry.Mode);
                     File.SetLastWriteTimeUtc(file.Path, ToUtc(file.Entry.MtimeUnixNs));
                     done = true;
                     outcome.Restored.Add(file.Entry.Path);

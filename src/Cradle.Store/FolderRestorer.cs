@@ -86,7 +86,9 @@ public sealed class FolderRestorer(SnapshotReader reader)
         // Folder times last: creating the files inside a folder changes its time.
         foreach (var entry in entries.Where(e => e.Kind == EntryKind.Directory).OrderByDescending(e => e.Path.Length))
         {
-            Directory.SetLastWriteTimeUtc(Resolve(root, entry.Path), entry.MtimeUtc);
+            var folder = Resolve(root, entry.Path);
+            FileModes.Apply(folder, entry.Mode);
+            Directory.SetLastWriteTimeUtc(folder, entry.MtimeUtc);
         }
 
         progress?.Report(new RestoreProgress(done, total, files));
@@ -125,6 +127,7 @@ public sealed class FolderRestorer(SnapshotReader reader)
         }
 
         File.Move(temp, path, overwrite: true);
+        FileModes.Apply(path, entry.Mode);
         File.SetLastWriteTimeUtc(path, entry.MtimeUtc);
     }
 

@@ -1,6 +1,6 @@
 namespace Cradle.Store;
 
-/// <summary>Compares two folder trees: the same paths (folders too), sizes, contents and modification times. Used by the demo and the tests to check a restore.</summary>
+/// <summary>Compares two folder trees: the same paths (folders too), sizes, contents, modification times and (on Unix) permission bits. Used by the demo and the tests to check a restore.</summary>
 public static class TreeComparer
 {
     public static List<string> Compare(string expected, string actual)
@@ -34,6 +34,11 @@ public static class TreeComparer
             if (info.LastWriteTimeUtc != other.LastWriteTimeUtc)
             {
                 differences.Add($"{path}: time {info.LastWriteTimeUtc:O} became {other.LastWriteTimeUtc:O}");
+            }
+
+            if (!OperatingSystem.IsWindows() && ((uint)info.UnixFileMode & FileModes.PermissionBits) != ((uint)other.UnixFileMode & FileModes.PermissionBits))
+            {
+                differences.Add($"{path}: mode {Convert.ToString((uint)info.UnixFileMode & FileModes.PermissionBits, 8)} became {Convert.ToString((uint)other.UnixFileMode & FileModes.PermissionBits, 8)}");
             }
 
             if (info is FileInfo file && other is FileInfo restored)

@@ -9,7 +9,8 @@ public sealed class RoundTripTests : IDisposable
     private readonly TempFolder _folder = new();
 
     [Fact]
-    public async Task Empty_files_deep_folders_unicode_names_and_a_200_MB_file_restore_byte_for_byte()
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Empty_files_deep_folders_unicode_names_modes_and_a_200_MB_file_restore_byte_for_byte()
     {
         await using var host = await RunningHost.StartAsync(_folder.Path, "depot");
         var device = new TestDevice(_folder.Path, "rt");
@@ -34,17 +35,28 @@ public sealed class RoundTripTests : IDisposable
         }
 
         File.SetLastWriteTimeUtc(Path.Combine(data, "empty.bin"), new DateTime(2001, 2, 3, 4, 5, 6, 789, DateTimeKind.Utc));
+
+        // Permission bits come back (TreeAssert compares them); a set-user-id bit does not.
+        File.WriteAllText(Path.Combine(data, "run.sh"), "#!/bin/sh\n");
+        File.SetUnixFileMode(Path.Combine(data, "run.sh"), (UnixFileMode)Convert.ToInt32("755", 8));
+        File.WriteAllText(Path.Combine(data, "read-only.txt"), "do not touch\n");
+        File.SetUnixFileMode(Path.Combine(data, "read-only.txt"), (UnixFileMode)Convert.ToInt32("444", 8));
+        File.WriteAllText(Path.Combine(data, "setuid"), "x");
+        File.SetUnixFileMode(Path.Combine(data, "setuid"), (UnixFileMode)Convert.ToInt32("4750", 8));
+        File.SetUnixFileMode(Path.Combine(data, "empty-folder"), (UnixFileMode)Convert.ToInt32("700", 8));
         Assert.Equal(0, (await device.RunAsync("init", "--name", "RT-1", "--folder", data)).ExitCode);
 
         var backup = await device.RunAsync("connect", "--host", host.Address, "--once", "--json");
         Assert.True(backup.ExitCode == 0, backup.ToString());
         var result = JsonDocument.Parse(backup.Stdout).RootElement;
-        Assert.Equal(6, result.GetProperty("files").GetInt64());
+        Assert.Equal(9, result.GetProperty("files").GetInt64());
 
         var target = Path.Combine(_folder.Path, "restored");
         var restore = await host.RunAsync("host", "restore", "RT-1", "--to", target);
         Assert.True(restore.ExitCode == 0, restore.ToString());
         TreeAssert.Identical(data, Path.Combine(target, Path.GetFileName(data)));
+        var restoredSetuid = Path.Combine(target, Path.GetFileName(data), "setuid");
+        Assert.Equal((UnixFileMode)Convert.ToInt32("750", 8), File.GetUnixFileMode(restoredSetuid));
 
         // An unchanged re-run reads nothing and sends no chunk: only the file list and the
         // chunk ids it names (twice today: in the query and in the entries) cross the link.
@@ -58,7 +70,7 @@ public sealed class RoundTripTests : IDisposable
         Assert.Equal(2, snapshots.Count);
         Assert.True(snapshots[0].GetProperty("id").GetInt64() < snapshots[1].GetProperty("id").GetInt64());
         Assert.Equal("RT-1", snapshots[1].GetProperty("device").GetString());
-        Assert.Equal(6, snapshots[1].GetProperty("files").GetInt64());
+        Assert.Equal(9, snapshots[1].GetProperty("files").GetInt64());
         var onDisk = Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Assert.True(onDisk > 200L * 1024 * 1024);
         Assert.Equal(onDisk, snapshots[1].GetProperty("bytes").GetInt64());
