@@ -99,6 +99,11 @@ public sealed class DeviceState
             throw new DeviceStateException($"{IdentityPath}: a data folder has a missing or unsafe label");
         }
 
+        if (!IsKey(identity.RecoveryKey))
+        {
+            throw new DeviceStateException($"{IdentityPath}: the recovery key is damaged");
+        }
+
         return identity;
     }
 
@@ -121,6 +126,12 @@ public sealed class DeviceState
         if (file.Slots is null || file.Slots.Count > DevicePartnerships.MaxSlots || file.Slots.Any(s => s is null || !PartnershipNumber.IsValid(s.Number)))
         {
             throw new DeviceStateException($"{PartnershipsPath}: the partnership list is damaged (more than {DevicePartnerships.MaxSlots} slots or an invalid number)");
+        }
+
+        // A session decodes these before it sends anything: a damaged one must fail here, as damage, not mid-session.
+        if (file.Slots.Any(s => !IsKey(s.Secret)))
+        {
+            throw new DeviceStateException($"{PartnershipsPath}: a partnership's secret is damaged");
         }
 
         return file;
@@ -174,6 +185,13 @@ public sealed class DeviceState
         {
             throw new DeviceStateException($"{path} is damaged: {e.Message}", e);
         }
+    }
+
+    /// <summary>Base64 of a 32-byte key, as <see cref="Initialize"/> and a new partnership write it.</summary>
+    private static bool IsKey(string? base64)
+    {
+        Span<byte> key = stackalloc byte[33];
+        return base64 is not null && Convert.TryFromBase64String(base64, key, out var written) && written == 32;
     }
 
     private static string Label(string folder)

@@ -13,6 +13,9 @@ namespace Cradle.Links;
 /// </summary>
 public sealed class MessageChannel : IAsyncDisposable
 {
+    /// <summary>The most payload bytes a frame gets room for before any of them arrived.</summary>
+    public const int FirstReadLength = 64 * 1024;
+
     private readonly Stream _stream;
     private readonly ChannelOptions _options;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -106,10 +109,28 @@ public sealed class MessageChannel : IAsyncDisposable
         {
             await ReadExactlyAsync(_header, silence, idle.Token).ConfigureAwait(false);
             var length = FrameCodec.ReadHeader(_header);
-            var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+            var buffer = ArrayPool<byte>.Shared.Rent(Math.Clamp(length, 1, FirstReadLength));
             try
             {
-                await ReadExactlyAsync(buffer.AsMemory(0, length), silence, idle.Token).ConfigureAwait(false);
+                // The buffer doubles as the payload arrives, so it never exceeds the bytes received by
+                // more than 64 KiB: a peer that announces a 4 MiB frame and sends nothing more holds
+                // 64 KiB of the host, not 4 MiB.
+                var filled = 0;
+                while (filled < length)
+                {
+                    if (filled == buffer.Length)
+                    {
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(length, buffer.Length * 2));
+                        buffer.AsSpan(0, filled).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+
+                    var part = Math.Min(length, buffer.Length) - filled;
+                    await ReadExactlyAsync(buffer.AsMemory(filled, part), silence, idle.Token).ConfigureAwait(false);
+                    filled += part;
+                }
+
                 try
                 {
                     return Envelope.Parser.ParseFrom(new ReadOnlySequence<byte>(buffer, 0, length));

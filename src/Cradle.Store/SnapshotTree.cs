@@ -20,6 +20,9 @@ public static class SnapshotTree
     /// <summary>A tree with more entries than this is refused (a hostile or corrupt count).</summary>
     public const int MaxEntries = 10_000_000;
 
+    /// <summary>The fewest bytes an entry takes: path length, kind, size, mtime, mode, chunk count.</summary>
+    private const int MinEntryLength = 1 + 1 + 1 + 8 + 1 + 1;
+
     private static ReadOnlySpan<byte> Magic => "CRDLTREE"u8;
 
     public static byte[] Serialize(IReadOnlyList<TreeEntry> entries)
@@ -161,7 +164,8 @@ public static class SnapshotTree
         }
 
         var count = r.VarInt(MaxEntries);
-        var entries = new List<TreeEntry>(Math.Min(count, 1 << 16));
+        // The claimed count sizes the list only as far as the bytes left can hold entries.
+        var entries = new List<TreeEntry>(Math.Min(count, r.Remaining / MinEntryLength));
         for (var i = 0; i < count; i++)
         {
             var pathLength = r.VarInt(SnapshotPath.MaxLength * 4);
