@@ -117,6 +117,18 @@ public sealed partial class DeviceSession
                     await DrainAsync().ConfigureAwait(false);
                 }
             }
+            catch (Exception e) when (e is IOException or LinkClosedException)
+            {
+                // The host may have refused (its disk is full, say) and closed while a query or a
+                // chunk was on its way out: its refusal, not the broken pipe, is the reason.
+                if (_sending is not null)
+                {
+                    await ((Task)_sending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    _sending = null;
+                }
+
+                throw await RefusalBehindAsync().ConfigureAwait(false) ?? e;
+            }
             finally
             {
                 // The codec is in use until the batch in flight has ended, whichever way it ends.
@@ -127,6 +139,36 @@ public sealed partial class DeviceSession
 
                 _codec.Dispose();
             }
+        }
+
+        /// <summary>The host's refusal still waiting to be read behind the answers already sent, if any.</summary>
+        private async Task<Exception?> RefusalBehindAsync()
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try
+            {
+                for (var i = 0; i < 8; i++)
+                {
+                    var message = await session._channel.ReceiveAsync(wait.Token).ConfigureAwait(false);
+                    if (message.BodyCase == Envelope.BodyOneofCase.Refusal)
+                    {
+                        try
+                        {
+                            Expect(message, Envelope.BodyOneofCase.BackupCommitted);
+                        }
+                        catch (CradleException refusal)
+                        {
+                            return refusal;
+                        }
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or CradleException or OperationCanceledException)
+            {
+                // Nothing more to read: the broken link is the reason after all.
+            }
+
+            return null;
         }
 
         private async Task AddAsync(ScanEntry entry, bool useCache, CancellationToken cancellationToken)

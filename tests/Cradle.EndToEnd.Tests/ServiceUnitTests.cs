@@ -93,7 +93,12 @@ public sealed class ServiceUnitTests : IDisposable
         Assert.Contains("/nonexistent/cradle", output);
     }
 
-    private static string Executable() => Path.GetFullPath(CradleProcess.Executable);
+    /// <summary>The executable as the running process sees itself: an installed .NET tool's command is a symbolic link into the tool store.</summary>
+    private static string Executable()
+    {
+        var path = Path.GetFullPath(CradleProcess.Executable);
+        return new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+    }
 
     private static async Task AssertVerifiesAsync(string unit)
     {
