@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cradle.Host;
+using Cradle.Host.Dashboard;
 using Cradle.Links;
 using Cradle.Protocol;
 using Cradle.Store;
@@ -26,6 +27,7 @@ internal static class HostCommands
         host.Subcommands.Add(Pending());
         host.Subcommands.Add(Decide("approve", PendingState.Approved, "Approve a waiting partnership; the device shows the same code"));
         host.Subcommands.Add(Decide("deny", PendingState.Denied, "Deny a waiting partnership"));
+        host.Subcommands.Add(HttpTokenCommand());
         return host;
     }
 
@@ -40,7 +42,9 @@ internal static class HostCommands
         var serial = new Option<string[]>("--serial") { Description = "Watch a serial port for devices offering a session; PORT@BAUD fixes the rate, PORT alone scans the common rates (repeat for more ports)", HelpName = "PORT[@BAUD]" };
         var usb = new Option<string[]>("--usb") { Description = "A network interface a USB cable brings up: listen on it while it is up, end its sessions when it goes down (repeat for more)", HelpName = "IFACE" };
         var keepalive = new Option<double>("--keepalive-timeout") { Description = "End a session whose device sent nothing for this long (suspended, cable out); every chunk stored so far is kept", DefaultValueFactory = _ => 15, HelpName = "SECONDS" };
-        var command = new Command("run", "Run the host service in the foreground until Ctrl-C: network sessions, serial ports, USB interfaces") { data, listen, name, autoApprove, allowReclaim, serial, usb, keepalive, verbose };
+        var http = new Option<string>("--http") { Description = "Address and port of the web dashboard and its JSON API (port 0: any free port; 'off': none). Beyond loopback every request needs the token (cradle host http-token)", DefaultValueFactory = _ => DashboardOptions.DefaultAddress.ToString(), HelpName = "ADDR:PORT|off" };
+        var overdue = new Option<double>("--overdue-after") { Description = "The dashboard flags a device overdue when its last backup is older than this", DefaultValueFactory = _ => HostReports.DefaultOverdueAfter.TotalHours, HelpName = "HOURS" };
+        var command = new Command("run", "Run the host service in the foreground until Ctrl-C: network sessions, serial ports, USB interfaces, the web dashboard") { data, listen, name, autoApprove, allowReclaim, serial, usb, keepalive, http, overdue, verbose };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             using var loggers = LoggerFactory.Create(b => b
@@ -58,10 +62,34 @@ internal static class HostCommands
                 UsbInterfaces = result.GetValue(usb) ?? [],
                 Channel = ChannelOptions.ForIdleTimeout(result.GetValue(keepalive)),
             };
+            var dashboardAddress = DashboardOptions.ParseAddress(result.GetValue(http)!);
+            var overdueHours = result.GetValue(overdue);
+            if (overdueHours is <= 0 or > 24 * 366)
+            {
+                throw new ArgumentException($"--overdue-after {overdueHours}: give 0 < HOURS <= {24 * 366}");
+            }
+
             await using var service = HostService.Open(options, loggers);
             service.Start();
             Console.Out.WriteLine($"cradle host {service.Name}: data in {service.Store.Folder}");
             Console.Out.WriteLine($"listening on {service.BoundAddress}");
+            await using var dashboard = dashboardAddress is null ? null
+                : await DashboardServer.StartAsync(service, new DashboardOptions { Address = dashboardAddress, OverdueAfter = TimeSpan.FromHours(overdueHours) }, loggers, cancellationToken).ConfigureAwait(false);
+            if (dashboard is not null)
+            {
+                Console.Out.WriteLine($"dashboard on {dashboard.Address}");
+                if (dashboard.TokenCreated)
+                {
+                    // Shown once, to the operator at the console (never logged): it lives in the host's folder.
+                    Console.Out.WriteLine($"dashboard token (new; kept in {dashboard.TokenPath}, mode 0600): {dashboard.RevealToken()}");
+                    Console.Out.WriteLine($"  open {dashboard.Address}?token=TOKEN once in the browser, or send 'Authorization: Bearer TOKEN'");
+                }
+                else if (dashboard.RequiresToken)
+                {
+                    Console.Out.WriteLine($"dashboard needs its token (in {dashboard.TokenPath}; 'cradle host http-token' prints it, --rotate replaces it)");
+                }
+            }
+
             if (options.AllowReclaim)
             {
                 Console.Out.WriteLine("reclaim allowed: a cold-booted device that proves its recovery key takes its old record back (P9)");
@@ -100,14 +128,7 @@ internal static class HostCommands
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
             var store = ChunkStore.Open(result.GetValue(data)!);
-            using var registry = PartnershipRegistry.Open(store.DatabasePath);
-            using var catalog = store.OpenCatalog();
-            var snapshots = catalog.ListSnapshots();
-            var rows = registry.List().Select(p =>
-            {
-                var mine = snapshots.Where(s => string.Equals(s.Device, p.Name, StringComparison.OrdinalIgnoreCase)).ToList();
-                return new DeviceRow(p.Name, p.Number, new PartnershipNumber(p.Number).ToString(), p.Created, p.LastSeen, p.LastBackup, p.LastLink, mine.Count, mine.Count > 0 ? mine[^1].Bytes : 0);
-            }).ToList();
+            var rows = HostReports.Devices(store, HostReports.DefaultOverdueAfter, DateTimeOffset.UtcNow);
             if (result.GetValue(json))
             {
                 CliJson.Print(rows, CliJson.Default.ListDeviceRow);
@@ -123,7 +144,7 @@ internal static class HostCommands
             var table = new Table().AddColumns("device", "number", "created", "last backup", "link", "snapshots", "size");
             foreach (var r in rows)
             {
-                table.AddRow(Markup.Escape(r.Name), r.NumberHex, Format.Time(r.Created), Format.Time(r.LastBackup), r.LastLink ?? "-", r.Snapshots.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Bytes(r.Bytes));
+                table.AddRow(Markup.Escape(r.Name), r.NumberHex, Format.Time(r.Created), Format.Time(r.LastBackup) + (r.Overdue ? " (overdue)" : ""), r.LastLink ?? "-", r.Snapshots.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Bytes(r.Bytes));
             }
 
             AnsiConsole.Write(table);
@@ -141,10 +162,8 @@ internal static class HostCommands
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
             var store = ChunkStore.Open(result.GetValue(data)!);
-            using var catalog = store.OpenCatalog();
             var name = result.GetValue(device);
-            var rows = catalog.ListSnapshots(name is null ? null : DeviceName.Parse(name).Key)
-                .Select(s => new SnapshotRow(s.Id, s.Device, s.Number, s.Time, s.Files, s.Bytes, s.Link, s.Suspect)).ToList();
+            var rows = HostReports.Snapshots(store, name is null ? null : DeviceName.Parse(name));
             if (result.GetValue(json))
             {
                 CliJson.Print(rows, CliJson.Default.ListSnapshotRow);
@@ -212,28 +231,10 @@ internal static class HostCommands
         {
             var store = ChunkStore.Open(result.GetValue(data)!);
             var name = DeviceName.Parse(result.GetValue(device));
-            using var registry = PartnershipRegistry.Open(store.DatabasePath);
-            using var catalog = store.OpenCatalog();
-            var had = registry.Forget(name);
-            if (result.GetValue(keep))
-            {
-                if (!had)
-                {
-                    throw new ArgumentException($"this host has no partnership with {name}");
-                }
-
-                var kept = catalog.ListSnapshots(name.Key).Count;
-                Console.Out.WriteLine($"forgot {name}: partnership removed, the name is free to partner again (P5); {kept} snapshots kept, restorable with 'cradle host restore {name} --to DIR' or onto a device with 'cradle host allow-restore {name} --to NAME'");
-                return Task.FromResult(ExitCodes.Ok);
-            }
-
-            var snapshots = catalog.DeleteSnapshotsOf(name.Key);
-            if (!had && snapshots == 0)
-            {
-                throw new ArgumentException($"this host has no partnership and no snapshot of {name}");
-            }
-
-            Console.Out.WriteLine($"forgot {name}: partnership {(had ? "removed" : "was already gone")}, {snapshots} snapshots removed (cradle host prune frees the data no other snapshot needs)");
+            var forgot = HostReports.Forget(store, name, result.GetValue(keep));
+            Console.Out.WriteLine(result.GetValue(keep)
+                ? $"forgot {name}: partnership removed, the name is free to partner again (P5); {forgot.SnapshotsKept} snapshots kept, restorable with 'cradle host restore {name} --to DIR' or onto a device with 'cradle host allow-restore {name} --to NAME'"
+                : $"forgot {name}: partnership {(forgot.PartnershipRemoved ? "removed" : "was already gone")}, {forgot.SnapshotsRemoved} snapshots removed (cradle host prune frees the data no other snapshot needs)");
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;
@@ -274,6 +275,25 @@ internal static class HostCommands
         return command;
     }
 
+    private static Command HttpTokenCommand()
+    {
+        var data = CommonOptions.Data();
+        var rotate = new Option<bool>("--rotate") { Description = "Replace the token with a new one; the old one stops working at once, also in a running host" };
+        var command = new Command("http-token", "Print the dashboard's access token (needed when it listens beyond loopback), making it when there is none") { data, rotate };
+        command.SetAction(result => ExitCodes.RunAsync(() =>
+        {
+            var store = ChunkStore.Open(result.GetValue(data)!);
+            if (result.GetValue(rotate))
+            {
+                HttpToken.Rotate(store.Folder);
+            }
+
+            Console.Out.WriteLine(HttpToken.LoadOrCreate(store.Folder, out _).Reveal());
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
     private static Command Pending()
     {
         var data = CommonOptions.Data();
@@ -282,8 +302,7 @@ internal static class HostCommands
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
             var store = ChunkStore.Open(result.GetValue(data)!);
-            using var registry = PartnershipRegistry.Open(store.DatabasePath);
-            var rows = registry.ListPending().Select(p => new PendingRow(p.Code, p.Device, p.Number, p.Address, p.Created)).ToList();
+            var rows = HostReports.Pending(store);
             if (result.GetValue(json))
             {
                 CliJson.Print(rows, CliJson.Default.ListPendingRow);

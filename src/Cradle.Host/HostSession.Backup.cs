@@ -39,6 +39,7 @@ internal sealed partial class HostSession
     private async Task BackupAsync(BackupBegin begin, CancellationToken cancellationToken)
     {
         var started = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        _live.StartTransfer("backing-up", (long)Math.Min(begin.Files, long.MaxValue), (long)Math.Min(begin.Bytes, long.MaxValue));
         var writer = await host.Store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         await using (writer.ConfigureAwait(false))
         {
@@ -54,6 +55,8 @@ internal sealed partial class HostSession
                 throw;
             }
         }
+
+        _live.SetPhase("connected");
     }
 
     private async Task ReceiveBackupAsync(StoreWriter writer, long started, CancellationToken cancellationToken)
@@ -63,6 +66,11 @@ internal sealed partial class HostSession
         var paths = new HashSet<string>(StringComparer.Ordinal);
         using var codec = new ChunkCodec();
         var raw = new byte[ChunkerOptions.AbsoluteMaxSize];
+        // Progress for the dashboard: the bytes of the files listed so far, plus the chunks that
+        // arrived since (a batch's entries follow its chunks, so the sum hardly ever goes back).
+        long listedFiles = 0;
+        long listedBytes = 0;
+        long chunkBytes = 0;
         while (true)
         {
             var message = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
@@ -73,11 +81,22 @@ internal sealed partial class HostSession
                     break;
                 case Envelope.BodyOneofCase.ChunkData:
                     await StoreChunkAsync(writer, codec, raw, message.ChunkData, requested, cancellationToken).ConfigureAwait(false);
+                    chunkBytes += message.ChunkData.RawLength;
+                    _live.Progress(listedFiles, listedBytes + chunkBytes);
                     break;
                 case Envelope.BodyOneofCase.FileEntries:
                     AddEntries(writer, message.FileEntries, entries, paths);
+                    foreach (var e in message.FileEntries.Entries)
+                    {
+                        listedFiles += e.Kind == Protocol.Messages.EntryKind.File ? 1 : 0;
+                        listedBytes += (long)e.Size;
+                    }
+
+                    chunkBytes = 0;
+                    _live.Progress(listedFiles, listedBytes);
                     break;
                 case Envelope.BodyOneofCase.BackupEnd:
+                    _live.SetPhase("committing");
                     await CommitAsync(writer, message.BackupEnd, entries, requested, started, cancellationToken).ConfigureAwait(false);
                     return;
                 case Envelope.BodyOneofCase.Goodbye:
