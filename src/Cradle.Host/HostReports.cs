@@ -66,6 +66,8 @@ public static class HostReports
     {
         using var registry = PartnershipRegistry.Open(store.DatabasePath);
         using var catalog = store.OpenCatalog();
+        // Reported as the host spells it, whatever case the operator typed.
+        var name = registry.Find(device)?.Name ?? catalog.ListSnapshots(device.Key).LastOrDefault()?.Device ?? device.Value;
         var had = registry.Forget(device);
         if (keepBackups)
         {
@@ -74,7 +76,7 @@ public static class HostReports
                 throw new ArgumentException($"this host has no partnership with {device}");
             }
 
-            return new ForgetResult(device.Value, true, 0, catalog.ListSnapshots(device.Key).Count);
+            return new ForgetResult(name, true, 0, catalog.ListSnapshots(device.Key).Count);
         }
 
         var removed = catalog.DeleteSnapshotsOf(device.Key);
@@ -83,7 +85,7 @@ public static class HostReports
             throw new ArgumentException($"this host has no partnership and no snapshot of {device}");
         }
 
-        return new ForgetResult(device.Value, had, removed, 0);
+        return new ForgetResult(name, had, removed, 0);
     }
 
     public static HealthReport Health(ChunkStore store)

@@ -134,6 +134,11 @@ public sealed partial class DashboardServer
         {
             (status, message) = (StatusCodes.Status415UnsupportedMediaType, "send the request body as application/json");
         }
+        catch (Protocol.ProtocolViolationException e)
+        {
+            // A path or name that the rules refuse: the request's fault.
+            (status, message) = (StatusCodes.Status400BadRequest, e.Message);
+        }
         catch (CradleException e) when (e.IsTransient)
         {
             (status, message) = (StatusCodes.Status503ServiceUnavailable, e.Message);
