@@ -66,8 +66,9 @@ internal sealed partial class HostSession
         var paths = new HashSet<string>(StringComparer.Ordinal);
         using var codec = new ChunkCodec();
         var raw = new byte[ChunkerOptions.AbsoluteMaxSize];
-        // Progress for the dashboard: the bytes of the files listed so far, plus the chunks that
-        // arrived since (a batch's entries follow its chunks, so the sum hardly ever goes back).
+        // Progress for the dashboard: the bytes of the chunks the device has gone through (those
+        // the host had, counted when queried, and those sent), or of the files listed so far when
+        // that is more (files the device knew unchanged). Both only grow.
         long listedFiles = 0;
         long listedBytes = 0;
         long chunkBytes = 0;
@@ -77,12 +78,13 @@ internal sealed partial class HostSession
             switch (message.BodyCase)
             {
                 case Envelope.BodyOneofCase.ChunkQuery:
-                    await AnswerQueryAsync(writer, message.ChunkQuery, requested, cancellationToken).ConfigureAwait(false);
+                    chunkBytes += await AnswerQueryAsync(writer, message.ChunkQuery, requested, cancellationToken).ConfigureAwait(false);
+                    _live.Progress(listedFiles, Math.Max(listedBytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.ChunkData:
                     await StoreChunkAsync(writer, codec, raw, message.ChunkData, requested, cancellationToken).ConfigureAwait(false);
                     chunkBytes += message.ChunkData.RawLength;
-                    _live.Progress(listedFiles, listedBytes + chunkBytes);
+                    _live.Progress(listedFiles, Math.Max(listedBytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.FileEntries:
                     AddEntries(writer, message.FileEntries, entries, paths);
@@ -92,8 +94,7 @@ internal sealed partial class HostSession
                         listedBytes += (long)e.Size;
                     }
 
-                    chunkBytes = 0;
-                    _live.Progress(listedFiles, listedBytes);
+                    _live.Progress(listedFiles, Math.Max(listedBytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.BackupEnd:
                     _live.SetPhase("committing");
@@ -107,7 +108,8 @@ internal sealed partial class HostSession
         }
     }
 
-    private async Task AnswerQueryAsync(StoreWriter writer, ChunkQuery query, HashSet<ChunkId> requested, CancellationToken cancellationToken)
+    /// <summary>Answers which chunks the host lacks; returns the bytes of those it has.</summary>
+    private async Task<long> AnswerQueryAsync(StoreWriter writer, ChunkQuery query, HashSet<ChunkId> requested, CancellationToken cancellationToken)
     {
         if (query.Ids.Count > MaxQueryIds)
         {
@@ -118,10 +120,15 @@ internal sealed partial class HostSession
         // files cache) is asked for again; within one query, only its first occurrence is.
         var answer = new ChunkAnswer { QueryId = query.QueryId };
         var inQuery = new HashSet<ChunkId>();
+        long had = 0;
         for (var i = 0; i < query.Ids.Count; i++)
         {
             var id = ChunkId.Read(query.Ids[i].Span);
-            if (!writer.Has(id) && inQuery.Add(id))
+            if (writer.TryGetRawLength(id, out var length))
+            {
+                had += length;
+            }
+            else if (inQuery.Add(id))
             {
                 requested.Add(id);
                 answer.Missing.Add((uint)i);
@@ -129,6 +136,7 @@ internal sealed partial class HostSession
         }
 
         await _channel!.SendAsync(new Envelope { ChunkAnswer = answer }, cancellationToken).ConfigureAwait(false);
+        return had;
     }
 
     private static async Task StoreChunkAsync(StoreWriter writer, ChunkCodec codec, byte[] raw, ChunkData chunk, HashSet<ChunkId> requested, CancellationToken cancellationToken)

@@ -259,7 +259,7 @@ function renderGetConnected() {
     const labels = { device: 'ok', watched: 'ok', noise: 'warn', silent: '', unavailable: 'bad' };
     results.replaceChildren(table(['Port', 'Result', 'Device', 'Rate ', 'Detail'], rows.map(r => h('tr', { 'data-port': r.port },
       h('td', {}, h('code', {}, r.port)), h('td', {}, h('span', { class: `tag ${labels[r.result] || ''}` }, r.result)),
-      h('td', {}, r.device || ''), num(r.baud || ''), h('td', { class: 'muted' }, r.detail || (r.ratesTried.length ? `tried ${r.ratesTried.join('/')} baud` : ''))))),
+      h('td', {}, r.device || ''), num(r.baud || ''), h('td', { class: 'muted' }, r.detail || (r.ratesTried.length ? `tried ${r.ratesTried.join('/')} baud` : '')))),
     'No serial ports on this host.'));
     const found = rows.filter(r => r.result === 'device');
     return found.length ? `Found ${found.map(r => `${r.device} on ${r.port} at ${r.baud} baud`).join(', ')}. Watch that port: cradle host run --serial PORT@BAUD.` : 'No device found.';
