@@ -19,7 +19,9 @@ public sealed partial class DashboardServer
 
     private async Task EventsAsync(HttpContext context)
     {
-        var cancellationToken = context.RequestAborted;
+        // The stream ends when the page goes or the host stops (which would otherwise wait for it).
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+        var cancellationToken = ending.Token;
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";

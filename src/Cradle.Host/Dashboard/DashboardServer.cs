@@ -26,6 +26,7 @@ public sealed partial class DashboardServer : IAsyncDisposable
     private readonly HttpToken? _token;
     private readonly ILogger _logger;
     private readonly Dictionary<string, (byte[] Bytes, string Type)> _assets;
+    private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
 
     private DashboardServer(HostService host, DashboardOptions options, HttpToken? token, ILogger logger)
@@ -160,6 +161,7 @@ public sealed partial class DashboardServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
         if (_app is not null)
         {
             using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -167,6 +169,8 @@ public sealed partial class DashboardServer : IAsyncDisposable
             await _app.DisposeAsync().ConfigureAwait(false);
             _app = null;
         }
+
+        _stopping.Dispose();
     }
 
     /// <summary>Lets the host decide when to stop: no console handlers of its own.</summary>

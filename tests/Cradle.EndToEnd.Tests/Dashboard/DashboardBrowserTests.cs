@@ -104,7 +104,6 @@ public sealed partial class DashboardBrowserTests(Chromium chromium) : IClassFix
         var saved = _folder["downloaded.bin"];
         await download.SaveAsAsync(saved);
         Assert.Equal(File.ReadAllBytes(original), File.ReadAllBytes(saved));
-        await TakeScreenshotAsync(page, "device");
     }
 
     [Fact]

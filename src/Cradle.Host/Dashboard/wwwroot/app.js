@@ -112,7 +112,7 @@ function show() {
   for (const link of document.querySelectorAll('nav a')) link.classList.toggle('active', link.dataset.view === name);
   const view = document.getElementById('view');
   view.dataset.view = name;
-  Promise.resolve(views[name].render(args)).then(content => view.replaceChildren(...[content].flat()))
+  Promise.resolve(views[name].render(args)).then(content => view.replaceChildren(...[content].flat().filter(x => x !== null && x !== undefined && x !== false)))
     .catch(e => view.replaceChildren(h('div', { class: 'empty' }, e.message)));
 }
 
