@@ -61,7 +61,7 @@ public sealed partial class DashboardBrowserTests(Chromium chromium) : IClassFix
 
         // Catch the backup early, freeze the device (SIGSTOP) so the page holds still, and read it.
         var percent = page.Locator("tr[data-phase='backing-up'] .percent");
-        var first = await WaitForPercentAsync(percent, p => p is > 0 and < 60);
+        var first = await WaitForPercentAsync(percent, p => p is > 0 and < 80);
         connect.Suspend();
         await Task.Delay(800);
         var held = await ReadPercentAsync(percent);
