@@ -15,6 +15,7 @@ need kill procps
 need mount mount   # the full-disk test mounts a small tmpfs (needs root, as CI is)
 need ip iproute2    # the USB tests make network namespaces and a veth pair (root)
 need tc iproute2    # … and shape it to USB 2.0 speed
+need chromium chromium   # the dashboard's browser tests drive it headless (Playwright, no browser download)
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 configuration=${CONFIGURATION:-Release}

@@ -229,7 +229,7 @@ children_of() { awk -v p="$1" '{ sub(/.*\) /, ""); if ($2 == p) n++ } END { prin
 CR="$R/cradle"
 mkdir -p "$CR"
 cradle_start_host() {
-  "$CRADLE" host run --data "$CR/host" --listen 127.0.0.1:0 --auto-approve >"$LOGS/cradle-host.log" 2>&1 &
+  "$CRADLE" host run --data "$CR/host" --listen 127.0.0.1:0 --http off --auto-approve >"$LOGS/cradle-host.log" 2>&1 &
   host_pid=$!
   local i
   for i in $(seq 1 300); do

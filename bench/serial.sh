@@ -158,7 +158,7 @@ cradle_run() { # FILE BER
   cp "$W/files/$file" "$dir/data/"
   [[ -n "$fber" ]] && relay_args=(--ber "$fber" --seed "$seed")
   start_relay "$name" "${relay_args[@]}"
-  "$CRADLE" host run --data "$dir/host" --listen 127.0.0.1:0 --serial "$HOSTPTY@$baud" >"$LOGS/$name.host" 2>&1 &
+  "$CRADLE" host run --data "$dir/host" --listen 127.0.0.1:0 --http off --serial "$HOSTPTY@$baud" >"$LOGS/$name.host" 2>&1 &
   host_pid=$!
   wait_listening "$LOGS/$name.host" "$host_pid"
   "$CRADLE" device init --name SERIAL --folder "$dir/data" --state "$dir/device" >"$LOGS/$name.init" 2>&1 || die "device init"

@@ -1,26 +1,15 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cradle.Device;
+using Cradle.Host;
 
 namespace Cradle.Cli;
-
-/// <summary>A device as <c>cradle host devices --json</c> shows it.</summary>
-internal sealed record DeviceRow(string Name, uint Number, string NumberHex, DateTimeOffset Created, DateTimeOffset? LastSeen, DateTimeOffset? LastBackup, string? LastLink, int Snapshots, long Bytes);
-
-/// <summary>A snapshot as <c>cradle host snapshots --json</c> shows it.</summary>
-internal sealed record SnapshotRow(long Id, string Device, uint Number, DateTimeOffset Time, long Files, long Bytes, string Link, bool Suspect);
 
 /// <summary>A partnership as <c>cradle device partnerships --json</c> shows it.</summary>
 internal sealed record PartnershipRow(string Host, string HostId, string Address, uint Number, string NumberHex, DateTimeOffset Created, LastBackupStatus? LastBackup);
 
-/// <summary>A waiting partnership as <c>cradle host pending --json</c> shows it.</summary>
-internal sealed record PendingRow(string Code, string Device, uint Number, string Address, DateTimeOffset Created);
-
 /// <summary>The result of a backup as <c>cradle device connect --once --json</c> prints it.</summary>
 internal sealed record BackupRow(string Host, long Snapshot, long Files, long Bytes, long FilesRead, long BytesRead, long ChunksSent, long WireBytesSent, long WireBytesReceived, double Seconds, int Skipped);
-
-/// <summary>What Get Connected found on one port, as <c>cradle host get-connected --json</c> shows it.</summary>
-internal sealed record PortRow(string Port, int? Baud, string Result, string? Device, long BytesHeard, string? Detail, int[] RatesTried);
 
 /// <summary>A restore onto the device as <c>cradle device restore --json</c> prints it.</summary>
 internal sealed record RestoreRow(string Host, long Snapshot, string Device, DateTimeOffset Time, string Grounds, bool Guest, List<string> Restored, List<RestoreIssueRow> Skipped, List<RestoreIssueRow> Failed, long Bytes);

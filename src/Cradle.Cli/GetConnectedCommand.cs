@@ -4,9 +4,8 @@ using Cradle.Links.Serial;
 namespace Cradle.Cli;
 
 /// <summary>
-/// <c>cradle host get-connected</c>: the Get Connected wizard. Listens on every serial port at the
-/// common rates for a device that is offering a session, and says per port what it found: the
-/// device and its rate, silence, or noise. Ports are scanned side by side; none can hang the scan.
+/// <c>cradle host get-connected</c>: the Get Connected wizard (<see cref="Host.GetConnected"/>)
+/// on the terminal.
 /// </summary>
 internal static class GetConnectedCommand
 {
@@ -28,22 +27,23 @@ internal static class GetConnectedCommand
                 throw new ArgumentException($"--listen {seconds}: give 0 < SECONDS <= 60");
             }
 
-            var rates = result.GetValue(baud) is { } only ? [only] : SerialLink.CommonBaudRates;
+            IReadOnlyList<int> rates = result.GetValue(baud) is { } only ? [only] : SerialLink.CommonBaudRates;
             var scan = SerialLink.PortsToScan(result.GetValue(ports) ?? []);
-            if (scan.Count == 0)
+            var count = scan.Count;
+            if (count == 0)
             {
                 throw new ArgumentException("no serial ports: the system lists none; name one with --port PATH");
             }
 
             if (!result.GetValue(json))
             {
-                Console.Error.WriteLine($"scanning {scan.Count} port(s) at {string.Join(", ", rates)} baud, {seconds:0.#} s each");
+                Console.Error.WriteLine($"scanning {count} port(s) at {string.Join(", ", rates)} baud, {seconds:0.#} s each");
             }
 
-            var rows = await Task.WhenAll(scan.Select(p => ScanPortAsync(p, rates, TimeSpan.FromSeconds(seconds), cancellationToken))).ConfigureAwait(false);
+            var rows = await Host.GetConnected.ScanAsync(scan, rates, TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
             if (result.GetValue(json))
             {
-                CliJson.Print(rows.ToList(), CliJson.Default.ListPortRow);
+                CliJson.Print(rows, CliJson.Default.ListPortRow);
             }
             else
             {
@@ -65,29 +65,4 @@ internal static class GetConnectedCommand
     }
 
     private static double HostServiceDwell => Host.HostService.ScanDwell.TotalSeconds;
-
-    private static async Task<PortRow> ScanPortAsync(string port, IReadOnlyList<int> rates, TimeSpan listen, CancellationToken cancellationToken)
-    {
-        var tried = new List<int>();
-        SerialProbe? noisiest = null;
-        foreach (var rate in rates)
-        {
-            tried.Add(rate);
-            var probe = await SerialLink.ProbeAsync(port, rate, listen, cancellationToken).ConfigureAwait(false);
-            switch (probe.Result)
-            {
-                case SerialProbeResult.DeviceOffering:
-                    return new PortRow(port, rate, "device", probe.DeviceName, probe.BytesHeard, null, [.. tried]);
-                case SerialProbeResult.Unavailable:
-                    return new PortRow(port, null, "unavailable", null, 0, probe.Detail, [.. tried]);
-                case SerialProbeResult.Noise when noisiest is null || probe.BytesHeard > noisiest.BytesHeard:
-                    noisiest = probe;
-                    break;
-            }
-        }
-
-        return noisiest is null
-            ? new PortRow(port, null, "silent", null, 0, null, [.. tried])
-            : new PortRow(port, null, "noise", null, noisiest.BytesHeard, $"{noisiest.BytesHeard} bytes at {noisiest.Baud} baud, no Cradle frame among them", [.. tried]);
-    }
 }

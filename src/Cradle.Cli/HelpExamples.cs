@@ -14,7 +14,7 @@ internal static class HelpExamples
     {
         ["cradle"] = ["cradle demo", "cradle host run --data /srv/cradle", "cradle device connect --usb usb0"],
         ["cradle host"] = ["cradle host run --data /srv/cradle", "cradle host devices"],
-        ["cradle host run"] = ["cradle host run --data /srv/cradle --serial /dev/ttyS0 --usb usb0", "CRADLE_HOST__LISTEN=0.0.0.0:5679 cradle host run   (or \"listen\" in /srv/cradle/cradle.json)"],
+        ["cradle host run"] = ["cradle host run --data /srv/cradle --serial /dev/ttyS0 --usb usb0 --http 0.0.0.0:5680", "CRADLE_HOST__LISTEN=0.0.0.0:5679 cradle host run   (or \"listen\" in /srv/cradle/cradle.json)"],
         ["cradle host config"] = ["cradle host config --data /srv/cradle", "cradle host config --json --listen 127.0.0.1:5679"],
         ["cradle host install-service"] = ["sudo cradle host install-service --data /srv/cradle --user cradle", "cradle host install-service --print"],
         ["cradle host devices"] = ["cradle host devices --json"],
@@ -28,6 +28,7 @@ internal static class HelpExamples
         ["cradle host pending"] = ["cradle host pending"],
         ["cradle host approve"] = ["cradle host approve 482913"],
         ["cradle host deny"] = ["cradle host deny 482913"],
+        ["cradle host http-token"] = ["cradle host http-token --data /srv/cradle", "cradle host http-token --rotate   (the old token stops working at once)"],
         ["cradle device"] = ["cradle device init --name MX7-01 --folder /data/scans", "cradle device connect --usb usb0"],
         ["cradle device init"] = ["cradle device init --name MX7-01 --folder /data/scans --folder /data/forms"],
         ["cradle device name"] = ["cradle device name", "cradle device name MX7-02 --yes"],

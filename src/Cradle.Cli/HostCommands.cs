@@ -2,6 +2,7 @@ using System.CommandLine;
 using Cradle.Cli.Logging;
 using Cradle.Cli.Settings;
 using Cradle.Host;
+using Cradle.Host.Dashboard;
 using Cradle.Links;
 using Cradle.Protocol;
 using Cradle.Store;
@@ -30,13 +31,14 @@ internal static class HostCommands
         host.Subcommands.Add(Pending());
         host.Subcommands.Add(Decide("approve", PendingState.Approved, "Approve a waiting partnership; the device shows the same code"));
         host.Subcommands.Add(Decide("deny", PendingState.Denied, "Deny a waiting partnership"));
+        host.Subcommands.Add(HttpTokenCommand());
         return host;
     }
 
     private static Command Run()
     {
         var run = new HostRunOptions();
-        var command = new Command("run", "Run the host service in the foreground until Ctrl-C: network sessions, serial ports, USB interfaces. Every flag also has a key in the folder's cradle.json and a CRADLE_HOST__ variable (cradle host config shows them)");
+        var command = new Command("run", "Run the host service in the foreground until Ctrl-C: network sessions, serial ports, USB interfaces, the web dashboard. Every flag also has a key in the folder's cradle.json and a CRADLE_HOST__ variable (cradle host config shows them)");
         foreach (var option in run.All)
         {
             command.Options.Add(option);
@@ -46,11 +48,29 @@ internal static class HostCommands
         {
             var settings = run.Load(result);
             var options = HostRunOptions.ToHostOptions(settings);
+            var dashboardOptions = HostRunOptions.ToDashboardOptions(settings);
             using var loggers = CradleLogging.Create(LogOptions.From(settings));
             await using var service = HostService.Open(options, loggers);
             service.Start();
             Console.Out.WriteLine($"cradle host {service.Name}: data in {service.Store.Folder}");
             Console.Out.WriteLine($"listening on {service.BoundAddress}");
+            await using var dashboard = dashboardOptions is null ? null
+                : await DashboardServer.StartAsync(service, dashboardOptions, loggers, cancellationToken).ConfigureAwait(false);
+            if (dashboard is not null)
+            {
+                Console.Out.WriteLine($"dashboard on {dashboard.Address}");
+                if (dashboard.TokenCreated)
+                {
+                    // Shown once, to the operator at the console (never logged): it lives in the host's folder.
+                    Console.Out.WriteLine($"dashboard token (new; kept in {dashboard.TokenPath}, mode 0600): {dashboard.RevealToken()}");
+                    Console.Out.WriteLine($"  open {dashboard.Address}?token=TOKEN once in the browser, or send 'Authorization: Bearer TOKEN'");
+                }
+                else if (dashboard.RequiresToken)
+                {
+                    Console.Out.WriteLine($"dashboard needs its token (in {dashboard.TokenPath}; 'cradle host http-token' prints it, --rotate replaces it)");
+                }
+            }
+
             if (options.AllowReclaim)
             {
                 Console.Out.WriteLine("reclaim allowed: a cold-booted device that proves its recovery key takes its old record back (P9)");
@@ -89,14 +109,7 @@ internal static class HostCommands
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
             var store = ChunkStore.Open(result.GetValue(data)!);
-            using var registry = PartnershipRegistry.Open(store.DatabasePath);
-            using var catalog = store.OpenCatalog();
-            var snapshots = catalog.ListSnapshots();
-            var rows = registry.List().Select(p =>
-            {
-                var mine = snapshots.Where(s => string.Equals(s.Device, p.Name, StringComparison.OrdinalIgnoreCase)).ToList();
-                return new DeviceRow(p.Name, p.Number, new PartnershipNumber(p.Number).ToString(), p.Created, p.LastSeen, p.LastBackup, p.LastLink, mine.Count, mine.Count > 0 ? mine[^1].Bytes : 0);
-            }).ToList();
+            var rows = HostReports.Devices(store, HostReports.DefaultOverdueAfter, DateTimeOffset.UtcNow);
             if (result.GetValue(json))
             {
                 CliJson.Print(rows, CliJson.Default.ListDeviceRow);
@@ -112,7 +125,7 @@ internal static class HostCommands
             var table = new Table().AddColumns("device", "number", "created", "last backup", "link", "snapshots", "size");
             foreach (var r in rows)
             {
-                table.AddRow(Markup.Escape(r.Name), r.NumberHex, Format.Time(r.Created), Format.Time(r.LastBackup), r.LastLink ?? "-", r.Snapshots.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Bytes(r.Bytes));
+                table.AddRow(Markup.Escape(r.Name), r.NumberHex, Format.Time(r.Created), Format.Time(r.LastBackup) + (r.Overdue ? " (overdue)" : ""), r.LastLink ?? "-", r.Snapshots.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Bytes(r.Bytes));
             }
 
             AnsiConsole.Write(table);
@@ -130,10 +143,8 @@ internal static class HostCommands
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
             var store = ChunkStore.Open(result.GetValue(data)!);
-            using var catalog = store.OpenCatalog();
             var name = result.GetValue(device);
-            var rows = catalog.ListSnapshots(name is null ? null : DeviceName.Parse(name).Key)
-                .Select(s => new SnapshotRow(s.Id, s.Device, s.Number, s.Time, s.Files, s.Bytes, s.Link, s.Suspect)).ToList();
+            var rows = HostReports.Snapshots(store, name is null ? null : DeviceName.Parse(name));
             if (result.GetValue(json))
             {
                 CliJson.Print(rows, CliJson.Default.ListSnapshotRow);
@@ -201,28 +212,10 @@ internal static class HostCommands
         {
             var store = ChunkStore.Open(result.GetValue(data)!);
             var name = DeviceName.Parse(result.GetValue(device));
-            using var registry = PartnershipRegistry.Open(store.DatabasePath);
-            using var catalog = store.OpenCatalog();
-            var had = registry.Forget(name);
-            if (result.GetValue(keep))
-            {
-                if (!had)
-                {
-                    throw new ArgumentException($"this host has no partnership with {name}");
-                }
-
-                var kept = catalog.ListSnapshots(name.Key).Count;
-                Console.Out.WriteLine($"forgot {name}: partnership removed, the name is free to partner again (P5); {kept} snapshots kept, restorable with 'cradle host restore {name} --to DIR' or onto a device with 'cradle host allow-restore {name} --to NAME'");
-                return Task.FromResult(ExitCodes.Ok);
-            }
-
-            var snapshots = catalog.DeleteSnapshotsOf(name.Key);
-            if (!had && snapshots == 0)
-            {
-                throw new ArgumentException($"this host has no partnership and no snapshot of {name}");
-            }
-
-            Console.Out.WriteLine($"forgot {name}: partnership {(had ? "removed" : "was already gone")}, {snapshots} snapshots removed (cradle host prune frees the data no other snapshot needs)");
+            var forgot = HostReports.Forget(store, name, result.GetValue(keep));
+            Console.Out.WriteLine(result.GetValue(keep)
+                ? $"forgot {name}: partnership removed, the name is free to partner again (P5); {forgot.SnapshotsKept} snapshots kept, restorable with 'cradle host restore {name} --to DIR' or onto a device with 'cradle host allow-restore {name} --to NAME'"
+                : $"forgot {name}: partnership {(forgot.PartnershipRemoved ? "removed" : "was already gone")}, {forgot.SnapshotsRemoved} snapshots removed (cradle host prune frees the data no other snapshot needs)");
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;
@@ -263,6 +256,25 @@ internal static class HostCommands
         return command;
     }
 
+    private static Command HttpTokenCommand()
+    {
+        var data = CommonOptions.Data();
+        var rotate = new Option<bool>("--rotate") { Description = "Replace the token with a new one; the old one stops working at once, also in a running host" };
+        var command = new Command("http-token", "Print the dashboard's access token (needed when it listens beyond loopback), making it when there is none") { data, rotate };
+        command.SetAction(result => ExitCodes.RunAsync(() =>
+        {
+            var store = ChunkStore.Open(result.GetValue(data)!);
+            if (result.GetValue(rotate))
+            {
+                HttpToken.Rotate(store.Folder);
+            }
+
+            Console.Out.WriteLine(HttpToken.LoadOrCreate(store.Folder, out _).Reveal());
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
     private static Command Pending()
     {
         var data = CommonOptions.Data();
@@ -271,8 +283,7 @@ internal static class HostCommands
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
             var store = ChunkStore.Open(result.GetValue(data)!);
-            using var registry = PartnershipRegistry.Open(store.DatabasePath);
-            var rows = registry.ListPending().Select(p => new PendingRow(p.Code, p.Device, p.Number, p.Address, p.Created)).ToList();
+            var rows = HostReports.Pending(store);
             if (result.GetValue(json))
             {
                 CliJson.Print(rows, CliJson.Default.ListPendingRow);

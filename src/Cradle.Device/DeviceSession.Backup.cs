@@ -42,7 +42,7 @@ public sealed partial class DeviceSession
             cache = FilesCache.Empty();
         }
 
-        await _channel.SendAsync(new Envelope { BackupBegin = new BackupBegin { StartedUnixMs = _options.Time.GetUtcNow().ToUnixTimeMilliseconds() } }, cancellationToken).ConfigureAwait(false);
+        await _channel.SendAsync(new Envelope { BackupBegin = new BackupBegin { StartedUnixMs = _options.Time.GetUtcNow().ToUnixTimeMilliseconds(), Files = (ulong)scan.Files, Bytes = (ulong)scan.Bytes } }, cancellationToken).ConfigureAwait(false);
         var upload = new Upload(this, cache, scan, wireAtStart);
         await upload.RunAsync(cancellationToken).ConfigureAwait(false);
 

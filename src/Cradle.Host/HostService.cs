@@ -30,6 +30,7 @@ public sealed partial class HostService : IAsyncDisposable
         HostId = hostId;
         Name = name;
         _logger = logger;
+        Sessions = new LiveSessions(options.Time);
     }
 
     public ChunkStore Store { get; }
@@ -39,6 +40,12 @@ public sealed partial class HostService : IAsyncDisposable
     public byte[] HostId { get; }
 
     public string Name { get; }
+
+    /// <summary>How this host runs.</summary>
+    public HostOptions Options => _options;
+
+    /// <summary>The sessions running now and the last few that ended (the dashboard's live view).</summary>
+    public LiveSessions Sessions { get; }
 
     /// <summary>The address sessions are accepted on (the real port when 0 was asked for).</summary>
     public LinkAddress? BoundAddress { get; private set; }

@@ -39,6 +39,7 @@ internal sealed partial class HostSession
     private async Task BackupAsync(BackupBegin begin, CancellationToken cancellationToken)
     {
         var started = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        _live.StartTransfer("backing-up", (long)Math.Min(begin.Files, long.MaxValue), (long)Math.Min(begin.Bytes, long.MaxValue));
         var writer = await host.Store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         await using (writer.ConfigureAwait(false))
         {
@@ -54,6 +55,8 @@ internal sealed partial class HostSession
                 throw;
             }
         }
+
+        _live.SetPhase("connected");
     }
 
     private async Task ReceiveBackupAsync(StoreWriter writer, long started, CancellationToken cancellationToken)
@@ -63,21 +66,38 @@ internal sealed partial class HostSession
         var paths = new HashSet<string>(StringComparer.Ordinal);
         using var codec = new ChunkCodec();
         var raw = new byte[ChunkerOptions.AbsoluteMaxSize];
+        // Progress for the dashboard: the bytes of the chunks the device has gone through (those
+        // the host had, counted when queried, and those sent), or of the files listed so far when
+        // that is more (files the device knew unchanged). Both only grow.
+        long listedFiles = 0;
+        long listedBytes = 0;
+        long chunkBytes = 0;
         while (true)
         {
             var message = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
             switch (message.BodyCase)
             {
                 case Envelope.BodyOneofCase.ChunkQuery:
-                    await AnswerQueryAsync(writer, message.ChunkQuery, requested, cancellationToken).ConfigureAwait(false);
+                    chunkBytes += await AnswerQueryAsync(writer, message.ChunkQuery, requested, cancellationToken).ConfigureAwait(false);
+                    _live.Progress(listedFiles, Math.Max(listedBytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.ChunkData:
                     await StoreChunkAsync(writer, codec, raw, message.ChunkData, requested, cancellationToken).ConfigureAwait(false);
+                    chunkBytes += message.ChunkData.RawLength;
+                    _live.Progress(listedFiles, Math.Max(listedBytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.FileEntries:
                     AddEntries(writer, message.FileEntries, entries, paths);
+                    foreach (var e in message.FileEntries.Entries)
+                    {
+                        listedFiles += e.Kind == Protocol.Messages.EntryKind.File ? 1 : 0;
+                        listedBytes += (long)e.Size;
+                    }
+
+                    _live.Progress(listedFiles, Math.Max(listedBytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.BackupEnd:
+                    _live.SetPhase("committing");
                     await CommitAsync(writer, message.BackupEnd, entries, requested, started, cancellationToken).ConfigureAwait(false);
                     return;
                 case Envelope.BodyOneofCase.Goodbye:
@@ -88,7 +108,8 @@ internal sealed partial class HostSession
         }
     }
 
-    private async Task AnswerQueryAsync(StoreWriter writer, ChunkQuery query, HashSet<ChunkId> requested, CancellationToken cancellationToken)
+    /// <summary>Answers which chunks the host lacks; returns the bytes of those it has.</summary>
+    private async Task<long> AnswerQueryAsync(StoreWriter writer, ChunkQuery query, HashSet<ChunkId> requested, CancellationToken cancellationToken)
     {
         if (query.Ids.Count > MaxQueryIds)
         {
@@ -99,10 +120,15 @@ internal sealed partial class HostSession
         // on its way (or owed: the device sends it with its next copy), so it is not asked for
         // again; within one query, only an id's first occurrence is.
         var answer = new ChunkAnswer { QueryId = query.QueryId };
+        long had = 0;
         for (var i = 0; i < query.Ids.Count; i++)
         {
             var id = ChunkId.Read(query.Ids[i].Span);
-            if (!writer.Has(id) && requested.Add(id))
+            if (writer.TryGetRawLength(id, out var length))
+            {
+                had += length;
+            }
+            else if (requested.Add(id))
             {
                 answer.Missing.Add((uint)i);
             }
@@ -110,6 +136,7 @@ internal sealed partial class HostSession
 
         HostLog.ChunkQuery(logger, Remote, query.QueryId, query.Ids.Count, answer.Missing.Count);
         await _channel!.SendAsync(new Envelope { ChunkAnswer = answer }, cancellationToken).ConfigureAwait(false);
+        return had;
     }
 
     private static async Task StoreChunkAsync(StoreWriter writer, ChunkCodec codec, byte[] raw, ChunkData chunk, HashSet<ChunkId> requested, CancellationToken cancellationToken)

@@ -35,6 +35,7 @@ internal sealed partial class HostSession
         }
 
         HostLog.RestoreStarted(logger, Remote, snapshot.Id, snapshot.Device, _device.Value, grounds, snapshot.Files, snapshot.Bytes);
+        _live.StartTransfer("restoring", snapshot.Files, snapshot.Bytes);
         await _channel!.SendAsync(new Envelope
         {
             RestoreOffer = new RestoreOffer
@@ -73,6 +74,7 @@ internal sealed partial class HostSession
         }
 
         await SendChunksAsync(reader, allowed, cancellationToken).ConfigureAwait(false);
+        _live.SetPhase("connected");
     }
 
     /// <summary>The snapshot to restore and on what grounds; a refusal when this device may not have it.</summary>
@@ -121,6 +123,7 @@ internal sealed partial class HostSession
     {
         var raw = new byte[ChunkerOptions.AbsoluteMaxSize];
         long sent = 0;
+        long rawSent = 0;
         while (true)
         {
             var message = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
@@ -154,6 +157,8 @@ internal sealed partial class HostSession
                             },
                         }, cancellationToken).ConfigureAwait(false);
                         sent++;
+                        rawSent += location.Entry.RawLength;
+                        _live.Progress(0, rawSent);
                     }
 
                     break;

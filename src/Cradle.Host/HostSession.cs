@@ -20,12 +20,14 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
     private DeviceName _device;
     private uint _number;
     private bool _guest;
+    private LiveSession _live = null!;
 
     public string Remote { get; } = remote;
 
     public async Task RunAsync(Stream stream, CancellationToken cancellationToken)
     {
         var reason = "goodbye";
+        _live = host.Sessions.Begin(Remote, link);
         try
         {
             using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -42,21 +44,25 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         }
         catch (SessionRefusedException e)
         {
+            reason = $"refused ({e.Rule}): {e.Message}";
             HostLog.Refused(logger, Remote, _device.Value ?? "?", e.Rule, e.Message);
             await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = e.Rule, Message = e.Message } }).ConfigureAwait(false);
         }
         catch (ProtocolViolationException e)
         {
+            reason = $"protocol violation: {e.Message}";
             HostLog.SessionFailed(logger, Remote, $"protocol violation: {e.Message}");
             await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = "protocol", Message = e.Message } }).ConfigureAwait(false);
         }
         catch (LinkClosedException e)
         {
+            reason = e.Message;
             HostLog.SessionFailed(logger, Remote, e.Message);
         }
         catch (CradleException e) when (e.IsTransient)
         {
             // The host cannot serve now (a prune holds the store): the device tries again later.
+            reason = e.Message;
             HostLog.SessionFailed(logger, Remote, e.Message);
             var rule = e is StoreFullException ? "disk-full" : "busy";
             await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = rule, Message = e.Message } }).ConfigureAwait(false);
@@ -64,15 +70,23 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             var why = host.IsStopping ? "the host is stopping" : $"the {link} link went down (cable out)";
+            reason = why;
             HostLog.SessionEnded(logger, Remote, why);
             await TrySendAsync(new Envelope { Goodbye = new Goodbye { Reason = why } }).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            HostLog.SessionFailed(logger, Remote, $"no hello within {options.HandshakeTimeout.TotalSeconds:0} s");
+            reason = $"no hello within {options.HandshakeTimeout.TotalSeconds:0} s";
+            HostLog.SessionFailed(logger, Remote, reason);
+        }
+        catch (Exception e)
+        {
+            reason = $"failed: {e.Message}";
+            throw;
         }
         finally
         {
+            _live.End(reason);
             if (_channel is not null)
             {
                 await _channel.DisposeAsync().ConfigureAwait(false);
@@ -122,6 +136,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         }
 
         HostLog.Hello(logger, Remote, _device.Value, hello.Model, hello.Software, hello.ProtocolVersion, hello.PartnershipsHeld, link);
+        _live.SetDevice(_device.Value);
 
         var challenge = RandomNumberGenerator.GetBytes(32);
         await _channel.SendAsync(new Envelope
@@ -157,6 +172,8 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             default:
                 throw new ProtocolViolationException($"expected authentication or a partnership request, got {second.BodyCase}");
         }
+
+        _live.SetPhase(_guest ? "connected as a guest" : "connected");
     }
 
     private void Authenticate(PartnershipRegistry registry, Authenticate request, byte[] challenge)
@@ -274,6 +291,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
     {
         registry.Add(new PendingPartnership(code, _device.Value, number, Remote, options.Time.GetUtcNow(), PendingState.Waiting));
         HostLog.WaitingForApproval(logger, Remote, _device.Value, code);
+        _live.SetPhase("waiting-approval", code);
         try
         {
             await _channel!.SendAsync(new Envelope

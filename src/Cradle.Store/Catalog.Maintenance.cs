@@ -45,6 +45,33 @@ public sealed partial class Catalog
         return list;
     }
 
+    /// <summary>Records the outcome of a check (the dashboard's "last check").</summary>
+    public void RecordCheck(LastCheck check)
+    {
+        var value = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{check.Time.ToUnixTimeMilliseconds()};{(check.Ok ? 1 : 0)};{check.Problems};{(check.ReadData ? 1 : 0)}");
+        using var command = Command("INSERT INTO meta(key, value) VALUES('last_check', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+        command.Parameters.AddWithValue("$v", value);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>The last check's outcome; null when the store was never checked.</summary>
+    public LastCheck? LastCheck()
+    {
+        var value = Scalar("SELECT value FROM meta WHERE key = 'last_check'");
+        if (value is null)
+        {
+            return null;
+        }
+
+        var parts = value.Split(';');
+        if (parts.Length != 4 || !long.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var ms) || !int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var problems))
+        {
+            throw new StoreFormatException($"the catalog's record of the last check is damaged: '{value}'");
+        }
+
+        return new LastCheck(DateTimeOffset.FromUnixTimeMilliseconds(ms), parts[1] == "1", problems, parts[3] == "1");
+    }
+
     /// <summary>Removes snapshots in one transaction.</summary>
     public void DeleteSnapshots(IReadOnlyCollection<long> ids)
     {
@@ -94,3 +121,6 @@ public sealed record PackRow(long Id, string Name, long Size);
 
 /// <summary>A chunk row: which pack (by row id) and where in it.</summary>
 public readonly record struct ChunkRow(long Pack, PackEntry Entry);
+
+/// <summary>When the store was last checked and what was found (kept by <see cref="StoreChecker"/>).</summary>
+public sealed record LastCheck(DateTimeOffset Time, bool Ok, int Problems, bool ReadData);

@@ -160,6 +160,7 @@ public sealed class StoreChecker(ChunkStore store)
             notes.Add($"{orphans.Count} pack files are not named by the catalog (left by an interrupted backup or prune; harmless, prune removes them)");
         }
 
+        catalog.RecordCheck(new LastCheck(store.Time.GetUtcNow(), problems.Count == 0, problems.Count, readData));
         return new CheckReport(problems.Count == 0, packs.Count, chunks, snapshots.Count, bytesRead, readData, problems, notes);
     }
 

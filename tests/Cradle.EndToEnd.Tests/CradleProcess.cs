@@ -12,6 +12,7 @@ public sealed partial class CradleProcess : IAsyncDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _dashboard = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private CradleProcess(Process process) => _process = process;
 
@@ -91,6 +92,12 @@ public sealed partial class CradleProcess : IAsyncDisposable
             {
                 wrapper._listening.TrySetResult(match.Groups[1].Value);
             }
+
+            var dashboard = DashboardLine().Match(e.Data);
+            if (dashboard.Success)
+            {
+                wrapper._dashboard.TrySetResult(dashboard.Groups[1].Value);
+            }
         };
         process.ErrorDataReceived += (_, e) =>
         {
@@ -126,6 +133,18 @@ public sealed partial class CradleProcess : IAsyncDisposable
         }
 
         return await _listening.Task;
+    }
+
+    /// <summary>Waits for the host's "dashboard on URL" line and returns the URL.</summary>
+    public async Task<Uri> DashboardAddressAsync()
+    {
+        var finished = await Task.WhenAny(_dashboard.Task, _process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
+        if (finished != _dashboard.Task)
+        {
+            throw new InvalidOperationException($"cradle did not print 'dashboard on'.\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
+        }
+
+        return new Uri(await _dashboard.Task);
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
@@ -212,6 +231,9 @@ public sealed partial class CradleProcess : IAsyncDisposable
 
     [GeneratedRegex(@"^listening on (\S+)")]
     private static partial Regex ListeningLine();
+
+    [GeneratedRegex(@"^dashboard on (\S+)")]
+    private static partial Regex DashboardLine();
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr)
     {

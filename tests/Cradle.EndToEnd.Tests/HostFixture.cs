@@ -25,7 +25,13 @@ public sealed class RunningHost : IAsyncDisposable
     /// <summary>Starts a host on this data folder (again, after a crash, say), with extra <c>host run</c> arguments, in a network namespace if given.</summary>
     public static async Task<RunningHost> StartOnAsync(string data, string name, bool autoApprove = true, string[]? extra = null, string? netns = null)
     {
+        // A free port for the dashboard too: parallel tests never share the default 5680.
         var args = new List<string> { "host", "run", "--data", data, "--listen", "127.0.0.1:0", "--name", name };
+        if (extra is null || !extra.Contains("--http"))
+        {
+            args.AddRange(["--http", "127.0.0.1:0"]);
+        }
+
         if (autoApprove)
         {
             args.Add("--auto-approve");

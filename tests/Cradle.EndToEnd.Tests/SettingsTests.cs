@@ -38,6 +38,8 @@ public sealed class SettingsTests : IDisposable
     [InlineData("""{ "host": { "listen": """, null, "not valid JSON", "cradle.json")]
     [InlineData(null, "CRADLE_HOST__AUTOAPPROVE=maybe", "CRADLE_HOST__AUTOAPPROVE: host:autoApprove = 'maybe'", "give true or false")]
     [InlineData(null, "CRADLE_HOST__LOGLEVEL=loud", "CRADLE_HOST__LOGLEVEL: host:logLevel = 'loud'", "give one of trace, debug, information, warning, error")]
+    [InlineData(null, "CRADLE_HOST__HTTP=depot-pc:80", "CRADLE_HOST__HTTP: host:http = 'depot-pc:80'", "or 'off'")]
+    [InlineData("""{ "host": { "overdueAfter": 0 } }""", null, "host:overdueAfter = '0'", "to 8784 hours")]
     public async Task A_bad_setting_stops_host_run_before_it_listens_naming_key_value_and_what_is_allowed(string? file, string? variable, string names, string allowed)
     {
         var data = HostFolder(file);

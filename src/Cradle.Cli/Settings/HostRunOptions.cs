@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cradle.Host;
+using Cradle.Host.Dashboard;
 using Cradle.Links;
 
 namespace Cradle.Cli.Settings;
@@ -29,13 +30,21 @@ internal sealed class HostRunOptions
 
     public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "End a session whose device sent nothing for this long (suspended, cable out); every chunk stored so far is kept", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
 
+    public Option<string> Http { get; } = new("--http") { Description = "Address and port of the web dashboard and its JSON API (port 0: any free port; 'off': none). Beyond loopback every request needs the token (cradle host http-token)", DefaultValueFactory = _ => DefaultHttp, HelpName = "ADDR:PORT|off" };
+
+    public Option<double> OverdueAfter { get; } = new("--overdue-after") { Description = "The dashboard and 'cradle host devices' flag a device overdue when its last backup is older than this", DefaultValueFactory = _ => DefaultOverdueHours, HelpName = "HOURS" };
+
     public LogOptions Log { get; } = new();
+
+    public static string DefaultHttp => DashboardOptions.DefaultAddress.ToString();
+
+    public static double DefaultOverdueHours => HostReports.DefaultOverdueAfter.TotalHours;
 
     public static string DefaultListen => $"0.0.0.0:{LinkAddress.DefaultPort}";
 
     public const double DefaultKeepalive = 15;
 
-    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, .. Log.All];
+    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, Http, OverdueAfter, .. Log.All];
 
     public static Setting FolderSetting(Option<string> data) =>
         Setting.Single("data", data, "give a folder", Setting.IsText, CommonOptions.DefaultHostFolder);
@@ -49,6 +58,8 @@ internal sealed class HostRunOptions
         Setting.List("serial", Serial, "give serial ports as PORT or PORT@BAUD, rates 50 to 4000000", Setting.Parses(v => SerialPortSetting.Parse(v))),
         Setting.List("usb", Usb, "give network interface names", Setting.IsText),
         Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Setting.Single("http", Http, "give ADDR:PORT for the dashboard (port 0: any free port) or 'off'", Setting.Parses(v => DashboardOptions.ParseAddress(v)), DefaultHttp),
+        Setting.Single("overdueAfter", OverdueAfter, "give 0.001 (3.6 seconds) to 8784 hours", Setting.IsNumber(0.001, 24 * 366), DefaultOverdueHours.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         .. Log.Settings,
     ];
 
@@ -65,4 +76,10 @@ internal sealed class HostRunOptions
         UsbInterfaces = [.. settings.List("usb")],
         Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")),
     };
+
+    /// <summary>The dashboard's settings; null when <c>--http off</c>.</summary>
+    public static DashboardOptions? ToDashboardOptions(EffectiveSettings settings) =>
+        DashboardOptions.ParseAddress(settings.Text("http")) is { } address
+            ? new DashboardOptions { Address = address, OverdueAfter = TimeSpan.FromHours(settings.Number("overdueAfter")) }
+            : null;
 }

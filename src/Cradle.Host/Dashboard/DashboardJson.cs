@@ -1,0 +1,50 @@
+using System.Text.Json.Serialization;
+using Cradle.Store;
+
+namespace Cradle.Host.Dashboard;
+
+/// <summary>An error as every endpoint reports it.</summary>
+public sealed record ApiError(string Error);
+
+/// <summary><c>GET /api/v1/host</c>: who this host is and how the dashboard runs.</summary>
+public sealed record HostInfo(string Name, string DataFolder, string? Sessions, string Dashboard, bool TokenRequired, double OverdueAfterHours, List<string> SerialPorts, List<string> UsbInterfaces);
+
+/// <summary>A file or folder directly inside the folder being browsed; a folder's size and files count what is under it.</summary>
+public sealed record EntryRow(string Name, string Path, string Kind, long Size, long Files, DateTimeOffset? Modified);
+
+/// <summary><c>GET /api/v1/snapshots/{id}/entries</c>: one folder of a snapshot.</summary>
+public sealed record EntryListing(SnapshotRow Snapshot, string Path, List<EntryRow> Entries);
+
+/// <summary><c>POST /api/v1/snapshots/{id}/restore</c>: the folder on the host to restore into (absolute; absent or empty).</summary>
+public sealed record RestoreRequest(string To);
+
+/// <summary>What a restore to a folder on the host did.</summary>
+public sealed record RestoreDone(long Snapshot, string Device, string To, long Files, long Folders, long Bytes);
+
+/// <summary><c>POST /api/v1/pending/{code}/approve|deny</c>: what was decided.</summary>
+public sealed record DecisionDone(string Code, string Decision);
+
+/// <summary><c>POST /api/v1/get-connected</c>: extra ports, one rate only, seconds per rate (all optional).</summary>
+public sealed record GetConnectedRequest(List<string>? Ports, int? Baud, double? ListenSeconds);
+
+/// <summary><c>POST /api/v1/check</c>: also read every chunk (slow).</summary>
+public sealed record CheckRequest(bool ReadData);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(HostInfo))]
+[JsonSerializable(typeof(List<DeviceRow>))]
+[JsonSerializable(typeof(List<SnapshotRow>))]
+[JsonSerializable(typeof(List<PendingRow>))]
+[JsonSerializable(typeof(List<PortRow>))]
+[JsonSerializable(typeof(EntryListing))]
+[JsonSerializable(typeof(RestoreRequest))]
+[JsonSerializable(typeof(RestoreDone))]
+[JsonSerializable(typeof(DecisionDone))]
+[JsonSerializable(typeof(ForgetResult))]
+[JsonSerializable(typeof(GetConnectedRequest))]
+[JsonSerializable(typeof(CheckRequest))]
+[JsonSerializable(typeof(CheckReport))]
+[JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(SessionsView))]
+internal sealed partial class DashboardJson : JsonSerializerContext;

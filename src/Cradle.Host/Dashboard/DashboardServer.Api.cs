@@ -1,0 +1,122 @@
+using System.Text.Json.Serialization.Metadata;
+using Cradle.Links.Serial;
+using Cradle.Protocol;
+using Cradle.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cradle.Host.Dashboard;
+
+/// <summary>The JSON API, <c>/api/v1/</c>: what the page shows and does (docs/api.md).</summary>
+public sealed partial class DashboardServer
+{
+    private void MapApi(WebApplication app)
+    {
+        var api = app.MapGroup("/api/v1");
+        Get(api, "/host", _ => HostInfo(), DashboardJson.Default.HostInfo);
+        Get(api, "/devices", _ => HostReports.Devices(_host.Store, _options.OverdueAfter, _host.Store.Time.GetUtcNow()), DashboardJson.Default.ListDeviceRow);
+        Get(api, "/devices/{name}/snapshots", c => HostReports.Snapshots(_host.Store, DeviceName.Parse(Route(c, "name"))), DashboardJson.Default.ListSnapshotRow);
+        api.MapDelete("/devices/{name}", (RequestDelegate)ForgetAsync);
+        Get(api, "/snapshots", _ => HostReports.Snapshots(_host.Store, null), DashboardJson.Default.ListSnapshotRow);
+        api.MapGet("/snapshots/{id}/entries", (RequestDelegate)EntriesAsync);
+        api.MapGet("/snapshots/{id}/file", (RequestDelegate)DownloadFileAsync);
+        api.MapGet("/snapshots/{id}/zip", (RequestDelegate)DownloadZipAsync);
+        api.MapPost("/snapshots/{id}/restore", (RequestDelegate)RestoreAsync);
+        Get(api, "/sessions", _ => _host.Sessions.Snapshot(), DashboardJson.Default.SessionsView);
+        api.MapGet("/events", (RequestDelegate)EventsAsync);
+        Get(api, "/pending", _ => HostReports.Pending(_host.Store), DashboardJson.Default.ListPendingRow);
+        api.MapPost("/pending/{code}/approve", (RequestDelegate)(c => DecideAsync(c, PendingState.Approved)));
+        api.MapPost("/pending/{code}/deny", (RequestDelegate)(c => DecideAsync(c, PendingState.Denied)));
+        api.MapPost("/get-connected", (RequestDelegate)GetConnectedAsync);
+        Get(api, "/health", _ => HostReports.Health(_host.Store), DashboardJson.Default.HealthReport);
+        api.MapPost("/check", (RequestDelegate)CheckAsync);
+        api.Map("/{**rest}", (RequestDelegate)(c => WriteErrorAsync(c, StatusCodes.Status404NotFound, $"no such endpoint: {c.Request.Method} {c.Request.Path} (docs/api.md lists them)")));
+    }
+
+    private static void Get<T>(RouteGroupBuilder api, string pattern, Func<HttpContext, T> produce, JsonTypeInfo<T> type) =>
+        api.MapGet(pattern, (RequestDelegate)(context => context.Response.WriteAsJsonAsync(produce(context), type, contentType: null, context.RequestAborted)));
+
+    private static string Route(HttpContext context, string name) => (string)context.Request.RouteValues[name]!;
+
+    private static long RouteId(HttpContext context) =>
+        long.TryParse(Route(context, "id"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+            ? id
+            : throw new ArgumentException($"'{Route(context, "id")}' is not a snapshot id");
+
+    private HostInfo HostInfo() => new(
+        _host.Name,
+        _host.Store.Folder,
+        _host.BoundAddress?.ToString(),
+        Address.ToString(),
+        RequiresToken,
+        _options.OverdueAfter.TotalHours,
+        [.. _host.Options.SerialPorts.Select(p => p.ToString())],
+        [.. _host.Options.UsbInterfaces]);
+
+    private async Task ForgetAsync(HttpContext context)
+    {
+        var device = DeviceName.Parse(Route(context, "name"));
+        var keep = string.Equals(context.Request.Query["keepBackups"], "true", StringComparison.OrdinalIgnoreCase);
+        var result = HostReports.Forget(_host.Store, device, keep);
+        DashboardLog.Action(_logger, $"forgot {result.Device}: partnership {(result.PartnershipRemoved ? "removed" : "was already gone")}, {result.SnapshotsRemoved} snapshots removed, {result.SnapshotsKept} kept");
+        await context.Response.WriteAsJsonAsync(result, DashboardJson.Default.ForgetResult, contentType: null, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task DecideAsync(HttpContext context, PendingState decision)
+    {
+        var code = Route(context, "code").Trim();
+        using (var registry = PartnershipRegistry.Open(_host.Store.DatabasePath))
+        {
+            if (!registry.Decide(code, decision))
+            {
+                throw new KeyNotFoundException($"no partnership waits under code {code} (it was decided, withdrawn or timed out)");
+            }
+        }
+
+        var verb = decision == PendingState.Approved ? "approved" : "denied";
+        DashboardLog.Action(_logger, $"{verb} the partnership waiting under code {code}");
+        await context.Response.WriteAsJsonAsync(new DecisionDone(code, verb), DashboardJson.Default.DecisionDone, contentType: null, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task GetConnectedAsync(HttpContext context)
+    {
+        var request = await ReadBodyAsync(context, DashboardJson.Default.GetConnectedRequest).ConfigureAwait(false) ?? new GetConnectedRequest(null, null, null);
+        var seconds = request.ListenSeconds ?? HostService.ScanDwell.TotalSeconds;
+        if (seconds is <= 0 or > 10)
+        {
+            throw new ArgumentException($"listenSeconds {seconds}: give 0 < seconds <= 10");
+        }
+
+        // The ports the host watches are its own: a probe there would steal a device's offer.
+        var watched = _host.Options.SerialPorts.ToDictionary(p => p.Path, StringComparer.Ordinal);
+        var extra = (request.Ports ?? []).Where(p => !watched.ContainsKey(p)).ToList();
+        var toScan = SerialLink.PortsToScan(extra).Where(p => !watched.ContainsKey(p)).ToList();
+        IReadOnlyList<int>? rates = request.Baud is { } baud ? [baud] : null;
+        var rows = await GetConnected.ScanAsync(toScan, rates, TimeSpan.FromSeconds(seconds), context.RequestAborted).ConfigureAwait(false);
+        rows.AddRange(watched.Values.Select(p => new PortRow(p.Path, p.Baud, "watched", null, 0, "the host watches this port: a device offering a session here connects by itself", [])));
+        await context.Response.WriteAsJsonAsync(rows, DashboardJson.Default.ListPortRow, contentType: null, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task CheckAsync(HttpContext context)
+    {
+        var request = await ReadBodyAsync(context, DashboardJson.Default.CheckRequest).ConfigureAwait(false) ?? new CheckRequest(false);
+        var cancellationToken = context.RequestAborted;
+        using var storeLock = await _host.Store.LockAsync(exclusive: false, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        var report = await Task.Run(() => new StoreChecker(_host.Store).Check(request.ReadData, null, cancellationToken), cancellationToken).ConfigureAwait(false);
+        DashboardLog.Action(_logger, $"checked the store: {(report.Ok ? "no problems" : $"{report.Problems.Count} problems")}");
+        await context.Response.WriteAsJsonAsync(report, DashboardJson.Default.CheckReport, contentType: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The request's JSON body; null when it has none.</summary>
+    private static async Task<T?> ReadBodyAsync<T>(HttpContext context, JsonTypeInfo<T> type)
+        where T : class
+    {
+        if (context.Request.ContentLength is 0 or null && !context.Request.Headers.TransferEncoding.Any())
+        {
+            return null;
+        }
+
+        return await context.Request.ReadFromJsonAsync(type, context.RequestAborted).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,114 @@
+using Cradle.Protocol;
+using Cradle.Store;
+
+namespace Cradle.Host;
+
+/// <summary>A device as <c>cradle host devices --json</c> and <c>GET /api/v1/devices</c> show it. <c>Bytes</c>: its newest snapshot's size.</summary>
+public sealed record DeviceRow(string Name, uint Number, string NumberHex, DateTimeOffset Created, DateTimeOffset? LastSeen, DateTimeOffset? LastBackup, string? LastLink, int Snapshots, long Bytes, bool Overdue);
+
+/// <summary>A snapshot as <c>cradle host snapshots --json</c> and <c>GET /api/v1/snapshots</c> show it.</summary>
+public sealed record SnapshotRow(long Id, string Device, uint Number, DateTimeOffset Time, long Files, long Bytes, string Link, bool Suspect)
+{
+    public static SnapshotRow Of(SnapshotInfo s) => new(s.Id, s.Device, s.Number, s.Time, s.Files, s.Bytes, s.Link, s.Suspect);
+}
+
+/// <summary>A waiting partnership as <c>cradle host pending --json</c> and <c>GET /api/v1/pending</c> show it.</summary>
+public sealed record PendingRow(string Code, string Device, uint Number, string Address, DateTimeOffset Created);
+
+/// <summary>What forgetting a device did.</summary>
+public sealed record ForgetResult(string Device, bool PartnershipRemoved, int SnapshotsRemoved, int SnapshotsKept);
+
+/// <summary>
+/// The store's health at a glance: the last check (null: never checked), space used, and how
+/// much deduplication (the snapshots' bytes over the unique chunks' bytes) and compression
+/// (unique bytes over stored bytes) save.
+/// </summary>
+public sealed record HealthReport(LastCheck? LastCheck, int Devices, int Snapshots, long Packs, long Chunks, long PackBytes, long DatabaseBytes, long SpaceUsed,
+    long SnapshotBytes, long UniqueBytes, long StoredBytes, double DedupRatio, double CompressionRatio, long? DiskFree);
+
+/// <summary>The operator's views over the host's folder, shared by the CLI and the dashboard.</summary>
+public static class HostReports
+{
+    /// <summary>A device whose last backup (or, never backed up, its partnership) is older than this is overdue.</summary>
+    public static readonly TimeSpan DefaultOverdueAfter = TimeSpan.FromHours(24);
+
+    public static List<DeviceRow> Devices(ChunkStore store, TimeSpan overdueAfter, DateTimeOffset now)
+    {
+        using var registry = PartnershipRegistry.Open(store.DatabasePath);
+        using var catalog = store.OpenCatalog();
+        var snapshots = catalog.ListSnapshots();
+        return registry.List().Select(p =>
+        {
+            var mine = snapshots.Where(s => string.Equals(s.Device, p.Name, StringComparison.OrdinalIgnoreCase)).ToList();
+            var overdue = (p.LastBackup ?? p.Created) + overdueAfter < now;
+            return new DeviceRow(p.Name, p.Number, new PartnershipNumber(p.Number).ToString(), p.Created, p.LastSeen, p.LastBackup, p.LastLink, mine.Count, mine.Count > 0 ? mine[^1].Bytes : 0, overdue);
+        }).ToList();
+    }
+
+    /// <summary>Snapshots, oldest first; of one device when it is given.</summary>
+    public static List<SnapshotRow> Snapshots(ChunkStore store, DeviceName? device)
+    {
+        using var catalog = store.OpenCatalog();
+        return catalog.ListSnapshots(device?.Key).Select(SnapshotRow.Of).ToList();
+    }
+
+    public static List<PendingRow> Pending(ChunkStore store)
+    {
+        using var registry = PartnershipRegistry.Open(store.DatabasePath);
+        return registry.ListPending().Select(p => new PendingRow(p.Code, p.Device, p.Number, p.Address, p.Created)).ToList();
+    }
+
+    /// <summary>
+    /// Removes a device's partnership (releasing its name, P5) and, unless kept, its snapshots
+    /// (P4: only the operator does this). Throws when there is nothing to forget.
+    /// </summary>
+    public static ForgetResult Forget(ChunkStore store, DeviceName device, bool keepBackups)
+    {
+        using var registry = PartnershipRegistry.Open(store.DatabasePath);
+        using var catalog = store.OpenCatalog();
+        // Reported as the host spells it, whatever case the operator typed.
+        var name = registry.Find(device)?.Name ?? catalog.ListSnapshots(device.Key).LastOrDefault()?.Device ?? device.Value;
+        var had = registry.Forget(device);
+        if (keepBackups)
+        {
+            if (!had)
+            {
+                throw new ArgumentException($"this host has no partnership with {device}");
+            }
+
+            return new ForgetResult(name, true, 0, catalog.ListSnapshots(device.Key).Count);
+        }
+
+        var removed = catalog.DeleteSnapshotsOf(device.Key);
+        if (!had && removed == 0)
+        {
+            throw new ArgumentException($"this host has no partnership and no snapshot of {device}");
+        }
+
+        return new ForgetResult(name, had, removed, 0);
+    }
+
+    public static HealthReport Health(ChunkStore store)
+    {
+        using var registry = PartnershipRegistry.Open(store.DatabasePath);
+        using var catalog = store.OpenCatalog();
+        var totals = catalog.Totals();
+        var snapshots = catalog.ListSnapshots();
+        var logical = snapshots.Sum(s => s.Bytes);
+        var database = new[] { "", "-wal", "-shm" }.Select(suffix => new FileInfo(store.DatabasePath + suffix)).Where(f => f.Exists).Sum(f => f.Length);
+        long? free = null;
+        try
+        {
+            free = new DriveInfo(store.Folder).AvailableFreeSpace;
+        }
+        catch (IOException)
+        {
+            // A folder on a file system that reports no free space: shown as unknown.
+        }
+
+        return new HealthReport(catalog.LastCheck(), registry.List().Count, snapshots.Count, totals.Packs, totals.Chunks, totals.PackBytes, database, totals.PackBytes + database,
+            logical, totals.RawBytes, totals.StoredBytes, Ratio(logical, totals.RawBytes), Ratio(totals.RawBytes, totals.StoredBytes), free);
+    }
+
+    private static double Ratio(long over, long under) => under == 0 ? 1 : Math.Round((double)over / under, 3);
+}

@@ -1,0 +1,87 @@
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Cradle.EndToEnd.Tests.Dashboard;
+
+/// <summary>
+/// Every page of the dashboard over a host with a history: what each shows, checked, and a
+/// screenshot of each when CRADLE_SCREENSHOTS names a folder (docs/ holds the README's).
+/// </summary>
+public sealed class DashboardPagesTests(Chromium chromium) : IClassFixture<Chromium>, IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    [Fact]
+    public async Task Every_page_shows_the_hosts_devices_sessions_pending_health_and_serial_ports()
+    {
+        var data = _folder["host"];
+        var devices = new Dictionary<string, TestDevice>();
+        await using (var first = await RunningHost.StartOnAsync(data, "depot-1"))
+        {
+            // A history: MX7-03 backed up once, long ago as this test goes; the others grow.
+            foreach (var (name, backups) in new[] { ("MX7-03", 1), ("MX7-01", 3), ("MX7-02", 2) })
+            {
+                var device = devices[name] = new TestDevice(_folder.Path, name.ToLowerInvariant());
+                Directory.CreateDirectory(Path.Combine(device.DataFolder, "scans"));
+                Assert.Equal(0, (await device.InitAsync(name)).ExitCode);
+                for (var b = 0; b < backups; b++)
+                {
+                    File.WriteAllBytes(Path.Combine(device.DataFolder, "scans", $"batch-{b}.bin"), TestData.Bytes((ulong)((name[^1] * 100) + b), 400_000 * (b + 1)));
+                    File.AppendAllText(Path.Combine(device.DataFolder, "scan.log"), string.Concat(Enumerable.Repeat($"pallet {b} scanned ok\n", 2000)));
+                    var backup = await device.BackUpOnceAsync(first);
+                    Assert.True(backup.ExitCode == 0, backup.ToString());
+                }
+            }
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await using var host = await RunningHost.StartOnAsync(data, "depot-1", autoApprove: false, extra: ["--overdue-after", "0.001"]);
+        var dashboard = await host.Process.DashboardAddressAsync();
+        Assert.Equal(0, (await devices["MX7-01"].BackUpOnceAsync(host)).ExitCode);
+        var newcomer = new TestDevice(_folder.Path, "new");
+        Assert.Equal(0, (await newcomer.InitAsync("MX7-04")).ExitCode);
+        await using var waiting = newcomer.StartConnect(null, "--host", host.Address, "--once");
+
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(dashboard.ToString());
+        await Expect(page.Locator("tr[data-device]")).ToHaveCountAsync(3);
+        await Expect(page.Locator("tr[data-device='MX7-03']")).ToContainTextAsync("overdue");
+        await Expect(page.Locator("tr[data-device='MX7-01'] td").Nth(5)).ToHaveTextAsync("4");
+        await Expect(page.Locator("#pending-count")).ToHaveTextAsync("1");
+        await DashboardBrowserTests.TakeScreenshotAsync(page, "devices");
+
+        await page.Locator("tr[data-device='MX7-01'] a").ClickAsync();
+        await Expect(page.Locator("tr[data-snapshot]")).ToHaveCountAsync(4);
+        await page.Locator("#browser a", new() { HasText = "data-mx7-01/" }).ClickAsync();
+        await page.Locator("#browser a", new() { HasText = "scans/" }).ClickAsync();
+        await Expect(page.Locator("#browser tr[data-path]")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#browser tr[data-path='data-mx7-01/scans/batch-2.bin']")).ToContainTextAsync("1.1 MiB");
+        await DashboardBrowserTests.TakeScreenshotAsync(page, "device");
+
+        await page.Locator("nav a[data-view=sessions]").ClickAsync();
+        await Expect(page.Locator("tr[data-phase='waiting-approval']")).ToContainTextAsync("MX7-04");
+        await page.Locator("nav a[data-view=pending]").ClickAsync();
+        var pending = page.Locator("tr[data-code]", new() { HasText = "MX7-04" });
+        await Expect(pending).ToBeVisibleAsync();
+        await DashboardBrowserTests.TakeScreenshotAsync(page, "pending");
+        await pending.Locator("button.deny").ClickAsync();
+        Assert.Equal(3, await waiting.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("denied", waiting.Stderr, StringComparison.Ordinal);
+
+        await page.Locator("nav a[data-view=health]").ClickAsync();
+        await Expect(page.Locator(".panel")).ToContainTextAsync("never");
+        await page.Locator("#run-check").ClickAsync();
+        await Expect(page.Locator("#message")).ToHaveTextAsync("Check finished: no problems.");
+        await Expect(page.Locator(".panel")).ToContainTextAsync("no problems");
+        await Expect(page.Locator("#size-chart polyline")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#size-chart circle")).ToHaveCountAsync(7);
+        await DashboardBrowserTests.TakeScreenshotAsync(page, "health");
+
+        await page.Locator("nav a[data-view='get-connected']").ClickAsync();
+        await page.Locator("#scan").ClickAsync();
+        await Expect(page.Locator("#message")).ToContainTextAsync("No device found.", new() { Timeout = 60_000 });
+        await DashboardBrowserTests.TakeScreenshotAsync(page, "get-connected");
+    }
+
+    public void Dispose() => _folder.Dispose();
+}
