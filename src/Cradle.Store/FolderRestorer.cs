@@ -39,41 +39,60 @@ public sealed class FolderRestorer(SnapshotReader reader)
             }
         }
 
-        // Files on every core: reading, decompressing and verifying chunks is CPU work. Each
-        // worker has its own reader (its own catalog connection, pack handles and zstd context).
+        // Files on every core: reading, decompressing and verifying chunks is CPU work. A fixed
+        // set of workers takes the files in turn, each with its own reader (its own catalog
+        // connection, pack handles and zstd context) made once. (Parallel.ForEach's localInit is
+        // not that: it runs again for each task replica, and a reader per replica made memory
+        // grow with the number of files.)
         long done = 0;
         long files = 0;
-        var workers = new List<SnapshotReader>();
+        var next = -1;
+        var workerCount = Math.Clamp(Environment.ProcessorCount, 1, 4);
+        var workers = new List<SnapshotReader>(workerCount);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            Parallel.ForEach(
-                work,
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(Environment.ProcessorCount, 1, 4), CancellationToken = cancellationToken },
+            for (var i = 0; i < workerCount; i++)
+            {
+                workers.Add(reader.Fork());
+            }
+
+            var tasks = workers.Select(worker => Task.Run(
                 () =>
                 {
-                    var worker = reader.Fork();
-                    lock (workers)
+                    var buffer = new byte[ChunkerOptions.AbsoluteMaxSize];
+                    try
                     {
-                        workers.Add(worker);
+                        int index;
+                        while ((index = Interlocked.Increment(ref next)) < work.Count)
+                        {
+                            stop.Token.ThrowIfCancellationRequested();
+                            var item = work[index];
+                            RestoreFile(worker, buffer, snapshot, item.Entry, item.Path);
+                            var bytesNow = Interlocked.Add(ref done, item.Entry.Size);
+                            var filesNow = Interlocked.Increment(ref files);
+                            progress?.Report(new RestoreProgress(bytesNow, total, filesNow));
+                        }
                     }
-
-                    return (Reader: worker, Buffer: new byte[ChunkerOptions.AbsoluteMaxSize]);
+                    catch
+                    {
+                        // One failure stops the other workers at their next file.
+                        stop.Cancel();
+                        throw;
+                    }
                 },
-                (item, _, local) =>
-                {
-                    RestoreFile(local.Reader, local.Buffer, snapshot, item.Entry, item.Path);
-                    var bytesNow = Interlocked.Add(ref done, item.Entry.Size);
-                    var filesNow = Interlocked.Increment(ref files);
-                    progress?.Report(new RestoreProgress(bytesNow, total, filesNow));
-                    return local;
-                },
-                _ => { });
-        }
-        catch (AggregateException e)
-        {
-            // Report the first real failure (a damaged chunk, a full disk) as itself, not wrapped.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
-            throw;
+                CancellationToken.None)).ToArray();
+            try
+            {
+                Task.WaitAll(tasks, CancellationToken.None);
+            }
+            catch (AggregateException e)
+            {
+                // Report the first real failure (a damaged chunk, a full disk) as itself, not wrapped.
+                var first = e.Flatten().InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException) ?? e.Flatten().InnerExceptions[0];
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+                throw;
+            }
         }
         finally
         {
@@ -92,7 +111,7 @@ public sealed class FolderRestorer(SnapshotReader reader)
         }
 
         progress?.Report(new RestoreProgress(done, total, files));
-        return new RestoreResult(files, entries.Count - files, done);
+        return new RestoreResult(files, entries.Count - files, done, workers.Count);
     }
 
     private static void RestoreFile(SnapshotReader reader, byte[] buffer, SnapshotInfo snapshot, TreeEntry entry, string path)
@@ -148,4 +167,5 @@ public sealed class FolderRestorer(SnapshotReader reader)
 
 public readonly record struct RestoreProgress(long Bytes, long TotalBytes, long Files);
 
-public sealed record RestoreResult(long Files, long Folders, long Bytes);
+/// <summary>What a restore wrote; <paramref name="Readers"/>: the store readers its workers used (one each, made once).</summary>
+public sealed record RestoreResult(long Files, long Folders, long Bytes, int Readers);
