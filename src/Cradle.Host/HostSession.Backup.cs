@@ -62,8 +62,10 @@ internal sealed partial class HostSession
     private async Task ReceiveBackupAsync(StoreWriter writer, long started, CancellationToken cancellationToken)
     {
         var requested = new HashSet<ChunkId>();
-        var entries = new List<TreeEntry>();
-        var paths = new HashSet<string>(StringComparer.Ordinal);
+        // The entries wait in a temporary file, and only a 16-byte key of each path stays in
+        // memory (for the duplicate check): a backup of 100,000 files holds a few MB, not its list.
+        using var entries = new TreeBuilder(host.Store.TempFolder);
+        var paths = new HashSet<UInt128>();
         using var codec = new ChunkCodec();
         var raw = new byte[ChunkerOptions.AbsoluteMaxSize];
         // Progress for the dashboard: the bytes of the chunks the device has gone through (those
@@ -88,11 +90,8 @@ internal sealed partial class HostSession
                     break;
                 case Envelope.BodyOneofCase.FileEntries:
                     AddEntries(writer, message.FileEntries, entries, paths);
-                    foreach (var e in message.FileEntries.Entries)
-                    {
-                        listedFiles += e.Kind == Protocol.Messages.EntryKind.File ? 1 : 0;
-                        listedBytes += (long)e.Size;
-                    }
+                    listedFiles = entries.Files;
+                    listedBytes = entries.Bytes;
 
                     _live.Progress(listedFiles, Math.Max(listedBytes, chunkBytes));
                     break;
@@ -151,7 +150,7 @@ internal sealed partial class HostSession
         await writer.AddAsync(id, compression, chunk.Data.Memory, content.Length, cancellationToken).ConfigureAwait(false);
     }
 
-    private static void AddEntries(StoreWriter writer, FileEntries batch, List<TreeEntry> entries, HashSet<string> paths)
+    private static void AddEntries(StoreWriter writer, FileEntries batch, TreeBuilder entries, HashSet<UInt128> paths)
     {
         if (entries.Count + batch.Entries.Count > MaxEntriesPerSnapshot)
         {
@@ -161,7 +160,7 @@ internal sealed partial class HostSession
         foreach (var e in batch.Entries)
         {
             var path = SnapshotPath.Validate(e.Path);
-            if (!paths.Add(path))
+            if (!paths.Add(PathKey(path)))
             {
                 throw new ProtocolViolationException($"\"{path}\" appears twice in one snapshot");
             }
@@ -199,15 +198,23 @@ internal sealed partial class HostSession
         }
     }
 
-    private async Task CommitAsync(StoreWriter writer, BackupEnd end, List<TreeEntry> entries, HashSet<ChunkId> requested, long started, CancellationToken cancellationToken)
+    /// <summary>The first 128 bits of the path's SHA-256: two different paths share one by chance with odds of about 2^-100 in a snapshot of 10 million.</summary>
+    private static UInt128 PathKey(string path)
+    {
+        Span<byte> hash = stackalloc byte[System.Security.Cryptography.SHA256.HashSizeInBytes];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(path), hash);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(hash);
+    }
+
+    private async Task CommitAsync(StoreWriter writer, BackupEnd end, TreeBuilder entries, HashSet<ChunkId> requested, long started, CancellationToken cancellationToken)
     {
         if (requested.Count > 0)
         {
             throw new ProtocolViolationException($"{requested.Count} chunks were announced as missing and never sent (first: {requested.First()})");
         }
 
-        var files = entries.Count(e => e.Kind == Store.EntryKind.File);
-        var bytes = entries.Sum(e => e.Size);
+        var files = entries.Files;
+        var bytes = entries.Bytes;
         if ((ulong)files != end.Files || (ulong)bytes != end.Bytes)
         {
             throw new ProtocolViolationException($"the device counted {end.Files} files / {end.Bytes} bytes, the host received {files} / {bytes}");

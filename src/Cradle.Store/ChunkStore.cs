@@ -21,6 +21,9 @@ public sealed class ChunkStore
 
     public string DatabasePath => Path.Combine(Folder, DatabaseFileName);
 
+    /// <summary>Where a backup's entries wait for its commit (<see cref="TreeBuilder"/>: unnamed files).</summary>
+    public string TempFolder => Path.Combine(Folder, "tmp");
+
     public TimeProvider Time { get; }
 
     /// <summary>Opens the store in <paramref name="folder"/>, creating it when new, and checks the catalog version.</summary>

@@ -42,6 +42,36 @@ public static class SnapshotTree
     /// </summary>
     public static Stream OpenRead(IReadOnlyList<TreeEntry> entries) => new EncodingStream(entries);
 
+    /// <summary>The most bytes <see cref="WriteHeader"/> writes: magic, version and a 5-byte count.</summary>
+    internal const int MaxHeaderLength = 8 + 2 + 5;
+
+    /// <summary>Writes the tree's header: magic, version, entry count.</summary>
+    internal static void WriteHeader(BinaryWriter writer, int count)
+    {
+        writer.Write(Magic);
+        writer.Write(Version);
+        writer.Write7BitEncodedInt(count);
+    }
+
+    /// <summary>Writes one entry in the tree's encoding.</summary>
+    internal static void WriteEntry(BinaryWriter writer, TreeEntry e)
+    {
+        var path = Encoding.UTF8.GetBytes(e.Path);
+        writer.Write7BitEncodedInt(path.Length);
+        writer.Write(path);
+        writer.Write((byte)e.Kind);
+        writer.Write7BitEncodedInt64(e.Size);
+        writer.Write(e.MtimeUnixNs);
+        writer.Write7BitEncodedInt64(e.Mode);
+        writer.Write7BitEncodedInt(e.Chunks.Length);
+        Span<byte> id = stackalloc byte[ChunkId.Length];
+        foreach (var c in e.Chunks)
+        {
+            c.WriteTo(id);
+            writer.Write(id);
+        }
+    }
+
     private sealed class EncodingStream : Stream
     {
         private readonly IReadOnlyList<TreeEntry> _entries;
@@ -98,27 +128,11 @@ public static class SnapshotTree
             _offset = 0;
             if (_next < 0)
             {
-                _writer.Write(Magic);
-                _writer.Write(Version);
-                _writer.Write7BitEncodedInt(_entries.Count);
+                WriteHeader(_writer, _entries.Count);
             }
             else
             {
-                var e = _entries[_next];
-                var path = Encoding.UTF8.GetBytes(e.Path);
-                _writer.Write7BitEncodedInt(path.Length);
-                _writer.Write(path);
-                _writer.Write((byte)e.Kind);
-                _writer.Write7BitEncodedInt64(e.Size);
-                _writer.Write(e.MtimeUnixNs);
-                _writer.Write7BitEncodedInt64(e.Mode);
-                _writer.Write7BitEncodedInt(e.Chunks.Length);
-                Span<byte> id = stackalloc byte[ChunkId.Length];
-                foreach (var c in e.Chunks)
-                {
-                    c.WriteTo(id);
-                    _writer.Write(id);
-                }
+                WriteEntry(_writer, _entries[_next]);
             }
 
             _writer.Flush();

@@ -5,7 +5,7 @@ namespace Cradle.Store;
 /// <summary>
 /// One session's writes into the store. Chunks go into a pack; a full pack is sealed and
 /// recorded at once, so chunks that reached the host survive a dropped link. The snapshot is
-/// recorded last, in the same transaction as the final pack (<see cref="CommitAsync"/>).
+/// recorded last, in the same transaction as the final pack (<c>CommitAsync</c>).
 /// </summary>
 public sealed class StoreWriter : IAsyncDisposable
 {
@@ -104,19 +104,30 @@ public sealed class StoreWriter : IAsyncDisposable
     /// </summary>
     public async ValueTask<long> CommitAsync(NewSnapshotRequest request, IReadOnlyList<TreeEntry> entries, CancellationToken cancellationToken)
     {
+        await using var tree = SnapshotTree.OpenRead(entries);
+        return await CommitAsync(request, tree, entries.Count(e => e.Kind == EntryKind.File), entries.Sum(e => e.Size), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Commits a snapshot whose entries were gathered in <paramref name="tree"/> (see the other overload).</summary>
+    public async ValueTask<long> CommitAsync(NewSnapshotRequest request, TreeBuilder tree, CancellationToken cancellationToken)
+    {
+        await using var encoded = tree.OpenRead();
+        return await CommitAsync(request, encoded, tree.Files, tree.Bytes, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<long> CommitAsync(NewSnapshotRequest request, Stream tree, long files, long bytes, CancellationToken cancellationToken)
+    {
         ObjectDisposedException.ThrowIf(_finished, this);
-        var treeIds = await WriteTreeAsync(entries, cancellationToken).ConfigureAwait(false);
-        var snapshot = new NewSnapshot(request.Device, request.Number, request.Link, request.StartedMs,
-            entries.Count(e => e.Kind == EntryKind.File), entries.Sum(e => e.Size), treeIds);
+        var treeIds = await WriteTreeAsync(tree, cancellationToken).ConfigureAwait(false);
+        var snapshot = new NewSnapshot(request.Device, request.Number, request.Link, request.StartedMs, files, bytes, treeIds);
         var id = await FlushPackAsync(snapshot, cancellationToken).ConfigureAwait(false);
         _finished = true;
         return id!.Value;
     }
 
-    private async ValueTask<List<ChunkId>> WriteTreeAsync(IReadOnlyList<TreeEntry> entries, CancellationToken cancellationToken)
+    private async ValueTask<List<ChunkId>> WriteTreeAsync(Stream tree, CancellationToken cancellationToken)
     {
         using var codec = new ChunkCodec();
-        await using var tree = SnapshotTree.OpenRead(entries);
         var chunker = new Chunker(tree);
         var ids = new List<ChunkId>();
         while (await chunker.MoveNextAsync(cancellationToken).ConfigureAwait(false))
