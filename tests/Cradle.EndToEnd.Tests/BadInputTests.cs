@@ -119,6 +119,23 @@ public sealed class BadInputTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_path_listed_twice_in_one_backup_is_refused_even_in_different_batches()
+    {
+        // The host keeps a 128-bit key per path, not the paths: the same path in a later batch
+        // must still be caught, and paths that differ only by case are different paths.
+        await using var client = await HostileClient.ConnectAsync(_host.Address);
+        await client.PartnerAsync("TWICE-1", 0x7A1C_E001);
+        await client.SendAsync(new Envelope { BackupBegin = new BackupBegin() });
+        FileEntry Folder(string path) => new() { Path = path, Kind = EntryKind.Directory };
+        await client.SendAsync(new Envelope { FileEntries = new FileEntries { Entries = { Folder("data"), Folder("data/Logs"), Folder("data/logs") } } });
+        await client.SendAsync(new Envelope { FileEntries = new FileEntries { Entries = { Folder("data/scans"), Folder("data/Logs") } } });
+        var reply = await client.ReceiveAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal("protocol", reply.Refusal.Rule);
+        Assert.Contains("\"data/Logs\" appears twice in one snapshot", reply.Refusal.Message);
+        Assert.Empty(await SnapshotsAsync());
+    }
+
+    [Fact]
     public async Task A_file_naming_a_chunk_that_was_never_sent_is_refused()
     {
         await using var client = await HostileClient.ConnectAsync(_host.Address);
