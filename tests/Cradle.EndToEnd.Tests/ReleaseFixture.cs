@@ -50,7 +50,7 @@ public sealed class ReleaseFixture
     /// </summary>
     public string ExpectedData(string target, params string[] without)
     {
-        CopyFolder(Source, target);
+        TempFolder.CopyTree(Source, target);
         foreach (var path in without)
         {
             File.Delete(Path.Combine(target, path));
@@ -69,19 +69,5 @@ public sealed class ReleaseFixture
         }
 
         return target;
-    }
-
-    private static void CopyFolder(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        }
-
-        foreach (var folder in Directory.EnumerateDirectories(from))
-        {
-            CopyFolder(folder, Path.Combine(to, Path.GetFileName(folder)));
-        }
     }
 }

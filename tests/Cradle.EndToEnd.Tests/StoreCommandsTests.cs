@@ -42,7 +42,7 @@ public sealed class StoreCommandsTests : IDisposable
         }
 
         var pristine = _folder["pristine-host"];
-        CopyFolder(host.Data, pristine);
+        TempFolder.CopyTree(host.Data, pristine);
 
         var clean = await host.RunAsync("host", "check", "--read-data", "--json");
         Assert.True(clean.ExitCode == 0, clean.ToString());
@@ -187,19 +187,5 @@ public sealed class StoreCommandsTests : IDisposable
         Assert.True(check.ExitCode == 5, check.ToString());
         Assert.StartsWith("the store is damaged: its catalog (cradle.db) cannot be read", check.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", check.Stderr, StringComparison.Ordinal);
-    }
-
-    private static void CopyFolder(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        }
-
-        foreach (var folder in Directory.EnumerateDirectories(from))
-        {
-            CopyFolder(folder, Path.Combine(to, Path.GetFileName(folder)));
-        }
     }
 }

@@ -1,4 +1,5 @@
 using Cradle.Protocol;
+using Cradle.Tests;
 
 namespace Cradle.Store.Tests;
 
@@ -170,7 +171,7 @@ public sealed class TestStore : IDisposable
     /// <summary>Copies the whole store folder (no connection may be open) and opens the copy.</summary>
     public TestStore CopyTo(string folder, string scratch)
     {
-        CopyFolder(Store.Folder, folder);
+        TempFolder.CopyTree(Store.Folder, folder);
         var copy = new TestStore(folder, scratch, new ManualClock(Clock.Now));
         foreach (var (id, files) in Contents)
         {
@@ -178,20 +179,6 @@ public sealed class TestStore : IDisposable
         }
 
         return copy;
-    }
-
-    private static void CopyFolder(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        }
-
-        foreach (var folder in Directory.EnumerateDirectories(from))
-        {
-            CopyFolder(folder, Path.Combine(to, Path.GetFileName(folder)));
-        }
     }
 
     public void Dispose() => _codec.Dispose();
