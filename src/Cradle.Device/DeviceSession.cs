@@ -63,6 +63,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             handshake.CancelAfter(options.ConnectTimeout);
+            PinnedTrust.Apply();
             tls = await Tls.ConnectAsync(wire, handshake.Token).ConfigureAwait(false);
         }
 
