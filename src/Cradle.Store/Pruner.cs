@@ -113,7 +113,7 @@ public sealed class Pruner(ChunkStore store)
         }
 
         var orphans = store.UnnamedPackFiles(catalog);
-        long orphanBytes = orphans.Sum(f => new FileInfo(Path.Combine(store.PacksFolder, f)).Length);
+        long orphanBytes = orphans.Sum(f => store.Packs.LengthOf(f) ?? 0);
         if (!dryRun)
         {
             foreach (var orphan in orphans)
@@ -153,7 +153,7 @@ public sealed class Pruner(ChunkStore store)
 
     private async Task<long> RepackAsync(SnapshotReader reader, Catalog catalog, List<PackRow> batch, Dictionary<long, List<ChunkRow>> rows, HashSet<ChunkId> live, CancellationToken cancellationToken)
     {
-        var writer = PackWriter.Create(store.PacksFolder);
+        var writer = PackWriter.Create(store.Packs);
         await using (writer.ConfigureAwait(false))
         {
             var raw = new byte[ChunkerOptions.AbsoluteMaxSize];
@@ -184,12 +184,7 @@ public sealed class Pruner(ChunkStore store)
         }
     }
 
-    private void DeleteFile(string packName)
-    {
-        var path = Path.Combine(store.PacksFolder, packName);
-        File.Delete(path);
-        Durability.FlushFolder(Path.GetDirectoryName(path)!);
-    }
+    private void DeleteFile(string packName) => store.Packs.Delete(packName);
 }
 
 /// <summary>What prune removed (or, with --dry-run, would remove).</summary>

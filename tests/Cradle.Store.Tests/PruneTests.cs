@@ -4,7 +4,11 @@ using Cradle.Tests;
 namespace Cradle.Store.Tests;
 
 /// <summary>Prune on a real store: what goes, what stays, and that what stays still restores and checks clean.</summary>
-public sealed class PruneTests : IDisposable
+public sealed class PruneOnFolderTests() : PruneTests(PackPlace.Folder);
+
+public sealed class PruneOnS3Tests() : PruneTests(PackPlace.S3);
+
+public abstract class PruneTests : IDisposable
 {
     private const string Alpha = "ALPHA-1";
     private const string Bravo = "BRAVO-2";
@@ -12,13 +16,14 @@ public sealed class PruneTests : IDisposable
     private readonly TempFolder _temp = new();
     private readonly TestStore _store;
 
-    public PruneTests()
+    protected PruneTests(PackPlace place)
     {
-        _store = new TestStore(_temp["store"], _temp.Path);
+        _store = new TestStore(_temp["store"], _temp.Path, packs: PackPlaces.New(place, "prune"));
     }
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         _store.Dispose();
         _temp.Dispose();
     }
@@ -120,7 +125,7 @@ public sealed class PruneTests : IDisposable
         var repacked = Assert.Single(packs, p => p != pack2);
         Assert.Equal(packs, _store.PacksInCatalog());
         Assert.All(await TestStore.ChunkIdsAsync(keep), id => Assert.Equal(repacked, _store.Locate(id).PackName));
-        Assert.True(new FileInfo(Path.Combine(_store.Store.PacksFolder, repacked)).Length < 200_000);
+        Assert.True(_store.PackLength(repacked) < 200_000);
         await _store.AssertRestoresAsync(a2);
         AssertChecksClean();
     }
@@ -166,7 +171,7 @@ public sealed class PruneTests : IDisposable
         Assert.Equal(1, dry.OrphanFilesDeleted);
         Assert.Equal(snapshots, _store.SnapshotIds());
         Assert.Equal(files, PackFileContents());
-        Assert.True(File.Exists(Path.Combine(_store.Store.PacksFolder, orphan)));
+        Assert.Contains(orphan, _store.PackFilesOnDisk());
         using (var catalog = _store.Store.OpenCatalog())
         {
             Assert.Equal(totals, catalog.Totals());
@@ -372,7 +377,7 @@ public sealed class PruneTests : IDisposable
     private async Task<string> WriteUnnamedPackAsync()
     {
         var data = TestData.Bytes(99, 30_000);
-        var pack = PackWriter.Create(_store.Store.PacksFolder);
+        var pack = PackWriter.Create(_store.Store.Packs);
         await using (pack)
         {
             await pack.AppendAsync(ChunkId.Of(data), ChunkCompression.None, data, data.Length, CancellationToken.None);
@@ -382,8 +387,8 @@ public sealed class PruneTests : IDisposable
         return pack.Name;
     }
 
-    private long PackBytesOnDisk() => _store.PackFilesOnDisk().Sum(p => new FileInfo(Path.Combine(_store.Store.PacksFolder, p)).Length);
+    private long PackBytesOnDisk() => _store.PackFilesOnDisk().Sum(_store.PackLength);
 
     private SortedDictionary<string, string> PackFileContents() =>
-        new(_store.PackFilesOnDisk().ToDictionary(p => p, p => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(_store.Store.PacksFolder, p))))), StringComparer.Ordinal);
+        new(_store.PackFilesOnDisk().ToDictionary(p => p, p => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(_store.PackBytes(p)))), StringComparer.Ordinal);
 }
