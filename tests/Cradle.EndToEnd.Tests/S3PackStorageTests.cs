@@ -61,7 +61,7 @@ public sealed class S3PackStorageTests : IDisposable
         TreeAssert.Identical(data, Path.Combine(target, label));
 
         // Check, with the address in cradle.json: every chunk read back from the bucket.
-        File.WriteAllText(Path.Combine(host.Data, "cradle.json"), JsonSerializer.Serialize(new Dictionary<string, Dictionary<string, string>> { ["host"] = new() { ["packs"] = packs } }));
+        File.WriteAllText(Path.Combine(host.Data, "cradle.json"), $$"""{ "host": { "packs": "{{packs}}" } }""");
         var clean = await host.RunAsync("host", "check", "--read-data", "--json");
         Assert.True(clean.ExitCode == 0, clean.ToString());
         var report = JsonDocument.Parse(clean.Stdout).RootElement;
