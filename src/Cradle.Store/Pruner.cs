@@ -8,7 +8,8 @@ namespace Cradle.Store;
 /// live are repacked (their live chunks copied, verified, into a new sealed pack). Holds the
 /// store lock exclusively. Crash-safe by order: snapshot rows go first; a new pack is durable
 /// before the transaction that moves chunk rows to it and drops the old pack rows; old files are
-/// deleted last, so a crash leaves at worst unnamed files, which the next prune removes.
+/// deleted last, so a crash leaves at worst unnamed files (or, on S3, staging files never
+/// uploaded), which the next prune removes.
 /// </summary>
 public sealed class Pruner(ChunkStore store)
 {
@@ -113,17 +114,23 @@ public sealed class Pruner(ChunkStore store)
         }
 
         var orphans = store.UnnamedPackFiles(catalog);
-        long orphanBytes = orphans.Sum(f => store.Packs.LengthOf(f) ?? 0);
+        var staged = store.Packs.StagedLeftovers();
+        long orphanBytes = orphans.Sum(f => store.Packs.LengthOf(f) ?? 0) + staged.Sum(f => new FileInfo(f).Length);
         if (!dryRun)
         {
             foreach (var orphan in orphans)
             {
                 DeleteFile(orphan);
             }
+
+            foreach (var file in staged)
+            {
+                File.Delete(file);
+            }
         }
 
         var freed = deleted.Sum(p => p.Size) + repack.Sum(p => p.Size) - newPackBytes + orphanBytes;
-        return new PruneReport(dryRun, removed, kept.Count, deleted.Count, repack.Count, orphans.Count, freed);
+        return new PruneReport(dryRun, removed, kept.Count, deleted.Count, repack.Count, orphans.Count + staged.Count, freed);
     }
 
     /// <summary>Groups packs to repack so that each new pack stays near the pack target size.</summary>

@@ -220,6 +220,27 @@ public abstract class PruneTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pack_left_in_staging_by_a_crash_before_its_upload_is_deleted()
+    {
+        var a1 = await _store.BackupAsync(Alpha, Files(("a.bin", TestData.Bytes(51, 100_000))));
+        var named = _store.PackFilesOnDisk();
+        // What a host killed while writing or uploading a pack leaves: a file where packs are staged.
+        var hex = Guid.NewGuid().ToString("N");
+        var staged = _store.Store.Packs.StagingPathFor($"{hex[..2]}/{hex}.pack");
+        Directory.CreateDirectory(Path.GetDirectoryName(staged)!);
+        await File.WriteAllBytesAsync(staged, TestData.Bytes(52, 30_000));
+
+        var report = await PruneAsync(new RetentionPolicy(KeepLast: 5));
+
+        Assert.Equal(1, report.OrphanFilesDeleted);
+        Assert.True(report.BytesFreed >= 30_000, $"{report.BytesFreed} bytes freed");
+        Assert.False(File.Exists(staged));
+        Assert.Equal(named, _store.PackFilesOnDisk());
+        await _store.AssertRestoresAsync(a1);
+        AssertChecksClean();
+    }
+
+    [Fact]
     public async Task A_chunk_shared_by_a_removed_and_a_kept_snapshot_survives()
     {
         var shared = TestData.Bytes(60, 300_000);

@@ -53,6 +53,9 @@ public sealed class FolderPackStorage : IPackStorage
         Durability.FlushFolder(Path.GetDirectoryName(path)!);
     }
 
+    /// <summary>None: a pack is staged where it stays, so leftovers are unnamed packs (<see cref="ChunkStore.UnnamedPackFiles"/>).</summary>
+    public IReadOnlyList<string> StagedLeftovers() => [];
+
     private string PathOf(string name) => Path.Combine(Folder, name.Replace('/', Path.DirectorySeparatorChar));
 
     private sealed class FileHandle(SafeFileHandle handle) : IPackHandle

@@ -31,6 +31,12 @@ public interface IPackStorage
 
     /// <summary>Deletes a pack durably; deleting one that is not there is not an error.</summary>
     void Delete(string name);
+
+    /// <summary>
+    /// Staging files that are not packs in the storage (left by a crash before the upload);
+    /// deleted by prune, which holds the store lock, so no writer is filling one.
+    /// </summary>
+    IReadOnlyList<string> StagedLeftovers();
 }
 
 /// <summary>An open pack: positional reads, like <see cref="RandomAccess.Read(Microsoft.Win32.SafeHandles.SafeFileHandle, Span{byte}, long)"/>.</summary>

@@ -90,6 +90,9 @@ public sealed class S3PackStorage : IPackStorage, IDisposable
         File.Delete(stagingPath);
     }
 
+    public IReadOnlyList<string> StagedLeftovers() =>
+        Directory.Exists(_stagingFolder) ? Directory.GetFiles(_stagingFolder, "*.pack", SearchOption.AllDirectories) : [];
+
     public IPackHandle OpenRead(string name) =>
         LengthOf(name) is { } length
             ? new ObjectHandle(this, name, length)
