@@ -16,6 +16,12 @@ need mount mount   # the full-disk test mounts a small tmpfs (needs root, as CI 
 need ip iproute2    # the USB tests make network namespaces and a veth pair (root)
 need tc iproute2    # … and shape it to USB 2.0 speed
 need chromium chromium   # the dashboard's browser tests drive it headless (Playwright, no browser download)
+# S3 pack storage is tested against Ceph's RADOS gateway on loopback (tests/scripts/rgw.sh).
+if ! command -v ceph-mon >/dev/null 2>&1 || ! command -v ceph-osd >/dev/null 2>&1 || ! command -v radosgw >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then echo "test.sh: Ceph is missing and this is not root: apt-get install --no-install-recommends ceph-mon ceph-osd radosgw" >&2; exit 1; fi
+  echo "test.sh: installing ceph-mon ceph-osd radosgw (the S3 tests' server)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw >/dev/null
+fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 configuration=${CONFIGURATION:-Release}

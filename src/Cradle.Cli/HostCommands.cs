@@ -47,12 +47,17 @@ internal static class HostCommands
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             var settings = run.Load(result);
-            var options = HostRunOptions.ToHostOptions(settings);
+            var packs = await HostStore.OpenPacksAsync(settings, cancellationToken).ConfigureAwait(false);
+            var options = HostRunOptions.ToHostOptions(settings, packs);
             var dashboardOptions = HostRunOptions.ToDashboardOptions(settings);
             using var loggers = CradleLogging.Create(LogOptions.From(settings));
             await using var service = HostService.Open(options, loggers);
             service.Start();
             Console.Out.WriteLine($"cradle host {service.Name}: data in {service.Store.Folder}");
+            if (packs is not FolderPackStorage)
+            {
+                Console.Out.WriteLine($"packs in {packs.Location}");
+            }
             Console.Out.WriteLine($"listening on {service.BoundAddress}");
             await using var dashboard = dashboardOptions is null ? null
                 : await DashboardServer.StartAsync(service, dashboardOptions, loggers, cancellationToken).ConfigureAwait(false);
@@ -104,22 +109,23 @@ internal static class HostCommands
     private static Command Devices()
     {
         var data = CommonOptions.Data();
+        var packs = HostRunOptions.PacksOption();
         var json = CommonOptions.Json();
-        var command = new Command("devices", "Every device this host has a partnership with (P4)") { data, json };
-        command.SetAction(result => ExitCodes.RunAsync(() =>
+        var command = new Command("devices", "Every device this host has a partnership with (P4)") { data, packs, json };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = ChunkStore.Open(result.GetValue(data)!);
+            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
             var rows = HostReports.Devices(store, HostReports.DefaultOverdueAfter, DateTimeOffset.UtcNow);
             if (result.GetValue(json))
             {
                 CliJson.Print(rows, CliJson.Default.ListDeviceRow);
-                return Task.FromResult(ExitCodes.Ok);
+                return ExitCodes.Ok;
             }
 
             if (rows.Count == 0)
             {
                 Console.Out.WriteLine("no partnerships yet");
-                return Task.FromResult(ExitCodes.Ok);
+                return ExitCodes.Ok;
             }
 
             var table = new Table().AddColumns("device", "number", "created", "last backup", "link", "snapshots", "size");
@@ -129,7 +135,7 @@ internal static class HostCommands
             }
 
             AnsiConsole.Write(table);
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         }));
         return command;
     }
@@ -137,18 +143,19 @@ internal static class HostCommands
     private static Command Snapshots()
     {
         var data = CommonOptions.Data();
+        var packs = HostRunOptions.PacksOption();
         var json = CommonOptions.Json();
         var device = new Argument<string?>("DEVICE") { Description = "Only this device's snapshots", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("snapshots", "Snapshots, oldest first") { data, json, device };
-        command.SetAction(result => ExitCodes.RunAsync(() =>
+        var command = new Command("snapshots", "Snapshots, oldest first") { data, packs, json, device };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = ChunkStore.Open(result.GetValue(data)!);
+            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
             var name = result.GetValue(device);
             var rows = HostReports.Snapshots(store, name is null ? null : DeviceName.Parse(name));
             if (result.GetValue(json))
             {
                 CliJson.Print(rows, CliJson.Default.ListSnapshotRow);
-                return Task.FromResult(ExitCodes.Ok);
+                return ExitCodes.Ok;
             }
 
             var table = new Table().AddColumns("id", "device", "time", "files", "size", "link", "note");
@@ -159,7 +166,7 @@ internal static class HostCommands
             }
 
             AnsiConsole.Write(table);
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         }));
         return command;
     }
@@ -167,13 +174,14 @@ internal static class HostCommands
     private static Command Restore()
     {
         var data = CommonOptions.Data();
+        var packs = HostRunOptions.PacksOption();
         var device = new Argument<string>("DEVICE") { Description = "The device whose files to restore" };
         var snapshot = new Option<long?>("--snapshot") { Description = "The snapshot id (default: the device's latest)", HelpName = "ID" };
         var to = new Option<string>("--to") { Description = "The folder to restore into (created if missing)", Required = true, HelpName = "DIR" };
-        var command = new Command("restore", "Restore a snapshot's files, folders and times into a folder on the host; every chunk is verified") { data, device, snapshot, to };
+        var command = new Command("restore", "Restore a snapshot's files, folders and times into a folder on the host; every chunk is verified") { data, packs, device, snapshot, to };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = ChunkStore.Open(result.GetValue(data)!);
+            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
             using var storeLock = await store.LockAsync(exclusive: false, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
             using var reader = store.OpenReader();
             var info = FindSnapshot(reader.Catalog, DeviceName.Parse(result.GetValue(device)), result.GetValue(snapshot));
@@ -205,18 +213,19 @@ internal static class HostCommands
     private static Command Forget()
     {
         var data = CommonOptions.Data();
+        var packs = HostRunOptions.PacksOption();
         var device = new Argument<string>("DEVICE") { Description = "The device to forget" };
         var keep = new Option<bool>("--keep-backups") { Description = "Release the name but keep its snapshots: restorable to a folder (cradle host restore) or to a device (cradle host allow-restore)" };
-        var command = new Command("forget", "Remove a device's partnership (releasing its name) and its snapshots from this host (P4, P9); the device must partner again") { data, device, keep };
-        command.SetAction(result => ExitCodes.RunAsync(() =>
+        var command = new Command("forget", "Remove a device's partnership (releasing its name) and its snapshots from this host (P4, P9); the device must partner again") { data, packs, device, keep };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = ChunkStore.Open(result.GetValue(data)!);
+            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
             var name = DeviceName.Parse(result.GetValue(device));
             var forgot = HostReports.Forget(store, name, result.GetValue(keep));
             Console.Out.WriteLine(result.GetValue(keep)
                 ? $"forgot {name}: partnership removed, the name is free to partner again (P5); {forgot.SnapshotsKept} snapshots kept, restorable with 'cradle host restore {name} --to DIR' or onto a device with 'cradle host allow-restore {name} --to NAME'"
                 : $"forgot {name}: partnership {(forgot.PartnershipRemoved ? "removed" : "was already gone")}, {forgot.SnapshotsRemoved} snapshots removed (cradle host prune frees the data no other snapshot needs)");
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         }));
         return command;
     }
@@ -224,11 +233,12 @@ internal static class HostCommands
     private static Command AllowRestore()
     {
         var data = CommonOptions.Data();
+        var packs = HostRunOptions.PacksOption();
         var device = new Argument<string>("DEVICE") { Description = "The device whose snapshots may be restored" };
         var to = new Option<string>("--to") { Description = "The device name allowed to restore them (a guest, a cold-booted device, a replacement)", Required = true, HelpName = "NAME" };
         var expires = new Option<double>("--expires") { Description = "Minutes the permission lasts; it is used up by the first restore", DefaultValueFactory = _ => 60, HelpName = "MINUTES" };
-        var command = new Command("allow-restore", "Allow a device to restore another's (or its own, after a cold boot) files onto itself, once, until it expires") { data, device, to, expires };
-        command.SetAction(result => ExitCodes.RunAsync(() =>
+        var command = new Command("allow-restore", "Allow a device to restore another's (or its own, after a cold boot) files onto itself, once, until it expires") { data, packs, device, to, expires };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             var minutes = result.GetValue(expires);
             if (minutes is <= 0 or > 7 * 24 * 60)
@@ -236,7 +246,7 @@ internal static class HostCommands
                 throw new ArgumentException($"--expires {minutes}: give 0 < MINUTES <= {7 * 24 * 60}");
             }
 
-            var store = ChunkStore.Open(result.GetValue(data)!);
+            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
             var source = DeviceName.Parse(result.GetValue(device));
             var target = DeviceName.Parse(result.GetValue(to)!);
             using var catalog = store.OpenCatalog();
@@ -251,7 +261,7 @@ internal static class HostCommands
             var newest = snapshots[^1];
             Console.Out.WriteLine($"allowed {grant.To} to restore {grant.Source}'s files once, until {Format.Time(grant.Expires)} ({snapshots.Count} snapshots kept, newest {newest.Id} of {Format.Time(newest.Time)})");
             Console.Out.WriteLine($"  on the device: cradle device restore --host THIS-HOST{(source.Equals(target) ? "" : $" --from {grant.Source}")} [--snapshot ID]");
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         }));
         return command;
     }
@@ -259,18 +269,19 @@ internal static class HostCommands
     private static Command HttpTokenCommand()
     {
         var data = CommonOptions.Data();
+        var packs = HostRunOptions.PacksOption();
         var rotate = new Option<bool>("--rotate") { Description = "Replace the token with a new one; the old one stops working at once, also in a running host" };
-        var command = new Command("http-token", "Print the dashboard's access token (needed when it listens beyond loopback), making it when there is none") { data, rotate };
-        command.SetAction(result => ExitCodes.RunAsync(() =>
+        var command = new Command("http-token", "Print the dashboard's access token (needed when it listens beyond loopback), making it when there is none") { data, packs, rotate };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = ChunkStore.Open(result.GetValue(data)!);
+            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
             if (result.GetValue(rotate))
             {
                 HttpToken.Rotate(store.Folder);
             }
 
             Console.Out.WriteLine(HttpToken.LoadOrCreate(store.Folder, out _).Reveal());
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         }));
         return command;
     }
@@ -278,11 +289,12 @@ internal static class HostCommands
     private static Command Pending()
     {
         var data = CommonOptions.Data();
+        var packs = HostRunOptions.PacksOption();
         var json = CommonOptions.Json();
-        var command = new Command("pending", "Partnerships waiting for the operator's approval") { data, json };
-        command.SetAction(result => ExitCodes.RunAsync(() =>
+        var command = new Command("pending", "Partnerships waiting for the operator's approval") { data, packs, json };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = ChunkStore.Open(result.GetValue(data)!);
+            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
             var rows = HostReports.Pending(store);
             if (result.GetValue(json))
             {
@@ -300,7 +312,7 @@ internal static class HostCommands
                 }
             }
 
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         }));
         return command;
     }
@@ -308,11 +320,12 @@ internal static class HostCommands
     private static Command Decide(string verb, PendingState decision, string description)
     {
         var data = CommonOptions.Data();
+        var packs = HostRunOptions.PacksOption();
         var code = new Argument<string>("CODE") { Description = "The six-digit code both screens show" };
-        var command = new Command(verb, description) { data, code };
-        command.SetAction(result => ExitCodes.RunAsync(() =>
+        var command = new Command(verb, description) { data, packs, code };
+        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = ChunkStore.Open(result.GetValue(data)!);
+            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
             using var registry = PartnershipRegistry.Open(store.DatabasePath);
             var value = result.GetValue(code)!.Trim();
             if (!registry.Decide(value, decision))
@@ -321,7 +334,7 @@ internal static class HostCommands
             }
 
             Console.Out.WriteLine($"{(decision == PendingState.Approved ? "approved" : "denied")} {value}");
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         }));
         return command;
     }

@@ -8,6 +8,9 @@ public sealed record HostOptions
     /// <summary>The host's folder: database, packs, certificate.</summary>
     public required string DataFolder { get; init; }
 
+    /// <summary>Where the packs are (<c>--packs</c>); null: <c>packs/</c> in <see cref="DataFolder"/>.</summary>
+    public Cradle.Store.IPackStorage? Packs { get; init; }
+
     /// <summary>Where sessions are accepted (network link). Port 0 picks a free port.</summary>
     public LinkAddress Listen { get; init; } = new("0.0.0.0", LinkAddress.DefaultPort);
 

@@ -1,23 +1,26 @@
 namespace Cradle.Store;
 
 /// <summary>
-/// The host's store in one folder: <c>cradle.db</c> (the SQLite catalog, shared with the
-/// partnership registry) and <c>packs/</c>. Cheap to create; every session opens its own
+/// The host's store: in its folder <c>cradle.db</c> (the SQLite catalog, shared with the
+/// partnership registry) and the lock; the packs in an <see cref="IPackStorage"/> (by default
+/// <c>packs/</c> in the folder, or an S3 bucket). Cheap to create; every session opens its own
 /// <see cref="StoreWriter"/> or <see cref="SnapshotReader"/>, each with its own connection.
 /// </summary>
 public sealed class ChunkStore
 {
     public const string DatabaseFileName = "cradle.db";
 
-    private ChunkStore(string folder, TimeProvider time)
+    private ChunkStore(string folder, IPackStorage packs, TimeProvider time)
     {
         Folder = folder;
+        Packs = packs;
         Time = time;
     }
 
     public string Folder { get; }
 
-    public string PacksFolder => Path.Combine(Folder, "packs");
+    /// <summary>Where the sealed packs are.</summary>
+    public IPackStorage Packs { get; }
 
     public string DatabasePath => Path.Combine(Folder, DatabaseFileName);
 
@@ -26,12 +29,15 @@ public sealed class ChunkStore
 
     public TimeProvider Time { get; }
 
-    /// <summary>Opens the store in <paramref name="folder"/>, creating it when new, and checks the catalog version.</summary>
-    public static ChunkStore Open(string folder, TimeProvider? time = null)
+    /// <summary>
+    /// Opens the store in <paramref name="folder"/>, creating it when new, and checks the catalog
+    /// version. <paramref name="packs"/>: where the packs are (default: <c>packs/</c> in the folder).
+    /// </summary>
+    public static ChunkStore Open(string folder, TimeProvider? time = null, IPackStorage? packs = null)
     {
         CreatePrivateFolder(folder);
-        var store = new ChunkStore(Path.GetFullPath(folder), time ?? TimeProvider.System);
-        Directory.CreateDirectory(store.PacksFolder);
+        var full = Path.GetFullPath(folder);
+        var store = new ChunkStore(full, packs ?? PackStorage.Open(null, full), time ?? TimeProvider.System);
         if (!File.Exists(StoreLock.PathFor(store)))
         {
             // Made once here, so that shared lockers can open it read-only.
@@ -67,16 +73,13 @@ public sealed class ChunkStore
     }
 
     /// <summary>
-    /// Pack files the catalog does not name: left by a backup or prune that was interrupted, or,
+    /// Packs the catalog does not name: left by a backup or prune that was interrupted, or,
     /// while a backup runs, its unsealed pack (so only prune, holding the lock, deletes them).
     /// </summary>
     public List<string> UnnamedPackFiles(Catalog catalog)
     {
         var named = catalog.ListPacks().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-        return Directory.EnumerateFiles(PacksFolder, "*.pack", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(PacksFolder, f).Replace(Path.DirectorySeparatorChar, '/'))
-            .Where(n => !named.Contains(n))
-            .ToList();
+        return Packs.List().Where(n => !named.Contains(n)).ToList();
     }
 
     public Catalog OpenCatalog() => Catalog.Open(DatabasePath);

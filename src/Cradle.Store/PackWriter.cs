@@ -4,20 +4,24 @@ using Cradle.Protocol;
 namespace Cradle.Store;
 
 /// <summary>
-/// Appends chunk records to one new pack file, then seals it: footer, flush to disk (fsync)
-/// of the file and of its folder. Only a sealed pack may be named by the catalog.
+/// Appends chunk records to one new pack file (in its staging place, <see cref="IPackStorage.StagingPathFor"/>),
+/// then seals it: footer, flush to disk (fsync) of the file and of its folder, then
+/// <see cref="IPackStorage.PutAsync"/> (nothing more for a folder, the upload for S3). Only a
+/// sealed pack may be named by the catalog.
 /// </summary>
 public sealed class PackWriter : IAsyncDisposable
 {
     private readonly FileStream _file;
     private readonly string _folder;
+    private readonly IPackStorage _storage;
     private readonly List<PackEntry> _entries = [];
     private readonly byte[] _recordHeader = new byte[PackFormat.RecordHeaderLength];
     private long _position;
     private bool _sealed;
 
-    private PackWriter(FileStream file, string folder, string name)
+    private PackWriter(IPackStorage storage, FileStream file, string folder, string name)
     {
+        _storage = storage;
         _file = file;
         _folder = folder;
         Name = name;
@@ -32,19 +36,21 @@ public sealed class PackWriter : IAsyncDisposable
 
     public IReadOnlyList<PackEntry> Entries => _entries;
 
-    public static PackWriter Create(string packsFolder)
+    public static PackWriter Create(IPackStorage storage)
     {
         var id = Guid.NewGuid();
         var hex = id.ToString("N");
-        var folder = Path.Combine(packsFolder, hex[..2]);
+        var name = $"{hex[..2]}/{hex}.pack";
+        var path = storage.StagingPathFor(name);
+        var folder = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(folder))
         {
             Directory.CreateDirectory(folder);
             // The new folder's own name must survive a crash too, or the pack in it is lost.
-            Durability.FlushFolder(packsFolder);
+            Durability.FlushFolder(Path.GetDirectoryName(folder)!);
         }
-        var name = $"{hex[..2]}/{hex}.pack";
-        var file = new FileStream(Path.Combine(packsFolder, name), new FileStreamOptions
+
+        var file = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
             Access = FileAccess.Write,
@@ -52,7 +58,7 @@ public sealed class PackWriter : IAsyncDisposable
             BufferSize = 1 << 20,
             Options = FileOptions.Asynchronous,
         });
-        var writer = new PackWriter(file, folder, name);
+        var writer = new PackWriter(storage, file, folder, name);
         var header = new byte[PackFormat.HeaderLength];
         PackFormat.WriteHeader(header, id);
         file.Write(header);
@@ -72,7 +78,7 @@ public sealed class PackWriter : IAsyncDisposable
         return entry;
     }
 
-    /// <summary>Writes the footer and makes the pack durable. After this the catalog may name it.</summary>
+    /// <summary>Writes the footer and makes the pack durable where it is stored. After this the catalog may name it.</summary>
     public async ValueTask SealAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_sealed, this);
@@ -98,6 +104,16 @@ public sealed class PackWriter : IAsyncDisposable
         _sealed = true;
         await _file.DisposeAsync().ConfigureAwait(false);
         Durability.FlushFolder(_folder);
+        try
+        {
+            await _storage.PutAsync(Name, _file.Name, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not stored: the staging copy is of no use (the chunks' senders will send them again).
+            File.Delete(_file.Name);
+            throw;
+        }
     }
 
     /// <summary>Drops an unsealed pack: closes and deletes its file.</summary>

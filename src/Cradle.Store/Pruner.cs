@@ -8,7 +8,8 @@ namespace Cradle.Store;
 /// live are repacked (their live chunks copied, verified, into a new sealed pack). Holds the
 /// store lock exclusively. Crash-safe by order: snapshot rows go first; a new pack is durable
 /// before the transaction that moves chunk rows to it and drops the old pack rows; old files are
-/// deleted last, so a crash leaves at worst unnamed files, which the next prune removes.
+/// deleted last, so a crash leaves at worst unnamed files (or, on S3, staging files never
+/// uploaded), which the next prune removes.
 /// </summary>
 public sealed class Pruner(ChunkStore store)
 {
@@ -113,17 +114,23 @@ public sealed class Pruner(ChunkStore store)
         }
 
         var orphans = store.UnnamedPackFiles(catalog);
-        long orphanBytes = orphans.Sum(f => new FileInfo(Path.Combine(store.PacksFolder, f)).Length);
+        var staged = store.Packs.StagedLeftovers();
+        long orphanBytes = orphans.Sum(f => store.Packs.LengthOf(f) ?? 0) + staged.Sum(f => new FileInfo(f).Length);
         if (!dryRun)
         {
             foreach (var orphan in orphans)
             {
                 DeleteFile(orphan);
             }
+
+            foreach (var file in staged)
+            {
+                File.Delete(file);
+            }
         }
 
         var freed = deleted.Sum(p => p.Size) + repack.Sum(p => p.Size) - newPackBytes + orphanBytes;
-        return new PruneReport(dryRun, removed, kept.Count, deleted.Count, repack.Count, orphans.Count, freed);
+        return new PruneReport(dryRun, removed, kept.Count, deleted.Count, repack.Count, orphans.Count + staged.Count, freed);
     }
 
     /// <summary>Groups packs to repack so that each new pack stays near the pack target size.</summary>
@@ -153,7 +160,7 @@ public sealed class Pruner(ChunkStore store)
 
     private async Task<long> RepackAsync(SnapshotReader reader, Catalog catalog, List<PackRow> batch, Dictionary<long, List<ChunkRow>> rows, HashSet<ChunkId> live, CancellationToken cancellationToken)
     {
-        var writer = PackWriter.Create(store.PacksFolder);
+        var writer = PackWriter.Create(store.Packs);
         await using (writer.ConfigureAwait(false))
         {
             var raw = new byte[ChunkerOptions.AbsoluteMaxSize];
@@ -184,12 +191,7 @@ public sealed class Pruner(ChunkStore store)
         }
     }
 
-    private void DeleteFile(string packName)
-    {
-        var path = Path.Combine(store.PacksFolder, packName);
-        File.Delete(path);
-        Durability.FlushFolder(Path.GetDirectoryName(path)!);
-    }
+    private void DeleteFile(string packName) => store.Packs.Delete(packName);
 }
 
 /// <summary>What prune removed (or, with --dry-run, would remove).</summary>

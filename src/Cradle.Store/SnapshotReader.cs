@@ -1,5 +1,4 @@
 using Cradle.Protocol;
-using Microsoft.Win32.SafeHandles;
 
 namespace Cradle.Store;
 
@@ -12,7 +11,10 @@ public sealed class SnapshotReader : IDisposable
     private readonly ChunkStore _store;
     private readonly Catalog _catalog;
     private readonly ChunkCodec _codec = new();
-    private readonly Dictionary<string, SafeFileHandle> _packs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IPackHandle> _packs = new(StringComparer.Ordinal);
+
+    /// <summary>Most packs one reader keeps open (an object's handle holds a read-ahead window).</summary>
+    private const int MaxOpenPacks = 8;
     private byte[] _stored = [];
 
     internal SnapshotReader(ChunkStore store, Catalog catalog)
@@ -78,7 +80,7 @@ public sealed class SnapshotReader : IDisposable
 
         var handle = OpenPack(location.PackName);
         var stored = _stored.AsSpan(0, entry.StoredLength);
-        var read = RandomAccess.Read(handle, stored, entry.DataOffset);
+        var read = handle.Read(stored, entry.DataOffset);
         if (read != stored.Length)
         {
             throw new StoreCorruptException($"pack {location.PackName} is truncated: chunk {entry.Id} at offset {entry.Offset} is cut short");
@@ -101,37 +103,35 @@ public sealed class SnapshotReader : IDisposable
         return _stored.AsMemory(0, entry.StoredLength);
     }
 
-    private SafeFileHandle OpenPack(string name)
+    private IPackHandle OpenPack(string name)
     {
         if (!_packs.TryGetValue(name, out var handle))
         {
-            var path = Path.Combine(_store.PacksFolder, name);
-            try
+            if (_packs.Count >= MaxOpenPacks)
             {
-                handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            }
-            catch (FileNotFoundException e)
-            {
-                throw new StoreCorruptException($"pack {name} is missing from {_store.PacksFolder}", e);
-            }
-            catch (DirectoryNotFoundException e)
-            {
-                throw new StoreCorruptException($"pack {name} is missing from {_store.PacksFolder}", e);
+                ClosePacks();
             }
 
+            handle = _store.Packs.OpenRead(name);
             _packs[name] = handle;
         }
 
         return handle;
     }
 
-    public void Dispose()
+    private void ClosePacks()
     {
         foreach (var handle in _packs.Values)
         {
             handle.Dispose();
         }
 
+        _packs.Clear();
+    }
+
+    public void Dispose()
+    {
+        ClosePacks();
         _codec.Dispose();
         _catalog.Dispose();
     }

@@ -26,26 +26,27 @@ public sealed class StoreChecker(ChunkStore store)
         progress?.Report($"checking {packs.Count} packs");
         foreach (var pack in packs)
         {
-            var path = Path.Combine(store.PacksFolder, pack.Name);
-            var file = new FileInfo(path);
-            if (!file.Exists)
+            if (store.Packs.LengthOf(pack.Name) is not { } length)
             {
-                problems.Add(new CheckProblem("missing-pack", $"pack {pack.Name} is missing from {store.PacksFolder}", pack.Name, null));
+                problems.Add(new CheckProblem("missing-pack", $"pack {pack.Name} is missing from {store.Packs.Location}", pack.Name, null));
                 sizeOnDisk[pack.Id] = -1;
                 continue;
             }
 
-            sizeOnDisk[pack.Id] = file.Length;
-            if (file.Length < pack.Size)
+            sizeOnDisk[pack.Id] = length;
+            if (length < pack.Size)
             {
-                problems.Add(new CheckProblem("truncated-pack", $"pack {pack.Name} is {file.Length} bytes, the catalog recorded {pack.Size}", pack.Name, null));
+                problems.Add(new CheckProblem("truncated-pack", $"pack {pack.Name} is {length} bytes, the catalog recorded {pack.Size}", pack.Name, null));
             }
 
-            if (readData && file.Length >= PackFormat.HeaderLength)
+            if (readData && length >= PackFormat.HeaderLength)
             {
                 var header = new byte[PackFormat.HeaderLength];
-                using var stream = file.OpenRead();
-                stream.ReadExactly(header);
+                using (var handle = store.Packs.OpenRead(pack.Name))
+                {
+                    handle.Read(header, 0);
+                }
+
                 try
                 {
                     PackFormat.ReadHeader(header, pack.Name);

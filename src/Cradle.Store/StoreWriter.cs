@@ -79,7 +79,7 @@ public sealed class StoreWriter : IAsyncDisposable
 
         try
         {
-            _pack ??= PackWriter.Create(_store.PacksFolder);
+            _pack ??= PackWriter.Create(_store.Packs);
             await _pack.AppendAsync(id, compression, stored, rawLength, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (StoreFullException.IsDiskFull(e))

@@ -40,6 +40,8 @@ public sealed class SettingsTests : IDisposable
     [InlineData(null, "CRADLE_HOST__LOGLEVEL=loud", "CRADLE_HOST__LOGLEVEL: host:logLevel = 'loud'", "give one of trace, debug, information, warning, error")]
     [InlineData(null, "CRADLE_HOST__HTTP=depot-pc:80", "CRADLE_HOST__HTTP: host:http = 'depot-pc:80'", "or 'off'")]
     [InlineData("""{ "host": { "overdueAfter": 0 } }""", null, "host:overdueAfter = '0'", "to 8784 hours")]
+    [InlineData("""{ "host": { "packs": "s3://depot-packs?endpoint=ftp://127.0.0.1:21" } }""", null, "host:packs = 's3://depot-packs?endpoint=ftp://127.0.0.1:21'", "give a folder or s3://BUCKET")]
+    [InlineData(null, "CRADLE_HOST__PACKS=s3://x", "CRADLE_HOST__PACKS: host:packs = 's3://x'", "give a folder or s3://BUCKET")]
     public async Task A_bad_setting_stops_host_run_before_it_listens_naming_key_value_and_what_is_allowed(string? file, string? variable, string names, string allowed)
     {
         var data = HostFolder(file);

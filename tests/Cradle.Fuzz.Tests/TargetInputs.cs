@@ -75,7 +75,7 @@ public static class PackFiles
         try
         {
             using var codec = new ChunkCodec();
-            var writer = PackWriter.Create(folder);
+            var writer = PackWriter.Create(new FolderPackStorage(folder));
             byte[][] contents = [Enumerable.Range(0, 9000).Select(i => (byte)(i % 13)).ToArray(), "incompressible?"u8.ToArray(), [42]];
             foreach (var raw in contents)
             {

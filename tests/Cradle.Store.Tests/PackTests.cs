@@ -40,7 +40,7 @@ public sealed class PackTests : IDisposable
         var contents = new[] { TestData.Text(100_000), TestData.Bytes(21, 70_000), Encoding.UTF8.GetBytes("small"), [] };
         var packs = _temp["packs"];
 
-        var writer = PackWriter.Create(packs);
+        var writer = PackWriter.Create(new FolderPackStorage(packs));
         var appended = new List<(PackEntry Entry, byte[] Raw, byte[] Stored)>();
         foreach (var raw in contents)
         {
@@ -136,7 +136,7 @@ public sealed class PackTests : IDisposable
     public async Task An_unsealed_pack_is_deleted_when_abandoned()
     {
         var packs = _temp["packs"];
-        var writer = PackWriter.Create(packs);
+        var writer = PackWriter.Create(new FolderPackStorage(packs));
         await writer.AppendAsync(ChunkId.Of("x"u8), ChunkCompression.None, "x"u8.ToArray(), 1, CancellationToken.None);
         var path = Path.Combine(packs, writer.Name);
         Assert.True(File.Exists(path));
@@ -149,7 +149,7 @@ public sealed class PackTests : IDisposable
     [Fact]
     public async Task A_sealed_pack_takes_no_more_records()
     {
-        var writer = PackWriter.Create(_temp["packs"]);
+        var writer = PackWriter.Create(new FolderPackStorage(_temp["packs"]));
         await writer.SealAsync(CancellationToken.None);
 
         await Assert.ThrowsAsync<ObjectDisposedException>(async () =>

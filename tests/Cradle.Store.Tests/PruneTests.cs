@@ -4,7 +4,11 @@ using Cradle.Tests;
 namespace Cradle.Store.Tests;
 
 /// <summary>Prune on a real store: what goes, what stays, and that what stays still restores and checks clean.</summary>
-public sealed class PruneTests : IDisposable
+public sealed class PruneOnFolderTests() : PruneTests(PackPlace.Folder);
+
+public sealed class PruneOnS3Tests() : PruneTests(PackPlace.S3);
+
+public abstract class PruneTests : IDisposable
 {
     private const string Alpha = "ALPHA-1";
     private const string Bravo = "BRAVO-2";
@@ -12,13 +16,14 @@ public sealed class PruneTests : IDisposable
     private readonly TempFolder _temp = new();
     private readonly TestStore _store;
 
-    public PruneTests()
+    protected PruneTests(PackPlace place)
     {
-        _store = new TestStore(_temp["store"], _temp.Path);
+        _store = new TestStore(_temp["store"], _temp.Path, packs: PackPlaces.New(place, "prune"));
     }
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         _store.Dispose();
         _temp.Dispose();
     }
@@ -120,7 +125,7 @@ public sealed class PruneTests : IDisposable
         var repacked = Assert.Single(packs, p => p != pack2);
         Assert.Equal(packs, _store.PacksInCatalog());
         Assert.All(await TestStore.ChunkIdsAsync(keep), id => Assert.Equal(repacked, _store.Locate(id).PackName));
-        Assert.True(new FileInfo(Path.Combine(_store.Store.PacksFolder, repacked)).Length < 200_000);
+        Assert.True(_store.PackLength(repacked) < 200_000);
         await _store.AssertRestoresAsync(a2);
         AssertChecksClean();
     }
@@ -166,7 +171,7 @@ public sealed class PruneTests : IDisposable
         Assert.Equal(1, dry.OrphanFilesDeleted);
         Assert.Equal(snapshots, _store.SnapshotIds());
         Assert.Equal(files, PackFileContents());
-        Assert.True(File.Exists(Path.Combine(_store.Store.PacksFolder, orphan)));
+        Assert.Contains(orphan, _store.PackFilesOnDisk());
         using (var catalog = _store.Store.OpenCatalog())
         {
             Assert.Equal(totals, catalog.Totals());
@@ -209,6 +214,27 @@ public sealed class PruneTests : IDisposable
         Assert.Empty(report.Removed);
         Assert.Equal((0, 0, 1), (report.PacksDeleted, report.PacksRepacked, report.OrphanFilesDeleted));
         Assert.True(report.BytesFreed > 20_000);
+        Assert.Equal(named, _store.PackFilesOnDisk());
+        await _store.AssertRestoresAsync(a1);
+        AssertChecksClean();
+    }
+
+    [Fact]
+    public async Task A_pack_left_in_staging_by_a_crash_before_its_upload_is_deleted()
+    {
+        var a1 = await _store.BackupAsync(Alpha, Files(("a.bin", TestData.Bytes(51, 100_000))));
+        var named = _store.PackFilesOnDisk();
+        // What a host killed while writing or uploading a pack leaves: a file where packs are staged.
+        var hex = Guid.NewGuid().ToString("N");
+        var staged = _store.Store.Packs.StagingPathFor($"{hex[..2]}/{hex}.pack");
+        Directory.CreateDirectory(Path.GetDirectoryName(staged)!);
+        await File.WriteAllBytesAsync(staged, TestData.Bytes(52, 30_000));
+
+        var report = await PruneAsync(new RetentionPolicy(KeepLast: 5));
+
+        Assert.Equal(1, report.OrphanFilesDeleted);
+        Assert.True(report.BytesFreed >= 30_000, $"{report.BytesFreed} bytes freed");
+        Assert.False(File.Exists(staged));
         Assert.Equal(named, _store.PackFilesOnDisk());
         await _store.AssertRestoresAsync(a1);
         AssertChecksClean();
@@ -372,7 +398,7 @@ public sealed class PruneTests : IDisposable
     private async Task<string> WriteUnnamedPackAsync()
     {
         var data = TestData.Bytes(99, 30_000);
-        var pack = PackWriter.Create(_store.Store.PacksFolder);
+        var pack = PackWriter.Create(_store.Store.Packs);
         await using (pack)
         {
             await pack.AppendAsync(ChunkId.Of(data), ChunkCompression.None, data, data.Length, CancellationToken.None);
@@ -382,8 +408,8 @@ public sealed class PruneTests : IDisposable
         return pack.Name;
     }
 
-    private long PackBytesOnDisk() => _store.PackFilesOnDisk().Sum(p => new FileInfo(Path.Combine(_store.Store.PacksFolder, p)).Length);
+    private long PackBytesOnDisk() => _store.PackFilesOnDisk().Sum(_store.PackLength);
 
     private SortedDictionary<string, string> PackFileContents() =>
-        new(_store.PackFilesOnDisk().ToDictionary(p => p, p => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(_store.Store.PacksFolder, p))))), StringComparer.Ordinal);
+        new(_store.PackFilesOnDisk().ToDictionary(p => p, p => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(_store.PackBytes(p)))), StringComparer.Ordinal);
 }

@@ -12,8 +12,10 @@ namespace Cradle.Store.Tests;
 /// list, 3 = BRAVO's data (interrupted too), 4 = BRAVO's file list, 5 = ALPHA's second backup,
 /// data and file list in one pack as an uninterrupted backup writes them.
 /// </summary>
-public sealed class CheckedStoreFixture : IAsyncLifetime
+public class CheckedStoreFixture : IAsyncLifetime
 {
+    public virtual PackPlace Place => PackPlace.Folder;
+
     public const string Alpha = "ALPHA-1";
     public const string Bravo = "BRAVO-2";
 
@@ -41,7 +43,7 @@ public sealed class CheckedStoreFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Original = new TestStore(_temp["store"], _temp.Path);
+        Original = new TestStore(_temp["store"], _temp.Path, packs: PackPlaces.New(Place, "checked"));
         Alpha1 = await Original.BackupAsync(Alpha, new Dictionary<string, byte[]>
         {
             ["photos/shared.jpg"] = Shared,
@@ -79,7 +81,16 @@ public sealed class CheckedStoreFixture : IAsyncLifetime
     }
 }
 
-public sealed class StoreCheckTests(CheckedStoreFixture fixture) : IClassFixture<CheckedStoreFixture>, IDisposable
+public sealed class CheckedStoreOnS3Fixture : CheckedStoreFixture
+{
+    public override PackPlace Place => PackPlace.S3;
+}
+
+public sealed class StoreCheckOnFolderTests(CheckedStoreFixture fixture) : StoreCheckTests(fixture), IClassFixture<CheckedStoreFixture>;
+
+public sealed class StoreCheckOnS3Tests(CheckedStoreOnS3Fixture fixture) : StoreCheckTests(fixture), IClassFixture<CheckedStoreOnS3Fixture>;
+
+public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifetime
 {
     private const string Alpha = CheckedStoreFixture.Alpha;
     private const string Bravo = CheckedStoreFixture.Bravo;
@@ -87,16 +98,19 @@ public sealed class StoreCheckTests(CheckedStoreFixture fixture) : IClassFixture
     private readonly TempFolder _temp = new();
     private TestStore? _copy;
 
-    public void Dispose()
+    public async Task InitializeAsync() => _copy = await fixture.Original.CopyToAsync(_temp["store"], _temp.Path, PackPlaces.New(fixture.Place, "check"));
+
+    public Task DisposeAsync()
     {
         _copy?.Dispose();
         _temp.Dispose();
+        return Task.CompletedTask;
     }
 
     /// <summary>This test's own copy of the fixture's store, to damage.</summary>
-    private TestStore Copy => _copy ??= fixture.Original.CopyTo(_temp["store"], _temp.Path);
+    private TestStore Copy => _copy!;
 
-    private string PackPath(int pack) => Path.Combine(Copy.Store.PacksFolder, fixture.Packs[pack]);
+    private string Pack(int pack) => fixture.Packs[pack];
 
     private CheckReport Check(bool readData) => new StoreChecker(Copy.Store).Check(readData, null, CancellationToken.None);
 
@@ -128,7 +142,7 @@ public sealed class StoreCheckTests(CheckedStoreFixture fixture) : IClassFixture
     [InlineData(true)]
     public void A_deleted_pack_is_a_missing_pack_naming_only_the_snapshot_and_file_that_need_it(bool readData)
     {
-        File.Delete(PackPath(3));
+        Copy.DeletePack(Pack(3));
 
         var report = Check(readData);
 
@@ -145,7 +159,7 @@ public sealed class StoreCheckTests(CheckedStoreFixture fixture) : IClassFixture
     [Fact]
     public async Task A_deleted_pack_of_shared_chunks_names_every_snapshot_and_every_file_on_both_devices()
     {
-        File.Delete(PackPath(1));
+        Copy.DeletePack(Pack(1));
 
         var report = Check(readData: false);
 
@@ -167,7 +181,7 @@ public sealed class StoreCheckTests(CheckedStoreFixture fixture) : IClassFixture
     [Fact]
     public void A_deleted_pack_holding_a_file_list_makes_that_snapshot_unreadable_and_only_that_one()
     {
-        File.Delete(PackPath(5));
+        Copy.DeletePack(Pack(5));
 
         var report = Check(readData: false);
 
@@ -189,10 +203,7 @@ public sealed class StoreCheckTests(CheckedStoreFixture fixture) : IClassFixture
     {
         var last = Copy.Locate((await TestStore.ChunkIdsAsync(CheckedStoreFixture.BravoOnly))[^1]);
         Assert.Equal(fixture.Packs[3], last.PackName);
-        await using (var pack = new FileStream(PackPath(3), FileMode.Open, FileAccess.Write))
-        {
-            pack.SetLength(last.Entry.DataOffset + (last.Entry.StoredLength / 2));
-        }
+        await Copy.TruncatePackAsync(Pack(3), last.Entry.DataOffset + (last.Entry.StoredLength / 2));
 
         var report = Check(readData);
 
@@ -209,7 +220,7 @@ public sealed class StoreCheckTests(CheckedStoreFixture fixture) : IClassFixture
     {
         var id = (await TestStore.ChunkIdsAsync(CheckedStoreFixture.BravoOnly))[0];
         var location = Copy.Locate(id);
-        FlipBit(PackPath(3), location.Entry.DataOffset + (location.Entry.StoredLength / 2));
+        await Copy.FlipBitAsync(Pack(3), location.Entry.DataOffset + (location.Entry.StoredLength / 2));
 
         var quick = Check(readData: false);
         Assert.True(quick.Ok, "without --read-data the check reads no chunk data, so it cannot see a flipped bit");
@@ -230,7 +241,7 @@ public sealed class StoreCheckTests(CheckedStoreFixture fixture) : IClassFixture
     {
         var id = (await TestStore.ChunkIdsAsync(CheckedStoreFixture.Shared))[0];
         var location = Copy.Locate(id);
-        FlipBit(PackPath(1), location.Entry.DataOffset + 7);
+        await Copy.FlipBitAsync(Pack(1), location.Entry.DataOffset + 7);
 
         var report = Check(readData: true);
 
@@ -281,15 +292,13 @@ public sealed class StoreCheckTests(CheckedStoreFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public void A_pack_header_of_an_unknown_version_is_a_bad_pack_header_when_reading_data()
+    public async Task A_pack_header_of_an_unknown_version_is_a_bad_pack_header_when_reading_data()
     {
-        var header = new byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(header, 2);
-        using (var pack = new FileStream(PackPath(3), FileMode.Open, FileAccess.Write))
+        await Copy.ChangePackAsync(Pack(3), bytes =>
         {
-            pack.Position = 8;
-            pack.Write(header);
-        }
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), 2);
+            return bytes;
+        });
 
         var report = Check(readData: true);
 
@@ -304,7 +313,7 @@ public sealed class StoreCheckTests(CheckedStoreFixture fixture) : IClassFixture
     {
         // What a backup killed between sealing its pack and committing leaves behind.
         var data = TestData.Bytes(106, 20_000);
-        var pack = PackWriter.Create(Copy.Store.PacksFolder);
+        var pack = PackWriter.Create(Copy.Store.Packs);
         await using (pack)
         {
             await pack.AppendAsync(ChunkId.Of(data), ChunkCompression.None, data, data.Length, CancellationToken.None);
@@ -337,7 +346,7 @@ public sealed class StoreCheckTests(CheckedStoreFixture fixture) : IClassFixture
             command.ExecuteNonQuery();
         }
 
-        var store = ChunkStore.Open(Copy.Store.Folder);
+        var store = ChunkStore.Open(Copy.Store.Folder, packs: PackStorage.Open(Copy.PacksAddress, Copy.Store.Folder));
         var report = new StoreChecker(store).Check(readData: false, null, CancellationToken.None);
         Assert.True(report.Ok);
         Assert.Equal(3, report.Snapshots);
@@ -350,15 +359,6 @@ public sealed class StoreCheckTests(CheckedStoreFixture fixture) : IClassFixture
     {
         Assert.Equal(expected.Order(StringComparer.Ordinal), affected.Paths.Order(StringComparer.Ordinal));
         Assert.Equal(expected.Length, affected.Files);
-    }
-
-    private static void FlipBit(string path, long offset)
-    {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
-        file.Position = offset;
-        var b = file.ReadByte();
-        file.Position = offset;
-        file.WriteByte((byte)(b ^ 0x10));
     }
 
     /// <summary>Damages the catalog with plain SQL, foreign keys off, as a broken tool or disk would.</summary>

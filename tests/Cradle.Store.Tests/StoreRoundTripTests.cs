@@ -5,7 +5,11 @@ using Cradle.Tests;
 namespace Cradle.Store.Tests;
 
 /// <summary>StoreWriter, SnapshotReader and FolderRestorer together, on real files in a temp folder.</summary>
-public sealed class StoreRoundTripTests : IDisposable
+public sealed class StoreRoundTripOnFolderTests() : StoreRoundTripTests(PackPlace.Folder);
+
+public sealed class StoreRoundTripOnS3Tests() : StoreRoundTripTests(PackPlace.S3);
+
+public abstract class StoreRoundTripTests : IDisposable
 {
     private static readonly NewSnapshotRequest Request = new(DeviceName.Parse("MX7-0042"), 0x12345678, "test", 1_700_000_000_000);
 
@@ -13,13 +17,14 @@ public sealed class StoreRoundTripTests : IDisposable
     private readonly ChunkStore _store;
     private readonly ChunkCodec _codec = new();
 
-    public StoreRoundTripTests()
+    protected StoreRoundTripTests(PackPlace place)
     {
-        _store = ChunkStore.Open(_temp["store"]);
+        _store = ChunkStore.Open(_temp["store"], packs: PackStorage.Open(PackPlaces.New(place, "roundtrip"), _temp["store"]));
     }
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         _codec.Dispose();
         _temp.Dispose();
     }
@@ -169,7 +174,8 @@ public sealed class StoreRoundTripTests : IDisposable
 
         await using var next = await _store.BeginWriteAsync(CancellationToken.None);
         Assert.False(next.Has(ChunkId.Of(data)));
-        Assert.Empty(Directory.GetFiles(_store.PacksFolder, "*", SearchOption.AllDirectories));
+        Assert.Empty(_store.Packs.List());
+        Assert.Empty(Directory.GetFiles(_store.Folder, "*.pack", SearchOption.AllDirectories));
     }
 
     [Fact]
@@ -200,14 +206,7 @@ public sealed class StoreRoundTripTests : IDisposable
         }
 
         Assert.Equal(compressible ? ChunkCompression.Zstd : ChunkCompression.None, location.Entry.Compression);
-        var packPath = Path.Combine(_store.PacksFolder, location.PackName);
-        await using (var pack = new FileStream(packPath, FileMode.Open, FileAccess.ReadWrite))
-        {
-            pack.Position = location.Entry.DataOffset + (location.Entry.StoredLength / 2);
-            var b = pack.ReadByte();
-            pack.Position--;
-            pack.WriteByte((byte)(b ^ 0x01));
-        }
+        await _store.Packs.FlipBitAsync(location.PackName, location.Entry.DataOffset + (location.Entry.StoredLength / 2), 0x01);
 
         var e = await Assert.ThrowsAsync<StoreCorruptException>(() => RestoreAsync(id));
         Assert.Contains(location.PackName, e.Message, StringComparison.Ordinal);
@@ -227,13 +226,7 @@ public sealed class StoreRoundTripTests : IDisposable
             location = catalog.FindChunk(ChunkId.Of(lastChunk))!;
         }
 
-        await using (var pack = new FileStream(Path.Combine(_store.PacksFolder, location.PackName), FileMode.Open, FileAccess.ReadWrite))
-        {
-            pack.Position = location.Entry.DataOffset;
-            var b = pack.ReadByte();
-            pack.Position--;
-            pack.WriteByte((byte)(b ^ 0x01));
-        }
+        await _store.Packs.FlipBitAsync(location.PackName, location.Entry.DataOffset, 0x01);
 
         await Assert.ThrowsAsync<StoreCorruptException>(() => RestoreAsync(id));
 
@@ -245,9 +238,9 @@ public sealed class StoreRoundTripTests : IDisposable
     {
         WriteFile("file.txt", TestData.Text(1000), DateTime.UtcNow);
         var id = await BackupAsync("data");
-        foreach (var pack in Directory.GetFiles(_store.PacksFolder, "*.pack", SearchOption.AllDirectories))
+        foreach (var pack in _store.Packs.List())
         {
-            File.Delete(pack);
+            _store.Packs.Delete(pack);
         }
 
         var e = await Assert.ThrowsAsync<StoreCorruptException>(() => RestoreAsync(id));

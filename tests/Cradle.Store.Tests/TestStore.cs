@@ -12,7 +12,8 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 }
 
 /// <summary>
-/// A real store in a folder, filled the way a device and the host fill it together: each file
+/// A real store in a folder, its packs in the folder or in an S3 bucket (a <c>--packs</c>
+/// address, null for the folder), filled the way a device and the host fill it together: each file
 /// chunked, compressed and stored by a <see cref="StoreWriter"/>, then committed as a snapshot.
 /// Remembers every snapshot's files so a restore can be compared byte for byte.
 /// </summary>
@@ -21,12 +22,16 @@ public sealed class TestStore : IDisposable
     private readonly ChunkCodec _codec = new();
     private readonly string _scratch;
 
-    public TestStore(string folder, string scratch, ManualClock? clock = null)
+    public TestStore(string folder, string scratch, ManualClock? clock = null, string? packs = null)
     {
         Clock = clock ?? new ManualClock(new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
-        Store = ChunkStore.Open(folder, Clock);
+        PacksAddress = packs;
+        Store = ChunkStore.Open(folder, Clock, PackStorage.Open(packs, folder));
         _scratch = scratch;
     }
+
+    /// <summary>The <c>--packs</c> address, null for the folder.</summary>
+    public string? PacksAddress { get; }
 
     public ChunkStore Store { get; }
 
@@ -119,10 +124,20 @@ public sealed class TestStore : IDisposable
         return catalog.FindChunk(id) ?? throw new InvalidOperationException($"the catalog has no chunk {id}");
     }
 
-    /// <summary>The pack file names under packs/, as the catalog spells them.</summary>
-    public SortedSet<string> PackFilesOnDisk() =>
-        new(Directory.EnumerateFiles(Store.PacksFolder, "*.pack", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(Store.PacksFolder, f).Replace(Path.DirectorySeparatorChar, '/')), StringComparer.Ordinal);
+    /// <summary>The packs the pack storage holds (files under packs/, or objects), as the catalog spells them.</summary>
+    public SortedSet<string> PackFilesOnDisk() => new(Store.Packs.List(), StringComparer.Ordinal);
+
+    public byte[] PackBytes(string name) => Store.Packs.Bytes(name);
+
+    public long PackLength(string name) => Store.Packs.LengthOf(name) ?? throw new InvalidOperationException($"there is no pack {name}");
+
+    public Task ChangePackAsync(string name, Func<byte[], byte[]> change) => Store.Packs.ChangeAsync(name, change);
+
+    public Task FlipBitAsync(string name, long offset) => Store.Packs.FlipBitAsync(name, offset);
+
+    public Task TruncatePackAsync(string name, long length) => Store.Packs.ChangeAsync(name, bytes => bytes[..(int)length]);
+
+    public void DeletePack(string name) => Store.Packs.Delete(name);
 
     public SortedSet<string> PacksInCatalog()
     {
@@ -168,11 +183,24 @@ public sealed class TestStore : IDisposable
         Directory.Delete(target, recursive: true);
     }
 
-    /// <summary>Copies the whole store folder (no connection may be open) and opens the copy.</summary>
-    public TestStore CopyTo(string folder, string scratch)
+    /// <summary>
+    /// Copies the whole store folder (no connection may be open) and opens the copy; packs kept
+    /// in a bucket are copied into <paramref name="packs"/> (a new bucket).
+    /// </summary>
+    public async Task<TestStore> CopyToAsync(string folder, string scratch, string? packs)
     {
         TempFolder.CopyTree(Store.Folder, folder);
-        var copy = new TestStore(folder, scratch, new ManualClock(Clock.Now));
+        var copy = new TestStore(folder, scratch, new ManualClock(Clock.Now), packs);
+        if (packs is not null)
+        {
+            foreach (var name in Store.Packs.List())
+            {
+                var staging = Path.Combine(scratch, $"copy-{Guid.NewGuid():N}.pack");
+                await File.WriteAllBytesAsync(staging, PackBytes(name));
+                await copy.Store.Packs.PutAsync(name, staging, CancellationToken.None);
+            }
+        }
+
         foreach (var (id, files) in Contents)
         {
             copy.Contents[id] = files;
@@ -182,4 +210,34 @@ public sealed class TestStore : IDisposable
     }
 
     public void Dispose() => _codec.Dispose();
+}
+
+/// <summary>Reading and damaging stored packs in tests, the same way for every pack storage.</summary>
+public static class PackStorageTesting
+{
+    /// <summary>A pack's bytes as stored.</summary>
+    public static byte[] Bytes(this IPackStorage packs, string name)
+    {
+        using var handle = packs.OpenRead(name);
+        var bytes = new byte[handle.Length];
+        Assert.Equal(bytes.Length, handle.Read(bytes, 0));
+        return bytes;
+    }
+
+    /// <summary>Replaces a pack's stored bytes, as a damaged disk or a broken object store would.</summary>
+    public static async Task ChangeAsync(this IPackStorage packs, string name, Func<byte[], byte[]> change)
+    {
+        var bytes = change(packs.Bytes(name));
+        var staging = packs.StagingPathFor(name);
+        Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
+        await File.WriteAllBytesAsync(staging, bytes);
+        await packs.PutAsync(name, staging, CancellationToken.None);
+    }
+
+    public static Task FlipBitAsync(this IPackStorage packs, string name, long offset, byte mask = 0x10) =>
+        packs.ChangeAsync(name, bytes =>
+        {
+            bytes[offset] ^= mask;
+            return bytes;
+        });
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Cradle.Host;
 using Cradle.Host.Dashboard;
 using Cradle.Links;
+using Cradle.Store;
 
 namespace Cradle.Cli.Settings;
 
@@ -34,7 +35,20 @@ internal sealed class HostRunOptions
 
     public Option<double> OverdueAfter { get; } = new("--overdue-after") { Description = "The dashboard and 'cradle host devices' flag a device overdue when its last backup is older than this", DefaultValueFactory = _ => DefaultOverdueHours, HelpName = "HOURS" };
 
+    public Option<string> Packs { get; } = PacksOption();
+
     public LogOptions Log { get; } = new();
+
+    /// <summary>
+    /// <c>--packs</c>: also taken by every host command that opens the store (check, prune,
+    /// restore…), which read the same cradle.json key and variable.
+    /// </summary>
+    public static Option<string> PacksOption() => new("--packs")
+    {
+        Description = "Where the packs are: a folder (relative to the host's folder) or s3://BUCKET[/PREFIX]?endpoint=URL[&region=R] (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_SHARED_CREDENTIALS_FILE)",
+        DefaultValueFactory = _ => PackStorage.DefaultFolder,
+        HelpName = "DIR|s3://…",
+    };
 
     public static string DefaultHttp => DashboardOptions.DefaultAddress.ToString();
 
@@ -44,7 +58,10 @@ internal sealed class HostRunOptions
 
     public const double DefaultKeepalive = 15;
 
-    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, Http, OverdueAfter, .. Log.All];
+    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, Http, OverdueAfter, Packs, .. Log.All];
+
+    public static Setting PacksSetting(Option<string> packs) =>
+        Setting.Single("packs", packs, "give a folder or s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION] (no credentials here: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_SHARED_CREDENTIALS_FILE)", Setting.Parses(PackStorage.Validate), PackStorage.DefaultFolder);
 
     public static Setting FolderSetting(Option<string> data) =>
         Setting.Single("data", data, "give a folder", Setting.IsText, CommonOptions.DefaultHostFolder);
@@ -60,14 +77,16 @@ internal sealed class HostRunOptions
         Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("http", Http, "give ADDR:PORT for the dashboard (port 0: any free port) or 'off'", Setting.Parses(v => DashboardOptions.ParseAddress(v)), DefaultHttp),
         Setting.Single("overdueAfter", OverdueAfter, "give 0.001 (3.6 seconds) to 8784 hours", Setting.IsNumber(0.001, 24 * 366), DefaultOverdueHours.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        PacksSetting(Packs),
         .. Log.Settings,
     ];
 
     public EffectiveSettings Load(ParseResult result) => EffectiveSettings.Load(Section, FolderSetting(Data), Settings, result);
 
-    public static HostOptions ToHostOptions(EffectiveSettings settings) => new()
+    public static HostOptions ToHostOptions(EffectiveSettings settings, IPackStorage? packs = null) => new()
     {
         DataFolder = settings.Folder,
+        Packs = packs,
         Listen = LinkAddress.Parse(settings.Text("listen")),
         Name = settings.OptionalText("name"),
         AutoApprove = settings.Flag("autoApprove"),
@@ -82,4 +101,35 @@ internal sealed class HostRunOptions
         DashboardOptions.ParseAddress(settings.Text("http")) is { } address
             ? new DashboardOptions { Address = address, OverdueAfter = TimeSpan.FromHours(settings.Number("overdueAfter")) }
             : null;
+}
+
+/// <summary>Opens the host's store with the pack storage its settings name, checked before anything starts.</summary>
+internal static class HostStore
+{
+    /// <summary>For commands other than <c>host run</c>: <c>--data</c> and <c>--packs</c> given, the rest of the settings from cradle.json and the environment.</summary>
+    public static Task<ChunkStore> OpenAsync(ParseResult result, Option<string> data, Option<string> packs, CancellationToken cancellationToken)
+    {
+        var run = new HostRunOptions();
+        var settings = EffectiveSettings.Load(HostRunOptions.Section, HostRunOptions.FolderSetting(data), [.. run.Settings.Where(s => s.Key != "packs"), HostRunOptions.PacksSetting(packs)], result);
+        return OpenAsync(settings, cancellationToken);
+    }
+
+    public static async Task<ChunkStore> OpenAsync(EffectiveSettings settings, CancellationToken cancellationToken)
+    {
+        var packs = await OpenPacksAsync(settings, cancellationToken).ConfigureAwait(false);
+        return ChunkStore.Open(settings.Folder, packs: packs);
+    }
+
+    /// <summary>The pack storage; an S3 bucket is asked once, so a wrong address or key fails now.</summary>
+    public static async Task<IPackStorage> OpenPacksAsync(EffectiveSettings settings, CancellationToken cancellationToken)
+    {
+        ChunkStore.CreatePrivateFolder(settings.Folder);
+        var packs = PackStorage.Open(settings.Text("packs"), settings.Folder);
+        if (packs is S3PackStorage s3)
+        {
+            await s3.CheckBucketAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return packs;
+    }
 }

@@ -1,0 +1,49 @@
+namespace Cradle.Store;
+
+/// <summary>
+/// Where sealed packs live: a local folder (the default, <see cref="FolderPackStorage"/>) or
+/// S3-compatible object storage (<see cref="S3PackStorage"/>). A pack is written whole to a local
+/// staging file first (<see cref="PackWriter"/>), then <see cref="PutAsync"/> makes it durable
+/// under its name; only after that may the catalog name it. Names look like <c>3f/3f9a….pack</c>.
+/// </summary>
+public interface IPackStorage
+{
+    /// <summary>Where the packs are, for messages and logs; never holds a secret.</summary>
+    string Location { get; }
+
+    /// <summary>The local file a new pack named <paramref name="name"/> is written to before it is put.</summary>
+    string StagingPathFor(string name);
+
+    /// <summary>
+    /// Makes a sealed, flushed staging file durable as pack <paramref name="name"/>. When this
+    /// returns the pack survives a crash of this machine; the staging file may be gone.
+    /// </summary>
+    Task PutAsync(string name, string stagingPath, CancellationToken cancellationToken);
+
+    /// <summary>Opens a pack for positional reads; throws <see cref="StoreCorruptException"/> when it is missing.</summary>
+    IPackHandle OpenRead(string name);
+
+    /// <summary>The pack's length in bytes, or null when there is no such pack.</summary>
+    long? LengthOf(string name);
+
+    /// <summary>Every pack there is (names as the catalog spells them), named by the catalog or not.</summary>
+    IReadOnlyList<string> List();
+
+    /// <summary>Deletes a pack durably; deleting one that is not there is not an error.</summary>
+    void Delete(string name);
+
+    /// <summary>
+    /// Staging files that are not packs in the storage (left by a crash before the upload);
+    /// deleted by prune, which holds the store lock, so no writer is filling one.
+    /// </summary>
+    IReadOnlyList<string> StagedLeftovers();
+}
+
+/// <summary>An open pack: positional reads, like <see cref="RandomAccess.Read(Microsoft.Win32.SafeHandles.SafeFileHandle, Span{byte}, long)"/>.</summary>
+public interface IPackHandle : IDisposable
+{
+    long Length { get; }
+
+    /// <summary>Reads up to <paramref name="destination"/>'s length at <paramref name="offset"/>; fewer bytes only at the end of the pack.</summary>
+    int Read(Span<byte> destination, long offset);
+}
