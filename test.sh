@@ -13,6 +13,7 @@ need() { # need COMMAND DEBIAN-PACKAGE: install the package when the command is 
 need dotnet dotnet-sdk-10.0
 need kill procps
 need mount mount   # the full-disk test mounts a small tmpfs (needs root, as CI is)
+need prlimit util-linux   # the connection-flood test lowers the host's open-file limit
 need ip iproute2    # the USB tests make network namespaces and a veth pair (root)
 need tc iproute2    # … and shape it to USB 2.0 speed
 need chromium chromium   # the dashboard's browser tests drive it headless (Playwright, no browser download)

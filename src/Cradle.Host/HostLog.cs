@@ -70,4 +70,7 @@ internal static partial class HostLog
 
     [LoggerMessage(1021, LogLevel.Debug, "{Remote}: chunk query {Query}: {Asked} ids, {Missing} missing")]
     public static partial void ChunkQuery(ILogger logger, string remote, uint query, int asked, int missing);
+
+    [LoggerMessage(1022, LogLevel.Warning, "{Link} link: cannot accept a connection: {Reason}; trying again")]
+    public static partial void AcceptFailed(ILogger logger, string link, string reason);
 }

@@ -15,6 +15,9 @@ namespace Cradle.Host;
 /// </summary>
 public sealed partial class HostService : IAsyncDisposable
 {
+    /// <summary>How long the accept loop waits after the system refused it a connection (out of file descriptors).</summary>
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(250);
+
     private readonly HostOptions _options;
     private readonly ILogger _logger;
     private readonly List<Task> _sessions = [];
@@ -108,12 +111,14 @@ public sealed partial class HostService : IAsyncDisposable
 
     private async Task AcceptLoopAsync(TcpListener listener, string link, CancellationToken cancellationToken)
     {
+        var refused = false;
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket socket;
             try
             {
                 socket = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
+                refused = false;
             }
             catch (OperationCanceledException)
             {
@@ -130,6 +135,28 @@ public sealed partial class HostService : IAsyncDisposable
             catch (SocketException) when (cancellationToken.IsCancellationRequested)
             {
                 break;
+            }
+            catch (SocketException e)
+            {
+                // Out of file descriptors (a flood of connections) or buffers: the connection waits
+                // in the backlog. Wait for sessions to end and free some, and keep accepting; a
+                // listener that gave up here would leave the host up but deaf until restarted.
+                if (!refused)
+                {
+                    HostLog.AcceptFailed(_logger, link, e.Message);
+                    refused = true;
+                }
+
+                try
+                {
+                    await Task.Delay(AcceptRetryDelay, _options.Time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                continue;
             }
 
             TcpLink.Configure(socket);

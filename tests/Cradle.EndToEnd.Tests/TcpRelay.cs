@@ -1,0 +1,150 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Cradle.EndToEnd.Tests;
+
+/// <summary>
+/// A network cable the test can cut: a TCP relay on 127.0.0.1 in front of a host. Devices
+/// connect to <see cref="Address"/>; <see cref="Cut"/> resets every connection through it
+/// (both ends see the link die mid-stream) and refuses new ones until <see cref="Mend"/>.
+/// </summary>
+public sealed class TcpRelay : IDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly IPEndPoint _target;
+    private readonly List<(Socket Device, Socket Host)> _pairs = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _accepting;
+    private long _deviceToHost;
+    private volatile bool _cut;
+
+    private TcpRelay(IPEndPoint target)
+    {
+        _target = target;
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start();
+        Address = _listener.LocalEndpoint.ToString()!;
+        _accepting = AcceptAsync();
+    }
+
+    /// <summary>Where devices connect.</summary>
+    public string Address { get; }
+
+    /// <summary>Bytes relayed from devices to the host so far.</summary>
+    public long DeviceToHost => Interlocked.Read(ref _deviceToHost);
+
+    public static TcpRelay Start(string hostAddress) => new(IPEndPoint.Parse(hostAddress));
+
+    /// <summary>Resets every connection now and refuses new ones (each is reset at once).</summary>
+    public void Cut()
+    {
+        _cut = true;
+        lock (_pairs)
+        {
+            foreach (var (device, host) in _pairs)
+            {
+                Reset(device);
+                Reset(host);
+            }
+
+            _pairs.Clear();
+        }
+    }
+
+    /// <summary>The cable is whole again: new connections go through.</summary>
+    public void Mend() => _cut = false;
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket device;
+            try
+            {
+                device = await _listener.AcceptSocketAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            if (_cut)
+            {
+                Reset(device);
+                continue;
+            }
+
+            var host = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await host.ConnectAsync(_target, _stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException)
+            {
+                Reset(device);
+                host.Dispose();
+                continue;
+            }
+
+            lock (_pairs)
+            {
+                _pairs.Add((device, host));
+            }
+
+            _ = PumpAsync(device, host, counted: true);
+            _ = PumpAsync(host, device, counted: false);
+        }
+    }
+
+    private async Task PumpAsync(Socket from, Socket to, bool counted)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                var read = await from.ReceiveAsync(buffer, _stop.Token);
+                if (read == 0)
+                {
+                    to.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+
+                await to.SendAsync(buffer.AsMemory(0, read), _stop.Token);
+                if (counted)
+                {
+                    Interlocked.Add(ref _deviceToHost, read);
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // Cut, or one side went away: the other side is reset too.
+            Reset(from);
+            Reset(to);
+        }
+    }
+
+    /// <summary>Closes with RST (linger 0): the peer sees the connection reset, not a clean end.</summary>
+    private static void Reset(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Reset already.
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        Cut();
+        _accepting.GetAwaiter().GetResult();
+        _stop.Dispose();
+    }
+}
