@@ -8,6 +8,12 @@ public sealed record HostOptions
     /// <summary>The host's folder: database, packs, certificate.</summary>
     public required string DataFolder { get; init; }
 
+    /// <summary>
+    /// The catalog and partnership registry: null for <c>cradle.db</c> in <see cref="DataFolder"/>,
+    /// else e.g. PostgreSQL shared by several hosts. The caller owns it (disposes it after the service).
+    /// </summary>
+    public Store.CatalogDatabase? Catalog { get; init; }
+
     /// <summary>Where sessions are accepted (network link). Port 0 picks a free port.</summary>
     public LinkAddress Listen { get; init; } = new("0.0.0.0", LinkAddress.DefaultPort);
 

@@ -1,40 +1,50 @@
 namespace Cradle.Store;
 
 /// <summary>
-/// The host's store in one folder: <c>cradle.db</c> (the SQLite catalog, shared with the
-/// partnership registry) and <c>packs/</c>. Cheap to create; every session opens its own
-/// <see cref="StoreWriter"/> or <see cref="SnapshotReader"/>, each with its own connection.
+/// The host's store: the catalog (by default <c>cradle.db</c> in the folder, the SQLite catalog
+/// shared with the partnership registry; or PostgreSQL, see <see cref="CatalogDatabase"/>) and
+/// <c>packs/</c>. Cheap to create; every session opens its own <see cref="StoreWriter"/> or
+/// <see cref="SnapshotReader"/>, each with its own connection.
 /// </summary>
 public sealed class ChunkStore
 {
     public const string DatabaseFileName = "cradle.db";
 
-    private ChunkStore(string folder, TimeProvider time)
+    private ChunkStore(string folder, TimeProvider time, CatalogDatabase database)
     {
         Folder = folder;
         Time = time;
+        Database = database;
     }
 
     public string Folder { get; }
 
     public string PacksFolder => Path.Combine(Folder, "packs");
 
-    public string DatabasePath => Path.Combine(Folder, DatabaseFileName);
+    /// <summary>Where the catalog and the partnership registry live.</summary>
+    public CatalogDatabase Database { get; }
+
+    /// <summary>The SQLite catalog file; null when the catalog is in PostgreSQL.</summary>
+    public string? DatabasePath => Database.FilePath;
 
     public TimeProvider Time { get; }
 
-    /// <summary>Opens the store in <paramref name="folder"/>, creating it when new, and checks the catalog version.</summary>
-    public static ChunkStore Open(string folder, TimeProvider? time = null)
+    /// <summary>
+    /// Opens the store in <paramref name="folder"/>, creating it when new, and checks (creating or
+    /// migrating) the catalog's schema. <paramref name="database"/>: the catalog, default the
+    /// SQLite file in the folder; the caller keeps it and disposes it after the store's last use.
+    /// </summary>
+    public static ChunkStore Open(string folder, TimeProvider? time = null, CatalogDatabase? database = null)
     {
         CreatePrivateFolder(folder);
-        var store = new ChunkStore(Path.GetFullPath(folder), time ?? TimeProvider.System);
+        var store = new ChunkStore(Path.GetFullPath(folder), time ?? TimeProvider.System, database ?? CatalogDatabase.InFolder(folder));
         Directory.CreateDirectory(store.PacksFolder);
         if (!File.Exists(StoreLock.PathFor(store)))
         {
             // Made once here, so that shared lockers can open it read-only.
             new FileStream(StoreLock.PathFor(store), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite).Dispose();
         }
-        using (Catalog.Open(store.DatabasePath))
+        using (Catalog.Open(store.Database))
         {
             // Opening creates the schema or refuses an unknown version, before any session starts.
         }
@@ -76,7 +86,7 @@ public sealed class ChunkStore
             .ToList();
     }
 
-    public Catalog OpenCatalog() => Catalog.Open(DatabasePath);
+    public Catalog OpenCatalog() => Catalog.Open(Database);
 
     /// <summary>Starts a session's writes; waits (up to 30 s) while a prune runs.</summary>
     public async Task<StoreWriter> BeginWriteAsync(CancellationToken cancellationToken)

@@ -14,7 +14,21 @@ internal sealed class HostRunOptions
 {
     public const string Section = "host";
 
-    public Option<string> Data { get; } = CommonOptions.Data();
+    public HostRunOptions()
+        : this(CommonOptions.Data(), CommonOptions.Catalog())
+    {
+    }
+
+    /// <summary>The settings with another command's <c>--data</c> and <c>--catalog</c> (the host commands that open the store).</summary>
+    public HostRunOptions(Option<string> data, Option<string> catalog)
+    {
+        Data = data;
+        Catalog = catalog;
+    }
+
+    public Option<string> Data { get; }
+
+    public Option<string> Catalog { get; }
 
     public Option<string> Listen { get; } = new("--listen") { Description = "Address and port for device sessions (port 0: any free port)", DefaultValueFactory = _ => DefaultListen, HelpName = "ADDR:PORT" };
 
@@ -44,13 +58,14 @@ internal sealed class HostRunOptions
 
     public const double DefaultKeepalive = 15;
 
-    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, Http, OverdueAfter, .. Log.All];
+    public IEnumerable<Option> All => [Data, Catalog, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, Http, OverdueAfter, .. Log.All];
 
     public static Setting FolderSetting(Option<string> data) =>
         Setting.Single("data", data, "give a folder", Setting.IsText, CommonOptions.DefaultHostFolder);
 
     public IReadOnlyList<Setting> Settings =>
     [
+        Setting.Single("catalog", Catalog, "give a PostgreSQL connection string 'Host=H;Port=P;Database=D;Username=U;Password=W' or a URL 'postgres://U:W@H:P/D' (Host is required), or nothing for cradle.db in the folder", Store.CatalogDatabase.IsValidSetting, null, Store.CatalogDatabase.Redact),
         Setting.Single("listen", Listen, "give ADDR:PORT, e.g. 0.0.0.0:5679 (port 0: any free port)", Setting.Parses(v => LinkAddress.Parse(v)), DefaultListen),
         Setting.Single("name", Name, "give the host name devices see", Setting.IsText, null),
         Setting.Single("autoApprove", AutoApprove, "give true or false", Setting.IsBool, "false"),
@@ -65,9 +80,13 @@ internal sealed class HostRunOptions
 
     public EffectiveSettings Load(ParseResult result) => EffectiveSettings.Load(Section, FolderSetting(Data), Settings, result);
 
-    public static HostOptions ToHostOptions(EffectiveSettings settings) => new()
+    /// <summary>The catalog the settings name; the caller disposes it after the store's last use.</summary>
+    public static Store.CatalogDatabase ToCatalog(EffectiveSettings settings) => Store.CatalogDatabase.Open(settings.OptionalText("catalog"), settings.Folder);
+
+    public static HostOptions ToHostOptions(EffectiveSettings settings, Store.CatalogDatabase? catalog = null) => new()
     {
         DataFolder = settings.Folder,
+        Catalog = catalog,
         Listen = LinkAddress.Parse(settings.Text("listen")),
         Name = settings.OptionalText("name"),
         AutoApprove = settings.Flag("autoApprove"),
