@@ -4,7 +4,11 @@ using Cradle.Tests;
 namespace Cradle.Store.Tests;
 
 /// <summary>Prune on a real store: what goes, what stays, and that what stays still restores and checks clean.</summary>
-public sealed class PruneTests : IDisposable
+public sealed class PruneTestsOnSqlite() : PruneTests(CatalogKind.Sqlite);
+
+public sealed class PruneTestsOnPostgres() : PruneTests(CatalogKind.Postgres);
+
+public abstract class PruneTests : IDisposable
 {
     private const string Alpha = "ALPHA-1";
     private const string Bravo = "BRAVO-2";
@@ -12,15 +16,16 @@ public sealed class PruneTests : IDisposable
     private readonly TempFolder _temp = new();
     private readonly TestStore _store;
 
-    public PruneTests()
+    protected PruneTests(CatalogKind catalog)
     {
-        _store = new TestStore(_temp["store"], _temp.Path);
+        _store = new TestStore(_temp["store"], _temp.Path, catalog: catalog);
     }
 
     public void Dispose()
     {
         _store.Dispose();
         _temp.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private Task<PruneReport> PruneAsync(RetentionPolicy policy, bool dryRun = false) =>

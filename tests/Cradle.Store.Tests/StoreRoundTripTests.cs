@@ -5,23 +5,31 @@ using Cradle.Tests;
 namespace Cradle.Store.Tests;
 
 /// <summary>StoreWriter, SnapshotReader and FolderRestorer together, on real files in a temp folder.</summary>
-public sealed class StoreRoundTripTests : IDisposable
+public sealed class StoreRoundTripTestsOnSqlite() : StoreRoundTripTests(CatalogKind.Sqlite);
+
+public sealed class StoreRoundTripTestsOnPostgres() : StoreRoundTripTests(CatalogKind.Postgres);
+
+public abstract class StoreRoundTripTests : IDisposable
 {
     private static readonly NewSnapshotRequest Request = new(DeviceName.Parse("MX7-0042"), 0x12345678, "test", 1_700_000_000_000);
 
     private readonly TempFolder _temp = new();
     private readonly ChunkStore _store;
+    private readonly CatalogDatabase _database;
     private readonly ChunkCodec _codec = new();
 
-    public StoreRoundTripTests()
+    protected StoreRoundTripTests(CatalogKind catalog)
     {
-        _store = ChunkStore.Open(_temp["store"]);
+        _database = TestCatalogs.Create(catalog, _temp["store"]);
+        _store = ChunkStore.Open(_temp["store"], null, _database);
     }
 
     public void Dispose()
     {
         _codec.Dispose();
+        _database.Dispose();
         _temp.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private string Source => _temp["source"];

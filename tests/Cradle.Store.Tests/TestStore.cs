@@ -20,12 +20,16 @@ public sealed class TestStore : IDisposable
     private readonly ChunkCodec _codec = new();
     private readonly string _scratch;
 
-    public TestStore(string folder, string scratch, ManualClock? clock = null)
+    public TestStore(string folder, string scratch, ManualClock? clock = null, CatalogKind catalog = CatalogKind.Sqlite)
     {
         Clock = clock ?? new ManualClock(new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
-        Store = ChunkStore.Open(folder, Clock);
+        Database = TestCatalogs.Create(catalog, folder);
+        Store = ChunkStore.Open(folder, Clock, Database);
         _scratch = scratch;
     }
+
+    /// <summary>The store's catalog database (SQLite in the folder, or a fresh PostgreSQL database).</summary>
+    public CatalogDatabase Database { get; }
 
     public ChunkStore Store { get; }
 
@@ -194,5 +198,9 @@ public sealed class TestStore : IDisposable
         }
     }
 
-    public void Dispose() => _codec.Dispose();
+    public void Dispose()
+    {
+        _codec.Dispose();
+        Database.Dispose();
+    }
 }
