@@ -1,4 +1,5 @@
 using Cradle.Protocol;
+using Cradle.Tests;
 
 namespace Cradle.Store.Tests;
 
