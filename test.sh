@@ -16,6 +16,9 @@ need mount mount   # the full-disk test mounts a small tmpfs (needs root, as CI 
 need ip iproute2    # the USB tests make network namespaces and a veth pair (root)
 need tc iproute2    # … and shape it to USB 2.0 speed
 need chromium chromium   # the dashboard's browser tests drive it headless (Playwright, no browser download)
+# The catalog tests run on PostgreSQL too: tests/postgres.sh starts a throw-away cluster from the server's binaries.
+tests/postgres.sh bindir >/dev/null 2>&1 || need /usr/lib/postgresql/15/bin/postgres postgresql
+need psql postgresql-client
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 configuration=${CONFIGURATION:-Release}

@@ -274,7 +274,18 @@ internal sealed class PostgresCatalogDatabase : CatalogDatabase
 
     public override string KeyedTable => "";
 
-    public override DbConnection OpenConnection() => _source.OpenConnection();
+    public override DbConnection OpenConnection()
+    {
+        try
+        {
+            return _source.OpenConnection();
+        }
+        catch (NpgsqlException e)
+        {
+            // Npgsql's messages name host and port, never the password.
+            throw new CatalogUnavailableException(_description, e);
+        }
+    }
 
     public override void LockSchema(DbConnection connection, DbTransaction transaction)
     {
@@ -314,6 +325,13 @@ internal sealed class PostgresCatalogDatabase : CatalogDatabase
         }
     }
 }
+
+/// <summary>
+/// The catalog's database server could not be reached or refused the connection. Transient when
+/// the server may come back (refused, timed out); not when it refused the credentials or the database.
+/// </summary>
+public sealed class CatalogUnavailableException(string catalog, NpgsqlException inner)
+    : Protocol.CradleException($"cannot open the catalog ({catalog}): {inner.Message}", isTransient: inner is not PostgresException, inner);
 
 /// <summary>Provider-neutral parameters: <c>@name</c> works on both SQLite and PostgreSQL.</summary>
 public static class DbCommandExtensions

@@ -58,14 +58,13 @@ internal sealed class HostRunOptions
 
     public const double DefaultKeepalive = 15;
 
-    public IEnumerable<Option> All => [Data, Catalog, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, Http, OverdueAfter, .. Log.All];
+    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, Http, OverdueAfter, Catalog, .. Log.All];
 
     public static Setting FolderSetting(Option<string> data) =>
         Setting.Single("data", data, "give a folder", Setting.IsText, CommonOptions.DefaultHostFolder);
 
     public IReadOnlyList<Setting> Settings =>
     [
-        Setting.Single("catalog", Catalog, "give a PostgreSQL connection string 'Host=H;Port=P;Database=D;Username=U;Password=W' or a URL 'postgres://U:W@H:P/D' (Host is required), or nothing for cradle.db in the folder", Store.CatalogDatabase.IsValidSetting, null, Store.CatalogDatabase.Redact),
         Setting.Single("listen", Listen, "give ADDR:PORT, e.g. 0.0.0.0:5679 (port 0: any free port)", Setting.Parses(v => LinkAddress.Parse(v)), DefaultListen),
         Setting.Single("name", Name, "give the host name devices see", Setting.IsText, null),
         Setting.Single("autoApprove", AutoApprove, "give true or false", Setting.IsBool, "false"),
@@ -75,6 +74,7 @@ internal sealed class HostRunOptions
         Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("http", Http, "give ADDR:PORT for the dashboard (port 0: any free port) or 'off'", Setting.Parses(v => DashboardOptions.ParseAddress(v)), DefaultHttp),
         Setting.Single("overdueAfter", OverdueAfter, "give 0.001 (3.6 seconds) to 8784 hours", Setting.IsNumber(0.001, 24 * 366), DefaultOverdueHours.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Setting.Single("catalog", Catalog, "give a PostgreSQL connection string 'Host=H;Port=P;Database=D;Username=U;Password=W' or a URL 'postgres://U:W@H:P/D' (Host is required), or nothing for cradle.db in the folder", Store.CatalogDatabase.IsValidSetting, null, Store.CatalogDatabase.Redact),
         .. Log.Settings,
     ];
 
