@@ -203,7 +203,10 @@ public sealed class PartnershipRegistry : IDisposable
     public bool TryUseGrant(DeviceName source, DeviceName to)
     {
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        using var command = Command("UPDATE restore_grants SET used_ms = @now WHERE id = (SELECT id FROM restore_grants WHERE source_key = @sk AND to_key = @tk AND used_ms IS NULL AND expires_ms > @now ORDER BY id LIMIT 1)");
+        // "used_ms IS NULL" stands in the outer WHERE too: under PostgreSQL's READ COMMITTED a
+        // second writer waiting on the row re-checks only the outer condition once the first
+        // commits; inside the subquery alone, both would spend the grant.
+        using var command = Command("UPDATE restore_grants SET used_ms = @now WHERE used_ms IS NULL AND id = (SELECT id FROM restore_grants WHERE source_key = @sk AND to_key = @tk AND used_ms IS NULL AND expires_ms > @now ORDER BY id LIMIT 1)");
         command.AddParameter("@sk", source.Key);
         command.AddParameter("@tk", to.Key);
         command.AddParameter("@now", now);

@@ -49,9 +49,6 @@ public abstract class CatalogDatabase : IDisposable
     /// <summary>True when a table already has a column (for migrations that add one).</summary>
     public abstract bool HasColumn(DbConnection connection, DbTransaction transaction, string table, string column);
 
-    /// <summary>True when an insert or update failed on a unique or primary-key constraint.</summary>
-    public abstract bool IsUniqueViolation(Exception e);
-
     /// <summary>Bytes the database takes (the file and its WAL; PostgreSQL's database).</summary>
     public abstract long SizeBytes(DbConnection connection);
 
@@ -182,8 +179,6 @@ public abstract class CatalogDatabase : IDisposable
 /// <summary>The catalog in one SQLite file, shared by the host's sessions through WAL.</summary>
 internal sealed class SqliteCatalogDatabase(string path) : CatalogDatabase
 {
-    private const int SqliteConstraint = 19;
-
     public override bool IsShared => false;
 
     public override string Description => path;
@@ -231,8 +226,6 @@ internal sealed class SqliteCatalogDatabase(string path) : CatalogDatabase
         command.AddParameter("@column", column);
         return (long)command.ExecuteScalar()! > 0;
     }
-
-    public override bool IsUniqueViolation(Exception e) => e is SqliteException { SqliteErrorCode: SqliteConstraint };
 
     public override long SizeBytes(DbConnection connection) =>
         new[] { "", "-wal", "-shm" }.Select(suffix => new FileInfo(path + suffix)).Where(f => f.Exists).Sum(f => f.Length);
@@ -307,8 +300,6 @@ internal sealed class PostgresCatalogDatabase : CatalogDatabase
         command.AddParameter("@column", column);
         return (long)command.ExecuteScalar()! > 0;
     }
-
-    public override bool IsUniqueViolation(Exception e) => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
     public override long SizeBytes(DbConnection connection)
     {

@@ -284,6 +284,36 @@ public abstract class PartnershipRegistryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_restore_grant_spent_by_two_hosts_at_once_is_spent_once()
+    {
+        // Each round: one grant, two hosts (own connections) trying to spend it at the same moment.
+        using var otherHost = CatalogDatabase.Open(_setting, _temp.Path);
+        using var one = Open();
+        using var two = PartnershipRegistry.Open(otherHost, _time);
+        const int Rounds = 40;
+        using var start = new Barrier(2);
+        var sources = Enumerable.Range(0, Rounds).Select(i => DeviceName.Parse($"src-{i}")).ToArray();
+        var guest = DeviceName.Parse("guest");
+        foreach (var source in sources)
+        {
+            one.AllowRestore(source, guest, TimeSpan.FromMinutes(10));
+        }
+
+        bool[] Spend(PartnershipRegistry registry) => [.. sources.Select(source =>
+        {
+            start.SignalAndWait();
+            return registry.TryUseGrant(source, guest);
+        })];
+
+        var results = await Task.WhenAll(Task.Run(() => Spend(one)), Task.Run(() => Spend(two)));
+
+        for (var i = 0; i < Rounds; i++)
+        {
+            Assert.True(results[0][i] ^ results[1][i], $"round {i}: the grant must be spent exactly once ({results[0][i]}, {results[1][i]})");
+        }
+    }
+
+    [Fact]
     public void A_restore_grant_is_used_once_and_expires()
     {
         using var registry = Open();
