@@ -1,7 +1,7 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using Cradle.Protocol;
 using Cradle.Store;
-using System.Data.Common;
 
 namespace Cradle.Host;
 

@@ -1,5 +1,5 @@
-using Cradle.Protocol;
 using System.Data;
+using Cradle.Protocol;
 
 namespace Cradle.Store;
 
