@@ -132,6 +132,7 @@ public abstract class CatalogTests : IDisposable
         var ids = Enumerable.Range(0, 400).Select(i => ChunkId.Of(BitConverter.GetBytes(i))).ToArray();
         const int Rounds = 10;
         var errors = new List<Exception>();
+        using var together = new Barrier(2);
         void Write(int writer)
         {
             try
@@ -139,6 +140,7 @@ public abstract class CatalogTests : IDisposable
                 using var catalog = Catalog.Open(_database);
                 for (var round = 0; round < Rounds; round++)
                 {
+                    together.SignalAndWait();
                     var slice = ids.Skip(round * 30).Take(100).Select((id, i) => new PackEntry(id, 28 + (i * 10), 10, 20, ChunkCompression.None));
                     var entries = writer == 0 ? slice.ToList() : slice.Reverse().ToList();
                     catalog.Commit(new SealedPack($"w{writer}/r{round}.pack", 5000, entries), null, round);
@@ -150,6 +152,8 @@ public abstract class CatalogTests : IDisposable
                 {
                     errors.Add(e);
                 }
+
+                together.RemoveParticipant();
             }
         }
 

@@ -17,13 +17,20 @@ public static class PostgresServer
     /// <summary>The server's bin folder (psql, pg_ctl).</summary>
     public static string BinFolder => Instance.Value.Bin;
 
-    /// <summary>Creates an empty database with a random name; returns its connection string (superuser 'cradle', no password: trust).</summary>
-    public static string NewDatabase(string? password = null)
+    /// <summary>The database the store and registry tests share, each test in a schema of its own.</summary>
+    public const string TestDatabase = "cradle_tests";
+
+    /// <summary>
+    /// A fresh, empty schema with a random name in <see cref="TestDatabase"/>; returns a connection
+    /// string whose search path is that schema, so the catalog's unqualified tables land there.
+    /// (A schema takes milliseconds; CREATE DATABASE takes about 0.3 s on the CI machine.)
+    /// </summary>
+    public static string NewSchema()
     {
         var cluster = Instance.Value;
-        var name = $"t_{Guid.NewGuid():N}";
-        Psql(cluster, "postgres", $"CREATE DATABASE {name}");
-        return ConnectionString(name, password);
+        var name = $"s_{Guid.NewGuid():N}";
+        Psql(cluster, TestDatabase, $"CREATE SCHEMA {name}");
+        return ConnectionString(TestDatabase) + $";Search Path={name}";
     }
 
     /// <summary>The connection string of a database of the cluster (a password, if given, is sent but not checked: trust).</summary>
@@ -87,6 +94,7 @@ public static class PostgresServer
             var (_, bin) = Run(script, "bindir");
             var cluster = new Cluster(script, folder, port, bin.Trim());
             AppDomain.CurrentDomain.ProcessExit += (_, _) => Run(script, "stop", folder);
+            Psql(cluster, "postgres", $"CREATE DATABASE {TestDatabase}");
             return cluster;
         }
 

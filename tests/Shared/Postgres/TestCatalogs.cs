@@ -8,7 +8,7 @@ public enum CatalogKind
     /// <summary>cradle.db in the store's folder (the default).</summary>
     Sqlite,
 
-    /// <summary>A fresh database in the test run's PostgreSQL cluster (tests/postgres.sh).</summary>
+    /// <summary>A fresh schema in the test run's PostgreSQL cluster (tests/postgres.sh).</summary>
     Postgres,
 }
 
@@ -19,13 +19,13 @@ public static class TestCatalogs
 
     /// <summary>
     /// The <c>--catalog</c> setting of a new, empty catalog: empty for SQLite (cradle.db in the
-    /// folder), else a fresh PostgreSQL database's connection string. Open it more than once to act
+    /// folder), else the connection string of a fresh PostgreSQL schema. Open it more than once to act
     /// as several hosts, each with its own connections.
     /// </summary>
     public static string NewSetting(CatalogKind kind) => kind switch
     {
         CatalogKind.Sqlite => "",
-        CatalogKind.Postgres => PostgresServer.NewDatabase(),
+        CatalogKind.Postgres => PostgresServer.NewSchema(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }
