@@ -23,6 +23,9 @@ if ! command -v ceph-mon >/dev/null 2>&1 || ! command -v ceph-osd >/dev/null 2>&
   echo "test.sh: installing ceph-mon ceph-osd radosgw (the S3 tests' server)" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw >/dev/null
 fi
+# The catalog tests run on PostgreSQL too: tests/postgres.sh starts a throw-away cluster from the server's binaries.
+tests/postgres.sh bindir >/dev/null 2>&1 || need /usr/lib/postgresql/15/bin/postgres postgresql
+need psql postgresql-client
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 configuration=${CONFIGURATION:-Release}

@@ -58,7 +58,7 @@ internal static class ConfigCommands
     private static void Print(EffectiveSettings settings, bool json)
     {
         var rows = settings.Values.Select(v => new ConfigRow(
-            v.Key, v.Environment, v.Setting.IsList ? null : v.Values.FirstOrDefault(), v.Setting.IsList ? [.. v.Values] : null, v.Source)).ToList();
+            v.Key, v.Environment, v.Setting.IsList ? null : v.Values.Select(v.Setting.Show).FirstOrDefault(), v.Setting.IsList ? [.. v.Values.Select(v.Setting.Show)] : null, v.Source)).ToList();
         if (json)
         {
             CliJson.Print(new ConfigReport(settings.Section, settings.File, settings.FileExists, rows), CliJson.Default.ConfigReport);

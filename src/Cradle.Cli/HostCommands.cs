@@ -48,9 +48,10 @@ internal static class HostCommands
         {
             var settings = run.Load(result);
             var packs = await HostStore.OpenPacksAsync(settings, cancellationToken).ConfigureAwait(false);
-            var options = HostRunOptions.ToHostOptions(settings, packs);
             var dashboardOptions = HostRunOptions.ToDashboardOptions(settings);
             using var loggers = CradleLogging.Create(LogOptions.From(settings));
+            using var catalog = HostRunOptions.ToCatalog(settings);
+            var options = HostRunOptions.ToHostOptions(settings, packs, catalog);
             await using var service = HostService.Open(options, loggers);
             service.Start();
             Console.Out.WriteLine($"cradle host {service.Name}: data in {service.Store.Folder}");
@@ -58,6 +59,7 @@ internal static class HostCommands
             {
                 Console.Out.WriteLine($"packs in {packs.Location}");
             }
+            Console.Out.WriteLine($"catalog: {catalog.Description}");
             Console.Out.WriteLine($"listening on {service.BoundAddress}");
             await using var dashboard = dashboardOptions is null ? null
                 : await DashboardServer.StartAsync(service, dashboardOptions, loggers, cancellationToken).ConfigureAwait(false);
@@ -110,11 +112,13 @@ internal static class HostCommands
     {
         var data = CommonOptions.Data();
         var packs = HostRunOptions.PacksOption();
+        var catalogOption = CommonOptions.Catalog();
         var json = CommonOptions.Json();
-        var command = new Command("devices", "Every device this host has a partnership with (P4)") { data, packs, json };
+        var command = new Command("devices", "Every device this host has a partnership with (P4)") { data, packs, catalogOption, json };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            var store = opened.Store;
             var rows = HostReports.Devices(store, HostReports.DefaultOverdueAfter, DateTimeOffset.UtcNow);
             if (result.GetValue(json))
             {
@@ -144,12 +148,14 @@ internal static class HostCommands
     {
         var data = CommonOptions.Data();
         var packs = HostRunOptions.PacksOption();
+        var catalogOption = CommonOptions.Catalog();
         var json = CommonOptions.Json();
         var device = new Argument<string?>("DEVICE") { Description = "Only this device's snapshots", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("snapshots", "Snapshots, oldest first") { data, packs, json, device };
+        var command = new Command("snapshots", "Snapshots, oldest first") { data, packs, catalogOption, json, device };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            var store = opened.Store;
             var name = result.GetValue(device);
             var rows = HostReports.Snapshots(store, name is null ? null : DeviceName.Parse(name));
             if (result.GetValue(json))
@@ -175,13 +181,15 @@ internal static class HostCommands
     {
         var data = CommonOptions.Data();
         var packs = HostRunOptions.PacksOption();
+        var catalogOption = CommonOptions.Catalog();
         var device = new Argument<string>("DEVICE") { Description = "The device whose files to restore" };
         var snapshot = new Option<long?>("--snapshot") { Description = "The snapshot id (default: the device's latest)", HelpName = "ID" };
         var to = new Option<string>("--to") { Description = "The folder to restore into (created if missing)", Required = true, HelpName = "DIR" };
-        var command = new Command("restore", "Restore a snapshot's files, folders and times into a folder on the host; every chunk is verified") { data, packs, device, snapshot, to };
+        var command = new Command("restore", "Restore a snapshot's files, folders and times into a folder on the host; every chunk is verified") { data, packs, catalogOption, device, snapshot, to };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            var store = opened.Store;
             using var storeLock = await store.LockAsync(exclusive: false, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
             using var reader = store.OpenReader();
             var info = FindSnapshot(reader.Catalog, DeviceName.Parse(result.GetValue(device)), result.GetValue(snapshot));
@@ -214,12 +222,14 @@ internal static class HostCommands
     {
         var data = CommonOptions.Data();
         var packs = HostRunOptions.PacksOption();
+        var catalogOption = CommonOptions.Catalog();
         var device = new Argument<string>("DEVICE") { Description = "The device to forget" };
         var keep = new Option<bool>("--keep-backups") { Description = "Release the name but keep its snapshots: restorable to a folder (cradle host restore) or to a device (cradle host allow-restore)" };
-        var command = new Command("forget", "Remove a device's partnership (releasing its name) and its snapshots from this host (P4, P9); the device must partner again") { data, packs, device, keep };
+        var command = new Command("forget", "Remove a device's partnership (releasing its name) and its snapshots from this host (P4, P9); the device must partner again") { data, packs, catalogOption, device, keep };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            var store = opened.Store;
             var name = DeviceName.Parse(result.GetValue(device));
             var forgot = HostReports.Forget(store, name, result.GetValue(keep));
             Console.Out.WriteLine(result.GetValue(keep)
@@ -234,10 +244,11 @@ internal static class HostCommands
     {
         var data = CommonOptions.Data();
         var packs = HostRunOptions.PacksOption();
+        var catalogOption = CommonOptions.Catalog();
         var device = new Argument<string>("DEVICE") { Description = "The device whose snapshots may be restored" };
         var to = new Option<string>("--to") { Description = "The device name allowed to restore them (a guest, a cold-booted device, a replacement)", Required = true, HelpName = "NAME" };
         var expires = new Option<double>("--expires") { Description = "Minutes the permission lasts; it is used up by the first restore", DefaultValueFactory = _ => 60, HelpName = "MINUTES" };
-        var command = new Command("allow-restore", "Allow a device to restore another's (or its own, after a cold boot) files onto itself, once, until it expires") { data, packs, device, to, expires };
+        var command = new Command("allow-restore", "Allow a device to restore another's (or its own, after a cold boot) files onto itself, once, until it expires") { data, packs, catalogOption, device, to, expires };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             var minutes = result.GetValue(expires);
@@ -246,7 +257,8 @@ internal static class HostCommands
                 throw new ArgumentException($"--expires {minutes}: give 0 < MINUTES <= {7 * 24 * 60}");
             }
 
-            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            var store = opened.Store;
             var source = DeviceName.Parse(result.GetValue(device));
             var target = DeviceName.Parse(result.GetValue(to)!);
             using var catalog = store.OpenCatalog();
@@ -256,7 +268,7 @@ internal static class HostCommands
                 throw new ArgumentException($"this host keeps no snapshot of {source} (cradle host snapshots lists what it keeps)");
             }
 
-            using var registry = PartnershipRegistry.Open(store.DatabasePath);
+            using var registry = PartnershipRegistry.Open(store.Database);
             var grant = registry.AllowRestore(source, target, TimeSpan.FromMinutes(minutes));
             var newest = snapshots[^1];
             Console.Out.WriteLine($"allowed {grant.To} to restore {grant.Source}'s files once, until {Format.Time(grant.Expires)} ({snapshots.Count} snapshots kept, newest {newest.Id} of {Format.Time(newest.Time)})");
@@ -270,11 +282,13 @@ internal static class HostCommands
     {
         var data = CommonOptions.Data();
         var packs = HostRunOptions.PacksOption();
+        var catalogOption = CommonOptions.Catalog();
         var rotate = new Option<bool>("--rotate") { Description = "Replace the token with a new one; the old one stops working at once, also in a running host" };
-        var command = new Command("http-token", "Print the dashboard's access token (needed when it listens beyond loopback), making it when there is none") { data, packs, rotate };
+        var command = new Command("http-token", "Print the dashboard's access token (needed when it listens beyond loopback), making it when there is none") { data, packs, catalogOption, rotate };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            var store = opened.Store;
             if (result.GetValue(rotate))
             {
                 HttpToken.Rotate(store.Folder);
@@ -290,11 +304,13 @@ internal static class HostCommands
     {
         var data = CommonOptions.Data();
         var packs = HostRunOptions.PacksOption();
+        var catalogOption = CommonOptions.Catalog();
         var json = CommonOptions.Json();
-        var command = new Command("pending", "Partnerships waiting for the operator's approval") { data, packs, json };
+        var command = new Command("pending", "Partnerships waiting for the operator's approval") { data, packs, catalogOption, json };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            var store = opened.Store;
             var rows = HostReports.Pending(store);
             if (result.GetValue(json))
             {
@@ -321,12 +337,14 @@ internal static class HostCommands
     {
         var data = CommonOptions.Data();
         var packs = HostRunOptions.PacksOption();
+        var catalogOption = CommonOptions.Catalog();
         var code = new Argument<string>("CODE") { Description = "The six-digit code both screens show" };
-        var command = new Command(verb, description) { data, packs, code };
+        var command = new Command(verb, description) { data, packs, catalogOption, code };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = await HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
-            using var registry = PartnershipRegistry.Open(store.DatabasePath);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            var store = opened.Store;
+            using var registry = PartnershipRegistry.Open(store.Database);
             var value = result.GetValue(code)!.Trim();
             if (!registry.Decide(value, decision))
             {

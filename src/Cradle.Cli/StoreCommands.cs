@@ -10,12 +10,14 @@ internal static class StoreCommands
     {
         var data = CommonOptions.Data();
         var packs = Settings.HostRunOptions.PacksOption();
+        var catalogOption = CommonOptions.Catalog();
         var readData = new Option<bool>("--read-data") { Description = "Also read every chunk and verify its hash (slow: reads the whole store)" };
         var json = CommonOptions.Json();
-        var command = new Command("check", "Verify the store: packs present and whole, catalog rows pointing somewhere, every snapshot's chunks there; exit 5 when anything is wrong") { data, packs, readData, json };
+        var command = new Command("check", "Verify the store: packs present and whole, catalog rows pointing somewhere, every snapshot's chunks there; exit 5 when anything is wrong") { data, packs, catalogOption, readData, json };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var store = await Settings.HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            var store = opened.Store;
             using var storeLock = await store.LockAsync(exclusive: false, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
             var asJson = result.GetValue(json);
             var report = new StoreChecker(store).Check(result.GetValue(readData), asJson ? null : new Progress<string>(m => Console.Error.WriteLine(m)), cancellationToken);
@@ -57,17 +59,19 @@ internal static class StoreCommands
     {
         var data = CommonOptions.Data();
         var packs = Settings.HostRunOptions.PacksOption();
+        var catalogOption = CommonOptions.Catalog();
         var last = new Option<int>("--keep-last") { Description = "Keep the last N snapshots of each device", HelpName = "N" };
         var daily = new Option<int>("--keep-daily") { Description = "Keep the newest snapshot of each of the last N days that have one (UTC)", HelpName = "N" };
         var weekly = new Option<int>("--keep-weekly") { Description = "... of each of the last N ISO weeks", HelpName = "N" };
         var monthly = new Option<int>("--keep-monthly") { Description = "... of each of the last N months", HelpName = "N" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Show what would be removed; change nothing" };
         var json = CommonOptions.Json();
-        var command = new Command("prune", "Remove snapshots outside the retention policy, then data no snapshot needs (repacking half-empty packs). The newest complete snapshot of each device always stays") { data, packs, last, daily, weekly, monthly, dryRun, json };
+        var command = new Command("prune", "Remove snapshots outside the retention policy, then data no snapshot needs (repacking half-empty packs). The newest complete snapshot of each device always stays") { data, packs, catalogOption, last, daily, weekly, monthly, dryRun, json };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             var policy = new RetentionPolicy(result.GetValue(last), result.GetValue(daily), result.GetValue(weekly), result.GetValue(monthly));
-            var store = await Settings.HostStore.OpenAsync(result, data, packs, cancellationToken).ConfigureAwait(false);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            var store = opened.Store;
             var asJson = result.GetValue(json);
             var report = await new Pruner(store).PruneAsync(policy, result.GetValue(dryRun), TimeSpan.FromMinutes(1), asJson ? null : new Progress<string>(m => Console.Error.WriteLine(m)), cancellationToken).ConfigureAwait(false);
             if (asJson)

@@ -11,6 +11,12 @@ public sealed record HostOptions
     /// <summary>Where the packs are (<c>--packs</c>); null: <c>packs/</c> in <see cref="DataFolder"/>.</summary>
     public Cradle.Store.IPackStorage? Packs { get; init; }
 
+    /// <summary>
+    /// The catalog and partnership registry: null for <c>cradle.db</c> in <see cref="DataFolder"/>,
+    /// else e.g. PostgreSQL shared by several hosts. The caller owns it (disposes it after the service).
+    /// </summary>
+    public Store.CatalogDatabase? Catalog { get; init; }
+
     /// <summary>Where sessions are accepted (network link). Port 0 picks a free port.</summary>
     public LinkAddress Listen { get; init; } = new("0.0.0.0", LinkAddress.DefaultPort);
 

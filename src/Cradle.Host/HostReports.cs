@@ -34,7 +34,7 @@ public static class HostReports
 
     public static List<DeviceRow> Devices(ChunkStore store, TimeSpan overdueAfter, DateTimeOffset now)
     {
-        using var registry = PartnershipRegistry.Open(store.DatabasePath);
+        using var registry = PartnershipRegistry.Open(store.Database);
         using var catalog = store.OpenCatalog();
         var snapshots = catalog.ListSnapshots();
         return registry.List().Select(p =>
@@ -54,7 +54,7 @@ public static class HostReports
 
     public static List<PendingRow> Pending(ChunkStore store)
     {
-        using var registry = PartnershipRegistry.Open(store.DatabasePath);
+        using var registry = PartnershipRegistry.Open(store.Database);
         return registry.ListPending().Select(p => new PendingRow(p.Code, p.Device, p.Number, p.Address, p.Created)).ToList();
     }
 
@@ -64,7 +64,7 @@ public static class HostReports
     /// </summary>
     public static ForgetResult Forget(ChunkStore store, DeviceName device, bool keepBackups)
     {
-        using var registry = PartnershipRegistry.Open(store.DatabasePath);
+        using var registry = PartnershipRegistry.Open(store.Database);
         using var catalog = store.OpenCatalog();
         // Reported as the host spells it, whatever case the operator typed.
         var name = registry.Find(device)?.Name ?? catalog.ListSnapshots(device.Key).LastOrDefault()?.Device ?? device.Value;
@@ -90,12 +90,12 @@ public static class HostReports
 
     public static HealthReport Health(ChunkStore store)
     {
-        using var registry = PartnershipRegistry.Open(store.DatabasePath);
+        using var registry = PartnershipRegistry.Open(store.Database);
         using var catalog = store.OpenCatalog();
         var totals = catalog.Totals();
         var snapshots = catalog.ListSnapshots();
         var logical = snapshots.Sum(s => s.Bytes);
-        var database = new[] { "", "-wal", "-shm" }.Select(suffix => new FileInfo(store.DatabasePath + suffix)).Where(f => f.Exists).Sum(f => f.Length);
+        var database = catalog.DatabaseBytes();
         long? free = null;
         try
         {

@@ -62,10 +62,10 @@ public sealed partial class HostService : IAsyncDisposable
     /// <summary>Opens the host's folder (creating it when new): store, registry, identity, certificate.</summary>
     public static HostService Open(HostOptions options, ILoggerFactory? loggers = null)
     {
-        var store = ChunkStore.Open(options.DataFolder, options.Time, options.Packs);
+        var store = ChunkStore.Open(options.DataFolder, options.Time, options.Packs, options.Catalog);
         byte[] id;
         string name;
-        using (var registry = PartnershipRegistry.Open(store.DatabasePath, options.Time))
+        using (var registry = PartnershipRegistry.Open(store.Database, options.Time))
         {
             (id, name) = registry.GetOrCreateIdentity(options.Name);
         }

@@ -221,7 +221,7 @@ internal sealed partial class HostSession
         }
 
         var id = await writer.CommitAsync(new NewSnapshotRequest(_device, _number, link, started), entries, cancellationToken).ConfigureAwait(false);
-        using (var registry = PartnershipRegistry.Open(host.Store.DatabasePath, options.Time))
+        using (var registry = PartnershipRegistry.Open(host.Store.Database, options.Time))
         {
             registry.RecordSeen(_device, link, backedUp: true);
         }

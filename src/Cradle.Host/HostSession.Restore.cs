@@ -80,7 +80,7 @@ internal sealed partial class HostSession
     /// <summary>The snapshot to restore and on what grounds; a refusal when this device may not have it.</summary>
     private (SnapshotInfo Snapshot, string Grounds) Authorize(Catalog catalog, DeviceName source, long snapshotId)
     {
-        using var registry = PartnershipRegistry.Open(host.Store.DatabasePath, options.Time);
+        using var registry = PartnershipRegistry.Open(host.Store.Database, options.Time);
         var mine = catalog.ListSnapshots(source.Key);
         if (!_guest && source.Equals(_device))
         {

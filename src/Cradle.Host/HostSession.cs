@@ -151,7 +151,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         }, cancellationToken).ConfigureAwait(false);
 
         var second = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-        using var registry = PartnershipRegistry.Open(host.Store.DatabasePath, options.Time);
+        using var registry = PartnershipRegistry.Open(host.Store.Database, options.Time);
         switch (second.BodyCase)
         {
             case Envelope.BodyOneofCase.Authenticate:

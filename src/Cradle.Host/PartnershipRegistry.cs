@@ -1,32 +1,38 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using Cradle.Protocol;
 using Cradle.Store;
-using Microsoft.Data.Sqlite;
 
 namespace Cradle.Host;
 
 /// <summary>
 /// The host's partnerships (P4: kept until the operator removes them) and the partnerships
-/// waiting for the operator's approval, in the host database beside the store's catalog.
-/// One instance is one connection. Uniqueness of device names (P5) is a database constraint,
-/// so two sessions racing for the same name end with exactly one partnership.
+/// waiting for the operator's approval, in the host database beside the store's catalog (SQLite
+/// or PostgreSQL, see <see cref="CatalogDatabase"/>). One instance is one connection.
+/// Uniqueness of device names (P5) is a database constraint, so two sessions, or two hosts
+/// sharing PostgreSQL, racing for the same name end with exactly one partnership.
 /// </summary>
 public sealed class PartnershipRegistry : IDisposable
 {
     public const int SchemaVersion = 2;
 
-    private readonly SqliteConnection _connection;
+    private readonly DbConnection _connection;
+    private readonly CatalogDatabase _database;
     private readonly TimeProvider _time;
 
-    private PartnershipRegistry(SqliteConnection connection, TimeProvider time)
+    private PartnershipRegistry(CatalogDatabase database, DbConnection connection, TimeProvider time)
     {
+        _database = database;
         _connection = connection;
         _time = time;
     }
 
-    public static PartnershipRegistry Open(string databasePath, TimeProvider? time = null)
+    /// <summary>Opens the registry in the SQLite file at <paramref name="databasePath"/>.</summary>
+    public static PartnershipRegistry Open(string databasePath, TimeProvider? time = null) => Open(CatalogDatabase.SqliteFile(databasePath), time);
+
+    public static PartnershipRegistry Open(CatalogDatabase database, TimeProvider? time = null)
     {
-        var registry = new PartnershipRegistry(Catalog.OpenConnection(databasePath), time ?? TimeProvider.System);
+        var registry = new PartnershipRegistry(database, database.OpenConnection(), time ?? TimeProvider.System);
         try
         {
             registry.EnsureSchema();
@@ -43,28 +49,32 @@ public sealed class PartnershipRegistry : IDisposable
     private void EnsureSchema()
     {
         using var tx = _connection.BeginTransaction();
+        _database.LockSchema(_connection, tx);
         Execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)", tx);
         var version = Scalar("SELECT value FROM meta WHERE key = 'registry_schema'", tx);
+        var db = _database;
         if (version is null)
         {
-            Execute("""
+            Execute($"""
                 CREATE TABLE partnerships(
                   device_key TEXT PRIMARY KEY,
                   device TEXT NOT NULL,
-                  number INTEGER NOT NULL,
-                  secret BLOB NOT NULL,
-                  created_ms INTEGER NOT NULL,
-                  last_seen_ms INTEGER,
-                  last_backup_ms INTEGER,
+                  number {db.BigInt} NOT NULL,
+                  secret {db.Blob} NOT NULL,
+                  created_ms {db.BigInt} NOT NULL,
+                  last_seen_ms {db.BigInt},
+                  last_backup_ms {db.BigInt},
                   last_link TEXT,
-                  recovery_verifier BLOB);
+                  recovery_verifier {db.Blob})
+                """, tx);
+            Execute($"""
                 CREATE TABLE pending(
                   code TEXT PRIMARY KEY,
                   device TEXT NOT NULL,
-                  number INTEGER NOT NULL,
+                  number {db.BigInt} NOT NULL,
                   address TEXT NOT NULL,
-                  created_ms INTEGER NOT NULL,
-                  state INTEGER NOT NULL DEFAULT 0);
+                  created_ms {db.BigInt} NOT NULL,
+                  state {db.BigInt} NOT NULL DEFAULT 0)
                 """, tx);
             CreateGrants(tx);
             Execute("INSERT INTO meta(key, value) VALUES('registry_schema', '2')", tx);
@@ -72,7 +82,7 @@ public sealed class PartnershipRegistry : IDisposable
         else if (version == "1")
         {
             // Version 2 adds what issue 5 needs: the reclaim verifier and the operator's restore grants.
-            Execute("ALTER TABLE partnerships ADD COLUMN recovery_verifier BLOB", tx);
+            Execute($"ALTER TABLE partnerships ADD COLUMN recovery_verifier {db.Blob}", tx);
             CreateGrants(tx);
             Execute("UPDATE meta SET value = '2' WHERE key = 'registry_schema'", tx);
         }
@@ -84,16 +94,16 @@ public sealed class PartnershipRegistry : IDisposable
         tx.Commit();
     }
 
-    private void CreateGrants(SqliteTransaction tx) => Execute("""
+    private void CreateGrants(DbTransaction tx) => Execute($"""
         CREATE TABLE restore_grants(
-          id INTEGER PRIMARY KEY,
+          id {_database.RowKey},
           source_key TEXT NOT NULL,
           source TEXT NOT NULL,
           to_key TEXT NOT NULL,
           to_name TEXT NOT NULL,
-          created_ms INTEGER NOT NULL,
-          expires_ms INTEGER NOT NULL,
-          used_ms INTEGER)
+          created_ms {_database.BigInt} NOT NULL,
+          expires_ms {_database.BigInt} NOT NULL,
+          used_ms {_database.BigInt})
         """, tx);
 
     /// <summary>The host's identity (random id, name), made on first use and kept.</summary>
@@ -120,8 +130,8 @@ public sealed class PartnershipRegistry : IDisposable
 
     public HostPartnership? Find(DeviceName device)
     {
-        using var command = Command("SELECT device, number, secret, created_ms, last_seen_ms, last_backup_ms, last_link, recovery_verifier FROM partnerships WHERE device_key = $key");
-        command.Parameters.AddWithValue("$key", device.Key);
+        using var command = Command("SELECT device, number, secret, created_ms, last_seen_ms, last_backup_ms, last_link, recovery_verifier FROM partnerships WHERE device_key = @key");
+        command.AddParameter("@key", device.Key);
         return Read(command).FirstOrDefault();
     }
 
@@ -139,14 +149,14 @@ public sealed class PartnershipRegistry : IDisposable
     {
         var secret = RandomNumberGenerator.GetBytes(32);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        using var command = Command("INSERT INTO partnerships(device_key, device, number, secret, created_ms, last_seen_ms, last_link, recovery_verifier) VALUES($key, $device, $number, $secret, $now, $now, $link, $verifier) ON CONFLICT(device_key) DO NOTHING");
-        command.Parameters.AddWithValue("$verifier", (object?)recoveryVerifier ?? DBNull.Value);
-        command.Parameters.AddWithValue("$key", device.Key);
-        command.Parameters.AddWithValue("$device", device.Value);
-        command.Parameters.AddWithValue("$number", (long)number);
-        command.Parameters.AddWithValue("$secret", secret);
-        command.Parameters.AddWithValue("$now", now);
-        command.Parameters.AddWithValue("$link", link);
+        using var command = Command("INSERT INTO partnerships(device_key, device, number, secret, created_ms, last_seen_ms, last_link, recovery_verifier) VALUES(@key, @device, @number, @secret, @now, @now, @link, @verifier) ON CONFLICT(device_key) DO NOTHING");
+        command.AddParameter("@verifier", (object?)recoveryVerifier ?? DBNull.Value);
+        command.AddParameter("@key", device.Key);
+        command.AddParameter("@device", device.Value);
+        command.AddParameter("@number", (long)number);
+        command.AddParameter("@secret", secret);
+        command.AddParameter("@now", now);
+        command.AddParameter("@link", link);
         return command.ExecuteNonQuery() == 1
             ? new HostPartnership(device.Value, number, secret, DateTimeOffset.FromUnixTimeMilliseconds(now), DateTimeOffset.FromUnixTimeMilliseconds(now), null, link, recoveryVerifier)
             : null;
@@ -160,13 +170,13 @@ public sealed class PartnershipRegistry : IDisposable
     public byte[]? Reclaim(DeviceName device, uint oldNumber, uint newNumber, string link)
     {
         var secret = RandomNumberGenerator.GetBytes(32);
-        using var command = Command("UPDATE partnerships SET number = $new, secret = $secret, last_seen_ms = $now, last_link = $link WHERE device_key = $key AND number = $old");
-        command.Parameters.AddWithValue("$key", device.Key);
-        command.Parameters.AddWithValue("$old", (long)oldNumber);
-        command.Parameters.AddWithValue("$new", (long)newNumber);
-        command.Parameters.AddWithValue("$secret", secret);
-        command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$link", link);
+        using var command = Command("UPDATE partnerships SET number = @new, secret = @secret, last_seen_ms = @now, last_link = @link WHERE device_key = @key AND number = @old");
+        command.AddParameter("@key", device.Key);
+        command.AddParameter("@old", (long)oldNumber);
+        command.AddParameter("@new", (long)newNumber);
+        command.AddParameter("@secret", secret);
+        command.AddParameter("@now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+        command.AddParameter("@link", link);
         return command.ExecuteNonQuery() == 1 ? secret : null;
     }
 
@@ -175,13 +185,13 @@ public sealed class PartnershipRegistry : IDisposable
     {
         var now = _time.GetUtcNow();
         var expires = now + lifetime;
-        using var command = Command("INSERT INTO restore_grants(source_key, source, to_key, to_name, created_ms, expires_ms) VALUES($sk, $s, $tk, $t, $now, $exp) RETURNING id");
-        command.Parameters.AddWithValue("$sk", source.Key);
-        command.Parameters.AddWithValue("$s", source.Value);
-        command.Parameters.AddWithValue("$tk", to.Key);
-        command.Parameters.AddWithValue("$t", to.Value);
-        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$exp", expires.ToUnixTimeMilliseconds());
+        using var command = Command("INSERT INTO restore_grants(source_key, source, to_key, to_name, created_ms, expires_ms) VALUES(@sk, @s, @tk, @t, @now, @exp) RETURNING id");
+        command.AddParameter("@sk", source.Key);
+        command.AddParameter("@s", source.Value);
+        command.AddParameter("@tk", to.Key);
+        command.AddParameter("@t", to.Value);
+        command.AddParameter("@now", now.ToUnixTimeMilliseconds());
+        command.AddParameter("@exp", expires.ToUnixTimeMilliseconds());
         var id = (long)command.ExecuteScalar()!;
         return new RestoreGrant(id, source.Value, to.Value, now, DateTimeOffset.FromUnixTimeMilliseconds(expires.ToUnixTimeMilliseconds()));
     }
@@ -193,43 +203,46 @@ public sealed class PartnershipRegistry : IDisposable
     public bool TryUseGrant(DeviceName source, DeviceName to)
     {
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        using var command = Command("UPDATE restore_grants SET used_ms = $now WHERE id = (SELECT id FROM restore_grants WHERE source_key = $sk AND to_key = $tk AND used_ms IS NULL AND expires_ms > $now ORDER BY id LIMIT 1)");
-        command.Parameters.AddWithValue("$sk", source.Key);
-        command.Parameters.AddWithValue("$tk", to.Key);
-        command.Parameters.AddWithValue("$now", now);
+        // "used_ms IS NULL" stands in the outer WHERE too: under PostgreSQL's READ COMMITTED a
+        // second writer waiting on the row re-checks only the outer condition once the first
+        // commits; inside the subquery alone, both would spend the grant.
+        using var command = Command("UPDATE restore_grants SET used_ms = @now WHERE used_ms IS NULL AND id = (SELECT id FROM restore_grants WHERE source_key = @sk AND to_key = @tk AND used_ms IS NULL AND expires_ms > @now ORDER BY id LIMIT 1)");
+        command.AddParameter("@sk", source.Key);
+        command.AddParameter("@tk", to.Key);
+        command.AddParameter("@now", now);
         return command.ExecuteNonQuery() == 1;
     }
 
     /// <summary>True when an unexpired, unused grant lets <paramref name="to"/> restore <paramref name="source"/>'s files (it is not used up).</summary>
     public bool HasGrant(DeviceName source, DeviceName to)
     {
-        using var command = Command("SELECT COUNT(*) FROM restore_grants WHERE source_key = $sk AND to_key = $tk AND used_ms IS NULL AND expires_ms > $now");
-        command.Parameters.AddWithValue("$sk", source.Key);
-        command.Parameters.AddWithValue("$tk", to.Key);
-        command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+        using var command = Command("SELECT COUNT(*) FROM restore_grants WHERE source_key = @sk AND to_key = @tk AND used_ms IS NULL AND expires_ms > @now");
+        command.AddParameter("@sk", source.Key);
+        command.AddParameter("@tk", to.Key);
+        command.AddParameter("@now", _time.GetUtcNow().ToUnixTimeMilliseconds());
         return (long)command.ExecuteScalar()! > 0;
     }
 
     public void RecordSeen(DeviceName device, string link, bool backedUp)
     {
         using var command = Command(backedUp
-            ? "UPDATE partnerships SET last_seen_ms = $now, last_backup_ms = $now, last_link = $link WHERE device_key = $key"
-            : "UPDATE partnerships SET last_seen_ms = $now, last_link = $link WHERE device_key = $key");
-        command.Parameters.AddWithValue("$key", device.Key);
-        command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$link", link);
+            ? "UPDATE partnerships SET last_seen_ms = @now, last_backup_ms = @now, last_link = @link WHERE device_key = @key"
+            : "UPDATE partnerships SET last_seen_ms = @now, last_link = @link WHERE device_key = @key");
+        command.AddParameter("@key", device.Key);
+        command.AddParameter("@now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+        command.AddParameter("@link", link);
         command.ExecuteNonQuery();
     }
 
     /// <summary>Removes a device's partnership (the operator's forget). True when there was one.</summary>
     public bool Forget(DeviceName device)
     {
-        using var command = Command("DELETE FROM partnerships WHERE device_key = $key");
-        command.Parameters.AddWithValue("$key", device.Key);
+        using var command = Command("DELETE FROM partnerships WHERE device_key = @key");
+        command.AddParameter("@key", device.Key);
         return command.ExecuteNonQuery() == 1;
     }
 
-    private static List<HostPartnership> Read(SqliteCommand command)
+    private static List<HostPartnership> Read(DbCommand command)
     {
         var list = new List<HostPartnership>();
         using var reader = command.ExecuteReader();
@@ -249,7 +262,7 @@ public sealed class PartnershipRegistry : IDisposable
         return list;
     }
 
-    internal SqliteCommand Command(string sql, SqliteTransaction? tx = null)
+    internal DbCommand Command(string sql, DbTransaction? tx = null)
     {
         var command = _connection.CreateCommand();
         command.CommandText = sql;
@@ -257,23 +270,23 @@ public sealed class PartnershipRegistry : IDisposable
         return command;
     }
 
-    private void Execute(string sql, SqliteTransaction? tx = null)
+    private void Execute(string sql, DbTransaction? tx = null)
     {
         using var command = Command(sql, tx);
         command.ExecuteNonQuery();
     }
 
-    private string? Scalar(string sql, SqliteTransaction? tx = null)
+    private string? Scalar(string sql, DbTransaction? tx = null)
     {
         using var command = Command(sql, tx);
         return command.ExecuteScalar() as string;
     }
 
-    private void SetMeta(string key, string value, SqliteTransaction tx)
+    private void SetMeta(string key, string value, DbTransaction tx)
     {
-        using var command = Command("INSERT INTO meta(key, value) VALUES($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value", tx);
-        command.Parameters.AddWithValue("$k", key);
-        command.Parameters.AddWithValue("$v", value);
+        using var command = Command("INSERT INTO meta(key, value) VALUES(@k, @v) ON CONFLICT(key) DO UPDATE SET value = excluded.value", tx);
+        command.AddParameter("@k", key);
+        command.AddParameter("@v", value);
         command.ExecuteNonQuery();
     }
 

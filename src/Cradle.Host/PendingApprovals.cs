@@ -1,3 +1,4 @@
+using Cradle.Store;
 namespace Cradle.Host;
 
 /// <summary>What the operator decided about a pending partnership.</summary>
@@ -19,12 +20,12 @@ public static class PendingApprovals
 {
     public static void Add(this PartnershipRegistry registry, PendingPartnership pending)
     {
-        using var command = registry.Command("INSERT OR REPLACE INTO pending(code, device, number, address, created_ms, state) VALUES($code, $device, $number, $address, $created, 0)");
-        command.Parameters.AddWithValue("$code", pending.Code);
-        command.Parameters.AddWithValue("$device", pending.Device);
-        command.Parameters.AddWithValue("$number", (long)pending.Number);
-        command.Parameters.AddWithValue("$address", pending.Address);
-        command.Parameters.AddWithValue("$created", pending.Created.ToUnixTimeMilliseconds());
+        using var command = registry.Command("INSERT INTO pending(code, device, number, address, created_ms, state) VALUES(@code, @device, @number, @address, @created, 0) ON CONFLICT(code) DO UPDATE SET device = excluded.device, number = excluded.number, address = excluded.address, created_ms = excluded.created_ms, state = 0");
+        command.AddParameter("@code", pending.Code);
+        command.AddParameter("@device", pending.Device);
+        command.AddParameter("@number", (long)pending.Number);
+        command.AddParameter("@address", pending.Address);
+        command.AddParameter("@created", pending.Created.ToUnixTimeMilliseconds());
         command.ExecuteNonQuery();
     }
 
@@ -36,7 +37,7 @@ public static class PendingApprovals
         while (reader.Read())
         {
             list.Add(new PendingPartnership(reader.GetString(0), reader.GetString(1), (uint)reader.GetInt64(2), reader.GetString(3),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), (PendingState)reader.GetInt32(5)));
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), (PendingState)reader.GetInt64(5)));
         }
 
         return list;
@@ -44,24 +45,24 @@ public static class PendingApprovals
 
     public static PendingState? GetState(this PartnershipRegistry registry, string code)
     {
-        using var command = registry.Command("SELECT state FROM pending WHERE code = $code");
-        command.Parameters.AddWithValue("$code", code);
+        using var command = registry.Command("SELECT state FROM pending WHERE code = @code");
+        command.AddParameter("@code", code);
         return command.ExecuteScalar() is long state ? (PendingState)state : null;
     }
 
     /// <summary>Approves or denies a waiting request; false when no request waits under that code.</summary>
     public static bool Decide(this PartnershipRegistry registry, string code, PendingState decision)
     {
-        using var command = registry.Command("UPDATE pending SET state = $state WHERE code = $code AND state = 0");
-        command.Parameters.AddWithValue("$code", code);
-        command.Parameters.AddWithValue("$state", (int)decision);
+        using var command = registry.Command("UPDATE pending SET state = @state WHERE code = @code AND state = 0");
+        command.AddParameter("@code", code);
+        command.AddParameter("@state", (long)decision);
         return command.ExecuteNonQuery() == 1;
     }
 
     public static void Remove(this PartnershipRegistry registry, string code)
     {
-        using var command = registry.Command("DELETE FROM pending WHERE code = $code");
-        command.Parameters.AddWithValue("$code", code);
+        using var command = registry.Command("DELETE FROM pending WHERE code = @code");
+        command.AddParameter("@code", code);
         command.ExecuteNonQuery();
     }
 }

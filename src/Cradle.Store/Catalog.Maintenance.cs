@@ -1,5 +1,5 @@
+using System.Data;
 using Cradle.Protocol;
-using Microsoft.Data.Sqlite;
 
 namespace Cradle.Store;
 
@@ -22,12 +22,12 @@ public sealed partial class Catalog
     /// <summary>Every chunk row, streamed in pack and offset order (one pass over each pack file).</summary>
     public IEnumerable<ChunkRow> ListChunks()
     {
-        using var command = Command("SELECT id, pack, offset, stored, raw, compression FROM chunks ORDER BY pack, offset");
+        using var command = Command("SELECT id, pack, \"offset\", stored, raw, compression FROM chunks ORDER BY pack, \"offset\"");
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
             var id = ChunkId.Read((byte[])reader.GetValue(0));
-            yield return new ChunkRow(reader.GetInt64(1), new PackEntry(id, reader.GetInt64(2), reader.GetInt32(3), reader.GetInt32(4), (ChunkCompression)reader.GetInt32(5)));
+            yield return new ChunkRow(reader.GetInt64(1), new PackEntry(id, reader.GetInt64(2), (int)reader.GetInt64(3), (int)reader.GetInt64(4), (ChunkCompression)reader.GetInt64(5)));
         }
     }
 
@@ -49,8 +49,8 @@ public sealed partial class Catalog
     public void RecordCheck(LastCheck check)
     {
         var value = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{check.Time.ToUnixTimeMilliseconds()};{(check.Ok ? 1 : 0)};{check.Problems};{(check.ReadData ? 1 : 0)}");
-        using var command = Command("INSERT INTO meta(key, value) VALUES('last_check', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-        command.Parameters.AddWithValue("$v", value);
+        using var command = Command("INSERT INTO meta(key, value) VALUES('last_check', @v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+        command.AddParameter("@v", value);
         command.ExecuteNonQuery();
     }
 
@@ -76,8 +76,8 @@ public sealed partial class Catalog
     public void DeleteSnapshots(IReadOnlyCollection<long> ids)
     {
         using var tx = _connection.BeginTransaction();
-        using var command = Command("DELETE FROM snapshots WHERE id = $id", tx);
-        var id = command.Parameters.Add("$id", SqliteType.Integer);
+        using var command = Command("DELETE FROM snapshots WHERE id = @id", tx);
+        var id = command.AddParameter("@id", DbType.Int64);
         foreach (var value in ids)
         {
             id.Value = value;
@@ -97,13 +97,13 @@ public sealed partial class Catalog
         using var tx = _connection.BeginTransaction();
         if (replacement is not null)
         {
-            InsertPack(replacement, nowMs, "UPDATE chunks SET pack = $pack, offset = $offset, stored = $stored, raw = $raw, compression = $compression WHERE id = $id", tx);
+            InsertPack(replacement, nowMs, "UPDATE chunks SET pack = @pack, \"offset\" = @offset, stored = @stored, raw = @raw, compression = @compression WHERE id = @id", tx);
         }
 
-        using var deleteChunks = Command("DELETE FROM chunks WHERE pack = $pack", tx);
-        var chunkPack = deleteChunks.Parameters.Add("$pack", SqliteType.Integer);
-        using var deletePack = Command("DELETE FROM packs WHERE id = $pack", tx);
-        var packParameter = deletePack.Parameters.Add("$pack", SqliteType.Integer);
+        using var deleteChunks = Command("DELETE FROM chunks WHERE pack = @pack", tx);
+        var chunkPack = deleteChunks.AddParameter("@pack", DbType.Int64);
+        using var deletePack = Command("DELETE FROM packs WHERE id = @pack", tx);
+        var packParameter = deletePack.AddParameter("@pack", DbType.Int64);
         foreach (var old in oldPacks)
         {
             chunkPack.Value = old;

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Cradle.Store;
 
@@ -9,10 +9,10 @@ public sealed partial class Catalog
     {
         using var command = Command(deviceKey is null
             ? "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect FROM snapshots ORDER BY id"
-            : "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect FROM snapshots WHERE device_key = $key ORDER BY id");
+            : "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect FROM snapshots WHERE device_key = @key ORDER BY id");
         if (deviceKey is not null)
         {
-            command.Parameters.AddWithValue("$key", deviceKey);
+            command.AddParameter("@key", deviceKey);
         }
 
         return ReadSnapshots(command);
@@ -20,29 +20,32 @@ public sealed partial class Catalog
 
     public SnapshotInfo? GetSnapshot(long id)
     {
-        using var command = Command("SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect FROM snapshots WHERE id = $id");
-        command.Parameters.AddWithValue("$id", id);
+        using var command = Command("SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect FROM snapshots WHERE id = @id");
+        command.AddParameter("@id", id);
         return ReadSnapshots(command).FirstOrDefault();
     }
 
     /// <summary>Removes every snapshot of a device (the operator's <c>forget</c>); returns how many.</summary>
     public int DeleteSnapshotsOf(string deviceKey)
     {
-        using var command = Command("DELETE FROM snapshots WHERE device_key = $key");
-        command.Parameters.AddWithValue("$key", deviceKey);
+        using var command = Command("DELETE FROM snapshots WHERE device_key = @key");
+        command.AddParameter("@key", deviceKey);
         return command.ExecuteNonQuery();
     }
 
     /// <summary>Totals for reports: packs, chunks, stored and raw bytes.</summary>
     public StoreTotals Totals()
     {
-        using var command = Command("SELECT (SELECT COUNT(*) FROM packs), (SELECT COALESCE(SUM(size),0) FROM packs), COUNT(*), COALESCE(SUM(stored),0), COALESCE(SUM(raw),0) FROM chunks");
+        using var command = Command("SELECT (SELECT COUNT(*) FROM packs), (SELECT CAST(COALESCE(SUM(size),0) AS BIGINT) FROM packs), COUNT(*), CAST(COALESCE(SUM(stored),0) AS BIGINT), CAST(COALESCE(SUM(raw),0) AS BIGINT) FROM chunks");
         using var reader = command.ExecuteReader();
         reader.Read();
         return new StoreTotals(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
     }
 
-    private static List<SnapshotInfo> ReadSnapshots(SqliteCommand command)
+    /// <summary>Bytes the catalog's database takes on disk.</summary>
+    public long DatabaseBytes() => _database.SizeBytes(_connection);
+
+    private static List<SnapshotInfo> ReadSnapshots(DbCommand command)
     {
         var list = new List<SnapshotInfo>();
         using var reader = command.ExecuteReader();

@@ -1,31 +1,42 @@
+using System.Data;
+using System.Data.Common;
 using Cradle.Protocol;
-using Microsoft.Data.Sqlite;
 
 namespace Cradle.Store;
 
 /// <summary>
-/// The store's index in SQLite: packs, where each chunk sits, and snapshots. One instance is
-/// one connection; give each concurrent session its own. Microsoft.Data.Sqlite's async methods
-/// run synchronously, so this class is synchronous and honest about it.
+/// The store's index: packs, where each chunk sits, and snapshots, in SQLite or PostgreSQL
+/// (<see cref="CatalogDatabase"/>). One instance is one connection; give each concurrent session
+/// its own. The SQL is written once for both engines (<c>@name</c> parameters, <c>ON CONFLICT</c>,
+/// <c>RETURNING</c>); the database's constraints and transactions, not locks in this process,
+/// keep several writers (sessions, or hosts sharing PostgreSQL) from double-counting. Microsoft.Data.Sqlite's
+/// async methods run synchronously, so this class is synchronous and honest about it.
 /// </summary>
 public sealed partial class Catalog : IDisposable
 {
     /// <summary>The catalog schema this build writes and reads.</summary>
     public const int SchemaVersion = 1;
 
-    private readonly SqliteConnection _connection;
-    private SqliteCommand? _hasChunk;
-    private SqliteCommand? _findChunk;
+    private readonly DbConnection _connection;
+    private readonly CatalogDatabase _database;
+    private DbCommand? _hasChunk;
+    private DbCommand? _findChunk;
 
-    private Catalog(SqliteConnection connection) => _connection = connection;
-
-    public SqliteConnection Connection => _connection;
-
-    /// <summary>Opens (creating when new) the catalog database at <paramref name="path"/>.</summary>
-    public static Catalog Open(string path)
+    private Catalog(CatalogDatabase database, DbConnection connection)
     {
-        var connection = OpenConnection(path);
-        var catalog = new Catalog(connection);
+        _database = database;
+        _connection = connection;
+    }
+
+    public DbConnection Connection => _connection;
+
+    /// <summary>Opens (creating when new) the SQLite catalog database at <paramref name="path"/>.</summary>
+    public static Catalog Open(string path) => Open(CatalogDatabase.SqliteFile(path));
+
+    /// <summary>Opens a connection to <paramref name="database"/>, creating or migrating the schema when needed.</summary>
+    public static Catalog Open(CatalogDatabase database)
+    {
+        var catalog = new Catalog(database, database.OpenConnection());
         try
         {
             catalog.EnsureSchema();
@@ -39,67 +50,53 @@ public sealed partial class Catalog : IDisposable
         return catalog;
     }
 
-    /// <summary>A connection with the settings every user of the host database needs.</summary>
-    public static SqliteConnection OpenConnection(string path)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = 30,
-        }.ToString());
-        connection.Open();
-        using var pragmas = connection.CreateCommand();
-        // WAL lets restores and the CLI read while the host writes; synchronous=FULL makes a
-        // committed transaction survive a power cut, which is what "committed" promises.
-        pragmas.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
-        pragmas.ExecuteNonQuery();
-        return connection;
-    }
-
     private void EnsureSchema()
     {
         using var tx = _connection.BeginTransaction();
+        _database.LockSchema(_connection, tx);
         Execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)", tx);
         var version = Scalar("SELECT value FROM meta WHERE key = 'catalog_schema'", tx);
+        var db = _database;
         if (version is null)
         {
-            Execute("""
-                CREATE TABLE packs(
-                  id INTEGER PRIMARY KEY,
-                  name TEXT NOT NULL UNIQUE,
-                  size INTEGER NOT NULL,
-                  created_ms INTEGER NOT NULL);
+            // "offset" is quoted: PostgreSQL reserves the word (SQLite accepts it either way).
+            foreach (var statement in (string[])[
+                $"CREATE TABLE packs(id {db.RowKey}, name TEXT NOT NULL UNIQUE, size {db.BigInt} NOT NULL, created_ms {db.BigInt} NOT NULL)",
+                $"""
                 CREATE TABLE chunks(
-                  id BLOB PRIMARY KEY,
-                  pack INTEGER NOT NULL REFERENCES packs(id),
-                  offset INTEGER NOT NULL,
-                  stored INTEGER NOT NULL,
-                  raw INTEGER NOT NULL,
-                  compression INTEGER NOT NULL) WITHOUT ROWID;
-                CREATE INDEX chunks_pack ON chunks(pack);
+                  id {db.Blob} PRIMARY KEY,
+                  pack {db.BigInt} NOT NULL REFERENCES packs(id),
+                  "offset" {db.BigInt} NOT NULL,
+                  stored {db.BigInt} NOT NULL,
+                  raw {db.BigInt} NOT NULL,
+                  compression {db.BigInt} NOT NULL){db.KeyedTable}
+                """,
+                "CREATE INDEX chunks_pack ON chunks(pack)",
+                $"""
                 CREATE TABLE snapshots(
-                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  id {db.AutoKey},
                   device_key TEXT NOT NULL,
                   device TEXT NOT NULL,
-                  number INTEGER NOT NULL,
+                  number {db.BigInt} NOT NULL,
                   link TEXT NOT NULL,
-                  started_ms INTEGER NOT NULL,
-                  time_ms INTEGER NOT NULL,
-                  files INTEGER NOT NULL,
-                  bytes INTEGER NOT NULL,
-                  tree BLOB NOT NULL,
-                  suspect INTEGER NOT NULL DEFAULT 0);
-                CREATE INDEX snapshots_device ON snapshots(device_key, id);
-                INSERT INTO meta(key, value) VALUES('catalog_schema', '1');
-                """, tx);
+                  started_ms {db.BigInt} NOT NULL,
+                  time_ms {db.BigInt} NOT NULL,
+                  files {db.BigInt} NOT NULL,
+                  bytes {db.BigInt} NOT NULL,
+                  tree {db.Blob} NOT NULL,
+                  suspect {db.BigInt} NOT NULL DEFAULT 0)
+                """,
+                "CREATE INDEX snapshots_device ON snapshots(device_key, id)",
+                "INSERT INTO meta(key, value) VALUES('catalog_schema', '1')"])
+            {
+                Execute(statement, tx);
+            }
         }
         else if (version != SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture))
         {
             throw new StoreFormatException($"the catalog has schema version {version}; this build knows version {SchemaVersion} only (upgrade Cradle to open it)");
         }
-        else if (Scalar("SELECT name FROM pragma_table_info('snapshots') WHERE name = 'suspect'", tx) is null)
+        else if (!db.HasColumn(_connection, tx, "snapshots", "suspect"))
         {
             // Catalogs made before snapshots were flagged lack the column (same schema otherwise).
             Execute("ALTER TABLE snapshots ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0", tx);
@@ -114,8 +111,8 @@ public sealed partial class Catalog : IDisposable
     /// <summary>The chunk's uncompressed length when the catalog knows a durable copy of it.</summary>
     public bool TryGetRawLength(ChunkId id, out int rawLength)
     {
-        _hasChunk ??= Prepare("SELECT raw FROM chunks WHERE id = $id");
-        _hasChunk.Parameters["$id"].Value = id.ToArray();
+        _hasChunk ??= Prepare("SELECT raw FROM chunks WHERE id = @id");
+        _hasChunk.Parameters[0].Value = id.ToArray();
         var value = _hasChunk.ExecuteScalar();
         rawLength = value is long raw ? (int)raw : 0;
         return value is not null;
@@ -124,15 +121,15 @@ public sealed partial class Catalog : IDisposable
     /// <summary>Where a chunk is stored, or null when the catalog does not have it.</summary>
     public ChunkLocation? FindChunk(ChunkId id)
     {
-        _findChunk ??= Prepare("SELECT p.name, c.offset, c.stored, c.raw, c.compression FROM chunks c JOIN packs p ON p.id = c.pack WHERE c.id = $id");
-        _findChunk.Parameters["$id"].Value = id.ToArray();
+        _findChunk ??= Prepare("SELECT p.name, c.\"offset\", c.stored, c.raw, c.compression FROM chunks c JOIN packs p ON p.id = c.pack WHERE c.id = @id");
+        _findChunk.Parameters[0].Value = id.ToArray();
         using var reader = _findChunk.ExecuteReader();
         if (!reader.Read())
         {
             return null;
         }
 
-        return new ChunkLocation(reader.GetString(0), new PackEntry(id, reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3), (ChunkCompression)reader.GetInt32(4)));
+        return new ChunkLocation(reader.GetString(0), new PackEntry(id, reader.GetInt64(1), (int)reader.GetInt64(2), (int)reader.GetInt64(3), (ChunkCompression)reader.GetInt64(4)));
     }
 
     /// <summary>
@@ -144,7 +141,8 @@ public sealed partial class Catalog : IDisposable
         using var tx = _connection.BeginTransaction();
         if (pack is not null)
         {
-            InsertPack(pack, nowMs, "INSERT OR IGNORE INTO chunks(id, pack, offset, stored, raw, compression) VALUES($id, $pack, $offset, $stored, $raw, $compression)", tx);
+            // A chunk another writer committed first keeps its row: the first copy wins, this one is garbage for prune.
+            InsertPack(pack, nowMs, "INSERT INTO chunks(id, pack, \"offset\", stored, raw, compression) VALUES(@id, @pack, @offset, @stored, @raw, @compression) ON CONFLICT(id) DO NOTHING", tx);
         }
 
         long? snapshotId = null;
@@ -154,23 +152,23 @@ public sealed partial class Catalog : IDisposable
             // flagged, and prune never lets it push out the last complete snapshot.
             // Compared with the newest complete snapshot: a second shrunken backup in a row must
             // not become the "complete" one that lets prune drop the last full set.
-            using var previous = Command("SELECT files FROM snapshots WHERE device_key = $key AND suspect = 0 ORDER BY id DESC LIMIT 1", tx);
-            previous.Parameters.AddWithValue("$key", snapshot.Device.Key);
+            using var previous = Command("SELECT files FROM snapshots WHERE device_key = @key AND suspect = 0 ORDER BY id DESC LIMIT 1", tx);
+            previous.AddParameter("@key", snapshot.Device.Key);
             var suspect = previous.ExecuteScalar() is long before && IsSuspect(before, snapshot.Files);
             using var insert = Command("""
                 INSERT INTO snapshots(device_key, device, number, link, started_ms, time_ms, files, bytes, tree, suspect)
-                VALUES($key, $device, $number, $link, $started, $time, $files, $bytes, $tree, $suspect) RETURNING id
+                VALUES(@key, @device, @number, @link, @started, @time, @files, @bytes, @tree, @suspect) RETURNING id
                 """, tx);
-            insert.Parameters.AddWithValue("$suspect", suspect ? 1 : 0);
-            insert.Parameters.AddWithValue("$key", snapshot.Device.Key);
-            insert.Parameters.AddWithValue("$device", snapshot.Device.Value);
-            insert.Parameters.AddWithValue("$number", (long)snapshot.Number);
-            insert.Parameters.AddWithValue("$link", snapshot.Link);
-            insert.Parameters.AddWithValue("$started", snapshot.StartedMs);
-            insert.Parameters.AddWithValue("$time", nowMs);
-            insert.Parameters.AddWithValue("$files", snapshot.Files);
-            insert.Parameters.AddWithValue("$bytes", snapshot.Bytes);
-            insert.Parameters.AddWithValue("$tree", ChunkIds.Concat(snapshot.Tree));
+            insert.AddParameter("@suspect", suspect ? 1 : 0);
+            insert.AddParameter("@key", snapshot.Device.Key);
+            insert.AddParameter("@device", snapshot.Device.Value);
+            insert.AddParameter("@number", (long)snapshot.Number);
+            insert.AddParameter("@link", snapshot.Link);
+            insert.AddParameter("@started", snapshot.StartedMs);
+            insert.AddParameter("@time", nowMs);
+            insert.AddParameter("@files", snapshot.Files);
+            insert.AddParameter("@bytes", snapshot.Bytes);
+            insert.AddParameter("@tree", ChunkIds.Concat(snapshot.Tree));
             snapshotId = (long)insert.ExecuteScalar()!;
         }
 
@@ -179,32 +177,34 @@ public sealed partial class Catalog : IDisposable
     }
 
     /// <summary>
-    /// Inserts a sealed pack's row, then runs <paramref name="chunkSql"/> (with $id, $pack,
-    /// $offset, $stored, $raw, $compression) for each of its entries: new chunk rows at commit,
-    /// moved rows at repack.
+    /// Inserts a sealed pack's row, then runs <paramref name="chunkSql"/> (with @id, @pack,
+    /// @offset, @stored, @raw, @compression) for each of its entries: new chunk rows at commit,
+    /// moved rows at repack. Entries go in chunk id order: two writers committing overlapping
+    /// chunks at once then wait for each other's rows in the same order, never in a cycle
+    /// (PostgreSQL would otherwise end one of them as a deadlock).
     /// </summary>
-    private long InsertPack(SealedPack pack, long nowMs, string chunkSql, SqliteTransaction tx)
+    private long InsertPack(SealedPack pack, long nowMs, string chunkSql, DbTransaction tx)
     {
-        using var insertPack = Command("INSERT INTO packs(name, size, created_ms) VALUES($name, $size, $now) RETURNING id", tx);
-        insertPack.Parameters.AddWithValue("$name", pack.Name);
-        insertPack.Parameters.AddWithValue("$size", pack.Size);
-        insertPack.Parameters.AddWithValue("$now", nowMs);
+        using var insertPack = Command("INSERT INTO packs(name, size, created_ms) VALUES(@name, @size, @now) RETURNING id", tx);
+        insertPack.AddParameter("@name", pack.Name);
+        insertPack.AddParameter("@size", pack.Size);
+        insertPack.AddParameter("@now", nowMs);
         var packId = (long)insertPack.ExecuteScalar()!;
         using var chunk = Command(chunkSql, tx);
-        var pId = chunk.Parameters.Add("$id", SqliteType.Blob);
-        chunk.Parameters.AddWithValue("$pack", packId);
-        var pOffset = chunk.Parameters.Add("$offset", SqliteType.Integer);
-        var pStored = chunk.Parameters.Add("$stored", SqliteType.Integer);
-        var pRaw = chunk.Parameters.Add("$raw", SqliteType.Integer);
-        var pCompression = chunk.Parameters.Add("$compression", SqliteType.Integer);
+        var pId = chunk.AddParameter("@id", DbType.Binary);
+        chunk.AddParameter("@pack", packId);
+        var pOffset = chunk.AddParameter("@offset", DbType.Int64);
+        var pStored = chunk.AddParameter("@stored", DbType.Int64);
+        var pRaw = chunk.AddParameter("@raw", DbType.Int64);
+        var pCompression = chunk.AddParameter("@compression", DbType.Int64);
         chunk.Prepare();
-        foreach (var e in pack.Entries)
+        foreach (var e in pack.Entries.OrderBy(e => e.Id))
         {
             pId.Value = e.Id.ToArray();
             pOffset.Value = e.Offset;
-            pStored.Value = e.StoredLength;
-            pRaw.Value = e.RawLength;
-            pCompression.Value = (int)e.Compression;
+            pStored.Value = (long)e.StoredLength;
+            pRaw.Value = (long)e.RawLength;
+            pCompression.Value = (long)e.Compression;
             chunk.ExecuteNonQuery();
         }
 
@@ -214,16 +214,16 @@ public sealed partial class Catalog : IDisposable
     /// <summary>Most of the files vanished since the previous snapshot: at least 10 before, fewer than half now.</summary>
     public static bool IsSuspect(long filesBefore, long filesNow) => filesBefore >= 10 && filesNow * 2 < filesBefore;
 
-    private SqliteCommand Prepare(string sql)
+    private DbCommand Prepare(string sql)
     {
         var command = _connection.CreateCommand();
         command.CommandText = sql;
-        command.Parameters.Add("$id", SqliteType.Blob);
+        command.AddParameter("@id", DbType.Binary);
         command.Prepare();
         return command;
     }
 
-    private SqliteCommand Command(string sql, SqliteTransaction? tx = null)
+    private DbCommand Command(string sql, DbTransaction? tx = null)
     {
         var command = _connection.CreateCommand();
         command.CommandText = sql;
@@ -231,13 +231,13 @@ public sealed partial class Catalog : IDisposable
         return command;
     }
 
-    private void Execute(string sql, SqliteTransaction? tx = null)
+    private void Execute(string sql, DbTransaction? tx = null)
     {
         using var command = Command(sql, tx);
         command.ExecuteNonQuery();
     }
 
-    private string? Scalar(string sql, SqliteTransaction? tx = null)
+    private string? Scalar(string sql, DbTransaction? tx = null)
     {
         using var command = Command(sql, tx);
         return command.ExecuteScalar() as string;

@@ -1,20 +1,22 @@
 namespace Cradle.Store;
 
 /// <summary>
-/// The host's store: in its folder <c>cradle.db</c> (the SQLite catalog, shared with the
-/// partnership registry) and the lock; the packs in an <see cref="IPackStorage"/> (by default
-/// <c>packs/</c> in the folder, or an S3 bucket). Cheap to create; every session opens its own
+/// The host's store: the catalog (by default <c>cradle.db</c> in its folder, the SQLite catalog
+/// shared with the partnership registry; or PostgreSQL, see <see cref="CatalogDatabase"/>), the
+/// lock in the folder, and the packs in an <see cref="IPackStorage"/> (by default <c>packs/</c>
+/// in the folder, or an S3 bucket). Cheap to create; every session opens its own
 /// <see cref="StoreWriter"/> or <see cref="SnapshotReader"/>, each with its own connection.
 /// </summary>
 public sealed class ChunkStore
 {
     public const string DatabaseFileName = "cradle.db";
 
-    private ChunkStore(string folder, IPackStorage packs, TimeProvider time)
+    private ChunkStore(string folder, IPackStorage packs, TimeProvider time, CatalogDatabase database)
     {
         Folder = folder;
         Packs = packs;
         Time = time;
+        Database = database;
     }
 
     public string Folder { get; }
@@ -22,7 +24,11 @@ public sealed class ChunkStore
     /// <summary>Where the sealed packs are.</summary>
     public IPackStorage Packs { get; }
 
-    public string DatabasePath => Path.Combine(Folder, DatabaseFileName);
+    /// <summary>Where the catalog and the partnership registry live.</summary>
+    public CatalogDatabase Database { get; }
+
+    /// <summary>The SQLite catalog file; null when the catalog is in PostgreSQL.</summary>
+    public string? DatabasePath => Database.FilePath;
 
     /// <summary>Where a backup's entries wait for its commit (<see cref="TreeBuilder"/>: unnamed files).</summary>
     public string TempFolder => Path.Combine(Folder, "tmp");
@@ -30,20 +36,22 @@ public sealed class ChunkStore
     public TimeProvider Time { get; }
 
     /// <summary>
-    /// Opens the store in <paramref name="folder"/>, creating it when new, and checks the catalog
-    /// version. <paramref name="packs"/>: where the packs are (default: <c>packs/</c> in the folder).
+    /// Opens the store in <paramref name="folder"/>, creating it when new, and checks (creating or
+    /// migrating) the catalog's schema. <paramref name="packs"/>: where the packs are (default:
+    /// <c>packs/</c> in the folder). <paramref name="database"/>: the catalog, default the SQLite
+    /// file in the folder; the caller keeps it and disposes it after the store's last use.
     /// </summary>
-    public static ChunkStore Open(string folder, TimeProvider? time = null, IPackStorage? packs = null)
+    public static ChunkStore Open(string folder, TimeProvider? time = null, IPackStorage? packs = null, CatalogDatabase? database = null)
     {
         CreatePrivateFolder(folder);
         var full = Path.GetFullPath(folder);
-        var store = new ChunkStore(full, packs ?? PackStorage.Open(null, full), time ?? TimeProvider.System);
+        var store = new ChunkStore(full, packs ?? PackStorage.Open(null, full), time ?? TimeProvider.System, database ?? CatalogDatabase.InFolder(full));
         if (!File.Exists(StoreLock.PathFor(store)))
         {
             // Made once here, so that shared lockers can open it read-only.
             new FileStream(StoreLock.PathFor(store), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite).Dispose();
         }
-        using (Catalog.Open(store.DatabasePath))
+        using (Catalog.Open(store.Database))
         {
             // Opening creates the schema or refuses an unknown version, before any session starts.
         }
@@ -82,7 +90,7 @@ public sealed class ChunkStore
         return Packs.List().Where(n => !named.Contains(n)).ToList();
     }
 
-    public Catalog OpenCatalog() => Catalog.Open(DatabasePath);
+    public Catalog OpenCatalog() => Catalog.Open(Database);
 
     /// <summary>Starts a session's writes; waits (up to 30 s) while a prune runs.</summary>
     public async Task<StoreWriter> BeginWriteAsync(CancellationToken cancellationToken)

@@ -4,18 +4,34 @@ using Cradle.Tests;
 
 namespace Cradle.Host.Tests;
 
-public sealed class PartnershipRegistryTests : IDisposable
+/// <summary>The registry on SQLite (the default) and on PostgreSQL: the same tests, two engines.</summary>
+public sealed class PartnershipRegistryTestsOnSqlite() : PartnershipRegistryTests(CatalogKind.Sqlite);
+
+public sealed class PartnershipRegistryTestsOnPostgres() : PartnershipRegistryTests(CatalogKind.Postgres);
+
+public abstract class PartnershipRegistryTests : IDisposable
 {
     private static readonly DateTimeOffset Now = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
 
     private readonly TempFolder _temp = new();
     private readonly FixedTime _time = new(Now);
+    private readonly string _setting;
+    private readonly CatalogDatabase _database;
 
-    public void Dispose() => _temp.Dispose();
+    protected PartnershipRegistryTests(CatalogKind kind)
+    {
+        _setting = TestCatalogs.NewSetting(kind);
+        _database = CatalogDatabase.Open(_setting, _temp.Path);
+    }
 
-    private string DatabasePath => _temp["cradle.db"];
+    public void Dispose()
+    {
+        _database.Dispose();
+        _temp.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
-    private PartnershipRegistry Open() => PartnershipRegistry.Open(DatabasePath, _time);
+    private PartnershipRegistry Open() => PartnershipRegistry.Open(_database, _time);
 
     [Fact]
     public void TryCreate_makes_a_partnership_with_a_fresh_256_bit_secret()
@@ -69,6 +85,40 @@ public sealed class PartnershipRegistryTests : IDisposable
         }
 
         Assert.Equal(names.Length, one.List().Count);
+    }
+
+    [Fact]
+    public async Task P5_two_hosts_sharing_the_database_racing_for_the_same_names_end_with_exactly_one_partnership_each()
+    {
+        // The other host is another process: its own CatalogDatabase, its own connections; only
+        // the database's constraint stands between them. It spells the names in upper case.
+        using var otherHost = CatalogDatabase.Open(_setting, _temp.Path);
+        using var one = Open();
+        using var two = PartnershipRegistry.Open(otherHost, _time);
+        var names = Enumerable.Range(0, 60).Select(i => $"fleet-{i}").ToArray();
+        using var start = new Barrier(2);
+
+        var results = await Task.WhenAll(
+            Task.Run(() =>
+            {
+                start.SignalAndWait();
+                return names.Select(n => one.TryCreate(DeviceName.Parse(n), 1, "host one")).ToArray();
+            }),
+            Task.Run(() =>
+            {
+                start.SignalAndWait();
+                return names.Select(n => two.TryCreate(DeviceName.Parse(n.ToUpperInvariant()), 2, "host two")).ToArray();
+            }));
+
+        for (var i = 0; i < names.Length; i++)
+        {
+            Assert.True(results[0][i] is null ^ results[1][i] is null, $"{names[i]}: exactly one host must win");
+            var kept = one.Find(DeviceName.Parse(names[i]));
+            Assert.Equal(results[0][i] is null ? 2u : 1u, kept?.Number);
+        }
+
+        Assert.Equal(names.Length, one.List().Count);
+        Assert.Equal(names.Length, two.List().Count);
     }
 
     [Fact]
@@ -160,15 +210,15 @@ public sealed class PartnershipRegistryTests : IDisposable
     [Fact]
     public void The_registry_shares_the_host_database_with_the_store_catalog()
     {
-        var store = ChunkStore.Open(_temp.Path);
-        using (var registry = PartnershipRegistry.Open(store.DatabasePath))
+        var store = ChunkStore.Open(_temp.Path, database: _database);
+        using (var registry = PartnershipRegistry.Open(store.Database))
         {
             registry.TryCreate(DeviceName.Parse("MX7"), 7, "tcp");
         }
 
-        var reopened = ChunkStore.Open(_temp.Path);
+        var reopened = ChunkStore.Open(_temp.Path, database: _database);
         using var catalog = reopened.OpenCatalog();
-        using var again = PartnershipRegistry.Open(reopened.DatabasePath);
+        using var again = PartnershipRegistry.Open(reopened.Database);
         Assert.Equal(7u, again.Find(DeviceName.Parse("MX7"))?.Number);
         Assert.Empty(catalog.ListSnapshots());
     }
@@ -180,7 +230,7 @@ public sealed class PartnershipRegistryTests : IDisposable
         {
         }
 
-        using (var connection = Catalog.OpenConnection(DatabasePath))
+        using (var connection = _database.OpenConnection())
         {
             using var command = connection.CreateCommand();
             command.CommandText = "UPDATE meta SET value = '7' WHERE key = 'registry_schema'";
@@ -231,6 +281,36 @@ public sealed class PartnershipRegistryTests : IDisposable
         Assert.True(operatorCli.Decide("111222", PendingState.Approved));
 
         Assert.Equal(PendingState.Approved, host.GetState("111222"));
+    }
+
+    [Fact]
+    public async Task A_restore_grant_spent_by_two_hosts_at_once_is_spent_once()
+    {
+        // Each round: one grant, two hosts (own connections) trying to spend it at the same moment.
+        using var otherHost = CatalogDatabase.Open(_setting, _temp.Path);
+        using var one = Open();
+        using var two = PartnershipRegistry.Open(otherHost, _time);
+        const int Rounds = 40;
+        using var start = new Barrier(2);
+        var sources = Enumerable.Range(0, Rounds).Select(i => DeviceName.Parse($"src-{i}")).ToArray();
+        var guest = DeviceName.Parse("guest");
+        foreach (var source in sources)
+        {
+            one.AllowRestore(source, guest, TimeSpan.FromMinutes(10));
+        }
+
+        bool[] Spend(PartnershipRegistry registry) => [.. sources.Select(source =>
+        {
+            start.SignalAndWait();
+            return registry.TryUseGrant(source, guest);
+        })];
+
+        var results = await Task.WhenAll(Task.Run(() => Spend(one)), Task.Run(() => Spend(two)));
+
+        for (var i = 0; i < Rounds; i++)
+        {
+            Assert.True(results[0][i] ^ results[1][i], $"round {i}: the grant must be spent exactly once ({results[0][i]}, {results[1][i]})");
+        }
     }
 
     [Fact]

@@ -3,23 +3,37 @@ using Cradle.Tests;
 
 namespace Cradle.Store.Tests;
 
-public sealed class CatalogTests : IDisposable
+/// <summary>The catalog on SQLite (the default) and on PostgreSQL: the same tests, two engines.</summary>
+public sealed class CatalogTestsOnSqlite() : CatalogTests(CatalogKind.Sqlite);
+
+public sealed class CatalogTestsOnPostgres() : CatalogTests(CatalogKind.Postgres);
+
+public abstract class CatalogTests : IDisposable
 {
     private readonly TempFolder _temp = new();
+    private readonly CatalogDatabase _database;
 
-    public void Dispose() => _temp.Dispose();
+    protected CatalogTests(CatalogKind kind)
+    {
+        _database = TestCatalogs.Create(kind, _temp.Path);
+    }
 
-    private string DatabasePath => _temp["cradle.db"];
+    public void Dispose()
+    {
+        _database.Dispose();
+        _temp.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public void Opening_twice_is_fine_one_after_the_other_and_side_by_side()
     {
-        using (Catalog.Open(DatabasePath))
+        using (Catalog.Open(_database))
         {
         }
 
-        using var first = Catalog.Open(DatabasePath);
-        using var second = Catalog.Open(DatabasePath);
+        using var first = Catalog.Open(_database);
+        using var second = Catalog.Open(_database);
         Assert.Equal(0, first.Totals().Chunks);
         Assert.Empty(second.ListSnapshots());
     }
@@ -27,24 +41,24 @@ public sealed class CatalogTests : IDisposable
     [Fact]
     public void A_catalog_of_an_unknown_schema_version_is_refused_with_a_clear_message()
     {
-        using (var catalog = Catalog.Open(DatabasePath))
+        using (var catalog = Catalog.Open(_database))
         {
             using var command = catalog.Connection.CreateCommand();
             command.CommandText = "UPDATE meta SET value = '99' WHERE key = 'catalog_schema'";
             Assert.Equal(1, command.ExecuteNonQuery());
         }
 
-        var e = Assert.Throws<StoreFormatException>(() => Catalog.Open(DatabasePath));
+        var e = Assert.Throws<StoreFormatException>(() => Catalog.Open(_database));
         Assert.Contains("schema version 99", e.Message, StringComparison.Ordinal);
         Assert.Contains("version 1 only", e.Message, StringComparison.Ordinal);
         Assert.Contains("upgrade", e.Message, StringComparison.Ordinal);
-        Assert.Throws<StoreFormatException>(() => ChunkStore.Open(_temp.Path));
+        Assert.Throws<StoreFormatException>(() => ChunkStore.Open(_temp.Path, database: _database));
     }
 
     [Fact]
     public void A_commit_records_the_pack_its_chunks_and_the_snapshot_together()
     {
-        using var catalog = Catalog.Open(DatabasePath);
+        using var catalog = Catalog.Open(_database);
         var a = ChunkId.Of("a"u8);
         var b = ChunkId.Of("b"u8);
         var pack = new SealedPack("ab/abcd.pack", 500, [new PackEntry(a, 28, 10, 20, ChunkCompression.Zstd), new PackEntry(b, 79, 5, 5, ChunkCompression.None)]);
@@ -73,7 +87,7 @@ public sealed class CatalogTests : IDisposable
     [Fact]
     public void A_commit_without_a_snapshot_records_chunks_only()
     {
-        using var catalog = Catalog.Open(DatabasePath);
+        using var catalog = Catalog.Open(_database);
         var a = ChunkId.Of("a"u8);
 
         Assert.Null(catalog.Commit(new SealedPack("p.pack", 100, [new PackEntry(a, 28, 1, 1, ChunkCompression.None)]), null, 1));
@@ -85,7 +99,7 @@ public sealed class CatalogTests : IDisposable
     [Fact]
     public void Forgetting_a_device_deletes_its_snapshots_only()
     {
-        using var catalog = Catalog.Open(DatabasePath);
+        using var catalog = Catalog.Open(_database);
         catalog.Commit(null, new NewSnapshot(DeviceName.Parse("one"), 1, "tcp", 0, 0, 0, []), 1);
         catalog.Commit(null, new NewSnapshot(DeviceName.Parse("ONE"), 1, "tcp", 0, 0, 0, []), 2);
         catalog.Commit(null, new NewSnapshot(DeviceName.Parse("two"), 2, "tcp", 0, 0, 0, []), 3);
@@ -93,6 +107,76 @@ public sealed class CatalogTests : IDisposable
         Assert.Equal(2, catalog.DeleteSnapshotsOf("ONE"));
 
         Assert.Equal("two", Assert.Single(catalog.ListSnapshots()).Device);
+    }
+
+    [Fact]
+    public void Hosts_starting_at_once_on_a_new_database_make_the_schema_once()
+    {
+        // Each Open is a host starting: its own connection, creating the schema if there is none.
+        var opened = Enumerable.Range(0, 6).AsParallel().WithDegreeOfParallelism(6).Select(_ =>
+        {
+            using var catalog = Catalog.Open(_database);
+            return catalog.Totals().Chunks;
+        }).ToList();
+
+        Assert.Equal(6, opened.Count);
+        Assert.All(opened, chunks => Assert.Equal(0, chunks));
+    }
+
+    [Fact]
+    public void Two_writers_committing_the_same_chunks_at_once_record_each_chunk_once_and_every_pack()
+    {
+        // Two sessions (or two hosts sharing the catalog) store overlapping data at the same time,
+        // one in id order and one in reverse: the first copy of a chunk wins, the other's rows are
+        // skipped, never an error, a double count or a deadlock.
+        var ids = Enumerable.Range(0, 400).Select(i => ChunkId.Of(BitConverter.GetBytes(i))).ToArray();
+        const int Rounds = 10;
+        var errors = new List<Exception>();
+        using var together = new Barrier(2);
+        void Write(int writer)
+        {
+            try
+            {
+                using var catalog = Catalog.Open(_database);
+                for (var round = 0; round < Rounds; round++)
+                {
+                    together.SignalAndWait();
+                    var slice = ids.Skip(round * 30).Take(100).Select((id, i) => new PackEntry(id, 28 + (i * 10), 10, 20, ChunkCompression.None));
+                    var entries = writer == 0 ? slice.ToList() : slice.Reverse().ToList();
+                    catalog.Commit(new SealedPack($"w{writer}/r{round}.pack", 5000, entries), null, round);
+                }
+            }
+            catch (Exception e)
+            {
+                lock (errors)
+                {
+                    errors.Add(e);
+                }
+
+                together.RemoveParticipant();
+            }
+        }
+
+        var threads = new[] { new Thread(() => Write(0)), new Thread(() => Write(1)) };
+        foreach (var t in threads)
+        {
+            t.Start();
+        }
+
+        foreach (var t in threads)
+        {
+            t.Join();
+        }
+
+        Assert.Empty(errors);
+        using var check = Catalog.Open(_database);
+        var expected = ids.Take(((Rounds - 1) * 30) + 100).ToHashSet();
+        var rows = check.ListChunks().ToList();
+        Assert.Equal(expected.Count, rows.Count);
+        Assert.True(expected.SetEquals(rows.Select(r => r.Entry.Id)));
+        Assert.Equal(2 * Rounds, check.ListPacks().Count);
+        Assert.Empty(check.ChunksWithoutPack());
+        Assert.Equal(expected.Count * 20L, check.Totals().RawBytes);
     }
 
     [Fact]

@@ -4,9 +4,13 @@ using Cradle.Tests;
 namespace Cradle.Store.Tests;
 
 /// <summary>Prune on a real store: what goes, what stays, and that what stays still restores and checks clean.</summary>
-public sealed class PruneOnFolderTests() : PruneTests(PackPlace.Folder);
+public sealed class PruneOnFolderAndSqliteTests() : PruneTests(PackPlace.Folder, CatalogKind.Sqlite);
 
-public sealed class PruneOnS3Tests() : PruneTests(PackPlace.S3);
+public sealed class PruneOnS3Tests() : PruneTests(PackPlace.S3, CatalogKind.Sqlite);
+
+public sealed class PruneOnPostgresTests() : PruneTests(PackPlace.Folder, CatalogKind.Postgres);
+
+public sealed class PruneOnS3AndPostgresTests() : PruneTests(PackPlace.S3, CatalogKind.Postgres);
 
 public abstract class PruneTests : IDisposable
 {
@@ -16,16 +20,16 @@ public abstract class PruneTests : IDisposable
     private readonly TempFolder _temp = new();
     private readonly TestStore _store;
 
-    protected PruneTests(PackPlace place)
+    protected PruneTests(PackPlace place, CatalogKind catalog)
     {
-        _store = new TestStore(_temp["store"], _temp.Path, packs: PackPlaces.New(place, "prune"));
+        _store = new TestStore(_temp["store"], _temp.Path, packs: PackPlaces.New(place, "prune"), catalog: catalog);
     }
 
     public void Dispose()
     {
-        GC.SuppressFinalize(this);
         _store.Dispose();
         _temp.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private Task<PruneReport> PruneAsync(RetentionPolicy policy, bool dryRun = false) =>

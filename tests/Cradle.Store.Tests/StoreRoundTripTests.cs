@@ -5,9 +5,13 @@ using Cradle.Tests;
 namespace Cradle.Store.Tests;
 
 /// <summary>StoreWriter, SnapshotReader and FolderRestorer together, on real files in a temp folder.</summary>
-public sealed class StoreRoundTripOnFolderTests() : StoreRoundTripTests(PackPlace.Folder);
+public sealed class StoreRoundTripOnFolderAndSqliteTests() : StoreRoundTripTests(PackPlace.Folder, CatalogKind.Sqlite);
 
-public sealed class StoreRoundTripOnS3Tests() : StoreRoundTripTests(PackPlace.S3);
+public sealed class StoreRoundTripOnS3Tests() : StoreRoundTripTests(PackPlace.S3, CatalogKind.Sqlite);
+
+public sealed class StoreRoundTripOnPostgresTests() : StoreRoundTripTests(PackPlace.Folder, CatalogKind.Postgres);
+
+public sealed class StoreRoundTripOnS3AndPostgresTests() : StoreRoundTripTests(PackPlace.S3, CatalogKind.Postgres);
 
 public abstract class StoreRoundTripTests : IDisposable
 {
@@ -15,18 +19,21 @@ public abstract class StoreRoundTripTests : IDisposable
 
     private readonly TempFolder _temp = new();
     private readonly ChunkStore _store;
+    private readonly CatalogDatabase _database;
     private readonly ChunkCodec _codec = new();
 
-    protected StoreRoundTripTests(PackPlace place)
+    protected StoreRoundTripTests(PackPlace place, CatalogKind catalog)
     {
-        _store = ChunkStore.Open(_temp["store"], packs: PackStorage.Open(PackPlaces.New(place, "roundtrip"), _temp["store"]));
+        _database = TestCatalogs.Create(catalog, _temp["store"]);
+        _store = ChunkStore.Open(_temp["store"], packs: PackStorage.Open(PackPlaces.New(place, "roundtrip"), _temp["store"]), database: _database);
     }
 
     public void Dispose()
     {
-        GC.SuppressFinalize(this);
         _codec.Dispose();
+        _database.Dispose();
         _temp.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private string Source => _temp["source"];

@@ -22,16 +22,20 @@ public sealed class TestStore : IDisposable
     private readonly ChunkCodec _codec = new();
     private readonly string _scratch;
 
-    public TestStore(string folder, string scratch, ManualClock? clock = null, string? packs = null)
+    public TestStore(string folder, string scratch, ManualClock? clock = null, string? packs = null, CatalogKind catalog = CatalogKind.Sqlite)
     {
         Clock = clock ?? new ManualClock(new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
         PacksAddress = packs;
-        Store = ChunkStore.Open(folder, Clock, PackStorage.Open(packs, folder));
+        Database = TestCatalogs.Create(catalog, folder);
+        Store = ChunkStore.Open(folder, Clock, PackStorage.Open(packs, folder), Database);
         _scratch = scratch;
     }
 
     /// <summary>The <c>--packs</c> address, null for the folder.</summary>
     public string? PacksAddress { get; }
+
+    /// <summary>The store's catalog database (SQLite in the folder, or a fresh PostgreSQL database).</summary>
+    public CatalogDatabase Database { get; }
 
     public ChunkStore Store { get; }
 
@@ -209,7 +213,11 @@ public sealed class TestStore : IDisposable
         return copy;
     }
 
-    public void Dispose() => _codec.Dispose();
+    public void Dispose()
+    {
+        _codec.Dispose();
+        Database.Dispose();
+    }
 }
 
 /// <summary>Reading and damaging stored packs in tests, the same way for every pack storage.</summary>

@@ -9,6 +9,7 @@
 # Needs Debian's ceph-mon, ceph-osd and radosgw (test.sh installs them). No systemd, no cephx,
 # no kernel features. Measured facts behind the settings: ../shared/notes/s3-with-ceph-rgw.md.
 set -euo pipefail
+. "$(dirname "$0")/watch-owner.sh"
 
 ACCESS_KEY=CRADLETESTACCESSKEY0
 SECRET_KEY=cradle-test-secret-key-not-a-secret-0000
@@ -115,7 +116,7 @@ stop() {
 }
 
 case "${1:-}" in
-  start) dir=${2:?give a folder}; start ;;
+  start) dir=${2:?give a folder}; close_inherited_fds; start; watch_owner "$(cd "$(dirname "$0")" && pwd)/$(basename "$0")" stop "$dir" ;;
   stop) dir=${2:?give a folder}; stop ;;
   *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
 esac

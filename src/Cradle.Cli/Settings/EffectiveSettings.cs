@@ -122,7 +122,7 @@ internal sealed class EffectiveSettings
         {
             if (!setting.IsValid(value))
             {
-                throw new ArgumentException($"{found!.Source}: {key} = '{value}' is not allowed: {setting.Allowed}");
+                throw new ArgumentException($"{found!.Source}: {key} = '{setting.Show(value)}' is not allowed: {setting.Allowed}");
             }
         }
 

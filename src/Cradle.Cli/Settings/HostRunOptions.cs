@@ -15,7 +15,22 @@ internal sealed class HostRunOptions
 {
     public const string Section = "host";
 
-    public Option<string> Data { get; } = CommonOptions.Data();
+    public HostRunOptions()
+        : this(CommonOptions.Data(), CommonOptions.Catalog(), PacksOption())
+    {
+    }
+
+    /// <summary>The settings with another command's <c>--data</c>, <c>--catalog</c> and <c>--packs</c> (the host commands that open the store).</summary>
+    public HostRunOptions(Option<string> data, Option<string> catalog, Option<string> packs)
+    {
+        Data = data;
+        Catalog = catalog;
+        Packs = packs;
+    }
+
+    public Option<string> Data { get; }
+
+    public Option<string> Catalog { get; }
 
     public Option<string> Listen { get; } = new("--listen") { Description = "Address and port for device sessions (port 0: any free port)", DefaultValueFactory = _ => DefaultListen, HelpName = "ADDR:PORT" };
 
@@ -35,7 +50,7 @@ internal sealed class HostRunOptions
 
     public Option<double> OverdueAfter { get; } = new("--overdue-after") { Description = "The dashboard and 'cradle host devices' flag a device overdue when its last backup is older than this", DefaultValueFactory = _ => DefaultOverdueHours, HelpName = "HOURS" };
 
-    public Option<string> Packs { get; } = PacksOption();
+    public Option<string> Packs { get; }
 
     public LogOptions Log { get; } = new();
 
@@ -58,7 +73,7 @@ internal sealed class HostRunOptions
 
     public const double DefaultKeepalive = 15;
 
-    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, Http, OverdueAfter, Packs, .. Log.All];
+    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, Http, OverdueAfter, Packs, Catalog, .. Log.All];
 
     public static Setting PacksSetting(Option<string> packs) =>
         Setting.Single("packs", packs, "give a folder or s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION] (no credentials here: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_SHARED_CREDENTIALS_FILE)", Setting.Parses(PackStorage.Validate), PackStorage.DefaultFolder);
@@ -78,15 +93,20 @@ internal sealed class HostRunOptions
         Setting.Single("http", Http, "give ADDR:PORT for the dashboard (port 0: any free port) or 'off'", Setting.Parses(v => DashboardOptions.ParseAddress(v)), DefaultHttp),
         Setting.Single("overdueAfter", OverdueAfter, "give 0.001 (3.6 seconds) to 8784 hours", Setting.IsNumber(0.001, 24 * 366), DefaultOverdueHours.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         PacksSetting(Packs),
+        Setting.Single("catalog", Catalog, "give a PostgreSQL connection string 'Host=H;Port=P;Database=D;Username=U;Password=W' or a URL 'postgres://U:W@H:P/D' (Host is required), or nothing for cradle.db in the folder", Store.CatalogDatabase.IsValidSetting, null, Store.CatalogDatabase.Redact),
         .. Log.Settings,
     ];
 
     public EffectiveSettings Load(ParseResult result) => EffectiveSettings.Load(Section, FolderSetting(Data), Settings, result);
 
-    public static HostOptions ToHostOptions(EffectiveSettings settings, IPackStorage? packs = null) => new()
+    /// <summary>The catalog the settings name; the caller disposes it after the store's last use.</summary>
+    public static Store.CatalogDatabase ToCatalog(EffectiveSettings settings) => Store.CatalogDatabase.Open(settings.OptionalText("catalog"), settings.Folder);
+
+    public static HostOptions ToHostOptions(EffectiveSettings settings, IPackStorage? packs = null, Store.CatalogDatabase? catalog = null) => new()
     {
         DataFolder = settings.Folder,
         Packs = packs,
+        Catalog = catalog,
         Listen = LinkAddress.Parse(settings.Text("listen")),
         Name = settings.OptionalText("name"),
         AutoApprove = settings.Flag("autoApprove"),
@@ -101,35 +121,4 @@ internal sealed class HostRunOptions
         DashboardOptions.ParseAddress(settings.Text("http")) is { } address
             ? new DashboardOptions { Address = address, OverdueAfter = TimeSpan.FromHours(settings.Number("overdueAfter")) }
             : null;
-}
-
-/// <summary>Opens the host's store with the pack storage its settings name, checked before anything starts.</summary>
-internal static class HostStore
-{
-    /// <summary>For commands other than <c>host run</c>: <c>--data</c> and <c>--packs</c> given, the rest of the settings from cradle.json and the environment.</summary>
-    public static Task<ChunkStore> OpenAsync(ParseResult result, Option<string> data, Option<string> packs, CancellationToken cancellationToken)
-    {
-        var run = new HostRunOptions();
-        var settings = EffectiveSettings.Load(HostRunOptions.Section, HostRunOptions.FolderSetting(data), [.. run.Settings.Where(s => s.Key != "packs"), HostRunOptions.PacksSetting(packs)], result);
-        return OpenAsync(settings, cancellationToken);
-    }
-
-    public static async Task<ChunkStore> OpenAsync(EffectiveSettings settings, CancellationToken cancellationToken)
-    {
-        var packs = await OpenPacksAsync(settings, cancellationToken).ConfigureAwait(false);
-        return ChunkStore.Open(settings.Folder, packs: packs);
-    }
-
-    /// <summary>The pack storage; an S3 bucket is asked once, so a wrong address or key fails now.</summary>
-    public static async Task<IPackStorage> OpenPacksAsync(EffectiveSettings settings, CancellationToken cancellationToken)
-    {
-        ChunkStore.CreatePrivateFolder(settings.Folder);
-        var packs = PackStorage.Open(settings.Text("packs"), settings.Folder);
-        if (packs is S3PackStorage s3)
-        {
-            await s3.CheckBucketAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        return packs;
-    }
 }

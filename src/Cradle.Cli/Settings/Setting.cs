@@ -15,9 +15,11 @@ internal sealed record CommandLineValue(string Flag, IReadOnlyList<string> Value
 internal sealed class Setting
 {
     private readonly Func<string, bool> _isValid;
+    private readonly Func<string, string> _show;
 
-    private Setting(string key, string allowed, Func<string, bool> isValid, Func<ParseResult, CommandLineValue?> commandLine, IReadOnlyList<string> defaults, bool isList)
+    private Setting(string key, string allowed, Func<string, bool> isValid, Func<ParseResult, CommandLineValue?> commandLine, IReadOnlyList<string> defaults, bool isList, Func<string, string>? show = null)
     {
+        _show = show ?? (v => v);
         Key = key;
         Allowed = allowed;
         _isValid = isValid;
@@ -41,9 +43,12 @@ internal sealed class Setting
 
     public bool IsValid(string value) => _isValid(value);
 
+    /// <summary>The value as messages and <c>cradle host config</c> may show it (a password replaced by ***).</summary>
+    public string Show(string value) => _show(value);
+
     /// <summary>A setting with one value, given by one option.</summary>
-    public static Setting Single(string key, Option option, string allowed, Func<string, bool> isValid, string? defaultValue) =>
-        new(key, allowed, isValid, r => FromOption(r, option), defaultValue is null ? [] : [defaultValue], isList: false);
+    public static Setting Single(string key, Option option, string allowed, Func<string, bool> isValid, string? defaultValue, Func<string, string>? show = null) =>
+        new(key, allowed, isValid, r => FromOption(r, option), defaultValue is null ? [] : [defaultValue], isList: false, show);
 
     /// <summary>A list setting, given by a repeatable option.</summary>
     public static Setting List(string key, Option<string[]> option, string allowed, Func<string, bool> isValid) =>

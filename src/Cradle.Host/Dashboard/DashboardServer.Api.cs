@@ -66,7 +66,7 @@ public sealed partial class DashboardServer
     private async Task DecideAsync(HttpContext context, PendingState decision)
     {
         var code = Route(context, "code").Trim();
-        using (var registry = PartnershipRegistry.Open(_host.Store.DatabasePath))
+        using (var registry = PartnershipRegistry.Open(_host.Store.Database))
         {
             if (!registry.Decide(code, decision))
             {

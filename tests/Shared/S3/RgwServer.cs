@@ -62,6 +62,8 @@ public sealed class RgwServer
     private static string Run(string script, string verb, string folder)
     {
         var start = new ProcessStartInfo(script, [verb, folder]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // The server stops itself when this process is gone, even killed (tests/scripts/watch-owner.sh).
+        start.Environment["CRADLE_TEST_OWNER_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {script}");
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();
