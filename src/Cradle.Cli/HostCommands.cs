@@ -46,6 +46,11 @@ internal static class HostCommands
 
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
+            // System.CommandLine routes Ctrl-C and SIGTERM to cancellationToken only once the
+            // action has returned its task (its first real await). Yield first: until then a
+            // SIGINT kills the process (exit 130) instead of stopping the host cleanly, and the
+            // start-up below (store, dashboard) can run synchronously for a good while.
+            await Task.Yield();
             var settings = run.Load(result);
             var packs = await HostStore.OpenPacksAsync(settings, cancellationToken).ConfigureAwait(false);
             var dashboardOptions = HostRunOptions.ToDashboardOptions(settings);
@@ -62,7 +67,9 @@ internal static class HostCommands
             Console.Out.WriteLine($"catalog: {catalog.Description}");
             Console.Out.WriteLine($"listening on {service.BoundAddress}");
             await using var dashboard = dashboardOptions is null ? null
-                : await DashboardServer.StartAsync(service, dashboardOptions, loggers, cancellationToken).ConfigureAwait(false);
+                // Not the command's token: Ctrl-C while the dashboard starts stops the host cleanly
+                // below (its sessions told, the store closed), not as a cancelled command.
+                : await DashboardServer.StartAsync(service, dashboardOptions, loggers, CancellationToken.None).ConfigureAwait(false);
             if (dashboard is not null)
             {
                 Console.Out.WriteLine($"dashboard on {dashboard.Address}");
