@@ -150,8 +150,11 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
         var identity = state.LoadIdentity();
         while (true)
         {
-            await BackupAsync(session, cancellationToken).ConfigureAwait(false);
+            // Taken before the backup scans: a file written while the backup runs (after its
+            // scan) differs from it and makes the next backup. Taken after, it was never backed
+            // up until some other file changed.
             var seen = Fingerprint(identity);
+            await BackupAsync(session, cancellationToken).ConfigureAwait(false);
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.LinkLost);
             do
             {
