@@ -71,8 +71,6 @@ internal sealed partial class HostSession
         // Progress for the dashboard: the bytes of the chunks the device has gone through (those
         // the host had, counted when queried, and those sent), or of the files listed so far when
         // that is more (files the device knew unchanged). Both only grow.
-        long listedFiles = 0;
-        long listedBytes = 0;
         long chunkBytes = 0;
         while (true)
         {
@@ -81,19 +79,16 @@ internal sealed partial class HostSession
             {
                 case Envelope.BodyOneofCase.ChunkQuery:
                     chunkBytes += await AnswerQueryAsync(writer, message.ChunkQuery, requested, cancellationToken).ConfigureAwait(false);
-                    _live.Progress(listedFiles, Math.Max(listedBytes, chunkBytes));
+                    _live.Progress(entries.Files, Math.Max(entries.Bytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.ChunkData:
                     await StoreChunkAsync(writer, codec, raw, message.ChunkData, requested, cancellationToken).ConfigureAwait(false);
                     chunkBytes += message.ChunkData.RawLength;
-                    _live.Progress(listedFiles, Math.Max(listedBytes, chunkBytes));
+                    _live.Progress(entries.Files, Math.Max(entries.Bytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.FileEntries:
                     AddEntries(writer, message.FileEntries, entries, paths);
-                    listedFiles = entries.Files;
-                    listedBytes = entries.Bytes;
-
-                    _live.Progress(listedFiles, Math.Max(listedBytes, chunkBytes));
+                    _live.Progress(entries.Files, Math.Max(entries.Bytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.BackupEnd:
                     _live.SetPhase("committing");
