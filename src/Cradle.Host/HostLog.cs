@@ -73,4 +73,7 @@ internal static partial class HostLog
 
     [LoggerMessage(1022, LogLevel.Warning, "{Link} link: cannot accept a connection: {Reason}; trying again")]
     public static partial void AcceptFailed(ILogger logger, string link, string reason);
+
+    [LoggerMessage(1023, LogLevel.Warning, "{Link} link: turning connections away ({Refused} since the last report, the latest from {Remote}): {Open} of {Limit} file descriptors open, {Reserve} kept for the sessions running")]
+    public static partial void ConnectionsShed(ILogger logger, string link, long refused, string remote, long open, long limit, int reserve);
 }

@@ -18,6 +18,9 @@ public sealed partial class HostService : IAsyncDisposable
     /// <summary>How long the accept loop waits after the system refused it a connection (out of file descriptors).</summary>
     private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How often the accept loop says that it is turning connections away (a flood would fill the log).</summary>
+    private static readonly TimeSpan ShedReportInterval = TimeSpan.FromSeconds(10);
+
     private readonly HostOptions _options;
     private readonly ILogger _logger;
     private readonly List<Task> _sessions = [];
@@ -112,6 +115,8 @@ public sealed partial class HostService : IAsyncDisposable
     private async Task AcceptLoopAsync(TcpListener listener, string link, CancellationToken cancellationToken)
     {
         var refused = false;
+        long shed = 0;
+        long? shedReported = null; // when the last refusals were reported
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket socket;
@@ -159,8 +164,23 @@ public sealed partial class HostService : IAsyncDisposable
                 continue;
             }
 
-            TcpLink.Configure(socket);
             var remote = socket.RemoteEndPoint?.ToString() ?? "?";
+            if (!Descriptors.HaveRoom(out var open, out var limit))
+            {
+                // Closed before a byte is read: the device sees the connection end and tries again later.
+                socket.Dispose();
+                shed++;
+                if (shedReported is not { } reported || _options.Time.GetElapsedTime(reported) >= ShedReportInterval)
+                {
+                    HostLog.ConnectionsShed(_logger, link, shed, remote, open, limit, Descriptors.Reserve);
+                    shedReported = _options.Time.GetTimestamp();
+                    shed = 0;
+                }
+
+                continue;
+            }
+
+            TcpLink.Configure(socket);
             var session = new HostSession(this, _options, _logger, remote, link);
             Track(RunSessionAsync(session, new NetworkStream(socket, ownsSocket: true), cancellationToken));
         }
