@@ -197,7 +197,7 @@ internal static class HostCommands
         {
             using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
             var store = opened.Store;
-            using var storeLock = await store.LockAsync(exclusive: false, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+            using var lease = store.Lease("restore");
             using var reader = store.OpenReader();
             var info = FindSnapshot(reader.Catalog, DeviceName.Parse(result.GetValue(device)), result.GetValue(snapshot));
             var target = result.GetValue(to)!;

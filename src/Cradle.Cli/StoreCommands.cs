@@ -18,7 +18,7 @@ internal static class StoreCommands
         {
             using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
             var store = opened.Store;
-            using var storeLock = await store.LockAsync(exclusive: false, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+            using var lease = store.Lease("check");
             var asJson = result.GetValue(json);
             var report = new StoreChecker(store).Check(result.GetValue(readData), asJson ? null : new Progress<string>(m => Console.Error.WriteLine(m)), cancellationToken);
             if (asJson)

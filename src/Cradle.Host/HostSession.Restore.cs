@@ -24,7 +24,7 @@ internal sealed partial class HostSession
             throw new ProtocolViolationException($"the restore names a device that cannot exist: {problem}");
         }
 
-        using var storeLock = await host.Store.LockAsync(exclusive: false, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+        using var lease = host.Store.Lease("restore");
         using var reader = host.Store.OpenReader();
         var (snapshot, grounds) = Authorize(reader.Catalog, source, request.SnapshotId);
         var entries = reader.LoadTree(snapshot);

@@ -88,28 +88,22 @@ public sealed partial class Catalog
     }
 
     /// <summary>
-    /// Replaces packs in one transaction: the new pack (already sealed and durable) takes over the
-    /// live chunks it holds; the old packs' rows and their remaining chunk rows go. The caller
-    /// deletes the old files afterwards; a crash before that leaves only unnamed files behind.
+    /// Repack's step in one transaction: the new pack (already sealed and durable) takes over the
+    /// live chunks it holds, and the old packs are retired in a new epoch. Their files stay until
+    /// prune's sweep, once no session that could have looked up the old places still runs.
     /// </summary>
-    public void ReplacePacks(SealedPack? replacement, IReadOnlyCollection<long> oldPacks, long nowMs)
+    public void Repack(SealedPack replacement, IReadOnlyCollection<long> oldPacks, long nowMs)
     {
         using var tx = _connection.BeginTransaction();
-        if (replacement is not null)
-        {
-            InsertPack(replacement, nowMs, "UPDATE chunks SET pack = @pack, \"offset\" = @offset, stored = @stored, raw = @raw, compression = @compression WHERE id = @id", tx);
-        }
-
-        using var deleteChunks = Command("DELETE FROM chunks WHERE pack = @pack", tx);
-        var chunkPack = deleteChunks.AddParameter("@pack", DbType.Int64);
-        using var deletePack = Command("DELETE FROM packs WHERE id = @pack", tx);
-        var packParameter = deletePack.AddParameter("@pack", DbType.Int64);
+        InsertPack(replacement, nowMs, "UPDATE chunks SET pack = @pack, \"offset\" = @offset, stored = @stored, raw = @raw, compression = @compression WHERE id = @id", tx);
+        var epoch = AdvanceEpoch(tx);
+        using var retire = Command("UPDATE packs SET retired = @epoch WHERE id = @pack", tx);
+        retire.AddParameter("@epoch", epoch);
+        var pack = retire.AddParameter("@pack", DbType.Int64);
         foreach (var old in oldPacks)
         {
-            chunkPack.Value = old;
-            deleteChunks.ExecuteNonQuery();
-            packParameter.Value = old;
-            deletePack.ExecuteNonQuery();
+            pack.Value = old;
+            retire.ExecuteNonQuery();
         }
 
         tx.Commit();

@@ -15,7 +15,7 @@ namespace Cradle.Store;
 public sealed partial class Catalog : IDisposable
 {
     /// <summary>The catalog schema this build writes and reads.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private readonly DbConnection _connection;
     private readonly CatalogDatabase _database;
@@ -61,7 +61,7 @@ public sealed partial class Catalog : IDisposable
         {
             // "offset" is quoted: PostgreSQL reserves the word (SQLite accepts it either way).
             foreach (var statement in (string[])[
-                $"CREATE TABLE packs(id {db.RowKey}, name TEXT NOT NULL UNIQUE, size {db.BigInt} NOT NULL, created_ms {db.BigInt} NOT NULL)",
+                $"CREATE TABLE packs(id {db.RowKey}, name TEXT NOT NULL UNIQUE, size {db.BigInt} NOT NULL, created_ms {db.BigInt} NOT NULL, retired {db.BigInt})",
                 $"""
                 CREATE TABLE chunks(
                   id {db.Blob} PRIMARY KEY,
@@ -69,7 +69,8 @@ public sealed partial class Catalog : IDisposable
                   "offset" {db.BigInt} NOT NULL,
                   stored {db.BigInt} NOT NULL,
                   raw {db.BigInt} NOT NULL,
-                  compression {db.BigInt} NOT NULL){db.KeyedTable}
+                  compression {db.BigInt} NOT NULL,
+                  condemned {db.BigInt}){db.KeyedTable}
                 """,
                 "CREATE INDEX chunks_pack ON chunks(pack)",
                 $"""
@@ -87,19 +88,34 @@ public sealed partial class Catalog : IDisposable
                   suspect {db.BigInt} NOT NULL DEFAULT 0)
                 """,
                 "CREATE INDEX snapshots_device ON snapshots(device_key, id)",
-                "INSERT INTO meta(key, value) VALUES('catalog_schema', '1')"])
+                .. LeaseTables(db),
+                "INSERT INTO meta(key, value) VALUES('catalog_schema', '2')"])
+            {
+                Execute(statement, tx);
+            }
+        }
+        else if (version == "1")
+        {
+            // Schema 2 adds what prune needs to run beside backups (storage.md §3, scale.md):
+            // condemned chunks, retired packs, leases and the epoch. Catalogs made before
+            // snapshots were flagged lack the suspect column too.
+            if (!db.HasColumn(_connection, tx, "snapshots", "suspect"))
+            {
+                Execute("ALTER TABLE snapshots ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0", tx);
+            }
+
+            foreach (var statement in (string[])[
+                $"ALTER TABLE chunks ADD COLUMN condemned {db.BigInt}",
+                $"ALTER TABLE packs ADD COLUMN retired {db.BigInt}",
+                .. LeaseTables(db),
+                "UPDATE meta SET value = '2' WHERE key = 'catalog_schema'"])
             {
                 Execute(statement, tx);
             }
         }
         else if (version != SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture))
         {
-            throw new StoreFormatException($"the catalog has schema version {version}; this build knows version {SchemaVersion} only (upgrade Cradle to open it)");
-        }
-        else if (!db.HasColumn(_connection, tx, "snapshots", "suspect"))
-        {
-            // Catalogs made before snapshots were flagged lack the column (same schema otherwise).
-            Execute("ALTER TABLE snapshots ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0", tx);
+            throw new StoreFormatException($"the catalog has schema version {version}; this build knows versions 1 and {SchemaVersion} only (upgrade Cradle to open it)");
         }
 
         tx.Commit();
@@ -111,7 +127,9 @@ public sealed partial class Catalog : IDisposable
     /// <summary>The chunk's uncompressed length when the catalog knows a durable copy of it.</summary>
     public bool TryGetRawLength(ChunkId id, out int rawLength)
     {
-        _hasChunk ??= Prepare("SELECT raw FROM chunks WHERE id = @id");
+        // A condemned chunk (prune found no snapshot needing it) is absent to new backups: they
+        // send it again, and their commit takes the row back (Commit's upsert).
+        _hasChunk ??= Prepare("SELECT raw FROM chunks WHERE id = @id AND condemned IS NULL");
         _hasChunk.Parameters[0].Value = id.ToArray();
         var value = _hasChunk.ExecuteScalar();
         rawLength = value is long raw ? (int)raw : 0;
@@ -134,15 +152,36 @@ public sealed partial class Catalog : IDisposable
 
     /// <summary>
     /// Records a sealed pack and its chunks, and the snapshot that needs them when there is
-    /// one, in one transaction: the snapshot exists whole or not at all.
+    /// one, in one transaction: the snapshot exists whole or not at all. With
+    /// <paramref name="lease"/>, a snapshot commits only while the session's lease is alive
+    /// (renewed in the same transaction): once it has expired, prune may have deleted chunks
+    /// the session counted on.
     /// </summary>
-    public long? Commit(SealedPack? pack, NewSnapshot? snapshot, long nowMs)
+    public long? Commit(SealedPack? pack, NewSnapshot? snapshot, long nowMs, long? lease = null)
     {
         using var tx = _connection.BeginTransaction();
+        if (snapshot is not null && lease is { } leaseId)
+        {
+            using var renew = Command("UPDATE leases SET renewed_ms = @now WHERE id = @id", tx);
+            renew.AddParameter("@now", nowMs);
+            renew.AddParameter("@id", leaseId);
+            if (renew.ExecuteNonQuery() != 1)
+            {
+                throw new CradleException($"this backup's lease on the store expired (the session went {StoreLease.Timeout.TotalMinutes:0} minutes without renewing it) and prune may have removed data it counted on: nothing was committed; back up again", isTransient: true);
+            }
+        }
+
         if (pack is not null)
         {
-            // A chunk another writer committed first keeps its row: the first copy wins, this one is garbage for prune.
-            InsertPack(pack, nowMs, "INSERT INTO chunks(id, pack, \"offset\", stored, raw, compression) VALUES(@id, @pack, @offset, @stored, @raw, @compression) ON CONFLICT(id) DO NOTHING", tx);
+            // A chunk another writer committed first keeps its row: the first copy wins, this one
+            // is garbage for prune. A condemned row (prune waiting to delete it) is taken over by
+            // the new copy and lives again.
+            InsertPack(pack, nowMs, """
+                INSERT INTO chunks(id, pack, "offset", stored, raw, compression) VALUES(@id, @pack, @offset, @stored, @raw, @compression)
+                ON CONFLICT(id) DO UPDATE SET pack = excluded.pack, "offset" = excluded."offset", stored = excluded.stored, raw = excluded.raw,
+                  compression = excluded.compression, condemned = NULL
+                WHERE chunks.condemned IS NOT NULL
+                """, tx);
         }
 
         long? snapshotId = null;

@@ -3,7 +3,7 @@ namespace Cradle.Store;
 /// <summary>
 /// The host's store: the catalog (by default <c>cradle.db</c> in its folder, the SQLite catalog
 /// shared with the partnership registry; or PostgreSQL, see <see cref="CatalogDatabase"/>), the
-/// lock in the folder, and the packs in an <see cref="IPackStorage"/> (by default <c>packs/</c>
+/// and the packs in an <see cref="IPackStorage"/> (by default <c>packs/</c>
 /// in the folder, or an S3 bucket). Cheap to create; every session opens its own
 /// <see cref="StoreWriter"/> or <see cref="SnapshotReader"/>, each with its own connection.
 /// </summary>
@@ -46,11 +46,6 @@ public sealed class ChunkStore
         CreatePrivateFolder(folder);
         var full = Path.GetFullPath(folder);
         var store = new ChunkStore(full, packs ?? PackStorage.Open(null, full), time ?? TimeProvider.System, database ?? CatalogDatabase.InFolder(full));
-        if (!File.Exists(StoreLock.PathFor(store)))
-        {
-            // Made once here, so that shared lockers can open it read-only.
-            new FileStream(StoreLock.PathFor(store), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite).Dispose();
-        }
         using (Catalog.Open(store.Database))
         {
             // Opening creates the schema or refuses an unknown version, before any session starts.
@@ -82,7 +77,8 @@ public sealed class ChunkStore
 
     /// <summary>
     /// Packs the catalog does not name: left by a backup or prune that was interrupted, or,
-    /// while a backup runs, its unsealed pack (so only prune, holding the lock, deletes them).
+    /// while a backup runs, its pack not committed yet (so prune deletes them only once every
+    /// session that could name them has ended).
     /// </summary>
     public List<string> UnnamedPackFiles(Catalog catalog)
     {
@@ -92,24 +88,24 @@ public sealed class ChunkStore
 
     public Catalog OpenCatalog() => Catalog.Open(Database);
 
-    /// <summary>Starts a session's writes; waits (up to 30 s) while a prune runs.</summary>
-    public async Task<StoreWriter> BeginWriteAsync(CancellationToken cancellationToken)
+    /// <summary>Starts a session's writes, under a lease of its own (prune runs beside it).</summary>
+    public Task<StoreWriter> BeginWriteAsync(CancellationToken cancellationToken)
     {
-        var storeLock = await LockAsync(exclusive: false, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var lease = Lease("backup");
         try
         {
-            return new StoreWriter(this, OpenCatalog(), storeLock);
+            return Task.FromResult(new StoreWriter(this, OpenCatalog(), lease));
         }
         catch
         {
-            storeLock.Dispose();
+            lease.Dispose();
             throw;
         }
     }
 
-    /// <summary>The store lock: shared for backups, checks and restores, exclusive for prune.</summary>
-    public Task<StoreLock> LockAsync(bool exclusive, TimeSpan wait, CancellationToken cancellationToken) =>
-        StoreLock.AcquireAsync(this, exclusive, wait, cancellationToken);
+    /// <summary>A lease for a session that reads chunks (restore, check, download): prune keeps what it may read.</summary>
+    public StoreLease Lease(string kind) => StoreLease.Take(this, kind);
 
     public SnapshotReader OpenReader() => new(this, OpenCatalog());
 }

@@ -5,11 +5,15 @@ namespace Cradle.Store;
 /// <summary>
 /// <c>cradle host prune</c>: removes the snapshots a retention policy does not keep, then the
 /// data no remaining snapshot needs. Packs with nothing live are deleted; packs less than half
-/// live are repacked (their live chunks copied, verified, into a new sealed pack). Holds the
-/// store lock exclusively. Crash-safe by order: snapshot rows go first; a new pack is durable
-/// before the transaction that moves chunk rows to it and drops the old pack rows; old files are
-/// deleted last, so a crash leaves at worst unnamed files (or, on S3, staging files never
-/// uploaded), which the next prune removes.
+/// live are repacked (their live chunks copied, verified, into a new sealed pack).
+/// Runs beside backups, restores and checks, on this host and on every other host sharing the
+/// catalog, by two-phase deletion (scale.md): it *marks* what no snapshot needs (condemned
+/// chunks, retired packs, unnamed files it saw) with the current epoch, and *sweeps* a mark only
+/// once no session that began at or before it still holds a lease; what it cannot sweep yet the
+/// next prune does. One prune at a time (a maintenance lock in the catalog). Crash-safe by
+/// order: snapshot rows go first; a new pack is durable before the transaction that moves chunk
+/// rows to it; rows go before files, so a crash leaves at worst unnamed files (or, on S3,
+/// staging files never uploaded), which a later prune removes.
 /// </summary>
 public sealed class Pruner(ChunkStore store)
 {
@@ -23,9 +27,15 @@ public sealed class Pruner(ChunkStore store)
             throw new ArgumentException("give at least one of --keep-last, --keep-daily, --keep-weekly, --keep-monthly (prune never removes everything)");
         }
 
-        using var storeLock = await store.LockAsync(exclusive: true, lockWait, cancellationToken).ConfigureAwait(false);
+        using var maintenance = await MaintenanceLock.AcquireAsync(store, "prune", lockWait, cancellationToken).ConfigureAwait(false);
         using var reader = store.OpenReader();
         var catalog = reader.Catalog;
+
+        // Files the catalog does not name, seen before anything is marked: each was written by a
+        // session holding a lease from this epoch or before (a lease comes before its first pack).
+        var unnamedEpoch = catalog.Epoch();
+        var unnamed = store.UnnamedPackFiles(catalog);
+        var staged = store.Packs.StagedLeftovers();
 
         var all = catalog.ListSnapshots();
         var removed = new List<RemovedSnapshot>();
@@ -52,21 +62,13 @@ public sealed class Pruner(ChunkStore store)
             catalog.DeleteSnapshots(removed.Select(r => r.Id).ToList());
         }
 
-        // Every chunk a kept snapshot needs: its tree and its files' content.
         var live = new HashSet<ChunkId>();
-        foreach (var s in kept)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            live.UnionWith(s.Tree);
-            foreach (var entry in reader.LoadTree(s))
-            {
-                live.UnionWith(entry.Chunks);
-            }
-        }
+        var counted = new HashSet<long>();
+        AddLive(reader, kept, live, counted, cancellationToken);
 
         var packs = catalog.ListPacks().ToDictionary(p => p.Id);
         var rows = catalog.ListChunks().GroupBy(r => r.Pack).ToDictionary(g => g.Key, g => g.ToList());
-        var deleted = new List<PackRow>();
+        var dead = new List<PackRow>();
         var repack = new List<PackRow>();
         var livePackBytes = new Dictionary<long, long>();
         foreach (var pack in packs.Values)
@@ -77,7 +79,7 @@ public sealed class Pruner(ChunkStore store)
             livePackBytes[pack.Id] = liveBytes;
             if (liveBytes == 0)
             {
-                deleted.Add(pack);
+                dead.Add(pack);
             }
             else if (liveBytes < total * RepackBelow)
             {
@@ -85,52 +87,97 @@ public sealed class Pruner(ChunkStore store)
             }
         }
 
-        long newPackBytes = 0;
         if (dryRun)
         {
-            // What the real run would write: each batch's live chunks in one new pack.
+            // What the real run would do with no session running: each batch's live chunks in one new pack.
+            long newBytes = 0;
             foreach (var batch in Batches(repack, livePackBytes))
             {
                 var copied = batch.SelectMany(p => rows.GetValueOrDefault(p.Id) ?? []).Where(c => live.Contains(c.Entry.Id)).DistinctBy(c => c.Entry.Id).ToList();
-                newPackBytes += PackFormat.HeaderLength + PackFormat.TailLength
+                newBytes += PackFormat.HeaderLength + PackFormat.TailLength
                     + copied.Sum(c => (long)PackFormat.RecordHeaderLength + c.Entry.StoredLength + PackFormat.FooterEntryLength);
             }
-        }
-        else
-        {
-            foreach (var batch in Batches(repack, livePackBytes))
-            {
-                newPackBytes += await RepackAsync(reader, catalog, batch, rows, live, cancellationToken).ConfigureAwait(false);
-            }
 
-            if (deleted.Count > 0)
-            {
-                catalog.ReplacePacks(null, deleted.Select(p => p.Id).ToList(), store.Time.GetUtcNow().ToUnixTimeMilliseconds());
-                foreach (var pack in deleted)
-                {
-                    DeleteFile(pack.Name);
-                }
-            }
+            var orphanBytes = unnamed.Sum(f => store.Packs.LengthOf(f) ?? 0) + staged.Sum(f => new FileInfo(f).Length);
+            var freed = dead.Sum(p => p.Size) + repack.Sum(p => p.Size) - newBytes + orphanBytes;
+            return new PruneReport(true, removed, kept.Count, dead.Count, repack.Count, unnamed.Count + staged.Count, freed, 0, 0);
         }
 
-        var orphans = store.UnnamedPackFiles(catalog);
-        var staged = store.Packs.StagedLeftovers();
-        long orphanBytes = orphans.Sum(f => store.Packs.LengthOf(f) ?? 0) + staged.Sum(f => new FileInfo(f).Length);
-        if (!dryRun)
+        // Mark: the chunks no kept snapshot names are condemned (absent to new backups from here on).
+        var condemnedNow = rows.Values.SelectMany(r => r).Select(r => r.Entry.Id).Where(id => !live.Contains(id)).ToHashSet();
+        catalog.Condemn(condemnedNow);
+        long newPackBytes = 0;
+        foreach (var batch in Batches(repack, livePackBytes))
         {
-            foreach (var orphan in orphans)
+            newPackBytes += await RepackAsync(reader, catalog, batch, rows, live, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Sweep what no live session can still need.
+        var oldest = catalog.OldestLiveLease(store.Time.GetUtcNow().ToUnixTimeMilliseconds(), StoreLease.Timeout);
+        var safeBefore = oldest ?? catalog.Epoch();
+        var condemned = catalog.ListCondemned();
+
+        // Sessions that ended since the live set was taken may have committed snapshots naming
+        // condemned chunks (they began before the mark, when those were present): those live again.
+        AddLive(reader, catalog.ListSnapshots(), live, counted, cancellationToken);
+        var rescued = condemned.Keys.Where(live.Contains).ToList();
+        var deletable = condemned.Where(c => c.Value < safeBefore && !live.Contains(c.Key)).Select(c => c.Key).ToList();
+        var swept = catalog.Sweep(rescued, deletable, safeBefore);
+        foreach (var pack in swept)
+        {
+            store.Packs.Delete(pack.Name);
+        }
+
+        // Unnamed files: only once every session that could be about to name them has ended.
+        long orphanBytesFreed = 0;
+        var orphansDeleted = 0;
+        if (unnamedEpoch < safeBefore)
+        {
+            var named = catalog.ListPacks().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var file in unnamed.Where(f => !named.Contains(f)))
             {
-                DeleteFile(orphan);
+                orphanBytesFreed += store.Packs.LengthOf(file) ?? 0;
+                store.Packs.Delete(file);
+                orphansDeleted++;
             }
 
-            foreach (var file in staged)
+            foreach (var file in staged.Where(File.Exists))
             {
+                orphanBytesFreed += new FileInfo(file).Length;
                 File.Delete(file);
+                orphansDeleted++;
             }
         }
 
-        var freed = deleted.Sum(p => p.Size) + repack.Sum(p => p.Size) - newPackBytes + orphanBytes;
-        return new PruneReport(dryRun, removed, kept.Count, deleted.Count, repack.Count, orphans.Count + staged.Count, freed);
+        var repacked = repack.Select(p => p.Id).ToHashSet();
+        var waiting = catalog.ListCondemned().Count;
+        var sessions = oldest is null ? 0 : catalog.LiveLeases();
+        if (waiting > 0 || orphansDeleted < unnamed.Count + staged.Count)
+        {
+            progress?.Report($"{waiting} condemned chunks and {unnamed.Count + staged.Count - orphansDeleted} unnamed files wait for {sessions} sessions in flight to end; the next prune removes them");
+        }
+
+        var freedBytes = swept.Sum(p => p.Size) - newPackBytes + orphanBytesFreed;
+        return new PruneReport(false, removed, kept.Count, swept.Count(p => !repacked.Contains(p.Id)), repack.Count, orphansDeleted, freedBytes, waiting, sessions);
+    }
+
+    /// <summary>Adds every chunk the snapshots need (their tree and their files' content), once per snapshot.</summary>
+    private static void AddLive(SnapshotReader reader, IEnumerable<SnapshotInfo> snapshots, HashSet<ChunkId> live, HashSet<long> counted, CancellationToken cancellationToken)
+    {
+        foreach (var s in snapshots)
+        {
+            if (!counted.Add(s.Id))
+            {
+                continue;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            live.UnionWith(s.Tree);
+            foreach (var entry in reader.LoadTree(s))
+            {
+                live.UnionWith(entry.Chunks);
+            }
+        }
     }
 
     /// <summary>Groups packs to repack so that each new pack stays near the pack target size.</summary>
@@ -181,20 +228,18 @@ public sealed class Pruner(ChunkStore store)
             }
 
             await writer.SealAsync(cancellationToken).ConfigureAwait(false);
-            catalog.ReplacePacks(new SealedPack(writer.Name, writer.Length, writer.Entries), batch.Select(p => p.Id).ToList(), store.Time.GetUtcNow().ToUnixTimeMilliseconds());
-            foreach (var pack in batch)
-            {
-                DeleteFile(pack.Name);
-            }
-
+            catalog.Repack(new SealedPack(writer.Name, writer.Length, writer.Entries), batch.Select(p => p.Id).ToList(), store.Time.GetUtcNow().ToUnixTimeMilliseconds());
             return writer.Length;
         }
     }
-
-    private void DeleteFile(string packName) => store.Packs.Delete(packName);
 }
 
 /// <summary>What prune removed (or, with --dry-run, would remove).</summary>
-public sealed record PruneReport(bool DryRun, List<RemovedSnapshot> Removed, int SnapshotsKept, int PacksDeleted, int PacksRepacked, int OrphanFilesDeleted, long BytesFreed);
+/// <remarks>
+/// <c>ChunksWaiting</c>: condemned chunks left for a later prune (sessions that began before they
+/// were marked still run). <c>SessionsInFlight</c>: sessions, on any host sharing the catalog,
+/// holding a lease when prune swept.
+/// </remarks>
+public sealed record PruneReport(bool DryRun, List<RemovedSnapshot> Removed, int SnapshotsKept, int PacksDeleted, int PacksRepacked, int OrphanFilesDeleted, long BytesFreed, int ChunksWaiting, int SessionsInFlight);
 
 public sealed record RemovedSnapshot(long Id, string Device, DateTimeOffset Time, long Files, long Bytes);

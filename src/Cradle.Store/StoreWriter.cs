@@ -28,13 +28,13 @@ public sealed class StoreWriter : IAsyncDisposable
     private PackWriter? _pack;
     private bool _finished;
 
-    private readonly StoreLock _lock;
+    private readonly StoreLease _lease;
 
-    internal StoreWriter(ChunkStore store, Catalog catalog, StoreLock storeLock)
+    internal StoreWriter(ChunkStore store, Catalog catalog, StoreLease lease)
     {
         _store = store;
         _catalog = catalog;
-        _lock = storeLock;
+        _lease = lease;
     }
 
     /// <summary>Chunks this writer stored (not counting those the store already had).</summary>
@@ -191,7 +191,7 @@ public sealed class StoreWriter : IAsyncDisposable
             return null;
         }
 
-        return _catalog.Commit(sealedPack, snapshot, _store.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        return _catalog.Commit(sealedPack, snapshot, _store.Time.GetUtcNow().ToUnixTimeMilliseconds(), _lease.Id);
     }
 
     /// <summary>
@@ -225,7 +225,7 @@ public sealed class StoreWriter : IAsyncDisposable
         }
 
         _catalog.Dispose();
-        _lock.Dispose();
+        _lease.Dispose();
     }
 }
 

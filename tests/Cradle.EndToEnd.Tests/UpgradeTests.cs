@@ -108,13 +108,13 @@ public sealed class UpgradeTests : IDisposable
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE meta SET value = '2' WHERE key = 'catalog_schema'";
+            command.CommandText = "UPDATE meta SET value = '3' WHERE key = 'catalog_schema'";
             Assert.Equal(1, command.ExecuteNonQuery());
         }
 
         var listed = await Host("snapshots");
         Assert.True(listed.ExitCode == 5, listed.ToString());
-        Assert.Contains("the catalog has schema version 2; this build knows version 1 only (upgrade Cradle to open it)", listed.Stderr, StringComparison.Ordinal);
+        Assert.Contains("the catalog has schema version 3; this build knows versions 1 and 2 only (upgrade Cradle to open it)", listed.Stderr, StringComparison.Ordinal);
 
         var run = await CradleProcess.RunAsync("host", "run", "--data", fixture.Host, "--listen", "127.0.0.1:0");
         Assert.True(run.ExitCode == 5, run.ToString());

@@ -50,7 +50,7 @@ public abstract class CatalogTests : IDisposable
 
         var e = Assert.Throws<StoreFormatException>(() => Catalog.Open(_database));
         Assert.Contains("schema version 99", e.Message, StringComparison.Ordinal);
-        Assert.Contains("version 1 only", e.Message, StringComparison.Ordinal);
+        Assert.Contains("versions 1 and 2 only", e.Message, StringComparison.Ordinal);
         Assert.Contains("upgrade", e.Message, StringComparison.Ordinal);
         Assert.Throws<StoreFormatException>(() => ChunkStore.Open(_temp.Path, database: _database));
     }

@@ -335,15 +335,21 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
     }
 
     [Fact]
-    public async Task A_store_made_before_suspect_flags_existed_still_checks_and_takes_backups()
+    public async Task A_store_of_catalog_schema_1_made_before_suspect_flags_existed_is_migrated_and_still_checks_and_takes_backups()
     {
-        // Make the copy what the previous build wrote: the same schema version 1, without the column.
+        // Make the copy what an early build wrote: schema version 1 without the suspect column
+        // (and without schema 2's condemned chunks, retired packs, leases and epoch).
         using (var connection = new SqliteConnection($"Data Source={Copy.Store.DatabasePath};Pooling=False"))
         {
             connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "ALTER TABLE snapshots DROP COLUMN suspect";
-            command.ExecuteNonQuery();
+            foreach (var sql in (string[])[
+                "ALTER TABLE snapshots DROP COLUMN suspect", "ALTER TABLE chunks DROP COLUMN condemned", "ALTER TABLE packs DROP COLUMN retired",
+                "DROP TABLE leases", "DROP TABLE maintenance", "DELETE FROM meta WHERE key = 'epoch'", "UPDATE meta SET value = '1' WHERE key = 'catalog_schema'"])
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                command.ExecuteNonQuery();
+            }
         }
 
         var store = ChunkStore.Open(Copy.Store.Folder, packs: PackStorage.Open(Copy.PacksAddress, Copy.Store.Folder));
@@ -351,8 +357,14 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
         Assert.True(report.Ok);
         Assert.Equal(3, report.Snapshots);
 
-        await using var writer = await store.BeginWriteAsync(CancellationToken.None);
-        await writer.CommitAsync(TestStore.Request(Alpha), [], CancellationToken.None);
+        await using (var writer = await store.BeginWriteAsync(CancellationToken.None))
+        {
+            await writer.CommitAsync(TestStore.Request(Alpha), [], CancellationToken.None);
+        }
+
+        using var catalog = store.OpenCatalog();
+        Assert.Equal(4, catalog.ListSnapshots().Count);
+        Assert.Equal(1, catalog.Epoch());
     }
 
     private static void AssertPaths(string[] expected, AffectedSnapshot affected)

@@ -68,7 +68,7 @@ public sealed partial class DashboardServer
         var (info, entries) = await LoadTreeAsync(RouteId(context), cancellationToken).ConfigureAwait(false);
         var entry = entries.FirstOrDefault(e => e.Path == path && e.Kind == EntryKind.File)
             ?? throw new KeyNotFoundException($"snapshot {info.Id} has no file \"{path}\"");
-        using var storeLock = await _host.Store.LockAsync(exclusive: false, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        using var lease = _host.Store.Lease("dashboard");
         using var reader = _host.Store.OpenReader();
         context.Response.ContentType = "application/octet-stream";
         context.Response.ContentLength = entry.Size;
@@ -97,7 +97,7 @@ public sealed partial class DashboardServer
         // Names in the zip start at the folder itself: "logs/a.txt" for folder "DATA/logs".
         var strip = folder.Contains('/', StringComparison.Ordinal) ? folder[..(folder.LastIndexOf('/') + 1)].Length : 0;
         var name = folder.Length == 0 ? $"{info.Device}-snapshot-{info.Id}" : folder[(folder.LastIndexOf('/') + 1)..];
-        using var storeLock = await _host.Store.LockAsync(exclusive: false, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        using var lease = _host.Store.Lease("dashboard");
         context.Response.ContentType = "application/zip";
         SetAttachment(context, name + ".zip");
 
@@ -155,7 +155,7 @@ public sealed partial class DashboardServer
         }
 
         var id = RouteId(context);
-        using var storeLock = await _host.Store.LockAsync(exclusive: false, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        using var lease = _host.Store.Lease("dashboard");
         using var reader = _host.Store.OpenReader();
         var info = reader.Catalog.GetSnapshot(id) ?? throw new KeyNotFoundException($"there is no snapshot {id}");
         var result = await new FolderRestorer(reader).RestoreAsync(info, target, null, cancellationToken).ConfigureAwait(false);
@@ -176,7 +176,7 @@ public sealed partial class DashboardServer
             }
         }
 
-        using var storeLock = await _host.Store.LockAsync(exclusive: false, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        using var lease = _host.Store.Lease("dashboard");
         using var reader = _host.Store.OpenReader();
         var info = reader.Catalog.GetSnapshot(id) ?? throw new KeyNotFoundException($"there is no snapshot {id}");
         var entries = reader.LoadTree(info);

@@ -1,0 +1,151 @@
+using Cradle.Protocol;
+
+namespace Cradle.Store;
+
+/// <summary>
+/// A session's lease on the store (<see cref="Catalog"/>'s leases table): held by every backup,
+/// restore, check and download while it reads or writes chunks, on whichever host it runs, and
+/// renewed every minute. Prune deletes nothing marked at or after the epoch of a live lease
+/// (scale.md). A lease not renewed for <see cref="Timeout"/> belongs to a process that died; it
+/// stops holding anything back, and its session can no longer commit.
+/// </summary>
+public sealed class StoreLease : IDisposable
+{
+    /// <summary>How long a lease lives without renewal.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often a holder renews.</summary>
+    public static readonly TimeSpan RenewEvery = TimeSpan.FromMinutes(1);
+
+    private readonly ChunkStore _store;
+    private readonly ITimer _renewal;
+    private int _released;
+
+    private StoreLease(ChunkStore store, long id, long epoch)
+    {
+        _store = store;
+        Id = id;
+        Epoch = epoch;
+        _renewal = store.Time.CreateTimer(_ => Renew(), null, RenewEvery, RenewEvery);
+    }
+
+    public long Id { get; }
+
+    /// <summary>The epoch the session began in.</summary>
+    public long Epoch { get; }
+
+    /// <summary>Who holds leases from this process (shown by prune when it waits).</summary>
+    public static string Holder { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    public static StoreLease Take(ChunkStore store, string kind)
+    {
+        using var catalog = store.OpenCatalog();
+        var (id, epoch) = catalog.TakeLease(Holder, kind, store.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        return new StoreLease(store, id, epoch);
+    }
+
+    private void Renew()
+    {
+        try
+        {
+            using var catalog = _store.OpenCatalog();
+            catalog.RenewLease(Id, _store.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+        catch (Exception e) when (e is CradleException or System.Data.Common.DbException or IOException)
+        {
+            // The catalog is unreachable for now: the next renewal tries again, and a commit checks the lease itself.
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 1)
+        {
+            return;
+        }
+
+        _renewal.Dispose();
+        try
+        {
+            using var catalog = _store.OpenCatalog();
+            catalog.ReleaseLease(Id);
+        }
+        catch (Exception e) when (e is CradleException or System.Data.Common.DbException or IOException)
+        {
+            // Unreleased, the lease expires by itself.
+        }
+    }
+}
+
+/// <summary>
+/// A named lock in the catalog for maintenance that must not run twice at once across the hosts
+/// sharing it (prune). Renewed while held; a holder that died loses it after <see cref="StoreLease.Timeout"/>.
+/// </summary>
+public sealed class MaintenanceLock : IDisposable
+{
+    private readonly ChunkStore _store;
+    private readonly string _name;
+    private readonly string _holder;
+    private readonly ITimer _renewal;
+
+    private MaintenanceLock(ChunkStore store, string name, string holder)
+    {
+        _store = store;
+        _name = name;
+        _holder = holder;
+        _renewal = store.Time.CreateTimer(_ => Renew(), null, StoreLease.RenewEvery, StoreLease.RenewEvery);
+    }
+
+    /// <summary>Takes the lock, waiting up to <paramref name="wait"/> while another holder has it.</summary>
+    public static async Task<MaintenanceLock> AcquireAsync(ChunkStore store, string name, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        // Unique per acquisition: two prunes in one process exclude each other too.
+        var holder = $"{StoreLease.Holder}:{Guid.NewGuid():N}";
+        var started = store.Time.GetTimestamp();
+        while (true)
+        {
+            using (var catalog = store.OpenCatalog())
+            {
+                if (catalog.TryTakeMaintenance(name, holder, store.Time.GetUtcNow().ToUnixTimeMilliseconds(), StoreLease.Timeout))
+                {
+                    return new MaintenanceLock(store, name, holder);
+                }
+
+                if (store.Time.GetElapsedTime(started) >= wait)
+                {
+                    var other = catalog.MaintenanceHolder(name) ?? "?";
+                    throw new CradleException($"another {name} is running on this store (held by {other[..Math.Min(other.Length, other.LastIndexOf(':') is var i and > 0 ? i : other.Length)]}); try again when it has finished (waited {wait.TotalSeconds:0} s)", isTransient: true);
+                }
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), store.Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Renew()
+    {
+        try
+        {
+            using var catalog = _store.OpenCatalog();
+            catalog.TryTakeMaintenance(_name, _holder, _store.Time.GetUtcNow().ToUnixTimeMilliseconds(), StoreLease.Timeout);
+        }
+        catch (Exception e) when (e is CradleException or System.Data.Common.DbException or IOException)
+        {
+            // Tried again at the next tick.
+        }
+    }
+
+    public void Dispose()
+    {
+        _renewal.Dispose();
+        try
+        {
+            using var catalog = _store.OpenCatalog();
+            catalog.ReleaseMaintenance(_name, _holder);
+        }
+        catch (Exception e) when (e is CradleException or System.Data.Common.DbException or IOException)
+        {
+            // Expires by itself.
+        }
+    }
+}
