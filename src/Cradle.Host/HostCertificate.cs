@@ -5,31 +5,34 @@ using Cradle.Store;
 namespace Cradle.Host;
 
 /// <summary>
-/// The host's self-signed TLS certificate, made on first start and kept in the host's folder
-/// (<c>host.pfx</c>, readable by its owner only). Devices pin its SHA-256 when they partner.
+/// The host's self-signed TLS certificate, made on first start and kept in the catalog (meta
+/// <c>host_certificate</c>), so that every host sharing the catalog presents the same one and
+/// a device pinned to it (P2) backs up through any of them. A host folder from before 0.5 kept
+/// it in <c>host.pfx</c> (readable by its owner only): that one moves into the catalog the
+/// first time, so its devices keep their pin; the file is then left alone.
 /// </summary>
 public static class HostCertificate
 {
     public const string FileName = "host.pfx";
 
-    public static X509Certificate2 LoadOrCreate(string folder, string hostName)
+    public static X509Certificate2 LoadOrCreate(PartnershipRegistry registry, string folder, string hostName)
     {
-        var path = Path.Combine(folder, FileName);
-        if (!File.Exists(path))
+        var pkcs12 = registry.GetOrAddCertificate(() =>
         {
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var request = new CertificateRequest($"CN=cradle host {Sanitize(hostName)}", key, HashAlgorithmName.SHA256);
-            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-            var now = DateTimeOffset.UtcNow;
-            using var created = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(100));
-            Durability.WriteAtomically(path, created.Export(X509ContentType.Pkcs12));
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-        }
+            var path = Path.Combine(folder, FileName);
+            return File.Exists(path) ? File.ReadAllBytes(path) : Create(hostName);
+        });
+        return X509CertificateLoader.LoadPkcs12(pkcs12, password: null, X509KeyStorageFlags.EphemeralKeySet);
+    }
 
-        return X509CertificateLoader.LoadPkcs12FromFile(path, password: null, X509KeyStorageFlags.EphemeralKeySet);
+    private static byte[] Create(string hostName)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN=cradle host {Sanitize(hostName)}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        var now = DateTimeOffset.UtcNow;
+        using var created = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(100));
+        return created.Export(X509ContentType.Pkcs12);
     }
 
     public static byte[] Hash(X509Certificate2 certificate) => SHA256.HashData(certificate.RawData);

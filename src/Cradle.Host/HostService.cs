@@ -68,12 +68,13 @@ public sealed partial class HostService : IAsyncDisposable
         var store = ChunkStore.Open(options.DataFolder, options.Time, options.Packs, options.Catalog);
         byte[] id;
         string name;
+        X509Certificate2 certificate;
         using (var registry = PartnershipRegistry.Open(store.Database, options.Time))
         {
             (id, name) = registry.GetOrCreateIdentity(options.Name);
+            certificate = HostCertificate.LoadOrCreate(registry, store.Folder, name);
         }
 
-        var certificate = HostCertificate.LoadOrCreate(store.Folder, name);
         var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("cradle.host");
         return new HostService(options, store, certificate, id, name, logger);
     }

@@ -12,7 +12,7 @@ namespace Cradle.Host;
 /// Uniqueness of device names (P5) is a database constraint, so two sessions, or two hosts
 /// sharing PostgreSQL, racing for the same name end with exactly one partnership.
 /// </summary>
-public sealed class PartnershipRegistry : IDisposable
+public sealed partial class PartnershipRegistry : IDisposable
 {
     public const int SchemaVersion = 2;
 
@@ -110,13 +110,11 @@ public sealed class PartnershipRegistry : IDisposable
     public (byte[] Id, string Name) GetOrCreateIdentity(string? nameOverride)
     {
         using var tx = _connection.BeginTransaction();
-        var id = Scalar("SELECT value FROM meta WHERE key = 'host_id'", tx);
-        if (id is null)
-        {
-            id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            SetMeta("host_id", id, tx);
-        }
 
+        // Made once: hosts sharing a catalog (a fleet) starting at the same moment agree on the
+        // first id written (a plain upsert would let the second overwrite the first's).
+        InsertMetaIfAbsent("host_id", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), tx);
+        var id = Scalar("SELECT value FROM meta WHERE key = 'host_id'", tx)!;
         var name = Scalar("SELECT value FROM meta WHERE key = 'host_name'", tx);
         if (nameOverride is not null || name is null)
         {

@@ -105,6 +105,41 @@ public sealed partial class Catalog
         return command.ExecuteNonQuery() == 1;
     }
 
+    /// <summary>Takes the lock from <paramref name="dead"/> if that is still its holder; true when taken.</summary>
+    public bool TakeOverMaintenance(string name, string dead, string holder, long nowMs)
+    {
+        using var command = Command("UPDATE maintenance SET holder = @holder, renewed_ms = @now WHERE name = @name AND holder = @dead");
+        command.AddParameter("@holder", holder);
+        command.AddParameter("@now", nowMs);
+        command.AddParameter("@name", name);
+        command.AddParameter("@dead", dead);
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>Removes the leases whose holder <paramref name="isDead"/> says is gone; returns how many.</summary>
+    public int ReleaseLeasesOf(Func<string, bool> isDead)
+    {
+        var holders = new List<string>();
+        using (var select = Command("SELECT DISTINCT holder FROM leases"))
+        using (var reader = select.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                holders.Add(reader.GetString(0));
+            }
+        }
+
+        var released = 0;
+        foreach (var holder in holders.Where(isDead))
+        {
+            using var delete = Command("DELETE FROM leases WHERE holder = @holder");
+            delete.AddParameter("@holder", holder);
+            released += delete.ExecuteNonQuery();
+        }
+
+        return released;
+    }
+
     public string? MaintenanceHolder(string name)
     {
         using var command = Command("SELECT holder FROM maintenance WHERE name = @name");

@@ -112,7 +112,9 @@ public sealed class Pruner(ChunkStore store)
             newPackBytes += await RepackAsync(reader, catalog, batch, rows, live, cancellationToken).ConfigureAwait(false);
         }
 
-        // Sweep what no live session can still need.
+        // Sweep what no live session can still need. Sessions of processes of this machine that
+        // were killed hold nothing back; elsewhere a lease dies when it stops being renewed.
+        catalog.ReleaseLeasesOf(StoreLease.IsDeadLocalHolder);
         var oldest = catalog.OldestLiveLease(store.Time.GetUtcNow().ToUnixTimeMilliseconds(), StoreLease.Timeout);
         var safeBefore = oldest ?? catalog.Epoch();
         var condemned = catalog.ListCondemned();

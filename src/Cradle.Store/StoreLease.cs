@@ -34,8 +34,41 @@ public sealed class StoreLease : IDisposable
     /// <summary>The epoch the session began in.</summary>
     public long Epoch { get; }
 
-    /// <summary>Who holds leases from this process (shown by prune when it waits).</summary>
+    /// <summary>Who holds leases from this process: "machine:pid" (shown by prune when it waits).</summary>
     public static string Holder { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    /// <summary>
+    /// True when <paramref name="holder"/> names a process of this machine that no longer runs:
+    /// its leases and locks hold nothing back (the kernel would have dropped its file locks the
+    /// same way). A holder on another machine is dead only when it stops renewing.
+    /// </summary>
+    public static bool IsDeadLocalHolder(string holder)
+    {
+        var parts = holder.Split(':');
+        if (parts.Length < 2 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var pid))
+        {
+            return false;
+        }
+
+        if (pid == Environment.ProcessId)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true; // no such process
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
 
     public static StoreLease Take(ChunkStore store, string kind)
     {
@@ -106,7 +139,14 @@ public sealed class MaintenanceLock : IDisposable
         {
             using (var catalog = store.OpenCatalog())
             {
-                if (catalog.TryTakeMaintenance(name, holder, store.Time.GetUtcNow().ToUnixTimeMilliseconds(), StoreLease.Timeout))
+                var now = store.Time.GetUtcNow().ToUnixTimeMilliseconds();
+                if (catalog.TryTakeMaintenance(name, holder, now, StoreLease.Timeout))
+                {
+                    return new MaintenanceLock(store, name, holder);
+                }
+
+                // Held by a process of this machine that was killed: take it over at once.
+                if (catalog.MaintenanceHolder(name) is { } current && StoreLease.IsDeadLocalHolder(current) && catalog.TakeOverMaintenance(name, current, holder, now))
                 {
                     return new MaintenanceLock(store, name, holder);
                 }

@@ -78,7 +78,7 @@ public sealed class SecretsInLogsTests : IDisposable
             found.Add(("recovery key", Convert.FromBase64String(identity.RootElement.GetProperty("recoveryKey").GetString()!)));
         }
 
-        using (var certificate = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(hostFolder, "host.pfx"), null, X509KeyStorageFlags.EphemeralKeySet))
+        using (var certificate = X509CertificateLoader.LoadPkcs12(HostCertificateIn(hostFolder), null, X509KeyStorageFlags.EphemeralKeySet))
         using (var key = certificate.GetECDsaPrivateKey()!)
         {
             found.Add(("host private key", key.ExportParameters(includePrivateParameters: true).D!));
@@ -93,5 +93,15 @@ public sealed class SecretsInLogsTests : IDisposable
             (f.Item1, Convert.ToBase64String(f.Item2)[..16]),
             (f.Item1, Convert.ToHexString(f.Item2)[..16]),
         }), ("host private key (DER)", Convert.ToBase64String(der)), ("host private key (DER)", Convert.ToHexString(der))];
+    }
+
+    /// <summary>The host's certificate and key as the catalog keeps them (meta host_certificate, PKCS#12 in base64).</summary>
+    private static byte[] HostCertificateIn(string hostFolder)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(hostFolder, "cradle.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = 'host_certificate'";
+        return Convert.FromBase64String((string)command.ExecuteScalar()!);
     }
 }

@@ -366,6 +366,10 @@ public abstract class PruneTests : IDisposable
 
         _store.Contents[a2] = Files(("a.bin", old), ("added.bin", added));
 
+        // Until the next prune takes them back, a2 names condemned rows: check counts them as there.
+        AssertChecksClean();
+        await _store.AssertRestoresAsync(a2);
+
         // The next prune sees a2 naming them: they are taken back, not deleted.
         var after = await PruneAsync(new RetentionPolicy(KeepLast: 1));
         Assert.Equal(0, after.ChunksWaiting);
@@ -415,7 +419,7 @@ public abstract class PruneTests : IDisposable
         _store.Clock.Now += StoreLease.Timeout + TimeSpan.FromMinutes(1);
         var freed = await PruneAsync(new RetentionPolicy(KeepLast: 1));
         Assert.Equal((0, 0), (freed.ChunksWaiting, freed.SessionsInFlight));
-        Assert.True(freed.PacksDeleted > 0);
+        Assert.True(freed.BytesFreed > 0);
 
         // The session that lost its lease may count on what was deleted: its commit is refused.
         var e = await Assert.ThrowsAsync<CradleException>(async () => await abandoned.CommitAsync(TestStore.Request(Alpha), [], CancellationToken.None));
@@ -445,6 +449,29 @@ public abstract class PruneTests : IDisposable
         var after = await PruneAsync(new RetentionPolicy(KeepLast: 1));
         Assert.Equal(1, after.OrphanFilesDeleted);
         Assert.DoesNotContain(stray, _store.PackFilesOnDisk());
+    }
+
+    [Fact]
+    public async Task A_lease_and_the_prune_lock_of_a_killed_process_of_this_machine_hold_nothing_back()
+    {
+        var (_, _, a3, _, b2) = await FiveSnapshotsAsync();
+        using var dead = System.Diagnostics.Process.Start("true")!;
+        dead.WaitForExit();
+        var holder = $"{Environment.MachineName}:{dead.Id}";
+        var now = _store.Clock.Now.ToUnixTimeMilliseconds();
+        using (var catalog = _store.Store.OpenCatalog())
+        {
+            catalog.TakeLease(holder, "backup", now);
+            Assert.True(catalog.TryTakeMaintenance("prune", holder + ":x", now, StoreLease.Timeout));
+        }
+
+        // Neither the lock nor the lease of the killed process waits out its timeout.
+        var report = await new Pruner(_store.Store).PruneAsync(new RetentionPolicy(KeepLast: 1), dryRun: false, TimeSpan.Zero, null, CancellationToken.None);
+        Assert.Equal((0, 0), (report.ChunksWaiting, report.SessionsInFlight));
+        Assert.True(report.BytesFreed > 0);
+        await _store.AssertRestoresAsync(a3);
+        await _store.AssertRestoresAsync(b2);
+        AssertChecksClean();
     }
 
     [Fact]
