@@ -198,7 +198,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         if (first.BodyCase == Envelope.BodyOneofCase.SessionAccepted && first.SessionAccepted.Reclaimed)
         {
             Reclaimed = true;
-            SaveNewSlot(slots, hello, hostId, route, certificateHash, number, first.SessionAccepted);
+            await SaveNewSlotAsync(slots, hello, hostId, route, certificateHash, number, first.SessionAccepted, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -224,10 +224,15 @@ public sealed partial class DeviceSession : IAsyncDisposable
             reply = await _channel.ReceiveAsync(wait.Token).ConfigureAwait(false);
         }
 
-        SaveNewSlot(slots, hello, hostId, route, certificateHash, number, Expect(reply, Envelope.BodyOneofCase.SessionAccepted).SessionAccepted);
+        await SaveNewSlotAsync(slots, hello, hostId, route, certificateHash, number, Expect(reply, Envelope.BodyOneofCase.SessionAccepted).SessionAccepted, cancellationToken).ConfigureAwait(false);
     }
 
-    private void SaveNewSlot(List<PartnershipSlot> slots, HostHello hello, string hostId, HostRoute route, byte[] certificateHash, PartnershipNumber number, SessionAccepted accepted)
+    /// <summary>
+    /// Stores the new slot durably (fsync), then tells the host so: the host keeps the
+    /// partnership unconfirmed — replaceable by this name's next request — until it hears this,
+    /// so a link that drops before the save cannot leave the device locked out by P5.
+    /// </summary>
+    private async Task SaveNewSlotAsync(List<PartnershipSlot> slots, HostHello hello, string hostId, HostRoute route, byte[] certificateHash, PartnershipNumber number, SessionAccepted accepted, CancellationToken cancellationToken)
     {
         if (accepted.Number != number.Value || accepted.NewSecret.Length != 32)
         {
@@ -246,6 +251,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
             CreatedUnixMs = accepted.CreatedUnixMs != 0 && !accepted.Reclaimed ? accepted.CreatedUnixMs : _options.Time.GetUtcNow().ToUnixTimeMilliseconds(),
         };
         _state.SavePartnerships(new PartnershipsFile { Slots = [.. slots, slot] });
+        await _channel.SendAsync(new Envelope { PartnershipStored = new PartnershipStored { Number = number.Value } }, cancellationToken).ConfigureAwait(false);
         Slot = slot;
         CreatedPartnership = true;
         if (accepted.Reclaimed)

@@ -76,4 +76,10 @@ internal static partial class HostLog
 
     [LoggerMessage(1023, LogLevel.Warning, "{Link} link: turning connections away ({Refused} since the last report, the latest from {Remote}): {Open} of {Limit} file descriptors open, {Reserve} kept for the sessions running")]
     public static partial void ConnectionsShed(ILogger logger, string link, long refused, string remote, long open, long limit, int reserve);
+
+    [LoggerMessage(1024, LogLevel.Information, "{Remote}: {Device} never confirmed partnership {OldNumber} (its secret did not reach the device's storage); made partnership {NewNumber} in its place")]
+    public static partial void UnconfirmedReplaced(ILogger logger, string remote, string device, string oldNumber, string newNumber);
+
+    [LoggerMessage(1025, LogLevel.Debug, "{Remote}: {Device} holds partnership {Number}: confirmed ({How})")]
+    public static partial void PartnershipConfirmed(ILogger logger, string remote, string device, string number, string how);
 }

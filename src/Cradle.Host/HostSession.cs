@@ -190,6 +190,18 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             throw new SessionRefusedException("auth", $"the device named {_device} did not prove the secret of partnership {new PartnershipNumber(request.Number)}; the number alone is no proof (P2)");
         }
 
+        // The first session that proves the secret confirms a partnership whose PartnershipStored
+        // was lost: the device had stored it. Racing a request that replaced the record, it loses.
+        if (!record.Confirmed)
+        {
+            if (!registry.Confirm(_device, record.Number))
+            {
+                throw new SessionRefusedException("P5", $"another device named {_device} asked this host for a partnership while this one's was unconfirmed, and took the name; rename this device");
+            }
+
+            HostLog.PartnershipConfirmed(logger, Remote, _device.Value, new PartnershipNumber(record.Number).ToString(), "authenticated");
+        }
+
         _number = record.Number;
         registry.RecordSeen(_device, link, backedUp: false);
         HostLog.Authenticated(logger, Remote, _device.Value, new PartnershipNumber(_number).ToString());
@@ -243,9 +255,18 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             await WaitForApprovalAsync(registry, number, code, cancellationToken).ConfigureAwait(false);
         }
 
-        var created = registry.TryCreate(_device, number, link, request.RecoveryVerifier.Length == 32 ? request.RecoveryVerifier.ToByteArray() : null)
+        // An unconfirmed record (CanCreate let it through) is replaced; if it was confirmed or
+        // taken meanwhile both writes fail (P5), if it was forgotten meanwhile the insert works.
+        var verifier = request.RecoveryVerifier.Length == 32 ? request.RecoveryVerifier.ToByteArray() : null;
+        var replaced = existing is { Confirmed: false } ? registry.TryReplaceUnconfirmed(_device, existing.Number, number, link, verifier) : null;
+        var created = replaced ?? registry.TryCreate(_device, number, link, verifier)
             ?? throw new SessionRefusedException("P5", $"another device named {_device} partnered with this host a moment ago; rename this device");
         _number = number;
+        if (replaced is not null)
+        {
+            HostLog.UnconfirmedReplaced(logger, Remote, _device.Value, new PartnershipNumber(existing!.Number).ToString(), new PartnershipNumber(number).ToString());
+        }
+
         HostLog.PartnershipCreated(logger, Remote, _device.Value, new PartnershipNumber(number).ToString());
         await _channel!.SendAsync(new Envelope
         {
@@ -256,6 +277,36 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
                 CreatedUnixMs = created.Created.ToUnixTimeMilliseconds(),
             },
         }, cancellationToken).ConfigureAwait(false);
+        await ConfirmStoredAsync(registry, number, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for the device's word that it stored the number and secret just sent, and only then
+    /// confirms the record and goes on. Until then the record is unconfirmed: if the link drops
+    /// or this host dies first, the device (which holds nothing) asks again and gets a new
+    /// partnership instead of a P5 refusal nobody could resolve without the operator.
+    /// </summary>
+    private async Task ConfirmStoredAsync(PartnershipRegistry registry, uint number, CancellationToken cancellationToken)
+    {
+        var reply = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        switch (reply.BodyCase)
+        {
+            case Envelope.BodyOneofCase.PartnershipStored when reply.PartnershipStored.Number == number:
+                break;
+            case Envelope.BodyOneofCase.PartnershipStored:
+                throw new ProtocolViolationException($"the device says it stored partnership {new PartnershipNumber(reply.PartnershipStored.Number)}, not {new PartnershipNumber(number)}");
+            case Envelope.BodyOneofCase.Goodbye:
+                throw new LinkClosedException($"the device left before it stored the partnership: {reply.Goodbye.Reason}");
+            default:
+                throw new ProtocolViolationException($"expected the device to confirm it stored the partnership, got {reply.BodyCase}");
+        }
+
+        if (!registry.Confirm(_device, number))
+        {
+            throw new SessionRefusedException("P5", $"another device named {_device} asked this host for a partnership before this one confirmed it had stored its own, and took the name; rename this device");
+        }
+
+        HostLog.PartnershipConfirmed(logger, Remote, _device.Value, new PartnershipNumber(number).ToString(), "stored");
     }
 
     /// <summary>
@@ -285,6 +336,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
                 Reclaimed = true,
             },
         }, cancellationToken).ConfigureAwait(false);
+        await ConfirmStoredAsync(registry, request.Number, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task WaitForApprovalAsync(PartnershipRegistry registry, uint number, string code, CancellationToken cancellationToken)

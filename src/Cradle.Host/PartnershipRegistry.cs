@@ -14,7 +14,7 @@ namespace Cradle.Host;
 /// </summary>
 public sealed partial class PartnershipRegistry : IDisposable
 {
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     private readonly DbConnection _connection;
     private readonly CatalogDatabase _database;
@@ -65,7 +65,8 @@ public sealed partial class PartnershipRegistry : IDisposable
                   last_seen_ms {db.BigInt},
                   last_backup_ms {db.BigInt},
                   last_link TEXT,
-                  recovery_verifier {db.Blob})
+                  recovery_verifier {db.Blob},
+                  confirmed {db.BigInt} NOT NULL DEFAULT 1)
                 """, tx);
             Execute($"""
                 CREATE TABLE pending(
@@ -77,16 +78,24 @@ public sealed partial class PartnershipRegistry : IDisposable
                   state {db.BigInt} NOT NULL DEFAULT 0)
                 """, tx);
             CreateGrants(tx);
-            Execute("INSERT INTO meta(key, value) VALUES('registry_schema', '2')", tx);
+            Execute("INSERT INTO meta(key, value) VALUES('registry_schema', '3')", tx);
         }
-        else if (version == "1")
+        else if (version is "1" or "2")
         {
-            // Version 2 adds what issue 5 needs: the reclaim verifier and the operator's restore grants.
-            Execute($"ALTER TABLE partnerships ADD COLUMN recovery_verifier {db.Blob}", tx);
-            CreateGrants(tx);
-            Execute("UPDATE meta SET value = '2' WHERE key = 'registry_schema'", tx);
+            if (version == "1")
+            {
+                // Version 2 adds what issue 5 needs: the reclaim verifier and the operator's restore grants.
+                Execute($"ALTER TABLE partnerships ADD COLUMN recovery_verifier {db.Blob}", tx);
+                CreateGrants(tx);
+            }
+
+            // Version 3 marks a partnership confirmed once the device has shown it holds the
+            // secret. Rows made before then come from hosts that did not ask: they stay under
+            // P5/P7 as they were, so they migrate as confirmed (the column's default).
+            Execute($"ALTER TABLE partnerships ADD COLUMN confirmed {db.BigInt} NOT NULL DEFAULT 1", tx);
+            Execute("UPDATE meta SET value = '3' WHERE key = 'registry_schema'", tx);
         }
-        else if (version != "2")
+        else if (version != "3")
         {
             throw new StoreFormatException($"the partnership registry has schema version {version}; this build knows version {SchemaVersion} only");
         }
@@ -128,26 +137,26 @@ public sealed partial class PartnershipRegistry : IDisposable
 
     public HostPartnership? Find(DeviceName device)
     {
-        using var command = Command("SELECT device, number, secret, created_ms, last_seen_ms, last_backup_ms, last_link, recovery_verifier FROM partnerships WHERE device_key = @key");
+        using var command = Command("SELECT device, number, secret, created_ms, last_seen_ms, last_backup_ms, last_link, recovery_verifier, confirmed FROM partnerships WHERE device_key = @key");
         command.AddParameter("@key", device.Key);
         return Read(command).FirstOrDefault();
     }
 
     public List<HostPartnership> List()
     {
-        using var command = Command("SELECT device, number, secret, created_ms, last_seen_ms, last_backup_ms, last_link, recovery_verifier FROM partnerships ORDER BY device_key");
+        using var command = Command("SELECT device, number, secret, created_ms, last_seen_ms, last_backup_ms, last_link, recovery_verifier, confirmed FROM partnerships ORDER BY device_key");
         return Read(command);
     }
 
     /// <summary>
-    /// Creates a partnership with a fresh 256-bit secret, or returns null when the name is
-    /// already taken (P5) — checked by the primary key, not by a read before the write.
+    /// Creates an unconfirmed partnership with a fresh 256-bit secret, or returns null when the
+    /// name is already taken (P5) — checked by the primary key, not by a read before the write.
     /// </summary>
     public HostPartnership? TryCreate(DeviceName device, uint number, string link, byte[]? recoveryVerifier = null)
     {
         var secret = RandomNumberGenerator.GetBytes(32);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        using var command = Command("INSERT INTO partnerships(device_key, device, number, secret, created_ms, last_seen_ms, last_link, recovery_verifier) VALUES(@key, @device, @number, @secret, @now, @now, @link, @verifier) ON CONFLICT(device_key) DO NOTHING");
+        using var command = Command("INSERT INTO partnerships(device_key, device, number, secret, created_ms, last_seen_ms, last_link, recovery_verifier, confirmed) VALUES(@key, @device, @number, @secret, @now, @now, @link, @verifier, 0) ON CONFLICT(device_key) DO NOTHING");
         command.AddParameter("@verifier", (object?)recoveryVerifier ?? DBNull.Value);
         command.AddParameter("@key", device.Key);
         command.AddParameter("@device", device.Value);
@@ -156,8 +165,46 @@ public sealed partial class PartnershipRegistry : IDisposable
         command.AddParameter("@now", now);
         command.AddParameter("@link", link);
         return command.ExecuteNonQuery() == 1
-            ? new HostPartnership(device.Value, number, secret, DateTimeOffset.FromUnixTimeMilliseconds(now), DateTimeOffset.FromUnixTimeMilliseconds(now), null, link, recoveryVerifier)
+            ? new HostPartnership(device.Value, number, secret, DateTimeOffset.FromUnixTimeMilliseconds(now), DateTimeOffset.FromUnixTimeMilliseconds(now), null, link, recoveryVerifier, Confirmed: false)
             : null;
+    }
+
+    /// <summary>
+    /// Makes a new partnership in place of an unconfirmed one — a device that never stored
+    /// <paramref name="oldNumber"/>'s secret asks again: new number, new secret, new creation
+    /// time, still unconfirmed. Only while the record is unconfirmed and still has
+    /// <paramref name="oldNumber"/> (one statement, so a confirmation or another request that
+    /// wins the race leaves it alone); returns null otherwise.
+    /// </summary>
+    public HostPartnership? TryReplaceUnconfirmed(DeviceName device, uint oldNumber, uint number, string link, byte[]? recoveryVerifier = null)
+    {
+        var secret = RandomNumberGenerator.GetBytes(32);
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        using var command = Command("UPDATE partnerships SET device = @device, number = @number, secret = @secret, created_ms = @now, last_seen_ms = @now, last_backup_ms = NULL, last_link = @link, recovery_verifier = @verifier WHERE device_key = @key AND number = @old AND confirmed = 0");
+        command.AddParameter("@verifier", (object?)recoveryVerifier ?? DBNull.Value);
+        command.AddParameter("@key", device.Key);
+        command.AddParameter("@device", device.Value);
+        command.AddParameter("@old", (long)oldNumber);
+        command.AddParameter("@number", (long)number);
+        command.AddParameter("@secret", secret);
+        command.AddParameter("@now", now);
+        command.AddParameter("@link", link);
+        return command.ExecuteNonQuery() == 1
+            ? new HostPartnership(device.Value, number, secret, DateTimeOffset.FromUnixTimeMilliseconds(now), DateTimeOffset.FromUnixTimeMilliseconds(now), null, link, recoveryVerifier, Confirmed: false)
+            : null;
+    }
+
+    /// <summary>
+    /// The device has shown it holds partnership <paramref name="number"/>'s secret (it said it
+    /// stored it, or it authenticated with it): from now on P5/P7 protect the record. False when
+    /// the record no longer has that number (replaced or forgotten meanwhile).
+    /// </summary>
+    public bool Confirm(DeviceName device, uint number)
+    {
+        using var command = Command("UPDATE partnerships SET confirmed = 1 WHERE device_key = @key AND number = @number");
+        command.AddParameter("@key", device.Key);
+        command.AddParameter("@number", (long)number);
+        return command.ExecuteNonQuery() == 1;
     }
 
     /// <summary>
@@ -254,7 +301,8 @@ public sealed partial class PartnershipRegistry : IDisposable
                 reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
                 reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
                 reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7)));
+                reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7),
+                reader.GetInt64(8) != 0));
         }
 
         return list;
@@ -291,8 +339,12 @@ public sealed partial class PartnershipRegistry : IDisposable
     public void Dispose() => _connection.Dispose();
 }
 
-/// <summary>A partnership as the host keeps it.</summary>
-public sealed record HostPartnership(string Name, uint Number, byte[] Secret, DateTimeOffset Created, DateTimeOffset? LastSeen, DateTimeOffset? LastBackup, string? LastLink, byte[]? RecoveryVerifier = null);
+/// <summary>
+/// A partnership as the host keeps it. <see cref="Confirmed"/> is false from its creation until
+/// the device shows it holds the secret: such a record may be replaced by a new request for the
+/// name (the device never got or never stored the secret), a confirmed one never (P5/P7).
+/// </summary>
+public sealed record HostPartnership(string Name, uint Number, byte[] Secret, DateTimeOffset Created, DateTimeOffset? LastSeen, DateTimeOffset? LastBackup, string? LastLink, byte[]? RecoveryVerifier = null, bool Confirmed = true);
 
 /// <summary>The operator's one-time, expiring consent for <see cref="To"/> to restore <see cref="Source"/>'s files.</summary>
 public sealed record RestoreGrant(long Id, string Source, string To, DateTimeOffset Created, DateTimeOffset Expires);

@@ -13,7 +13,8 @@ public static class PartnershipRules
 
     /// <summary>
     /// A device with no partnership with this host asks for one with <paramref name="number"/>.
-    /// Returns null when the host may create it, else the refusal.
+    /// Returns null when the host may create it (in place of <paramref name="existing"/> when that
+    /// one is unconfirmed: its device never showed it holds the secret), else the refusal.
     /// </summary>
     public static Refusal? CanCreate(DeviceName name, uint number, uint partnershipsHeld, HostPartnership? existing, string hostName = "this host", bool allowReclaim = false)
     {
@@ -27,7 +28,10 @@ public static class PartnershipRules
             return new Refusal("P3", $"{name} already holds {partnershipsHeld} partnerships, the most a device may hold, so {hostName} cannot make a third; ways out: connect as a guest (cradle device connect --guest; restore with the operator's consent: cradle device restore), cold-boot to end the newest partnership (P6), or rename the device to end both (P8)");
         }
 
-        if (existing is not null)
+        // An unconfirmed record is a partnership whose secret never reached the device's storage
+        // (the link dropped or the host died right after creating it): no device holds it, no
+        // backup was made under it, so P5/P7 have nothing to protect and the request replaces it.
+        if (existing is { Confirmed: true })
         {
             return new Refusal("P5", NameTaken(name, existing, hostName, allowReclaim));
         }

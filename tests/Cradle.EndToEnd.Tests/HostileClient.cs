@@ -43,8 +43,12 @@ public sealed class HostileClient : IAsyncDisposable
         return Hello;
     }
 
-    /// <summary>Hello, then a new partnership (the host runs with --auto-approve); returns the secret.</summary>
-    public async Task<byte[]> PartnerAsync(string name, uint number)
+    /// <summary>
+    /// Hello, then a new partnership (the host runs with --auto-approve); returns the secret.
+    /// With <paramref name="confirmStored"/> false the client never says it stored the secret: a
+    /// device whose link dropped (or whose host died) between the host's answer and its own save.
+    /// </summary>
+    public async Task<byte[]> PartnerAsync(string name, uint number, bool confirmStored = true)
     {
         await HelloAsync(name);
         var nonce = new byte[32];
@@ -55,7 +59,21 @@ public sealed class HostileClient : IAsyncDisposable
         await SendAsync(new Envelope { PartnerReveal = new PartnerReveal { DeviceNonce = ByteString.CopyFrom(nonce) } });
         var accepted = await ReceiveAsync();
         Assert.True(accepted.BodyCase == Envelope.BodyOneofCase.SessionAccepted, accepted.ToString());
+        if (confirmStored)
+        {
+            await SendAsync(new Envelope { PartnershipStored = new PartnershipStored { Number = number } });
+        }
+
         return accepted.SessionAccepted.NewSecret.ToByteArray();
+    }
+
+    /// <summary>Hello, then authentication of partnership <paramref name="number"/> with its secret; returns the host's answer.</summary>
+    public async Task<Envelope> AuthenticateAsync(string name, uint number, byte[] secret)
+    {
+        var hello = await HelloAsync(name);
+        var proof = SessionProof.Compute(secret, hello.Challenge.Span, Tls.PeerCertificateHash, DeviceName.Parse(name));
+        await SendAsync(new Envelope { Authenticate = new Authenticate { Number = number, Proof = ByteString.CopyFrom(proof) } });
+        return await ReceiveAsync();
     }
 
     /// <summary>Sends a backup whose single file has this path and content, and returns the host's answer to BackupEnd (or the refusal that came first).</summary>

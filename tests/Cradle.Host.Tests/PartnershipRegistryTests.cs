@@ -355,6 +355,117 @@ public abstract class PartnershipRegistryTests : IDisposable
         Assert.Equal(verifier, record.RecoveryVerifier);
     }
 
+    [Fact]
+    public void A_new_partnership_stays_unconfirmed_until_the_device_confirms_its_own_number()
+    {
+        var name = DeviceName.Parse("MX7");
+        using (var registry = Open())
+        {
+            Assert.False(registry.TryCreate(name, 0x1234, "usb")!.Confirmed);
+            Assert.False(registry.Find(name)!.Confirmed);
+
+            Assert.False(registry.Confirm(name, 0x9999));
+            Assert.False(registry.Find(name)!.Confirmed);
+            Assert.True(registry.Confirm(DeviceName.Parse("mx7"), 0x1234));
+            Assert.False(registry.Confirm(DeviceName.Parse("MX8"), 0x1234));
+        }
+
+        using var reopened = Open();
+        Assert.True(reopened.Find(name)!.Confirmed);
+    }
+
+    [Fact]
+    public void An_unconfirmed_partnership_is_replaced_with_a_new_number_secret_and_creation_a_confirmed_one_never()
+    {
+        using var registry = Open();
+        var name = DeviceName.Parse("MX7");
+        var lost = registry.TryCreate(name, 0x1111, "network")!;
+
+        _time.Now = Now.AddMinutes(5);
+        Assert.Null(registry.TryReplaceUnconfirmed(name, 0x9999, 0x2222, "usb"));
+        var verifier = new byte[32];
+        verifier[0] = 9;
+        var replaced = registry.TryReplaceUnconfirmed(DeviceName.Parse("mx7"), 0x1111, 0x2222, "usb", verifier);
+
+        Assert.NotNull(replaced);
+        var record = registry.Find(name)!;
+        Assert.Equal((0x2222u, "mx7", "usb", false), (record.Number, record.Name, record.LastLink, record.Confirmed));
+        Assert.Equal(replaced.Secret, record.Secret);
+        Assert.NotEqual(lost.Secret, record.Secret);
+        Assert.Equal(Now.AddMinutes(5), record.Created);
+        Assert.Equal(verifier, record.RecoveryVerifier);
+        Assert.Single(registry.List());
+
+        Assert.True(registry.Confirm(name, 0x2222));
+        Assert.Null(registry.TryReplaceUnconfirmed(name, 0x2222, 0x3333, "usb"));
+        Assert.Equal(replaced.Secret, registry.Find(name)!.Secret);
+    }
+
+    [Fact]
+    public async Task A_confirmation_racing_a_replacement_on_another_host_ends_with_exactly_one_of_them()
+    {
+        using var otherHost = CatalogDatabase.Open(_setting, _temp.Path);
+        using var one = Open();
+        using var two = PartnershipRegistry.Open(otherHost, _time);
+        var names = Enumerable.Range(0, 60).Select(i => DeviceName.Parse($"pair-{i}")).ToArray();
+        foreach (var name in names)
+        {
+            one.TryCreate(name, 1, "network");
+        }
+
+        using var start = new Barrier(2);
+        var results = await Task.WhenAll(
+            Task.Run(() =>
+            {
+                start.SignalAndWait();
+                return names.Select(n => one.Confirm(n, 1)).ToArray();
+            }),
+            Task.Run(() =>
+            {
+                start.SignalAndWait();
+                return names.Select(n => two.TryReplaceUnconfirmed(n, 1, 2, "network") is not null).ToArray();
+            }));
+
+        for (var i = 0; i < names.Length; i++)
+        {
+            Assert.True(results[0][i] ^ results[1][i], $"{names[i]}: exactly one of confirm and replace must win");
+            var kept = one.Find(names[i])!;
+            Assert.Equal(results[0][i] ? (1u, true) : (2u, false), (kept.Number, kept.Confirmed));
+        }
+    }
+
+    [Fact]
+    public void A_schema_2_registry_migrates_to_3_and_its_partnerships_stay_confirmed()
+    {
+        using (var registry = Open())
+        {
+            registry.TryCreate(DeviceName.Parse("MX7"), 0x1234, "usb");
+        }
+
+        // Schema 2 is schema 3 without the column (a build that did not know confirmations).
+        using (var connection = _database.OpenConnection())
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "ALTER TABLE partnerships DROP COLUMN confirmed";
+            command.ExecuteNonQuery();
+            command.CommandText = "UPDATE meta SET value = '2' WHERE key = 'registry_schema'";
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        using var migrated = Open();
+        var record = migrated.Find(DeviceName.Parse("MX7"))!;
+        Assert.Equal((0x1234u, true), (record.Number, record.Confirmed));
+        Assert.Null(migrated.TryReplaceUnconfirmed(DeviceName.Parse("MX7"), 0x1234, 0x2222, "usb"));
+        using (var connection = _database.OpenConnection())
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT value FROM meta WHERE key = 'registry_schema'";
+            Assert.Equal("3", command.ExecuteScalar());
+        }
+
+        Assert.False(migrated.TryCreate(DeviceName.Parse("MX8"), 0x5678, "usb")!.Confirmed);
+    }
+
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = now;

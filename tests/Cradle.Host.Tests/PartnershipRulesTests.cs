@@ -6,8 +6,8 @@ public class PartnershipRulesTests
 {
     private static readonly DeviceName Device = DeviceName.Parse("MX7-0042");
 
-    private static HostPartnership Record(uint number, string name = "MX7-0042") =>
-        new(name, number, new byte[32], DateTimeOffset.UnixEpoch, null, null, "tcp");
+    private static HostPartnership Record(uint number, string name = "MX7-0042", bool confirmed = true) =>
+        new(name, number, new byte[32], DateTimeOffset.UnixEpoch, null, null, "tcp", Confirmed: confirmed);
 
     [Theory]
     [InlineData(0u)]
@@ -39,6 +39,23 @@ public class PartnershipRulesTests
         Assert.Equal("P5", refusal.Rule);
         Assert.Contains("rename", refusal.Message, StringComparison.Ordinal);
         Assert.Contains("0000ABCD", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unconfirmed_partnership_whose_device_never_stored_the_secret_does_not_refuse_a_new_request()
+    {
+        // The host recorded it, then the link dropped (or the host died) before the device said
+        // it stored number and secret: no device holds it, so the request replaces it.
+        Assert.Null(PartnershipRules.CanCreate(Device, 0x1234, 0, Record(0xABCD, confirmed: false)));
+        Assert.Null(PartnershipRules.CanCreate(Device, 0x1234, 1, Record(0xABCD, confirmed: false)));
+        Assert.Equal("P3", PartnershipRules.CanCreate(Device, 0x1234, 2, Record(0xABCD, confirmed: false))?.Rule);
+        Assert.Equal("P2", PartnershipRules.CanCreate(Device, 0, 0, Record(0xABCD, confirmed: false))?.Rule);
+    }
+
+    [Fact]
+    public void P7_a_confirmed_partnership_refuses_a_new_request_for_its_name()
+    {
+        Assert.Equal("P5", PartnershipRules.CanCreate(Device, 0x1234, 0, Record(0xABCD, confirmed: true))?.Rule);
     }
 
     [Fact]
