@@ -18,6 +18,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
     private MessageChannel? _channel;
     private byte[] _certificateHash = [];
     private DeviceName _device;
+    private uint _version = ProtocolVersion.Current; // the device's, which this session speaks
     private uint _number;
     private bool _guest;
     private LiveSession _live = null!;
@@ -125,10 +126,12 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         }
 
         var hello = first.DeviceHello;
-        if (hello.ProtocolVersion != ProtocolVersion.Current)
+        if (hello.ProtocolVersion is < ProtocolVersion.Oldest or > ProtocolVersion.Current)
         {
-            throw new SessionRefusedException("version", $"the device speaks protocol version {hello.ProtocolVersion}; this host speaks version {ProtocolVersion.Current}: update the older side");
+            throw new SessionRefusedException("version", $"the device speaks protocol version {hello.ProtocolVersion}; this host speaks versions {ProtocolVersion.Oldest} to {ProtocolVersion.Current}: update the older side");
         }
+
+        _version = hello.ProtocolVersion;
 
         if (!DeviceName.TryParse(hello.DeviceName, out _device, out var nameProblem))
         {
@@ -143,7 +146,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         {
             HostHello = new HostHello
             {
-                ProtocolVersion = ProtocolVersion.Current,
+                ProtocolVersion = _version,
                 HostName = host.Name,
                 HostId = Google.Protobuf.ByteString.CopyFrom(host.HostId),
                 Challenge = Google.Protobuf.ByteString.CopyFrom(challenge),
@@ -284,21 +287,25 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
     /// Waits for the device's word that it stored the number and secret just sent, and only then
     /// confirms the record and goes on. Until then the record is unconfirmed: if the link drops
     /// or this host dies first, the device (which holds nothing) asks again and gets a new
-    /// partnership instead of a P5 refusal nobody could resolve without the operator.
+    /// partnership instead of a P5 refusal nobody could resolve without the operator. A version 1
+    /// device never says so, and backs up in this same session: its record is confirmed at once,
+    /// as before version 2 (a record with snapshots must stay under P5/P7).
     /// </summary>
     private async Task ConfirmStoredAsync(PartnershipRegistry registry, uint number, CancellationToken cancellationToken)
     {
-        var reply = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-        switch (reply.BodyCase)
+        var reply = _version < 2 ? null : await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        switch (reply?.BodyCase)
         {
-            case Envelope.BodyOneofCase.PartnershipStored when reply.PartnershipStored.Number == number:
+            case null:
+                break;
+            case Envelope.BodyOneofCase.PartnershipStored when reply!.PartnershipStored.Number == number:
                 break;
             case Envelope.BodyOneofCase.PartnershipStored:
-                throw new ProtocolViolationException($"the device says it stored partnership {new PartnershipNumber(reply.PartnershipStored.Number)}, not {new PartnershipNumber(number)}");
+                throw new ProtocolViolationException($"the device says it stored partnership {new PartnershipNumber(reply!.PartnershipStored.Number)}, not {new PartnershipNumber(number)}");
             case Envelope.BodyOneofCase.Goodbye:
-                throw new LinkClosedException($"the device left before it stored the partnership: {reply.Goodbye.Reason}");
+                throw new LinkClosedException($"the device left before it stored the partnership: {reply!.Goodbye.Reason}");
             default:
-                throw new ProtocolViolationException($"expected the device to confirm it stored the partnership, got {reply.BodyCase}");
+                throw new ProtocolViolationException($"expected the device to confirm it stored the partnership, got {reply!.BodyCase}");
         }
 
         if (!registry.Confirm(_device, number))
@@ -306,7 +313,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             throw new SessionRefusedException("P5", $"another device named {_device} asked this host for a partnership before this one confirmed it had stored its own, and took the name; rename this device");
         }
 
-        HostLog.PartnershipConfirmed(logger, Remote, _device.Value, new PartnershipNumber(number).ToString(), "stored");
+        HostLog.PartnershipConfirmed(logger, Remote, _device.Value, new PartnershipNumber(number).ToString(), reply is null ? "version 1 device" : "stored");
     }
 
     /// <summary>

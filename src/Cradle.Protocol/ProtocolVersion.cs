@@ -4,9 +4,15 @@ namespace Cradle.Protocol;
 public static class ProtocolVersion
 {
     /// <summary>
-    /// The one version this build speaks. A peer stating another is refused by name.
-    /// 2: the device answers a new secret with <c>PartnershipStored</c> (a v1 device would not,
-    /// and its v2 host would wait for it).
+    /// The version this build speaks. 2: the device answers a new secret with
+    /// <c>PartnershipStored</c>. The device speaks this one only; the host serves devices of
+    /// every version from <see cref="Oldest"/> up and answers in the device's own.
     /// </summary>
     public const uint Current = 2;
+
+    /// <summary>
+    /// The oldest device the host serves. A version 1 device never says it stored a new
+    /// secret: its partnership stays unconfirmed until its first authenticated session.
+    /// </summary>
+    public const uint Oldest = 1;
 }
