@@ -160,20 +160,34 @@ public sealed class HostileSecretsTests : IDisposable
 
     /// <summary>
     /// After a real host run and a real device init and backup, every file that holds a key or
-    /// a secret is its owner's only (0600) and its folder 0700: on the host the certificate with
-    /// its private key, the catalog with the partnership secrets (and its WAL files), the
-    /// dashboard token when there is one (a dashboard bound beyond loopback; row 64 tests it); on the device every state file (the recovery key in device.json, the
-    /// partnership secrets in partnerships.json, the files cache). The test's umask must be one
+    /// a secret is its owner's only (0600), and every folder Cradle makes for them 0700: on the
+    /// host the certificate with its private key, the catalog with the partnership secrets (and
+    /// its WAL files), the dashboard token when there is one (a dashboard bound beyond loopback;
+    /// row 64 tests it); on the device every state file (the recovery key in device.json, the
+    /// partnership secrets in partnerships.json, the files cache). Twice: with the host's and the
+    /// device's folders made by Cradle (0700), and with both made beforehand open to all (0755, as
+    /// a package or an administrator may make /var/lib/cradle): Cradle leaves such a folder as it
+    /// is, so there only the files' own modes keep the secrets in. The test's umask must be one
     /// that would leave files readable by others, or the check would prove nothing.
     /// </summary>
-    [Fact]
-    public async Task Keys_and_secrets_are_owner_only_on_the_host_and_on_the_device()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Keys_and_secrets_are_owner_only_on_the_host_and_on_the_device(bool foldersMadeOpenBeforehand)
     {
         var umask = Convert.ToInt32(File.ReadLines("/proc/self/status").Single(l => l.StartsWith("Umask:", StringComparison.Ordinal))["Umask:".Length..].Trim(), 8);
         Assert.True((umask & 0b000_100_100) != 0b000_100_100, $"the umask {Convert.ToString(umask, 8)} hides every new file from others already: the test would prove nothing");
 
-        await using var host = await RunningHost.StartAsync(_folder.Path, "modes");
         var device = new TestDevice(_folder.Path, "modes");
+        var hostData = Path.Combine(_folder.Path, "host-modes");
+        if (foldersMadeOpenBeforehand)
+        {
+            var open = OwnerOnlyFolder | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+            Directory.CreateDirectory(hostData, open);
+            Directory.CreateDirectory(device.State, open);
+        }
+
+        await using var host = await RunningHost.StartOnAsync(hostData, "modes");
         Assert.Equal(0, (await device.InitAsync("MODES-1")).ExitCode);
         Assert.Equal(0, (await device.BackUpOnceAsync(host)).ExitCode);
 
@@ -196,7 +210,13 @@ public sealed class HostileSecretsTests : IDisposable
             }
         }
 
-        foreach (var folder in Directory.GetDirectories(device.State, "*", SearchOption.AllDirectories).Append(device.State).Append(host.Data))
+        var madeByCradle = Directory.GetDirectories(device.State, "*", SearchOption.AllDirectories).ToList();
+        if (!foldersMadeOpenBeforehand)
+        {
+            madeByCradle.AddRange([device.State, host.Data]);
+        }
+
+        foreach (var folder in madeByCradle)
         {
             if (File.GetUnixFileMode(folder) != OwnerOnlyFolder)
             {
