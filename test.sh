@@ -26,6 +26,7 @@ fi
 # The catalog tests run on PostgreSQL too: tests/postgres.sh starts a throw-away cluster from the server's binaries.
 tests/postgres.sh bindir >/dev/null 2>&1 || need /usr/lib/postgresql/15/bin/postgres postgresql
 need psql postgresql-client
+need openssl openssl   # the TLS-version test offers TLS 1.0/1.1 with openssl s_client
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 configuration=${CONFIGURATION:-Release}

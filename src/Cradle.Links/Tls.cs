@@ -43,7 +43,7 @@ public static class Tls
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
-            throw new LinkClosedException($"TLS handshake with the host failed: {e.Message}", e);
+            throw new LinkClosedException($"TLS handshake with the host failed: {Reasons(e)}", e);
         }
 
         return new TlsSession(ssl, peerHash ?? throw new ProtocolViolationException("the host presented no certificate"));
@@ -67,8 +67,24 @@ public static class Tls
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
-            throw new LinkClosedException($"TLS handshake with the device failed: {e.Message}", e);
+            throw new LinkClosedException($"TLS handshake with the device failed: {Reasons(e)}", e);
         }
+    }
+
+    /// <summary>
+    /// The messages of an exception and its inner ones: .NET's outer message ("Authentication
+    /// failed, see inner exception.") names no cause; OpenSSL's inner one does ("unsupported
+    /// protocol", "decryption failed or bad record mac"), and the operator's log needs it.
+    /// </summary>
+    private static string Reasons(Exception e)
+    {
+        var messages = new List<string>();
+        for (Exception? inner = e; inner is not null && messages.Count < 4; inner = inner.InnerException)
+        {
+            messages.Add(inner.Message);
+        }
+
+        return string.Join(" <- ", messages);
     }
 }
 

@@ -197,6 +197,7 @@ internal sealed class SqliteCatalogDatabase(string path) : CatalogDatabase
 
     public override DbConnection OpenConnection()
     {
+        CreatePrivately();
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -215,6 +216,34 @@ internal sealed class SqliteCatalogDatabase(string path) : CatalogDatabase
 
     public override void LockSchema(DbConnection connection, DbTransaction transaction)
     {
+    }
+
+    /// <summary>
+    /// The catalog holds the partnership secrets: a new one is made empty and owner-only (0600)
+    /// before SQLite opens it (SQLite takes an empty file for a new database, and gives its
+    /// -wal and -shm files the database file's mode).
+    /// </summary>
+    private void CreatePrivately()
+    {
+        if (OperatingSystem.IsWindows() || File.Exists(path))
+        {
+            return;
+        }
+
+        try
+        {
+            using var created = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Made by another connection first (the same way), or a folder that is missing or
+            // not writable: SQLite reports that when it opens, as it did before this step.
+        }
     }
 
     public override bool HasColumn(DbConnection connection, DbTransaction transaction, string table, string column)

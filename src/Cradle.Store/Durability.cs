@@ -45,16 +45,28 @@ public static partial class Durability
     /// <summary>
     /// Writes a file atomically from <paramref name="write"/>, which streams the content into a
     /// temporary file beside it (nothing is gathered in memory); then fsync, rename over, fsync
-    /// the folder. When <paramref name="write"/> throws, the old file is untouched.
+    /// the folder. When <paramref name="write"/> throws, the old file is untouched. The file is
+    /// its owner's only (0600) from the moment it exists, and a folder made for it 0700: what is
+    /// written this way is private state (partnership secrets, the recovery key, the host's key).
     /// </summary>
     public static void WriteAtomically(string path, Action<Stream> write)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(folder);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 64 * 1024 };
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+        }
+        else
+        {
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
         var temp = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 64 * 1024))
+            using (var file = new FileStream(temp, options))
             {
                 write(file);
                 file.Flush(flushToDisk: true);
