@@ -119,8 +119,8 @@ public sealed class HostileSecretsTests : IDisposable
 
     /// <summary>
     /// The device pins the host's certificate when it partners (P2). The host's folder is moved
-    /// to a host with another key (its <c>host.pfx</c> replaced; same name, same host id, same
-    /// partnerships): the device refuses it before it proves anything, and nothing is stored.
+    /// to a host with another key (the certificate in its catalog replaced; same name, same host
+    /// id, same partnerships): the device refuses it before it proves anything, and nothing is stored.
     /// Putting the original key back lets the same device back up again, so the refusal was the
     /// key's. Without the pin check the device would authenticate (its proof binds the
     /// certificate it saw, which the impostor checks against its own) and back up.
@@ -136,13 +136,12 @@ public sealed class HostileSecretsTests : IDisposable
             Assert.Equal(0, (await device.BackUpOnceAsync(original)).ExitCode);
         }
 
-        var key = Path.Combine(data, "host.pfx");
-        var originalKey = File.ReadAllBytes(key);
-        File.Delete(key);
+        var originalKey = CatalogCertificate(data);
+        SetCatalogCertificate(data, null); // the next start makes another key
         File.WriteAllText(Path.Combine(device.DataFolder, "new.txt"), "written after the first backup\n");
         await using (var impostor = await RunningHost.StartOnAsync(data, "pinned"))
         {
-            Assert.NotEqual(originalKey, File.ReadAllBytes(key));
+            Assert.NotEqual(originalKey, CatalogCertificate(data));
             var attempt = await device.BackUpOnceAsync(impostor);
 
             Assert.True(attempt.ExitCode != 0, attempt.ToString());
@@ -151,7 +150,7 @@ public sealed class HostileSecretsTests : IDisposable
             Assert.DoesNotContain("PINNING-1 connected", Log(impostor.Process));
         }
 
-        File.WriteAllBytes(key, originalKey);
+        SetCatalogCertificate(data, originalKey);
         await using var again = await RunningHost.StartOnAsync(data, "pinned");
         var result = await device.BackUpOnceAsync(again);
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -191,9 +190,10 @@ public sealed class HostileSecretsTests : IDisposable
         Assert.Equal(0, (await device.InitAsync("MODES-1")).ExitCode);
         Assert.Equal(0, (await device.BackUpOnceAsync(host)).ExitCode);
 
-        var hostFiles = new[] { "host.pfx", "cradle.db", "cradle.db-wal", "cradle.db-shm", "http-token" }
+        // The certificate's key is in the catalog (meta host_certificate), with the partnership secrets.
+        var hostFiles = new[] { "cradle.db", "cradle.db-wal", "cradle.db-shm", "http-token" }
             .Select(name => Path.Combine(host.Data, name)).Where(File.Exists).ToList();
-        Assert.Contains(Path.Combine(host.Data, "host.pfx"), hostFiles);
+        Assert.NotNull(CatalogCertificate(host.Data));
         Assert.Contains(Path.Combine(host.Data, "cradle.db"), hostFiles);
         var deviceFiles = Directory.GetFiles(device.State, "*", SearchOption.AllDirectories);
         foreach (var expected in new[] { "persistent/device.json", "volatile/partnerships.json", "volatile/files.cache" })
@@ -491,5 +491,26 @@ public sealed class HostileSecretsTests : IDisposable
 
             _listener.Dispose();
         }
+    }
+
+    /// <summary>The host's certificate and key as its SQLite catalog keeps them (meta host_certificate), or null.</summary>
+    private static string? CatalogCertificate(string hostData)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(hostData, "cradle.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = 'host_certificate'";
+        return command.ExecuteScalar() as string;
+    }
+
+    /// <summary>Puts a certificate back in the catalog, or removes it (null) so the next start makes another.</summary>
+    private static void SetCatalogCertificate(string hostData, string? value)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(hostData, "cradle.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = value is null ? "DELETE FROM meta WHERE key = 'host_certificate'" : "UPDATE meta SET value = @v WHERE key = 'host_certificate'";
+        command.Parameters.AddWithValue("@v", value ?? "");
+        Assert.Equal(1, command.ExecuteNonQuery());
     }
 }
