@@ -45,7 +45,10 @@ dotnet pack src/Cradle.Cli -c "$configuration" -r "$rid" -o "$work/packages" -v 
 printf '<configuration><packageSources><clear /><add key="local" value="%s" /></packageSources></configuration>\n' "$work/packages" > "$work/nuget.config"
 dotnet tool install cradle --tool-path "$work/tools" --configfile "$work/nuget.config" >/dev/null
 echo "installed tool: $("$work/tools/cradle" --version) ($(readlink -f "$work/tools/cradle"))"
-CRADLE_EXE="$work/tools/cradle" dotnet test tests/Cradle.EndToEnd.Tests -c "$configuration" --no-build -v quiet -nologo --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=$?
+# The long load and kill loops (the same product code, minutes each) ran in the first pass; the
+# installed tool runs everything else, so CI stays under 20 minutes.
+aot_filter="FullyQualifiedName!~LoadTests&FullyQualifiedName!~CrashSafetyTests&FullyQualifiedName!~MillionEntriesTests"
+CRADLE_EXE="$work/tools/cradle" dotnet test tests/Cradle.EndToEnd.Tests -c "$configuration" --no-build -v quiet -nologo --filter "$aot_filter" --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=$?
 rm -rf "$work"
 # One closing line over every test assembly.
 awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
