@@ -37,6 +37,7 @@ if [ ! -x "$tools/sharpfuzz" ]; then
 fi
 
 locked() { if [ -n "${CRADLE_BUILD_LOCK:-}" ]; then flock "$CRADLE_BUILD_LOCK" "$@"; else "$@"; fi; }
+started=$SECONDS
 locked dotnet build tests/Cradle.Fuzz.Afl -c "$configuration" -v quiet -nologo >/dev/null
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cradle-afl.XXXXXX")
@@ -44,6 +45,7 @@ cp -r "tests/Cradle.Fuzz.Afl/bin/$configuration/net10.0" "$work/harness"
 for assembly in Cradle.Protocol Cradle.Links Cradle.Store Cradle.Device; do
   "$tools/sharpfuzz" "$work/harness/$assembly.dll" >/dev/null
 done
+echo "afl.sh: harness built and instrumented in $((SECONDS - started)) s" >&2
 
 # afl-fuzz on a shared CI machine: no CPU governor check, no core pinning, no crash-core
 # pattern check; the target is `dotnet`, whose ELF carries no AFL instrumentation (the
@@ -53,12 +55,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 TMPDIR="$work"   # the harn
 
 stat_of() { awk -F' *: *' -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print "?" }' "$1"; }
 crashed=0 hung=0
-printf '%-18s %10s %8s %8s %8s %6s\n' target execs paths found crashes hangs
+printf '%-18s %10s %8s %8s %8s %6s %8s\n' target execs paths found crashes hangs seconds
 for target in "${targets[@]}"; do
   mkdir -p "$work/in/$target"
   find "tests/corpus/$target" -maxdepth 1 -type f -size -$((max_seed + 1))c -exec cp {} "$work/in/$target/" \;
   out="$work/out/$target"
   mkdir -p "$work/out"
+  started=$SECONDS
   if ! afl-fuzz -i "$work/in/$target" -o "$out" -t "$timeout_ms" -m none -V "$seconds" -- \
       "$(command -v dotnet)" "$work/harness/Cradle.Fuzz.Afl.dll" "$target" >"$work/$target.log" 2>&1; then
     echo "afl.sh: afl-fuzz failed on $target; its output:" >&2
@@ -68,8 +71,8 @@ for target in "${targets[@]}"; do
   stats="$out/default/fuzzer_stats"
   crashes=$(find "$out/default/crashes" -type f -name 'id:*' | wc -l)
   hangs=$(find "$out/default/hangs" -type f -name 'id:*' | wc -l)
-  printf '%-18s %10s %8s %8s %8s %6s\n' "$target" "$(stat_of "$stats" execs_done)" "$(stat_of "$stats" corpus_count)" \
-    "$(stat_of "$stats" corpus_found)" "$crashes" "$hangs"
+  printf '%-18s %10s %8s %8s %8s %6s %8s\n' "$target" "$(stat_of "$stats" execs_done)" "$(stat_of "$stats" corpus_count)" \
+    "$(stat_of "$stats" corpus_found)" "$crashes" "$hangs" "$((SECONDS - started))"
   for input in "$out"/default/crashes/id:*; do
     [ -f "$input" ] || continue
     copy="tests/corpus/$target/regress-afl-$(sha256sum "$input" | cut -c1-12).bin"
