@@ -50,6 +50,9 @@ echo "installed tool: $("$work/tools/cradle" --version) ($(readlink -f "$work/to
 aot_filter="FullyQualifiedName!~LoadTests&FullyQualifiedName!~CrashSafetyTests&FullyQualifiedName!~MillionEntriesTests"
 CRADLE_EXE="$work/tools/cradle" dotnet test tests/Cradle.EndToEnd.Tests -c "$configuration" --no-build -v quiet -nologo --filter "$aot_filter" --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=$?
 rm -rf "$work"
+# A short coverage-guided fuzzing pass (afl-fuzz + SharpFuzz, 15 s per in-memory decoder, from
+# tests/corpus): a crash, a foreign exception or an allocation over the bound fails CI (docs/hostile.md).
+CONFIGURATION="$configuration" tests/scripts/afl.sh 15 frames linkframe chunkdata tree pack || status=$?
 # One closing line over every test assembly.
 awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
      END { gsub(",", "", p); printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"

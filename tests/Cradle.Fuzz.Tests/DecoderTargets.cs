@@ -13,7 +13,7 @@ namespace Cradle.Fuzz;
 /// One decoder that reads bytes from outside (the wire, a serial line, the disk), driven the
 /// way Cradle drives it. <see cref="Run"/> either returns or throws one of
 /// <see cref="Allowed"/>, the exception types the decoder documents; anything else is a bug.
-/// Shared by the property tests and the fuzz harness (fuzz/).
+/// Shared by the property tests and the AFL harness (tests/Cradle.Fuzz.Afl).
 /// </summary>
 public abstract class DecoderTarget
 {

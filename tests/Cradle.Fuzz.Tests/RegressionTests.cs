@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text.Json.Nodes;
 using Cradle.Device;
 using Cradle.Store;
@@ -23,6 +24,18 @@ public sealed class RegressionTests : IDisposable
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
 
         Assert.InRange(allocated, 0, 16 * 1024);
+    }
+
+    /// <summary>afl-fuzz: a pack tail naming a footer offset near 2^64 overflowed the tail check (OverflowException).</summary>
+    [Fact]
+    public void A_pack_tail_with_a_huge_footer_offset_is_damage()
+    {
+        var pack = PackFiles.Small();
+        BinaryPrimitives.WriteUInt64LittleEndian(pack.AsSpan(pack.Length - PackFormat.TailLength + 4), ulong.MaxValue - 8);
+
+        var e = Assert.Throws<StoreFormatException>(() => new PackRecordsTarget().Run(pack));
+
+        Assert.Contains("footer offset", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>A partnerships file whose secret is not base64 loaded, then failed the session with a FormatException.</summary>

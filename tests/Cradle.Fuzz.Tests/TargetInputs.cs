@@ -104,7 +104,9 @@ public static class PackFiles
 
         var count = BinaryPrimitives.ReadUInt32LittleEndian(tail);
         var footer = BinaryPrimitives.ReadUInt64LittleEndian(tail[4..]);
-        if (footer < PackFormat.HeaderLength || footer + ((ulong)count * PackFormat.FooterEntryLength) + PackFormat.TailLength != (ulong)pack.Length)
+        // The footer and tail fit in 2^32 * 49 + 16 bytes, so this sum cannot overflow; the offset can be anything.
+        var footerAndTail = ((ulong)count * PackFormat.FooterEntryLength) + PackFormat.TailLength;
+        if (footer < PackFormat.HeaderLength || footerAndTail > (ulong)pack.Length || footer != (ulong)pack.Length - footerAndTail)
         {
             throw new StoreFormatException($"pack tail names footer offset {footer} and {count} records, which do not fit a {pack.Length}-byte pack");
         }
