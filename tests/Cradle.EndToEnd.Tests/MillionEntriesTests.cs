@@ -1,5 +1,5 @@
-using Cradle.Protocol.Messages;
 using Cradle.Protocol;
+using Cradle.Protocol.Messages;
 using Google.Protobuf;
 
 namespace Cradle.EndToEnd.Tests;
