@@ -152,22 +152,8 @@ public sealed partial class PartnershipRegistry : IDisposable
     /// Creates an unconfirmed partnership with a fresh 256-bit secret, or returns null when the
     /// name is already taken (P5) — checked by the primary key, not by a read before the write.
     /// </summary>
-    public HostPartnership? TryCreate(DeviceName device, uint number, string link, byte[]? recoveryVerifier = null)
-    {
-        var secret = RandomNumberGenerator.GetBytes(32);
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        using var command = Command("INSERT INTO partnerships(device_key, device, number, secret, created_ms, last_seen_ms, last_link, recovery_verifier, confirmed) VALUES(@key, @device, @number, @secret, @now, @now, @link, @verifier, 0) ON CONFLICT(device_key) DO NOTHING");
-        command.AddParameter("@verifier", (object?)recoveryVerifier ?? DBNull.Value);
-        command.AddParameter("@key", device.Key);
-        command.AddParameter("@device", device.Value);
-        command.AddParameter("@number", (long)number);
-        command.AddParameter("@secret", secret);
-        command.AddParameter("@now", now);
-        command.AddParameter("@link", link);
-        return command.ExecuteNonQuery() == 1
-            ? new HostPartnership(device.Value, number, secret, DateTimeOffset.FromUnixTimeMilliseconds(now), DateTimeOffset.FromUnixTimeMilliseconds(now), null, link, recoveryVerifier, Confirmed: false)
-            : null;
-    }
+    public HostPartnership? TryCreate(DeviceName device, uint number, string link, byte[]? recoveryVerifier = null) =>
+        WriteNew("INSERT INTO partnerships(device_key, device, number, secret, created_ms, last_seen_ms, last_link, recovery_verifier, confirmed) VALUES(@key, @device, @number, @secret, @now, @now, @link, @verifier, 0) ON CONFLICT(device_key) DO NOTHING", device, number, link, recoveryVerifier, oldNumber: null);
 
     /// <summary>
     /// Makes a new partnership in place of an unconfirmed one — a device that never stored
@@ -176,15 +162,23 @@ public sealed partial class PartnershipRegistry : IDisposable
     /// <paramref name="oldNumber"/> (one statement, so a confirmation or another request that
     /// wins the race leaves it alone); returns null otherwise.
     /// </summary>
-    public HostPartnership? TryReplaceUnconfirmed(DeviceName device, uint oldNumber, uint number, string link, byte[]? recoveryVerifier = null)
+    public HostPartnership? TryReplaceUnconfirmed(DeviceName device, uint oldNumber, uint number, string link, byte[]? recoveryVerifier = null) =>
+        WriteNew("UPDATE partnerships SET device = @device, number = @number, secret = @secret, created_ms = @now, last_seen_ms = @now, last_backup_ms = NULL, last_link = @link, recovery_verifier = @verifier WHERE device_key = @key AND number = @old AND confirmed = 0", device, number, link, recoveryVerifier, oldNumber);
+
+    /// <summary>Runs <paramref name="sql"/> with a fresh secret and the time now; the new, unconfirmed record when it wrote one row, else null.</summary>
+    private HostPartnership? WriteNew(string sql, DeviceName device, uint number, string link, byte[]? recoveryVerifier, uint? oldNumber)
     {
         var secret = RandomNumberGenerator.GetBytes(32);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        using var command = Command("UPDATE partnerships SET device = @device, number = @number, secret = @secret, created_ms = @now, last_seen_ms = @now, last_backup_ms = NULL, last_link = @link, recovery_verifier = @verifier WHERE device_key = @key AND number = @old AND confirmed = 0");
+        using var command = Command(sql);
         command.AddParameter("@verifier", (object?)recoveryVerifier ?? DBNull.Value);
         command.AddParameter("@key", device.Key);
         command.AddParameter("@device", device.Value);
-        command.AddParameter("@old", (long)oldNumber);
+        if (oldNumber is { } old)
+        {
+            command.AddParameter("@old", (long)old);
+        }
+
         command.AddParameter("@number", (long)number);
         command.AddParameter("@secret", secret);
         command.AddParameter("@now", now);
