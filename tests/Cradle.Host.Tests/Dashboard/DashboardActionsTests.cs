@@ -91,6 +91,9 @@ public sealed class DashboardActionsTests
     {
         await using var host = await DashboardHost.StartAsync();
         await host.Device("MX7-01", Files()).BackUpAsync();
+
+        // The device is done once it has sent its goodbye; the host's session ends a moment later.
+        await WaitForAsync(() => host.GetAsync<SessionsView>("api/v1/sessions"), s => s.Ended.Count == 1);
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var response = await host.Client.GetAsync("api/v1/events", HttpCompletionOption.ResponseHeadersRead, cancel.Token);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
