@@ -77,16 +77,23 @@ public sealed class StoreLease : IDisposable
         return new StoreLease(store, id, epoch);
     }
 
-    private void Renew()
+    /// <summary>When the catalog cannot be reached, the next renewal tries again, and a commit checks the lease itself.</summary>
+    private void Renew() => TryWithCatalog(_store, c => c.RenewLease(Id, _store.Time.GetUtcNow().ToUnixTimeMilliseconds()));
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on a connection of its own, giving up quietly when the
+    /// catalog cannot be reached: for renewals and releases, which a lease's timeout backs up.
+    /// </summary>
+    internal static void TryWithCatalog(ChunkStore store, Action<Catalog> action)
     {
         try
         {
-            using var catalog = _store.OpenCatalog();
-            catalog.RenewLease(Id, _store.Time.GetUtcNow().ToUnixTimeMilliseconds());
+            using var catalog = store.OpenCatalog();
+            action(catalog);
         }
         catch (Exception e) when (e is CradleException or System.Data.Common.DbException or IOException)
         {
-            // The catalog is unreachable for now: the next renewal tries again, and a commit checks the lease itself.
+            // Expires by itself.
         }
     }
 
@@ -98,15 +105,7 @@ public sealed class StoreLease : IDisposable
         }
 
         _renewal.Dispose();
-        try
-        {
-            using var catalog = _store.OpenCatalog();
-            catalog.ReleaseLease(Id);
-        }
-        catch (Exception e) when (e is CradleException or System.Data.Common.DbException or IOException)
-        {
-            // Unreleased, the lease expires by itself.
-        }
+        TryWithCatalog(_store, c => c.ReleaseLease(Id)); // unreleased, the lease expires by itself
     }
 }
 
@@ -162,30 +161,12 @@ public sealed class MaintenanceLock : IDisposable
         }
     }
 
-    private void Renew()
-    {
-        try
-        {
-            using var catalog = _store.OpenCatalog();
-            catalog.TryTakeMaintenance(_name, _holder, _store.Time.GetUtcNow().ToUnixTimeMilliseconds(), StoreLease.Timeout);
-        }
-        catch (Exception e) when (e is CradleException or System.Data.Common.DbException or IOException)
-        {
-            // Tried again at the next tick.
-        }
-    }
+    private void Renew() =>
+        StoreLease.TryWithCatalog(_store, c => c.TryTakeMaintenance(_name, _holder, _store.Time.GetUtcNow().ToUnixTimeMilliseconds(), StoreLease.Timeout));
 
     public void Dispose()
     {
         _renewal.Dispose();
-        try
-        {
-            using var catalog = _store.OpenCatalog();
-            catalog.ReleaseMaintenance(_name, _holder);
-        }
-        catch (Exception e) when (e is CradleException or System.Data.Common.DbException or IOException)
-        {
-            // Expires by itself.
-        }
+        StoreLease.TryWithCatalog(_store, c => c.ReleaseMaintenance(_name, _holder));
     }
 }
