@@ -142,10 +142,15 @@ internal static class HostCommands
             var table = new Table().AddColumns("device", "number", "created", "last backup", "link", "snapshots", "size");
             foreach (var r in rows)
             {
-                table.AddRow(Markup.Escape(r.Name), r.NumberHex, Format.Time(r.Created), Format.Time(r.LastBackup) + (r.Overdue ? " (overdue)" : ""), r.LastLink ?? "-", r.Snapshots.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Bytes(r.Bytes));
+                table.AddRow(Markup.Escape(r.Name) + (r.Confirmed ? "" : " (unconfirmed)"), r.NumberHex, Format.Time(r.Created), Format.Time(r.LastBackup) + (r.Overdue ? " (overdue)" : ""), r.LastLink ?? "-", r.Snapshots.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Bytes(r.Bytes));
             }
 
             AnsiConsole.Write(table);
+            foreach (var r in rows.Where(r => !r.Confirmed))
+            {
+                Console.Out.WriteLine($"{r.Name}: unconfirmed — the device has not yet shown that it stored this partnership; a new pairing under its name replaces it");
+            }
+
             return ExitCodes.Ok;
         }));
         return command;

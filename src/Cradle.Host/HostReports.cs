@@ -3,8 +3,12 @@ using Cradle.Store;
 
 namespace Cradle.Host;
 
-/// <summary>A device as <c>cradle host devices --json</c> and <c>GET /api/v1/devices</c> show it. <c>Bytes</c>: its newest snapshot's size.</summary>
-public sealed record DeviceRow(string Name, uint Number, string NumberHex, DateTimeOffset Created, DateTimeOffset? LastSeen, DateTimeOffset? LastBackup, string? LastLink, int Snapshots, long Bytes, bool Overdue);
+/// <summary>
+/// A device as <c>cradle host devices --json</c> and <c>GET /api/v1/devices</c> show it.
+/// <c>Bytes</c>: its newest snapshot's size. <c>Confirmed</c>: false while the device has not yet
+/// shown that it stored the partnership (a new pairing for its name replaces such a record).
+/// </summary>
+public sealed record DeviceRow(string Name, uint Number, string NumberHex, DateTimeOffset Created, DateTimeOffset? LastSeen, DateTimeOffset? LastBackup, string? LastLink, int Snapshots, long Bytes, bool Overdue, bool Confirmed);
 
 /// <summary>A snapshot as <c>cradle host snapshots --json</c> and <c>GET /api/v1/snapshots</c> show it.</summary>
 public sealed record SnapshotRow(long Id, string Device, uint Number, DateTimeOffset Time, long Files, long Bytes, string Link, bool Suspect)
@@ -41,7 +45,7 @@ public static class HostReports
         {
             var mine = snapshots.Where(s => string.Equals(s.Device, p.Name, StringComparison.OrdinalIgnoreCase)).ToList();
             var overdue = (p.LastBackup ?? p.Created) + overdueAfter < now;
-            return new DeviceRow(p.Name, p.Number, new PartnershipNumber(p.Number).ToString(), p.Created, p.LastSeen, p.LastBackup, p.LastLink, mine.Count, mine.Count > 0 ? mine[^1].Bytes : 0, overdue);
+            return new DeviceRow(p.Name, p.Number, new PartnershipNumber(p.Number).ToString(), p.Created, p.LastSeen, p.LastBackup, p.LastLink, mine.Count, mine.Count > 0 ? mine[^1].Bytes : 0, overdue, p.Confirmed);
         }).ToList();
     }
 

@@ -9,6 +9,40 @@ public sealed partial class HostService
     /// <summary>How long the host listens at one rate for an offer before trying the next (a device offers every 0.4 s).</summary>
     public static readonly TimeSpan ScanDwell = TimeSpan.FromSeconds(1.3);
 
+    /// <summary>The serial ports this host watches: those it was started with and those Get Connected added since.</summary>
+    public IReadOnlyList<SerialPortSetting> SerialPorts
+    {
+        get
+        {
+            lock (_serialPorts)
+            {
+                return [.. _serialPorts];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts watching one more serial port, as the Get Connected wizard does once it found a
+    /// device there: the device, still offering its session, connects by itself. The port is
+    /// watched until the host stops (<c>--serial</c> keeps it across restarts). False when the
+    /// port is watched already or the host is stopping.
+    /// </summary>
+    public bool WatchSerialPort(SerialPortSetting port)
+    {
+        ArgumentNullException.ThrowIfNull(port);
+        lock (_serialPorts)
+        {
+            if (IsStopping || BoundAddress is null || _serialPorts.Any(p => string.Equals(p.Path, port.Path, StringComparison.Ordinal)))
+            {
+                return false;
+            }
+
+            _serialPorts.Add(port);
+            _watchers.Add(WatchSerialPortAsync(port, _stopping.Token));
+            return true;
+        }
+    }
+
     private async Task WatchSerialPortAsync(SerialPortSetting port, CancellationToken cancellationToken)
     {
         await Task.Yield();

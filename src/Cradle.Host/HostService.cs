@@ -25,6 +25,7 @@ public sealed partial class HostService : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly List<Task> _sessions = [];
     private readonly List<Task> _watchers = [];
+    private readonly List<SerialPortSetting> _serialPorts;
     private readonly CancellationTokenSource _stopping = new();
     private TcpListener? _listener;
 
@@ -37,6 +38,7 @@ public sealed partial class HostService : IAsyncDisposable
         Name = name;
         _logger = logger;
         Sessions = new LiveSessions(options.Time);
+        _serialPorts = [.. options.SerialPorts];
     }
 
     public ChunkStore Store { get; }
@@ -101,15 +103,18 @@ public sealed partial class HostService : IAsyncDisposable
         var bound = (IPEndPoint)_listener.LocalEndpoint;
         BoundAddress = new LinkAddress(bound.Address.ToString(), bound.Port);
         HostLog.Listening(_logger, BoundAddress.ToString());
-        _watchers.Add(AcceptLoopAsync(_listener, "network", _stopping.Token));
-        foreach (var port in _options.SerialPorts)
+        lock (_serialPorts)
         {
-            _watchers.Add(WatchSerialPortAsync(port, _stopping.Token));
-        }
+            _watchers.Add(AcceptLoopAsync(_listener, "network", _stopping.Token));
+            foreach (var port in _serialPorts)
+            {
+                _watchers.Add(WatchSerialPortAsync(port, _stopping.Token));
+            }
 
-        foreach (var usb in _options.UsbInterfaces)
-        {
-            _watchers.Add(WatchUsbInterfaceAsync(usb, _stopping.Token));
+            foreach (var usb in _options.UsbInterfaces)
+            {
+                _watchers.Add(WatchUsbInterfaceAsync(usb, _stopping.Token));
+            }
         }
     }
 
@@ -215,7 +220,13 @@ public sealed partial class HostService : IAsyncDisposable
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         _listener?.Stop();
-        await Task.WhenAll(_watchers).ConfigureAwait(false);
+        Task[] watchers;
+        lock (_serialPorts)
+        {
+            watchers = [.. _watchers];
+        }
+
+        await Task.WhenAll(watchers).ConfigureAwait(false);
 
         Task[] running;
         lock (_sessions)

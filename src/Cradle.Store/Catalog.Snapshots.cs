@@ -33,10 +33,14 @@ public sealed partial class Catalog
         return command.ExecuteNonQuery();
     }
 
-    /// <summary>Totals for reports: packs, chunks, stored and raw bytes.</summary>
+    /// <summary>
+    /// Totals for reports: packs and their bytes on disk (retired ones until prune deletes them),
+    /// and the chunks snapshots can use with their stored and raw bytes — condemned chunks, which
+    /// prune has found no snapshot needs and only waits to delete, are not counted.
+    /// </summary>
     public StoreTotals Totals()
     {
-        using var command = Command("SELECT (SELECT COUNT(*) FROM packs), (SELECT CAST(COALESCE(SUM(size),0) AS BIGINT) FROM packs), COUNT(*), CAST(COALESCE(SUM(stored),0) AS BIGINT), CAST(COALESCE(SUM(raw),0) AS BIGINT) FROM chunks");
+        using var command = Command("SELECT (SELECT COUNT(*) FROM packs), (SELECT CAST(COALESCE(SUM(size),0) AS BIGINT) FROM packs), COUNT(*), CAST(COALESCE(SUM(stored),0) AS BIGINT), CAST(COALESCE(SUM(raw),0) AS BIGINT) FROM chunks WHERE condemned IS NULL");
         using var reader = command.ExecuteReader();
         reader.Read();
         return new StoreTotals(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));

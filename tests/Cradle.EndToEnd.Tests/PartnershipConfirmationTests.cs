@@ -30,6 +30,11 @@ public sealed class PartnershipConfirmationTests : IAsyncLifetime, IDisposable
             lostSecret = await cut.PartnerAsync("LOST-1", LostNumber, confirmStored: false);
         }
 
+        // The operator sees the half-made record for what it is.
+        Assert.False(Assert.Single(await DevicesAsync()).GetProperty("confirmed").GetBoolean());
+        var table = await _host.RunAsync("host", "devices");
+        Assert.Contains("LOST-1: unconfirmed", table.Stdout, StringComparison.Ordinal);
+
         var device = new TestDevice(_folder.Path, "lost");
         Assert.Equal(0, (await device.InitAsync("LOST-1")).ExitCode);
         var backup = await device.BackUpOnceAsync(_host);
@@ -39,7 +44,7 @@ public sealed class PartnershipConfirmationTests : IAsyncLifetime, IDisposable
         var number = slot.GetProperty("number").GetUInt32();
         Assert.NotEqual(LostNumber, number);
         var record = Assert.Single(await DevicesAsync());
-        Assert.Equal(("LOST-1", number, 1), (record.GetProperty("name").GetString(), record.GetProperty("number").GetUInt32(), record.GetProperty("snapshots").GetInt32()));
+        Assert.Equal(("LOST-1", number, 1, true), (record.GetProperty("name").GetString(), record.GetProperty("number").GetUInt32(), record.GetProperty("snapshots").GetInt32(), record.GetProperty("confirmed").GetBoolean()));
 
         // The half-made partnership is gone: its number and secret prove nothing any more.
         await using var stale = await HostileClient.ConnectAsync(_host.Address);

@@ -290,11 +290,22 @@ public abstract class PruneTests : IDisposable
     {
         var (a1, a2, a3, b1, b2) = await FiveSnapshotsAsync();
         var packs = PackFileContents();
+        StoreTotals before, waiting;
+        using (var catalog = _store.Store.OpenCatalog())
+        {
+            before = catalog.Totals();
+        }
+
         PruneReport during;
         var writer = await _store.Store.BeginWriteAsync(CancellationToken.None);
         await using (writer)
         {
             during = await PruneAsync(new RetentionPolicy(KeepLast: 1));
+            using (var catalog = _store.Store.OpenCatalog())
+            {
+                waiting = catalog.Totals();
+            }
+
             await writer.AbortAsync(CancellationToken.None);
         }
 
@@ -306,6 +317,12 @@ public abstract class PruneTests : IDisposable
         Assert.Equal(0, during.PacksDeleted);
         Assert.True(during.BytesFreed <= 0, $"{during.BytesFreed} bytes freed while the backup ran"); // a repack's new pack, at most
         Assert.All(packs, p => Assert.Equal(p.Value, PackFileContents().GetValueOrDefault(p.Key)));
+
+        // The reports (dashboard health, dedup and compression ratios) leave out the chunks that
+        // only wait for deletion, though their packs are still on disk.
+        Assert.Equal(before.Chunks - during.ChunksWaiting, waiting.Chunks);
+        Assert.True(waiting.RawBytes < before.RawBytes, "the condemned chunks' bytes are still counted");
+        Assert.True(waiting.PackBytes >= before.PackBytes, "packs still on disk are not counted");
 
         // Once the backup has ended, the next prune deletes what the first one marked.
         var after = await PruneAsync(new RetentionPolicy(KeepLast: 1));

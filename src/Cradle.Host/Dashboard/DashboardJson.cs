@@ -27,6 +27,12 @@ public sealed record DecisionDone(string Code, string Decision);
 /// <summary><c>POST /api/v1/get-connected</c>: extra ports, one rate only, seconds per rate (all optional).</summary>
 public sealed record GetConnectedRequest(List<string>? Ports, int? Baud, double? ListenSeconds);
 
+/// <summary>A port for the host to watch from now on (<c>POST /api/v1/serial-ports</c>); no rate: it scans the common ones.</summary>
+public sealed record WatchSerialPortRequest(string? Port, int? Baud);
+
+/// <summary>The port as the host watches it (PORT or PORT@BAUD); <c>Started</c> false when it watched it already.</summary>
+public sealed record WatchSerialPortDone(string Port, bool Started);
+
 /// <summary><c>POST /api/v1/check</c>: also read every chunk (slow).</summary>
 public sealed record CheckRequest(bool ReadData);
 
@@ -43,6 +49,8 @@ public sealed record CheckRequest(bool ReadData);
 [JsonSerializable(typeof(DecisionDone))]
 [JsonSerializable(typeof(ForgetResult))]
 [JsonSerializable(typeof(GetConnectedRequest))]
+[JsonSerializable(typeof(WatchSerialPortRequest))]
+[JsonSerializable(typeof(WatchSerialPortDone))]
 [JsonSerializable(typeof(CheckRequest))]
 [JsonSerializable(typeof(CheckReport))]
 [JsonSerializable(typeof(HealthReport))]

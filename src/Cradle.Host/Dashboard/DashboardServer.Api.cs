@@ -29,6 +29,7 @@ public sealed partial class DashboardServer
         api.MapPost("/pending/{code}/approve", (RequestDelegate)(c => DecideAsync(c, PendingState.Approved)));
         api.MapPost("/pending/{code}/deny", (RequestDelegate)(c => DecideAsync(c, PendingState.Denied)));
         api.MapPost("/get-connected", (RequestDelegate)GetConnectedAsync);
+        api.MapPost("/serial-ports", (RequestDelegate)WatchSerialPortAsync);
         Get(api, "/health", _ => HostReports.Health(_host.Store), DashboardJson.Default.HealthReport);
         api.MapPost("/check", (RequestDelegate)CheckAsync);
         api.Map("/{**rest}", (RequestDelegate)(c => WriteErrorAsync(c, StatusCodes.Status404NotFound, $"no such endpoint: {c.Request.Method} {c.Request.Path} (docs/api.md lists them)")));
@@ -51,7 +52,7 @@ public sealed partial class DashboardServer
         Address.ToString(),
         RequiresToken,
         _options.OverdueAfter.TotalHours,
-        [.. _host.Options.SerialPorts.Select(p => p.ToString())],
+        [.. _host.SerialPorts.Select(p => p.ToString())],
         [.. _host.Options.UsbInterfaces]);
 
     private async Task ForgetAsync(HttpContext context)
@@ -89,13 +90,60 @@ public sealed partial class DashboardServer
         }
 
         // The ports the host watches are its own: a probe there would steal a device's offer.
-        var watched = _host.Options.SerialPorts.ToDictionary(p => p.Path, StringComparer.Ordinal);
+        var watched = _host.SerialPorts.ToDictionary(p => p.Path, StringComparer.Ordinal);
         var extra = (request.Ports ?? []).Where(p => !watched.ContainsKey(p)).ToList();
         var toScan = SerialLink.PortsToScan(extra).Where(p => !watched.ContainsKey(p)).ToList();
         IReadOnlyList<int>? rates = request.Baud is { } baud ? [baud] : null;
         var rows = await GetConnected.ScanAsync(toScan, rates, TimeSpan.FromSeconds(seconds), context.RequestAborted).ConfigureAwait(false);
         rows.AddRange(watched.Values.Select(p => new PortRow(p.Path, p.Baud, "watched", null, 0, "the host watches this port: a device offering a session here connects by itself", [])));
         await context.Response.WriteAsJsonAsync(rows, DashboardJson.Default.ListPortRow, contentType: null, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task WatchSerialPortAsync(HttpContext context)
+    {
+        var request = await ReadBodyAsync(context, DashboardJson.Default.WatchSerialPortRequest).ConfigureAwait(false)
+            ?? throw new ArgumentException("give the port to watch: {\"port\": \"/dev/ttyUSB0\", \"baud\": 115200}");
+        var port = SerialPortPath(request.Port);
+        if (request.Baud is { } baud && baud is < 50 or > 4_000_000)
+        {
+            throw new ArgumentException($"baud {baud}: give a rate from 50 to 4000000, or none to scan the common rates");
+        }
+
+        var setting = new SerialPortSetting(port, request.Baud);
+        var started = _host.WatchSerialPort(setting);
+        if (started)
+        {
+            DashboardLog.Action(_logger, $"watches the serial port {setting} (Get Connected)");
+        }
+
+        await context.Response.WriteAsJsonAsync(new WatchSerialPortDone(setting.ToString(), started), DashboardJson.Default.WatchSerialPortDone, contentType: null, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A serial port the dashboard may have the host open: a device under /dev (or a COM port on
+    /// Windows), never another file the host can reach.
+    /// </summary>
+    private static string SerialPortPath(string? port)
+    {
+        if (string.IsNullOrWhiteSpace(port))
+        {
+            throw new ArgumentException("give the port to watch, e.g. /dev/ttyUSB0");
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            return port.StartsWith("COM", StringComparison.OrdinalIgnoreCase) && byte.TryParse(port.AsSpan(3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
+                ? port.ToUpperInvariant()
+                : throw new ArgumentException($"'{port}' is not a serial port: give COM1, COM2, …");
+        }
+
+        var full = Path.GetFullPath(port);
+        if (!full.StartsWith("/dev/", StringComparison.Ordinal) || full != port)
+        {
+            throw new ArgumentException($"'{port}' is not a serial port: give a device's full path under /dev, e.g. /dev/ttyUSB0");
+        }
+
+        return full;
     }
 
     private async Task CheckAsync(HttpContext context)

@@ -1,3 +1,4 @@
+using Cradle.LineRelay;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -77,10 +78,27 @@ public sealed class DashboardPagesTests(Chromium chromium) : IClassFixture<Chrom
         await Expect(page.Locator("#size-chart circle")).ToHaveCountAsync(7);
         await DashboardBrowserTests.TakeScreenshotAsync(page, "health");
 
+        // Get Connected: MX7-03 on a serial cable (a pseudo-terminal pair) offers a session; the
+        // scan finds it at its rate, Connect has the running host watch the port, and it backs up.
+        using var cable = SerialLineRelay.Start(new LineRelayOptions(LineBaud: 57600, EmulateBaudMismatch: true));
+        var mx703 = devices["MX7-03"];
+        File.WriteAllText(Path.Combine(mx703.DataFolder, "serial.log"), "sent over the cable\n");
+        await using var offering = mx703.StartConnect(null, "--serial", cable.DevicePort, "--baud", "57600", "--once");
+        Assert.True(await offering.WaitForOutputAsync("offering a session", TimeSpan.FromSeconds(30)), offering.Stderr);
         await page.Locator("nav a[data-view='get-connected']").ClickAsync();
+        await page.Locator("#scan-ports").FillAsync(cable.HostPort);
         await page.Locator("#scan").ClickAsync();
-        await Expect(page.Locator("#message")).ToContainTextAsync("No device found.", new() { Timeout = 60_000 });
+        await Expect(page.Locator("#message")).ToContainTextAsync($"Found MX7-03 on {cable.HostPort} at 57600 baud", new() { Timeout = 60_000 });
+        var found = page.Locator($"tr[data-port='{cable.HostPort}']");
+        await Expect(found).ToContainTextAsync("device");
         await DashboardBrowserTests.TakeScreenshotAsync(page, "get-connected");
+
+        await found.Locator("button.connect").ClickAsync();
+        await Expect(page.Locator("#message")).ToContainTextAsync($"Connecting MX7-03 on {cable.HostPort}@57600");
+        Assert.True(await offering.WaitForExitAsync(TimeSpan.FromSeconds(120)) == 0, offering.Stderr);
+        await page.Locator("nav a[data-view=devices]").ClickAsync();
+        await Expect(page.Locator("tr[data-device='MX7-03'] td").Nth(2)).ToHaveTextAsync("serial");
+        await Expect(page.Locator("tr[data-device='MX7-03'] td").Nth(5)).ToHaveTextAsync("2");
     }
 
     public void Dispose() => _folder.Dispose();

@@ -35,6 +35,28 @@ public sealed class DashboardActionsTests
     }
 
     [Fact]
+    public async Task Get_connected_has_the_host_watch_a_port_under_dev_once_and_nothing_else()
+    {
+        await using var host = await DashboardHost.StartAsync();
+        foreach (var (port, baud) in new (string?, int?)[] { ("/etc/passwd", null), ("/dev/../etc/passwd", null), ("dev/ttyS0", null), ("", null), (null, null), ("/dev/ttyCRADLE9", 10) })
+        {
+            using var refused = await host.Client.PostAsJsonAsync("api/v1/serial-ports", new WatchSerialPortRequest(port, baud));
+            await HttpAssert.StatusAsync(HttpStatusCode.BadRequest, refused);
+        }
+
+        Assert.Empty((await host.GetAsync<HostInfo>("api/v1/host")).SerialPorts);
+        Assert.Empty(host.Service.SerialPorts);
+
+        // A port that is not there yet (an adapter not plugged in) is watched all the same.
+        using var first = await host.Client.PostAsJsonAsync("api/v1/serial-ports", new WatchSerialPortRequest("/dev/ttyCRADLE9", 57600));
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, first);
+        Assert.Equal(new WatchSerialPortDone("/dev/ttyCRADLE9@57600", true), await first.Content.ReadFromJsonAsync<WatchSerialPortDone>(DashboardHost.JsonOptions));
+        using var again = await host.Client.PostAsJsonAsync("api/v1/serial-ports", new WatchSerialPortRequest("/dev/ttyCRADLE9", null));
+        Assert.Equal(new WatchSerialPortDone("/dev/ttyCRADLE9", false), await again.Content.ReadFromJsonAsync<WatchSerialPortDone>(DashboardHost.JsonOptions));
+        Assert.Equal(["/dev/ttyCRADLE9@57600"], (await host.GetAsync<HostInfo>("api/v1/host")).SerialPorts);
+    }
+
+    [Fact]
     public async Task Denying_a_pending_partnership_refuses_the_device()
     {
         await using var host = await DashboardHost.StartAsync(autoApprove: false);

@@ -131,7 +131,8 @@ function badge(id, count) {
 
 function renderDevices() {
   const rows = state.devices.map(d => h('tr', { 'data-device': d.name },
-    h('td', {}, h('a', { href: `#/device/${encodeURIComponent(d.name)}` }, d.name)),
+    h('td', {}, h('a', { href: `#/device/${encodeURIComponent(d.name)}` }, d.name),
+      d.confirmed ? null : h('span', { class: 'tag warn', title: 'the device has not yet shown that it stored this partnership; a new pairing under its name replaces it' }, 'unconfirmed')),
     h('td', {}, h('code', {}, d.numberHex)),
     h('td', {}, d.lastLink || '–'),
     h('td', {}, when(d.lastBackup), ' ', d.overdue ? h('span', { class: 'tag overdue' }, 'overdue') : null),
@@ -257,12 +258,13 @@ function renderGetConnected() {
     const ports = extra.value.split(',').map(x => x.trim()).filter(x => x);
     const rows = await api('/get-connected', { method: 'POST', body: { ports } });
     const labels = { device: 'ok', watched: 'ok', noise: 'warn', silent: '', unavailable: 'bad' };
-    results.replaceChildren(table(['Port', 'Result', 'Device', 'Rate ', 'Detail'], rows.map(r => h('tr', { 'data-port': r.port },
+    results.replaceChildren(table(['Port', 'Result', 'Device', 'Rate ', 'Detail', ''], rows.map(r => h('tr', { 'data-port': r.port },
       h('td', {}, h('code', {}, r.port)), h('td', {}, h('span', { class: `tag ${labels[r.result] || ''}` }, r.result)),
-      h('td', {}, r.device || ''), num(r.baud || ''), h('td', { class: 'muted' }, r.detail || (r.ratesTried.length ? `tried ${r.ratesTried.join('/')} baud` : '')))),
+      h('td', {}, r.device || ''), num(r.baud || ''), h('td', { class: 'muted' }, r.detail || (r.ratesTried.length ? `tried ${r.ratesTried.join('/')} baud` : '')),
+      h('td', {}, r.result === 'device' ? h('button', { class: 'primary connect', onclick: e => act(e.target, () => watch(r)) }, 'Connect') : null))),
     'No serial ports on this host.'));
     const found = rows.filter(r => r.result === 'device');
-    return found.length ? `Found ${found.map(r => `${r.device} on ${r.port} at ${r.baud} baud`).join(', ')}. Watch that port: cradle host run --serial PORT@BAUD.` : 'No device found.';
+    return found.length ? `Found ${found.map(r => `${r.device} on ${r.port} at ${r.baud} baud`).join(', ')}. Connect to back it up now.` : 'No device found.';
   }) }, 'Scan serial ports');
   const watched = state.host ? state.host.serialPorts : [];
   return [
@@ -272,6 +274,16 @@ function renderGetConnected() {
     watched.length ? h('p', { class: 'muted' }, `This host already watches ${watched.join(', ')}; devices there connect by themselves.`) : null,
     h('div', { class: 'row' }, extra, scan), results,
   ];
+}
+
+// The host watches the port from now on (until it stops): the device, still offering, connects.
+async function watch(row) {
+  const done = await api('/serial-ports', { method: 'POST', body: { port: row.port, baud: row.baud } });
+  if (state.host && !state.host.serialPorts.includes(done.port)) state.host.serialPorts.push(done.port);
+  const kept = `To keep it after a restart: cradle host run --serial ${done.port}.`;
+  return done.started
+    ? `Connecting ${row.device} on ${done.port}: the host watches the port now; the session shows under Sessions. ${kept}`
+    : `The host already watches ${done.port}. ${kept}`;
 }
 
 async function renderHealth() {
