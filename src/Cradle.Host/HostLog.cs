@@ -82,4 +82,7 @@ internal static partial class HostLog
 
     [LoggerMessage(1025, LogLevel.Debug, "{Remote}: {Device} holds partnership {Number}: confirmed ({How})")]
     public static partial void PartnershipConfirmed(ILogger logger, string remote, string device, string number, string how);
+
+    [LoggerMessage(1026, LogLevel.Warning, "{Device}: snapshot {Snapshot} is committed, but its time could not be recorded as the device's last backup: {Reason}")]
+    public static partial void LastBackupNotRecorded(ILogger logger, string device, long snapshot, string reason);
 }

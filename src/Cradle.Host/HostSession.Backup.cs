@@ -216,12 +216,18 @@ internal sealed partial class HostSession
         }
 
         var id = await writer.CommitAsync(new NewSnapshotRequest(_device, _number, link, started), entries, cancellationToken).ConfigureAwait(false);
-        using (var registry = PartnershipRegistry.Open(host.Store.Database, options.Time))
+        HostLog.Committed(logger, _device.Value, id, files, bytes, writer.NewChunks, writer.StoredBytes);
+        try
         {
+            using var registry = PartnershipRegistry.Open(host.Store.Database, options.Time);
             registry.RecordSeen(_device, link, backedUp: true);
         }
-
-        HostLog.Committed(logger, _device.Value, id, files, bytes, writer.NewChunks, writer.StoredBytes);
+        catch (Exception e) when (e is CatalogUnavailableException or System.Data.Common.DbException)
+        {
+            // The snapshot is committed: the device must hear so, or it backs up again and the
+            // store holds the same backup twice. Only the "last backup" time is behind.
+            HostLog.LastBackupNotRecorded(logger, _device.Value, id, e.Message);
+        }
         await _channel!.SendAsync(new Envelope
         {
             BackupCommitted = new BackupCommitted

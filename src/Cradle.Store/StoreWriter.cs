@@ -122,6 +122,13 @@ public sealed class StoreWriter : IAsyncDisposable
         var snapshot = new NewSnapshot(request.Device, request.Number, request.Link, request.StartedMs, files, bytes, treeIds);
         var id = await FlushPackAsync(snapshot, cancellationToken).ConfigureAwait(false);
         _finished = true;
+
+        // The snapshot is in: the writer is done with the catalog. Its connection and lease go
+        // back now, not when the session ends — a session's last bookkeeping (the registry's
+        // "last backup") needs a connection, and 100 sessions each holding one while asking
+        // for a second emptied a pool of 100 (PostgreSQL) and failed backups already committed.
+        _catalog.Dispose();
+        _lease.Dispose();
         return id!.Value;
     }
 
