@@ -17,6 +17,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
     private readonly MessageChannel _channel;
     private readonly CountingStream _wire;
     private readonly DeviceIdentity _identity;
+    private uint _version = ProtocolVersion.Current; // the host's answer: the version this session speaks
 
     private DeviceSession(DeviceState state, DeviceOptions options, ISessionObserver observer, MessageChannel channel, CountingStream wire, DeviceIdentity identity, string link)
     {
@@ -88,7 +89,10 @@ public sealed partial class DeviceSession : IAsyncDisposable
         {
             DeviceHello = new DeviceHello
             {
-                ProtocolVersion = ProtocolVersion.Current,
+                // The oldest first: a host that knows one version only (0.4) reads this field
+                // and serves the session in it; newer hosts pick the newest both speak.
+                ProtocolVersion = ProtocolVersion.Oldest,
+                NewestProtocolVersion = ProtocolVersion.Current,
                 DeviceName = name.Value,
                 Model = _identity.Model,
                 PartnershipsHeld = (uint)slots.Count,
@@ -97,10 +101,12 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }, cancellationToken).ConfigureAwait(false);
 
         var hello = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.HostHello).HostHello;
-        if (hello.ProtocolVersion != ProtocolVersion.Current)
+        if (hello.ProtocolVersion is < ProtocolVersion.Oldest or > ProtocolVersion.Current)
         {
-            throw new SessionRefusedException("version", $"the host speaks protocol version {hello.ProtocolVersion}; this device speaks version {ProtocolVersion.Current}: update the older side");
+            throw new SessionRefusedException("version", $"the host speaks protocol version {hello.ProtocolVersion}; this device speaks versions {ProtocolVersion.Oldest} to {ProtocolVersion.Current}: update the older side");
         }
+
+        _version = hello.ProtocolVersion;
 
         if (hello.HostId.Length != 16 || hello.Challenge.Length != 32)
         {
@@ -251,7 +257,12 @@ public sealed partial class DeviceSession : IAsyncDisposable
             CreatedUnixMs = accepted.CreatedUnixMs != 0 && !accepted.Reclaimed ? accepted.CreatedUnixMs : _options.Time.GetUtcNow().ToUnixTimeMilliseconds(),
         };
         _state.SavePartnerships(new PartnershipsFile { Slots = [.. slots, slot] });
-        await _channel.SendAsync(new Envelope { PartnershipStored = new PartnershipStored { Number = number.Value } }, cancellationToken).ConfigureAwait(false);
+        if (_version >= 2)
+        {
+            // Version 1 hosts do not know the message (and confirm the partnership at once).
+            await _channel.SendAsync(new Envelope { PartnershipStored = new PartnershipStored { Number = number.Value } }, cancellationToken).ConfigureAwait(false);
+        }
+
         Slot = slot;
         CreatedPartnership = true;
         if (accepted.Reclaimed)

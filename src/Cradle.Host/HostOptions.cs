@@ -17,6 +17,12 @@ public sealed record HostOptions
     /// </summary>
     public Store.CatalogDatabase? Catalog { get; init; }
 
+    /// <summary>
+    /// The newest protocol version this host speaks: <see cref="Protocol.ProtocolVersion.Current"/>;
+    /// tests set an older one to stand for a host of an earlier release.
+    /// </summary>
+    internal uint NewestProtocolVersion { get; init; } = Protocol.ProtocolVersion.Current;
+
     /// <summary>Where sessions are accepted (network link). Port 0 picks a free port.</summary>
     public LinkAddress Listen { get; init; } = new("0.0.0.0", LinkAddress.DefaultPort);
 

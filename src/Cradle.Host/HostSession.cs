@@ -126,19 +126,20 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         }
 
         var hello = first.DeviceHello;
-        if (hello.ProtocolVersion is < ProtocolVersion.Oldest or > ProtocolVersion.Current)
+        if (ProtocolVersion.Agree(hello.ProtocolVersion, hello.NewestProtocolVersion, options.NewestProtocolVersion) is not { } agreed)
         {
-            throw new SessionRefusedException("version", $"the device speaks protocol version {hello.ProtocolVersion}; this host speaks versions {ProtocolVersion.Oldest} to {ProtocolVersion.Current}: update the older side");
+            var stated = hello.NewestProtocolVersion > hello.ProtocolVersion ? $"versions {hello.ProtocolVersion} to {hello.NewestProtocolVersion}" : $"protocol version {hello.ProtocolVersion}";
+            throw new SessionRefusedException("version", $"the device speaks {stated}; this host speaks versions {ProtocolVersion.Oldest} to {options.NewestProtocolVersion}: update the older side");
         }
 
-        _version = hello.ProtocolVersion;
+        _version = agreed;
 
         if (!DeviceName.TryParse(hello.DeviceName, out _device, out var nameProblem))
         {
             throw new SessionRefusedException("P1", nameProblem + "; rename the device (cradle device name NEW)");
         }
 
-        HostLog.Hello(logger, Remote, _device.Value, hello.Model, hello.Software, hello.ProtocolVersion, hello.PartnershipsHeld, link);
+        HostLog.Hello(logger, Remote, _device.Value, hello.Model, hello.Software, _version, hello.PartnershipsHeld, link);
         _live.SetDevice(_device.Value);
 
         var challenge = RandomNumberGenerator.GetBytes(32);

@@ -4,15 +4,27 @@ namespace Cradle.Protocol;
 public static class ProtocolVersion
 {
     /// <summary>
-    /// The version this build speaks. 2: the device answers a new secret with
-    /// <c>PartnershipStored</c>. The device speaks this one only; the host serves devices of
-    /// every version from <see cref="Oldest"/> up and answers in the device's own.
+    /// The newest version this build speaks. 2: the device answers a new secret with
+    /// <c>PartnershipStored</c>. Both sides speak every version from <see cref="Oldest"/> up:
+    /// the device states its range (<c>DeviceHello</c>: oldest, newest), the host answers with
+    /// the newest both speak, and the session speaks that one.
     /// </summary>
     public const uint Current = 2;
 
     /// <summary>
-    /// The oldest device the host serves. A version 1 device never says it stored a new
-    /// secret: its partnership stays unconfirmed until its first authenticated session.
+    /// The oldest version either side speaks. In version 1 the device never says it stored a new
+    /// secret: the host confirms a version 1 device's partnership at once.
     /// </summary>
     public const uint Oldest = 1;
+
+    /// <summary>
+    /// The version a session speaks: the newest in both ranges (the host's: <see cref="Oldest"/>
+    /// to <paramref name="hostNewest"/>), null when they do not meet. A hello with no newest
+    /// version (devices before version 2 stated one version) states a range of one.
+    /// </summary>
+    public static uint? Agree(uint deviceOldest, uint deviceNewest, uint hostNewest = Current)
+    {
+        var newest = Math.Min(Math.Max(deviceNewest, deviceOldest), hostNewest);
+        return newest >= Math.Max(deviceOldest, Oldest) ? newest : null;
+    }
 }
