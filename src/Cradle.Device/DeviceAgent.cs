@@ -199,7 +199,7 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     private static int Fingerprint(DeviceIdentity identity)
     {
         var hash = new HashCode();
-        foreach (var e in Scanner.Scan(identity.Folders, CancellationToken.None).Entries)
+        foreach (var e in Scanner.Walk(identity.Folders, _ => { }, CancellationToken.None))
         {
             hash.Add(e.Path);
             hash.Add(e.Size);

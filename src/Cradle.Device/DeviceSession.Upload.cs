@@ -15,7 +15,7 @@ public sealed partial class DeviceSession
     /// read, chunked and hashed, and its query goes out as soon as it is full, so its answer is
     /// back before its turn comes and the link never waits for a round trip.
     /// </summary>
-    private sealed class Upload(DeviceSession session, FilesCache cache, ScanResult scan, long wireAtStart)
+    private sealed class Upload(DeviceSession session, FilesCache cache, FilesCacheWriter nextCache, ScanResult scan, long wireAtStart)
     {
         private readonly Queue<ScanEntry> _rereads = new();
         private readonly HashSet<string> _staleParts = new(StringComparer.Ordinal);
@@ -35,7 +35,6 @@ public sealed partial class DeviceSession
         public long FilesRead { get; private set; }
         public long BytesRead { get; private set; }
         public long ChunksSent { get; private set; }
-        public HashSet<string> CachedPaths { get; } = new(StringComparer.Ordinal);
         public List<string> Skipped { get; } = [.. scan.Skipped];
 
         public async Task RunAsync(CancellationToken cancellationToken)
@@ -208,10 +207,6 @@ public sealed partial class DeviceSession
             // A file that changed while it was read is stored as read, and read again next time.
             var unchanged = length == entry.Size;
             _batch.Files.Add(new PendingFile(entry with { Size = length }, [.. ids], CacheHit: false, Cacheable: unchanged));
-            if (unchanged)
-            {
-                cache.Set(entry, [.. ids]);
-            }
 
             if (_batch.Chunks.Count >= session._options.BatchChunks || _batch.Files.Count >= MaxEntriesPerBatch)
             {
@@ -342,7 +337,7 @@ public sealed partial class DeviceSession
                     Bytes += file.Entry.Size;
                     if (file.Cacheable)
                     {
-                        CachedPaths.Add(file.Entry.Path);
+                        nextCache.Add(file.Entry, file.Chunks);
                     }
                 }
             }

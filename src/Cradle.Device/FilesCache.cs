@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Cradle.Protocol;
 using Cradle.Store;
@@ -8,117 +9,243 @@ namespace Cradle.Device;
 /// What the device knows of files it has already chunked: size, time and inode, and the chunk
 /// ids of the content. A file whose three match is not read again. The cache is a hint: the
 /// host still answers which chunks it lacks, and a chunk it lacks makes the file be read again.
-/// Binary format v1 (<c>volatile/files.cache</c>): "CRDLFCCH" | u16 version | i32 count |
-/// entries (string path | i64 size | i64 mtime ns | u64 inode | i32 chunk count | ids).
+/// <para>
+/// The cache is never held in memory: it is a file kept in scan order (<see cref="ScanOrder"/>),
+/// read one entry at a time alongside the scan, and the next one is written as the backup
+/// goes (<see cref="FilesCacheWriter"/>).
+/// Binary format v2 (<c>volatile/files.cache</c>): "CRDLFCCH" | u16 version | entries, each
+/// u8 1 | string path | i64 size | i64 mtime ns | u64 inode | i32 chunk count | ids |
+/// then u8 0 | i32 entry count | SHA-256 of every byte before it. A file whose checksum does
+/// not match is not used at all (every file is read again), so a damaged cache can cost time,
+/// never name wrong chunks for a file.
+/// </para>
 /// </summary>
-public sealed class FilesCache
+public sealed class FilesCache : IDisposable
 {
-    private const ushort Version = 1;
-    private static readonly byte[] Magic = "CRDLFCCH"u8.ToArray();
+    internal const ushort Version = 2;
+    internal static readonly byte[] Magic = "CRDLFCCH"u8.ToArray();
+    internal const byte EntryTag = 1;
+    internal const byte EndTag = 0;
+    internal const int HeaderLength = 10;
+    internal const int TrailerLength = 1 + 4 + 32;
 
-    private readonly Dictionary<string, CachedFile> _files;
+    private readonly BinaryReader? _reader;
+    private readonly ScanOrder? _order;
+    private readonly long _end;
+    private CachedFile? _current;
+    private bool _done;
 
-    private FilesCache(Dictionary<string, CachedFile> files) => _files = files;
-
-    public static FilesCache Empty() => new(new Dictionary<string, CachedFile>(StringComparer.Ordinal));
-
-    public int Count => _files.Count;
-
-    /// <summary>The file's chunk ids when size, time and inode are what they were.</summary>
-    public ChunkId[]? Lookup(ScanEntry entry) =>
-        _files.TryGetValue(entry.Path, out var cached) && cached.Size == entry.Size && cached.MtimeUnixNs == entry.MtimeUnixNs && cached.Inode == entry.Inode
-            ? cached.Chunks
-            : null;
-
-    public void Set(ScanEntry entry, ChunkId[] chunks) => _files[entry.Path] = new CachedFile(entry.Size, entry.MtimeUnixNs, entry.Inode, chunks);
-
-    /// <summary>Loads the cache; a missing file is an empty cache, a damaged one throws <see cref="StoreFormatException"/>.</summary>
-    public static FilesCache Load(string path)
+    private FilesCache(BinaryReader? reader, ScanOrder? order, long end, int count)
     {
-        if (!File.Exists(path))
+        _reader = reader;
+        _order = order;
+        _end = end;
+        Count = count;
+        _done = reader is null;
+    }
+
+    public static FilesCache Empty() => new(null, null, 0, 0);
+
+    /// <summary>Entries in the cache file.</summary>
+    public int Count { get; }
+
+    /// <summary>
+    /// The file's chunk ids when size, time and inode are what they were. Files are looked up
+    /// in scan order; the cache reads forward past the files that are gone, and a path asked
+    /// out of order is a miss.
+    /// </summary>
+    public ChunkId[]? Lookup(ScanEntry entry)
+    {
+        while (true)
+        {
+            if (_current is null && !ReadNext())
+            {
+                return null;
+            }
+
+            var cached = _current!;
+            if (!_order!.Knows(cached.Path))
+            {
+                // A data folder that is no longer backed up.
+                _current = null;
+                continue;
+            }
+
+            var order = _order.Compare(cached.Path, entry.Path);
+            if (order > 0)
+            {
+                return null;
+            }
+
+            _current = null;
+            if (order == 0)
+            {
+                return cached.Size == entry.Size && cached.MtimeUnixNs == entry.MtimeUnixNs && cached.Inode == entry.Inode ? cached.Chunks : null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens the cache and checks it whole (format, version, checksum) before any entry is
+    /// used; a missing file is an empty cache, a damaged one throws <see cref="StoreFormatException"/>.
+    /// </summary>
+    public static FilesCache Open(string path, ScanOrder order)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return Empty();
         }
 
-        using var stream = File.OpenRead(path);
-        using var r = new BinaryReader(stream, Encoding.UTF8);
         try
         {
-            if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic) || r.ReadUInt16() != Version)
-            {
-                throw new StoreFormatException($"{path} is not a files cache of version {Version}");
-            }
-
-            var count = r.ReadInt32();
-            if (count < 0 || count > SnapshotTree.MaxEntries)
-            {
-                throw new StoreFormatException($"{path} claims {count} entries: damaged");
-            }
-
-            // The claimed count sizes nothing: a damaged count must not allocate for entries that are not there.
-            var files = new Dictionary<string, CachedFile>(StringComparer.Ordinal);
-            var id = new byte[ChunkId.Length];
-            for (var i = 0; i < count; i++)
-            {
-                var name = r.ReadString();
-                var size = r.ReadInt64();
-                var mtime = r.ReadInt64();
-                var inode = r.ReadUInt64();
-                var chunkCount = r.ReadInt32();
-                if (chunkCount < 0 || (long)chunkCount * ChunkId.Length > stream.Length - stream.Position)
-                {
-                    throw new StoreFormatException($"{path}: entry {i} claims {chunkCount} chunks: damaged");
-                }
-
-                var chunks = new ChunkId[chunkCount];
-                for (var c = 0; c < chunkCount; c++)
-                {
-                    r.BaseStream.ReadExactly(id);
-                    chunks[c] = ChunkId.Read(id);
-                }
-
-                files[name] = new CachedFile(size, mtime, inode, chunks);
-            }
-
-            return new FilesCache(files);
+            var count = Check(path, stream);
+            stream.Position = HeaderLength;
+            return new FilesCache(new BinaryReader(stream, Encoding.UTF8), order, stream.Length - TrailerLength, count);
         }
-        catch (EndOfStreamException e)
+        catch (Exception e) when (e is not StoreFormatException)
         {
-            throw new StoreFormatException($"{path} is truncated", e);
+            stream.Dispose();
+            throw e is IOException or EndOfStreamException
+                ? new StoreFormatException($"{path} is damaged: {e.Message}", e)
+                : e;
         }
-        catch (Exception e) when (e is IOException or FormatException or DecoderFallbackException)
+        catch
         {
-            throw new StoreFormatException($"{path} is damaged: {e.Message}", e);
+            stream.Dispose();
+            throw;
         }
     }
 
-    /// <summary>Writes the cache atomically, keeping only the files named in <paramref name="keep"/>; streamed to disk, not gathered in memory.</summary>
-    public void Save(string path, IReadOnlySet<string> keep) => Durability.WriteAtomically(path, stream =>
+    /// <summary>The entry count, once the header, the trailer and the checksum are right.</summary>
+    private static int Check(string path, FileStream stream)
     {
-        using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        w.Write(Magic);
-        w.Write(Version);
-        w.Write(_files.Keys.Count(keep.Contains));
-        Span<byte> id = stackalloc byte[ChunkId.Length];
-        foreach (var (name, file) in _files)
+        var length = stream.Length;
+        Span<byte> header = stackalloc byte[HeaderLength];
+        if (length < HeaderLength + TrailerLength)
         {
-            if (!keep.Contains(name))
-            {
-                continue;
-            }
-
-            w.Write(name);
-            w.Write(file.Size);
-            w.Write(file.MtimeUnixNs);
-            w.Write(file.Inode);
-            w.Write(file.Chunks.Length);
-            foreach (var c in file.Chunks)
-            {
-                c.WriteTo(id);
-                w.Write(id);
-            }
+            throw new StoreFormatException($"{path} is truncated");
         }
-    });
 
-    private sealed record CachedFile(long Size, long MtimeUnixNs, ulong Inode, ChunkId[] Chunks);
+        stream.ReadExactly(header);
+        if (!header[..Magic.Length].SequenceEqual(Magic) || BitConverter.ToUInt16(header[Magic.Length..]) != Version)
+        {
+            throw new StoreFormatException($"{path} is not a files cache of version {Version}");
+        }
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(header);
+        var buffer = new byte[64 * 1024];
+        var left = length - HeaderLength - 32;
+        while (left > 0)
+        {
+            var n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (n == 0)
+            {
+                throw new StoreFormatException($"{path} is truncated");
+            }
+
+            hash.AppendData(buffer, 0, n);
+            left -= n;
+        }
+
+        Span<byte> expected = stackalloc byte[32];
+        stream.ReadExactly(expected);
+        if (!hash.GetHashAndReset().AsSpan().SequenceEqual(expected))
+        {
+            throw new StoreFormatException($"{path} is damaged or truncated: its checksum does not match");
+        }
+
+        Span<byte> end = stackalloc byte[5];
+        stream.Position = length - TrailerLength;
+        stream.ReadExactly(end);
+        var count = BitConverter.ToInt32(end[1..]);
+        if (end[0] != EndTag || count < 0)
+        {
+            throw new StoreFormatException($"{path} has a damaged end");
+        }
+
+        return count;
+    }
+
+    /// <summary>The next entry; false at the end, or (the file changed since it was checked) at anything malformed.</summary>
+    private bool ReadNext()
+    {
+        if (_done)
+        {
+            return false;
+        }
+
+        try
+        {
+            if (_reader!.BaseStream.Position >= _end || _reader.ReadByte() != EntryTag)
+            {
+                _done = true;
+                return false;
+            }
+
+            _current = CachedFile.Read(_reader, _end);
+            if (_current is null)
+            {
+                _done = true;
+            }
+
+            return _current is not null;
+        }
+        catch (Exception e) when (e is IOException or EndOfStreamException or FormatException or DecoderFallbackException)
+        {
+            _done = true;
+            return false;
+        }
+    }
+
+    public void Dispose() => _reader?.Dispose();
+}
+
+/// <summary>One file of the cache.</summary>
+internal sealed record CachedFile(string Path, long Size, long MtimeUnixNs, ulong Inode, ChunkId[] Chunks)
+{
+    public void Write(BinaryWriter w)
+    {
+        w.Write(FilesCache.EntryTag);
+        w.Write(Path);
+        w.Write(Size);
+        w.Write(MtimeUnixNs);
+        w.Write(Inode);
+        w.Write(Chunks.Length);
+        Span<byte> id = stackalloc byte[ChunkId.Length];
+        foreach (var c in Chunks)
+        {
+            c.WriteTo(id);
+            w.Write(id);
+        }
+    }
+
+    /// <summary>The entry after its tag; null when it claims more chunks than there are bytes before <paramref name="end"/>.</summary>
+    public static CachedFile? Read(BinaryReader r, long end)
+    {
+        var path = r.ReadString();
+        var size = r.ReadInt64();
+        var mtime = r.ReadInt64();
+        var inode = r.ReadUInt64();
+        var chunkCount = r.ReadInt32();
+        if (chunkCount < 0 || (long)chunkCount * ChunkId.Length > end - r.BaseStream.Position)
+        {
+            return null;
+        }
+
+        var chunks = new ChunkId[chunkCount];
+        Span<byte> id = stackalloc byte[ChunkId.Length];
+        for (var c = 0; c < chunkCount; c++)
+        {
+            r.BaseStream.ReadExactly(id);
+            chunks[c] = ChunkId.Read(id);
+        }
+
+        return new CachedFile(path, size, mtime, inode, chunks);
+    }
 }

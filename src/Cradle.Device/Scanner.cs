@@ -7,33 +7,57 @@ namespace Cradle.Device;
 public sealed record ScanEntry(string Path, string FullPath, EntryKind Kind, long Size, long MtimeUnixNs, ulong Inode, uint Mode);
 
 /// <summary>
-/// Walks the data folders in a stable order. Symbolic links are never followed (a link could
-/// lead out of the data folders) and are reported as skipped, as are entries whose names
-/// cannot be stored safely.
+/// Walks the data folders in a stable order: the folders as configured, and in each the names
+/// of a folder in ordinal order, a subfolder's entries right after its own (<see cref="ScanOrder"/>).
+/// Symbolic links are never followed (a link could lead out of the data folders) and are
+/// reported as skipped, as are entries whose names cannot be stored safely.
 /// </summary>
 public static class Scanner
 {
-    public static ScanResult Scan(IReadOnlyList<DataFolder> folders, CancellationToken cancellationToken)
+    /// <summary>
+    /// Scans into a spool: an unlinked temporary file in <paramref name="spoolFolder"/>, so a
+    /// device with many files holds none of their entries in memory.
+    /// </summary>
+    public static ScanResult Scan(IReadOnlyList<DataFolder> folders, string spoolFolder, CancellationToken cancellationToken)
     {
-        var entries = new List<ScanEntry>();
-        var skipped = new List<string>();
+        var result = new ScanResult(spoolFolder);
+        try
+        {
+            foreach (var entry in Walk(folders, result.Skipped.Add, cancellationToken))
+            {
+                result.Add(entry);
+            }
+
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The entries one at a time, as the walk finds them; what is skipped goes to <paramref name="skipped"/>.</summary>
+    public static IEnumerable<ScanEntry> Walk(IReadOnlyList<DataFolder> folders, Action<string> skipped, CancellationToken cancellationToken)
+    {
         foreach (var folder in folders)
         {
             var root = new DirectoryInfo(folder.Path);
             if (!root.Exists)
             {
-                skipped.Add($"{folder.Path}: the data folder does not exist");
+                skipped($"{folder.Path}: the data folder does not exist");
                 continue;
             }
 
-            entries.Add(Entry(folder.Label, root));
-            Walk(root, folder.Label, entries, skipped, cancellationToken);
+            yield return Entry(folder.Label, root);
+            foreach (var entry in Walk(root, folder.Label, skipped, cancellationToken))
+            {
+                yield return entry;
+            }
         }
-
-        return new ScanResult(entries, skipped);
     }
 
-    private static void Walk(DirectoryInfo directory, string prefix, List<ScanEntry> entries, List<string> skipped, CancellationToken cancellationToken)
+    private static IEnumerable<ScanEntry> Walk(DirectoryInfo directory, string prefix, Action<string> skipped, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         FileSystemInfo[] children;
@@ -43,8 +67,8 @@ public static class Scanner
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            skipped.Add($"{directory.FullName}: {e.Message}");
-            return;
+            skipped($"{directory.FullName}: {e.Message}");
+            yield break;
         }
 
         Array.Sort(children, (a, b) => string.CompareOrdinal(a.Name, b.Name));
@@ -55,21 +79,24 @@ public static class Scanner
             // readlink(2) per entry is needed to tell.
             if (child.Attributes.HasFlag(FileAttributes.ReparsePoint))
             {
-                skipped.Add($"{child.FullName}: symbolic link, not followed");
+                skipped($"{child.FullName}: symbolic link, not followed");
                 continue;
             }
 
             var problem = SnapshotPath.Check(path);
             if (problem is not null)
             {
-                skipped.Add($"{child.FullName}: {problem}");
+                skipped($"{child.FullName}: {problem}");
                 continue;
             }
 
             if (child is DirectoryInfo sub)
             {
-                entries.Add(Entry(path, sub));
-                Walk(sub, path, entries, skipped, cancellationToken);
+                yield return Entry(path, sub);
+                foreach (var entry in Walk(sub, path, skipped, cancellationToken))
+                {
+                    yield return entry;
+                }
             }
             else if (child is FileInfo file)
             {
@@ -80,17 +107,17 @@ public static class Scanner
                 }
                 catch (IOException e)
                 {
-                    skipped.Add($"{child.FullName}: {e.Message}");
+                    skipped($"{child.FullName}: {e.Message}");
                     continue;
                 }
 
                 if (entry is null)
                 {
-                    skipped.Add($"{child.FullName}: not a regular file (device, FIFO or socket)");
+                    skipped($"{child.FullName}: not a regular file (device, FIFO or socket)");
                     continue;
                 }
 
-                entries.Add(entry);
+                yield return entry;
             }
         }
     }
@@ -110,10 +137,3 @@ public static class Scanner
     }
 }
 
-public sealed record ScanResult(List<ScanEntry> Entries, List<string> Skipped)
-{
-    /// <summary>Regular files found (counted once: progress reports ask for it many times).</summary>
-    public long Files { get; } = Entries.Count(e => e.Kind == EntryKind.File);
-
-    public long Bytes { get; } = Entries.Sum(e => e.Size);
-}

@@ -117,7 +117,7 @@ public sealed class DeviceStateTests : IDisposable
     {
         var identity = _state.Initialize("MX7-0042", [_docs]);
         _state.SavePartnerships(new PartnershipsFile { Slots = [Office, Depot] });
-        FilesCache.Empty().Save(_state.FilesCachePath, new HashSet<string>());
+        SaveEmptyFilesCache();
         Assert.True(File.Exists(_state.FilesCachePath));
 
         var lost = _state.ColdBoot();
@@ -263,7 +263,7 @@ public sealed class DeviceStateTests : IDisposable
     {
         _state.Initialize("MX7", [_docs]);
         _state.SavePartnerships(new PartnershipsFile { Slots = [Office, Depot] });
-        FilesCache.Empty().Save(_state.FilesCachePath, new HashSet<string>());
+        SaveEmptyFilesCache();
         _state.ColdBoot();
         _state.Rename("MX8");
         _state.SavePartnerships(new PartnershipsFile { Slots = [Office] });
@@ -292,5 +292,11 @@ public sealed class DeviceStateTests : IDisposable
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    private void SaveEmptyFilesCache()
+    {
+        using var cache = new FilesCacheWriter(Path.GetDirectoryName(_state.FilesCachePath)!, new ScanOrder([]));
+        cache.Save(_state.FilesCachePath);
     }
 }

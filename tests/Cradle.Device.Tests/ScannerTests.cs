@@ -8,6 +8,7 @@ namespace Cradle.Device.Tests;
 public sealed class ScannerTests : IDisposable
 {
     private readonly TempFolder _temp = new();
+    private readonly List<ScanResult> _scans = [];
     private readonly string _data;
 
     public ScannerTests()
@@ -15,7 +16,13 @@ public sealed class ScannerTests : IDisposable
         _data = Directory.CreateDirectory(_temp["device/Documents"]).FullName;
     }
 
-    public void Dispose() => _temp.Dispose();
+    public void Dispose()
+    {
+        _scans.ForEach(s => s.Dispose());
+        _temp.Dispose();
+    }
+
+    private string Spool => _temp["device/state/volatile"];
 
     private void Write(string relative, string content)
     {
@@ -24,7 +31,14 @@ public sealed class ScannerTests : IDisposable
         File.WriteAllText(path, content);
     }
 
-    private ScanResult Scan(string label = "docs") => Scanner.Scan([new DataFolder(label, _data)], CancellationToken.None);
+    private ScanResult Scan(string label = "docs") => Scan([new DataFolder(label, _data)]);
+
+    private ScanResult Scan(IReadOnlyList<DataFolder> folders, CancellationToken cancellationToken = default)
+    {
+        var result = Scanner.Scan(folders, Spool, cancellationToken);
+        _scans.Add(result);
+        return result;
+    }
 
     [Fact]
     public void Finds_files_and_folders_in_a_stable_order_labelled_with_the_folder_label()
@@ -47,7 +61,7 @@ public sealed class ScannerTests : IDisposable
         Assert.Equal(new long[] { 0, 1, 0, 0, 3, 2, 0 }, result.Entries.Select(e => e.Size));
         Assert.Equal(4, result.Files);
         Assert.Equal(6, result.Bytes);
-        Assert.Equal(Path.Combine(_data, "a", "z.txt"), result.Entries[4].FullPath);
+        Assert.Equal(Path.Combine(_data, "a", "z.txt"), result.Entries.ElementAt(4).FullPath);
         Assert.Equal(result.Entries.Select(e => e.Path), Scan().Entries.Select(e => e.Path));
     }
 
@@ -58,7 +72,7 @@ public sealed class ScannerTests : IDisposable
         var photos = Directory.CreateDirectory(_temp["device/Photos"]).FullName;
         File.WriteAllText(Path.Combine(photos, "two.jpg"), "2");
 
-        var result = Scanner.Scan([new DataFolder("docs", _data), new DataFolder("pics", photos)], CancellationToken.None);
+        var result = Scan([new DataFolder("docs", _data), new DataFolder("pics", photos)]);
 
         Assert.Equal(new[] { "docs", "docs/one.txt", "pics", "pics/two.jpg" }, result.Entries.Select(e => e.Path));
     }
@@ -169,7 +183,7 @@ public sealed class ScannerTests : IDisposable
     {
         var missing = _temp["device/Gone"];
 
-        var result = Scanner.Scan([new DataFolder("gone", missing), new DataFolder("docs", _data)], CancellationToken.None);
+        var result = Scan([new DataFolder("gone", missing), new DataFolder("docs", _data)]);
 
         Assert.Equal(new[] { "docs" }, result.Entries.Select(e => e.Path));
         Assert.Contains(missing, Assert.Single(result.Skipped), StringComparison.Ordinal);
@@ -182,6 +196,51 @@ public sealed class ScannerTests : IDisposable
         using var cancel = new CancellationTokenSource();
         cancel.Cancel();
 
-        Assert.ThrowsAny<OperationCanceledException>(() => Scanner.Scan([new DataFolder("docs", _data)], cancel.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => Scan([new DataFolder("docs", _data)], cancel.Token));
+    }
+
+    [Fact]
+    public void The_scan_is_spooled_to_a_file_that_is_never_left_behind_and_reads_back_the_same()
+    {
+        Write("a.txt", "a");
+        Write("sub/b.txt", "bb");
+
+        using var result = Scanner.Scan([new DataFolder("docs", _data)], Spool, CancellationToken.None);
+
+        var walked = Scanner.Walk([new DataFolder("docs", _data)], _ => { }, CancellationToken.None).ToList();
+        Assert.Equal(walked, result.Entries.ToList());
+        Assert.Equal(walked, result.Entries.ToList());
+        Assert.Equal(2, result.Files);
+        Assert.Equal(3, result.Bytes);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Empty(Directory.GetFileSystemEntries(Spool));
+        }
+    }
+
+    [Fact]
+    public void The_walk_finds_paths_in_scan_order_across_folders()
+    {
+        foreach (var name in new[] { "a", "a-x", "a.b", "ab", "B", "é", "a/z", "a/y/1", "a-x/0", "ab/c/d" })
+        {
+            Write(name == "a" || name == "a-x" || name == "ab" ? name + "/f" : name, "x");
+        }
+
+        var photos = Directory.CreateDirectory(_temp["device/Photos"]).FullName;
+        File.WriteAllText(Path.Combine(photos, "0.jpg"), "p");
+        // Configured after "docs" though "alpha" sorts before it: the configured order counts.
+        var folders = new[] { new DataFolder("docs", _data), new DataFolder("alpha", photos) };
+
+        var paths = Scan(folders).Entries.Select(e => e.Path).ToList();
+        var order = new ScanOrder(folders);
+
+        Assert.Equal(18, paths.Count);
+        for (var i = 1; i < paths.Count; i++)
+        {
+            Assert.True(order.Compare(paths[i - 1], paths[i]) < 0, $"{paths[i - 1]} then {paths[i]}");
+            Assert.True(order.Compare(paths[i], paths[i - 1]) > 0, $"{paths[i]} after {paths[i - 1]}");
+        }
+
+        Assert.Equal(0, order.Compare("docs/a/z", "docs/a/z"));
     }
 }

@@ -115,6 +115,56 @@ public sealed class RoundTripTests : IDisposable
         var restore = await hostB.RunAsync("host", "restore", "OWED-1", "--to", target);
         Assert.True(restore.ExitCode == 0, restore.ToString());
         TreeAssert.Identical(data, Path.Combine(target, Path.GetFileName(data)));
+
+        // The files read again at the end were merged into the files cache in their place:
+        // the next backup to host B reads nothing.
+        var again = await device.RunAsync("connect", "--host", hostB.Address, "--once", "--json");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Equal(0, JsonDocument.Parse(again.Stdout).RootElement.GetProperty("bytesRead").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_damaged_files_cache_is_not_used_every_file_is_read_again_and_restores_byte_for_byte()
+    {
+        await using var host = await RunningHost.StartAsync(_folder.Path, "depot");
+        var device = new TestDevice(_folder.Path, "damaged");
+        var data = device.DataFolder;
+        for (var i = 0; i < 40; i++)
+        {
+            var path = Path.Combine(data, $"d{i % 4}", $"f{i:D2}.bin");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, TestData.Bytes((ulong)i + 7, 20_000 + i));
+        }
+
+        Assert.Equal(0, (await device.RunAsync("init", "--name", "DMG-1", "--folder", data)).ExitCode);
+        var first = await device.BackUpOnceAsync(host);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var total = Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+
+        // A flipped bit in the middle of the cache (inside an entry), then a truncated cache.
+        var cache = Path.Combine(device.State, "volatile", "files.cache");
+        var bytes = File.ReadAllBytes(cache);
+        bytes[bytes.Length / 2] ^= 0x10;
+        File.WriteAllBytes(cache, bytes);
+        foreach (var damage in new[] { "flipped", "truncated" })
+        {
+            if (damage == "truncated")
+            {
+                File.WriteAllBytes(cache, File.ReadAllBytes(cache)[..(bytes.Length / 2)]);
+            }
+
+            var run = await device.RunAsync("connect", "--host", host.Address, "--once", "--json");
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Contains("files cache is unreadable", run.Stderr, StringComparison.Ordinal);
+            Assert.Equal(total, JsonDocument.Parse(run.Stdout).RootElement.GetProperty("bytesRead").GetInt64());
+        }
+
+        var clean = await device.RunAsync("connect", "--host", host.Address, "--once", "--json");
+        Assert.Equal(0, JsonDocument.Parse(clean.Stdout).RootElement.GetProperty("bytesRead").GetInt64());
+        var target = Path.Combine(_folder.Path, "restored-damaged");
+        var restore = await host.RunAsync("host", "restore", "DMG-1", "--to", target);
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        TreeAssert.Identical(data, Path.Combine(target, Path.GetFileName(data)));
     }
 
     public void Dispose() => _folder.Dispose();

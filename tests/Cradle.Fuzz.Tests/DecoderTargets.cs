@@ -238,6 +238,8 @@ public sealed class PackRecordsTarget : DecoderTarget
 /// <summary>The device's files cache (<c>volatile/files.cache</c>), loaded from a file.</summary>
 public sealed class FilesCacheTarget(string folder) : DecoderTarget
 {
+    public static readonly ScanOrder Order = new([new DataFolder("data", "/data")]);
+
     public override string Name => "files-cache";
 
     public override IReadOnlyList<Type> Allowed { get; } = [typeof(StoreFormatException)];
@@ -248,7 +250,10 @@ public sealed class FilesCacheTarget(string folder) : DecoderTarget
     {
         var path = Path.Combine(folder, "files.cache");
         File.WriteAllBytes(path, input);
-        return FilesCache.Load(path).Count;
+        using var cache = FilesCache.Open(path, Order);
+        // Every entry is read: a cache that passes its checks is decoded to the end.
+        _ = cache.Lookup(new ScanEntry("data/\uffff", "/dev/null", EntryKind.File, 0, 0, 0, 0));
+        return cache.Count;
     }
 }
 

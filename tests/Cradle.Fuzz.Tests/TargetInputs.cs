@@ -115,7 +115,7 @@ public static class PackFiles
     }
 }
 
-/// <summary>Device state files for the corpus, written by the real <see cref="DeviceState"/> and <see cref="FilesCache"/>.</summary>
+/// <summary>Device state files for the corpus, written by the real <see cref="DeviceState"/> and <see cref="FilesCacheWriter"/>.</summary>
 public static class StateFiles
 {
     public static byte[] Identity(string folder)
@@ -150,11 +150,14 @@ public static class StateFiles
     public static byte[] FilesCache(string folder)
     {
         var path = Path.Combine(folder, "seed.cache");
-        var cache = Cradle.Device.FilesCache.Empty();
         var entry = new ScanEntry("data/a.txt", "/dev/null", EntryKind.File, 3, 1_700_000_000_000_000_000, 77, 0x1A4);
-        cache.Set(entry, [ChunkId.Of("a"u8), ChunkId.Of("b"u8)]);
-        cache.Set(entry with { Path = "data/b" }, []);
-        cache.Save(path, new HashSet<string>(StringComparer.Ordinal) { "data/a.txt", "data/b" });
+        using (var cache = new FilesCacheWriter(folder, FilesCacheTarget.Order))
+        {
+            cache.Add(entry, [ChunkId.Of("a"u8), ChunkId.Of("b"u8)]);
+            cache.Add(entry with { Path = "data/b" }, []);
+            cache.Save(path);
+        }
+
         var bytes = File.ReadAllBytes(path);
         File.Delete(path);
         return bytes;
