@@ -18,6 +18,8 @@
 #   --kib K          KiB of each device's own file and of each round's new file (default 64)
 #   --verify N       devices restored and compared (default 100; 0: all)
 #   --no-kill        no host is killed
+#   --embedded       one host on its embedded defaults (SQLite catalog and pack folder in its
+#                    data folder) instead of PostgreSQL + S3; implies --hosts 1 --no-kill
 #
 # Environment: BENCH_DIR (default /tmp/cradle-bench; the work goes to BENCH_DIR/fleet),
 # CRADLE_BIN / CRADLE_REF as for bench/usb.sh (default: the native AOT build of this tree).
@@ -33,6 +35,7 @@ rounds=2
 kib=64
 verify=100
 kill_one=1
+embedded=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --hosts) hosts=${2:?}; shift ;;
@@ -42,11 +45,16 @@ while [[ $# -gt 0 ]]; do
     --kib) kib=${2:?}; shift ;;
     --verify) verify=${2:?}; shift ;;
     --no-kill) kill_one=0 ;;
+    --embedded) embedded=1 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "fleet.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+if [[ $embedded == 1 ]]; then
+  hosts=1
+  kill_one=0
+fi
 
 # shellcheck source=bench/links_common.sh
 source "$here/links_common.sh"
@@ -76,21 +84,27 @@ trap cleanup EXIT
 # CPU seconds (user + system, and with C the reaped children's too) of a process now.
 cpu() { awk -v clk="$(getconf CLK_TCK)" -v c="${2:-}" '{ sub(/.*\) /, ""); t = $12 + $13; if (c) t += $14 + $15; printf "%.2f", t / clk }' "/proc/$1/stat"; }
 
-say "starting PostgreSQL and Ceph RGW"
-pg_port=$("$repo/tests/postgres.sh" start "$RUN/pg")
-pg_pid=$(head -1 "$RUN/pg/data/postmaster.pid")
-"$("$repo/tests/postgres.sh" bindir)/psql" -h 127.0.0.1 -p "$pg_port" -U cradle -d postgres -qc "CREATE DATABASE fleet" >/dev/null
-catalog="Host=127.0.0.1;Port=$pg_port;Username=cradle;Database=fleet"
-rgw_out=$("$repo/tests/scripts/rgw.sh" start "$RUN/rgw")
-endpoint=$(sed -n 's/^endpoint=//p' <<<"$rgw_out")
-AWS_ACCESS_KEY_ID=$(sed -n 's/^access_key=//p' <<<"$rgw_out")
-AWS_SECRET_ACCESS_KEY=$(sed -n 's/^secret_key=//p' <<<"$rgw_out")
-export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_EC2_METADATA_DISABLED=true
-curl -sSf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$endpoint/fleet" >/dev/null \
-  || die "cannot create the bucket at $endpoint"
-packs="s3://fleet?endpoint=$endpoint"
-ceph_pids=$(cat "$RUN"/rgw/run/*.pid)
-shared=(--catalog "$catalog" --packs "$packs")
+if [[ $embedded == 1 ]]; then
+  shared=()
+  pg_pid=""
+  ceph_pids=""
+else
+  say "starting PostgreSQL and Ceph RGW"
+  pg_port=$("$repo/tests/postgres.sh" start "$RUN/pg")
+  pg_pid=$(head -1 "$RUN/pg/data/postmaster.pid")
+  "$("$repo/tests/postgres.sh" bindir)/psql" -h 127.0.0.1 -p "$pg_port" -U cradle -d postgres -qc "CREATE DATABASE fleet" >/dev/null
+  catalog="Host=127.0.0.1;Port=$pg_port;Username=cradle;Database=fleet"
+  rgw_out=$("$repo/tests/scripts/rgw.sh" start "$RUN/rgw")
+  endpoint=$(sed -n 's/^endpoint=//p' <<<"$rgw_out")
+  AWS_ACCESS_KEY_ID=$(sed -n 's/^access_key=//p' <<<"$rgw_out")
+  AWS_SECRET_ACCESS_KEY=$(sed -n 's/^secret_key=//p' <<<"$rgw_out")
+  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_EC2_METADATA_DISABLED=true
+  curl -sSf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$endpoint/fleet" >/dev/null \
+    || die "cannot create the bucket at $endpoint"
+  packs="s3://fleet?endpoint=$endpoint"
+  ceph_pids=$(cat "$RUN"/rgw/run/*.pid)
+  shared=(--catalog "$catalog" --packs "$packs")
+fi
 
 say "starting $hosts hosts"
 addresses=()
@@ -117,7 +131,8 @@ sleep 1 # the first catalog connections made
   done ) &
 sampler=$!
 
-pg_before=$(cpu "$pg_pid" C)
+pg_before=0
+[[ -n "$pg_pid" ]] && pg_before=$(cpu "$pg_pid" C)
 ceph_before=0
 for pid in $ceph_pids; do ceph_before=$(awk -v a="$ceph_before" -v b="$(cpu "$pid")" 'BEGIN { print a + b }'); done
 kill_args=()
@@ -139,10 +154,12 @@ kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true; sample
 for pid in "${host_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 for pid in "${host_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 sleep 1
-pg_cpu=$(awk -v a="$pg_before" -v b="$(cpu "$pg_pid" C)" 'BEGIN { printf "%.1f", b - a }')
+pg_cpu="n/a (SQLite in the host)"
+[[ -n "$pg_pid" ]] && pg_cpu=$(awk -v a="$pg_before" -v b="$(cpu "$pg_pid" C)" 'BEGIN { printf "%.1f", b - a }')
 ceph_after=0
 for pid in $ceph_pids; do ceph_after=$(awk -v a="$ceph_after" -v b="$(cpu "$pid")" 'BEGIN { print a + b }'); done
 ceph_cpu=$(awk -v a="$ceph_before" -v b="$ceph_after" 'BEGIN { printf "%.1f", b - a }')
+[[ $embedded == 1 ]] && ceph_cpu="n/a (packs in the host's folder)"
 
 grep -E "^(prepared|killed|devices)" "$LOGS/driver.log"
 for h in "${!host_pids[@]}"; do
@@ -154,8 +171,12 @@ done
 printf 'CPU seconds: devices (driver) %.1f, hosts %.1f, PostgreSQL %s, Ceph (radosgw + osd + mon) %s; wall %.1f s on %d cores\n' \
   "$driver_cpu" "$(cat "$RUN"/sample-* | awk '{ s += $1 } END { print s }')" "$pg_cpu" "$ceph_cpu" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" "$(nproc)"
 
-say "check --read-data on the shared catalog and bucket"
-"$CRADLE" host check --read-data --data "$RUN/host-1" "${shared[@]}" >"$LOGS/check.log" 2>&1 || { tail -20 "$LOGS/check.log" >&2; die "check failed"; }
+# Check and restore through a data folder other than the hosts' (the catalog and packs are shared),
+# or through the one host's folder when they are embedded there.
+reader="$RUN/host-1"
+[[ $embedded == 1 ]] && reader="$RUN/host-0"
+say "check --read-data on the catalog and packs"
+"$CRADLE" host check --read-data --data "$reader" "${shared[@]}" >"$LOGS/check.log" 2>&1 || { tail -20 "$LOGS/check.log" >&2; die "check failed"; }
 tail -1 "$LOGS/check.log"
 
 total=$(wc -l <"$RUN/devices.tsv")
@@ -165,7 +186,7 @@ step=$(( total / verify ))
 checked=0
 while IFS=$'\t' read -r name data latest _; do
   target="$RUN/restored/$name"
-  "$CRADLE" host restore "$name" --to "$target" --data "$RUN/host-1" "${shared[@]}" >"$LOGS/restore.log" 2>&1 \
+  "$CRADLE" host restore "$name" --to "$target" --data "$reader" "${shared[@]}" >"$LOGS/restore.log" 2>&1 \
     || { cat "$LOGS/restore.log" >&2; die "restore of $name failed"; }
   diff -r "$data" "$target"/*/ >/dev/null || die "the restore of $name (snapshot $latest) differs from its data"
   rm -rf "$target"

@@ -33,7 +33,11 @@ dotnet_rid() {
 # W/build/src, made once, so builds put no bin/ or obj/ into the folders others work in.
 source_tree() {
   SOURCE_REV="$(git -C "$repo" rev-parse --short HEAD)"
-  [[ -d "$W/build/src" ]] && return 0
+  # Copied once per run (serial.sh asks twice), never reused from an earlier run: that copy is
+  # of an earlier tree.
+  [[ ${SOURCE_COPIED:-0} == 1 ]] && return 0
+  SOURCE_COPIED=1
+  rm -rf "$W/build/src"
   mkdir -p "$W/build/src"
   (cd "$repo" && git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do if [[ -f "$f" ]]; then printf '%s\0' "$f"; fi; done | tar --null -T - -cf -) | tar -x -C "$W/build/src"
 }

@@ -55,6 +55,12 @@ public sealed partial class HostService : IAsyncDisposable
     /// <summary>The sessions running now and the last few that ended (the dashboard's live view).</summary>
     public LiveSessions Sessions { get; }
 
+    /// <summary>
+    /// The zstd contexts every session checks received chunks with: as many idle ones as threads
+    /// can run at once (a session holds one only while it decompresses a chunk).
+    /// </summary>
+    internal ChunkCodecPool Codecs { get; } = new(Math.Max(2, Environment.ProcessorCount));
+
     /// <summary>The address sessions are accepted on (the real port when 0 was asked for).</summary>
     public LinkAddress? BoundAddress { get; private set; }
 
@@ -241,6 +247,7 @@ public sealed partial class HostService : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         Certificate.Dispose();
+        Codecs.Dispose();
         _stopping.Dispose();
     }
 }

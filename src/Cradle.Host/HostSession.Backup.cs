@@ -1,3 +1,4 @@
+using System.Buffers;
 using Cradle.Protocol;
 using Cradle.Protocol.Messages;
 using Cradle.Store;
@@ -66,8 +67,6 @@ internal sealed partial class HostSession
         // memory (for the duplicate check): a backup of 100,000 files holds a few MB, not its list.
         using var entries = new TreeBuilder(host.Store.TempFolder);
         var paths = new HashSet<UInt128>();
-        using var codec = new ChunkCodec();
-        var raw = new byte[ChunkerOptions.AbsoluteMaxSize];
         // Progress for the dashboard: the bytes of the chunks the device has gone through (those
         // the host had, counted when queried, and those sent), or of the files listed so far when
         // that is more (files the device knew unchanged). Both only grow.
@@ -82,7 +81,7 @@ internal sealed partial class HostSession
                     _live.Progress(entries.Files, Math.Max(entries.Bytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.ChunkData:
-                    await StoreChunkAsync(writer, codec, raw, message.ChunkData, requested, cancellationToken).ConfigureAwait(false);
+                    await StoreChunkAsync(writer, message.ChunkData, requested, cancellationToken).ConfigureAwait(false);
                     chunkBytes += message.ChunkData.RawLength;
                     _live.Progress(entries.Files, Math.Max(entries.Bytes, chunkBytes));
                     break;
@@ -133,7 +132,7 @@ internal sealed partial class HostSession
         return had;
     }
 
-    private static async Task StoreChunkAsync(StoreWriter writer, ChunkCodec codec, byte[] raw, ChunkData chunk, HashSet<ChunkId> requested, CancellationToken cancellationToken)
+    private async Task StoreChunkAsync(StoreWriter writer, ChunkData chunk, HashSet<ChunkId> requested, CancellationToken cancellationToken)
     {
         var id = ChunkId.Read(chunk.Id.Span);
         if (!requested.Remove(id))
@@ -141,8 +140,30 @@ internal sealed partial class HostSession
             throw new ProtocolViolationException($"chunk {id} was sent but not asked for");
         }
 
-        var (compression, content) = ChunkMessage.Open(codec, chunk, id, raw);
-        await writer.AddAsync(id, compression, chunk.Data.Memory, content.Length, cancellationToken).ConfigureAwait(false);
+        var compression = Check(chunk, id);
+        await writer.AddAsync(id, compression, chunk.Data.Memory, (int)chunk.RawLength, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Decompresses and verifies a received chunk with a shared zstd context and a pooled
+    /// buffer of the chunk's size, both given back before the next await: what a session holds
+    /// between messages does not grow with the largest chunk it might receive.
+    /// </summary>
+    private ChunkCompression Check(ChunkData chunk, ChunkId id)
+    {
+        // ChunkMessage.Open refuses a claimed length outside 1..AbsoluteMaxSize; the clamp only
+        // keeps the rental in bounds until it does.
+        var raw = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(chunk.RawLength, 1u, (uint)ChunkerOptions.AbsoluteMaxSize));
+        var codec = host.Codecs.Rent();
+        try
+        {
+            return ChunkMessage.Open(codec, chunk, id, raw).Compression;
+        }
+        finally
+        {
+            host.Codecs.Return(codec);
+            ArrayPool<byte>.Shared.Return(raw);
+        }
     }
 
     private static void AddEntries(StoreWriter writer, FileEntries batch, TreeBuilder entries, HashSet<UInt128> paths)

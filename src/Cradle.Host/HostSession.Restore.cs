@@ -1,3 +1,4 @@
+using System.Buffers;
 using Cradle.Protocol;
 using Cradle.Protocol.Messages;
 using Cradle.Store;
@@ -121,7 +122,6 @@ internal sealed partial class HostSession
 
     private async Task SendChunksAsync(SnapshotReader reader, HashSet<ChunkId> allowed, CancellationToken cancellationToken)
     {
-        var raw = new byte[ChunkerOptions.AbsoluteMaxSize];
         long sent = 0;
         long rawSent = 0;
         while (true)
@@ -145,7 +145,19 @@ internal sealed partial class HostSession
                         }
 
                         var location = reader.Locate(id);
-                        var stored = reader.ReadChunk(location, raw.AsSpan(0, location.Entry.RawLength));
+                        // The raw bytes are only checked against the id (the device is sent them
+                        // as stored): a pooled buffer of the chunk's size, given back at once.
+                        var raw = ArrayPool<byte>.Shared.Rent(location.Entry.RawLength);
+                        ReadOnlyMemory<byte> stored;
+                        try
+                        {
+                            stored = reader.ReadChunk(location, raw.AsSpan(0, location.Entry.RawLength));
+                        }
+                        finally
+                        {
+                            ArrayPool<byte>.Shared.Return(raw);
+                        }
+
                         await _channel.SendAsync(new Envelope
                         {
                             ChunkData = new ChunkData

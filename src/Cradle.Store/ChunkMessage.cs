@@ -8,7 +8,7 @@ public static class ChunkMessage
 {
     /// <summary>
     /// Checks the claimed length and compression, decompresses into <paramref name="buffer"/>
-    /// (at least <see cref="ChunkerOptions.AbsoluteMaxSize"/> bytes) and verifies the bytes
+    /// (at least the claimed raw length once that is within <see cref="ChunkerOptions.AbsoluteMaxSize"/>) and verifies the bytes
     /// against <paramref name="id"/>. Returns the compression as stored and the raw bytes.
     /// </summary>
     public static (ChunkCompression Compression, Memory<byte> Content) Open(ChunkCodec codec, ChunkData chunk, ChunkId id, byte[] buffer)

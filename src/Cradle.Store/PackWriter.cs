@@ -50,18 +50,22 @@ public sealed class PackWriter : IAsyncDisposable
             Durability.FlushFolder(Path.GetDirectoryName(folder)!);
         }
 
+        // Unbuffered: each record goes to the file in one gathered write (header and data), so an
+        // open pack holds no buffer. A host keeps one pack open per session backing up, and a
+        // 1 MiB FileStream buffer each was, with the sessions' 1 MiB chunk buffers, most of the
+        // large-object heap of a host serving 100 sessions (docs/BENCHMARKS.md, "Fleet").
         var file = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
             Access = FileAccess.Write,
             Share = FileShare.Read,
-            BufferSize = 1 << 20,
+            BufferSize = 0,
             Options = FileOptions.Asynchronous,
         });
         var writer = new PackWriter(storage, file, folder, name);
         var header = new byte[PackFormat.HeaderLength];
         PackFormat.WriteHeader(header, id);
-        file.Write(header);
+        RandomAccess.Write(file.SafeFileHandle, header, fileOffset: 0);
         writer._position = header.Length;
         return writer;
     }
@@ -71,8 +75,7 @@ public sealed class PackWriter : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_sealed, this);
         var entry = new PackEntry(id, _position, stored.Length, rawLength, compression);
         PackFormat.WriteRecordHeader(_recordHeader, compression, stored.Length, rawLength, id);
-        await _file.WriteAsync(_recordHeader, cancellationToken).ConfigureAwait(false);
-        await _file.WriteAsync(stored, cancellationToken).ConfigureAwait(false);
+        await RandomAccess.WriteAsync(_file.SafeFileHandle, [_recordHeader, stored], _position, cancellationToken).ConfigureAwait(false);
         _position += PackFormat.RecordHeaderLength + stored.Length;
         _entries.Add(entry);
         return entry;
@@ -97,9 +100,8 @@ public sealed class PackWriter : IAsyncDisposable
         BinaryPrimitives.WriteInt32LittleEndian(span, _entries.Count);
         BinaryPrimitives.WriteInt64LittleEndian(span[4..], _position);
         PackFormat.EndMagic.CopyTo(span[12..]);
-        await _file.WriteAsync(footer, cancellationToken).ConfigureAwait(false);
-        await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
-        _file.Flush(flushToDisk: true);
+        await RandomAccess.WriteAsync(_file.SafeFileHandle, footer, _position, cancellationToken).ConfigureAwait(false);
+        RandomAccess.FlushToDisk(_file.SafeFileHandle);
         _position += footer.Length;
         _sealed = true;
         await _file.DisposeAsync().ConfigureAwait(false);
