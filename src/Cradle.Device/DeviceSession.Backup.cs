@@ -54,7 +54,8 @@ public sealed partial class DeviceSession
         var committed = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.BackupCommitted).BackupCommitted;
 
         cache.Dispose();
-        nextCache.Save(_state.FilesCachePath);
+        // After an unchanged re-run the next cache is the same as the old one: not rewritten.
+        nextCache.Save(_state.FilesCachePath, cache);
         var result = new BackupResult(committed.SnapshotId, upload.Files, upload.Bytes, upload.FilesRead, upload.BytesRead, upload.ChunksSent,
             _wire.BytesWritten - wireAtStart, _wire.BytesRead - wireInAtStart, (long)committed.NewChunks, (long)committed.StoredBytes, clock.Elapsed, upload.Skipped);
         RecordLastBackup(result);

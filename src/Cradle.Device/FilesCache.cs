@@ -35,19 +35,27 @@ public sealed class FilesCache : IDisposable
     private CachedFile? _current;
     private bool _done;
 
-    private FilesCache(BinaryReader? reader, ScanOrder? order, long end, int count)
+    private FilesCache(BinaryReader? reader, ScanOrder? order, long end, int count, byte[]? checksum)
     {
         _reader = reader;
         _order = order;
         _end = end;
         Count = count;
+        Checksum = checksum;
         _done = reader is null;
     }
 
-    public static FilesCache Empty() => new(null, null, 0, 0);
+    public static FilesCache Empty() => new(null, null, 0, 0, null);
 
     /// <summary>Entries in the cache file.</summary>
     public int Count { get; }
+
+    /// <summary>
+    /// The checksum of the file as it was opened and checked (the SHA-256 of every byte before
+    /// it); null for an empty cache. A next cache of the same checksum has the same bytes, and
+    /// is not written again (<see cref="FilesCacheWriter.Save"/>).
+    /// </summary>
+    public byte[]? Checksum { get; }
 
     /// <summary>
     /// The file's chunk ids when size, time and inode are what they were. Files are looked up
@@ -103,9 +111,9 @@ public sealed class FilesCache : IDisposable
 
         try
         {
-            var count = Check(path, stream);
+            var (count, checksum) = Check(path, stream);
             stream.Position = HeaderLength;
-            return new FilesCache(new BinaryReader(stream, Encoding.UTF8), order, stream.Length - TrailerLength, count);
+            return new FilesCache(new BinaryReader(stream, Encoding.UTF8), order, stream.Length - TrailerLength, count, checksum);
         }
         catch (Exception e) when (e is not StoreFormatException)
         {
@@ -121,8 +129,8 @@ public sealed class FilesCache : IDisposable
         }
     }
 
-    /// <summary>The entry count, once the header, the trailer and the checksum are right.</summary>
-    private static int Check(string path, FileStream stream)
+    /// <summary>The entry count and the checksum, once the header, the trailer and the checksum are right.</summary>
+    private static (int Count, byte[] Checksum) Check(string path, FileStream stream)
     {
         var length = stream.Length;
         Span<byte> header = stackalloc byte[HeaderLength];
@@ -153,7 +161,7 @@ public sealed class FilesCache : IDisposable
             left -= n;
         }
 
-        Span<byte> expected = stackalloc byte[32];
+        var expected = new byte[32];
         stream.ReadExactly(expected);
         if (!hash.GetHashAndReset().AsSpan().SequenceEqual(expected))
         {
@@ -169,7 +177,7 @@ public sealed class FilesCache : IDisposable
             throw new StoreFormatException($"{path} has a damaged end");
         }
 
-        return count;
+        return (count, expected);
     }
 
     /// <summary>The next entry; false at the end, or (the file changed since it was checked) at anything malformed.</summary>

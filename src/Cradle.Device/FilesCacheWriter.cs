@@ -47,62 +47,78 @@ public sealed class FilesCacheWriter : IDisposable
         }
     }
 
-    /// <summary>Writes the cache to <paramref name="path"/> atomically, in scan order, with its checksum.</summary>
-    public void Save(string path)
+    /// <summary>
+    /// Writes the cache to <paramref name="path"/> atomically, in scan order, with its checksum;
+    /// unless <paramref name="current"/> (the cache read at the start of this backup, still at
+    /// <paramref name="path"/>) holds the very same bytes, as after an unchanged re-run: then
+    /// the file is left as it is (it is durable since it was written) and false is returned.
+    /// </summary>
+    public bool Save(string path, FilesCache? current = null)
     {
         _writer.Flush();
         // Stable: of two entries for one path, the one added last is kept.
         var late = _late.Select((file, index) => (file, index))
             .OrderBy(x => x.file.Path, _order).ThenByDescending(x => x.index)
             .Select(x => x.file).ToList();
-        Durability.WriteAtomically(path, stream =>
+        // Without late entries nothing is merged away, so a different count means different bytes.
+        var mayBeSame = current?.Checksum is not null && (late.Count > 0 || _spooled == current.Count);
+        if (mayBeSame && WriteContent(Stream.Null, late).AsSpan().SequenceEqual(current!.Checksum))
         {
-            using var hashing = new HashingStream(stream);
-            using var buffered = new BufferedStream(hashing, 64 * 1024);
-            using var w = new BinaryWriter(buffered, Encoding.UTF8, leaveOpen: true);
-            w.Write(FilesCache.Magic);
-            w.Write(FilesCache.Version);
-            var written = 0;
-            var next = 0;
-            string? previous = null;
-            void Emit(CachedFile file)
+            return false;
+        }
+
+        Durability.WriteAtomically(path, stream => stream.Write(WriteContent(stream, late)));
+        return true;
+    }
+
+    /// <summary>Writes the header and the entries to <paramref name="stream"/>; returns the checksum of what it wrote.</summary>
+    private byte[] WriteContent(Stream stream, List<CachedFile> late)
+    {
+        using var hashing = new HashingStream(stream);
+        using var buffered = new BufferedStream(hashing, 64 * 1024);
+        using var w = new BinaryWriter(buffered, Encoding.UTF8, leaveOpen: true);
+        w.Write(FilesCache.Magic);
+        w.Write(FilesCache.Version);
+        var written = 0;
+        var next = 0;
+        string? previous = null;
+        void Emit(CachedFile file)
+        {
+            if (previous is not null && _order.Compare(previous, file.Path) == 0)
             {
-                if (previous is not null && _order.Compare(previous, file.Path) == 0)
+                return;
+            }
+
+            file.Write(w);
+            previous = file.Path;
+            written++;
+        }
+
+        _spool.Position = 0;
+        using (var r = new BinaryReader(_spool, Encoding.UTF8, leaveOpen: true))
+        {
+            for (var i = 0; i < _spooled; i++)
+            {
+                _ = r.ReadByte();
+                var file = CachedFile.Read(r, _spool.Length) ?? throw new InvalidOperationException("the files cache spool is damaged");
+                while (next < late.Count && _order.Compare(late[next].Path, file.Path) <= 0)
                 {
-                    return;
+                    Emit(late[next++]);
                 }
 
-                file.Write(w);
-                previous = file.Path;
-                written++;
+                Emit(file);
             }
+        }
 
-            _spool.Position = 0;
-            using (var r = new BinaryReader(_spool, Encoding.UTF8, leaveOpen: true))
-            {
-                for (var i = 0; i < _spooled; i++)
-                {
-                    _ = r.ReadByte();
-                    var file = CachedFile.Read(r, _spool.Length) ?? throw new InvalidOperationException("the files cache spool is damaged");
-                    while (next < late.Count && _order.Compare(late[next].Path, file.Path) <= 0)
-                    {
-                        Emit(late[next++]);
-                    }
+        while (next < late.Count)
+        {
+            Emit(late[next++]);
+        }
 
-                    Emit(file);
-                }
-            }
-
-            while (next < late.Count)
-            {
-                Emit(late[next++]);
-            }
-
-            w.Write(FilesCache.EndTag);
-            w.Write(written);
-            w.Flush();
-            stream.Write(hashing.Hash());
-        });
+        w.Write(FilesCache.EndTag);
+        w.Write(written);
+        w.Flush();
+        return hashing.Hash();
     }
 
     public void Dispose()

@@ -28,6 +28,7 @@ public sealed partial class HostService : IAsyncDisposable
     private readonly List<SerialPortSetting> _serialPorts;
     private readonly CancellationTokenSource _stopping = new();
     private TcpListener? _listener;
+    private IDisposable? _databaseKeptOpen;
 
     private HostService(HostOptions options, ChunkStore store, X509Certificate2 certificate, byte[] hostId, string name, ILogger logger)
     {
@@ -90,6 +91,7 @@ public sealed partial class HostService : IAsyncDisposable
     /// <summary>Binds the listener and starts accepting sessions.</summary>
     public void Start()
     {
+        _databaseKeptOpen ??= Store.Database.KeepOpen();
         var address = IPAddress.Parse(_options.Listen.Host);
         _listener = new TcpListener(address, _options.Listen.Port);
         if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.Equals(IPAddress.IPv6Any))
@@ -246,6 +248,7 @@ public sealed partial class HostService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        _databaseKeptOpen?.Dispose();
         Certificate.Dispose();
         Codecs.Dispose();
         _stopping.Dispose();

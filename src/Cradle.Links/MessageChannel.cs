@@ -184,10 +184,14 @@ public sealed class MessageChannel : IAsyncDisposable
     private async Task KeepaliveLoopAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(_options.KeepaliveInterval / 2, _options.Time);
+        // Closing disposes the timer, which ends the wait with false: a cancelled wait would end
+        // it with an exception, whose stack trace a native AOT process builds from the method
+        // names of the whole executable, at the end of every session.
+        using var stop = cancellationToken.Register(static t => ((PeriodicTimer)t!).Dispose(), timer);
         ulong nonce = 0;
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 if (_options.Time.GetElapsedTime(Volatile.Read(ref _lastSendTicks)) >= _options.KeepaliveInterval)
                 {

@@ -41,6 +41,24 @@ public abstract class CatalogDatabase : IDisposable
     public abstract DbConnection OpenConnection();
 
     /// <summary>
+    /// What a long-running host holds while it runs (until disposed) so that the sessions'
+    /// connections, opened and closed one after another, cost no more than their transactions.
+    /// For SQLite, one idle connection: when the last connection to a WAL database closes, SQLite
+    /// checkpoints the WAL into the database and deletes it (fsyncs of both, and of the folder when
+    /// the next connection makes the WAL again): three times per backup session (authentication,
+    /// the backup, the "last backup" record) without it. Nothing for PostgreSQL, whose
+    /// connections are pooled.
+    /// </summary>
+    public virtual IDisposable KeepOpen() => new NothingHeld();
+
+    private sealed class NothingHeld : IDisposable
+    {
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>
     /// Called first inside a schema transaction: serializes schema creation and migration between
     /// processes that start at once (SQLite's write lock does that already).
     /// </summary>
@@ -213,6 +231,9 @@ internal sealed class SqliteCatalogDatabase(string path) : CatalogDatabase
         pragmas.ExecuteNonQuery();
         return connection;
     }
+
+    /// <summary>An idle connection (never in a transaction, so it holds back no checkpoint).</summary>
+    public override IDisposable KeepOpen() => OpenConnection();
 
     public override void LockSchema(DbConnection connection, DbTransaction transaction)
     {

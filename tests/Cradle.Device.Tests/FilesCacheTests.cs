@@ -241,6 +241,70 @@ public sealed class FilesCacheTests : IDisposable
         Save((Entry("docs/a"), Ids("a")), (Entry("docs/0"), Ids("0")));
         Assert.Equal(new[] { CachePath }, Directory.GetFiles(Path.GetDirectoryName(CachePath)!));
     }
+
+    /// <summary>Saves a next cache of these files over the one there, given the one read at the start; true when it was written.</summary>
+    private bool SaveOver(FilesCache current, params (ScanEntry Entry, ChunkId[] Chunks)[] files)
+    {
+        using var writer = new FilesCacheWriter(Path.GetDirectoryName(CachePath)!, Order);
+        foreach (var (entry, chunks) in files)
+        {
+            writer.Add(entry, chunks);
+        }
+
+        return writer.Save(CachePath, current);
+    }
+
+    [Fact]
+    public void A_next_cache_with_the_same_bytes_is_not_written_again()
+    {
+        (ScanEntry, ChunkId[])[] files = [(Entry("docs/a"), Ids("a")), (Entry("docs/b"), Ids("b1", "b2"))];
+        Save(files);
+        var before = File.ReadAllBytes(CachePath);
+        var old = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(CachePath, old);
+        using var current = Open();
+
+        Assert.False(SaveOver(current, files));
+        Assert.Equal(old, File.GetLastWriteTimeUtc(CachePath));
+        Assert.Equal(before, File.ReadAllBytes(CachePath));
+        Assert.Equal(new[] { CachePath }, Directory.GetFiles(Path.GetDirectoryName(CachePath)!));
+    }
+
+    [Theory]
+    [InlineData("chunk")]
+    [InlineData("size")]
+    [InlineData("late")]
+    [InlineData("fewer")]
+    public void A_next_cache_that_differs_in_anything_is_written(string change)
+    {
+        Save((Entry("docs/a"), Ids("a")), (Entry("docs/b"), Ids("b1", "b2")));
+        using var current = Open();
+        (ScanEntry, ChunkId[])[] next = change switch
+        {
+            // Same count, same paths: only one chunk id differs.
+            "chunk" => [(Entry("docs/a"), Ids("a")), (Entry("docs/b"), Ids("b1", "B2"))],
+            "size" => [(Entry("docs/a"), Ids("a")), (Entry("docs/b", size: 101), Ids("b1", "b2"))],
+            // The same two files, b added again later (a file read again): the later b wins.
+            "late" => [(Entry("docs/a"), Ids("a")), (Entry("docs/b"), Ids("b1", "b2")), (Entry("docs/b"), Ids("b3"))],
+            _ => [(Entry("docs/b"), Ids("b1", "b2"))],
+        };
+
+        Assert.True(SaveOver(current, next));
+
+        using var saved = Open();
+        Assert.Equal(change == "fewer" ? 1 : 2, saved.Count);
+        var b = saved.Lookup(Entry("docs/b", size: change == "size" ? 101 : 100));
+        Assert.Equal(change switch { "chunk" => Ids("b1", "B2"), "late" => Ids("b3"), _ => Ids("b1", "b2") }, b);
+    }
+
+    [Fact]
+    public void After_an_unreadable_cache_the_next_one_is_written()
+    {
+        Save((Entry("docs/a"), Ids("a")));
+        using var empty = FilesCache.Empty();
+        Assert.Null(empty.Checksum);
+        Assert.True(SaveOver(empty, (Entry("docs/a"), Ids("a"))));
+    }
 }
 
 internal static class PathExtensions
