@@ -183,6 +183,7 @@ public sealed partial class DeviceSession
 
             var ids = new List<ChunkId>();
             long length = 0;
+            long mtimeAfter;
             await using (stream.ConfigureAwait(false))
             {
                 var chunker = _chunker ??= new Chunker(stream);
@@ -201,11 +202,20 @@ public sealed partial class DeviceSession
                         await FlushAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }
+
+                mtimeAfter = TreeEntry.ToUnixNs(File.GetLastWriteTimeUtc(stream.SafeFileHandle));
             }
 
             FilesRead++;
-            // A file that changed while it was read is stored as read, and read again next time.
-            var unchanged = length == entry.Size;
+            // A file that changed while it was read (a copy still being written into place, a log
+            // appended to) is stored as read, kept out of the files cache and read again next time.
+            // Its length alone misses a file written in place at a preallocated size.
+            var unchanged = length == entry.Size && mtimeAfter == entry.MtimeUnixNs;
+            if (!unchanged)
+            {
+                session._observer.Warning($"{entry.FullPath} changed while it was read: stored as read, read again at the next backup");
+            }
+
             _batch.Files.Add(new PendingFile(entry with { Size = length }, [.. ids], CacheHit: false, Cacheable: unchanged));
 
             if (_batch.Chunks.Count >= session._options.BatchChunks || _batch.Files.Count >= MaxEntriesPerBatch)

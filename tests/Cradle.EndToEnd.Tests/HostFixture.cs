@@ -71,6 +71,18 @@ public sealed class TestDevice(string folder, string label)
         return await RunAsync("init", "--name", name, "--folder", DataFolder);
     }
 
+    /// <summary>
+    /// Puts a file into the data folder whole, as a copy finishing into place does: written
+    /// beside it first, then renamed. A running agent that polls every half second would
+    /// otherwise scan it half written and back up a snapshot that holds half of it.
+    /// </summary>
+    public async Task PlaceFileAsync(string name, byte[] contents)
+    {
+        var staging = Path.Combine(Path.GetDirectoryName(DataFolder)!, $".placing-{label}-{name}");
+        await File.WriteAllBytesAsync(staging, contents);
+        File.Move(staging, Path.Combine(DataFolder, name));
+    }
+
     public Task<CradleProcess.Result> BackUpOnceAsync(RunningHost host) => RunAsync("connect", "--host", host.Address, "--once");
 
     /// <summary>Starts <c>cradle device connect</c> (staying connected) with these link arguments.</summary>

@@ -84,7 +84,7 @@ public sealed partial class SuspendTests : IDisposable
         await device.WaitForStatusAsync(s => s.GetProperty("lastBackup").ValueKind == JsonValueKind.Object);
 
         var big = TestData.Bytes(77, fileSize);
-        await File.WriteAllBytesAsync(Path.Combine(device.DataFolder, "video.bin"), big);
+        await device.PlaceFileAsync("video.bin", big);
         await device.WaitForStatusAsync(s => s.GetProperty("phase").GetString() == "uploading" && s.GetProperty("progress").GetProperty("wireBytesSent").GetInt64() > suspendAfter);
         agent.Suspend();
         try
@@ -106,7 +106,7 @@ public sealed partial class SuspendTests : IDisposable
         var restored = Path.Combine(_folder.Path, "restored");
         Assert.Equal(0, (await host.RunAsync("host", "restore", "MX7-SLEEPY", "--to", restored)).ExitCode);
         var back = await File.ReadAllBytesAsync(Directory.GetFiles(restored, "video.bin", SearchOption.AllDirectories).Single());
-        Assert.True(big.AsSpan().SequenceEqual(back), "the restored video.bin differs from the device's");
+        Assert.True(big.AsSpan().SequenceEqual(back), $"the restored video.bin differs from the device's: {back.Length} bytes restored of {big.Length}, first difference at offset {big.AsSpan().CommonPrefixLength(back)}\n{host.Process.Stderr}\n{agent.Stdout}{agent.Stderr}");
         Assert.Equal(0, (await device.RunAsync("disconnect")).ExitCode);
         Assert.Equal(0, await agent.WaitForExitAsync(TimeSpan.FromSeconds(30)));
     }

@@ -28,7 +28,7 @@ public sealed class UsbLinkTests : IDisposable
 
         // A big change, then the cable is pulled while it uploads.
         var big = TestData.Bytes(44, 160 * 1024 * 1024);
-        await File.WriteAllBytesAsync(Path.Combine(device.DataFolder, "video.bin"), big);
+        await device.PlaceFileAsync("video.bin", big);
         await device.WaitForStatusAsync(s => s.GetProperty("phase").GetString() == "uploading" && s.GetProperty("progress").GetProperty("wireBytesSent").GetInt64() > 4 * 1024 * 1024);
         cable.Unplug();
         Assert.True(await agent.WaitForOutputAsync("cable out", TimeSpan.FromSeconds(30)), agent.Stdout + agent.Stderr);
