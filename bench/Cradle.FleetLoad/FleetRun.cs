@@ -37,7 +37,7 @@ public sealed record FleetOptions
 public sealed record DeviceOutcome(string Name, string DataFolder, IReadOnlyList<long> Snapshots, int Failovers, string? Error);
 
 /// <summary>What the run did.</summary>
-public sealed record FleetReport(IReadOnlyList<DeviceOutcome> Devices, TimeSpan Elapsed, long BytesRead, long WireBytesSent)
+public sealed record FleetReport(IReadOnlyList<DeviceOutcome> Devices, TimeSpan Elapsed, long BytesRead, long WireBytesSent, IReadOnlyDictionary<string, int> FailoverReasons)
 {
     public int Backups => Devices.Sum(d => d.Snapshots.Count);
 
@@ -59,6 +59,7 @@ public sealed class FleetRun(FleetOptions options)
     private int _committed;
     private long _bytesRead;
     private long _wireBytes;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _failoverReasons = new();
 
     /// <summary>Backups committed so far (any device, any round).</summary>
     public int Committed => Volatile.Read(ref _committed);
@@ -86,7 +87,7 @@ public sealed class FleetRun(FleetOptions options)
         var clock = Stopwatch.StartNew();
         await Parallel.ForAsync(0, options.Devices, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, async (i, token) =>
             outcomes[i] = await RunDeviceAsync(i, token).ConfigureAwait(false)).ConfigureAwait(false);
-        return new FleetReport(outcomes, clock.Elapsed, Interlocked.Read(ref _bytesRead), Interlocked.Read(ref _wireBytes));
+        return new FleetReport(outcomes, clock.Elapsed, Interlocked.Read(ref _bytesRead), Interlocked.Read(ref _wireBytes), _failoverReasons);
     }
 
     public string Name(int device) => string.Create(CultureInfo.InvariantCulture, $"{options.NamePrefix}-{device:0000}");
@@ -128,6 +129,7 @@ public sealed class FleetRun(FleetOptions options)
                     // The host is gone or the link failed: the next address, after a breath once all were tried.
                     last = e;
                     failovers++;
+                    _failoverReasons.AddOrUpdate($"{e.GetType().Name}: {e.Message}", 1, (_, n) => n + 1);
                     if ((attempt + 1) % options.Hosts.Count == 0)
                     {
                         await Task.Delay(TimeSpan.FromMilliseconds(200 * (attempt + 1)), cancellationToken).ConfigureAwait(false);

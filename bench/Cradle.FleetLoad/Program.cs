@@ -60,6 +60,12 @@ foreach (var failed in report.Failed.Take(10))
     Console.Error.WriteLine($"FAILED {failed.Name}: {failed.Error}");
 }
 
+// Why sessions were tried again elsewhere: with no host killed there should be none.
+foreach (var (reason, count) in report.FailoverReasons.OrderByDescending(r => r.Value).Take(10))
+{
+    Console.Error.WriteLine($"failover {count} ×: {reason}");
+}
+
 var seconds = report.Elapsed.TotalSeconds;
 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"devices {options.Devices}, concurrency {options.Concurrency}, hosts {options.Hosts.Count}: {report.Backups} backups committed, {report.Failed.Count()} devices failed, {report.Failovers} failovers; wall {seconds:0.0} s, {report.Backups / seconds:0.0} backups/s, {report.BytesRead / seconds / 1e6:0.00} MB/s read, {report.WireBytesSent / seconds / 1e6:0.00} MB/s on the links"));

@@ -113,18 +113,32 @@ internal sealed partial class HostSession
         // on its way (or owed: the device sends it with its next copy), so it is not asked for
         // again; within one query, only an id's first occurrence is.
         var answer = new ChunkAnswer { QueryId = query.QueryId };
-        long had = 0;
-        for (var i = 0; i < query.Ids.Count; i++)
+        var ids = new ChunkId[query.Ids.Count];
+        for (var i = 0; i < ids.Length; i++)
         {
-            var id = ChunkId.Read(query.Ids[i].Span);
-            if (writer.TryGetRawLength(id, out var length))
+            ids[i] = ChunkId.Read(query.Ids[i].Span);
+        }
+
+        var lengths = ArrayPool<int>.Shared.Rent(ids.Length);
+        long had = 0;
+        try
+        {
+            writer.LookUp(ids, lengths.AsSpan(0, ids.Length));
+            for (var i = 0; i < ids.Length; i++)
             {
-                had += length;
+                if (lengths[i] >= 0)
+                {
+                    had += lengths[i];
+                }
+                else if (requested.Add(ids[i]))
+                {
+                    answer.Missing.Add((uint)i);
+                }
             }
-            else if (requested.Add(id))
-            {
-                answer.Missing.Add((uint)i);
-            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(lengths);
         }
 
         HostLog.ChunkQuery(logger, Remote, query.QueryId, query.Ids.Count, answer.Missing.Count);

@@ -48,6 +48,12 @@ public sealed partial class PartnershipRegistry : IDisposable
 
     private void EnsureSchema()
     {
+        var current = SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (_database.SchemaIsCurrent(_connection, "registry_schema", current))
+        {
+            return;
+        }
+
         using var tx = _connection.BeginTransaction();
         _database.LockSchema(_connection, tx);
         Execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)", tx);
@@ -101,6 +107,7 @@ public sealed partial class PartnershipRegistry : IDisposable
         }
 
         tx.Commit();
+        _database.SawSchema("registry_schema", current);
     }
 
     private void CreateGrants(DbTransaction tx) => Execute($"""

@@ -40,6 +40,33 @@ public abstract class CatalogDatabase : IDisposable
     /// <summary>A new connection with the settings every user of the host database needs.</summary>
     public abstract DbConnection OpenConnection();
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _schemasSeen = new();
+
+    /// <summary>
+    /// True when this process has already created or checked the schema whose version is kept
+    /// under <paramref name="metaKey"/> and the database still says <paramref name="version"/>:
+    /// then a new connection needs no schema transaction. That transaction takes the schema lock
+    /// (an advisory lock on PostgreSQL, SQLite's write lock), and every session opens a
+    /// connection or two: taken each time, 100 sessions starting at once queued on it, each
+    /// blocking a thread. The version is still read, unlocked, so a schema another host has
+    /// migrated since is noticed (and refused) as before.
+    /// </summary>
+    public bool SchemaIsCurrent(DbConnection connection, string metaKey, string version)
+    {
+        if (!_schemasSeen.TryGetValue(metaKey, out var seen) || seen != version)
+        {
+            return false;
+        }
+
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = @key";
+        command.AddParameter("@key", metaKey);
+        return command.ExecuteScalar() as string == version;
+    }
+
+    /// <summary>Records that the schema under <paramref name="metaKey"/> is at <paramref name="version"/> (after its schema transaction committed).</summary>
+    public void SawSchema(string metaKey, string version) => _schemasSeen[metaKey] = version;
+
     /// <summary>
     /// What a long-running host holds while it runs (until disposed) so that the sessions'
     /// connections, opened and closed one after another, cost no more than their transactions.

@@ -68,6 +68,53 @@ public sealed class StoreWriter : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// Looks up a chunk query's ids at once: <paramref name="rawLengths"/>[i] is the raw length of
+    /// <paramref name="ids"/>[i] when the store has it (durably or from this session), else -1.
+    /// The catalog is asked once, for the ids this writer has not seen yet.
+    /// </summary>
+    public void LookUp(IReadOnlyList<ChunkId> ids, Span<int> rawLengths)
+    {
+        List<ChunkId>? unseen = null;
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (_written.TryGetValue(ids[i], out var length) || _known.TryGetValue(ids[i], out length))
+            {
+                rawLengths[i] = length;
+            }
+            else
+            {
+                rawLengths[i] = -1;
+                (unseen ??= []).Add(ids[i]);
+            }
+        }
+
+        if (unseen is null)
+        {
+            return;
+        }
+
+        var found = _catalog.GetRawLengths(unseen);
+        if (found.Count == 0)
+        {
+            return;
+        }
+
+        if (_known.Count + found.Count > MaxKnown)
+        {
+            _known.Clear();
+        }
+
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (rawLengths[i] < 0 && found.TryGetValue(ids[i], out var length))
+            {
+                rawLengths[i] = length;
+                _known[ids[i]] = length;
+            }
+        }
+    }
+
     /// <summary>Stores a chunk unless the store has it already. The caller has verified the id.</summary>
     public async ValueTask<bool> AddAsync(ChunkId id, ChunkCompression compression, ReadOnlyMemory<byte> stored, int rawLength, CancellationToken cancellationToken)
     {

@@ -56,6 +56,31 @@ public abstract class CatalogTests : IDisposable
     }
 
     [Fact]
+    public async Task Once_the_schema_was_checked_a_new_connection_does_not_wait_for_the_schema_lock()
+    {
+        using (Catalog.Open(_database))
+        {
+        }
+
+        // What a host creating or migrating the schema holds: the schema lock (PostgreSQL's
+        // advisory lock) and a write in its transaction (SQLite's write lock).
+        using var holder = _database.OpenConnection();
+        using var hold = holder.BeginTransaction();
+        _database.LockSchema(holder, hold);
+        using (var write = holder.CreateCommand())
+        {
+            write.Transaction = hold;
+            write.CommandText = "UPDATE meta SET value = value WHERE key = 'catalog_schema'";
+            write.ExecuteNonQuery();
+        }
+
+        // Every session opens a connection: before, each queued here for the whole migration.
+        using var second = await Task.Run(() => Catalog.Open(_database)).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, second.Totals().Chunks);
+        hold.Rollback();
+    }
+
+    [Fact]
     public void A_commit_records_the_pack_its_chunks_and_the_snapshot_together()
     {
         using var catalog = Catalog.Open(_database);
@@ -82,6 +107,27 @@ public abstract class CatalogTests : IDisposable
         Assert.Equal(new[] { b, a }, info.Tree);
         Assert.Equal(new StoreTotals(1, 500, 2, 15, 25), catalog.Totals());
         Assert.Empty(catalog.ListSnapshots("OTHER"));
+    }
+
+    [Fact]
+    public void A_whole_chunk_query_is_looked_up_at_once_without_condemned_chunks()
+    {
+        using var catalog = Catalog.Open(_database);
+        var stored = Enumerable.Range(0, 3000).Select(i => ChunkId.Of(BitConverter.GetBytes(i))).ToList();
+        catalog.Commit(new SealedPack("big.pack", 1, [.. stored.Select((id, i) => new PackEntry(id, i, 1, 100 + i, ChunkCompression.None))]), null, 1);
+        catalog.Condemn([stored[7]]);
+
+        // The most one query may carry: the stored ids, ids never stored, and repeats.
+        var asked = stored.Concat(Enumerable.Range(5000, 1000).Select(i => ChunkId.Of(BitConverter.GetBytes(i)))).Concat(stored.Take(96)).ToList();
+        Assert.Equal(4096, asked.Count);
+
+        var found = catalog.GetRawLengths(asked);
+
+        Assert.Equal(2999, found.Count);
+        Assert.False(found.ContainsKey(stored[7]));
+        Assert.All(Enumerable.Range(0, 3000).Where(i => i != 7), i => Assert.Equal(100 + i, found[stored[i]]));
+        Assert.Empty(catalog.GetRawLengths([]));
+        Assert.Empty(catalog.GetRawLengths([ChunkId.Of("never"u8)]));
     }
 
     [Fact]
