@@ -253,8 +253,11 @@ internal sealed class SqliteCatalogDatabase(string path) : CatalogDatabase
         connection.Open();
         using var pragmas = connection.CreateCommand();
         // WAL lets restores and the CLI read while the host writes; synchronous=FULL makes a
-        // committed transaction survive a power cut, which is what "committed" promises.
-        pragmas.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+        // committed transaction survive a power cut, which is what "committed" promises. The WAL
+        // file outlives checkpoints while the host keeps a connection open (KeepOpen): without a
+        // limit it stays at its largest (4.4 MB after the 500 MB set's first backup, 1.3 % of that
+        // repository); with one it is cut back to 1 MiB when the next write reuses it.
+        pragmas.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA journal_size_limit=1048576;";
         pragmas.ExecuteNonQuery();
         return connection;
     }
