@@ -1,5 +1,4 @@
 using Cradle.Device;
-using Cradle.Links;
 using Cradle.Tests;
 
 namespace Cradle.Host.Tests;
@@ -17,14 +16,7 @@ public sealed class ChangedWhileReadTests : IDisposable
     [Fact]
     public async Task A_file_rewritten_at_the_same_length_while_it_is_read_is_reported_and_read_again_next_time()
     {
-        await using var host = HostService.Open(new HostOptions
-        {
-            DataFolder = _temp["host"],
-            Listen = new LinkAddress("127.0.0.1", 0),
-            Name = "depot",
-            AutoApprove = true,
-        });
-        host.Start();
+        await using var host = LoopbackHost.Start(_temp["host"], "depot");
         var data = _temp["data"];
         Directory.CreateDirectory(data);
         var video = Path.Combine(data, "video.bin");
@@ -36,22 +28,22 @@ public sealed class ChangedWhileReadTests : IDisposable
         // most two batches into the file, and it holds the reader back until it returns.
         var observer = new RewriteMidRead(video, TestData.Bytes(2, 8 * MiB));
         var options = new DeviceOptions { BatchBytes = MiB };
-        await new DeviceAgent(state, new NetworkRoute(host.BoundAddress!), options, observer).RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        await host.BackUpAsync(state, options, observer);
 
         Assert.True(observer.Rewrote, "the file was never rewritten while it was read");
         Assert.Contains(observer.Warnings, w => w.Contains("video.bin changed while it was read", StringComparison.Ordinal));
 
         // Unchanged since: the next backup reads it again all the same, and then trusts it.
-        var again = await new DeviceAgent(state, new NetworkRoute(host.BoundAddress!), options, new RewriteMidRead(null, [])).RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        var again = await host.BackUpAsync(state, options);
         Assert.Equal(1, again.FilesRead);
-        var third = await new DeviceAgent(state, new NetworkRoute(host.BoundAddress!), options, new RewriteMidRead(null, [])).RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        var third = await host.BackUpAsync(state, options);
         Assert.Equal(0, third.FilesRead);
     }
 
     public void Dispose() => _temp.Dispose();
 
     /// <summary>Rewrites the file in place at the same length, at the first report mid-upload.</summary>
-    private sealed class RewriteMidRead(string? path, byte[] contents) : ISessionObserver
+    private sealed class RewriteMidRead(string path, byte[] contents) : ISessionObserver
     {
         public bool Rewrote { get; private set; }
 
@@ -59,7 +51,7 @@ public sealed class ChangedWhileReadTests : IDisposable
 
         public void Progress(BackupProgress progress)
         {
-            if (path is null || Rewrote || progress.Phase != "uploading" || progress.BytesDone == 0 || progress.BytesDone >= progress.BytesTotal)
+            if (Rewrote || progress.Phase != "uploading" || progress.BytesDone == 0 || progress.BytesDone >= progress.BytesTotal)
             {
                 return;
             }

@@ -1,5 +1,4 @@
 using Cradle.Device;
-using Cradle.Links;
 using Cradle.Tests;
 
 namespace Cradle.Host.Tests;
@@ -16,24 +15,16 @@ public sealed class OlderHostTests : IDisposable
     [Fact]
     public async Task A_device_of_this_build_pairs_and_backs_up_twice_through_a_version_1_host()
     {
-        await using var host = HostService.Open(new HostOptions
-        {
-            DataFolder = _temp["host"],
-            Listen = new LinkAddress("127.0.0.1", 0),
-            Name = "old-host",
-            AutoApprove = true,
-            NewestProtocolVersion = 1,
-        });
-        host.Start();
+        await using var host = LoopbackHost.Start(_temp["host"], "old-host", o => o with { NewestProtocolVersion = 1 });
         var data = _temp["data"];
         Directory.CreateDirectory(data);
         File.WriteAllText(Path.Combine(data, "scan.log"), "pallet 1 scanned ok\n");
         var state = new DeviceState(_temp["state"]);
         state.Initialize("MX7-NEW", [data]);
 
-        var first = await BackUpAsync(state, host);
+        var first = await host.BackUpAsync(state);
         File.AppendAllText(Path.Combine(data, "scan.log"), "pallet 2 scanned ok\n");
-        var second = await BackUpAsync(state, host);
+        var second = await host.BackUpAsync(state);
 
         Assert.True(second.SnapshotId > first.SnapshotId);
         using var registry = PartnershipRegistry.Open(host.Store.Database);
@@ -42,10 +33,5 @@ public sealed class OlderHostTests : IDisposable
         Assert.Equal(record.Number, Assert.Single(state.LoadPartnerships().Slots).Number);
     }
 
-    private static Task<BackupResult> BackUpAsync(DeviceState state, HostService host) =>
-        new DeviceAgent(state, new NetworkRoute(host.BoundAddress!), new DeviceOptions(), new Quiet()).RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
-
     public void Dispose() => _temp.Dispose();
-
-    private sealed class Quiet : ISessionObserver;
 }

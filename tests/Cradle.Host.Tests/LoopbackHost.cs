@@ -1,0 +1,28 @@
+using Cradle.Device;
+using Cradle.Links;
+
+namespace Cradle.Host.Tests;
+
+/// <summary>A real host in this process on 127.0.0.1 (a free port), approving partnerships by itself, and device backups through it.</summary>
+internal static class LoopbackHost
+{
+    public static HostService Start(string folder, string name, Func<HostOptions, HostOptions>? adjust = null)
+    {
+        var options = new HostOptions
+        {
+            DataFolder = folder,
+            Listen = new LinkAddress("127.0.0.1", 0),
+            Name = name,
+            AutoApprove = true,
+        };
+        var host = HostService.Open(adjust is null ? options : adjust(options));
+        host.Start();
+        return host;
+    }
+
+    /// <summary>One backup, as <c>cradle device connect --once</c> makes it.</summary>
+    public static Task<BackupResult> BackUpAsync(this HostService host, DeviceState state, DeviceOptions? options = null, ISessionObserver? observer = null) =>
+        new DeviceAgent(state, new NetworkRoute(host.BoundAddress!), options ?? new DeviceOptions(), observer ?? new Quiet()).RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+    private sealed class Quiet : ISessionObserver;
+}
