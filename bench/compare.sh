@@ -206,6 +206,10 @@ record() { # phase tool status wall cpu cpu_client cpu_server rss_client rss_ser
 timed() {
   local name=$1 lo0 u s
   shift
+  # Start every measured command with no dirty pages of the one before: the kernel writing
+  # back the last restore's 500 MB in the middle of the next command made restore times swing
+  # 2x from run to run (for every tool), depending on which tool ran after which.
+  sync
   lo0=$(lo_tx)
   set +e
   /usr/bin/time -f '%e %U %S %M' -o "$LOGS/$name.time" "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err"

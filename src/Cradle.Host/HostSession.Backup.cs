@@ -154,29 +154,33 @@ internal sealed partial class HostSession
             throw new ProtocolViolationException($"chunk {id} was sent but not asked for");
         }
 
-        var compression = Check(chunk, id);
-        await writer.AddAsync(id, compression, chunk.Data.Memory, (int)chunk.RawLength, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Decompresses and verifies a received chunk with a shared zstd context and a pooled
-    /// buffer of the chunk's size, both given back before the next await: what a session holds
-    /// between messages does not grow with the largest chunk it might receive.
-    /// </summary>
-    private ChunkCompression Check(ChunkData chunk, ChunkId id)
-    {
+        // Decompressed and verified with a shared zstd context (given back before the await) into
+        // a pooled buffer of the chunk's size (given back once the pack has its copy): what a
+        // session holds between messages does not grow with the largest chunk it might receive.
         // ChunkMessage.Open refuses a claimed length outside 1..AbsoluteMaxSize; the clamp only
         // keeps the rental in bounds until it does.
-        var raw = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(chunk.RawLength, 1u, (uint)ChunkerOptions.AbsoluteMaxSize));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(chunk.RawLength, 1u, (uint)ChunkerOptions.AbsoluteMaxSize));
+        try
+        {
+            var (compression, raw) = Check(chunk, id, buffer);
+            await writer.AddAsync(id, compression, chunk.Data.Memory, raw, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private (ChunkCompression Compression, Memory<byte> Raw) Check(ChunkData chunk, ChunkId id, byte[] buffer)
+    {
         var codec = host.Codecs.Rent();
         try
         {
-            return ChunkMessage.Open(codec, chunk, id, raw).Compression;
+            return ChunkMessage.Open(codec, chunk, id, buffer);
         }
         finally
         {
             host.Codecs.Return(codec);
-            ArrayPool<byte>.Shared.Return(raw);
         }
     }
 

@@ -145,29 +145,28 @@ internal sealed partial class HostSession
                         }
 
                         var location = reader.Locate(id);
-                        // The raw bytes are only checked against the id (the device is sent them
-                        // as stored): a pooled buffer of the chunk's size, given back at once.
+                        // The raw bytes are checked against the id (the device is sent them as
+                        // stored, or compressed on their own when stored in a group): a pooled
+                        // buffer of the chunk's size, given back once the message has its copy.
                         var raw = ArrayPool<byte>.Shared.Rent(location.Entry.RawLength);
-                        ReadOnlyMemory<byte> stored;
+                        ChunkData data;
                         try
                         {
-                            stored = reader.ReadChunk(location, raw.AsSpan(0, location.Entry.RawLength));
+                            var (compression, stored) = reader.ReadChunkToSend(location, raw.AsMemory(0, location.Entry.RawLength));
+                            data = new ChunkData
+                            {
+                                Id = bytes,
+                                Compression = compression == ChunkCompression.Zstd ? Compression.Zstd : Compression.None,
+                                RawLength = (uint)location.Entry.RawLength,
+                                Data = ByteString.CopyFrom(stored.Span),
+                            };
                         }
                         finally
                         {
                             ArrayPool<byte>.Shared.Return(raw);
                         }
 
-                        await _channel.SendAsync(new Envelope
-                        {
-                            ChunkData = new ChunkData
-                            {
-                                Id = bytes,
-                                Compression = location.Entry.Compression == ChunkCompression.Zstd ? Compression.Zstd : Compression.None,
-                                RawLength = (uint)location.Entry.RawLength,
-                                Data = ByteString.CopyFrom(stored.Span),
-                            },
-                        }, cancellationToken).ConfigureAwait(false);
+                        await _channel.SendAsync(new Envelope { ChunkData = data }, cancellationToken).ConfigureAwait(false);
                         sent++;
                         rawSent += location.Entry.RawLength;
                         _live.Progress(0, rawSent);

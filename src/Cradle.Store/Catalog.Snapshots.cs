@@ -36,11 +36,19 @@ public sealed partial class Catalog
     /// <summary>
     /// Totals for reports: packs and their bytes on disk (retired ones until prune deletes them),
     /// and the chunks snapshots can use with their stored and raw bytes — condemned chunks, which
-    /// prune has found no snapshot needs and only waits to delete, are not counted.
+    /// prune has found no snapshot needs and only waits to delete, are not counted. A compression
+    /// group's bytes count once, with its members that are not condemned.
     /// </summary>
     public StoreTotals Totals()
     {
-        using var command = Command("SELECT (SELECT COUNT(*) FROM packs), (SELECT CAST(COALESCE(SUM(size),0) AS BIGINT) FROM packs), COUNT(*), CAST(COALESCE(SUM(stored),0) AS BIGINT), CAST(COALESCE(SUM(raw),0) AS BIGINT) FROM chunks WHERE condemned IS NULL");
+        using var command = Command($"""
+            SELECT (SELECT COUNT(*) FROM packs), (SELECT CAST(COALESCE(SUM(size),0) AS BIGINT) FROM packs), COUNT(*),
+              CAST(COALESCE(SUM(CASE WHEN compression = {(int)ChunkCompression.ZstdGroup} THEN 0 ELSE stored END),0) AS BIGINT)
+                + (SELECT CAST(COALESCE(SUM(g.stored),0) AS BIGINT) FROM (SELECT DISTINCT pack, "offset", stored FROM chunks
+                   WHERE compression = {(int)ChunkCompression.ZstdGroup} AND condemned IS NULL) g),
+              CAST(COALESCE(SUM(raw),0) AS BIGINT)
+            FROM chunks WHERE condemned IS NULL
+            """);
         using var reader = command.ExecuteReader();
         reader.Read();
         return new StoreTotals(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));

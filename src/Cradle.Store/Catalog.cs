@@ -15,7 +15,11 @@ namespace Cradle.Store;
 public sealed partial class Catalog : IDisposable
 {
     /// <summary>The catalog schema this build writes and reads.</summary>
-    public const int SchemaVersion = 2;
+    /// <summary>
+    /// 3: chunk rows may name compression groups (<see cref="ChunkCompression.ZstdGroup"/>, in
+    /// pack format v2), which builds of schema 2 cannot read; the tables are those of 2.
+    /// </summary>
+    public const int SchemaVersion = 3;
 
     private readonly DbConnection _connection;
     private readonly CatalogDatabase _database;
@@ -96,7 +100,7 @@ public sealed partial class Catalog : IDisposable
                 """,
                 "CREATE INDEX snapshots_device ON snapshots(device_key, id)",
                 .. LeaseTables(db),
-                "INSERT INTO meta(key, value) VALUES('catalog_schema', '2')"])
+                "INSERT INTO meta(key, value) VALUES('catalog_schema', '3')"])
             {
                 Execute(statement, tx);
             }
@@ -115,14 +119,20 @@ public sealed partial class Catalog : IDisposable
                 $"ALTER TABLE chunks ADD COLUMN condemned {db.BigInt}",
                 $"ALTER TABLE packs ADD COLUMN retired {db.BigInt}",
                 .. LeaseTables(db),
-                "UPDATE meta SET value = '2' WHERE key = 'catalog_schema'"])
+                "UPDATE meta SET value = '3' WHERE key = 'catalog_schema'"])
             {
                 Execute(statement, tx);
             }
         }
+        else if (version == "2")
+        {
+            // Schema 3 changes no table: it keeps builds that cannot read compression groups
+            // away from a catalog whose chunks may be in them.
+            Execute("UPDATE meta SET value = '3' WHERE key = 'catalog_schema'", tx);
+        }
         else if (version != SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture))
         {
-            throw new StoreFormatException($"the catalog has schema version {version}; this build knows versions 1 and {SchemaVersion} only (upgrade Cradle to open it)");
+            throw new StoreFormatException($"the catalog has schema version {version}; this build knows versions 1 to {SchemaVersion} only (upgrade Cradle to open it)");
         }
 
         tx.Commit();

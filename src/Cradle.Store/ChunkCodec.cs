@@ -8,6 +8,12 @@ public enum ChunkCompression : byte
 {
     None = 0,
     Zstd = 1,
+
+    /// <summary>
+    /// Stored in a compression group with other chunks (pack format v2): one zstd frame of
+    /// several chunks' raw bytes. Never on the wire.
+    /// </summary>
+    ZstdGroup = 2,
 }
 
 /// <summary>
@@ -31,19 +37,22 @@ public sealed class ChunkCodec : IDisposable
     /// </summary>
     public (ChunkCompression Compression, ReadOnlyMemory<byte> Data) Compress(ReadOnlyMemory<byte> raw)
     {
+        var compressed = CompressAlways(raw);
+        return compressed.Length >= raw.Length - (raw.Length >> 5)
+            ? (ChunkCompression.None, raw)
+            : (ChunkCompression.Zstd, compressed);
+    }
+
+    /// <summary>Compresses <paramref name="raw"/> whatever it saves; valid until the next call.</summary>
+    public ReadOnlyMemory<byte> CompressAlways(ReadOnlyMemory<byte> raw)
+    {
         var bound = Compressor.GetCompressBound(raw.Length);
         if (_scratch.Length < bound)
         {
             _scratch = new byte[bound];
         }
 
-        var written = _compressor.Wrap(raw.Span, _scratch);
-        if (written >= raw.Length - (raw.Length >> 5))
-        {
-            return (ChunkCompression.None, raw);
-        }
-
-        return (ChunkCompression.Zstd, _scratch.AsMemory(0, written));
+        return _scratch.AsMemory(0, _compressor.Wrap(raw.Span, _scratch));
     }
 
     /// <summary>

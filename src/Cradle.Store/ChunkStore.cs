@@ -35,6 +35,9 @@ public sealed class ChunkStore
 
     public TimeProvider Time { get; }
 
+    /// <summary>Compression groups recently decompressed by this store's readers.</summary>
+    internal GroupCache Groups { get; } = new();
+
     /// <summary>
     /// Opens the store in <paramref name="folder"/>, creating it when new, and checks (creating or
     /// migrating) the catalog's schema. <paramref name="packs"/>: where the packs are (default:

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Cradle.Protocol;
 
@@ -8,6 +9,12 @@ namespace Cradle.Store;
 /// then seals it: footer, flush to disk (fsync) of the file and of its folder, then
 /// <see cref="IPackStorage.PutAsync"/> (nothing more for a folder, the upload for S3). Only a
 /// sealed pack may be named by the catalog.
+/// <para>
+/// Compressible chunks are kept in a compression group (<see cref="AppendGroupedAsync"/>):
+/// their raw bytes wait in memory until the group holds <see cref="PackFormat.GroupTargetSize"/>,
+/// then go into the pack as one zstd frame. The group's buffer is rented and grows with what it
+/// holds, so a session storing little holds little.
+/// </para>
 /// </summary>
 public sealed class PackWriter : IAsyncDisposable
 {
@@ -16,6 +23,9 @@ public sealed class PackWriter : IAsyncDisposable
     private readonly IPackStorage _storage;
     private readonly List<PackEntry> _entries = [];
     private readonly byte[] _recordHeader = new byte[PackFormat.RecordHeaderLength];
+    private readonly List<(ChunkId Id, int RawLength)> _members = [];
+    private byte[] _group = [];
+    private int _groupLength;
     private long _position;
     private bool _sealed;
 
@@ -30,9 +40,11 @@ public sealed class PackWriter : IAsyncDisposable
     /// <summary>The pack's file name relative to the packs folder, e.g. <c>3f/3f9a….pack</c>.</summary>
     public string Name { get; }
 
-    public long Length => _position;
+    /// <summary>Bytes written so far, and the raw bytes of the open group (not written yet).</summary>
+    public long Length => _position + _groupLength;
 
-    public int Count => _entries.Count;
+    /// <summary>Chunks in the pack, those in the open group included.</summary>
+    public int Count => _entries.Count + _members.Count;
 
     public IReadOnlyList<PackEntry> Entries => _entries;
 
@@ -81,10 +93,96 @@ public sealed class PackWriter : IAsyncDisposable
         return entry;
     }
 
-    /// <summary>Writes the footer and makes the pack durable where it is stored. After this the catalog may name it.</summary>
+    /// <summary>
+    /// Adds a compressible chunk to the open compression group (its raw bytes are copied); the
+    /// group goes into the pack once it is full, and at the latest when the pack is sealed.
+    /// </summary>
+    public async ValueTask AppendGroupedAsync(ChunkId id, ReadOnlyMemory<byte> raw, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_sealed, this);
+        if (raw.Length is 0 or > ChunkerOptions.AbsoluteMaxSize)
+        {
+            throw new ArgumentException($"a chunk is 1 to {ChunkerOptions.AbsoluteMaxSize} bytes, not {raw.Length}", nameof(raw));
+        }
+
+        if (_group.Length < _groupLength + raw.Length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Min(PackFormat.GroupMaxSize, Math.Max(_groupLength + raw.Length, _group.Length * 2)));
+            _group.AsSpan(0, _groupLength).CopyTo(larger);
+            ReturnGroupBuffer();
+            _group = larger;
+        }
+
+        raw.Span.CopyTo(_group.AsSpan(_groupLength));
+        _groupLength += raw.Length;
+        _members.Add((id, raw.Length));
+        if (_groupLength >= PackFormat.GroupTargetSize)
+        {
+            await FlushGroupAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes the open group: one member alone as an ordinary record, several as one group record.</summary>
+    private async ValueTask FlushGroupAsync(CancellationToken cancellationToken)
+    {
+        if (_members.Count == 0)
+        {
+            return;
+        }
+
+        var codec = ChunkCodecPool.Shared.Rent();
+        try
+        {
+            var raw = _group.AsMemory(0, _groupLength);
+            var (compression, stored) = codec.Compress(raw);
+            if (_members.Count == 1)
+            {
+                await AppendAsync(_members[0].Id, compression, stored, _groupLength, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // Members were each compressible, so the group is too: it is always a zstd frame.
+                if (compression != ChunkCompression.Zstd)
+                {
+                    stored = codec.CompressAlways(raw);
+                }
+
+                var header = new byte[PackFormat.GroupHeaderLength + (_members.Count * PackFormat.GroupMemberLength)];
+                PackFormat.WriteGroupHeader(header, stored.Length, _groupLength, _members);
+                await RandomAccess.WriteAsync(_file.SafeFileHandle, [header, stored], _position, cancellationToken).ConfigureAwait(false);
+                var recordLength = header.Length + stored.Length;
+                foreach (var (id, length) in _members)
+                {
+                    _entries.Add(new PackEntry(id, _position, recordLength, length, ChunkCompression.ZstdGroup));
+                }
+
+                _position += recordLength;
+            }
+        }
+        finally
+        {
+            ChunkCodecPool.Shared.Return(codec);
+        }
+
+        _members.Clear();
+        _groupLength = 0;
+        ReturnGroupBuffer();
+    }
+
+    private void ReturnGroupBuffer()
+    {
+        if (_group.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_group);
+            _group = [];
+        }
+    }
+
+    /// <summary>Writes the open group and the footer and makes the pack durable where it is stored. After this the catalog may name it.</summary>
     public async ValueTask SealAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_sealed, this);
+        await FlushGroupAsync(cancellationToken).ConfigureAwait(false);
         var footer = new byte[(_entries.Count * PackFormat.FooterEntryLength) + PackFormat.TailLength];
         var span = footer.AsSpan();
         foreach (var e in _entries)
@@ -127,6 +225,9 @@ public sealed class PackWriter : IAsyncDisposable
         }
 
         _sealed = true;
+        _members.Clear();
+        _groupLength = 0;
+        ReturnGroupBuffer();
         var path = _file.Name;
         try
         {

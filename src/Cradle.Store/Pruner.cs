@@ -67,15 +67,17 @@ public sealed class Pruner(ChunkStore store)
         AddLive(reader, kept, live, counted, cancellationToken);
 
         var packs = catalog.ListPacks().ToDictionary(p => p.Id);
-        var rows = catalog.ListChunks().GroupBy(r => r.Pack).ToDictionary(g => g.Key, g => g.ToList());
+        var allRows = catalog.ListChunks().ToList();
+        var rows = allRows.GroupBy(r => r.Pack).ToDictionary(g => g.Key, g => g.ToList());
+        var share = SharesOf(allRows);
         var dead = new List<PackRow>();
         var repack = new List<PackRow>();
         var livePackBytes = new Dictionary<long, long>();
         foreach (var pack in packs.Values)
         {
             var chunks = rows.GetValueOrDefault(pack.Id) ?? [];
-            var total = chunks.Sum(c => (long)c.Entry.StoredLength);
-            var liveBytes = chunks.Where(c => live.Contains(c.Entry.Id)).Sum(c => (long)c.Entry.StoredLength);
+            var total = chunks.Sum(share);
+            var liveBytes = chunks.Where(c => live.Contains(c.Entry.Id)).Sum(share);
             livePackBytes[pack.Id] = liveBytes;
             if (liveBytes == 0)
             {
@@ -95,7 +97,7 @@ public sealed class Pruner(ChunkStore store)
             {
                 var copied = batch.SelectMany(p => rows.GetValueOrDefault(p.Id) ?? []).Where(c => live.Contains(c.Entry.Id)).DistinctBy(c => c.Entry.Id).ToList();
                 newBytes += PackFormat.HeaderLength + PackFormat.TailLength
-                    + copied.Sum(c => (long)PackFormat.RecordHeaderLength + c.Entry.StoredLength + PackFormat.FooterEntryLength);
+                    + copied.Sum(c => PackFormat.RecordHeaderLength + share(c) + PackFormat.FooterEntryLength);
             }
 
             var orphanBytes = unnamed.Sum(f => store.Packs.LengthOf(f) ?? 0) + staged.Sum(f => new FileInfo(f).Length);
@@ -182,6 +184,21 @@ public sealed class Pruner(ChunkStore store)
         }
     }
 
+    /// <summary>
+    /// A chunk row's share of its pack's bytes: its stored length, or for a member of a
+    /// compression group (whose rows all carry the whole group's length) the group's stored
+    /// length in proportion to the member's raw bytes.
+    /// </summary>
+    private static Func<ChunkRow, long> SharesOf(List<ChunkRow> rows)
+    {
+        var groupRaw = rows.Where(r => r.Entry.Compression == ChunkCompression.ZstdGroup)
+            .GroupBy(r => (r.Pack, r.Entry.Offset))
+            .ToDictionary(g => g.Key, g => g.Sum(r => (long)r.Entry.RawLength));
+        return r => r.Entry.Compression == ChunkCompression.ZstdGroup
+            ? r.Entry.StoredLength * (long)r.Entry.RawLength / groupRaw[(r.Pack, r.Entry.Offset)]
+            : r.Entry.StoredLength;
+    }
+
     /// <summary>Groups packs to repack so that each new pack stays near the pack target size.</summary>
     private static IEnumerable<List<PackRow>> Batches(List<PackRow> packs, Dictionary<long, long> livePackBytes)
     {
@@ -224,8 +241,17 @@ public sealed class Pruner(ChunkStore store)
                     }
 
                     // Verify before copying: a damaged chunk must not be given a fresh home.
-                    var stored = reader.ReadChunk(new ChunkLocation(pack.Name, row.Entry), raw.AsSpan(0, row.Entry.RawLength));
-                    await writer.AppendAsync(row.Entry.Id, row.Entry.Compression, stored, row.Entry.RawLength, cancellationToken).ConfigureAwait(false);
+                    // Compressed chunks (alone or in a group) go into the new pack's groups.
+                    var content = raw.AsMemory(0, row.Entry.RawLength);
+                    reader.ReadChunk(new ChunkLocation(pack.Name, row.Entry), content.Span);
+                    if (row.Entry.Compression == ChunkCompression.None)
+                    {
+                        await writer.AppendAsync(row.Entry.Id, ChunkCompression.None, content, row.Entry.RawLength, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await writer.AppendGroupedAsync(row.Entry.Id, content, cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
 

@@ -63,9 +63,9 @@ public sealed class SnapshotReader : IDisposable
 
     /// <summary>
     /// Reads a chunk's raw bytes into <paramref name="destination"/> (exactly its raw length) and
-    /// verifies its hash. Returns the chunk's stored (compressed) bytes, valid until the next read.
+    /// verifies its hash.
     /// </summary>
-    public ReadOnlyMemory<byte> ReadChunk(ChunkLocation location, Span<byte> destination)
+    public void ReadChunk(ChunkLocation location, Span<byte> destination)
     {
         var entry = location.Entry;
         if (destination.Length != entry.RawLength)
@@ -73,34 +73,90 @@ public sealed class SnapshotReader : IDisposable
             throw new ArgumentException($"destination is {destination.Length} bytes, the chunk {entry.RawLength}", nameof(destination));
         }
 
-        if (_stored.Length < entry.StoredLength)
+        if (entry.Compression == ChunkCompression.ZstdGroup)
         {
-            _stored = new byte[Math.Max(entry.StoredLength, 256 * 1024)];
-        }
+            var group = _store.Groups.Get(location.PackName, entry.Offset, () => LoadGroup(location));
+            var range = group.Table.Find(entry.Id)
+                ?? throw new StoreCorruptException($"pack {location.PackName}: the group at offset {entry.Offset} does not list chunk {entry.Id} (damaged pack or catalog)");
+            var member = group.Raw.AsSpan(range);
+            if (member.Length != destination.Length)
+            {
+                throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} is {member.Length} bytes in the group at offset {entry.Offset}, the catalog says {entry.RawLength}");
+            }
 
-        var handle = OpenPack(location.PackName);
-        var stored = _stored.AsSpan(0, entry.StoredLength);
-        var read = handle.Read(stored, entry.DataOffset);
-        if (read != stored.Length)
-        {
-            throw new StoreCorruptException($"pack {location.PackName} is truncated: chunk {entry.Id} at offset {entry.Offset} is cut short");
+            member.CopyTo(destination);
         }
-
-        try
+        else
         {
-            _codec.Decompress(entry.Compression, stored, destination);
-        }
-        catch (ProtocolViolationException e)
-        {
-            throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} at offset {entry.Offset} is damaged ({e.Message})", e);
+            var stored = ReadStored(location);
+            try
+            {
+                _codec.Decompress(entry.Compression, stored.Span, destination);
+            }
+            catch (ProtocolViolationException e)
+            {
+                throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} at offset {entry.Offset} is damaged ({e.Message})", e);
+            }
         }
 
         if (ChunkId.Of(destination) != entry.Id)
         {
             throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} at offset {entry.Offset} does not match its hash (damaged data)");
         }
+    }
 
-        return _stored.AsMemory(0, entry.StoredLength);
+    /// <summary>
+    /// Reads and verifies a chunk (as <see cref="ReadChunk"/>, into <paramref name="destination"/>)
+    /// and returns it in the form it travels in: as stored, or, for a member of a compression
+    /// group, compressed on its own. Valid until the next read.
+    /// </summary>
+    public (ChunkCompression Compression, ReadOnlyMemory<byte> Data) ReadChunkToSend(ChunkLocation location, Memory<byte> destination)
+    {
+        ReadChunk(location, destination.Span);
+        return location.Entry.Compression == ChunkCompression.ZstdGroup
+            ? _codec.Compress(destination)
+            : (location.Entry.Compression, _stored.AsMemory(0, location.Entry.StoredLength));
+    }
+
+    /// <summary>A record's stored bytes (after its header; a group's whole record), read into the reader's buffer.</summary>
+    private ReadOnlyMemory<byte> ReadStored(ChunkLocation location)
+    {
+        var entry = location.Entry;
+        if (entry.StoredLength < 0 || entry.StoredLength > PackFormat.MaxRecordLength)
+        {
+            throw new StoreCorruptException($"pack {location.PackName}: the catalog gives chunk {entry.Id} {entry.StoredLength} stored bytes, beyond any record (damaged catalog)");
+        }
+
+        if (_stored.Length < entry.StoredLength)
+        {
+            _stored = new byte[Math.Max(entry.StoredLength, 256 * 1024)];
+        }
+
+        var stored = _stored.AsMemory(0, entry.StoredLength);
+        var read = OpenPack(location.PackName).Read(stored.Span, entry.DataOffset);
+        if (read != stored.Length)
+        {
+            throw new StoreCorruptException($"pack {location.PackName} is truncated: chunk {entry.Id} at offset {entry.Offset} is cut short");
+        }
+
+        return stored;
+    }
+
+    private DecodedGroup LoadGroup(ChunkLocation location)
+    {
+        var entry = location.Entry;
+        var record = ReadStored(location).Span;
+        try
+        {
+            var table = PackFormat.ReadGroup(record, entry.Offset);
+            var raw = GC.AllocateUninitializedArray<byte>(table.RawLength);
+            _codec.Decompress(ChunkCompression.Zstd, record[table.FrameOffset..], raw);
+            return new DecodedGroup(table, raw);
+        }
+        catch (Exception e) when (e is StoreFormatException or ProtocolViolationException)
+        {
+            throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} is in the group at offset {entry.Offset}, which is damaged ({e.Message})", e);
+        }
     }
 
     private IPackHandle OpenPack(string name)

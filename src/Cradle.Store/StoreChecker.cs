@@ -66,6 +66,7 @@ public sealed class StoreChecker(ChunkStore store)
 
         long chunks = 0;
         long bytesRead = 0;
+        (long Pack, long Offset) lastGroup = (-1, -1);
         var buffer = new byte[ChunkerOptions.AbsoluteMaxSize];
         progress?.Report(readData ? "reading every chunk" : "checking chunk rows");
         foreach (var row in catalog.ListChunks())
@@ -85,7 +86,7 @@ public sealed class StoreChecker(ChunkStore store)
                 continue;
             }
 
-            if (row.Entry.DataOffset + row.Entry.StoredLength > onDisk)
+            if (row.Entry.End > onDisk)
             {
                 bad.TryAdd(row.Entry.Id, Problem(problems, "truncated-pack", pack.Name, $"pack {pack.Name} ends before chunk {row.Entry.Id} at offset {row.Entry.Offset}"));
                 continue;
@@ -99,7 +100,12 @@ public sealed class StoreChecker(ChunkStore store)
             try
             {
                 reader.ReadChunk(new ChunkLocation(pack.Name, row.Entry), buffer.AsSpan(0, row.Entry.RawLength));
-                bytesRead += row.Entry.StoredLength;
+                if (row.Entry.Compression != ChunkCompression.ZstdGroup || (row.Pack, row.Entry.Offset) != lastGroup)
+                {
+                    // A group's members follow each other (rows in pack and offset order) and share its bytes.
+                    bytesRead += row.Entry.StoredLength;
+                    lastGroup = (row.Pack, row.Entry.Offset);
+                }
             }
             catch (StoreCorruptException e)
             {

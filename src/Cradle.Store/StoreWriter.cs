@@ -40,7 +40,7 @@ public sealed class StoreWriter : IAsyncDisposable
     /// <summary>Chunks this writer stored (not counting those the store already had).</summary>
     public long NewChunks { get; private set; }
 
-    /// <summary>Bytes this writer appended to packs (compressed, with record headers).</summary>
+    /// <summary>Bytes of the packs this writer sealed (compressed chunks, with headers and footers).</summary>
     public long StoredBytes { get; private set; }
 
     /// <summary>True when the store has this chunk durably or this session has written it.</summary>
@@ -115,8 +115,16 @@ public sealed class StoreWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Stores a chunk unless the store has it already. The caller has verified the id.</summary>
-    public async ValueTask<bool> AddAsync(ChunkId id, ChunkCompression compression, ReadOnlyMemory<byte> stored, int rawLength, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a chunk unless the store has it already. The caller has verified the id against
+    /// <paramref name="raw"/>; <paramref name="stored"/> is the same chunk as sent
+    /// (<paramref name="compression"/>). A compressible chunk goes into the pack's compression
+    /// group (compressed again with its neighbours: smaller), an incompressible one as it is.
+    /// </summary>
+    public ValueTask<bool> AddAsync(ChunkId id, ChunkCompression compression, ReadOnlyMemory<byte> stored, ReadOnlyMemory<byte> raw, CancellationToken cancellationToken) =>
+        AddAsync(id, compression, stored, raw, mayGroup: true, cancellationToken);
+
+    private async ValueTask<bool> AddAsync(ChunkId id, ChunkCompression compression, ReadOnlyMemory<byte> stored, ReadOnlyMemory<byte> raw, bool mayGroup, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_finished, this);
         if (Has(id))
@@ -127,16 +135,22 @@ public sealed class StoreWriter : IAsyncDisposable
         try
         {
             _pack ??= PackWriter.Create(_store.Packs);
-            await _pack.AppendAsync(id, compression, stored, rawLength, cancellationToken).ConfigureAwait(false);
+            if (compression == ChunkCompression.None || !mayGroup)
+            {
+                await _pack.AppendAsync(id, compression, stored, raw.Length, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _pack.AppendGroupedAsync(id, raw, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (StoreFullException.IsDiskFull(e))
         {
             throw await DiskFullAsync(e).ConfigureAwait(false);
         }
 
-        _written.Add(id, rawLength);
+        _written.Add(id, raw.Length);
         NewChunks++;
-        StoredBytes += PackFormat.RecordHeaderLength + stored.Length;
         if (_pack.Length >= PackTargetSize)
         {
             await FlushPackAsync(snapshot: null, cancellationToken).ConfigureAwait(false);
@@ -191,8 +205,10 @@ public sealed class StoreWriter : IAsyncDisposable
             ids.Add(id);
             if (!Has(id))
             {
+                // Never in a group: a damaged group then costs the files in it, not the
+                // snapshot's whole list of files.
                 var (compression, data) = codec.Compress(raw);
-                await AddAsync(id, compression, data, raw.Length, cancellationToken).ConfigureAwait(false);
+                await AddAsync(id, compression, data, raw, mayGroup: false, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -232,6 +248,7 @@ public sealed class StoreWriter : IAsyncDisposable
         {
             await _pack.SealAsync(cancellationToken).ConfigureAwait(false);
             sealedPack = new SealedPack(_pack.Name, _pack.Length, _pack.Entries);
+            StoredBytes += _pack.Length;
         }
 
         if (_pack is not null)

@@ -108,13 +108,13 @@ public sealed class UpgradeTests : IDisposable
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE meta SET value = '3' WHERE key = 'catalog_schema'";
+            command.CommandText = "UPDATE meta SET value = '4' WHERE key = 'catalog_schema'";
             Assert.Equal(1, command.ExecuteNonQuery());
         }
 
         var listed = await Host("snapshots");
         Assert.True(listed.ExitCode == 5, listed.ToString());
-        Assert.Contains("the catalog has schema version 3; this build knows versions 1 and 2 only (upgrade Cradle to open it)", listed.Stderr, StringComparison.Ordinal);
+        Assert.Contains("the catalog has schema version 4; this build knows versions 1 to 3 only (upgrade Cradle to open it)", listed.Stderr, StringComparison.Ordinal);
 
         var run = await CradleProcess.RunAsync("host", "run", "--data", fixture.Host, "--listen", "127.0.0.1:0");
         Assert.True(run.ExitCode == 5, run.ToString());
@@ -129,7 +129,7 @@ public sealed class UpgradeTests : IDisposable
         using (var file = new FileStream(pack, FileMode.Open, FileAccess.Write))
         {
             var version = new byte[2];
-            BinaryPrimitives.WriteUInt16LittleEndian(version, 2);
+            BinaryPrimitives.WriteUInt16LittleEndian(version, 3);
             file.Position = 8;
             file.Write(version);
         }
@@ -137,7 +137,7 @@ public sealed class UpgradeTests : IDisposable
         var check = await Host("check", "--read-data");
         Assert.True(check.ExitCode == 5, check.ToString());
         Assert.Contains("bad-pack-header", check.Stdout, StringComparison.Ordinal);
-        Assert.Contains($"pack {Path.GetRelativePath(Path.Combine(fixture.Host, "packs"), pack)} has format version 2; this build reads version 1 only", check.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"pack {Path.GetRelativePath(Path.Combine(fixture.Host, "packs"), pack)} has format version 3; this build reads versions 1 to 2 only", check.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]

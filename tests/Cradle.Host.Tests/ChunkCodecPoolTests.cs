@@ -1,3 +1,4 @@
+using Cradle.Store;
 using Cradle.Host.Tests.Dashboard;
 
 namespace Cradle.Host.Tests;

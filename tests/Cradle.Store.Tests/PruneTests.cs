@@ -374,7 +374,7 @@ public abstract class PruneTests : IDisposable
                 var id = ChunkId.Of(chunker.Current.Span);
                 ids.Add(id);
                 var (compression, data) = codec.Compress(chunker.Current);
-                await writer.AddAsync(id, compression, data, chunker.Current.Length, CancellationToken.None);
+                await writer.AddAsync(id, compression, data, chunker.Current, CancellationToken.None);
             }
 
             entries.Add(new TreeEntry("added.bin", EntryKind.File, added.Length, 0, 0, [.. ids]));

@@ -296,7 +296,7 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
     {
         await Copy.ChangePackAsync(Pack(3), bytes =>
         {
-            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), 2);
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), 3);
             return bytes;
         });
 
@@ -305,7 +305,7 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
         Assert.False(report.Ok);
         var problem = Assert.Single(report.Problems);
         Assert.Equal(("bad-pack-header", fixture.Packs[3]), (problem.Kind, problem.Pack));
-        Assert.Contains("format version 2", problem.Detail, StringComparison.Ordinal);
+        Assert.Contains("format version 3", problem.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Cradle.Protocol;
 using Cradle.Tests;
@@ -119,18 +120,20 @@ public abstract class StoreRoundTripTests : IDisposable
 
         await using (var writer = await _store.BeginWriteAsync(CancellationToken.None))
         {
-            Assert.True(await writer.AddAsync(id, ChunkCompression.None, data, data.Length, CancellationToken.None));
-            Assert.False(await writer.AddAsync(id, ChunkCompression.None, data, data.Length, CancellationToken.None));
+            Assert.True(await writer.AddAsync(id, ChunkCompression.None, data, data, CancellationToken.None));
+            Assert.False(await writer.AddAsync(id, ChunkCompression.None, data, data, CancellationToken.None));
             Assert.True(writer.Has(id));
             Assert.Equal(1, writer.NewChunks);
-            Assert.Equal(PackFormat.RecordHeaderLength + data.Length, writer.StoredBytes);
             await writer.CommitAsync(Request, [new TreeEntry("f", EntryKind.File, data.Length, 0, 0, [id, id])], CancellationToken.None);
+
+            // One pack: the chunk once, the tree, header and footer.
+            Assert.InRange(writer.StoredBytes, PackFormat.HeaderLength + PackFormat.RecordHeaderLength + data.Length, PackFormat.HeaderLength + (2 * PackFormat.RecordHeaderLength) + data.Length + 1024);
         }
 
         // A later session does not store it again either.
         await using (var writer = await _store.BeginWriteAsync(CancellationToken.None))
         {
-            Assert.False(await writer.AddAsync(id, ChunkCompression.None, data, data.Length, CancellationToken.None));
+            Assert.False(await writer.AddAsync(id, ChunkCompression.None, data, data, CancellationToken.None));
             Assert.Equal(0, writer.NewChunks);
             await writer.AbortAsync(CancellationToken.None);
         }
@@ -150,8 +153,8 @@ public abstract class StoreRoundTripTests : IDisposable
 
         await using (var writer = await _store.BeginWriteAsync(CancellationToken.None))
         {
-            await writer.AddAsync(ChunkId.Of(first), ChunkCompression.None, first, first.Length, CancellationToken.None);
-            await writer.AddAsync(ChunkId.Of(second), secondCompression, secondStored, second.Length, CancellationToken.None);
+            await writer.AddAsync(ChunkId.Of(first), ChunkCompression.None, first, first, CancellationToken.None);
+            await writer.AddAsync(ChunkId.Of(second), secondCompression, secondStored, second, CancellationToken.None);
             await writer.AbortAsync(CancellationToken.None);
         }
 
@@ -176,7 +179,7 @@ public abstract class StoreRoundTripTests : IDisposable
         var data = TestData.Bytes(44, 10_000);
         await using (var writer = await _store.BeginWriteAsync(CancellationToken.None))
         {
-            await writer.AddAsync(ChunkId.Of(data), ChunkCompression.None, data, data.Length, CancellationToken.None);
+            await writer.AddAsync(ChunkId.Of(data), ChunkCompression.None, data, data, CancellationToken.None);
         }
 
         await using var next = await _store.BeginWriteAsync(CancellationToken.None);
@@ -191,7 +194,7 @@ public abstract class StoreRoundTripTests : IDisposable
         var writer = await _store.BeginWriteAsync(CancellationToken.None);
         await writer.CommitAsync(Request, [], CancellationToken.None);
 
-        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await writer.AddAsync(ChunkId.Of("x"u8), ChunkCompression.None, "x"u8.ToArray(), 1, CancellationToken.None));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await writer.AddAsync(ChunkId.Of("x"u8), ChunkCompression.None, "x"u8.ToArray(), "x"u8.ToArray(), CancellationToken.None));
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await writer.CommitAsync(Request, [], CancellationToken.None));
         await writer.DisposeAsync();
     }
@@ -218,6 +221,95 @@ public abstract class StoreRoundTripTests : IDisposable
         var e = await Assert.ThrowsAsync<StoreCorruptException>(() => RestoreAsync(id));
         Assert.Contains(location.PackName, e.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(Target, "data", "victim.bin")), "a damaged file must not appear under its name");
+    }
+
+    [Fact]
+    public async Task Small_compressible_files_share_compression_groups_that_are_smaller_than_their_chunks_alone_and_restore()
+    {
+        long alone = 0;
+        var chunks = 0;
+        for (var i = 0; i < 120; i++)
+        {
+            var content = LogText(i, 2_000 + (i * 53));
+            WriteFile($"Logs/{i:D3}.log", content, new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMinutes(i));
+            foreach (var chunk in await ChunkerTests.ChunkAsync(content))
+            {
+                alone += PackFormat.RecordHeaderLength + _codec.Compress(chunk).Data.Length;
+                chunks++;
+            }
+        }
+
+        var id = await BackupAsync("data");
+
+        // Every file chunk is a member of a group; the packs hold less than the chunks compressed one by one.
+        var packBytes = _store.Packs.List().Sum(p => _store.Packs.LengthOf(p) ?? 0);
+        using (var catalog = _store.OpenCatalog())
+        {
+            var rows = catalog.ListChunks().ToList();
+            Assert.True(rows.Count(r => r.Entry.Compression == ChunkCompression.ZstdGroup) >= chunks, $"{chunks} file chunks, grouped rows: {rows.Count(r => r.Entry.Compression == ChunkCompression.ZstdGroup)}");
+            var totals = catalog.Totals();
+            Assert.InRange(totals.StoredBytes, 1, packBytes);
+        }
+
+        Assert.True(packBytes < alone * 0.8, $"packs {packBytes} bytes, the chunks compressed alone {alone}");
+
+        await RestoreAsync(id);
+        AssertSameTree(Source, Path.Combine(Target, "data"));
+    }
+
+    [Fact]
+    public async Task A_flipped_bit_in_a_compression_group_is_reported_for_every_file_in_it()
+    {
+        for (var i = 0; i < 8; i++)
+        {
+            WriteFile($"Logs/{i}.log", LogText(100 + i, 5_000), DateTime.UtcNow);
+        }
+
+        var id = await BackupAsync("data");
+        ChunkLocation location;
+        using (var catalog = _store.OpenCatalog())
+        {
+            location = catalog.FindChunk(ChunkId.Of(LogText(100, 5_000)))!;
+        }
+
+        Assert.Equal(ChunkCompression.ZstdGroup, location.Entry.Compression);
+        await _store.Packs.FlipBitAsync(location.PackName, location.Entry.Offset + location.Entry.StoredLength - 100, 0x01);
+
+        var e = await Assert.ThrowsAsync<StoreCorruptException>(() => RestoreAsync(id));
+        Assert.Contains(location.PackName, e.Message, StringComparison.Ordinal);
+
+        var report = new StoreChecker(_store).Check(readData: true, null, CancellationToken.None);
+        Assert.False(report.Ok);
+        var damaged = report.Problems.Where(p => p.Kind == "damaged-chunk").ToList();
+        Assert.True(damaged.Count >= 8, string.Join("\n", report.Problems.Select(p => $"{p.Kind}: {p.Detail}")));
+        var paths = damaged.SelectMany(p => p.Affected).SelectMany(a => a.Paths).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.Contains($"data/Logs/{i}.log", paths);
+        }
+    }
+
+    /// <summary>
+    /// A small log file like those of a handheld: lines from the same set of messages as every
+    /// other log (so a group of them compresses better than each alone), in an order of its own.
+    /// </summary>
+    private static byte[] LogText(int seed, int length)
+    {
+        string[] words = ["scanner", "battery", "docked", "session", "upload", "pending", "order", "picked", "location", "aisle", "shelf", "quantity", "reader", "timeout", "retry", "network", "signal", "printer", "label", "confirmed"];
+        var text = new StringBuilder();
+        for (var line = 0; text.Length < length; line++)
+        {
+            var message = ((seed * 31) + (line * 17)) % 64;
+            text.Append(CultureInfo.InvariantCulture, $"2024-01-{1 + (seed % 28):D2} {line / 60 % 24:D2}:{line % 60:D2} [{message:D2}]");
+            for (var w = 0; w < 9; w++)
+            {
+                text.Append(' ').Append(words[((message * 7) + (w * message) + w) % words.Length]).Append(message % (w + 2) == 0 ? "," : "");
+            }
+
+            text.Append('\n');
+        }
+
+        return Encoding.ASCII.GetBytes(text.ToString(0, length));
     }
 
     [Fact]
@@ -328,7 +420,7 @@ public abstract class StoreRoundTripTests : IDisposable
                     var id = ChunkId.Of(chunker.Current.Span);
                     ids.Add(id);
                     var (compression, data) = _codec.Compress(chunker.Current);
-                    await writer.AddAsync(id, compression, data, chunker.Current.Length, CancellationToken.None);
+                    await writer.AddAsync(id, compression, data, chunker.Current, CancellationToken.None);
                 }
             }
 

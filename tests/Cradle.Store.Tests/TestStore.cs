@@ -102,7 +102,7 @@ public sealed class TestStore : IDisposable
             var id = ChunkId.Of(chunker.Current.Span);
             ids.Add(id);
             var (compression, data) = _codec.Compress(chunker.Current);
-            await writer.AddAsync(id, compression, data, chunker.Current.Length, CancellationToken.None);
+            await writer.AddAsync(id, compression, data, chunker.Current, CancellationToken.None);
         }
 
         return ids;

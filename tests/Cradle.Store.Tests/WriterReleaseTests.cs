@@ -41,7 +41,7 @@ public sealed class WriterReleaseTests : IDisposable
             var id = ChunkId.Of(chunker.Current.Span);
             ids.Add(id);
             var (compression, data) = codec.Compress(chunker.Current);
-            await writer.AddAsync(id, compression, data, chunker.Current.Length, CancellationToken.None);
+            await writer.AddAsync(id, compression, data, chunker.Current, CancellationToken.None);
         }
 
         var snapshot = await writer.CommitAsync(TestStore.Request("MX7-01"), [new TreeEntry("a.bin", EntryKind.File, content.Length, 0, 0, [.. ids])], CancellationToken.None);

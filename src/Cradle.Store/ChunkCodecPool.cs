@@ -1,17 +1,18 @@
-using Cradle.Store;
-
-namespace Cradle.Host;
+namespace Cradle.Store;
 
 /// <summary>
-/// The zstd contexts that the host's sessions check received chunks with, shared by all
-/// sessions. A session needs one only while it decompresses one chunk, with no await in
+/// zstd contexts shared by many sessions: the host's sessions check received chunks with
+/// them, and pack writers compress their compression groups with them (<see cref="Shared"/>). A session needs one only while it decompresses one chunk, with no await in
 /// between, so a few serve any number of sessions; a context per session held its native
 /// memory (about 100 KB, mostly the decompression context) for the session's whole life.
 /// At most <see cref="Capacity"/> idle contexts are kept: when more threads decompress at once
 /// more are made, and those returned to a full pool are disposed. Thread-safe.
 /// </summary>
-internal sealed class ChunkCodecPool : IDisposable
+public sealed class ChunkCodecPool : IDisposable
 {
+    /// <summary>The process's pool for pack writers; never disposed.</summary>
+    public static ChunkCodecPool Shared { get; } = new(Math.Max(2, Environment.ProcessorCount));
+
     private readonly Stack<ChunkCodec> _idle = new();
     private long _created;
     private bool _disposed;
