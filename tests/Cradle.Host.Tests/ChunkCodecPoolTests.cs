@@ -1,5 +1,5 @@
-using Cradle.Store;
 using Cradle.Host.Tests.Dashboard;
+using Cradle.Store;
 
 namespace Cradle.Host.Tests;
 
