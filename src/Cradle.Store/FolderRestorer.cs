@@ -43,7 +43,11 @@ public sealed class FolderRestorer(SnapshotReader reader)
         // set of workers takes the files in turn, each with its own reader (its own catalog
         // connection, pack handles and zstd context) made once. (Parallel.ForEach's localInit is
         // not that: it runs again for each task replica, and a reader per replica made memory
-        // grow with the number of files.)
+        // grow with the number of files.) A worker takes a folder's files at a time (up to
+        // BatchBytes): creating and renaming files takes the folder's lock in the kernel, and
+        // two workers making small files in one folder spent a third of the restore's CPU
+        // spinning on it (perf, docs/BENCHMARKS.md).
+        var batches = Batches(work);
         long done = 0;
         long files = 0;
         var next = -1;
@@ -64,14 +68,17 @@ public sealed class FolderRestorer(SnapshotReader reader)
                     try
                     {
                         int index;
-                        while ((index = Interlocked.Increment(ref next)) < work.Count)
+                        while ((index = Interlocked.Increment(ref next)) < batches.Count)
                         {
-                            stop.Token.ThrowIfCancellationRequested();
-                            var item = work[index];
-                            RestoreFile(worker, buffer, snapshot, item.Entry, item.Path);
-                            var bytesNow = Interlocked.Add(ref done, item.Entry.Size);
-                            var filesNow = Interlocked.Increment(ref files);
-                            progress?.Report(new RestoreProgress(bytesNow, total, filesNow));
+                            for (var i = batches[index].Start; i < batches[index].End; i++)
+                            {
+                                stop.Token.ThrowIfCancellationRequested();
+                                var item = work[i];
+                                RestoreFile(worker, buffer, snapshot, item.Entry, item.Path);
+                                var bytesNow = Interlocked.Add(ref done, item.Entry.Size);
+                                var filesNow = Interlocked.Increment(ref files);
+                                progress?.Report(new RestoreProgress(bytesNow, total, filesNow));
+                            }
                         }
                     }
                     catch
@@ -113,6 +120,41 @@ public sealed class FolderRestorer(SnapshotReader reader)
         progress?.Report(new RestoreProgress(done, total, files));
         return new RestoreResult(files, entries.Count - files, done, workers.Count);
     }
+
+    /// <summary>Most bytes of files one worker takes at a time from one folder.</summary>
+    public const long BatchBytes = 8L * 1024 * 1024;
+
+    /// <summary>
+    /// Cuts the files (in tree order, so a folder's files follow each other) into runs of one
+    /// folder each, a run ending where the folder does or where it reaches <see cref="BatchBytes"/>.
+    /// </summary>
+    public static List<(int Start, int End)> Batches(List<(TreeEntry Entry, string Path)> work)
+    {
+        var batches = new List<(int Start, int End)>();
+        var start = 0;
+        long bytes = 0;
+        for (var i = 0; i < work.Count; i++)
+        {
+            if (i > start && (bytes >= BatchBytes || !SameFolder(work[i].Path, work[start].Path)))
+            {
+                batches.Add((start, i));
+                start = i;
+                bytes = 0;
+            }
+
+            bytes += work[i].Entry.Size;
+        }
+
+        if (work.Count > start)
+        {
+            batches.Add((start, work.Count));
+        }
+
+        return batches;
+    }
+
+    private static bool SameFolder(string a, string b) =>
+        Path.GetDirectoryName(a.AsSpan()).SequenceEqual(Path.GetDirectoryName(b.AsSpan()));
 
     private static void RestoreFile(SnapshotReader reader, byte[] buffer, SnapshotInfo snapshot, TreeEntry entry, string path)
     {

@@ -12,8 +12,8 @@ namespace Cradle.Store;
 /// <para>
 /// Compressible chunks are kept in a compression group (<see cref="AppendGroupedAsync"/>):
 /// their raw bytes wait in memory until the group holds <see cref="PackFormat.GroupTargetSize"/>,
-/// then go into the pack as one zstd frame. The group's buffer is rented and grows with what it
-/// holds, so a session storing little holds little.
+/// then go into the pack as one zstd frame. The group's buffer is rented, grows with what it
+/// holds (so a session storing little holds little) and is kept until the pack is sealed.
 /// </para>
 /// </summary>
 public sealed class PackWriter : IAsyncDisposable
@@ -164,9 +164,10 @@ public sealed class PackWriter : IAsyncDisposable
             ChunkCodecPool.Shared.Return(codec);
         }
 
+        // The buffer stays for the next group (given back when the pack is sealed): renting it
+        // anew, small and doubling, per group left a copy of every size in the pool's caches.
         _members.Clear();
         _groupLength = 0;
-        ReturnGroupBuffer();
     }
 
     private void ReturnGroupBuffer()
@@ -183,6 +184,7 @@ public sealed class PackWriter : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_sealed, this);
         await FlushGroupAsync(cancellationToken).ConfigureAwait(false);
+        ReturnGroupBuffer();
         var footer = new byte[(_entries.Count * PackFormat.FooterEntryLength) + PackFormat.TailLength];
         var span = footer.AsSpan();
         foreach (var e in _entries)
