@@ -118,7 +118,7 @@ public sealed class UpgradeTests : IDisposable
 
         var run = await CradleProcess.RunAsync("host", "run", "--data", fixture.Host, "--listen", "127.0.0.1:0");
         Assert.True(run.ExitCode == 5, run.ToString());
-        Assert.Contains("schema version 3", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("schema version 4", run.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
