@@ -23,6 +23,13 @@ public sealed class PackWriter : IAsyncDisposable
     private readonly IPackStorage _storage;
     private readonly List<PackEntry> _entries = [];
     private readonly byte[] _recordHeader = new byte[PackFormat.RecordHeaderLength];
+    /// <summary>
+    /// The groups' buffers: a pool of its own, holding at most two of each size. From the
+    /// process's shared pool, each thread a session's continuations ran on kept a 4 MiB buffer
+    /// (and one of each smaller size) in its own cache: +50 MiB on the host of a 500 MB backup.
+    /// </summary>
+    private static readonly ArrayPool<byte> GroupBuffers = ArrayPool<byte>.Create(4 * 1024 * 1024, 2);
+
     private readonly List<(ChunkId Id, int RawLength)> _members = [];
     private byte[] _group = [];
     private int _groupLength;
@@ -107,7 +114,7 @@ public sealed class PackWriter : IAsyncDisposable
 
         if (_group.Length < _groupLength + raw.Length)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Min(PackFormat.GroupMaxSize, Math.Max(_groupLength + raw.Length, _group.Length * 2)));
+            var larger = GroupBuffers.Rent(Math.Min(PackFormat.GroupMaxSize, Math.Max(_groupLength + raw.Length, _group.Length * 2)));
             _group.AsSpan(0, _groupLength).CopyTo(larger);
             ReturnGroupBuffer();
             _group = larger;
@@ -174,7 +181,7 @@ public sealed class PackWriter : IAsyncDisposable
     {
         if (_group.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_group);
+            GroupBuffers.Return(_group);
             _group = [];
         }
     }
