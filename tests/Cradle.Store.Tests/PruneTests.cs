@@ -135,6 +135,32 @@ public abstract class PruneTests : IDisposable
     }
 
     [Fact]
+    public async Task A_compression_group_less_than_half_live_is_repacked_with_its_live_members_only_and_still_restores()
+    {
+        // Half the files stay (fewer would make the second snapshot suspect, and prune would keep
+        // the first), but they are the small ones: the group is less than half live.
+        var logs = Enumerable.Range(0, 40).Select(i => ($"Logs/{i:D2}.log", TestData.Log(i, i < 20 ? 1_500 : 12_000))).ToArray();
+        await _store.BackupAsync(Alpha, Files(logs));
+        var pack1 = Assert.Single(_store.PackFilesOnDisk());
+        var pack1Length = _store.PackLength(pack1);
+        Assert.Equal(ChunkCompression.ZstdGroup, _store.Locate(ChunkId.Of(logs[0].Item2)).Entry.Compression);
+        var kept = logs.Take(20).ToArray();
+        var a2 = await _store.BackupAsync(Alpha, Files(kept));
+
+        var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
+
+        Assert.Equal(1, report.PacksRepacked);
+        Assert.DoesNotContain(pack1, _store.PackFilesOnDisk());
+        var locations = kept.Select(f => _store.Locate(ChunkId.Of(f.Item2))).ToList();
+        Assert.All(locations, l => Assert.Equal(ChunkCompression.ZstdGroup, l.Entry.Compression));
+        var repacked = Assert.Single(locations.Select(l => (l.PackName, l.Entry.Offset)).Distinct());
+        Assert.True(_store.PackLength(repacked.PackName) < pack1Length / 4, $"the new pack holds the small half of the members: {_store.PackLength(repacked.PackName)} bytes, the old {pack1Length}");
+        Assert.All(logs.Skip(20), f => Assert.False(CatalogHas(ChunkId.Of(f.Item2))));
+        await _store.AssertRestoresAsync(a2);
+        AssertChecksClean();
+    }
+
+    [Fact]
     public async Task A_pack_more_than_half_live_is_left_as_it_is()
     {
         var keep = TestData.Bytes(41, 900_000);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Cradle.Protocol;
 using Cradle.Tests;
@@ -230,7 +229,7 @@ public abstract class StoreRoundTripTests : IDisposable
         var chunks = 0;
         for (var i = 0; i < 120; i++)
         {
-            var content = LogText(i, 2_000 + (i * 53));
+            var content = TestData.Log(i, 2_000 + (i * 53));
             WriteFile($"Logs/{i:D3}.log", content, new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMinutes(i));
             foreach (var chunk in await ChunkerTests.ChunkAsync(content))
             {
@@ -262,14 +261,14 @@ public abstract class StoreRoundTripTests : IDisposable
     {
         for (var i = 0; i < 8; i++)
         {
-            WriteFile($"Logs/{i}.log", LogText(100 + i, 5_000), DateTime.UtcNow);
+            WriteFile($"Logs/{i}.log", TestData.Log(100 + i, 5_000), DateTime.UtcNow);
         }
 
         var id = await BackupAsync("data");
         ChunkLocation location;
         using (var catalog = _store.OpenCatalog())
         {
-            location = catalog.FindChunk(ChunkId.Of(LogText(100, 5_000)))!;
+            location = catalog.FindChunk(ChunkId.Of(TestData.Log(100, 5_000)))!;
         }
 
         Assert.Equal(ChunkCompression.ZstdGroup, location.Entry.Compression);
@@ -287,29 +286,6 @@ public abstract class StoreRoundTripTests : IDisposable
         {
             Assert.Contains($"data/Logs/{i}.log", paths);
         }
-    }
-
-    /// <summary>
-    /// A small log file like those of a handheld: lines from the same set of messages as every
-    /// other log (so a group of them compresses better than each alone), in an order of its own.
-    /// </summary>
-    private static byte[] LogText(int seed, int length)
-    {
-        string[] words = ["scanner", "battery", "docked", "session", "upload", "pending", "order", "picked", "location", "aisle", "shelf", "quantity", "reader", "timeout", "retry", "network", "signal", "printer", "label", "confirmed"];
-        var text = new StringBuilder();
-        for (var line = 0; text.Length < length; line++)
-        {
-            var message = ((seed * 31) + (line * 17)) % 64;
-            text.Append(CultureInfo.InvariantCulture, $"2024-01-{1 + (seed % 28):D2} {line / 60 % 24:D2}:{line % 60:D2} [{message:D2}]");
-            for (var w = 0; w < 9; w++)
-            {
-                text.Append(' ').Append(words[((message * 7) + (w * message) + w) % words.Length]).Append(message % (w + 2) == 0 ? "," : "");
-            }
-
-            text.Append('\n');
-        }
-
-        return Encoding.ASCII.GetBytes(text.ToString(0, length));
     }
 
     [Fact]

@@ -48,4 +48,27 @@ public static class TestData
 
         return bytes;
     }
+
+    /// <summary>
+    /// A small log file like those of a handheld: lines from the same set of messages as every
+    /// other log (so a group of them compresses better than each alone), in an order of its own.
+    /// </summary>
+    public static byte[] Log(int seed, int length)
+    {
+        string[] words = ["scanner", "battery", "docked", "session", "upload", "pending", "order", "picked", "location", "aisle", "shelf", "quantity", "reader", "timeout", "retry", "network", "signal", "printer", "label", "confirmed"];
+        var text = new System.Text.StringBuilder();
+        for (var line = 0; text.Length < length; line++)
+        {
+            var message = ((seed * 31) + (line * 17)) % 64;
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"2024-01-{1 + (seed % 28):D2} {line / 60 % 24:D2}:{line % 60:D2} [{message:D2}]");
+            for (var w = 0; w < 9; w++)
+            {
+                text.Append(' ').Append(words[((message * 7) + (w * message) + w) % words.Length]).Append(message % (w + 2) == 0 ? "," : "");
+            }
+
+            text.Append('\n');
+        }
+
+        return System.Text.Encoding.ASCII.GetBytes(text.ToString(0, length));
+    }
 }
