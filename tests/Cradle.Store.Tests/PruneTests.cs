@@ -154,7 +154,7 @@ public abstract class PruneTests : IDisposable
         var locations = kept.Select(f => _store.Locate(ChunkId.Of(f.Item2))).ToList();
         Assert.All(locations, l => Assert.Equal(ChunkCompression.ZstdGroup, l.Entry.Compression));
         var repacked = Assert.Single(locations.Select(l => (l.PackName, l.Entry.Offset)).Distinct());
-        Assert.True(_store.PackLength(repacked.PackName) < pack1Length / 4, $"the new pack holds the small half of the members: {_store.PackLength(repacked.PackName)} bytes, the old {pack1Length}");
+        Assert.True(_store.PackLength(repacked.PackName) < pack1Length / 3, $"the new pack holds the small half of the members: {_store.PackLength(repacked.PackName)} bytes, the old {pack1Length}");
         Assert.All(logs.Skip(20), f => Assert.False(CatalogHas(ChunkId.Of(f.Item2))));
         await _store.AssertRestoresAsync(a2);
         AssertChecksClean();
