@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Cradle.Store;
 
 /// <summary>
@@ -7,18 +9,35 @@ namespace Cradle.Store;
 /// number of files in it. Packs never change once sealed and their names are never reused, so
 /// an entry (pack name, record offset) never goes stale. Thread-safe; a group is decompressed
 /// once even when several readers ask for it at the same moment.
+/// <para>
+/// The decompressed bytes live in buffers of a small pool of their own, reused as groups come
+/// and go: a fresh 2–3 MiB array per group cost a restore more (the kernel handing the GC new
+/// zeroed pages) than decompressing it. A buffer goes back to the pool only once its group has
+/// left the cache and no reader is still copying from it (<see cref="Lease"/>).
+/// </para>
 /// </summary>
 internal sealed class GroupCache
 {
     /// <summary>Groups kept: about 12 MiB at most (groups of up to 3 MiB).</summary>
     public const int Capacity = 4;
 
-    private readonly LinkedList<(string Pack, long Offset, Lazy<DecodedGroup> Group)> _recent = new();
+    private static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(4 * 1024 * 1024, Capacity + 4);
 
-    /// <summary>The group at <paramref name="offset"/> of <paramref name="pack"/>, decompressed by <paramref name="load"/> when not kept.</summary>
-    public DecodedGroup Get(string pack, long offset, Func<DecodedGroup> load)
+    private readonly LinkedList<Entry> _recent = new();
+
+    /// <summary>A buffer for a group of <paramref name="rawLength"/> bytes being decompressed (<see cref="DecodedGroup.Raw"/>).</summary>
+    public static byte[] RentBuffer(int rawLength) => Buffers.Rent(rawLength);
+
+    /// <summary>Gives back a buffer that did not become a group (its decompression failed).</summary>
+    public static void ReturnBuffer(byte[] buffer) => Buffers.Return(buffer);
+
+    /// <summary>
+    /// The group at <paramref name="offset"/> of <paramref name="pack"/>, decompressed by
+    /// <paramref name="load"/> when not kept; its bytes stay valid until the lease is disposed.
+    /// </summary>
+    public Lease Get(string pack, long offset, Func<DecodedGroup> load)
     {
-        Lazy<DecodedGroup> group;
+        Entry entry;
         lock (_recent)
         {
             var node = _recent.First;
@@ -29,10 +48,10 @@ internal sealed class GroupCache
 
             if (node is null)
             {
-                node = new((pack, offset, new Lazy<DecodedGroup>(load, LazyThreadSafetyMode.ExecutionAndPublication)));
-                if (_recent.Count >= Capacity)
+                node = new(new Entry(pack, offset, new Lazy<DecodedGroup>(load, LazyThreadSafetyMode.ExecutionAndPublication)));
+                while (_recent.Count >= Capacity)
                 {
-                    _recent.RemoveLast();
+                    Evict(_recent.Last!);
                 }
             }
             else
@@ -41,36 +60,93 @@ internal sealed class GroupCache
             }
 
             _recent.AddFirst(node);
-            group = node.Value.Group;
+            entry = node.Value;
+            entry.Users++;
         }
 
         try
         {
-            return group.Value;
+            return new Lease(this, entry, entry.Group.Value);
         }
         catch
         {
             // A damaged group is not kept: the next reader tries again and reports it too.
-            Forget(group);
+            lock (_recent)
+            {
+                entry.Users--;
+                var node = _recent.Find(entry);
+                if (node is not null)
+                {
+                    Evict(node);
+                }
+            }
+
             throw;
         }
     }
 
-    private void Forget(Lazy<DecodedGroup> group)
+    /// <summary>Takes an entry out; its buffer goes back now, or when its last reader is done.</summary>
+    private void Evict(LinkedListNode<Entry> node)
+    {
+        _recent.Remove(node);
+        node.Value.Evicted = true;
+        GiveBackWhenUnused(node.Value);
+    }
+
+    private static void GiveBackWhenUnused(Entry entry)
+    {
+        if (entry.Evicted && entry.Users == 0 && entry.Group.IsValueCreated && !entry.Returned)
+        {
+            entry.Returned = true;
+            Buffers.Return(entry.Group.Value.Raw);
+        }
+    }
+
+    private void Release(Entry entry)
     {
         lock (_recent)
         {
-            for (var node = _recent.First; node is not null; node = node.Next)
-            {
-                if (ReferenceEquals(node.Value.Group, group))
-                {
-                    _recent.Remove(node);
-                    return;
-                }
-            }
+            entry.Users--;
+            GiveBackWhenUnused(entry);
         }
+    }
+
+    internal sealed class Entry(string pack, long offset, Lazy<DecodedGroup> group)
+    {
+        public string Pack { get; } = pack;
+
+        public long Offset { get; } = offset;
+
+        public Lazy<DecodedGroup> Group { get; } = group;
+
+        public int Users { get; set; }
+
+        public bool Evicted { get; set; }
+
+        public bool Returned { get; set; }
+    }
+
+    /// <summary>A reader's hold on a decompressed group: its bytes are not reused until disposed.</summary>
+    public readonly struct Lease : IDisposable
+    {
+        private readonly GroupCache _cache;
+        private readonly Entry _entry;
+
+        internal Lease(GroupCache cache, Entry entry, DecodedGroup group)
+        {
+            _cache = cache;
+            _entry = entry;
+            Group = group;
+        }
+
+        public DecodedGroup Group { get; }
+
+        public void Dispose() => _cache.Release(_entry);
     }
 }
 
-/// <summary>A decompressed compression group: its member table and its raw bytes (never changed once made).</summary>
+/// <summary>
+/// A decompressed compression group: its member table and its raw bytes (the first
+/// <see cref="PackGroup.RawLength"/> bytes of <see cref="Raw"/>, a pooled buffer; never changed once made).
+/// </summary>
 internal sealed record DecodedGroup(PackGroup Table, byte[] Raw);

@@ -75,7 +75,8 @@ public sealed class SnapshotReader : IDisposable
 
         if (entry.Compression == ChunkCompression.ZstdGroup)
         {
-            var group = _store.Groups.Get(location.PackName, entry.Offset, () => LoadGroup(location));
+            using var lease = _store.Groups.Get(location.PackName, entry.Offset, () => LoadGroup(location));
+            var group = lease.Group;
             var range = group.Table.Find(entry.Id)
                 ?? throw new StoreCorruptException($"pack {location.PackName}: the group at offset {entry.Offset} does not list chunk {entry.Id} (damaged pack or catalog)");
             var member = group.Raw.AsSpan(range);
@@ -149,8 +150,17 @@ public sealed class SnapshotReader : IDisposable
         try
         {
             var table = PackFormat.ReadGroup(record, entry.Offset);
-            var raw = GC.AllocateUninitializedArray<byte>(table.RawLength);
-            _codec.Decompress(ChunkCompression.Zstd, record[table.FrameOffset..], raw);
+            var raw = GroupCache.RentBuffer(table.RawLength);
+            try
+            {
+                _codec.Decompress(ChunkCompression.Zstd, record[table.FrameOffset..], raw.AsSpan(0, table.RawLength));
+            }
+            catch
+            {
+                GroupCache.ReturnBuffer(raw);
+                throw;
+            }
+
             return new DecodedGroup(table, raw);
         }
         catch (Exception e) when (e is StoreFormatException or ProtocolViolationException)
