@@ -9,6 +9,7 @@
 # lives for one test run, and durability across a power cut is not what these tests check.
 set -euo pipefail
 . "$(dirname "$0")/scripts/watch-owner.sh"
+. "$(dirname "$0")/scripts/free-port.sh"
 
 bindir() {
   local d
@@ -19,14 +20,6 @@ bindir() {
   return 1
 }
 
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
-  done
-  echo "postgres.sh: no free port found" >&2; return 1
-}
 
 as_owner() { # run a command as the cluster's owner
   if [ "$(id -u)" -eq 0 ]; then runuser -u "$owner" -- "$@"; else "$@"; fi

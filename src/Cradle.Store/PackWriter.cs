@@ -123,7 +123,9 @@ public sealed class PackWriter : IAsyncDisposable
         raw.Span.CopyTo(_group.AsSpan(_groupLength));
         _groupLength += raw.Length;
         _members.Add((id, raw.Length));
-        if (_groupLength >= PackFormat.GroupTargetSize)
+        // Full by size, or by count: a reader refuses a table of more than GroupMaxMembers (tiny
+        // chunks flagged compressed, from a hostile device, could otherwise fill 2 MiB with more).
+        if (_groupLength >= PackFormat.GroupTargetSize || _members.Count >= PackFormat.GroupMaxMembers)
         {
             await FlushGroupAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -109,9 +109,10 @@ public sealed class Pruner(ChunkStore store)
         var condemnedNow = rows.Values.SelectMany(r => r).Select(r => r.Entry.Id).Where(id => !live.Contains(id)).ToHashSet();
         catalog.Condemn(condemnedNow);
         long newPackBytes = 0;
+        var trees = kept.SelectMany(k => k.Tree).ToHashSet();
         foreach (var batch in Batches(repack, livePackBytes))
         {
-            newPackBytes += await RepackAsync(reader, catalog, batch, rows, live, cancellationToken).ConfigureAwait(false);
+            newPackBytes += await RepackAsync(reader, catalog, batch, rows, live, trees, cancellationToken).ConfigureAwait(false);
         }
 
         // Sweep what no live session can still need. Sessions of processes of this machine that
@@ -194,8 +195,10 @@ public sealed class Pruner(ChunkStore store)
         var groupRaw = rows.Where(r => r.Entry.Compression == ChunkCompression.ZstdGroup)
             .GroupBy(r => (r.Pack, r.Entry.Offset))
             .ToDictionary(g => g.Key, g => g.Sum(r => (long)r.Entry.RawLength));
+        // At least 1: a live member of a group that compressed very well must not make its
+        // pack look dead (a dead pack with rows is never deleted, nor repacked).
         return r => r.Entry.Compression == ChunkCompression.ZstdGroup
-            ? r.Entry.StoredLength * (long)r.Entry.RawLength / groupRaw[(r.Pack, r.Entry.Offset)]
+            ? Math.Max(1, r.Entry.StoredLength * (long)r.Entry.RawLength / groupRaw[(r.Pack, r.Entry.Offset)])
             : r.Entry.StoredLength;
     }
 
@@ -224,7 +227,7 @@ public sealed class Pruner(ChunkStore store)
         }
     }
 
-    private async Task<long> RepackAsync(SnapshotReader reader, Catalog catalog, List<PackRow> batch, Dictionary<long, List<ChunkRow>> rows, HashSet<ChunkId> live, CancellationToken cancellationToken)
+    private async Task<long> RepackAsync(SnapshotReader reader, Catalog catalog, List<PackRow> batch, Dictionary<long, List<ChunkRow>> rows, HashSet<ChunkId> live, HashSet<ChunkId> trees, CancellationToken cancellationToken)
     {
         var writer = PackWriter.Create(store.Packs);
         await using (writer.ConfigureAwait(false))
@@ -241,15 +244,18 @@ public sealed class Pruner(ChunkStore store)
                     }
 
                     // Verify before copying: a damaged chunk must not be given a fresh home.
-                    // Compressed chunks (alone or in a group) go into the new pack's groups.
+                    // Compressed file chunks (alone or in a group) go into the new pack's groups;
+                    // a snapshot's tree chunks stay records of their own, as StoreWriter keeps them.
+                    var location = new ChunkLocation(pack.Name, row.Entry);
                     var content = raw.AsMemory(0, row.Entry.RawLength);
-                    reader.ReadChunk(new ChunkLocation(pack.Name, row.Entry), content.Span);
-                    if (row.Entry.Compression == ChunkCompression.None)
+                    if (row.Entry.Compression == ChunkCompression.None || trees.Contains(row.Entry.Id))
                     {
-                        await writer.AppendAsync(row.Entry.Id, ChunkCompression.None, content, row.Entry.RawLength, cancellationToken).ConfigureAwait(false);
+                        var (compression, stored) = reader.ReadChunkToSend(location, content);
+                        await writer.AppendAsync(row.Entry.Id, compression, stored, row.Entry.RawLength, cancellationToken).ConfigureAwait(false);
                     }
                     else
                     {
+                        reader.ReadChunk(location, content.Span);
                         await writer.AppendGroupedAsync(row.Entry.Id, content, cancellationToken).ConfigureAwait(false);
                     }
                 }

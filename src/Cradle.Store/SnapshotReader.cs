@@ -58,8 +58,17 @@ public sealed class SnapshotReader : IDisposable
         }
     }
 
-    public ChunkLocation Locate(ChunkId id) =>
-        _catalog.FindChunk(id) ?? throw new StoreCorruptException($"chunk {id} is missing from the catalog");
+    public ChunkLocation Locate(ChunkId id)
+    {
+        var location = _catalog.FindChunk(id) ?? throw new StoreCorruptException($"chunk {id} is missing from the catalog");
+        if (location.Entry.RawLength is < 1 or > ChunkerOptions.AbsoluteMaxSize)
+        {
+            // Callers size buffers by it: a damaged row must not make them allocate gigabytes.
+            throw new StoreCorruptException($"the catalog gives chunk {id} {location.Entry.RawLength} bytes, beyond any chunk (damaged catalog)");
+        }
+
+        return location;
+    }
 
     /// <summary>
     /// Reads a chunk's raw bytes into <paramref name="destination"/> (exactly its raw length) and

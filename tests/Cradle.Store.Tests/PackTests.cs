@@ -113,6 +113,30 @@ public sealed class PackTests : IDisposable
         Assert.Equal(lone.Length, writer.Entries[^1].RawLength);
     }
 
+    [Fact]
+    public async Task A_group_of_tiny_chunks_is_closed_at_the_most_members_a_reader_accepts()
+    {
+        var writer = PackWriter.Create(new FolderPackStorage(_temp["packs"]));
+        for (var i = 0; i < PackFormat.GroupMaxMembers + 5; i++)
+        {
+            var raw = BitConverter.GetBytes(i);
+            await writer.AppendGroupedAsync(ChunkId.Of(raw), raw, CancellationToken.None);
+        }
+
+        await writer.SealAsync(CancellationToken.None);
+        await writer.DisposeAsync();
+
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(_temp["packs"], writer.Name));
+        var groups = writer.Entries.Where(e => e.Compression == ChunkCompression.ZstdGroup).GroupBy(e => (e.Offset, e.StoredLength)).ToList();
+        Assert.Equal(2, groups.Count);
+        Assert.Equal(PackFormat.GroupMaxMembers, groups[0].Count());
+        foreach (var group in groups)
+        {
+            var table = PackFormat.ReadGroup(bytes.AsSpan((int)group.Key.Offset, group.Key.StoredLength), group.Key.Offset);
+            Assert.Equal(group.Select(e => e.Id), table.Ids);
+        }
+    }
+
     [Theory]
     [InlineData("count 0")]
     [InlineData("members past the group")]

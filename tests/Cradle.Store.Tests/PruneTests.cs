@@ -161,6 +161,32 @@ public abstract class PruneTests : IDisposable
     }
 
     [Fact]
+    public async Task Repack_keeps_a_snapshots_list_of_files_out_of_compression_groups()
+    {
+        // Two snapshots whose lists of files share their first chunks: the second lacks only the
+        // last file, a big one. Pruning the first repacks its pack, which still holds the shared
+        // chunks of the second's list.
+        var files = Enumerable.Range(0, 6000).Select(i => ($"a/file-{i:D4}-of-the-handheld.txt", System.Text.Encoding.ASCII.GetBytes($"f{i}"))).ToArray();
+        await _store.BackupAsync(Alpha, Files([.. files, ("zz/big.bin", TestData.Bytes(99, 2_000_000))]));
+        var pack1 = Assert.Single(_store.PackFilesOnDisk());
+        var a2 = await _store.BackupAsync(Alpha, Files(files));
+        ChunkId[] tree;
+        using (var catalog = _store.Store.OpenCatalog())
+        {
+            tree = catalog.GetSnapshot(a2)!.Tree;
+        }
+
+        Assert.Contains(tree, id => _store.Locate(id).PackName == pack1);
+
+        var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
+
+        Assert.Equal(1, report.PacksRepacked);
+        Assert.All(tree, id => Assert.NotEqual(ChunkCompression.ZstdGroup, _store.Locate(id).Entry.Compression));
+        await _store.AssertRestoresAsync(a2);
+        AssertChecksClean();
+    }
+
+    [Fact]
     public async Task A_pack_more_than_half_live_is_left_as_it_is()
     {
         var keep = TestData.Bytes(41, 900_000);

@@ -10,17 +10,11 @@
 # no kernel features. Measured facts behind the settings: ../shared/notes/s3-with-ceph-rgw.md.
 set -euo pipefail
 . "$(dirname "$0")/watch-owner.sh"
+. "$(dirname "$0")/free-port.sh"
 
 ACCESS_KEY=CRADLETESTACCESSKEY0
 SECRET_KEY=cradle-test-secret-key-not-a-secret-0000
 
-free_port() { # a loopback port nothing listens on
-  local port
-  while true; do
-    port=$(( (RANDOM % 20000) + 30000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-}
 
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...: retry until the command succeeds
   local seconds=$1 what=$2; shift 2
