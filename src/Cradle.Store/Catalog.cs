@@ -14,10 +14,10 @@ namespace Cradle.Store;
 /// </summary>
 public sealed partial class Catalog : IDisposable
 {
-    /// <summary>The catalog schema this build writes and reads.</summary>
     /// <summary>
-    /// 3: chunk rows may name compression groups (<see cref="ChunkCompression.ZstdGroup"/>, in
-    /// pack format v2), which builds of schema 2 cannot read; the tables are those of 2.
+    /// The catalog schema this build writes and reads. 3: chunk rows may name compression groups
+    /// (<see cref="ChunkCompression.ZstdGroup"/>, in pack format v2), which builds of schema 2
+    /// cannot read; the tables are those of 2.
     /// </summary>
     public const int SchemaVersion = 3;
 
@@ -130,7 +130,7 @@ public sealed partial class Catalog : IDisposable
             // away from a catalog whose chunks may be in them.
             Execute("UPDATE meta SET value = '3' WHERE key = 'catalog_schema'", tx);
         }
-        else if (version != SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        else if (version != current)
         {
             throw new StoreFormatException($"the catalog has schema version {version}; this build knows versions 1 to {SchemaVersion} only (upgrade Cradle to open it)");
         }

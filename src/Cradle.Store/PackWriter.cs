@@ -143,19 +143,15 @@ public sealed class PackWriter : IAsyncDisposable
         try
         {
             var raw = _group.AsMemory(0, _groupLength);
-            var (compression, stored) = codec.Compress(raw);
             if (_members.Count == 1)
             {
-                await AppendAsync(_members[0].Id, compression, stored, _groupLength, cancellationToken).ConfigureAwait(false);
+                var (compression, data) = codec.Compress(raw);
+                await AppendAsync(_members[0].Id, compression, data, _groupLength, cancellationToken).ConfigureAwait(false);
             }
             else
             {
                 // Members were each compressible, so the group is too: it is always a zstd frame.
-                if (compression != ChunkCompression.Zstd)
-                {
-                    stored = codec.CompressAlways(raw);
-                }
-
+                var stored = codec.CompressAlways(raw);
                 var header = new byte[PackFormat.GroupHeaderLength + (_members.Count * PackFormat.GroupMemberLength)];
                 PackFormat.WriteGroupHeader(header, stored.Length, _groupLength, _members);
                 await RandomAccess.WriteAsync(_file.SafeFileHandle, [header, stored], _position, cancellationToken).ConfigureAwait(false);
