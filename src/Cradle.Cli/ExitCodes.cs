@@ -15,7 +15,11 @@ internal static class ExitCodes
     /// <summary>The host's store is damaged or of a format this build cannot read: retrying will not help, a person must look (<c>cradle host check</c>).</summary>
     public const int StoreDamaged = 5;
 
-    /// <summary>Runs a command body; a known error becomes one clear line on stderr and its exit code.</summary>
+    /// <summary>
+    /// Runs a command body; a known error becomes one clear line on stderr and its exit code.
+    /// Errors that can carry the other side's words (refusals, link and protocol errors) pass the
+    /// wire-text sanitiser on their way to the terminal.
+    /// </summary>
     public static async Task<int> RunAsync(Func<Task<int>> body)
     {
         try
@@ -24,12 +28,12 @@ internal static class ExitCodes
         }
         catch (SessionRefusedException e)
         {
-            await Console.Error.WriteLineAsync($"refused ({e.Rule}): {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"refused ({WireText.Clean(e.Rule)}): {WireText.Clean(e.Message)}").ConfigureAwait(false);
             return Refused;
         }
         catch (LinkClosedException e)
         {
-            await Console.Error.WriteLineAsync($"link failed: {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"link failed: {WireText.Clean(e.Message)}").ConfigureAwait(false);
             return LinkFailed;
         }
         catch (StoreCorruptException e)
@@ -49,12 +53,12 @@ internal static class ExitCodes
         }
         catch (ProtocolViolationException e)
         {
-            await Console.Error.WriteLineAsync($"protocol error: {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"protocol error: {WireText.Clean(e.Message)}").ConfigureAwait(false);
             return Failed;
         }
         catch (CradleException e) when (e.IsTransient)
         {
-            await Console.Error.WriteLineAsync($"error (try again): {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"error (try again): {WireText.Clean(e.Message)}").ConfigureAwait(false);
             return LinkFailed;
         }
         catch (CradleException e)

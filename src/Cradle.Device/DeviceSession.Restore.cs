@@ -68,8 +68,11 @@ public sealed partial class DeviceSession
         {
             RestoreDone = new RestoreDone { Restored = (ulong)outcome.Restored.Count, Skipped = (ulong)outcome.Skipped.Count, Failed = (ulong)outcome.Failed.Count },
         }, cancellationToken).ConfigureAwait(false);
-        return new RestoreOutcome(HostName, offer.SnapshotId, offer.SourceDevice, DateTimeOffset.FromUnixTimeMilliseconds(offer.TimeUnixMs), offer.Grounds, IsGuest,
-            outcome.Restored, outcome.Skipped, outcome.Failed, outcome.Bytes);
+        // Paths, names and grounds came from the host: what is printed or logged passes the sanitiser.
+        return new RestoreOutcome(HostName, offer.SnapshotId, WireText.Clean(offer.SourceDevice), DateTimeOffset.FromUnixTimeMilliseconds(offer.TimeUnixMs), WireText.Clean(offer.Grounds), IsGuest,
+            [.. outcome.Restored.Select(WireText.Clean)], [.. outcome.Skipped.Select(Shown)], [.. outcome.Failed.Select(Shown)], outcome.Bytes);
+
+        static RestoreIssue Shown(RestoreIssue issue) => new(WireText.Clean(issue.Path), WireText.Clean(issue.Reason));
     }
 
     /// <summary>Which entries to write where; refused paths, newer device files and obstacles are reported here.</summary>

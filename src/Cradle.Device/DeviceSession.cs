@@ -113,7 +113,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
             throw new ProtocolViolationException("the host's hello has a malformed id or challenge");
         }
 
-        HostName = hello.HostName;
+        HostName = WireText.Clean(hello.HostName);
         var hostId = Convert.ToHexStringLower(hello.HostId.Span);
         var slot = slots.FirstOrDefault(s => s.HostId == hostId);
         if (mode == SessionMode.Guest || (mode == SessionMode.PartnerOrGuest && slot is null))
@@ -168,7 +168,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
 
     private async Task PartnerAsync(List<PartnershipSlot> slots, DeviceName name, HostHello hello, string hostId, HostRoute route, byte[] certificateHash, CancellationToken cancellationToken)
     {
-        var full = DevicePartnerships.CanAdd(slots, hello.HostName);
+        var full = DevicePartnerships.CanAdd(slots, HostName);
         if (full is not null)
         {
             await SayGoodbyeAsync("P3: no free partnership slot").ConfigureAwait(false);
@@ -198,7 +198,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         var first = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
         if (first.BodyCase == Envelope.BodyOneofCase.Refusal && first.Refusal.Rule == "P5")
         {
-            throw new SessionRefusedException("P5", first.Refusal.Message + "; " + DevicePartnerships.WhatRenameEnds(slots));
+            throw new SessionRefusedException("P5", WireText.Clean(first.Refusal.Message) + "; " + DevicePartnerships.WhatRenameEnds(slots));
         }
 
         if (first.BodyCase == Envelope.BodyOneofCase.SessionAccepted && first.SessionAccepted.Reclaimed)
@@ -224,7 +224,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
                 throw new ProtocolViolationException("the host's approval code does not match the one this device computes");
             }
 
-            _observer.ApprovalCode(hello.HostName, expected, TimeSpan.FromSeconds(reply.PartnerPending.TimeoutSeconds));
+            _observer.ApprovalCode(HostName, expected, TimeSpan.FromSeconds(reply.PartnerPending.TimeoutSeconds));
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             wait.CancelAfter(_options.ApprovalWait);
             reply = await _channel.ReceiveAsync(wait.Token).ConfigureAwait(false);
@@ -248,7 +248,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         var slot = new PartnershipSlot
         {
             HostId = hostId,
-            HostName = hello.HostName,
+            HostName = HostName,
             Address = route.ToString(),
             Number = number.Value,
             Secret = Convert.ToBase64String(accepted.NewSecret.Span),
@@ -299,9 +299,10 @@ public sealed partial class DeviceSession : IAsyncDisposable
 
         throw message.BodyCase switch
         {
-            Envelope.BodyOneofCase.Refusal when message.Refusal.Rule is "busy" or "disk-full" => new CradleException($"the host cannot take the backup now: {message.Refusal.Message}", isTransient: true),
-            Envelope.BodyOneofCase.Refusal => new SessionRefusedException(message.Refusal.Rule, message.Refusal.Message),
-            Envelope.BodyOneofCase.Goodbye => new LinkClosedException($"the host ended the session: {message.Goodbye.Reason}"),
+            // The rule, the message and the reason are the host's words: sanitised before anyone shows them.
+            Envelope.BodyOneofCase.Refusal when message.Refusal.Rule is "busy" or "disk-full" => new CradleException($"the host cannot take the backup now: {WireText.Clean(message.Refusal.Message)}", isTransient: true),
+            Envelope.BodyOneofCase.Refusal => new SessionRefusedException(WireText.Clean(message.Refusal.Rule), WireText.Clean(message.Refusal.Message)),
+            Envelope.BodyOneofCase.Goodbye => new LinkClosedException($"the host ended the session: {WireText.Clean(message.Goodbye.Reason)}"),
             _ => new ProtocolViolationException($"expected {expected} from the host, got {message.BodyCase}"),
         };
     }

@@ -73,6 +73,8 @@ public static class HostReports
         // Reported as the host spells it, whatever case the operator typed.
         var name = registry.Find(device)?.Name ?? catalog.ListSnapshots(device.Key).LastOrDefault()?.Device ?? device.Value;
         var had = registry.Forget(device);
+        // The name is free again: whoever partners under it next owns none of these chunks.
+        catalog.DeleteOwnersOf(device.Key);
         if (keepBackups)
         {
             if (!had)

@@ -116,7 +116,7 @@ public sealed partial class HostService
             }
 
             found = true;
-            HostLog.SerialOffer(_logger, port.Path, offeredBy, baud);
+            HostLog.SerialOffer(_logger, port.Path, Protocol.WireText.Clean(offeredBy), baud);
             var session = new HostSession(this, _options, _logger, $"serial:{port.Path}@{baud}", "serial");
             var task = RunSessionAsync(session, link, cancellationToken);
             Track(task);

@@ -41,7 +41,8 @@ internal sealed partial class HostSession
     {
         var started = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
         _live.StartTransfer("backing-up", (long)Math.Min(begin.Files, long.MaxValue), (long)Math.Min(begin.Bytes, long.MaxValue));
-        var writer = await host.Store.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        // The device's own writer: it answers and accepts only chunks this device owns or sends.
+        var writer = await host.Store.BeginWriteAsync(_device, cancellationToken).ConfigureAwait(false);
         await using (writer.ConfigureAwait(false))
         {
             try
@@ -212,7 +213,7 @@ internal sealed partial class HostSession
                 chunks[i] = ChunkId.Read(e.ChunkIds[i].Span);
                 if (!writer.TryGetRawLength(chunks[i], out var length))
                 {
-                    throw new ProtocolViolationException($"\"{path}\" names chunk {chunks[i]}, which was never sent and is not in the store");
+                    throw new ProtocolViolationException($"\"{path}\" names chunk {chunks[i]}, which this device never sent (a device names only chunks it sent or that stand in its own snapshots)");
                 }
 
                 total += length;
@@ -274,8 +275,10 @@ internal sealed partial class HostSession
                 SnapshotId = id,
                 Files = (ulong)files,
                 Bytes = (ulong)bytes,
-                NewChunks = (ulong)writer.NewChunks,
-                StoredBytes = (ulong)writer.StoredBytes,
+                // What this device sent, not what the store newly wrote: the difference would
+                // tell the device which of its chunks another device had stored already.
+                NewChunks = (ulong)writer.ChunksReceived,
+                StoredBytes = (ulong)writer.BytesReceived,
             },
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -45,26 +45,29 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         }
         catch (SessionRefusedException e)
         {
-            reason = $"refused ({e.Rule}): {e.Message}";
-            HostLog.Refused(logger, Remote, _device.Value ?? "?", e.Rule, e.Message);
+            // Messages may quote what the device sent: shown only through the wire-text sanitiser.
+            var message = WireText.Clean(e.Message);
+            reason = $"refused ({e.Rule}): {message}";
+            HostLog.Refused(logger, Remote, _device.Value ?? "?", e.Rule, message);
             await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = e.Rule, Message = e.Message } }).ConfigureAwait(false);
         }
         catch (ProtocolViolationException e)
         {
-            reason = $"protocol violation: {e.Message}";
-            HostLog.SessionFailed(logger, Remote, $"protocol violation: {e.Message}");
+            var message = WireText.Clean(e.Message);
+            reason = $"protocol violation: {message}";
+            HostLog.SessionFailed(logger, Remote, reason);
             await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = "protocol", Message = e.Message } }).ConfigureAwait(false);
         }
         catch (LinkClosedException e)
         {
-            reason = e.Message;
-            HostLog.SessionFailed(logger, Remote, e.Message);
+            reason = WireText.Clean(e.Message);
+            HostLog.SessionFailed(logger, Remote, reason);
         }
         catch (CradleException e) when (e.IsTransient)
         {
             // The host cannot serve now (a prune holds the store): the device tries again later.
-            reason = e.Message;
-            HostLog.SessionFailed(logger, Remote, e.Message);
+            reason = WireText.Clean(e.Message);
+            HostLog.SessionFailed(logger, Remote, reason);
             var rule = e is StoreFullException ? "disk-full" : "busy";
             await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = rule, Message = e.Message } }).ConfigureAwait(false);
         }
@@ -82,7 +85,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         }
         catch (Exception e)
         {
-            reason = $"failed: {e.Message}";
+            reason = $"failed: {WireText.Clean(e.Message)}";
             throw;
         }
         finally
@@ -139,7 +142,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             throw new SessionRefusedException("P1", nameProblem + "; rename the device (cradle device name NEW)");
         }
 
-        HostLog.Hello(logger, Remote, _device.Value, hello.Model, hello.Software, _version, hello.PartnershipsHeld, link);
+        HostLog.Hello(logger, Remote, _device.Value, WireText.Clean(hello.Model), WireText.Clean(hello.Software), _version, hello.PartnershipsHeld, link);
         _live.SetDevice(_device.Value);
 
         var challenge = RandomNumberGenerator.GetBytes(32);

@@ -17,9 +17,13 @@ public sealed partial class Catalog : IDisposable
     /// <summary>
     /// The catalog schema this build writes and reads. 3: chunk rows may name compression groups
     /// (<see cref="ChunkCompression.ZstdGroup"/>, in pack format v2), which builds of schema 2
-    /// cannot read; the tables are those of 2.
+    /// cannot read; the tables are those of 2. 4 (<see cref="OwnersSchemaVersion"/>): which
+    /// device may name which chunk (<c>chunk_owners</c>).
     /// </summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = OwnersSchemaVersion;
+
+    /// <summary>Schema 3: compression groups (no table changed).</summary>
+    public const int GroupsSchemaVersion = 3;
 
     private readonly DbConnection _connection;
     private readonly CatalogDatabase _database;
@@ -100,37 +104,35 @@ public sealed partial class Catalog : IDisposable
                 """,
                 "CREATE INDEX snapshots_device ON snapshots(device_key, id)",
                 .. LeaseTables(db),
-                "INSERT INTO meta(key, value) VALUES('catalog_schema', '3')"])
+                OwnersTable(db),
+                $"INSERT INTO meta(key, value) VALUES('catalog_schema', '{current}')"])
             {
                 Execute(statement, tx);
             }
         }
-        else if (version == "1")
+        else if (version == current)
         {
-            // Schema 2 adds what prune needs to run beside backups (storage.md §3, scale.md):
-            // condemned chunks, retired packs, leases and the epoch. Catalogs made before
-            // snapshots were flagged lack the suspect column too.
-            if (!db.HasColumn(_connection, tx, "snapshots", "suspect"))
+            // Another process migrated it between the unlocked look and the lock.
+        }
+        else if (version is "1" or "2" or "3")
+        {
+            // One step after the other: each takes the schema one version further.
+            if (version == "1")
             {
-                Execute("ALTER TABLE snapshots ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0", tx);
+                MigrateToLeases(tx);
             }
 
-            foreach (var statement in (string[])[
-                $"ALTER TABLE chunks ADD COLUMN condemned {db.BigInt}",
-                $"ALTER TABLE packs ADD COLUMN retired {db.BigInt}",
-                .. LeaseTables(db),
-                "UPDATE meta SET value = '3' WHERE key = 'catalog_schema'"])
+            if (version is "1" or "2")
             {
-                Execute(statement, tx);
+                // Schema 3 changes no table: it keeps builds that cannot read compression groups
+                // away from a catalog whose chunks may be in them.
+                SetSchema(GroupsSchemaVersion, tx);
             }
+
+            MigrateToOwners(tx);
+            SetSchema(OwnersSchemaVersion, tx);
         }
-        else if (version == "2")
-        {
-            // Schema 3 changes no table: it keeps builds that cannot read compression groups
-            // away from a catalog whose chunks may be in them.
-            Execute("UPDATE meta SET value = '3' WHERE key = 'catalog_schema'", tx);
-        }
-        else if (version != current)
+        else
         {
             throw new StoreFormatException($"the catalog has schema version {version}; this build knows versions 1 to {SchemaVersion} only (upgrade Cradle to open it)");
         }
@@ -138,6 +140,31 @@ public sealed partial class Catalog : IDisposable
         tx.Commit();
         _database.SawSchema("catalog_schema", current);
     }
+
+    /// <summary>
+    /// Schema 2 adds what prune needs to run beside backups (storage.md §3, scale.md): condemned
+    /// chunks, retired packs, leases and the epoch. Catalogs made before snapshots were flagged
+    /// lack the suspect column too.
+    /// </summary>
+    private void MigrateToLeases(DbTransaction tx)
+    {
+        var db = _database;
+        if (!db.HasColumn(_connection, tx, "snapshots", "suspect"))
+        {
+            Execute("ALTER TABLE snapshots ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0", tx);
+        }
+
+        foreach (var statement in (string[])[
+            $"ALTER TABLE chunks ADD COLUMN condemned {db.BigInt}",
+            $"ALTER TABLE packs ADD COLUMN retired {db.BigInt}",
+            .. LeaseTables(db)])
+        {
+            Execute(statement, tx);
+        }
+    }
+
+    private void SetSchema(int version, DbTransaction tx) =>
+        Execute($"UPDATE meta SET value = '{version.ToString(System.Globalization.CultureInfo.InvariantCulture)}' WHERE key = 'catalog_schema'", tx);
 
     /// <summary>True when the catalog knows a durable copy of the chunk.</summary>
     public bool HasChunk(ChunkId id) => TryGetRawLength(id, out _);
@@ -218,7 +245,8 @@ public sealed partial class Catalog : IDisposable
     /// (renewed in the same transaction): once it has expired, prune may have deleted chunks
     /// the session counted on.
     /// </summary>
-    public long? Commit(SealedPack? pack, NewSnapshot? snapshot, long nowMs, long? lease = null)
+    /// <remarks><paramref name="owners"/>: chunks a device sent since the last commit, recorded as its own in the same transaction.</remarks>
+    public long? Commit(SealedPack? pack, NewSnapshot? snapshot, long nowMs, long? lease = null, ChunkOwners? owners = null)
     {
         using var tx = _connection.BeginTransaction();
         if (snapshot is not null && lease is { } leaseId)
@@ -243,6 +271,11 @@ public sealed partial class Catalog : IDisposable
                   compression = excluded.compression, condemned = NULL
                 WHERE chunks.condemned IS NOT NULL
                 """, tx);
+        }
+
+        if (owners is not null)
+        {
+            RecordOwnersIn(owners.OwnerKey, owners.Ids, tx);
         }
 
         long? snapshotId = null;
@@ -348,6 +381,9 @@ public sealed partial class Catalog : IDisposable
         _hasChunk?.Dispose();
         _findChunk?.Dispose();
         _lookUp?.Dispose();
+        _ownedLookUp?.Dispose();
+        _ownedOne?.Dispose();
+        _recordOwners?.Dispose();
         _connection.Dispose();
     }
 }
@@ -357,6 +393,9 @@ public sealed record ChunkLocation(string PackName, PackEntry Entry);
 
 /// <summary>A pack that has been sealed and flushed to disk, ready to be named by the catalog.</summary>
 public sealed record SealedPack(string Name, long Size, IReadOnlyList<PackEntry> Entries);
+
+/// <summary>Chunks that become <see cref="OwnerKey"/>'s (a device name's key) with a commit.</summary>
+public sealed record ChunkOwners(string OwnerKey, IReadOnlyList<ChunkId> Ids);
 
 /// <summary>A snapshot about to be committed.</summary>
 public sealed record NewSnapshot(DeviceName Device, uint Number, string Link, long StartedMs, long Files, long Bytes, IReadOnlyList<ChunkId> Tree);

@@ -1,3 +1,5 @@
+using Cradle.Protocol;
+
 namespace Cradle.Store;
 
 /// <summary>
@@ -54,6 +56,9 @@ public sealed class ChunkStore
             // Opening creates the schema or refuses an unknown version, before any session starts.
         }
 
+        // A catalog migrated to schema 4 learns who owns the chunks of its older snapshots here,
+        // where the packs can be read: before a host answers a single chunk query.
+        OwnershipBackfill.Run(store);
         return store;
     }
 
@@ -92,13 +97,20 @@ public sealed class ChunkStore
     public Catalog OpenCatalog() => Catalog.Open(Database);
 
     /// <summary>Starts a session's writes, under a lease of its own (prune runs beside it).</summary>
-    public Task<StoreWriter> BeginWriteAsync(CancellationToken cancellationToken)
+    public Task<StoreWriter> BeginWriteAsync(CancellationToken cancellationToken) => BeginWriteAsync(owner: null, cancellationToken);
+
+    /// <summary>
+    /// Starts a device's writes: the writer answers and accepts only the chunks
+    /// <paramref name="owner"/> owns or sends (<see cref="StoreWriter"/>); null: the host's own
+    /// writes, which see every chunk of the store.
+    /// </summary>
+    public Task<StoreWriter> BeginWriteAsync(DeviceName? owner, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var lease = Lease("backup");
         try
         {
-            return Task.FromResult(new StoreWriter(this, OpenCatalog(), lease));
+            return Task.FromResult(new StoreWriter(this, OpenCatalog(), lease, owner?.Key));
         }
         catch
         {

@@ -133,6 +133,9 @@ public sealed class Pruner(ChunkStore store)
             store.Packs.Delete(pack.Name);
         }
 
+        // A chunk that is gone is nobody's: were it sent again later, only its sender would own it.
+        catalog.DeleteOwnersOfMissingChunks();
+
         // Unnamed files: only once every session that could be about to name them has ended.
         long orphanBytesFreed = 0;
         var orphansDeleted = 0;

@@ -6,20 +6,35 @@ namespace Cradle.Store;
 /// One session's writes into the store. Chunks go into a pack; a full pack is sealed and
 /// recorded at once, so chunks that reached the host survive a dropped link. The snapshot is
 /// recorded last, in the same transaction as the final pack (<c>CommitAsync</c>).
+/// A device's writer (one with an owner) sees only the chunks that device owns (it sent them
+/// before, or they stand in its snapshots: <see cref="Catalog.GetOwnedRawLengths"/>) and those it
+/// sends now; what it sends becomes its own with the next commit, even where the store already
+/// held a copy from another device (then nothing is written twice).
 /// </summary>
 public sealed class StoreWriter : IAsyncDisposable
 {
     /// <summary>A pack is sealed once it holds this many bytes.</summary>
     public const long PackTargetSize = 16L * 1024 * 1024;
 
+    /// <summary>Ownership rows waiting for a pack's commit are written on their own beyond this many (chunks the store already had fill no pack).</summary>
+    private const int OwnersFlushAt = 16 * 1024;
+
     private readonly ChunkStore _store;
     private readonly Catalog _catalog;
+    private readonly string? _owner;
     private readonly Dictionary<ChunkId, int> _written = [];
 
+    /// <summary>Chunks the device sent in this session (verified by the caller), with their raw lengths: its own from now on.</summary>
+    private readonly Dictionary<ChunkId, int> _received = [];
+
+    /// <summary>Chunks received whose ownership row is not written yet.</summary>
+    private readonly List<ChunkId> _unrecordedOwners = [];
+
     /// <summary>
-    /// Chunks the catalog was asked about and had, with their raw lengths: a backup asks about
-    /// each id twice (its query, then the entry naming it), and the second answer comes from
-    /// here. Bounded; the store lock keeps prune from removing them meanwhile.
+    /// Chunks the catalog was asked about and had (for a device's writer: had and the device owns),
+    /// with their raw lengths: a backup asks about each id twice (its query, then the entry naming
+    /// it), and the second answer comes from here. Bounded; the store lock keeps prune from
+    /// removing them meanwhile.
     /// </summary>
     private readonly Dictionary<ChunkId, int> _known = [];
 
@@ -30,11 +45,12 @@ public sealed class StoreWriter : IAsyncDisposable
 
     private readonly StoreLease _lease;
 
-    internal StoreWriter(ChunkStore store, Catalog catalog, StoreLease lease)
+    internal StoreWriter(ChunkStore store, Catalog catalog, StoreLease lease, string? owner = null)
     {
         _store = store;
         _catalog = catalog;
         _lease = lease;
+        _owner = owner;
     }
 
     /// <summary>Chunks this writer stored (not counting those the store already had).</summary>
@@ -43,18 +59,31 @@ public sealed class StoreWriter : IAsyncDisposable
     /// <summary>Bytes of the packs this writer sealed (compressed chunks, with headers and footers).</summary>
     public long StoredBytes { get; private set; }
 
-    /// <summary>True when the store has this chunk durably or this session has written it.</summary>
-    public bool Has(ChunkId id) => TryGetRawLength(id, out _);
+    /// <summary>Distinct chunks handed to <see cref="AddAsync(ChunkId, ChunkCompression, ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, CancellationToken)"/> (whether or not the store had them).</summary>
+    public long ChunksReceived { get; private set; }
 
-    /// <summary>The chunk's uncompressed length when the store has it (durably or from this session).</summary>
+    /// <summary>
+    /// What those chunks would take stored alone: their bytes as received plus a record header
+    /// each. Unlike <see cref="NewChunks"/> and <see cref="StoredBytes"/> it does not depend on
+    /// what other devices stored, so it is what a device may be told.
+    /// </summary>
+    public long BytesReceived { get; private set; }
+
+    /// <summary>True when the store has this chunk durably or this session has written it (whoever sent it).</summary>
+    public bool Has(ChunkId id) => _written.ContainsKey(id) || (_owner is null ? TryGetRawLength(id, out _) : _catalog.HasChunk(id));
+
+    /// <summary>
+    /// The chunk's uncompressed length when this writer may name it: the store has it (durably or
+    /// from this session) and, for a device's writer, the device owns it or sent it now.
+    /// </summary>
     public bool TryGetRawLength(ChunkId id, out int rawLength)
     {
-        if (_written.TryGetValue(id, out rawLength) || _known.TryGetValue(id, out rawLength))
+        if ((_owner is null ? _written.TryGetValue(id, out rawLength) : _received.TryGetValue(id, out rawLength)) || _known.TryGetValue(id, out rawLength))
         {
             return true;
         }
 
-        if (!_catalog.TryGetRawLength(id, out rawLength))
+        if (!(_owner is null ? _catalog.TryGetRawLength(id, out rawLength) : _catalog.TryGetOwnedRawLength(_owner, id, out rawLength)))
         {
             return false;
         }
@@ -70,15 +99,16 @@ public sealed class StoreWriter : IAsyncDisposable
 
     /// <summary>
     /// Looks up a chunk query's ids at once: <paramref name="rawLengths"/>[i] is the raw length of
-    /// <paramref name="ids"/>[i] when the store has it (durably or from this session), else -1.
-    /// The catalog is asked once, for the ids this writer has not seen yet.
+    /// <paramref name="ids"/>[i] when this writer may name it (see <see cref="TryGetRawLength"/>),
+    /// else -1. The catalog is asked once, for the ids this writer has not seen yet.
     /// </summary>
     public void LookUp(IReadOnlyList<ChunkId> ids, Span<int> rawLengths)
     {
+        var mine = _owner is null ? _written : _received;
         List<ChunkId>? unseen = null;
         for (var i = 0; i < ids.Count; i++)
         {
-            if (_written.TryGetValue(ids[i], out var length) || _known.TryGetValue(ids[i], out length))
+            if (mine.TryGetValue(ids[i], out var length) || _known.TryGetValue(ids[i], out length))
             {
                 rawLengths[i] = length;
             }
@@ -94,7 +124,7 @@ public sealed class StoreWriter : IAsyncDisposable
             return;
         }
 
-        var found = _catalog.GetRawLengths(unseen);
+        var found = _owner is null ? _catalog.GetRawLengths(unseen) : _catalog.GetOwnedRawLengths(_owner, unseen);
         if (found.Count == 0)
         {
             return;
@@ -121,8 +151,29 @@ public sealed class StoreWriter : IAsyncDisposable
     /// (<paramref name="compression"/>). A compressible chunk goes into the pack's compression
     /// group (compressed again with its neighbours: smaller), an incompressible one as it is.
     /// </summary>
-    public ValueTask<bool> AddAsync(ChunkId id, ChunkCompression compression, ReadOnlyMemory<byte> stored, ReadOnlyMemory<byte> raw, CancellationToken cancellationToken) =>
-        AddAsync(id, compression, stored, raw, mayGroup: true, cancellationToken);
+    /// <remarks>For a device's writer the chunk becomes the device's own with the next commit, stored now or not.</remarks>
+    public async ValueTask<bool> AddAsync(ChunkId id, ChunkCompression compression, ReadOnlyMemory<byte> stored, ReadOnlyMemory<byte> raw, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_finished, this);
+        if (_received.TryAdd(id, raw.Length))
+        {
+            ChunksReceived++;
+            BytesReceived += stored.Length + PackFormat.RecordHeaderLength;
+            if (_owner is not null)
+            {
+                _unrecordedOwners.Add(id);
+            }
+        }
+
+        var added = await AddAsync(id, compression, stored, raw, mayGroup: true, cancellationToken).ConfigureAwait(false);
+        if (_unrecordedOwners.Count >= OwnersFlushAt)
+        {
+            _catalog.RecordOwners(_owner!, _unrecordedOwners);
+            _unrecordedOwners.Clear();
+        }
+
+        return added;
+    }
 
     private async ValueTask<bool> AddAsync(ChunkId id, ChunkCompression compression, ReadOnlyMemory<byte> stored, ReadOnlyMemory<byte> raw, bool mayGroup, CancellationToken cancellationToken)
     {
@@ -257,12 +308,15 @@ public sealed class StoreWriter : IAsyncDisposable
             _pack = null;
         }
 
-        if (sealedPack is null && snapshot is null)
+        var owners = _unrecordedOwners.Count > 0 ? new ChunkOwners(_owner!, [.. _unrecordedOwners]) : null;
+        if (sealedPack is null && snapshot is null && owners is null)
         {
             return null;
         }
 
-        return _catalog.Commit(sealedPack, snapshot, _store.Time.GetUtcNow().ToUnixTimeMilliseconds(), _lease.Id);
+        var id = _catalog.Commit(sealedPack, snapshot, _store.Time.GetUtcNow().ToUnixTimeMilliseconds(), _lease.Id, owners);
+        _unrecordedOwners.Clear();
+        return id;
     }
 
     /// <summary>

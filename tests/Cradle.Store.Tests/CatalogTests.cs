@@ -50,27 +50,28 @@ public abstract class CatalogTests : IDisposable
 
         var e = Assert.Throws<StoreFormatException>(() => Catalog.Open(_database));
         Assert.Contains("schema version 99", e.Message, StringComparison.Ordinal);
-        Assert.Contains("versions 1 to 3 only", e.Message, StringComparison.Ordinal);
+        Assert.Contains("versions 1 to 4 only", e.Message, StringComparison.Ordinal);
         Assert.Contains("upgrade", e.Message, StringComparison.Ordinal);
         Assert.Throws<StoreFormatException>(() => ChunkStore.Open(_temp.Path, database: _database));
     }
 
     [Fact]
-    public void A_catalog_of_schema_2_is_migrated_to_3_so_that_builds_without_compression_groups_refuse_it()
+    public void A_catalog_of_schema_2_is_migrated_to_4_so_that_builds_without_compression_groups_or_owners_refuse_it()
     {
         using (var catalog = Catalog.Open(_database))
         {
             using var command = catalog.Connection.CreateCommand();
-            command.CommandText = "UPDATE meta SET value = '2' WHERE key = 'catalog_schema'";
-            Assert.Equal(1, command.ExecuteNonQuery());
+            command.CommandText = "UPDATE meta SET value = '2' WHERE key = 'catalog_schema'; DROP TABLE chunk_owners";
+            command.ExecuteNonQuery();
         }
 
         using (var catalog = Catalog.Open(_database))
         {
             using var command = catalog.Connection.CreateCommand();
             command.CommandText = "SELECT value FROM meta WHERE key = 'catalog_schema'";
-            Assert.Equal("3", command.ExecuteScalar());
+            Assert.Equal("4", command.ExecuteScalar());
             Assert.Equal(0, catalog.Totals().Chunks);
+            Assert.Equal(0, catalog.CountOwned("ANY"));
         }
     }
 

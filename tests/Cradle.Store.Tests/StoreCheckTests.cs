@@ -344,7 +344,7 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
             connection.Open();
             foreach (var sql in (string[])[
                 "ALTER TABLE snapshots DROP COLUMN suspect", "ALTER TABLE chunks DROP COLUMN condemned", "ALTER TABLE packs DROP COLUMN retired",
-                "DROP TABLE leases", "DROP TABLE maintenance", "DELETE FROM meta WHERE key = 'epoch'", "UPDATE meta SET value = '1' WHERE key = 'catalog_schema'"])
+                "DROP TABLE leases", "DROP TABLE maintenance", "DROP TABLE chunk_owners", "DELETE FROM meta WHERE key = 'epoch'", "UPDATE meta SET value = '1' WHERE key = 'catalog_schema'"])
             {
                 using var command = connection.CreateCommand();
                 command.CommandText = sql;
