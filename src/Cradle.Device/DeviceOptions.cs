@@ -24,4 +24,11 @@ public sealed record DeviceOptions
 
     /// <summary>Most chunk ids in one query (the host accepts up to 4096).</summary>
     public int BatchChunks { get; init; } = 2048;
+
+    /// <summary>
+    /// Chunks the device may owe the host (the cache said the host had them, the host said no)
+    /// before it stops to read their files again and send them: the host refuses a session that
+    /// owes more than 65,536 (its memory is bounded per session).
+    /// </summary>
+    public int OwedBeforeReread { get; init; } = 16 * 1024;
 }

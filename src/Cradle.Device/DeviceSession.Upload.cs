@@ -20,6 +20,7 @@ public sealed partial class DeviceSession
         private readonly Queue<ScanEntry> _rereads = new();
         private readonly HashSet<string> _staleParts = new(StringComparer.Ordinal);
         private readonly HashSet<ChunkId> _owed = [];
+        private bool _owedPastLimit;
         private readonly ChunkCodec _codec = new();
         private readonly Lock _reportLock = new();
         private Batch _batch = new(session._options.BatchBytes);
@@ -44,17 +45,14 @@ public sealed partial class DeviceSession
                 foreach (var entry in scan.Entries)
                 {
                     await AddAsync(entry, useCache: true, cancellationToken).ConfigureAwait(false);
+                    if (_owedPastLimit)
+                    {
+                        // The host bounds what a session may owe: pay before asking about more.
+                        await SettleRereadsAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
-                await DrainAsync().ConfigureAwait(false);
-                // Files whose cached chunks the host no longer has are read again, a batch each.
-                while (_rereads.Count > 0)
-                {
-                    await AddAsync(_rereads.Dequeue(), useCache: false, cancellationToken).ConfigureAwait(false);
-                    await FlushAsync(cancellationToken).ConfigureAwait(false);
-                    await DrainAsync().ConfigureAwait(false);
-                }
+                await SettleRereadsAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or LinkClosedException)
             {
@@ -78,6 +76,21 @@ public sealed partial class DeviceSession
 
                 _codec.Dispose();
             }
+        }
+
+        /// <summary>Sends what is gathered, then reads again, a batch each, the files whose cached chunks the host no longer has.</summary>
+        private async Task SettleRereadsAsync(CancellationToken cancellationToken)
+        {
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+            await DrainAsync().ConfigureAwait(false);
+            while (_rereads.Count > 0)
+            {
+                await AddAsync(_rereads.Dequeue(), useCache: false, cancellationToken).ConfigureAwait(false);
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                await DrainAsync().ConfigureAwait(false);
+            }
+
+            _owedPastLimit = false;
         }
 
         /// <summary>The host's refusal still waiting to be read behind the answers already sent, if any.</summary>
@@ -263,6 +276,9 @@ public sealed partial class DeviceSession
             _sending = null;
             sent.Clear();
             _spare = sent;
+
+            // Read here, where the sender is idle: it is the only other user of the owed set.
+            _owedPastLimit |= _owed.Count >= session._options.OwedBeforeReread;
         }
 
         /// <summary>

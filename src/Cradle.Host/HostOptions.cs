@@ -58,6 +58,9 @@ public sealed record HostOptions
 
     public ChannelOptions Channel { get; init; } = new();
 
+    /// <summary>What one session and the whole host may hold for devices, and how fast they may query.</summary>
+    public SessionLimits Limits { get; init; } = new();
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 

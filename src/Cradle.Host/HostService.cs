@@ -40,6 +40,8 @@ public sealed partial class HostService : IAsyncDisposable
         _logger = logger;
         Sessions = new LiveSessions(options.Time);
         _serialPorts = [.. options.SerialPorts];
+        Owed = new OwedBudget(options.Limits.MaxOwedPerHost);
+        Queries = new QueryRate(options.Limits.HostQueryIdsPerSecond, options.Limits.HostQueryIdsBurst, options.Time);
     }
 
     public ChunkStore Store { get; }
@@ -61,6 +63,12 @@ public sealed partial class HostService : IAsyncDisposable
     /// can run at once (a session holds one only while it decompresses a chunk).
     /// </summary>
     internal ChunkCodecPool Codecs { get; } = new(Math.Max(2, Environment.ProcessorCount));
+
+    /// <summary>Chunks all sessions are owed now (<see cref="SessionLimits.MaxOwedPerHost"/>).</summary>
+    internal OwedBudget Owed { get; }
+
+    /// <summary>The host-wide rate of chunk ids looked up (<see cref="SessionLimits.HostQueryIdsPerSecond"/>).</summary>
+    internal QueryRate Queries { get; }
 
     /// <summary>The address sessions are accepted on (the real port when 0 was asked for).</summary>
     public LinkAddress? BoundAddress { get; private set; }

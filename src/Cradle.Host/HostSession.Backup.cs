@@ -63,7 +63,21 @@ internal sealed partial class HostSession
 
     private async Task ReceiveBackupAsync(StoreWriter writer, long started, CancellationToken cancellationToken)
     {
+        // Owed: asked for and not received yet. Bounded per session and, with every other
+        // session's, per host; what is still owed when the backup ends goes back to the host's budget.
         var requested = new HashSet<ChunkId>();
+        try
+        {
+            await ReceiveBackupAsync(writer, requested, started, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            host.Owed.Give(requested.Count);
+        }
+    }
+
+    private async Task ReceiveBackupAsync(StoreWriter writer, HashSet<ChunkId> requested, long started, CancellationToken cancellationToken)
+    {
         // The entries wait in a temporary file, and only a 16-byte key of each path stays in
         // memory (for the duplicate check): a backup of 100,000 files holds a few MB, not its list.
         using var entries = new TreeBuilder(host.Store.TempFolder);
@@ -110,6 +124,11 @@ internal sealed partial class HostSession
             throw new ProtocolViolationException($"a chunk query of {query.Ids.Count} ids exceeds the limit of {MaxQueryIds}");
         }
 
+        // Lookups are paced: a session, and all of them together, at most at their rate (a
+        // device over it waits for its answer; SessionLimits).
+        await _queryRate.TakeAsync(query.Ids.Count, cancellationToken).ConfigureAwait(false);
+        await host.Queries.TakeAsync(query.Ids.Count, cancellationToken).ConfigureAwait(false);
+
         // The device queries ahead of its data: a chunk asked for in an earlier query is still
         // on its way (or owed: the device sends it with its next copy), so it is not asked for
         // again; within one query, only an id's first occurrence is.
@@ -121,6 +140,7 @@ internal sealed partial class HostSession
         }
 
         var lengths = ArrayPool<int>.Shared.Rent(ids.Length);
+        var asked = new HashSet<ChunkId>();
         long had = 0;
         try
         {
@@ -131,7 +151,7 @@ internal sealed partial class HostSession
                 {
                     had += lengths[i];
                 }
-                else if (requested.Add(ids[i]))
+                else if (!requested.Contains(ids[i]) && asked.Add(ids[i]))
                 {
                     answer.Missing.Add((uint)i);
                 }
@@ -141,6 +161,19 @@ internal sealed partial class HostSession
         {
             ArrayPool<int>.Shared.Return(lengths);
         }
+
+        var limits = options.Limits;
+        if (requested.Count + asked.Count > limits.MaxOwedPerSession)
+        {
+            throw new ProtocolViolationException($"this session would owe {requested.Count + asked.Count} chunks it was asked for and has not sent; at most {limits.MaxOwedPerSession} may be owed at once (a device sends what it was asked for before it asks about more)");
+        }
+
+        if (!host.Owed.TryTake(asked.Count))
+        {
+            throw new CradleException($"the host is owed {host.Owed.Owed} chunks by its sessions, its most ({limits.MaxOwedPerHost}); try again when they have sent them", isTransient: true);
+        }
+
+        requested.UnionWith(asked);
 
         HostLog.ChunkQuery(logger, Remote, query.QueryId, query.Ids.Count, answer.Missing.Count);
         await _channel!.SendAsync(new Envelope { ChunkAnswer = answer }, cancellationToken).ConfigureAwait(false);
@@ -154,6 +187,8 @@ internal sealed partial class HostSession
         {
             throw new ProtocolViolationException($"chunk {id} was sent but not asked for");
         }
+
+        host.Owed.Give(1);
 
         // Decompressed and verified with a shared zstd context (given back before the await) into
         // a pooled buffer of the chunk's size (given back once the pack has its copy): what a

@@ -22,6 +22,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
     private uint _number;
     private bool _guest;
     private LiveSession _live = null!;
+    private readonly QueryRate _queryRate = new(options.Limits.QueryIdsPerSecond, options.Limits.QueryIdsBurst, options.Time);
 
     public string Remote { get; } = remote;
 
