@@ -355,16 +355,26 @@ internal static class HostCommands
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
-            var store = opened.Store;
-            using var registry = PartnershipRegistry.Open(store.Database);
             var value = result.GetValue(code)!.Trim();
-            if (!registry.Decide(value, decision))
+            DecisionDone done;
+            try
             {
-                throw new ArgumentException($"no partnership waits under code {value} (see cradle host pending)");
+                // Waits for the running host to say what came of it: "approved" only when a partnership exists.
+                done = await ApprovalDecision.DecideAsync(opened.Store.Database, value, decision, TimeProvider.System, ApprovalDecision.OutcomeWait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (KeyNotFoundException e)
+            {
+                throw new ArgumentException(e.Message, e);
             }
 
-            Console.Out.WriteLine($"{(decision == PendingState.Approved ? "approved" : "denied")} {value}");
-            return ExitCodes.Ok;
+            if (done.Succeeded)
+            {
+                Console.Out.WriteLine(done.Message);
+                return ExitCodes.Ok;
+            }
+
+            Console.Error.WriteLine($"error: {done.Message}");
+            return ExitCodes.Failed;
         }));
         return command;
     }

@@ -55,6 +55,17 @@ internal static partial class Descriptors
         return limit - open >= Reserve;
     }
 
+    /// <summary>The soft limit on open descriptors; null when there is none (or it cannot be read, or not on Linux).</summary>
+    public static long? OpenFileLimit()
+    {
+        if (!OperatingSystem.IsLinux() || getrlimit(RlimitNoFile, out var rlimit) != 0 || rlimit.Current > long.MaxValue)
+        {
+            return null;
+        }
+
+        return (long)rlimit.Current;
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     private struct RLimit
     {

@@ -85,4 +85,19 @@ internal static partial class HostLog
 
     [LoggerMessage(1026, LogLevel.Warning, "{Device}: snapshot {Snapshot} is committed, but its time could not be recorded as the device's last backup: {Reason}")]
     public static partial void LastBackupNotRecorded(ILogger logger, string device, long snapshot, string reason);
+
+    [LoggerMessage(1027, LogLevel.Warning, "{Remote}: partnership request of {Device} (code {Code}) withdrawn: {Reason}")]
+    public static partial void PendingDropped(ILogger logger, string remote, string device, string code, string reason);
+
+    [LoggerMessage(1028, LogLevel.Warning, "pending partnerships: cannot read the operator's decisions now: {Reason}; trying again")]
+    public static partial void ApprovalsUnreadable(ILogger logger, string reason);
+
+    [LoggerMessage(1029, LogLevel.Warning, "approve/deny: {Count} wrong codes given within {Minutes} minutes; decisions locked until {LockedUntil}")]
+    public static partial void WrongApprovalCodes(ILogger logger, int count, double minutes, string lockedUntil);
+
+    [LoggerMessage(1030, LogLevel.Information, "{Remote}: {Device} left while its partnership waited for approval (code {Code}): {Reason}; nothing was created")]
+    public static partial void PendingGone(ILogger logger, string remote, string device, string code, string reason);
+
+    [LoggerMessage(1031, LogLevel.Warning, "{Link} link: turning connections away ({Refused} since the last report, the latest from {Remote}): {Unauthenticated} connections are not authenticated yet, the most allowed ({Limit})")]
+    public static partial void UnauthenticatedShed(ILogger logger, string link, long refused, string remote, int unauthenticated, int limit);
 }

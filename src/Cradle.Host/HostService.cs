@@ -29,6 +29,8 @@ public sealed partial class HostService : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private TcpListener? _listener;
     private IDisposable? _databaseKeptOpen;
+    private int _unauthenticated; // sessions not (yet) authenticated: Interlocked
+    private int _maxUnauthenticated;
 
     private HostService(HostOptions options, ChunkStore store, X509Certificate2 certificate, byte[] hostId, string name, ILogger logger)
     {
@@ -41,6 +43,9 @@ public sealed partial class HostService : IAsyncDisposable
         Sessions = new LiveSessions(options.Time);
         _serialPorts = [.. options.SerialPorts];
         Owed = new OwedBudget(options.Limits.MaxOwedPerHost);
+        Approvals = new ApprovalBoard(store.Database, options, logger);
+        var fds = Descriptors.OpenFileLimit();
+        _maxUnauthenticated = (int)Math.Max(8, Math.Min(options.Limits.MaxUnauthenticated, fds is { } l ? (l - Descriptors.Reserve) / 2 : long.MaxValue));
         Queries = new QueryRate(options.Limits.HostQueryIdsPerSecond, options.Limits.HostQueryIdsBurst, options.Time);
     }
 
@@ -63,6 +68,18 @@ public sealed partial class HostService : IAsyncDisposable
     /// can run at once (a session holds one only while it decompresses a chunk).
     /// </summary>
     internal ChunkCodecPool Codecs { get; } = new(Math.Max(2, Environment.ProcessorCount));
+
+    /// <summary>The partnerships waiting for the operator.</summary>
+    public ApprovalBoard Approvals { get; }
+
+    /// <summary>Sessions not authenticated (yet): in their handshake, waiting for approval, or guests.</summary>
+    public int Unauthenticated => Volatile.Read(ref _unauthenticated);
+
+    /// <summary>A session starts: it counts as unauthenticated until <see cref="Authenticated"/>.</summary>
+    internal void SessionStarted() => Interlocked.Increment(ref _unauthenticated);
+
+    /// <summary>A session proved its partnership (or made one), or ended without doing so.</summary>
+    internal void Authenticated() => Interlocked.Decrement(ref _unauthenticated);
 
     /// <summary>Chunks all sessions are owed now (<see cref="SessionLimits.MaxOwedPerHost"/>).</summary>
     internal OwedBudget Owed { get; }
@@ -100,6 +117,7 @@ public sealed partial class HostService : IAsyncDisposable
     public void Start()
     {
         _databaseKeptOpen ??= Store.Database.KeepOpen();
+        Approvals.Start();
         var address = IPAddress.Parse(_options.Listen.Host);
         _listener = new TcpListener(address, _options.Listen.Port);
         if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.Equals(IPAddress.IPv6Any))
@@ -139,6 +157,8 @@ public sealed partial class HostService : IAsyncDisposable
         var refused = false;
         long shed = 0;
         long? shedReported = null; // when the last refusals were reported
+        long unauthenticatedShed = 0;
+        long? unauthenticatedReported = null;
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket socket;
@@ -187,6 +207,22 @@ public sealed partial class HostService : IAsyncDisposable
             }
 
             var remote = socket.RemoteEndPoint?.ToString() ?? "?";
+            if (Volatile.Read(ref _unauthenticated) >= _maxUnauthenticated)
+            {
+                // Strangers hold at most half the descriptors: the rest stay for the store and
+                // the partnered devices' sessions, whatever a flood of connections does.
+                socket.Dispose();
+                unauthenticatedShed++;
+                if (unauthenticatedReported is not { } when || _options.Time.GetElapsedTime(when) >= ShedReportInterval)
+                {
+                    HostLog.UnauthenticatedShed(_logger, link, unauthenticatedShed, remote, Volatile.Read(ref _unauthenticated), _maxUnauthenticated);
+                    unauthenticatedReported = _options.Time.GetTimestamp();
+                    unauthenticatedShed = 0;
+                }
+
+                continue;
+            }
+
             if (!Descriptors.HaveRoom(out var open, out var limit))
             {
                 // Closed before a byte is read: the device sees the connection end and tries again later.
@@ -256,6 +292,7 @@ public sealed partial class HostService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        await Approvals.DisposeAsync().ConfigureAwait(false);
         _databaseKeptOpen?.Dispose();
         Certificate.Dispose();
         Codecs.Dispose();

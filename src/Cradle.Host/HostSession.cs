@@ -21,6 +21,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
     private uint _version = ProtocolVersion.Current; // the device's, which this session speaks
     private uint _number;
     private bool _guest;
+    private bool _authenticated;
     private LiveSession _live = null!;
     private readonly QueryRate _queryRate = new(options.Limits.QueryIdsPerSecond, options.Limits.QueryIdsBurst, options.Time);
 
@@ -30,6 +31,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
     {
         var reason = "goodbye";
         _live = host.Sessions.Begin(Remote, link);
+        host.SessionStarted();
         try
         {
             using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -91,6 +93,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         }
         finally
         {
+            MarkAuthenticated();
             _live.End(reason);
             if (_channel is not null)
             {
@@ -159,15 +162,20 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         }, cancellationToken).ConfigureAwait(false);
 
         var second = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-        using var registry = PartnershipRegistry.Open(host.Store.Database, options.Time);
         switch (second.BodyCase)
         {
             case Envelope.BodyOneofCase.Authenticate:
-                Authenticate(registry, second.Authenticate, challenge);
+                // The registry's connection is held for the check alone: nothing before
+                // authentication keeps a descriptor beyond its socket while it waits on the device.
+                using (var registry = PartnershipRegistry.Open(host.Store.Database, options.Time))
+                {
+                    Authenticate(registry, second.Authenticate, challenge);
+                }
+
                 await _channel.SendAsync(new Envelope { SessionAccepted = new SessionAccepted { Number = _number } }, cancellationToken).ConfigureAwait(false);
                 break;
             case Envelope.BodyOneofCase.PartnerRequest:
-                await CreatePartnershipAsync(registry, hello, second.PartnerRequest, challenge, sessionToken).ConfigureAwait(false);
+                await CreatePartnershipAsync(hello, second.PartnerRequest, challenge, sessionToken).ConfigureAwait(false);
                 break;
             case Envelope.BodyOneofCase.GuestRequest:
                 // P3's guest: no record, no backup, nothing stored; restore only with the operator's consent.
@@ -181,7 +189,23 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
                 throw new ProtocolViolationException($"expected authentication or a partnership request, got {second.BodyCase}");
         }
 
+        if (!_guest)
+        {
+            // A guest's name proves nothing: it stays among the unauthenticated (bounded) sessions.
+            MarkAuthenticated();
+        }
+
         _live.SetPhase(_guest ? "connected as a guest" : "connected");
+    }
+
+    /// <summary>Leaves the host's count of unauthenticated sessions, once.</summary>
+    private void MarkAuthenticated()
+    {
+        if (!_authenticated)
+        {
+            _authenticated = true;
+            host.Authenticated();
+        }
     }
 
     private void Authenticate(PartnershipRegistry registry, Authenticate request, byte[] challenge)
@@ -213,179 +237,5 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         _number = record.Number;
         registry.RecordSeen(_device, link, backedUp: false);
         HostLog.Authenticated(logger, Remote, _device.Value, new PartnershipNumber(_number).ToString());
-    }
-
-    private async Task CreatePartnershipAsync(PartnershipRegistry registry, DeviceHello hello, PartnerRequest request, byte[] challenge, CancellationToken cancellationToken)
-    {
-        var number = request.Number;
-        var existing = registry.Find(_device);
-        if (request.RecoveryVerifier.Length is not 0 and not 32 || request.ReclaimProof.Length is not 0 and not 32)
-        {
-            throw new ProtocolViolationException("a recovery verifier or reclaim proof is 32 bytes");
-        }
-
-        var refusal = PartnershipRules.CanCreate(_device, number, hello.PartnershipsHeld, existing, host.Name, options.AllowReclaim);
-        if (refusal is { Rule: "P5" } && options.AllowReclaim && existing!.RecoveryVerifier is not null && request.ReclaimProof.Length > 0)
-        {
-            await ReclaimAsync(registry, existing, request, challenge, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        if (refusal is not null)
-        {
-            throw new SessionRefusedException(refusal.Rule, refusal.Message);
-        }
-
-        if (request.Commitment.Length != 32)
-        {
-            throw new ProtocolViolationException("a partnership request carries a 32-byte commitment");
-        }
-
-        // The approval code's nonces: the device is bound to its nonce before it sees the host's.
-        var hostNonce = RandomNumberGenerator.GetBytes(32);
-        await _channel!.SendAsync(new Envelope { PartnerChallenge = new PartnerChallenge { HostNonce = Google.Protobuf.ByteString.CopyFrom(hostNonce) } }, cancellationToken).ConfigureAwait(false);
-        var reveal = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-        if (reveal.BodyCase != Envelope.BodyOneofCase.PartnerReveal)
-        {
-            throw new ProtocolViolationException($"expected the device's nonce, got {reveal.BodyCase}");
-        }
-
-        var deviceNonce = reveal.PartnerReveal.DeviceNonce.ToByteArray();
-        if (deviceNonce.Length != 32 || !CryptographicOperations.FixedTimeEquals(SessionProof.Commit(deviceNonce), request.Commitment.Span))
-        {
-            throw new SessionRefusedException("approval", "the device's nonce does not match the commitment it made; partnership refused");
-        }
-
-        // Serial and USB devices are on a cable at the host: being there is the approval.
-        if (!options.AutoApprove && link == "network")
-        {
-            var code = SessionProof.ApprovalCode(_certificateHash, deviceNonce, hostNonce, _device, number);
-            await WaitForApprovalAsync(registry, number, code, cancellationToken).ConfigureAwait(false);
-        }
-
-        // An unconfirmed record (CanCreate let it through) is replaced; if it was confirmed or
-        // taken meanwhile both writes fail (P5), if it was forgotten meanwhile the insert works.
-        var verifier = request.RecoveryVerifier.Length == 32 ? request.RecoveryVerifier.ToByteArray() : null;
-        var replaced = existing is { Confirmed: false } ? registry.TryReplaceUnconfirmed(_device, existing.Number, number, link, verifier) : null;
-        var created = replaced ?? registry.TryCreate(_device, number, link, verifier)
-            ?? throw new SessionRefusedException("P5", $"another device named {_device} partnered with this host a moment ago; rename this device");
-        _number = number;
-        if (replaced is not null)
-        {
-            HostLog.UnconfirmedReplaced(logger, Remote, _device.Value, new PartnershipNumber(existing!.Number).ToString(), new PartnershipNumber(number).ToString());
-        }
-
-        HostLog.PartnershipCreated(logger, Remote, _device.Value, new PartnershipNumber(number).ToString());
-        await _channel!.SendAsync(new Envelope
-        {
-            SessionAccepted = new SessionAccepted
-            {
-                Number = number,
-                NewSecret = Google.Protobuf.ByteString.CopyFrom(created.Secret),
-                CreatedUnixMs = created.Created.ToUnixTimeMilliseconds(),
-            },
-        }, cancellationToken).ConfigureAwait(false);
-        await ConfirmStoredAsync(registry, number, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Waits for the device's word that it stored the number and secret just sent, and only then
-    /// confirms the record and goes on. Until then the record is unconfirmed: if the link drops
-    /// or this host dies first, the device (which holds nothing) asks again and gets a new
-    /// partnership instead of a P5 refusal nobody could resolve without the operator. A version 1
-    /// device never says so, and backs up in this same session: its record is confirmed at once,
-    /// as before version 2 (a record with snapshots must stay under P5/P7).
-    /// </summary>
-    private async Task ConfirmStoredAsync(PartnershipRegistry registry, uint number, CancellationToken cancellationToken)
-    {
-        var reply = _version < 2 ? null : await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-        switch (reply?.BodyCase)
-        {
-            case null:
-                break;
-            case Envelope.BodyOneofCase.PartnershipStored when reply!.PartnershipStored.Number == number:
-                break;
-            case Envelope.BodyOneofCase.PartnershipStored:
-                throw new ProtocolViolationException($"the device says it stored partnership {new PartnershipNumber(reply!.PartnershipStored.Number)}, not {new PartnershipNumber(number)}");
-            case Envelope.BodyOneofCase.Goodbye:
-                throw new LinkClosedException($"the device left before it stored the partnership: {reply!.Goodbye.Reason}");
-            default:
-                throw new ProtocolViolationException($"expected the device to confirm it stored the partnership, got {reply!.BodyCase}");
-        }
-
-        if (!registry.Confirm(_device, number))
-        {
-            throw new SessionRefusedException("P5", $"another device named {_device} asked this host for a partnership before this one confirmed it had stored its own, and took the name; rename this device");
-        }
-
-        HostLog.PartnershipConfirmed(logger, Remote, _device.Value, new PartnershipNumber(number).ToString(), reply is null ? "version 1 device" : "stored");
-    }
-
-    /// <summary>
-    /// P9: the record keeps its name, creation time and snapshots and gets the device's new
-    /// number and a fresh secret. The proof is bound to this session's challenge and to the
-    /// certificate the device saw, and checked against the verifier stored at creation.
-    /// </summary>
-    private async Task ReclaimAsync(PartnershipRegistry registry, HostPartnership existing, PartnerRequest request, byte[] challenge, CancellationToken cancellationToken)
-    {
-        if (!SessionProof.VerifyReclaim(existing.RecoveryVerifier, challenge, _certificateHash, _device, request.Number, request.ReclaimProof.Span))
-        {
-            HostLog.ReclaimRefused(logger, Remote, _device.Value);
-            throw new SessionRefusedException("reclaim", $"host {host.Name} allows reclaim, but this device did not prove the recovery key that {existing.Name} partnered with (number {new PartnershipNumber(existing.Number)}); the attempt is logged. If this really is {existing.Name}, its persistent state was replaced: rename it (cradle device name NEW), or ask the operator to release the name (cradle host forget {existing.Name} --keep-backups)");
-        }
-
-        var secret = registry.Reclaim(_device, existing.Number, request.Number, link)
-            ?? throw new SessionRefusedException("P5", $"the record of {_device} changed during the reclaim; connect again");
-        _number = request.Number;
-        HostLog.Reclaimed(logger, Remote, _device.Value, new PartnershipNumber(existing.Number).ToString(), new PartnershipNumber(request.Number).ToString());
-        await _channel!.SendAsync(new Envelope
-        {
-            SessionAccepted = new SessionAccepted
-            {
-                Number = request.Number,
-                NewSecret = Google.Protobuf.ByteString.CopyFrom(secret),
-                CreatedUnixMs = existing.Created.ToUnixTimeMilliseconds(),
-                Reclaimed = true,
-            },
-        }, cancellationToken).ConfigureAwait(false);
-        await ConfirmStoredAsync(registry, request.Number, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task WaitForApprovalAsync(PartnershipRegistry registry, uint number, string code, CancellationToken cancellationToken)
-    {
-        registry.Add(new PendingPartnership(code, _device.Value, number, Remote, options.Time.GetUtcNow(), PendingState.Waiting));
-        HostLog.WaitingForApproval(logger, Remote, _device.Value, code);
-        _live.SetPhase("waiting-approval", code);
-        try
-        {
-            await _channel!.SendAsync(new Envelope
-            {
-                PartnerPending = new PartnerPending { Code = code, TimeoutSeconds = (uint)options.ApprovalTimeout.TotalSeconds },
-            }, cancellationToken).ConfigureAwait(false);
-            var started = options.Time.GetTimestamp();
-            while (true)
-            {
-                switch (registry.GetState(code))
-                {
-                    case PendingState.Approved:
-                        return;
-                    case PendingState.Denied:
-                        throw new SessionRefusedException("approval", $"the host's operator denied the partnership with {_device}");
-                    case null:
-                        throw new SessionRefusedException("approval", $"the request for {_device} was withdrawn on the host");
-                }
-
-                if (options.Time.GetElapsedTime(started) > options.ApprovalTimeout)
-                {
-                    throw new SessionRefusedException("approval", $"nobody approved code {code} on the host within {options.ApprovalTimeout.TotalMinutes:0.#} minutes (cradle host approve {code})");
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(200), options.Time, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            registry.Remove(code);
-        }
     }
 }

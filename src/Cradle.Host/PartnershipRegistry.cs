@@ -14,7 +14,18 @@ namespace Cradle.Host;
 /// </summary>
 public sealed partial class PartnershipRegistry : IDisposable
 {
-    public const int SchemaVersion = 3;
+    /// <summary>
+    /// The registry schema this build writes and reads. 2: reclaim verifiers and restore grants;
+    /// 3: confirmed partnerships; 4 (<see cref="PendingOutcomeSchemaVersion"/>): what became of a
+    /// pending partnership (its outcome, when it ended), which <c>host approve</c> reports.
+    /// </summary>
+    public const int SchemaVersion = PendingOutcomeSchemaVersion;
+
+    /// <summary>Schema 3: <c>partnerships.confirmed</c>.</summary>
+    public const int ConfirmedSchemaVersion = 3;
+
+    /// <summary>Schema 4: <c>pending.outcome</c> and <c>pending.ended_ms</c>.</summary>
+    public const int PendingOutcomeSchemaVersion = 4;
 
     private readonly DbConnection _connection;
     private readonly CatalogDatabase _database;
@@ -81,12 +92,18 @@ public sealed partial class PartnershipRegistry : IDisposable
                   number {db.BigInt} NOT NULL,
                   address TEXT NOT NULL,
                   created_ms {db.BigInt} NOT NULL,
-                  state {db.BigInt} NOT NULL DEFAULT 0)
+                  state {db.BigInt} NOT NULL DEFAULT 0,
+                  outcome TEXT,
+                  ended_ms {db.BigInt})
                 """, tx);
             CreateGrants(tx);
-            Execute("INSERT INTO meta(key, value) VALUES('registry_schema', '3')", tx);
+            Execute($"INSERT INTO meta(key, value) VALUES('registry_schema', '{current}')", tx);
         }
-        else if (version is "1" or "2")
+        else if (version == current)
+        {
+            // Another process migrated it between the unlocked look and the lock.
+        }
+        else if (version is "1" or "2" or "3")
         {
             if (version == "1")
             {
@@ -95,15 +112,22 @@ public sealed partial class PartnershipRegistry : IDisposable
                 CreateGrants(tx);
             }
 
-            // Version 3 marks a partnership confirmed once the device has shown it holds the
-            // secret. Rows made before then come from hosts that did not ask: they stay under
-            // P5/P7 as they were, so they migrate as confirmed (the column's default).
-            Execute($"ALTER TABLE partnerships ADD COLUMN confirmed {db.BigInt} NOT NULL DEFAULT 1", tx);
-            Execute("UPDATE meta SET value = '3' WHERE key = 'registry_schema'", tx);
+            if (version is "1" or "2")
+            {
+                // Version 3 marks a partnership confirmed once the device has shown it holds the
+                // secret. Rows made before then come from hosts that did not ask: they stay under
+                // P5/P7 as they were, so they migrate as confirmed (the column's default).
+                Execute($"ALTER TABLE partnerships ADD COLUMN confirmed {db.BigInt} NOT NULL DEFAULT 1", tx);
+            }
+
+            // Version 4 keeps what became of a pending partnership for a while after it ended.
+            Execute("ALTER TABLE pending ADD COLUMN outcome TEXT", tx);
+            Execute($"ALTER TABLE pending ADD COLUMN ended_ms {db.BigInt}", tx);
+            Execute($"UPDATE meta SET value = '{current}' WHERE key = 'registry_schema'", tx);
         }
-        else if (version != "3")
+        else
         {
-            throw new StoreFormatException($"the partnership registry has schema version {version}; this build knows version {SchemaVersion} only");
+            throw new StoreFormatException($"the partnership registry has schema version {version}; this build knows versions 1 to {SchemaVersion} only");
         }
 
         tx.Commit();
@@ -327,6 +351,22 @@ public sealed partial class PartnershipRegistry : IDisposable
     {
         using var command = Command(sql, tx);
         return command.ExecuteScalar() as string;
+    }
+
+    /// <summary>A value of the host database's meta table (null when absent).</summary>
+    internal string? MetaValue(string key)
+    {
+        using var command = Command("SELECT value FROM meta WHERE key = @k");
+        command.AddParameter("@k", key);
+        return command.ExecuteScalar() as string;
+    }
+
+    /// <summary>Sets a value of the meta table.</summary>
+    internal void SetMetaValue(string key, string value)
+    {
+        using var tx = _connection.BeginTransaction();
+        SetMeta(key, value, tx);
+        tx.Commit();
     }
 
     private void SetMeta(string key, string value, DbTransaction tx)

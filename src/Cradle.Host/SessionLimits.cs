@@ -19,6 +19,20 @@ public sealed record SessionLimits
     /// <summary>Most chunks all sessions together may owe (about 64 MiB of ids at most); a session that would pass it is told to try again.</summary>
     public int MaxOwedPerHost { get; init; } = 1_048_576;
 
+    /// <summary>Most partnership requests from one address waiting for the operator; a newer one withdraws the oldest.</summary>
+    public int MaxPendingPerAddress { get; init; } = 4;
+
+    /// <summary>Most partnership requests waiting for the operator in all; a newer one withdraws the oldest.</summary>
+    public int MaxPendingTotal { get; init; } = 64;
+
+    /// <summary>
+    /// Most connections not yet authenticated (in their handshake, waiting for approval, or guests)
+    /// at once; further ones are closed at once. The host lowers it to half of its open-file limit
+    /// (less the reserve), so that strangers can never take the descriptors the partnered devices'
+    /// sessions need for the store.
+    /// </summary>
+    public int MaxUnauthenticated { get; init; } = 1024;
+
     /// <summary>Chunk ids one session may have looked up per second, on average.</summary>
     public double QueryIdsPerSecond { get; init; } = 100_000;
 

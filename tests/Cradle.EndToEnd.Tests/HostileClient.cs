@@ -30,6 +30,17 @@ public sealed class HostileClient : IAsyncDisposable
         return new HostileClient(new MessageChannel(tls.Stream, new ChannelOptions { KeepaliveInterval = TimeSpan.Zero, IdleTimeout = TimeSpan.FromSeconds(30) }), tls);
     }
 
+    /// <summary>Connects from a given loopback address (127.0.0.2, …): the host sees another source.</summary>
+    public static async Task<HostileClient> ConnectFromAsync(string address, string from)
+    {
+        var target = LinkAddress.Parse(address);
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(from), 0));
+        await socket.ConnectAsync(System.Net.IPAddress.Parse(target.Host), target.Port);
+        var tls = await Links.Tls.ConnectAsync(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true), CancellationToken.None);
+        return new HostileClient(new MessageChannel(tls.Stream, new ChannelOptions { KeepaliveInterval = TimeSpan.Zero, IdleTimeout = TimeSpan.FromSeconds(30) }), tls);
+    }
+
     public Task SendAsync(Envelope message) => Channel.SendAsync(message, CancellationToken.None).AsTask();
 
     public async Task<Envelope> ReceiveAsync() => await Channel.ReceiveAsync(CancellationToken.None);
@@ -65,6 +76,20 @@ public sealed class HostileClient : IAsyncDisposable
         }
 
         return accepted.SessionAccepted.NewSecret.ToByteArray();
+    }
+
+    /// <summary>Hello and a new partnership request, up to the host's code (it waits for its operator); returns the code, or the refusal's rule and message.</summary>
+    public async Task<string> RequestPartnershipAsync(string name, uint number)
+    {
+        await HelloAsync(name);
+        var nonce = new byte[32];
+        Random.Shared.NextBytes(nonce);
+        await SendAsync(new Envelope { PartnerRequest = new PartnerRequest { Number = number, Commitment = ByteString.CopyFrom(SessionProof.Commit(nonce)) } });
+        var challenge = await ReceiveAsync();
+        Assert.True(challenge.BodyCase == Envelope.BodyOneofCase.PartnerChallenge, challenge.ToString());
+        await SendAsync(new Envelope { PartnerReveal = new PartnerReveal { DeviceNonce = ByteString.CopyFrom(nonce) } });
+        var pending = await ReceiveAsync();
+        return pending.BodyCase == Envelope.BodyOneofCase.PartnerPending ? pending.PartnerPending.Code : $"{pending.Refusal?.Rule}: {pending.Refusal?.Message}";
     }
 
     /// <summary>Hello, then authentication of partnership <paramref name="number"/> with its secret; returns the host's answer.</summary>

@@ -435,18 +435,22 @@ public abstract class PartnershipRegistryTests : IDisposable
     }
 
     [Fact]
-    public void A_schema_2_registry_migrates_to_3_and_its_partnerships_stay_confirmed()
+    public void A_schema_2_registry_migrates_to_4_and_its_partnerships_stay_confirmed()
     {
         using (var registry = Open())
         {
             registry.TryCreate(DeviceName.Parse("MX7"), 0x1234, "usb");
         }
 
-        // Schema 2 is schema 3 without the column (a build that did not know confirmations).
+        // Schema 2 is schema 4 without confirmations and pending outcomes (a build that knew neither).
         using (var connection = _database.OpenConnection())
         {
             using var command = connection.CreateCommand();
             command.CommandText = "ALTER TABLE partnerships DROP COLUMN confirmed";
+            command.ExecuteNonQuery();
+            command.CommandText = "ALTER TABLE pending DROP COLUMN outcome";
+            command.ExecuteNonQuery();
+            command.CommandText = "ALTER TABLE pending DROP COLUMN ended_ms";
             command.ExecuteNonQuery();
             command.CommandText = "UPDATE meta SET value = '2' WHERE key = 'registry_schema'";
             Assert.Equal(1, command.ExecuteNonQuery());
@@ -460,7 +464,7 @@ public abstract class PartnershipRegistryTests : IDisposable
         {
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT value FROM meta WHERE key = 'registry_schema'";
-            Assert.Equal("3", command.ExecuteScalar());
+            Assert.Equal("4", command.ExecuteScalar());
         }
 
         Assert.False(migrated.TryCreate(DeviceName.Parse("MX8"), 0x5678, "usb")!.Confirmed);

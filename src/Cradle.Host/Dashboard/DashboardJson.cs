@@ -21,9 +21,6 @@ public sealed record RestoreRequest(string To);
 /// <summary>What a restore to a folder on the host did.</summary>
 public sealed record RestoreDone(long Snapshot, string Device, string To, long Files, long Folders, long Bytes);
 
-/// <summary><c>POST /api/v1/pending/{code}/approve|deny</c>: what was decided.</summary>
-public sealed record DecisionDone(string Code, string Decision);
-
 /// <summary><c>POST /api/v1/get-connected</c>: extra ports, one rate only, seconds per rate (all optional).</summary>
 public sealed record GetConnectedRequest(List<string>? Ports, int? Baud, double? ListenSeconds);
 

@@ -139,6 +139,10 @@ public sealed partial class DashboardServer
             // A path or name that the rules refuse: the request's fault.
             (status, message) = (StatusCodes.Status400BadRequest, e.Message);
         }
+        catch (ApprovalsLockedException e)
+        {
+            (status, message) = (StatusCodes.Status429TooManyRequests, e.Message);
+        }
         catch (CradleException e) when (e.IsTransient)
         {
             (status, message) = (StatusCodes.Status503ServiceUnavailable, e.Message);

@@ -67,17 +67,30 @@ public sealed partial class DashboardServer
     private async Task DecideAsync(HttpContext context, PendingState decision)
     {
         var code = Route(context, "code").Trim();
-        using (var registry = PartnershipRegistry.Open(_host.Store.Database))
+        DecisionDone done;
+        try
         {
-            if (!registry.Decide(code, decision))
-            {
-                throw new KeyNotFoundException($"no partnership waits under code {code} (it was decided, withdrawn or timed out)");
-            }
+            done = await ApprovalDecision.DecideAsync(_host.Store.Database, code, decision, _host.Options.Time, ApprovalDecision.OutcomeWait, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (KeyNotFoundException e)
+        {
+            DashboardLog.Refused(_logger, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "?", e.Message);
+            throw;
         }
 
-        var verb = decision == PendingState.Approved ? "approved" : "denied";
-        DashboardLog.Action(_logger, $"{verb} the partnership waiting under code {code}");
-        await context.Response.WriteAsJsonAsync(new DecisionDone(code, verb), DashboardJson.Default.DecisionDone, contentType: null, context.RequestAborted).ConfigureAwait(false);
+        DashboardLog.Action(_logger, done.Message);
+        switch (done.Outcome)
+        {
+            case "gone":
+                // The device left before anyone decided: nothing was made, and the page says so.
+                await WriteErrorAsync(context, StatusCodes.Status410Gone, done.Message).ConfigureAwait(false);
+                return;
+            case "already-decided":
+                await WriteErrorAsync(context, StatusCodes.Status409Conflict, done.Message).ConfigureAwait(false);
+                return;
+        }
+
+        await context.Response.WriteAsJsonAsync(done, DashboardJson.Default.DecisionDone, contentType: null, context.RequestAborted).ConfigureAwait(false);
     }
 
     private async Task GetConnectedAsync(HttpContext context)

@@ -246,7 +246,9 @@ function renderPending() {
 }
 
 async function decide(pending, verb) {
-  await api(`/pending/${encodeURIComponent(pending.code)}/${verb}`, { method: 'POST' });
+  const done = await api(`/pending/${encodeURIComponent(pending.code)}/${verb}`, { method: 'POST' });
+  // The host's outcome, not just the click: the device may have left, or another may have taken the name.
+  if (done.outcome !== 'created' && done.outcome !== 'denied') throw new Error(done.message);
   return `${verb === 'approve' ? 'Approved' : 'Denied'} ${pending.device} (code ${pending.code}).`;
 }
 
