@@ -257,7 +257,7 @@ backup_cradle() {
   kill -0 "$host_pid" 2>/dev/null || die "the cradle host is gone (log: $LOGS/cradle-host.log)"
   echo 5 >"/proc/$host_pid/clear_refs" 2>/dev/null || hwm_reset=0  # restart the host's peak RSS count
   h0=$(proc_cpu "$host_pid")
-  timed "cradle-$phase" "$CRADLE" device connect --host "$cradle_addr" --once --state "$CR/device" --json
+  timed "cradle-$phase" "$CRADLE" device connect --host "$cradle_addr" --once --accept-new-host any --state "$CR/device" --json
   h1=$(proc_cpu "$host_pid")
   local hwm; hwm=$(proc_hwm "$host_pid")
   local hcpu; hcpu=$(awk -v a="$h0" -v b="$h1" 'BEGIN { printf "%.2f", b - a }')

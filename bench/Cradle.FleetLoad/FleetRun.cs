@@ -54,7 +54,7 @@ public sealed record FleetReport(IReadOnlyList<DeviceOutcome> Devices, TimeSpan 
 /// </summary>
 public sealed class FleetRun(FleetOptions options)
 {
-    private static readonly DeviceOptions DeviceOptions = new() { ConnectTimeout = TimeSpan.FromSeconds(10) };
+    private static readonly DeviceOptions DeviceOptions = new() { ConnectTimeout = TimeSpan.FromSeconds(10), AcceptNewHost = DeviceOptions.AnyHost };
     private int _next;
     private int _committed;
     private long _bytesRead;

@@ -15,6 +15,9 @@ namespace Cradle.Cli;
 /// </summary>
 internal static class DemoCommand
 {
+    /// <summary>The demo's device trusts the demo's own host, on loopback, without asking (a lab setup).</summary>
+    private static readonly DeviceOptions DemoDevice = new() { AcceptNewHost = DeviceOptions.AnyHost };
+
     private const string Marker = ".cradle-demo";
 
     public static Command Build()
@@ -41,12 +44,12 @@ internal static class DemoCommand
 
         var state = new DeviceState(Path.Combine(root, "device-state"));
         state.Initialize("MX7-DEMO", [data]);
-        var first = await ProgressDisplay.DeviceAsync("first backup", o => new DeviceAgent(state, address, new DeviceOptions(), o).RunOnceAsync(cancellationToken)).ConfigureAwait(false);
+        var first = await ProgressDisplay.DeviceAsync("first backup", o => new DeviceAgent(state, address, DemoDevice, o).RunOnceAsync(cancellationToken)).ConfigureAwait(false);
         Report("first backup", first);
 
         var changed = SampleData.Change(data);
         Console.Out.WriteLine($"changed the data: appended to {changed.Appended} logs, edited {changed.Edited} files, added {changed.Added}");
-        var second = await ProgressDisplay.DeviceAsync("second backup", o => new DeviceAgent(state, address, new DeviceOptions(), o).RunOnceAsync(cancellationToken)).ConfigureAwait(false);
+        var second = await ProgressDisplay.DeviceAsync("second backup", o => new DeviceAgent(state, address, DemoDevice, o).RunOnceAsync(cancellationToken)).ConfigureAwait(false);
         Report("second backup", second);
         Console.Out.WriteLine($"the second backup sent {Format.Bytes(second.WireBytesSent)} over the link ({second.WireBytesSent} bytes), {Percent(second.WireBytesSent, second.Bytes)} of the data");
 

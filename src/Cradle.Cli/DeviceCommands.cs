@@ -18,6 +18,7 @@ internal static class DeviceCommands
         device.Subcommands.Add(Init());
         device.Subcommands.Add(Name());
         device.Subcommands.Add(Partnerships());
+        device.Subcommands.Add(DevicePartnershipCommands.EndPartnership());
         device.Subcommands.Add(Connect());
         device.Subcommands.Add(ConfigCommands.Device());
         device.Subcommands.Add(ServiceCommands.Device());
@@ -122,7 +123,7 @@ internal static class DeviceCommands
             {
                 CliJson.Print(rows, CliJson.Default.ListPartnershipRow);
             }
-            else if (rows.Count == 0)
+            else if (rows.Count == 0 && deviceState.LoadPartnerships().Candidate is null)
             {
                 Console.Out.WriteLine("no partnerships");
             }
@@ -131,6 +132,11 @@ internal static class DeviceCommands
                 foreach (var r in rows)
                 {
                     Console.Out.WriteLine($"{r.Host}  number {r.NumberHex}  at {r.Address}  since {Format.Time(r.Created)}  last backup {Format.Time(r.LastBackup?.Time)}");
+                }
+
+                if (deviceState.LoadPartnerships().Candidate is { } waiting)
+                {
+                    Console.Out.WriteLine($"{waiting.HostName}  at {waiting.Address}  waits for your consent: code {waiting.Code} (connect again with --accept-new-host {waiting.Code} to accept it)");
                 }
             }
 

@@ -67,7 +67,28 @@ internal static class ProgressDisplay
 
         public void Notice(string message) => Console.Error.WriteLine(message);
 
+        public Task<bool?> ConfirmNewHostAsync(NewHost host, CancellationToken cancellationToken) => AskAboutNewHostAsync(host);
+
         public abstract void Progress(BackupProgress progress);
+    }
+
+    /// <summary>
+    /// Asks on a terminal whether to trust a new host: the user types the code the host shows (or
+    /// y). Without a terminal there is nobody to ask (null): the device keeps the partnership
+    /// waiting for <c>--accept-new-host CODE</c>.
+    /// </summary>
+    public static async Task<bool?> AskAboutNewHostAsync(NewHost host)
+    {
+        if (Console.IsInputRedirected || Console.IsErrorRedirected)
+        {
+            return null;
+        }
+
+        Console.Error.Write(host.Reclaim
+            ? $"{host.Name} takes back this device's old partnership; its certificate is sha256 {host.Fingerprint}. Trust it? Type {host.Code} or y to accept, anything else refuses: "
+            : $"new host {host.Name} at {host.Route}: does it show code {host.Code}? Type the code (or y) to trust it, anything else refuses: ");
+        var answer = (await Task.Run(Console.ReadLine).ConfigureAwait(false))?.Trim();
+        return answer is not null && (answer == host.Code || answer.Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Equals("yes", StringComparison.OrdinalIgnoreCase));
     }
 
     private sealed class LineObserver : ConsoleObserver

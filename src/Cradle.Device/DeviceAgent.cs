@@ -215,6 +215,8 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     {
         public void ApprovalCode(string hostName, string code, TimeSpan timeout) => inner.ApprovalCode(hostName, code, timeout);
 
+        public Task<bool?> ConfirmNewHostAsync(NewHost host, CancellationToken cancellationToken) => inner.ConfirmNewHostAsync(host, cancellationToken);
+
         public void PartnershipCreated(PartnershipSlot slot) => inner.PartnershipCreated(slot);
 
         public void Warning(string message) => inner.Warning(message);

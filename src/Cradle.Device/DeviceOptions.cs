@@ -7,6 +7,17 @@ public sealed record DeviceOptions
 {
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>What <see cref="AcceptNewHost"/> takes to accept whichever host answers (lab setups, tests, the demo).</summary>
+    public const string AnyHost = "any";
+
+    /// <summary>
+    /// This device's consent to a new network host: null asks the user (a terminal; without one the
+    /// partnership waits, unused, for the next connect with the code), the six-digit code the host
+    /// showed, or <see cref="AnyHost"/> (trust whichever host answers first; the pin still refuses
+    /// a different host later). Serial and USB partnerships need none: the cable is the proof.
+    /// </summary>
+    public string? AcceptNewHost { get; init; }
+
     /// <summary>How long the device waits for the host's operator to approve a new partnership.</summary>
     public TimeSpan ApprovalWait { get; init; } = TimeSpan.FromMinutes(10);
 

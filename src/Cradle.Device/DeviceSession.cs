@@ -84,7 +84,8 @@ public sealed partial class DeviceSession : IAsyncDisposable
     private async Task HandshakeAsync(HostRoute route, byte[] certificateHash, SessionMode mode, CancellationToken cancellationToken)
     {
         var name = DeviceName.Parse(_identity.Name);
-        var slots = _state.LoadPartnerships().Slots;
+        var held = _state.LoadPartnerships();
+        var slots = held.Slots;
         await _channel.SendAsync(new Envelope
         {
             DeviceHello = new DeviceHello
@@ -116,6 +117,12 @@ public sealed partial class DeviceSession : IAsyncDisposable
         HostName = WireText.Clean(hello.HostName);
         var hostId = Convert.ToHexStringLower(hello.HostId.Span);
         var slot = slots.FirstOrDefault(s => s.HostId == hostId);
+        if (slot is null && mode != SessionMode.Guest)
+        {
+            // Trust a host once: another host where a pinned one lived is refused, loudly.
+            await RefuseAnotherHostWherePinnedAsync(slots, route, hostId, certificateHash).ConfigureAwait(false);
+        }
+
         if (mode == SessionMode.Guest || (mode == SessionMode.PartnerOrGuest && slot is null))
         {
             await BeGuestAsync(cancellationToken).ConfigureAwait(false);
@@ -124,9 +131,13 @@ public sealed partial class DeviceSession : IAsyncDisposable
         {
             await AuthenticateAsync(slot, name, hello, certificateHash, cancellationToken).ConfigureAwait(false);
         }
+        else if (held.Candidate is { } candidate && candidate.HostId == hostId)
+        {
+            await AcceptCandidateAsync(held, name, hello, route, certificateHash, cancellationToken).ConfigureAwait(false);
+        }
         else
         {
-            await PartnerAsync(slots, name, hello, hostId, route, certificateHash, cancellationToken).ConfigureAwait(false);
+            await PartnerAsync(held, name, hello, hostId, route, certificateHash, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -147,7 +158,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         if (!string.Equals(slot.CertificateSha256, Convert.ToHexStringLower(certificateHash), StringComparison.Ordinal))
         {
             await SayGoodbyeAsync("certificate mismatch").ConfigureAwait(false);
-            throw new SessionRefusedException("pin", $"the host claiming to be {slot.HostName} shows a different certificate than when the partnership was made; it may be an impostor. Nothing was sent. If the host was reinstalled, end the partnership (rename the device) and partner again");
+            throw new SessionRefusedException("pin", $"the host claiming to be {slot.HostName} shows a different certificate than when the partnership was made; it may be an impostor. Nothing was sent. If the host was reinstalled, end the partnership on this device (cradle device end-partnership {slot.HostName}) and partner again");
         }
 
         var secret = Convert.FromBase64String(slot.Secret);
@@ -166,8 +177,9 @@ public sealed partial class DeviceSession : IAsyncDisposable
         Slot = slot;
     }
 
-    private async Task PartnerAsync(List<PartnershipSlot> slots, DeviceName name, HostHello hello, string hostId, HostRoute route, byte[] certificateHash, CancellationToken cancellationToken)
+    private async Task PartnerAsync(PartnershipsFile held, DeviceName name, HostHello hello, string hostId, HostRoute route, byte[] certificateHash, CancellationToken cancellationToken)
     {
+        var slots = held.Slots;
         var full = DevicePartnerships.CanAdd(slots, HostName);
         if (full is not null)
         {
@@ -203,6 +215,14 @@ public sealed partial class DeviceSession : IAsyncDisposable
 
         if (first.BodyCase == Envelope.BodyOneofCase.SessionAccepted && first.SessionAccepted.Reclaimed)
         {
+            // No code crossed (a reclaim needs no approval): the consent rests on the certificate's fingerprint.
+            var reclaim = new NewHost(HostName, route, SessionProof.CertificateCode(certificateHash), SessionProof.Fingerprint(certificateHash), Reclaim: true);
+            var reclaimConsent = await ConsentAsync(reclaim, route, AskUserAsync(reclaim, route, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (reclaimConsent != true)
+            {
+                throw await WithoutConsentAsync(held, hostId, route, certificateHash, number, first.SessionAccepted, reclaim, refused: reclaimConsent == false).ConfigureAwait(false);
+            }
+
             Reclaimed = true;
             await SaveNewSlotAsync(slots, hello, hostId, route, certificateHash, number, first.SessionAccepted, cancellationToken).ConfigureAwait(false);
             return;
@@ -215,22 +235,43 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }
 
         await _channel.SendAsync(new Envelope { PartnerReveal = new PartnerReveal { DeviceNonce = ByteString.CopyFrom(deviceNonce) } }, cancellationToken).ConfigureAwait(false);
+
+        // The code both screens show; this device asks its own user about it while the host asks its operator.
+        var code = SessionProof.ApprovalCode(certificateHash, deviceNonce, challenge.HostNonce.Span, name, number.Value);
+        var newHost = new NewHost(HostName, route, code, SessionProof.Fingerprint(certificateHash), Reclaim: false);
+        using var asking = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var asked = AskUserAsync(newHost, route, asking.Token);
         var reply = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
         if (reply.BodyCase == Envelope.BodyOneofCase.PartnerPending)
         {
-            var expected = SessionProof.ApprovalCode(certificateHash, deviceNonce, challenge.HostNonce.Span, name, number.Value);
-            if (reply.PartnerPending.Code != expected)
+            if (reply.PartnerPending.Code != code)
             {
                 throw new ProtocolViolationException("the host's approval code does not match the one this device computes");
             }
 
-            _observer.ApprovalCode(HostName, expected, TimeSpan.FromSeconds(reply.PartnerPending.TimeoutSeconds));
+            _observer.ApprovalCode(HostName, code, TimeSpan.FromSeconds(reply.PartnerPending.TimeoutSeconds));
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             wait.CancelAfter(_options.ApprovalWait);
-            reply = await _channel.ReceiveAsync(wait.Token).ConfigureAwait(false);
+            var answer = _channel.ReceiveAsync(wait.Token).AsTask();
+            if (await Task.WhenAny(answer, asked).ConfigureAwait(false) == asked && await asked.ConfigureAwait(false) == false)
+            {
+                // The user said no: nothing more to wait for.
+                await SayGoodbyeAsync("this device's user did not accept the host").ConfigureAwait(false);
+                throw new SessionRefusedException("consent", $"you did not accept {HostName} at {route}: no partnership was made and nothing was sent");
+            }
+
+            reply = await answer.ConfigureAwait(false);
         }
 
-        await SaveNewSlotAsync(slots, hello, hostId, route, certificateHash, number, Expect(reply, Envelope.BodyOneofCase.SessionAccepted).SessionAccepted, cancellationToken).ConfigureAwait(false);
+        var accepted = Expect(reply, Envelope.BodyOneofCase.SessionAccepted).SessionAccepted;
+        var consent = await ConsentAsync(newHost, route, asked, cancellationToken).ConfigureAwait(false);
+        if (consent != true)
+        {
+            throw await WithoutConsentAsync(held, hostId, route, certificateHash, number, accepted, newHost, refused: consent == false).ConfigureAwait(false);
+        }
+
+        await asking.CancelAsync().ConfigureAwait(false);
+        await SaveNewSlotAsync(slots, hello, hostId, route, certificateHash, number, accepted, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -240,24 +281,42 @@ public sealed partial class DeviceSession : IAsyncDisposable
     /// </summary>
     private async Task SaveNewSlotAsync(List<PartnershipSlot> slots, HostHello hello, string hostId, HostRoute route, byte[] certificateHash, PartnershipNumber number, SessionAccepted accepted, CancellationToken cancellationToken)
     {
+        var slot = NewSlot(hostId, route, certificateHash, number, accepted);
+        await StoreSlotAsync(slots, slot, accepted.Reclaimed, tellHost: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The slot a host's answer makes (checked: its number, a 32-byte secret).</summary>
+    private PartnershipSlot NewSlot(string hostId, HostRoute route, byte[] certificateHash, PartnershipNumber number, SessionAccepted accepted)
+    {
         if (accepted.Number != number.Value || accepted.NewSecret.Length != 32)
         {
             throw new ProtocolViolationException("the host's partnership answer has a wrong number or a malformed secret");
         }
 
-        var slot = new PartnershipSlot
+        return new PartnershipSlot
         {
             HostId = hostId,
             HostName = HostName,
-            Address = route.ToString(),
+            Address = route.ToString()!,
             Number = number.Value,
             Secret = Convert.ToBase64String(accepted.NewSecret.Span),
             CertificateSha256 = Convert.ToHexStringLower(certificateHash),
             // A reclaimed slot is new on the device (the newest, for P6), though the host's record is old.
             CreatedUnixMs = accepted.CreatedUnixMs != 0 && !accepted.Reclaimed ? accepted.CreatedUnixMs : _options.Time.GetUtcNow().ToUnixTimeMilliseconds(),
         };
+    }
+
+    /// <summary>
+    /// Saves a slot the user accepted (a candidate waiting for consent goes with it) and, for a
+    /// partnership made in this session, tells the host it is stored (a candidate's host learns it
+    /// from the authentication instead).
+    /// </summary>
+    private async Task StoreSlotAsync(List<PartnershipSlot> slots, PartnershipSlot slot, bool reclaimed, bool tellHost, CancellationToken cancellationToken)
+    {
+        var number = new PartnershipNumber(slot.Number);
+        slot = slot with { Code = null };
         _state.SavePartnerships(new PartnershipsFile { Slots = [.. slots, slot] });
-        if (_version >= 2)
+        if (tellHost && _version >= 2)
         {
             // Version 1 hosts do not know the message (and confirm the partnership at once).
             await _channel.SendAsync(new Envelope { PartnershipStored = new PartnershipStored { Number = number.Value } }, cancellationToken).ConfigureAwait(false);
@@ -265,7 +324,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
 
         Slot = slot;
         CreatedPartnership = true;
-        if (accepted.Reclaimed)
+        if (reclaimed)
         {
             _observer.Notice($"reclaimed the partnership with {slot.HostName} with this device's recovery key (P9): same name, same backup history, new number {number}; no rename, other partnerships untouched");
         }

@@ -128,8 +128,13 @@ public sealed class DeviceState
             throw new DeviceStateException($"{PartnershipsPath}: the partnership list is damaged (more than {DevicePartnerships.MaxSlots} slots or an invalid number)");
         }
 
+        if (file.Candidate is { } candidate && (!PartnershipNumber.IsValid(candidate.Number) || candidate.Code is not { Length: 6 } || !candidate.Code.All(char.IsAsciiDigit)))
+        {
+            throw new DeviceStateException($"{PartnershipsPath}: the partnership waiting for this device's consent is damaged");
+        }
+
         // A session decodes these before it sends anything: a damaged one must fail here, as damage, not mid-session.
-        if (file.Slots.Any(s => !IsKey(s.Secret)))
+        if (file.Slots.Any(s => !IsKey(s.Secret)) || (file.Candidate is { } waiting && !IsKey(waiting.Secret)))
         {
             throw new DeviceStateException($"{PartnershipsPath}: a partnership's secret is damaged");
         }
@@ -149,6 +154,46 @@ public sealed class DeviceState
         File.Delete(FilesCachePath);
         return lost;
     }
+
+    /// <summary>
+    /// Ends this device's partnership with one host — named by its name, its id or the address it
+    /// was made at — and drops a partnership waiting for consent there too. The host keeps its
+    /// record and backups (P4): partnering with it again meets P5 until its operator forgets the
+    /// name, as after a cold boot. The way out when a pinned host was really replaced. Returns the
+    /// ended slot (or candidate); null when none matched.
+    /// </summary>
+    public PartnershipSlot? EndPartnership(string host)
+    {
+        LoadIdentity();
+        var file = LoadPartnerships();
+        var ended = FindPartnership(file, host);
+        if (ended is null)
+        {
+            return null;
+        }
+
+        SavePartnerships(file with
+        {
+            Slots = [.. file.Slots.Where(s => !ReferenceEquals(s, ended))],
+            Candidate = file.Candidate is { } waiting && Names(waiting, host) ? null : file.Candidate,
+        });
+        return ended;
+    }
+
+    /// <summary>The slot (else the candidate) that <paramref name="host"/> names: its host's name, id, or address.</summary>
+    public static PartnershipSlot? FindPartnership(PartnershipsFile file, string host)
+    {
+        var matching = file.Slots.Where(s => Names(s, host)).ToList();
+        if (matching.Count > 1)
+        {
+            throw new ArgumentException($"'{host}' names {matching.Count} partnerships ({string.Join(", ", matching.Select(s => $"{s.HostName} id {s.HostId}"))}); name one by its host id");
+        }
+
+        return matching.SingleOrDefault() ?? (file.Candidate is { } waiting && Names(waiting, host) ? waiting : null);
+    }
+
+    private static bool Names(PartnershipSlot slot, string host) =>
+        string.Equals(slot.HostName, host, StringComparison.OrdinalIgnoreCase) || string.Equals(slot.HostId, host, StringComparison.OrdinalIgnoreCase) || slot.Address == host;
 
     /// <summary>Renames the device (P1); every partnership it held ends (P8). Returns the ended ones.</summary>
     public List<PartnershipSlot> Rename(string newName)

@@ -24,6 +24,14 @@ public sealed record PartnershipsFile
 {
     public int Version { get; init; } = 1;
     public List<PartnershipSlot> Slots { get; init; } = [];
+
+    /// <summary>
+    /// A partnership the host made but this device's user has not accepted yet (a new network
+    /// host needs both sides' consent): it sends nothing under it until
+    /// <c>--accept-new-host CODE</c> (or the prompt) accepts it, then it becomes a slot. At most one;
+    /// a cold boot or a rename drops it like the slots.
+    /// </summary>
+    public PartnershipSlot? Candidate { get; init; }
 }
 
 /// <summary>One partnership as the device keeps it: with which host, its number and secret, the pinned certificate.</summary>
@@ -37,6 +45,9 @@ public sealed record PartnershipSlot
     public required string CertificateSha256 { get; init; }
     public required long CreatedUnixMs { get; init; }
     public LastBackup? LastBackup { get; init; }
+
+    /// <summary>A candidate's code, the one the user must accept it with (null on a slot).</summary>
+    public string? Code { get; init; }
 }
 
 /// <summary>The last committed backup to one host.</summary>

@@ -109,4 +109,20 @@ public static class SessionProof
         var value = BinaryPrimitives.ReadUInt32BigEndian(digest) % 1_000_000;
         return value.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    /// <summary>
+    /// A host certificate's fingerprint as the device and the host show it: its SHA-256, hex.
+    /// The consent a device gives to a reclaim (which crosses no approval code) is checked against it.
+    /// </summary>
+    public static string Fingerprint(ReadOnlySpan<byte> hostCertificateHash) => Convert.ToHexStringLower(hostCertificateHash);
+
+    /// <summary>Six digits of a certificate's fingerprint: what <c>--accept-new-host</c> takes for a reclaim (the full fingerprint is shown beside it).</summary>
+    public static string CertificateCode(ReadOnlySpan<byte> hostCertificateHash)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData("cradle-certificate-code-v1"u8);
+        hash.AppendData(hostCertificateHash);
+        var value = BinaryPrimitives.ReadUInt32BigEndian(hash.GetHashAndReset()) % 1_000_000;
+        return value.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

@@ -16,7 +16,7 @@ namespace Cradle.Protocol;
 public static class WireText
 {
     /// <summary>Most characters of one string shown; the rest is counted, not shown.</summary>
-    public const int MaxLength = 512;
+    public const int MaxLength = 2048;
 
     /// <summary>The text as it may be shown: never null, no control character, at most <see cref="MaxLength"/> characters plus a note.</summary>
     public static string Clean(string? text)

@@ -16,6 +16,12 @@ public sealed partial class CradleProcess : IAsyncDisposable
 
     private CradleProcess(Process process) => _process = process;
 
+    /// <summary>The device's consent to a new host, as a variable (<c>--accept-new-host</c>).</summary>
+    public const string AcceptNewHostVariable = "CRADLE_DEVICE__ACCEPTNEWHOST";
+
+    /// <summary>The environment of a device that decides for itself whether to trust a new host (no consent given in advance).</summary>
+    public static IReadOnlyDictionary<string, string> AskingDevice { get; } = new Dictionary<string, string> { [AcceptNewHostVariable] = "" };
+
     public static string Executable =>
         Environment.GetEnvironmentVariable("CRADLE_EXE") is { Length: > 0 } overridden
             ? overridden
@@ -68,9 +74,24 @@ public sealed partial class CradleProcess : IAsyncDisposable
             info.ArgumentList.Add(a);
         }
 
+        // Test devices trust the test's own host, as test hosts run --auto-approve (a lab setup);
+        // a test of the device's consent sets the variable to "" (removed) or to a code.
+        // (CRADLE_EXE_BEFORE_CONSENT=1: the executable predates the setting and would refuse it as unknown.)
+        if (Environment.GetEnvironmentVariable("CRADLE_EXE_BEFORE_CONSENT") != "1")
+        {
+            info.Environment[AcceptNewHostVariable] = "any";
+        }
+
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
-            info.Environment[name] = value;
+            if (value.Length == 0)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };

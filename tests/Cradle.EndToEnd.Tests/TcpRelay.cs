@@ -11,7 +11,7 @@ namespace Cradle.EndToEnd.Tests;
 public sealed class TcpRelay : IDisposable
 {
     private readonly TcpListener _listener;
-    private readonly IPEndPoint _target;
+    private volatile IPEndPoint _target;
     private readonly List<(Socket Device, Socket Host)> _pairs = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
@@ -50,6 +50,9 @@ public sealed class TcpRelay : IDisposable
             _pairs.Clear();
         }
     }
+
+    /// <summary>New connections go to another host from now on: the same address, another machine behind it (an impostor, a replacement).</summary>
+    public void Retarget(string hostAddress) => _target = IPEndPoint.Parse(hostAddress);
 
     /// <summary>The cable is whole again: new connections go through.</summary>
     public void Mend() => _cut = false;

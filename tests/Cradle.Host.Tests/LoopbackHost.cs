@@ -22,7 +22,11 @@ internal static class LoopbackHost
 
     /// <summary>One backup, as <c>cradle device connect --once</c> makes it.</summary>
     public static Task<BackupResult> BackUpAsync(this HostService host, DeviceState state, DeviceOptions? options = null, ISessionObserver? observer = null) =>
-        new DeviceAgent(state, new NetworkRoute(host.BoundAddress!), options ?? new DeviceOptions(), observer ?? new Quiet()).RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        new DeviceAgent(state, new NetworkRoute(host.BoundAddress!), Trusting(options), observer ?? new Quiet()).RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+    /// <summary>The device's options, trusting the test's own host unless the test says otherwise (a lab setup).</summary>
+    public static DeviceOptions Trusting(DeviceOptions? options) =>
+        options is { AcceptNewHost: not null } ? options : (options ?? new DeviceOptions()) with { AcceptNewHost = DeviceOptions.AnyHost };
 
     private sealed class Quiet : ISessionObserver;
 }

@@ -27,11 +27,13 @@ internal sealed class DeviceConnectOptions
 
     public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "Treat the host as gone when it sent nothing for this long, and reconnect", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
 
+    public Option<string?> AcceptNewHost { get; } = new("--accept-new-host") { Description = "Accept a new network host whose code is CODE (the one both screens show; a script runs connect once to learn it, then again with it); 'any' accepts whichever host answers (lab setups only)", HelpName = "CODE" };
+
     public Option<bool> Guest { get; } = new("--guest") { Description = "Connect as a guest (P3): no partnership, no backup, nothing stored on the host; shows that the host serves this device (restore needs its operator's consent: cradle device restore)" };
 
     public LogOptions Log { get; } = new();
 
-    public IEnumerable<Option> All => [State, Once, Interval, KeepaliveTimeout, Guest, .. Route.All, .. Log.All];
+    public IEnumerable<Option> All => [State, Once, Interval, KeepaliveTimeout, Guest, AcceptNewHost, .. Route.All, .. Log.All];
 
     public static Setting FolderSetting(Option<string> state) =>
         Setting.Single("state", state, "give a folder", Setting.IsText, CommonOptions.DefaultDeviceFolder);
@@ -46,6 +48,7 @@ internal sealed class DeviceConnectOptions
         Setting.Single("interval", Interval, "give 0.1 to 86400 seconds", Setting.IsNumber(0.1, 86400), DefaultInterval.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("guest", Guest, "give true or false", Setting.IsBool, "false"),
+        Setting.Single("acceptNewHost", AcceptNewHost, "give the six-digit code the new host shows, or 'any'", v => v == Device.DeviceOptions.AnyHost || (v.Length == 6 && v.All(char.IsAsciiDigit)), null),
         .. Log.Settings,
     ];
 
@@ -64,7 +67,7 @@ internal sealed class DeviceConnectOptions
     }
 
     public static DeviceOptions ToDeviceOptions(EffectiveSettings settings) =>
-        new() { Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")) };
+        new() { Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")), AcceptNewHost = settings.OptionalText("acceptNewHost") };
 
     private static int Rank(string source) => source switch
     {

@@ -81,7 +81,7 @@ internal sealed class DashboardHost : IAsyncDisposable
 internal sealed record TestDevice(DeviceState State, string Data, HostRoute Route)
 {
     public Task<BackupResult> BackUpAsync(ISessionObserver? observer = null, CancellationToken cancellationToken = default) =>
-        new DeviceAgent(State, Route, new DeviceOptions(), observer ?? new QuietObserver()).RunOnceAsync(cancellationToken);
+        new DeviceAgent(State, Route, LoopbackHost.Trusting(null), observer ?? new QuietObserver()).RunOnceAsync(cancellationToken);
 
     private sealed class QuietObserver : ISessionObserver;
 }
