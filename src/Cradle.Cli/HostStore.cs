@@ -43,6 +43,8 @@ internal sealed class HostStore : IDisposable
     /// <summary>The pack storage; an S3 bucket is asked once, so a wrong address or key fails now.</summary>
     public static async Task<IPackStorage> OpenPacksAsync(EffectiveSettings settings, CancellationToken cancellationToken)
     {
+        // A host-side process writes a store: whatever it creates is its user's alone (umask 077).
+        PrivateFiles.ForThisProcess();
         ChunkStore.CreatePrivateFolder(settings.Folder);
         var packs = PackStorage.Open(settings.Text("packs"), settings.Folder);
         if (packs is S3PackStorage s3)

@@ -100,4 +100,7 @@ internal static partial class HostLog
 
     [LoggerMessage(1031, LogLevel.Warning, "{Link} link: turning connections away ({Refused} since the last report, the latest from {Remote}): {Unauthenticated} connections are not authenticated yet, the most allowed ({Limit})")]
     public static partial void UnauthenticatedShed(ILogger logger, string link, long refused, string remote, int unauthenticated, int limit);
+
+    [LoggerMessage(1032, LogLevel.Warning, "{Folder}: {Count} files and folders were readable by other users and were made private (folders 0700, files 0600)")]
+    public static partial void ModesRepaired(ILogger logger, string folder, int count);
 }

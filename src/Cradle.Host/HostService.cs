@@ -137,6 +137,11 @@ public sealed partial class HostService : IAsyncDisposable
         var bound = (IPEndPoint)_listener.LocalEndpoint;
         BoundAddress = new LinkAddress(bound.Address.ToString(), bound.Port);
         HostLog.Listening(_logger, BoundAddress.ToString());
+        if (Store.RepairedModes > 0)
+        {
+            HostLog.ModesRepaired(_logger, Store.Folder, Store.RepairedModes);
+        }
+
         lock (_serialPorts)
         {
             _watchers.Add(AcceptLoopAsync(_listener, "network", _stopping.Token));

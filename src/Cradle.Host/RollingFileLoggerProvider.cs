@@ -26,7 +26,7 @@ public sealed class RollingFileLoggerProvider : ILoggerProvider
         _maxBytes = maxBytes;
         _filesKept = filesKept;
         _time = time ?? TimeProvider.System;
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        Store.PrivateFiles.CreateFolder(Path.GetDirectoryName(_path)!);
         _stream = Open();
     }
 
@@ -41,7 +41,17 @@ public sealed class RollingFileLoggerProvider : ILoggerProvider
         }
     }
 
-    private FileStream Open() => new(_path, FileMode.Append, FileAccess.Write, FileShare.Read);
+    private FileStream Open()
+    {
+        // The log names devices, files and addresses: its owner's alone, like the rest of the host's folder.
+        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = Store.PrivateFiles.FileMode;
+        }
+
+        return new FileStream(_path, options);
+    }
 
     private void Write(string category, LogLevel level, EventId id, string message, Exception? exception)
     {

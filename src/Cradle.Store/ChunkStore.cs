@@ -51,6 +51,15 @@ public sealed class ChunkStore
         CreatePrivateFolder(folder);
         var full = Path.GetFullPath(folder);
         var store = new ChunkStore(full, packs ?? PackStorage.Open(null, full), time ?? TimeProvider.System, database ?? CatalogDatabase.InFolder(full));
+
+        // Private at rest whatever was there before: the folder, the catalog and its journal,
+        // every pack (a --packs folder elsewhere too), the token, the logs.
+        store.RepairedModes = PrivateFiles.Enforce(full);
+        if (store.Packs is FolderPackStorage { Folder: var packFolder } && !IsUnder(packFolder, full))
+        {
+            store.RepairedModes += PrivateFiles.Enforce(packFolder);
+        }
+
         using (Catalog.Open(store.Database))
         {
             // Opening creates the schema or refuses an unknown version, before any session starts.
@@ -79,9 +88,15 @@ public sealed class ChunkStore
         }
         else
         {
-            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Directory.CreateDirectory(folder, PrivateFiles.FolderMode);
         }
     }
+
+    /// <summary>Files and folders whose modes <see cref="Open"/> had to make private (0 when all were).</summary>
+    public int RepairedModes { get; private set; }
+
+    private static bool IsUnder(string path, string folder) =>
+        Path.GetFullPath(path).StartsWith(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     /// <summary>
     /// Packs the catalog does not name: left by a backup or prune that was interrupted, or,

@@ -64,7 +64,7 @@ public sealed class PackWriter : IAsyncDisposable
         var folder = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(folder))
         {
-            Directory.CreateDirectory(folder);
+            PrivateFiles.CreateFolder(folder);
             // The new folder's own name must survive a crash too, or the pack in it is lost.
             Durability.FlushFolder(Path.GetDirectoryName(folder)!);
         }
@@ -73,14 +73,20 @@ public sealed class PackWriter : IAsyncDisposable
         // open pack holds no buffer. A host keeps one pack open per session backing up, and a
         // 1 MiB FileStream buffer each was, with the sessions' 1 MiB chunk buffers, most of the
         // large-object heap of a host serving 100 sessions (docs/BENCHMARKS.md, "Fleet").
-        var file = new FileStream(path, new FileStreamOptions
+        var options = new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
             Access = FileAccess.Write,
             Share = FileShare.Read,
             BufferSize = 0,
             Options = FileOptions.Asynchronous,
-        });
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = PrivateFiles.FileMode; // a device's data: its owner's alone
+        }
+
+        var file = new FileStream(path, options);
         var writer = new PackWriter(storage, file, folder, name);
         var header = new byte[PackFormat.HeaderLength];
         PackFormat.WriteHeader(header, id);

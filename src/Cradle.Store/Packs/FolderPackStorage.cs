@@ -12,7 +12,7 @@ public sealed class FolderPackStorage : IPackStorage
     public FolderPackStorage(string folder)
     {
         Folder = Path.GetFullPath(folder);
-        Directory.CreateDirectory(Folder);
+        PrivateFiles.CreateFolder(Folder);
     }
 
     public string Folder { get; }
