@@ -14,26 +14,40 @@ internal static class ServiceCommands
         var run = new HostRunOptions();
         var print = Print();
         var path = UnitPath("cradle-host");
-        var user = User();
+        var user = new Option<string?>("--user") { Description = $"Run the host as this unprivileged user, who must own the folder; never root. Without it systemd makes a user for the service (DynamicUser) and the folder is {HostServiceUnit.StateFolder}", HelpName = "USER" };
         var command = new Command("install-service", """
-            Write a systemd unit that runs 'cradle host run' on this folder at boot, restarts it if it
-            fails, and logs to the console (the journal) and to logs/cradle.log in the folder. Other
-            settings come from the folder's cradle.json (cradle host config shows them); CRADLE_HOST__
-            variables set now are written into the unit.
+            Write a systemd unit that runs 'cradle host run' on this folder at boot as an unprivileged
+            user (never root), restarts it if it fails, and logs to the console (the journal) and to
+            logs/cradle.log in the folder. The service may write its folder and nothing else of the
+            system. Other settings come from the folder's cradle.json (cradle host config shows
+            them); CRADLE_HOST__ variables set now are written into the unit.
             """) { run.Data, print, path, user };
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
             var settings = run.Load(result);
-            HostRunOptions.ToHostOptions(settings);
+            var options = HostRunOptions.ToHostOptions(settings);
+            var plan = HostServiceUnit.Plan(settings, result.GetValue(user), options.Listen.Port);
+            foreach (var warning in plan.Warnings)
+            {
+                Console.Error.WriteLine($"warning: {warning}");
+            }
+
             var unit = new SystemdUnit()
                 .Comment("Written by 'cradle host install-service'. Settings: the folder's cradle.json (cradle host config shows them).")
                 .Add("Unit", "Description", "Cradle host: keeps the backups of handheld devices")
                 .Add("Unit", "After", "network-online.target")
                 .Add("Unit", "Wants", "network-online.target")
                 .Add("Service", "Type", "exec")
-                .Add("Service", "ExecStart", SystemdUnit.CommandLine([.. SystemdUnit.ThisExecutable(), "host", "run", "--data", settings.Folder, "--log-file", ServiceLogFile]));
-            Finish(unit, settings, result.GetValue(user), restart: "on-failure");
-            return Task.FromResult(Write(unit, result.GetValue(path)!, result.GetValue(print)));
+                .Add("Service", "ExecStart", SystemdUnit.CommandLine([.. SystemdUnit.ThisExecutable(), "host", "run", "--data", plan.Folder, "--log-file", ServiceLogFile]));
+            HostServiceUnit.Confine(unit, plan, options, settings.Text("packs"));
+            Finish(unit, settings, user: null, restart: "on-failure");
+            var printOnly = result.GetValue(print);
+            if (!printOnly)
+            {
+                HostServiceUnit.PrepareFolder(plan);
+            }
+
+            return Task.FromResult(Write(unit, result.GetValue(path)!, printOnly));
         }));
         return command;
     }

@@ -43,6 +43,22 @@ public sealed class RunningHost : IAsyncDisposable
         return new RunningHost(process, data, address, name);
     }
 
+    /// <summary>The dashboard's token, as the operator gets it (cradle host http-token).</summary>
+    public async Task<string> DashboardTokenAsync()
+    {
+        var token = await RunAsync("host", "http-token");
+        Assert.True(token.ExitCode == 0, token.ToString());
+        return token.Stdout.Trim();
+    }
+
+    /// <summary>A client of the dashboard's API with the token and the page's header.</summary>
+    public async Task<HttpClient> DashboardClientAsync()
+    {
+        var client = new HttpClient { BaseAddress = await Process.DashboardAddressAsync() };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await DashboardTokenAsync());
+        return client;
+    }
+
     /// <summary>Runs a host subcommand against this host's folder.</summary>
     public Task<CradleProcess.Result> RunAsync(params string[] args) =>
         CradleProcess.RunAsync([.. args, "--data", Data]);

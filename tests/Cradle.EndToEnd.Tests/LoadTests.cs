@@ -29,7 +29,7 @@ public sealed class LoadTests(ITestOutputHelper output) : IDisposable
         var floodEach = Setting("CRADLE_LOAD_FLOOD", 60);
         var newKiB = Setting("CRADLE_LOAD_KIB", 512);
         await using var host = await RunningHost.StartOnAsync(Path.Combine(_folder.Path, "host"), "depot", autoApprove: true, ["--keepalive-timeout", KeepaliveTimeout.ToString(CultureInfo.InvariantCulture)]);
-        using var api = new HttpClient { BaseAddress = await host.Process.DashboardAddressAsync() };
+        using var api = await host.DashboardClientAsync();
         var startRss = Memory(host.Process.Id, "VmRSS");
 
         // Every device: a file of its own, a file every device has (deduplicated), a log.
@@ -93,8 +93,9 @@ public sealed class LoadTests(ITestOutputHelper output) : IDisposable
         {
             var snapshots = await GetJsonAsync(api, $"api/v1/devices/{Name(i)}/snapshots");
             var latest = snapshots.EnumerateArray().Max(s => s.GetProperty("id").GetInt64());
-            var target = Path.Combine(_folder.Path, "restored", Name(i));
-            var restore = await api.PostAsync($"api/v1/snapshots/{latest}/restore", new StringContent($"{{\"to\": \"{JsonEncodedText.Encode(target)}\"}}", System.Text.Encoding.UTF8, "application/json"));
+            // Into the dashboard's restore root (restores/ in the host's folder), the only place it writes.
+            var target = Path.Combine(host.Data, "restores", Name(i));
+            var restore = await api.PostAsync($"api/v1/snapshots/{latest}/restore", new StringContent($"{{\"to\": \"{Name(i)}\"}}", System.Text.Encoding.UTF8, "application/json"));
             Assert.True(restore.IsSuccessStatusCode, await restore.Content.ReadAsStringAsync());
             TreeAssert.Identical(device.DataFolder, Directory.GetDirectories(target).Single());
         }

@@ -30,13 +30,70 @@ public sealed class ServiceUnitTests : IDisposable
         var data = Path.Combine(_folder.Path, "host data 100% $HOME");
         var unit = Path.Combine(_folder.Path, "units", "cradle-host.service");
 
-        var result = await CradleProcess.RunAsync("host", "install-service", "--data", data, "--unit-path", unit);
+        var result = await CradleProcess.RunAsync("host", "install-service", "--data", data, "--unit-path", unit, "--user", ServiceUser);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var text = File.ReadAllText(unit);
         Assert.Contains($"ExecStart={Executable()} host run --data \"{data.Replace("%", "%%").Replace("$", "$$")}\" --log-file logs/cradle.log\n", text);
         Assert.Contains("WantedBy=multi-user.target", text);
+        Assert.Contains($"User={ServiceUser}\n", text);
         await AssertVerifiesAsync(unit);
+    }
+
+    /// <summary>An unprivileged system user every Debian machine has (systemd warns about units run as nobody).</summary>
+    private const string ServiceUser = "daemon";
+
+    [SystemdFact]
+    public async Task The_host_unit_never_runs_as_root_by_default_a_user_systemd_makes_with_its_own_state_folder()
+    {
+        var unit = Path.Combine(_folder.Path, "units", "cradle-host.service");
+        var result = await CradleProcess.RunAsync("host", "install-service", "--unit-path", unit);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var text = File.ReadAllText(unit);
+        Assert.Contains("host run --data /var/lib/cradle --log-file logs/cradle.log\n", text);
+        Assert.Contains("DynamicUser=yes\n", text);
+        Assert.Contains("StateDirectory=cradle\n", text);
+        Assert.Contains("ProtectSystem=strict\n", text);
+        Assert.Contains("NoNewPrivileges=yes\n", text);
+        Assert.Contains("UMask=0077\n", text);
+        Assert.DoesNotContain("User=", text.Replace("DynamicUser=", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        await AssertVerifiesAsync(unit);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task The_host_unit_refuses_root_a_user_who_does_not_own_the_folder_and_warns_about_temporary_and_build_paths()
+    {
+        var data = Path.Combine(_folder.Path, "owned-by-root");
+        Directory.CreateDirectory(data);
+
+        var root = await CradleProcess.RunAsync("host", "install-service", "--data", data, "--user", "root", "--print");
+        Assert.True(root.ExitCode == 2, root.ToString());
+        Assert.Contains("the host never runs as root", root.Stderr, StringComparison.Ordinal);
+
+        var stranger = await CradleProcess.RunAsync("host", "install-service", "--data", data, "--user", ServiceUser, "--print");
+        Assert.True(stranger.ExitCode == 2, stranger.ToString());
+        Assert.Contains($"chown -R {ServiceUser}: {data}", stranger.Stderr, StringComparison.Ordinal);
+
+        var elsewhere = await CradleProcess.RunAsync("host", "install-service", "--data", data, "--print");
+        Assert.True(elsewhere.ExitCode == 2, elsewhere.ToString());
+        Assert.Contains("give --user USER", elsewhere.Stderr, StringComparison.Ordinal);
+
+        var missing = await CradleProcess.RunAsync("host", "install-service", "--data", data, "--user", "no-such-user-19", "--print");
+        Assert.True(missing.ExitCode == 2, missing.ToString());
+
+        File.SetUnixFileMode(data, (UnixFileMode)Convert.ToInt32("700", 8));
+        using (var chown = Process.Start("chown", [ServiceUser, data])!)
+        {
+            await chown.WaitForExitAsync();
+        }
+
+        var owned = await CradleProcess.RunAsync("host", "install-service", "--data", data, "--user", ServiceUser, "--print");
+        Assert.True(owned.ExitCode == 0, owned.ToString());
+        Assert.Contains($"User={ServiceUser}\n", owned.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"ReadWritePaths={data}\n", owned.Stdout, StringComparison.Ordinal);
+        Assert.Contains("is in a temporary folder", owned.Stderr, StringComparison.Ordinal);
     }
 
     [SystemdFact]

@@ -48,6 +48,8 @@ internal sealed class HostRunOptions
 
     public Option<string> Http { get; } = new("--http") { Description = "Address and port of the web dashboard and its JSON API (port 0: any free port; 'off': none). Beyond loopback every request needs the token (cradle host http-token)", DefaultValueFactory = _ => DefaultHttp, HelpName = "ADDR:PORT|off" };
 
+    public Option<string?> RestoreRoot { get; } = new("--restore-root") { Description = "The folder the dashboard restores into (a restore goes into a new folder inside it, never outside, never through a symbolic link); default: restores/ in the host's folder", HelpName = "DIR" };
+
     public Option<double> OverdueAfter { get; } = new("--overdue-after") { Description = "The dashboard and 'cradle host devices' flag a device overdue when its last backup is older than this", DefaultValueFactory = _ => DefaultOverdueHours, HelpName = "HOURS" };
 
     public Option<string> Packs { get; }
@@ -73,7 +75,7 @@ internal sealed class HostRunOptions
 
     public const double DefaultKeepalive = 15;
 
-    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, Http, OverdueAfter, Packs, Catalog, .. Log.All];
+    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, Http, RestoreRoot, OverdueAfter, Packs, Catalog, .. Log.All];
 
     public static Setting PacksSetting(Option<string> packs) =>
         Setting.Single("packs", packs, "give a folder or s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION] (no credentials here: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_SHARED_CREDENTIALS_FILE)", Setting.Parses(PackStorage.Validate), PackStorage.DefaultFolder);
@@ -91,6 +93,7 @@ internal sealed class HostRunOptions
         Setting.List("usb", Usb, "give network interface names", Setting.IsText),
         Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("http", Http, "give ADDR:PORT for the dashboard (port 0: any free port) or 'off'", Setting.Parses(v => DashboardOptions.ParseAddress(v)), DefaultHttp),
+        Setting.Single("restoreRoot", RestoreRoot, "give a folder (relative: inside the host's folder)", Setting.IsText, null),
         Setting.Single("overdueAfter", OverdueAfter, "give 0.001 (3.6 seconds) to 8784 hours", Setting.IsNumber(0.001, 24 * 366), DefaultOverdueHours.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         PacksSetting(Packs),
         Setting.Single("catalog", Catalog, "give a PostgreSQL connection string 'Host=H;Port=P;Database=D;Username=U;Password=W' or a URL 'postgres://U:W@H:P/D' (Host is required), or nothing for cradle.db in the folder", Store.CatalogDatabase.IsValidSetting, null, Store.CatalogDatabase.Redact),
@@ -119,6 +122,11 @@ internal sealed class HostRunOptions
     /// <summary>The dashboard's settings; null when <c>--http off</c>.</summary>
     public static DashboardOptions? ToDashboardOptions(EffectiveSettings settings) =>
         DashboardOptions.ParseAddress(settings.Text("http")) is { } address
-            ? new DashboardOptions { Address = address, OverdueAfter = TimeSpan.FromHours(settings.Number("overdueAfter")) }
+            ? new DashboardOptions
+            {
+                Address = address,
+                OverdueAfter = TimeSpan.FromHours(settings.Number("overdueAfter")),
+                RestoreRoot = settings.OptionalText("restoreRoot") is { } root ? Path.GetFullPath(root, settings.Folder) : null,
+            }
             : null;
 }

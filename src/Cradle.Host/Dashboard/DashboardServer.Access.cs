@@ -26,10 +26,10 @@ public sealed partial class DashboardServer
         response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'";
 
         var request = context.Request;
-        if (_token is null && !IsLoopbackHost(request.Host.Host))
+        if (_loopback && !IsLoopbackHost(request.Host.Host))
         {
-            // Loopback is open, so it answers to loopback names only: a page on another site
-            // cannot reach it through a DNS name that it rebinds to 127.0.0.1.
+            // On loopback it answers to loopback names only: a page on another site cannot reach
+            // it through a DNS name that it rebinds to 127.0.0.1 (the token stops it too).
             await RefuseAsync(context, StatusCodes.Status403Forbidden, $"this dashboard listens on loopback and answers to localhost and loopback addresses only, not to '{request.Host.Host}'").ConfigureAwait(false);
             return;
         }

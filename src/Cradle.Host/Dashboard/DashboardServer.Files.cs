@@ -141,13 +141,8 @@ public sealed partial class DashboardServer
     {
         var cancellationToken = context.RequestAborted;
         var request = await ReadBodyAsync(context, DashboardJson.Default.RestoreRequest).ConfigureAwait(false)
-            ?? throw new ArgumentException("give the folder to restore into: {\"to\": \"/absolute/path\"}");
-        if (string.IsNullOrWhiteSpace(request.To) || !Path.IsPathFullyQualified(request.To))
-        {
-            throw new ArgumentException($"'{request.To}': give an absolute folder path on the host");
-        }
-
-        var target = Path.GetFullPath(request.To);
+            ?? throw new ArgumentException("give the folder to restore into: {\"to\": \"NAME\"} (a new folder in the restore root)");
+        var target = RestoreTarget(request.To);
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
         {
             // From a browser, never overwrite: the CLI's 'cradle host restore' is there for that.
@@ -163,6 +158,51 @@ public sealed partial class DashboardServer
         var done = new RestoreDone(info.Id, info.Device, target, result.Files, result.Folders, result.Bytes);
         await context.Response.WriteAsJsonAsync(done, DashboardJson.Default.RestoreDone, contentType: null, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The restore root: the dashboard writes nowhere else (made when missing, owner-only).</summary>
+    public string RestoreRoot => _options.RestoreRoot ?? Path.Combine(_host.Store.Folder, DashboardOptions.DefaultRestoreFolder);
+
+    /// <summary>
+    /// Where a restore asked for <paramref name="to"/> goes: a folder inside the restore root (a
+    /// relative name, or an absolute path inside it), reached through no symbolic link. The
+    /// dashboard runs with the host's rights; without this a request could write wherever the
+    /// host may (a key into /root/.ssh when it ran as root).
+    /// </summary>
+    private string RestoreTarget(string? to)
+    {
+        if (string.IsNullOrWhiteSpace(to))
+        {
+            throw new ArgumentException("give the folder to restore into: a new folder in the restore root");
+        }
+
+        var configured = Path.TrimEndingDirectorySeparator(Path.GetFullPath(RestoreRoot));
+        Store.PrivateFiles.CreateFolder(configured);
+        // The root as it really is (the operator may have made it a link); below it, no link is followed.
+        var root = Path.TrimEndingDirectorySeparator(new DirectoryInfo(configured).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? configured);
+        var relative = Path.IsPathFullyQualified(to)
+            ? Inside(Path.GetFullPath(to), configured) ?? Inside(Path.GetFullPath(to), root)
+                ?? throw new ArgumentException($"'{to}' is outside the restore root {configured}: the dashboard restores only into a folder inside it (cradle host run --restore-root DIR sets it; 'cradle host restore' on the host restores anywhere)")
+            : to;
+        var target = Path.GetFullPath(Path.Combine(root, relative));
+        if (Inside(target, root) is null)
+        {
+            throw new ArgumentException($"'{to}' leads outside the restore root {configured}");
+        }
+
+        for (var folder = target; folder.Length > root.Length; folder = Path.GetDirectoryName(folder)!)
+        {
+            if (new FileInfo(folder).LinkTarget is not null)
+            {
+                throw new ArgumentException($"'{to}' goes through a symbolic link ({folder}); the dashboard does not follow links out of the restore root");
+            }
+        }
+
+        return target;
+    }
+
+    /// <summary>The part of <paramref name="path"/> below <paramref name="folder"/>, or null when it is not below it.</summary>
+    private static string? Inside(string path, string folder) =>
+        path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal) && path.Length > folder.Length + 1 ? path[(folder.Length + 1)..] : null;
 
     /// <summary>A snapshot's entries, parsed once and kept for the next folder the operator opens.</summary>
     private async Task<(SnapshotInfo Info, List<TreeEntry> Entries)> LoadTreeAsync(long id, CancellationToken cancellationToken)

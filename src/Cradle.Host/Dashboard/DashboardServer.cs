@@ -24,6 +24,7 @@ public sealed partial class DashboardServer : IAsyncDisposable
     private readonly HostService _host;
     private readonly DashboardOptions _options;
     private readonly HttpToken? _token;
+    private readonly bool _loopback;
     private readonly ILogger _logger;
     private readonly Dictionary<string, (byte[] Bytes, string Type)> _assets;
     private readonly CancellationTokenSource _stopping = new();
@@ -34,6 +35,7 @@ public sealed partial class DashboardServer : IAsyncDisposable
         _host = host;
         _options = options;
         _token = token;
+        _loopback = IPAddress.IsLoopback(IPAddress.Parse(options.Address.Host));
         _logger = logger;
         _assets = LoadAssets();
     }
@@ -41,7 +43,7 @@ public sealed partial class DashboardServer : IAsyncDisposable
     /// <summary>Where the dashboard answers, e.g. <c>http://127.0.0.1:5680/</c> (the real port when 0 was asked for).</summary>
     public Uri Address { get; private set; } = null!;
 
-    /// <summary>True when requests need the token: the dashboard listens beyond loopback.</summary>
+    /// <summary>True when requests need the token: always (loopback too, since issue 19).</summary>
     public bool RequiresToken => _token is not null;
 
     /// <summary>The token's file, when a token is needed.</summary>
@@ -59,12 +61,9 @@ public sealed partial class DashboardServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(options);
         var ip = IPAddress.Parse(options.Address.Host);
-        HttpToken? token = null;
-        var created = false;
-        if (!IPAddress.IsLoopback(ip))
-        {
-            token = HttpToken.LoadOrCreate(host.Store.Folder, out created);
-        }
+        // Every request needs the token, on loopback too: loopback is open to every user of this
+        // machine, and the token file is readable by the host's own user only (api.md, Access).
+        var token = HttpToken.LoadOrCreate(host.Store.Folder, out var created);
 
         var logger = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("cradle.dashboard");
         var server = new DashboardServer(host, options, token, logger) { TokenCreated = created };
@@ -111,7 +110,7 @@ public sealed partial class DashboardServer : IAsyncDisposable
         _app = app;
         var bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         Address = new Uri(bound.EndsWith('/') ? bound : bound + "/");
-        DashboardLog.Listening(_logger, Address.ToString(), RequiresToken ? "a token is needed" : "open: loopback only");
+        DashboardLog.Listening(_logger, Address.ToString(), IPAddress.IsLoopback(ip) ? "loopback; a token is needed" : "a token is needed");
     }
 
     private void MapPages(WebApplication app)

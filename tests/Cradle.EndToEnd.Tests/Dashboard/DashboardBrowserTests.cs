@@ -24,6 +24,7 @@ public sealed partial class DashboardBrowserTests(Chromium chromium) : IClassFix
         await using var connect = device.StartConnect(null, "--host", host.Address, "--once");
 
         var page = await chromium.NewPageAsync();
+        await page.SignInAsync(host, dashboard);
         await page.GotoAsync(dashboard + "#/pending");
         var row = page.Locator("tr[data-code]", new() { HasText = "MX7-21" });
         await Expect(row).ToBeVisibleAsync();
@@ -55,6 +56,7 @@ public sealed partial class DashboardBrowserTests(Chromium chromium) : IClassFix
         Assert.Equal(0, (await device.InitAsync("MX7-22")).ExitCode);
 
         var page = await chromium.NewPageAsync();
+        await page.SignInAsync(host, dashboard);
         await page.GotoAsync(dashboard + "#/sessions");
         await Expect(page.Locator("#stream-state")).ToHaveTextAsync("live");
         await using var connect = device.StartConnect(null, "--host", host.Address, "--once");
@@ -93,6 +95,7 @@ public sealed partial class DashboardBrowserTests(Chromium chromium) : IClassFix
         Assert.True(backup.ExitCode == 0, backup.ToString());
 
         var page = await chromium.NewPageAsync();
+        await page.SignInAsync(host, dashboard);
         await page.GotoAsync(dashboard + "#/devices");
         await page.Locator("tr[data-device='MX7-23'] a").ClickAsync();
         await page.Locator("#browser a", new() { HasText = "data-dl/" }).ClickAsync();

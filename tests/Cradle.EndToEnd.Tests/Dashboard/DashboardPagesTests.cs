@@ -44,6 +44,7 @@ public sealed class DashboardPagesTests(Chromium chromium) : IClassFixture<Chrom
         await using var waiting = newcomer.StartConnect(null, "--host", host.Address, "--once");
 
         var page = await chromium.NewPageAsync();
+        await page.SignInAsync(host, dashboard);
         await page.GotoAsync(dashboard.ToString());
         await Expect(page.Locator("tr[data-device]")).ToHaveCountAsync(3);
         await Expect(page.Locator("tr[data-device='MX7-03']")).ToContainTextAsync("overdue");

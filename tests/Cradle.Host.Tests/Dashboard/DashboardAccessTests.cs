@@ -5,8 +5,8 @@ using Cradle.Host.Dashboard;
 namespace Cradle.Host.Tests.Dashboard;
 
 /// <summary>
-/// Who may use the dashboard: open on loopback (to loopback names only); beyond loopback, only
-/// with the token; and nothing changes without the page's header and a matching origin.
+/// Who may use the dashboard: only with the token, on loopback too (which answers to loopback
+/// names only); and nothing changes without the page's header and a matching origin.
 /// </summary>
 public sealed class DashboardAccessTests
 {
@@ -88,13 +88,21 @@ public sealed class DashboardAccessTests
     }
 
     [Fact]
-    public async Task On_loopback_no_token_is_made_or_needed()
+    public async Task On_loopback_the_token_is_needed_too()
     {
+        // Loopback is open to every user of the machine; the token file is the host user's alone.
         await using var host = await DashboardHost.StartAsync();
-        Assert.False(host.Dashboard.RequiresToken);
-        Assert.False(File.Exists(HttpToken.PathIn(host.Service.Store.Folder)));
+        Assert.True(host.Dashboard.RequiresToken);
+        Assert.True(File.Exists(HttpToken.PathIn(host.Service.Store.Folder)));
         using var anonymous = new HttpClient { BaseAddress = host.Client.BaseAddress };
-        await HttpAssert.StatusAsync(HttpStatusCode.OK, await anonymous.GetAsync("api/v1/devices"));
+        foreach (var path in new[] { "/", "api/v1/devices", "api/v1/pending" })
+        {
+            await HttpAssert.StatusAsync(HttpStatusCode.Unauthorized, await anonymous.GetAsync(path));
+        }
+
+        anonymous.DefaultRequestHeaders.Add(DashboardServer.RequestHeader, "1");
+        await HttpAssert.StatusAsync(HttpStatusCode.Unauthorized, await anonymous.PostAsync("api/v1/pending/123456/approve", null));
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await host.Client.GetAsync("api/v1/devices"));
     }
 
     [Fact]
@@ -116,8 +124,9 @@ public sealed class DashboardAccessTests
         await using var host = await DashboardHost.StartAsync();
         await host.Device("MX7-01", new Dictionary<string, byte[]> { ["f"] = [1, 2, 3] }).BackUpAsync();
         using var plain = new HttpClient { BaseAddress = host.Client.BaseAddress };
+        plain.DefaultRequestHeaders.Authorization = host.Client.DefaultRequestHeaders.Authorization;
 
-        // What a cross-site form could send: no custom header.
+        // What a cross-site form could send (with the cookie a browser would add): no custom header.
         await HttpAssert.StatusAsync(HttpStatusCode.Forbidden, await plain.DeleteAsync("api/v1/devices/MX7-01"));
         using var foreign = new HttpRequestMessage(HttpMethod.Delete, "api/v1/devices/MX7-01");
         foreign.Headers.Add(DashboardServer.RequestHeader, "1");

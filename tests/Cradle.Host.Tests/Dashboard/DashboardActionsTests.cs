@@ -95,18 +95,22 @@ public sealed class DashboardActionsTests
         await using var host = await DashboardHost.StartAsync();
         var device = host.Device("MX7-01", Files());
         var id = (await device.BackUpAsync()).SnapshotId;
-        var target = Path.Combine(host.Folder, "restored");
+        var target = Path.Combine(host.Service.Store.Folder, "restores", "restored");
 
-        using var response = await host.Client.PostAsJsonAsync($"api/v1/snapshots/{id}/restore", new RestoreRequest(target));
+        using var response = await host.Client.PostAsJsonAsync($"api/v1/snapshots/{id}/restore", new RestoreRequest("restored"));
         await HttpAssert.StatusAsync(HttpStatusCode.OK, response);
         var done = await response.Content.ReadFromJsonAsync<RestoreDone>(DashboardHost.JsonOptions);
         Assert.Equal((2L, 70_003L), (done!.Files, done.Bytes));
         Assert.Equal(File.ReadAllBytes(Path.Combine(device.Data, "b.bin")), File.ReadAllBytes(Path.Combine(target, "data", "b.bin")));
         Assert.Equal("one", File.ReadAllText(Path.Combine(target, "data", "a", "one.txt")));
 
+        Assert.Equal(target, done.To);
         await HttpAssert.StatusAsync(HttpStatusCode.BadRequest, await host.Client.PostAsJsonAsync($"api/v1/snapshots/{id}/restore", new RestoreRequest(target)));
-        await HttpAssert.StatusAsync(HttpStatusCode.BadRequest, await host.Client.PostAsJsonAsync($"api/v1/snapshots/{id}/restore", new RestoreRequest("relative/folder")));
-        await HttpAssert.StatusAsync(HttpStatusCode.NotFound, await host.Client.PostAsJsonAsync($"api/v1/snapshots/{id + 5}/restore", new RestoreRequest(Path.Combine(host.Folder, "other"))));
+        await HttpAssert.StatusAsync(HttpStatusCode.BadRequest, await host.Client.PostAsJsonAsync($"api/v1/snapshots/{id}/restore", new RestoreRequest(Path.Combine(host.Folder, "outside"))));
+        await HttpAssert.StatusAsync(HttpStatusCode.BadRequest, await host.Client.PostAsJsonAsync($"api/v1/snapshots/{id}/restore", new RestoreRequest("../outside")));
+        Assert.False(Directory.Exists(Path.Combine(host.Folder, "outside")));
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await host.Client.PostAsJsonAsync($"api/v1/snapshots/{id}/restore", new RestoreRequest(Path.Combine(host.Service.Store.Folder, "restores", "nested", "folder"))));
+        await HttpAssert.StatusAsync(HttpStatusCode.NotFound, await host.Client.PostAsJsonAsync($"api/v1/snapshots/{id + 5}/restore", new RestoreRequest("other")));
     }
 
     [Fact]

@@ -104,7 +104,7 @@ public sealed class DashboardApiTests
 
         var info = await host.GetAsync<HostInfo>("api/v1/host");
         Assert.Equal("test-host", info.Name);
-        Assert.False(info.TokenRequired);
+        Assert.True(info.TokenRequired); // on loopback too
         Assert.Equal(host.Service.BoundAddress!.ToString(), info.Sessions);
 
         var health = await host.GetAsync<HealthReport>("api/v1/health");

@@ -24,7 +24,7 @@ internal sealed class DashboardHost : IAsyncDisposable
 
     public DashboardServer Dashboard { get; }
 
-    /// <summary>A client of the dashboard that sends the page's cross-site header.</summary>
+    /// <summary>A client of the dashboard that sends the page's cross-site header and the token.</summary>
     public HttpClient Client { get; }
 
     public string Folder => _folder.Path;
@@ -38,6 +38,7 @@ internal sealed class DashboardHost : IAsyncDisposable
         var dashboard = await DashboardServer.StartAsync(service, new DashboardOptions { Address = DashboardOptions.ParseAddress(http)! }, null, CancellationToken.None);
         var client = new HttpClient { BaseAddress = Reachable(dashboard.Address) };
         client.DefaultRequestHeaders.Add(DashboardServer.RequestHeader, "1");
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", dashboard.RevealToken());
         return new DashboardHost(folder, service, dashboard, client);
     }
 

@@ -185,7 +185,7 @@ async function renderBrowser(name, snapshot, folder) {
     h('td', {}, e.kind === 'file'
       ? h('a', { class: 'download', href: `/api/v1/snapshots/${snapshot.id}/file?path=${encodeURIComponent(e.path)}`, download: e.name }, 'Download')
       : h('a', { class: 'zip', href: `/api/v1/snapshots/${snapshot.id}/zip?path=${encodeURIComponent(e.path)}`, download: `${e.name}.zip` }, 'Download .zip'))));
-  const target = h('input', { type: 'text', id: 'restore-to', placeholder: '/absolute/folder/on/the/host (new or empty)' });
+  const target = h('input', { type: 'text', id: 'restore-to', placeholder: 'a new folder name (in the host\'s restore root)' });
   const restore = h('button', { id: 'restore', onclick: e => act(e.target, async () => {
     const done = await api(`/snapshots/${snapshot.id}/restore`, { method: 'POST', body: { to: target.value } });
     return `Restored snapshot #${done.snapshot} of ${done.device} into ${done.to}: ${done.files} files, ${bytes(done.bytes)}; every chunk verified.`;
