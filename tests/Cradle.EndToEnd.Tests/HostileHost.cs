@@ -10,9 +10,11 @@ using Google.Protobuf;
 namespace Cradle.EndToEnd.Tests;
 
 /// <summary>
-/// A scripted host that speaks the real protocol (TLS, frames, protobuf) to the real device
-/// process and serves one guest restore whose entries say whatever the test wants: the
-/// hostile-host counterpart of <see cref="HostileClient"/>.
+/// The hostile-host kit: a scripted host that speaks the real protocol (TLS, frames, protobuf) to
+/// the real device process and says whatever its script wants — bad hellos, wrong codes, lying
+/// counts, chunks that do not match their hash, zstd bombs, another host's id with its own
+/// certificate, terminal escapes in its words. The counterpart of <see cref="HostileClient"/>.
+/// It accepts one connection and runs the script on it; what the device said is kept for the test.
 /// </summary>
 public sealed class HostileHost : IAsyncDisposable
 {
@@ -20,37 +22,53 @@ public sealed class HostileHost : IAsyncDisposable
     private readonly X509Certificate2 _certificate;
     private readonly Task _serving;
 
-    private HostileHost(IReadOnlyList<string> paths, byte[] content)
+    private HostileHost(Func<HostileHost, MessageChannel, Task> script)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=hostile host", key, HashAlgorithmName.SHA256);
         using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         _certificate = X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pkcs12), null);
+        CertificateHash = SHA256.HashData(_certificate.RawData);
         _listener.Start();
-        _serving = ServeAsync(paths, content);
+        _serving = ServeAsync(script);
     }
 
     public string Address => $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
 
+    /// <summary>SHA-256 of the certificate this host shows (what a device pins).</summary>
+    public byte[] CertificateHash { get; }
+
     /// <summary>How many chunks the device asked for (it asks only for files it will write).</summary>
     public int ChunksRequested { get; private set; }
 
-    /// <summary>The device's report at the end, once it came.</summary>
+    /// <summary>The device's report at the end of a restore, once it came.</summary>
     public RestoreDone? Done { get; private set; }
 
-    /// <summary>Serves one restore of <paramref name="paths"/>, each a file holding <paramref name="content"/>.</summary>
-    public static HostileHost Serve(IReadOnlyList<string> paths, byte[] content) => new(paths, content);
+    /// <summary>Every message the device sent, in order (the test checks what it did not send).</summary>
+    public List<Envelope> Received { get; } = [];
 
-    private async Task ServeAsync(IReadOnlyList<string> paths, byte[] content)
+    /// <summary>Runs <paramref name="script"/> on the first connection.</summary>
+    public static HostileHost Start(Func<HostileHost, MessageChannel, Task> script) => new(script);
+
+    /// <summary>Serves one guest restore of <paramref name="paths"/>, each a file holding <paramref name="content"/>.</summary>
+    public static HostileHost Serve(IReadOnlyList<string> paths, byte[] content) =>
+        Start(async (host, channel) =>
+        {
+            await host.GreetAsync(channel);
+            await host.AcceptGuestAsync(channel);
+            var id = ChunkId.Of(content);
+            await host.OfferAsync(channel, paths.Select(p => new FileEntry { Path = p, Size = (ulong)content.Length, MtimeUnixNs = 1_000_000_000, ChunkIds = { ByteString.CopyFrom(id.ToArray()) } }).ToList());
+            await host.ServeChunksAsync(channel, _ => new ChunkData { RawLength = (uint)content.Length, Data = ByteString.CopyFrom(content) });
+        });
+
+    /// <summary>Reads the device's hello and answers with this host's (or the hello given).</summary>
+    public async Task<DeviceHello> GreetAsync(MessageChannel channel, HostHello? hello = null)
     {
-        using var socket = await _listener.AcceptSocketAsync();
-        var ssl = await Tls.AcceptAsync(new NetworkStream(socket, ownsSocket: false), _certificate, CancellationToken.None);
-        await using var channel = new MessageChannel(ssl, new ChannelOptions { KeepaliveInterval = TimeSpan.Zero, IdleTimeout = TimeSpan.FromSeconds(30) });
-        var hello = await channel.ReceiveAsync(CancellationToken.None);
-        Assert.Equal(Envelope.BodyOneofCase.DeviceHello, hello.BodyCase);
+        var first = await ReceiveAsync(channel);
+        Assert.Equal(Envelope.BodyOneofCase.DeviceHello, first.BodyCase);
         await channel.SendAsync(new Envelope
         {
-            HostHello = new HostHello
+            HostHello = hello ?? new HostHello
             {
                 ProtocolVersion = ProtocolVersion.Current,
                 HostName = "evil",
@@ -58,22 +76,32 @@ public sealed class HostileHost : IAsyncDisposable
                 Challenge = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(32)),
             },
         }, CancellationToken.None);
-        Assert.Equal(Envelope.BodyOneofCase.GuestRequest, (await channel.ReceiveAsync(CancellationToken.None)).BodyCase);
+        return first.DeviceHello;
+    }
+
+    /// <summary>Takes the device's guest request and serves it as a guest.</summary>
+    public async Task AcceptGuestAsync(MessageChannel channel)
+    {
+        Assert.Equal(Envelope.BodyOneofCase.GuestRequest, (await ReceiveAsync(channel)).BodyCase);
         await channel.SendAsync(new Envelope { SessionAccepted = new SessionAccepted { Guest = true } }, CancellationToken.None);
-        Assert.Equal(Envelope.BodyOneofCase.RestoreRequest, (await channel.ReceiveAsync(CancellationToken.None)).BodyCase);
+    }
 
-        var id = ByteString.CopyFrom(ChunkId.Of(content).ToArray());
-        await channel.SendAsync(new Envelope { RestoreOffer = new RestoreOffer { SnapshotId = 1, SourceDevice = "EVIL", Entries = (ulong)paths.Count, Grounds = "partnership" } }, CancellationToken.None);
-        var entries = new FileEntries();
-        foreach (var path in paths)
-        {
-            entries.Entries.Add(new FileEntry { Path = path, Size = (ulong)content.Length, MtimeUnixNs = 1_000_000_000, ChunkIds = { id } });
-        }
+    /// <summary>Takes the restore request and offers these entries (<paramref name="offered"/>: the count the offer claims).</summary>
+    public async Task OfferAsync(MessageChannel channel, List<FileEntry> entries, ulong? offered = null)
+    {
+        Assert.Equal(Envelope.BodyOneofCase.RestoreRequest, (await ReceiveAsync(channel)).BodyCase);
+        await channel.SendAsync(new Envelope { RestoreOffer = new RestoreOffer { SnapshotId = 1, SourceDevice = "EVIL", Entries = offered ?? (ulong)entries.Count, Grounds = "partnership" } }, CancellationToken.None);
+        var batch = new FileEntries();
+        batch.Entries.AddRange(entries);
+        await channel.SendAsync(new Envelope { FileEntries = batch }, CancellationToken.None);
+    }
 
-        await channel.SendAsync(new Envelope { FileEntries = entries }, CancellationToken.None);
+    /// <summary>Answers chunk requests with what <paramref name="answer"/> makes of each id, until the device says it is done.</summary>
+    public async Task ServeChunksAsync(MessageChannel channel, Func<ByteString, ChunkData> answer)
+    {
         while (true)
         {
-            var message = await channel.ReceiveAsync(CancellationToken.None);
+            var message = await ReceiveAsync(channel);
             if (message.BodyCase == Envelope.BodyOneofCase.RestoreDone)
             {
                 Done = message.RestoreDone;
@@ -84,13 +112,49 @@ public sealed class HostileHost : IAsyncDisposable
             foreach (var asked in message.ChunkRequest.Ids)
             {
                 ChunksRequested++;
-                await channel.SendAsync(new Envelope { ChunkData = new ChunkData { Id = asked, RawLength = (uint)content.Length, Data = ByteString.CopyFrom(content) } }, CancellationToken.None);
+                var chunk = answer(asked);
+                chunk.Id = asked;
+                await channel.SendAsync(new Envelope { ChunkData = chunk }, CancellationToken.None);
             }
         }
     }
 
+    /// <summary>The next message from the device, kept in <see cref="Received"/>.</summary>
+    public async Task<Envelope> ReceiveAsync(MessageChannel channel)
+    {
+        var message = await channel.ReceiveAsync(CancellationToken.None);
+        lock (Received)
+        {
+            Received.Add(message);
+        }
+
+        return message;
+    }
+
+    private async Task ServeAsync(Func<HostileHost, MessageChannel, Task> script)
+    {
+        using var socket = await _listener.AcceptSocketAsync();
+        var ssl = await Tls.AcceptAsync(new NetworkStream(socket, ownsSocket: false), _certificate, CancellationToken.None);
+        await using var channel = new MessageChannel(ssl, new ChannelOptions { KeepaliveInterval = TimeSpan.Zero, IdleTimeout = TimeSpan.FromSeconds(30) });
+        await script(this, channel);
+    }
+
     /// <summary>Waits for the scripted session to finish (and surfaces its assertion failures).</summary>
     public Task FinishedAsync() => _serving.WaitAsync(TimeSpan.FromSeconds(30));
+
+    /// <summary>Waits for the session to end whichever way (the device hung up on a lie): true when the script ran to its end.</summary>
+    public async Task<bool> EndedAsync()
+    {
+        try
+        {
+            await _serving.WaitAsync(TimeSpan.FromSeconds(30));
+            return true;
+        }
+        catch (Exception e) when (e is LinkClosedException or IOException or ProtocolViolationException)
+        {
+            return false;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -99,7 +163,7 @@ public sealed class HostileHost : IAsyncDisposable
         {
             await _serving.WaitAsync(TimeSpan.FromSeconds(5));
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or LinkClosedException or TimeoutException or IOException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or LinkClosedException or TimeoutException or IOException or ProtocolViolationException)
         {
             // The session was cut short: the test already asserted what it needed.
         }
