@@ -85,4 +85,14 @@ internal static partial class HostLog
 
     [LoggerMessage(1026, LogLevel.Warning, "{Device}: snapshot {Snapshot} is committed, but its time could not be recorded as the device's last backup: {Reason}")]
     public static partial void LastBackupNotRecorded(ILogger logger, string device, long snapshot, string reason);
+
+    // 1040-1049: what a backup could not read, and backups that changed nothing (issue 20).
+    [LoggerMessage(1040, LogLevel.Warning, "{Device}: snapshot {Snapshot} is PARTIAL: {Problems} entries could not be read ({Carried} carried forward from earlier snapshots); first: {First}")]
+    public static partial void PartialSnapshot(ILogger logger, string device, long snapshot, long problems, long carried, string first);
+
+    [LoggerMessage(1041, LogLevel.Warning, "{Device}: snapshot {Snapshot} holds {Files} files, the newest complete one before held {Previous}: empty or most files vanished (a data folder unmounted?)")]
+    public static partial void FlaggedSnapshot(ILogger logger, string device, long snapshot, long files, long previous);
+
+    [LoggerMessage(1042, LogLevel.Information, "{Device}: nothing changed since snapshot {Snapshot}: no new snapshot, that one verified now")]
+    public static partial void Unchanged(ILogger logger, string device, long snapshot);
 }

@@ -15,11 +15,26 @@ namespace Cradle.Store;
 public sealed partial class Catalog : IDisposable
 {
     /// <summary>
-    /// The catalog schema this build writes and reads. 3: chunk rows may name compression groups
-    /// (<see cref="ChunkCompression.ZstdGroup"/>, in pack format v2), which builds of schema 2
-    /// cannot read; the tables are those of 2.
+    /// The catalog schema this build writes and reads: the newest step below. A new step is one
+    /// named constant and one migration method, applied after the ones before it.
     /// </summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = SchemaPartialSnapshots;
+
+    /// <summary>
+    /// Schema 3: chunk rows may name compression groups (<see cref="ChunkCompression.ZstdGroup"/>,
+    /// in pack format v2), which builds of schema 2 cannot read; the tables are those of 2. A new
+    /// catalog is created at this schema, then the later steps run on it.
+    /// </summary>
+    public const int SchemaCompressionGroups = 3;
+
+    /// <summary>
+    /// Schema 4: partial snapshots. A snapshot records what the device could not read
+    /// (<c>snapshot_problems</c>, and their count in <c>snapshots.problems</c>), the file count of
+    /// the complete snapshot it was compared with (<c>previous_files</c>), and when a backup last
+    /// found exactly its files again (<c>verified_ms</c>: nothing changed, no new snapshot).
+    /// Builds of schema 3 would show a partial snapshot as whole, so they must refuse the catalog.
+    /// </summary>
+    public const int SchemaPartialSnapshots = 4;
 
     private readonly DbConnection _connection;
     private readonly CatalogDatabase _database;
@@ -100,10 +115,12 @@ public sealed partial class Catalog : IDisposable
                 """,
                 "CREATE INDEX snapshots_device ON snapshots(device_key, id)",
                 .. LeaseTables(db),
-                "INSERT INTO meta(key, value) VALUES('catalog_schema', '3')"])
+                $"INSERT INTO meta(key, value) VALUES('catalog_schema', '{SchemaCompressionGroups}')"])
             {
                 Execute(statement, tx);
             }
+
+            version = SchemaCompressionGroups.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         else if (version == "1")
         {
@@ -119,16 +136,24 @@ public sealed partial class Catalog : IDisposable
                 $"ALTER TABLE chunks ADD COLUMN condemned {db.BigInt}",
                 $"ALTER TABLE packs ADD COLUMN retired {db.BigInt}",
                 .. LeaseTables(db),
-                "UPDATE meta SET value = '3' WHERE key = 'catalog_schema'"])
+                $"UPDATE meta SET value = '{SchemaCompressionGroups}' WHERE key = 'catalog_schema'"])
             {
                 Execute(statement, tx);
             }
+
+            version = "3";
         }
         else if (version == "2")
         {
             // Schema 3 changes no table: it keeps builds that cannot read compression groups
             // away from a catalog whose chunks may be in them.
-            Execute("UPDATE meta SET value = '3' WHERE key = 'catalog_schema'", tx);
+            Execute($"UPDATE meta SET value = '{SchemaCompressionGroups}' WHERE key = 'catalog_schema'", tx);
+            version = "3";
+        }
+
+        if (version == "3")
+        {
+            MigrateToPartialSnapshots(tx);
         }
         else if (version != current)
         {
@@ -137,6 +162,34 @@ public sealed partial class Catalog : IDisposable
 
         tx.Commit();
         _database.SawSchema("catalog_schema", current);
+    }
+
+    /// <summary>
+    /// Schema 3 to <see cref="SchemaPartialSnapshots"/>, inside the schema transaction: every
+    /// existing snapshot is whole (no problems), never verified again, compared with nothing.
+    /// </summary>
+    private void MigrateToPartialSnapshots(DbTransaction tx)
+    {
+        var db = _database;
+        foreach (var statement in (string[])[
+            $"ALTER TABLE snapshots ADD COLUMN problems {db.BigInt} NOT NULL DEFAULT 0",
+            $"ALTER TABLE snapshots ADD COLUMN previous_files {db.BigInt}",
+            $"ALTER TABLE snapshots ADD COLUMN verified_ms {db.BigInt}",
+            $"""
+            CREATE TABLE snapshot_problems(
+              snapshot {db.BigInt} NOT NULL,
+              seq {db.BigInt} NOT NULL,
+              path TEXT NOT NULL,
+              reason TEXT NOT NULL,
+              folder {db.BigInt} NOT NULL,
+              carried {db.BigInt} NOT NULL,
+              from_snapshot {db.BigInt},
+              PRIMARY KEY(snapshot, seq))
+            """,
+            $"UPDATE meta SET value = '{SchemaPartialSnapshots}' WHERE key = 'catalog_schema'"])
+        {
+            Execute(statement, tx);
+        }
     }
 
     /// <summary>True when the catalog knows a durable copy of the chunk.</summary>
@@ -254,10 +307,11 @@ public sealed partial class Catalog : IDisposable
             // not become the "complete" one that lets prune drop the last full set.
             using var previous = Command("SELECT files FROM snapshots WHERE device_key = @key AND suspect = 0 ORDER BY id DESC LIMIT 1", tx);
             previous.AddParameter("@key", snapshot.Device.Key);
-            var suspect = previous.ExecuteScalar() is long before && IsSuspect(before, snapshot.Files);
+            var before = previous.ExecuteScalar() as long?;
+            var suspect = before is { } filesBefore && IsSuspect(filesBefore, snapshot.Files);
             using var insert = Command("""
-                INSERT INTO snapshots(device_key, device, number, link, started_ms, time_ms, files, bytes, tree, suspect)
-                VALUES(@key, @device, @number, @link, @started, @time, @files, @bytes, @tree, @suspect) RETURNING id
+                INSERT INTO snapshots(device_key, device, number, link, started_ms, time_ms, files, bytes, tree, suspect, problems, previous_files)
+                VALUES(@key, @device, @number, @link, @started, @time, @files, @bytes, @tree, @suspect, @problems, @previous) RETURNING id
                 """, tx);
             insert.AddParameter("@suspect", suspect ? 1 : 0);
             insert.AddParameter("@key", snapshot.Device.Key);
@@ -269,7 +323,10 @@ public sealed partial class Catalog : IDisposable
             insert.AddParameter("@files", snapshot.Files);
             insert.AddParameter("@bytes", snapshot.Bytes);
             insert.AddParameter("@tree", ChunkIds.Concat(snapshot.Tree));
+            insert.AddParameter("@problems", (long)(snapshot.Problems?.Count ?? 0));
+            insert.AddParameter("@previous", before);
             snapshotId = (long)insert.ExecuteScalar()!;
+            InsertProblems(snapshotId.Value, snapshot.Problems ?? [], tx);
         }
 
         tx.Commit();
@@ -358,8 +415,8 @@ public sealed record ChunkLocation(string PackName, PackEntry Entry);
 /// <summary>A pack that has been sealed and flushed to disk, ready to be named by the catalog.</summary>
 public sealed record SealedPack(string Name, long Size, IReadOnlyList<PackEntry> Entries);
 
-/// <summary>A snapshot about to be committed.</summary>
-public sealed record NewSnapshot(DeviceName Device, uint Number, string Link, long StartedMs, long Files, long Bytes, IReadOnlyList<ChunkId> Tree);
+/// <summary>A snapshot about to be committed; <c>Problems</c>: what the device could not read (a partial snapshot).</summary>
+public sealed record NewSnapshot(DeviceName Device, uint Number, string Link, long StartedMs, long Files, long Bytes, IReadOnlyList<ChunkId> Tree, IReadOnlyList<SnapshotProblem>? Problems = null);
 
 /// <summary>Helpers for lists of chunk ids stored as one blob.</summary>
 public static class ChunkIds
