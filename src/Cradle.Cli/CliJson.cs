@@ -8,8 +8,32 @@ namespace Cradle.Cli;
 /// <summary>A partnership as <c>cradle device partnerships --json</c> shows it.</summary>
 internal sealed record PartnershipRow(string Host, string HostId, string Address, uint Number, string NumberHex, DateTimeOffset Created, LastBackupStatus? LastBackup);
 
-/// <summary>The result of a backup as <c>cradle device connect --once --json</c> prints it.</summary>
-internal sealed record BackupRow(string Host, long Snapshot, long Files, long Bytes, long FilesRead, long BytesRead, long ChunksSent, long WireBytesSent, long WireBytesReceived, double Seconds, int Skipped);
+/// <summary>
+/// The result of a backup as <c>cradle device connect --once --json</c> prints it. <c>Files</c>
+/// and <c>Bytes</c>: what the device sent; <c>SnapshotFiles</c>, <c>SnapshotBytes</c>: the
+/// snapshot's, with what the host carried forward for <c>Problems</c>. <c>Status</c>: complete,
+/// partial, empty or suspect (exit code 6 for all but complete); <c>Unchanged</c>: no new
+/// snapshot, the earlier one <c>Snapshot</c> was verified.
+/// </summary>
+internal sealed record BackupRow(string Host, long Snapshot, long Files, long Bytes, long FilesRead, long BytesRead, long ChunksSent, long WireBytesSent, long WireBytesReceived, double Seconds, int Skipped)
+{
+    public string Status { get; init; } = "complete";
+
+    public bool Unchanged { get; init; }
+
+    public string? Note { get; init; }
+
+    public long CarriedForward { get; init; }
+
+    public long SnapshotFiles { get; init; }
+
+    public long SnapshotBytes { get; init; }
+
+    public List<BackupProblemRow> Problems { get; init; } = [];
+}
+
+/// <summary>Something a backup could not read: its snapshot path, its path on the device, why, and whether it is a folder.</summary>
+internal sealed record BackupProblemRow(string Path, string FullPath, string Reason, bool Folder);
 
 /// <summary>A restore onto the device as <c>cradle device restore --json</c> prints it.</summary>
 internal sealed record RestoreRow(string Host, long Snapshot, string Device, DateTimeOffset Time, string Grounds, bool Guest, List<string> Restored, List<RestoreIssueRow> Skipped, List<RestoreIssueRow> Failed, long Bytes);
@@ -29,6 +53,8 @@ internal sealed record ConfigRow(
 internal sealed record ConfigReport(string Section, string File, bool FileExists, List<ConfigRow> Settings);
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(ErrorRow))]
+[JsonSerializable(typeof(FoldersReport))]
 [JsonSerializable(typeof(List<DeviceRow>))]
 [JsonSerializable(typeof(List<SnapshotRow>))]
 [JsonSerializable(typeof(List<PartnershipRow>))]

@@ -265,7 +265,7 @@ public sealed partial class DeviceSession
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                await AddProblemAsync(entry, e.Message, cancellationToken).ConfigureAwait(false);
+                await AddProblemAsync(entry, Scanner.Reason(e), cancellationToken).ConfigureAwait(false);
                 return null;
             }
 
@@ -286,7 +286,7 @@ public sealed partial class DeviceSession
                     catch (IOException e)
                     {
                         // A read error half-way (a bad sector, a file system gone): a problem like an unreadable file.
-                        await AddProblemAsync(entry, e.Message, cancellationToken).ConfigureAwait(false);
+                        await AddProblemAsync(entry, Scanner.Reason(e), cancellationToken).ConfigureAwait(false);
                         return null;
                     }
 

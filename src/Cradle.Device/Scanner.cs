@@ -88,7 +88,7 @@ public static class Scanner
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
             children = [];
-            unlisted = $"cannot list the folder: {e.Message}";
+            unlisted = $"cannot list the folder: {Reason(e)}";
         }
 
         if (unlisted is not null)
@@ -139,7 +139,7 @@ public static class Scanner
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    entry = new ScanEntry(childPath, file.FullName, EntryKind.File, 0, 0, 0, 0, $"cannot read its details: {e.Message}");
+                    entry = new ScanEntry(childPath, file.FullName, EntryKind.File, 0, 0, 0, 0, $"cannot read its details: {Reason(e)}");
                 }
 
                 if (entry is null)
@@ -152,6 +152,14 @@ public static class Scanner
             }
         }
     }
+
+    /// <summary>
+    /// Why a file or folder could not be read, short: .NET's own message for a denied access
+    /// repeats the whole path, which the problem names already.
+    /// </summary>
+    internal static string Reason(Exception e) => e is UnauthorizedAccessException
+        ? "permission denied"
+        : e.Message.TrimEnd('.');
 
     /// <summary>A name the path rules refuse may hold control characters: shown with them replaced.</summary>
     private static string Printable(string text) => WireText.Printable(text, 900);

@@ -1,3 +1,5 @@
+using Cradle.Protocol;
+
 namespace Cradle.Device;
 
 /// <summary>What a person watching a device session is told. Every method has a do-nothing default.</summary>
@@ -79,9 +81,9 @@ public sealed record BackupResult(
             var notes = new List<string>();
             if (Partial)
             {
-                var count = Problems.Count == 1 ? "1 entry" : $"{Problems.Count} entries";
+                var count = Words.Count(Problems.Count, "entry", "entries");
                 notes.Add(HostKeptEarlierVersions
-                    ? $"partial: {count} could not be read ({(CarriedForward == 1 ? "1 entry" : $"{CarriedForward} entries")} of earlier snapshots kept in their place)"
+                    ? $"partial: {count} could not be read ({Words.Count(CarriedForward, "entry", "entries")} of earlier snapshots kept in their place)"
                     : $"partial: {count} could not be read, and the host (an older version) cannot keep earlier versions: the snapshot lacks them");
             }
 

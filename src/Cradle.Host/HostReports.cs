@@ -68,7 +68,7 @@ public static class SnapshotStatus
             var carried = problems.Sum(p => p.CarriedForward);
             var first = problems.Count > 0 ? problems[0] : null;
             var what = first is null ? "" : $" ({(first.Path.Length > 0 ? first.Path + (first.Folder ? "/" : "") + ": " : "")}{first.Reason}{(s.Problems > 1 ? $"; and {s.Problems - 1} more" : "")})";
-            notes.Add($"partial: {Count(s.Problems, "entry", "entries")} could not be read{what}; {Count(carried, "entry", "entries")} of earlier snapshots kept in their place");
+            notes.Add($"partial: {Words.Count(s.Problems, "entry", "entries")} could not be read{what}; {Words.Count(carried, "entry", "entries")} of earlier snapshots kept in their place");
         }
 
         if (s.Empty)
@@ -77,13 +77,11 @@ public static class SnapshotStatus
         }
         else if (s.Suspect)
         {
-            notes.Add($"most files vanished: {Count(s.Files, "file", "files")}, the complete snapshot before held {s.PreviousFiles}");
+            notes.Add($"most files vanished: {Words.Count(s.Files, "file")}, the complete snapshot before held {s.PreviousFiles}");
         }
 
         return notes.Count == 0 ? null : string.Join("; ", notes);
     }
-
-    private static string Count(long n, string one, string many) => n == 1 ? $"1 {one}" : $"{n} {many}";
 }
 
 /// <summary>A waiting partnership as <c>cradle host pending --json</c> and <c>GET /api/v1/pending</c> show it.</summary>
@@ -99,6 +97,16 @@ public sealed record ForgetResult(string Device, bool PartnershipRemoved, int Sn
 /// </summary>
 public sealed record HealthReport(LastCheck? LastCheck, int Devices, int Snapshots, long Packs, long Chunks, long PackBytes, long DatabaseBytes, long SpaceUsed,
     long SnapshotBytes, long UniqueBytes, long StoredBytes, double DedupRatio, double CompressionRatio, long? DiskFree);
+
+/// <summary>
+/// A device name this host knows nothing of: no partnership and no snapshot. Every command and
+/// endpoint that takes a device name says so the same way (the CLI: exit 2; the API: 404).
+/// </summary>
+public sealed class UnknownDeviceException(DeviceName device)
+    : KeyNotFoundException($"this host knows no device named {device}: no partnership and no snapshot of it ('cradle host devices' lists the devices it knows)")
+{
+    public DeviceName Device { get; } = device;
+}
 
 /// <summary>The operator's views over the host's folder, shared by the CLI and the dashboard.</summary>
 public static class HostReports
@@ -122,11 +130,28 @@ public static class HostReports
         }).ToList();
     }
 
-    /// <summary>Snapshots, oldest first; of one device when it is given.</summary>
+    /// <summary>Snapshots, oldest first; of one device when it is given (which must be one the host knows).</summary>
     public static List<SnapshotRow> Snapshots(ChunkStore store, DeviceName? device)
     {
         using var catalog = store.OpenCatalog();
+        if (device is { } name)
+        {
+            RequireDevice(store, catalog, name);
+        }
+
         return catalog.ListSnapshots(device?.Key).Select(s => SnapshotRow.Of(s, catalog)).ToList();
+    }
+
+    /// <summary>
+    /// How the host spells a device it knows (a partnership or a snapshot), whatever case it was
+    /// typed in; <see cref="UnknownDeviceException"/> when it knows none by that name.
+    /// </summary>
+    public static string RequireDevice(ChunkStore store, Catalog catalog, DeviceName device)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(catalog);
+        using var registry = PartnershipRegistry.Open(store.Database);
+        return registry.Find(device)?.Name ?? catalog.ListSnapshots(device.Key).LastOrDefault()?.Device ?? throw new UnknownDeviceException(device);
     }
 
     public static List<PendingRow> Pending(ChunkStore store)
@@ -141,27 +166,22 @@ public static class HostReports
     /// </summary>
     public static ForgetResult Forget(ChunkStore store, DeviceName device, bool keepBackups)
     {
-        using var registry = PartnershipRegistry.Open(store.Database);
         using var catalog = store.OpenCatalog();
         // Reported as the host spells it, whatever case the operator typed.
-        var name = registry.Find(device)?.Name ?? catalog.ListSnapshots(device.Key).LastOrDefault()?.Device ?? device.Value;
+        var name = RequireDevice(store, catalog, device);
+        using var registry = PartnershipRegistry.Open(store.Database);
+        if (keepBackups && registry.Find(device) is null)
+        {
+            throw new ArgumentException($"this host has no partnership with {name}, only its snapshots: nothing to release (without --keep-backups, forget removes the snapshots)");
+        }
+
         var had = registry.Forget(device);
         if (keepBackups)
         {
-            if (!had)
-            {
-                throw new ArgumentException($"this host has no partnership with {device}");
-            }
-
             return new ForgetResult(name, true, 0, catalog.ListSnapshots(device.Key).Count);
         }
 
         var removed = catalog.DeleteSnapshotsOf(device.Key);
-        if (!had && removed == 0)
-        {
-            throw new ArgumentException($"this host has no partnership and no snapshot of {device}");
-        }
-
         return new ForgetResult(name, had, removed, 0);
     }
 

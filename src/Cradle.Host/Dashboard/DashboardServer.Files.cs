@@ -82,7 +82,7 @@ public sealed partial class DashboardServer
         }
 
         var beneath = problems.Count(p => p.Path.StartsWith(path + "/", StringComparison.Ordinal));
-        return beneath == 0 ? null : $"{(beneath == 1 ? "1 entry" : $"{beneath} entries")} beneath could not be read";
+        return beneath == 0 ? null : $"{Words.Count(beneath, "entry", "entries")} beneath could not be read";
     }
 
     private async Task DownloadFileAsync(HttpContext context)

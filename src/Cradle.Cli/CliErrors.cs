@@ -1,0 +1,36 @@
+using System.Text.Json;
+
+namespace Cradle.Cli;
+
+/// <summary>An error as <c>--json</c> commands print it on stderr: the message, the exit code, its kind, and the rule of a refusal.</summary>
+internal sealed record ErrorRow(string Error, int ExitCode, string Kind, string? Rule = null);
+
+/// <summary>
+/// Where errors go: one line on stderr in words (<c>error: …</c>), or, when the command was
+/// asked for <c>--json</c>, one JSON object on stderr, so a script never parses prose.
+/// </summary>
+internal static class CliErrors
+{
+    /// <summary>True when the command line asked for JSON (set once, before the command runs).</summary>
+    public static bool Json { get; set; }
+
+    /// <summary>Writes an error; <paramref name="prefix"/> is how it starts in words ("error", "refused", "link failed"…).</summary>
+    public static int Write(int exitCode, string kind, string prefix, string message, string? rule = null, string? hint = null)
+    {
+        if (Json)
+        {
+            var text = hint is null ? message : $"{message}\n{hint}";
+            Console.Error.WriteLine(JsonSerializer.Serialize(new ErrorRow(text, exitCode, kind, rule), CliJson.Default.ErrorRow));
+        }
+        else
+        {
+            Console.Error.WriteLine($"{prefix}: {message}");
+            if (hint is not null)
+            {
+                Console.Error.WriteLine(hint);
+            }
+        }
+
+        return exitCode;
+    }
+}
