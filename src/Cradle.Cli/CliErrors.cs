@@ -1,9 +1,7 @@
-using System.Text.Json;
-
 namespace Cradle.Cli;
 
 /// <summary>An error as <c>--json</c> commands print it on stderr: the message, the exit code, its kind, and the rule of a refusal.</summary>
-internal sealed record ErrorRow(string Error, int ExitCode, string Kind, string? Rule = null);
+internal sealed record ErrorRow(string Error, int ExitCode, string Kind, string? Rule = null, string? Hint = null);
 
 /// <summary>
 /// Where errors go: one line on stderr in words (<c>error: …</c>), or, when the command was
@@ -19,8 +17,7 @@ internal static class CliErrors
     {
         if (Json)
         {
-            var text = hint is null ? message : $"{message}\n{hint}";
-            Console.Error.WriteLine(JsonSerializer.Serialize(new ErrorRow(text, exitCode, kind, rule), CliJson.Default.ErrorRow));
+            Console.Error.WriteLine(CliJson.Serialize(new ErrorRow(message, exitCode, kind, rule, hint), CliJson.Default.ErrorRow));
         }
         else
         {

@@ -68,6 +68,15 @@ internal sealed record ConfigReport(string Section, string File, bool FileExists
 [JsonSerializable(typeof(Cradle.Store.PruneReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
+    /// <summary>The same types and names, with quotes and apostrophes in messages and paths left as they are (no \u0027).</summary>
+    private static JsonSerializerOptions? _readable;
+
+    private static JsonSerializerOptions Readable => _readable ??= new JsonSerializerOptions(Default.Options) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static void Print<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
-        Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
+        Console.Out.WriteLine(Serialize(value, type));
+
+    /// <summary>JSON text for the console (readable escaping; <paramref name="type"/> names the type the context made).</summary>
+    public static string Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        JsonSerializer.Serialize(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Readable.GetTypeInfo(type.Type));
 }

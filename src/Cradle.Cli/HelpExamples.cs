@@ -75,10 +75,23 @@ internal static class HelpExamples
     {
         public override int Invoke(ParseResult parseResult)
         {
-            var code = help.Invoke(parseResult);
+            var configuration = parseResult.InvocationConfiguration;
+            var output = configuration.Output;
+            using var captured = new StringWriter();
+            configuration.Output = captured;
+            int code;
+            try
+            {
+                code = help.Invoke(parseResult);
+            }
+            finally
+            {
+                configuration.Output = output;
+            }
+
+            output.Write(OptionalArguments(captured.ToString(), parseResult.CommandResult.Command));
             if (examples.TryGetValue(parseResult.CommandResult.Command, out var lines))
             {
-                var output = parseResult.InvocationConfiguration.Output;
                 output.WriteLine(lines.Length == 1 ? "Example:" : "Examples:");
                 foreach (var line in lines)
                 {
@@ -89,6 +102,24 @@ internal static class HelpExamples
             }
 
             return code;
+        }
+
+        /// <summary>
+        /// The list of commands shows an optional argument as the command's own usage line does,
+        /// "name [&lt;NEW&gt;]" (System.CommandLine writes "name &lt;NEW&gt;" there, and its help builder is not open to change).
+        /// </summary>
+        private static string OptionalArguments(string text, Command parent)
+        {
+            foreach (var sub in parent.Subcommands)
+            {
+                foreach (var argument in sub.Arguments.Where(a => a.Arity.MinimumNumberOfValues == 0))
+                {
+                    // Two characters more: taken from the padding, so the descriptions stay in their column.
+                    text = text.Replace($"  {sub.Name} <{argument.Name}>  ", $"  {sub.Name} [<{argument.Name}>]", StringComparison.Ordinal);
+                }
+            }
+
+            return text;
         }
     }
 }

@@ -308,7 +308,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         CreatedPartnership = true;
         if (accepted.Reclaimed)
         {
-            _observer.Notice($"reclaimed the partnership with {slot.HostName} with this device's recovery key (P9): same name, same backup history, new number {number}; no rename, other partnerships untouched");
+            _observer.Notice($"reclaimed the partnership with {slot.HostName} with this device's recovery key: same name, same backup history, new number {number}; no rename, other partnerships untouched");
         }
         else
         {

@@ -27,7 +27,7 @@ internal sealed class DeviceConnectOptions
 
     public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "Treat the host as gone when it sent nothing for this long, and reconnect", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
 
-    public Option<bool> Guest { get; } = new("--guest") { Description = "Connect as a guest (P3): no partnership, no backup, nothing stored on the host; shows that the host serves this device (restore needs its operator's consent: cradle device restore)" };
+    public Option<bool> Guest { get; } = new("--guest") { Description = "Connect as a guest: no partnership, no backup, nothing stored on the host; shows that the host serves this device (restore needs its operator's consent: cradle device restore)" };
 
     public LogOptions Log { get; } = new();
 
