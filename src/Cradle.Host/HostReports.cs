@@ -26,6 +26,14 @@ public sealed record SnapshotRow(long Id, string Device, uint Number, DateTimeOf
     /// <summary>Problems listed with each snapshot (the count says how many there are).</summary>
     public const int ProblemsListed = 20;
 
+    /// <summary>Equal when every field is, the problems compared one by one (not as list references).</summary>
+    public bool Equals(SnapshotRow? other) =>
+        other is not null && Id == other.Id && Device == other.Device && Number == other.Number && Time == other.Time && Files == other.Files && Bytes == other.Bytes
+        && Link == other.Link && Suspect == other.Suspect && Status == other.Status && Partial == other.Partial && Empty == other.Empty && Problems == other.Problems
+        && (ProblemList ?? []).SequenceEqual(other.ProblemList ?? []) && Note == other.Note && Verified == other.Verified;
+
+    public override int GetHashCode() => HashCode.Combine(Id, Device, Time, Files, Bytes, Status, Problems);
+
     public static SnapshotRow Of(SnapshotInfo s, Catalog catalog)
     {
         ArgumentNullException.ThrowIfNull(s);
