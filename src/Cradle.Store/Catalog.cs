@@ -167,16 +167,23 @@ public sealed partial class Catalog : IDisposable
     /// <summary>
     /// Schema 3 to <see cref="SchemaPartialSnapshots"/>, inside the schema transaction: every
     /// existing snapshot is whole (no problems), never verified again, compared with nothing.
+    /// Each addition is made only when missing, so a catalog whose version was set back by hand
+    /// (or restored from a copy taken mid-upgrade) is brought forward all the same.
     /// </summary>
     private void MigrateToPartialSnapshots(DbTransaction tx)
     {
         var db = _database;
+        foreach (var (column, type) in (ReadOnlySpan<(string, string)>)[("problems", $"{db.BigInt} NOT NULL DEFAULT 0"), ("previous_files", db.BigInt), ("verified_ms", db.BigInt)])
+        {
+            if (!db.HasColumn(_connection, tx, "snapshots", column))
+            {
+                Execute($"ALTER TABLE snapshots ADD COLUMN {column} {type}", tx);
+            }
+        }
+
         foreach (var statement in (string[])[
-            $"ALTER TABLE snapshots ADD COLUMN problems {db.BigInt} NOT NULL DEFAULT 0",
-            $"ALTER TABLE snapshots ADD COLUMN previous_files {db.BigInt}",
-            $"ALTER TABLE snapshots ADD COLUMN verified_ms {db.BigInt}",
             $"""
-            CREATE TABLE snapshot_problems(
+            CREATE TABLE IF NOT EXISTS snapshot_problems(
               snapshot {db.BigInt} NOT NULL,
               seq {db.BigInt} NOT NULL,
               path TEXT NOT NULL,

@@ -108,17 +108,17 @@ public sealed class UpgradeTests : IDisposable
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE meta SET value = '4' WHERE key = 'catalog_schema'";
+            command.CommandText = "UPDATE meta SET value = '5' WHERE key = 'catalog_schema'";
             Assert.Equal(1, command.ExecuteNonQuery());
         }
 
         var listed = await Host("snapshots");
         Assert.True(listed.ExitCode == 5, listed.ToString());
-        Assert.Contains("the catalog has schema version 4; this build knows versions 1 to 3 only (upgrade Cradle to open it)", listed.Stderr, StringComparison.Ordinal);
+        Assert.Contains("the catalog has schema version 5; this build knows versions 1 to 4 only (upgrade Cradle to open it)", listed.Stderr, StringComparison.Ordinal);
 
         var run = await CradleProcess.RunAsync("host", "run", "--data", fixture.Host, "--listen", "127.0.0.1:0");
         Assert.True(run.ExitCode == 5, run.ToString());
-        Assert.Contains("schema version 4", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("schema version 5", run.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
