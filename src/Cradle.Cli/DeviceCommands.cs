@@ -332,7 +332,7 @@ internal static partial class DeviceCommands
             }
 
             Console.Out.WriteLine(status.LastBackup is { } last
-                ? $"  last backup: {Format.Time(last.Time)} to {last.Host}, snapshot {last.Snapshot}{(last.Unchanged ? " (nothing had changed)" : "")}, {Format.Count(last.Files, "file")}, {Format.Bytes(last.Bytes)}{(last.Note is null ? "" : $"; {last.Note.ToUpperInvariant()[..1]}{last.Note[1..]}")}"
+                ? $"  last backup: {Format.Time(last.Time)} to {last.Host}, snapshot {last.Snapshot}{(last.Unchanged ? " (nothing had changed)" : "")}, {Format.Count(last.Files, "file")}, {Format.Bytes(last.Bytes)}{(last.Note is null ? "" : $"; {Format.Flag(last.Note)}")}"
                 : "  last backup: never");
             foreach (var problem in status.LastBackup?.Problems ?? [])
             {

@@ -28,6 +28,13 @@ internal static class Format
     /// <summary>A count with its noun: "1 file", "2 files", "0 entries" (<paramref name="plural"/> when it is not the noun and an s).</summary>
     public static string Count(long n, string noun, string? plural = null) => Protocol.Words.Count(n, noun, plural);
 
+    /// <summary>A note about a flagged snapshot with its flag in capitals, to stand out in a line: "PARTIAL: 2 entries could not be read".</summary>
+    public static string Flag(string note)
+    {
+        var colon = note.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? note : note[..colon].ToUpperInvariant() + note[colon..];
+    }
+
     /// <summary>A number as tables show it (no grouping, invariant).</summary>
     public static string Number(long n) => n.ToString(CultureInfo.InvariantCulture);
 

@@ -90,7 +90,7 @@ internal static class StoreCommands
 
             if (!asJson)
             {
-                Report(plan, asJson: false);
+                Report(plan, asJson: false, preview: true);
             }
 
             var options = string.Join(" ", new[] { ("--keep-last", policy.KeepLast), ("--keep-daily", policy.KeepDaily), ("--keep-weekly", policy.KeepWeekly), ("--keep-monthly", policy.KeepMonthly) }
@@ -107,7 +107,8 @@ internal static class StoreCommands
         return command;
     }
 
-    private static void Report(PruneReport report, bool asJson)
+    /// <summary>What prune did or would do; a <paramref name="preview"/> is what a real run is about to do, shown before it asks.</summary>
+    private static void Report(PruneReport report, bool asJson, bool preview = false)
     {
         if (asJson)
         {
@@ -121,6 +122,6 @@ internal static class StoreCommands
             Console.Out.WriteLine($"{verb} snapshot {s.Id} of {s.Device} ({Format.Time(s.Time)}, {Format.Count(s.Files, "file")}, {Format.Bytes(s.Bytes)})");
         }
 
-        Console.Out.WriteLine($"{(report.DryRun ? "dry run: " : "")}{Format.Count(report.Removed.Count, "snapshot")} {(report.DryRun ? "would be removed" : "removed")}, {report.SnapshotsKept} kept; packs: {report.PacksDeleted} {(report.DryRun ? "to delete" : "deleted")}, {report.PacksRepacked} {(report.DryRun ? "to repack" : "repacked")}, {Format.Count(report.OrphanFilesDeleted, "unnamed file")} {(report.DryRun ? "to delete" : "deleted")}; {Format.Bytes(report.BytesFreed)} {(report.DryRun ? "would be " : "")}freed");
+        Console.Out.WriteLine($"{(preview ? "" : report.DryRun ? "dry run: " : "")}{Format.Count(report.Removed.Count, "snapshot")} {(report.DryRun ? "would be removed" : "removed")}, {report.SnapshotsKept} kept; packs: {report.PacksDeleted} {(report.DryRun ? "to delete" : "deleted")}, {report.PacksRepacked} {(report.DryRun ? "to repack" : "repacked")}, {Format.Count(report.OrphanFilesDeleted, "unnamed file")} {(report.DryRun ? "to delete" : "deleted")}; {Format.Bytes(report.BytesFreed)} {(report.DryRun ? "would be " : "")}freed");
     }
 }

@@ -99,7 +99,7 @@ public sealed class StoreCommandsTests : IDisposable
         Assert.Contains("does not match its hash", damagedRestore.Stderr, StringComparison.Ordinal);
 
         // Prune the undamaged copy: the older snapshot goes, the newest restores byte for byte.
-        var prune = await CradleProcess.RunAsync("host", "prune", "--keep-last", "1", "--json", "--data", pristine);
+        var prune = await CradleProcess.RunAsync("host", "prune", "--keep-last", "1", "--json", "--yes", "--data", pristine);
         Assert.True(prune.ExitCode == 0, prune.ToString());
         var pruned = JsonDocument.Parse(prune.Stdout).RootElement;
         Assert.Single(pruned.GetProperty("removed").EnumerateArray());
@@ -148,7 +148,7 @@ public sealed class StoreCommandsTests : IDisposable
         Assert.True(table.Stdout.Contains("vanished", StringComparison.Ordinal), table.ToString());
 
         // keep-last 1 would keep only the suspect one; the last complete snapshot stays as well.
-        var prune = await host.RunAsync("host", "prune", "--keep-last", "1", "--json");
+        var prune = await host.RunAsync("host", "prune", "--keep-last", "1", "--json", "--yes");
         Assert.True(prune.ExitCode == 0, prune.ToString());
         Assert.Empty(JsonDocument.Parse(prune.Stdout).RootElement.GetProperty("removed").EnumerateArray());
         Assert.Equal(2, JsonDocument.Parse((await host.RunAsync("host", "snapshots", "--json")).Stdout).RootElement.GetArrayLength());
