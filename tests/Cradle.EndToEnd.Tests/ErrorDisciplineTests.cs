@@ -41,7 +41,7 @@ public sealed class ErrorDisciplineTests : IDisposable
     [Fact]
     public async Task With_json_every_error_is_a_json_object_on_stderr()
     {
-        var usage = await CradleProcess.RunAsync("host", "snapshots", "--json", "--bogus");
+        var usage = await CradleProcess.RunAsync("host", "devices", "--json", "--bogus");
         var store = await CradleProcess.RunAsync("host", "devices", "--json", "--data", _folder["nothing"]);
         var device = await CradleProcess.RunAsync("device", "status", "--json", "--state", _folder["nothing"]);
 
@@ -54,7 +54,7 @@ public sealed class ErrorDisciplineTests : IDisposable
             Assert.False(string.IsNullOrEmpty(error.GetProperty("error").GetString()));
         }
 
-        Assert.Contains("run 'cradle host snapshots --help' for its usage", JsonDocument.Parse(usage.Stderr).RootElement.GetProperty("hint").GetString(), StringComparison.Ordinal);
+        Assert.Contains("run 'cradle host devices --help' for its usage", JsonDocument.Parse(usage.Stderr).RootElement.GetProperty("hint").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -51,15 +51,17 @@ public sealed class OperatorSafetyTests : IDisposable
 
         await using (var no = CradleProcess.StartOnTerminal("host", "forget", "MX7-04", "--data", host.Data))
         {
-            Assert.True(await no.WaitForOutputAsync("Forget MX7-04? [y/N]", TimeSpan.FromSeconds(30)), no.Stdout);
+            // The question has no line end of its own: what shows first is the line before it.
+            Assert.True(await no.WaitForOutputAsync("forgetting MX7-04 removes", TimeSpan.FromSeconds(30)), no.Stdout);
             no.Answer("n");
             Assert.Equal(1, await no.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Contains("Forget MX7-04? [y/N] n", no.Stdout, StringComparison.Ordinal);
             Assert.Contains("nothing changed", no.Stdout, StringComparison.Ordinal);
         }
 
         Assert.Single(JsonDocument.Parse((await host.RunAsync("host", "devices", "--json")).Stdout).RootElement.EnumerateArray());
         await using var yes = CradleProcess.StartOnTerminal("host", "forget", "MX7-04", "--data", host.Data);
-        Assert.True(await yes.WaitForOutputAsync("[y/N]", TimeSpan.FromSeconds(30)), yes.Stdout);
+        Assert.True(await yes.WaitForOutputAsync("forgetting MX7-04 removes", TimeSpan.FromSeconds(30)), yes.Stdout);
         yes.Answer("y");
         Assert.Equal(0, await yes.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Empty(JsonDocument.Parse((await host.RunAsync("host", "devices", "--json")).Stdout).RootElement.EnumerateArray());
