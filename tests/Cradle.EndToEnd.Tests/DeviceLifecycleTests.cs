@@ -119,8 +119,11 @@ public sealed class DeviceLifecycleTests : IDisposable
         Assert.Equal("MX7-01", after[0].GetProperty("name").GetString());
         Assert.NotEqual(before[0].GetProperty("number").GetUInt32(), after[0].GetProperty("number").GetUInt32());
         Assert.Equal(before[0].GetProperty("created").GetString(), after[0].GetProperty("created").GetString());
+        // The same record: the files are those of its last snapshot, which is verified, not repeated.
+        Assert.Contains("nothing changed since snapshot", reclaim.Stdout);
         var snapshots = JsonDocument.Parse((await hostB.RunAsync("host", "snapshots", "MX7-01", "--json")).Stdout).RootElement.EnumerateArray().ToList();
-        Assert.Equal(3, snapshots.Count);
+        Assert.Equal(2, snapshots.Count);
+        Assert.Equal(JsonValueKind.String, snapshots[1].GetProperty("verified").ValueKind);
 
         // The partnership with A is untouched and still works.
         var slots = await PartnershipsAsync(device);
@@ -182,8 +185,8 @@ public sealed class DeviceLifecycleTests : IDisposable
 
         var unconfirmed = await device.RunAsync("name", "MX7-02");
         Assert.Equal(2, unconfirmed.ExitCode);
-        Assert.Contains("ends the partnership with hostA", unconfirmed.Stderr);
-        Assert.Contains("--yes", unconfirmed.Stderr);
+        Assert.Contains("ends the partnership with hostA", unconfirmed.Stdout);
+        Assert.Contains("run 'cradle device name MX7-02 --yes'", unconfirmed.Stderr);
         Assert.Equal("MX7-01", (await device.RunAsync("name")).Stdout.Trim());
         Assert.Single(await PartnershipsAsync(device));
 

@@ -56,7 +56,9 @@ public sealed class ManualStoryTests : IDisposable
         var devices = JsonDocument.Parse((await hostA.RunAsync("host", "devices", "--json")).Stdout).RootElement.EnumerateArray().ToList();
         Assert.Equal(["MX7-01", "MX7-02"], devices.Select(d => d.GetProperty("name").GetString()).Order());
         var old = devices.Single(d => d.GetProperty("name").GetString() == "MX7-01");
-        Assert.Equal(2, old.GetProperty("snapshots").GetInt32());
+        // Its second backup to A found nothing changed: the first snapshot, verified then.
+        Assert.Equal(1, old.GetProperty("snapshots").GetInt32());
+        Assert.Equal(JsonValueKind.String, old.GetProperty("lastVerified").ValueKind);
         Assert.True(old.GetProperty("number").GetUInt32() > 0);
 
         // P5: a second device with the first one's (old) name is refused by A.

@@ -134,22 +134,25 @@ public sealed class PartialBackupTests : IDisposable
         var device = new TestDevice(_folder.Path, "busy");
         Directory.CreateDirectory(device.DataFolder);
         var log = Path.Combine(device.DataFolder, "capture.bin");
-        File.WriteAllBytes(log, TestData.Bytes(1, 24 * 1024 * 1024));
+        const int Size = 64 * 1024 * 1024;
+        File.WriteAllBytes(log, TestData.Bytes(1, Size));
         Assert.Equal(0, (await device.InitAsync("BUSY-1")).ExitCode);
         Assert.Equal(0, (await device.BackUpOnceAsync(host)).ExitCode);
 
-        // A writer that never stops: the time of the file moves every millisecond.
-        File.WriteAllBytes(log, TestData.Bytes(2, 24 * 1024 * 1024));
+        // A writer that never stops: the file's time moves every millisecond or two, on a thread
+        // of its own, while each read of the 64 MiB (a tenth of a second or more) is under way.
+        File.WriteAllBytes(log, TestData.Bytes(2, Size));
         using var stop = new CancellationTokenSource();
-        var writer = Task.Run(async () =>
+        var writer = new Thread(() =>
         {
-            var clock = Stopwatch.StartNew();
-            while (!stop.IsCancellationRequested)
+            var start = DateTime.UtcNow;
+            for (var n = 1; !stop.IsCancellationRequested; n++)
             {
-                File.SetLastWriteTimeUtc(log, DateTime.UtcNow.AddSeconds(clock.Elapsed.TotalMilliseconds));
-                await Task.Delay(1);
+                File.SetLastWriteTimeUtc(log, start.AddSeconds(n));
+                Thread.Sleep(1);
             }
-        });
+        }) { IsBackground = true };
+        writer.Start();
         CradleProcess.Result busy;
         try
         {
@@ -158,7 +161,7 @@ public sealed class PartialBackupTests : IDisposable
         finally
         {
             await stop.CancelAsync();
-            await writer;
+            writer.Join();
         }
 
         Assert.True(busy.ExitCode == 6, busy.ToString());
@@ -166,7 +169,7 @@ public sealed class PartialBackupTests : IDisposable
         Assert.Contains($"could not read {log}: it changed while it was read, 3 times", busy.Stdout, StringComparison.Ordinal);
         var restored = _folder["restored"];
         Assert.Equal(0, (await host.RunAsync("host", "restore", "BUSY-1", "--to", restored)).ExitCode);
-        Assert.Equal(TestData.Bytes(1, 24 * 1024 * 1024), File.ReadAllBytes(Path.Combine(restored, "data-busy", "capture.bin")));
+        Assert.Equal(TestData.Bytes(1, Size), File.ReadAllBytes(Path.Combine(restored, "data-busy", "capture.bin")));
     }
 
     private Task<CradleProcess.Result> Device(params string[] args) =>

@@ -135,8 +135,11 @@ public sealed class StoreCommandsTests : IDisposable
             File.Delete(Path.Combine(device.DataFolder, $"doc-{i:00}.txt"));
         }
 
+        // Committed, but not whole: exit 6, and said so.
         var second = await device.BackUpOnceAsync(host);
-        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.True(second.ExitCode == 6, second.ToString());
+        Assert.Contains("as SUSPECT: 2 files", second.Stdout, StringComparison.Ordinal);
+        Assert.Contains("most files vanished: 2 now, 12 in the complete snapshot before", second.Stdout, StringComparison.Ordinal);
 
         var listed = await host.RunAsync("host", "snapshots", "--json");
         Assert.True(listed.ExitCode == 0, listed.ToString());
