@@ -41,8 +41,7 @@ public sealed class OlderHostTests : IDisposable
         var gone = _temp["gone"];
         Directory.CreateDirectory(data);
         Directory.CreateDirectory(gone);
-        File.WriteAllText(Path.Combine(data, "scan.log"), "pallet 1 scanned ok
-");
+        File.WriteAllText(Path.Combine(data, "scan.log"), "pallet 1 scanned ok\n");
         File.WriteAllText(Path.Combine(gone, "form.xml"), "<form/>");
         var state = new DeviceState(_temp["state"]);
         state.Initialize("MX7-V2", [data, gone]);
@@ -69,8 +68,7 @@ public sealed class OlderHostTests : IDisposable
         var gone = _temp["gone"];
         Directory.CreateDirectory(data);
         Directory.CreateDirectory(Path.Combine(gone, "sub"));
-        File.WriteAllText(Path.Combine(data, "scan.log"), "pallet 1 scanned ok
-");
+        File.WriteAllText(Path.Combine(data, "scan.log"), "pallet 1 scanned ok\n");
         File.WriteAllText(Path.Combine(gone, "sub", "form.xml"), "<form/>");
         var state = new DeviceState(_temp["state"]);
         state.Initialize("MX7-V3", [data, gone]);
