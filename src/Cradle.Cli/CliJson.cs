@@ -8,8 +8,32 @@ namespace Cradle.Cli;
 /// <summary>A partnership as <c>cradle device partnerships --json</c> shows it.</summary>
 internal sealed record PartnershipRow(string Host, string HostId, string Address, uint Number, string NumberHex, DateTimeOffset Created, LastBackupStatus? LastBackup);
 
-/// <summary>The result of a backup as <c>cradle device connect --once --json</c> prints it.</summary>
-internal sealed record BackupRow(string Host, long Snapshot, long Files, long Bytes, long FilesRead, long BytesRead, long ChunksSent, long WireBytesSent, long WireBytesReceived, double Seconds, int Skipped);
+/// <summary>
+/// The result of a backup as <c>cradle device connect --once --json</c> prints it. <c>Files</c>
+/// and <c>Bytes</c>: what the device sent; <c>SnapshotFiles</c>, <c>SnapshotBytes</c>: the
+/// snapshot's, with what the host carried forward for <c>Problems</c>. <c>Status</c>: complete,
+/// partial, empty or suspect (exit code 6 for all but complete); <c>Unchanged</c>: no new
+/// snapshot, the earlier one <c>Snapshot</c> was verified.
+/// </summary>
+internal sealed record BackupRow(string Host, long Snapshot, long Files, long Bytes, long FilesRead, long BytesRead, long ChunksSent, long WireBytesSent, long WireBytesReceived, double Seconds, int Skipped)
+{
+    public string Status { get; init; } = "complete";
+
+    public bool Unchanged { get; init; }
+
+    public string? Note { get; init; }
+
+    public long CarriedForward { get; init; }
+
+    public long SnapshotFiles { get; init; }
+
+    public long SnapshotBytes { get; init; }
+
+    public List<BackupProblemRow> Problems { get; init; } = [];
+}
+
+/// <summary>Something a backup could not read: its snapshot path, its path on the device, why, and whether it is a folder.</summary>
+internal sealed record BackupProblemRow(string Path, string FullPath, string Reason, bool Folder);
 
 /// <summary>A restore onto the device as <c>cradle device restore --json</c> prints it.</summary>
 internal sealed record RestoreRow(string Host, long Snapshot, string Device, DateTimeOffset Time, string Grounds, bool Guest, List<string> Restored, List<RestoreIssueRow> Skipped, List<RestoreIssueRow> Failed, long Bytes);
@@ -29,6 +53,8 @@ internal sealed record ConfigRow(
 internal sealed record ConfigReport(string Section, string File, bool FileExists, List<ConfigRow> Settings);
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(ErrorRow))]
+[JsonSerializable(typeof(FoldersReport))]
 [JsonSerializable(typeof(List<DeviceRow>))]
 [JsonSerializable(typeof(List<SnapshotRow>))]
 [JsonSerializable(typeof(List<PartnershipRow>))]
@@ -42,6 +68,15 @@ internal sealed record ConfigReport(string Section, string File, bool FileExists
 [JsonSerializable(typeof(Cradle.Store.PruneReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
+    /// <summary>The same types and names, with quotes and apostrophes in messages and paths left as they are (no \u0027).</summary>
+    private static JsonSerializerOptions? _readable;
+
+    private static JsonSerializerOptions Readable => _readable ??= new JsonSerializerOptions(Default.Options) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static void Print<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
-        Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
+        Console.Out.WriteLine(Serialize(value, type));
+
+    /// <summary>JSON text for the console (readable escaping; <paramref name="type"/> names the type the context made).</summary>
+    public static string Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        JsonSerializer.Serialize(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Readable.GetTypeInfo(type.Type));
 }

@@ -6,10 +6,10 @@ namespace Cradle.Cli;
 internal static class CommonOptions
 {
     public static string DefaultHostFolder =>
-        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "cradle", "host");
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "cradle", "host");
 
     public static string DefaultDeviceFolder =>
-        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "cradle", "device");
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "cradle", "device");
 
     public static Option<string> Data() => new("--data")
     {

@@ -10,12 +10,7 @@ internal static class ConfigCommands
     {
         var run = new HostRunOptions();
         var json = CommonOptions.Json();
-        var command = new Command("config", """
-            Show the settings 'cradle host run' would use and where each comes from: its flag, a
-            CRADLE_HOST__KEY environment variable, the host folder's cradle.json, or the default
-            (in that order). Takes the same flags as 'host run'. A bad value stops with its key,
-            its value and what is allowed.
-            """) { json };
+        var command = new Command("config", "Show the settings 'cradle host run' would use and where each comes from: its flag, a CRADLE_HOST__KEY environment variable, the host folder's cradle.json, or the default (in that order). Takes the same flags as 'host run'; a value it would refuse is refused here, with its key, its value and what is allowed") { json };
         foreach (var option in run.All)
         {
             command.Options.Add(option);
@@ -35,11 +30,7 @@ internal static class ConfigCommands
     {
         var connect = new DeviceConnectOptions();
         var json = CommonOptions.Json();
-        var command = new Command("config", """
-            Show the settings 'cradle device connect' would use and where each comes from: its flag,
-            a CRADLE_DEVICE__KEY environment variable, the state folder's cradle.json, or the
-            default (in that order). Takes the same flags as 'device connect'.
-            """) { json };
+        var command = new Command("config", "Show the settings 'cradle device connect' would use and where each comes from: its flag, a CRADLE_DEVICE__KEY environment variable, the state folder's cradle.json, or the default (in that order); folders and exclude default to the state folder's (cradle device folders). Takes the same flags as 'device connect'") { json };
         foreach (var option in connect.All)
         {
             command.Options.Add(option);

@@ -33,7 +33,8 @@ internal static class CradleCommand
             Exit codes: 0 done; 1 failed (backup not committed, files not restored); 2 bad usage or
             a bad setting; 3 refused (a partnership rule, authentication, protocol version); 4 the
             link failed (try again); 5 the host's store is damaged or of a newer format (cradle host
-            check names what).
+            check names what); 6 a backup was committed but is not whole: partial (something could
+            not be read; its earlier version was kept), empty, or most files vanished.
             Completion: cradle "[suggest:N]" "cradle host r" lists what may stand at position N;
             with dotnet-suggest, shells complete cradle's commands and options (see the README).
             """);

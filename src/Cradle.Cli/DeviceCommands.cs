@@ -6,16 +6,18 @@ using Cradle.Device;
 using Cradle.Links;
 using Cradle.Protocol;
 using Microsoft.Extensions.Logging;
+using Spectre.Console;
 
 namespace Cradle.Cli;
 
 /// <summary><c>cradle device …</c>: what runs on the handheld.</summary>
-internal static class DeviceCommands
+internal static partial class DeviceCommands
 {
     public static Command Build()
     {
         var device = new Command("device", "The handheld (the client): give it its unique device name, Connect it to a host over USB, serial or the network, back up its data files, Disconnect, and see what a cold boot does to its partnerships");
         device.Subcommands.Add(Init());
+        device.Subcommands.Add(Folders());
         device.Subcommands.Add(Name());
         device.Subcommands.Add(Partnerships());
         device.Subcommands.Add(DevicePartnershipCommands.EndPartnership());
@@ -32,17 +34,22 @@ internal static class DeviceCommands
     private static Command Init()
     {
         var state = CommonOptions.State();
-        var name = new Option<string>("--name") { Description = "The device name (P1): 1-15 ASCII letters, digits, '-', starting with a letter", Required = true, HelpName = "NAME" };
+        var name = new Option<string>("--name") { Description = "The device name: 1-15 ASCII letters, digits and '-', starting with a letter", Required = true, HelpName = "NAME" };
         var folders = new Option<string[]>("--folder") { Description = "A data folder to back up (repeat for more)", Required = true, HelpName = "DIR", AllowMultipleArgumentsPerToken = false };
-        var command = new Command("init", "Create this device's state: its name and the data folders to back up") { state, name, folders };
+        var command = new Command("init", "Create this device's state: its name and the data folders to back up. Run again with the same name, it adds the folders it lacks and changes nothing else") { state, name, folders };
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
             var deviceState = new DeviceState(result.GetValue(state)!);
-            var identity = deviceState.Initialize(result.GetValue(name)!, result.GetValue(folders)!);
-            Console.Out.WriteLine($"device {identity.Name} ready in {deviceState.Folder}");
+            var outcome = deviceState.Initialize(result.GetValue(name)!, result.GetValue(folders)!);
+            var identity = outcome.Identity;
+            Console.Out.WriteLine(outcome.Created
+                ? $"device {identity.Name} ready in {deviceState.Folder}"
+                : outcome.Added.Count == 0
+                    ? $"device {identity.Name} was set up in {deviceState.Folder} already: nothing changed"
+                    : $"device {identity.Name} was set up in {deviceState.Folder} already: added {Format.Count(outcome.Added.Count, "data folder")}; its partnerships and backups are untouched");
             foreach (var f in identity.Folders)
             {
-                Console.Out.WriteLine($"  backs up {f.Path} as {f.Label}/");
+                Console.Out.WriteLine($"  backs up {f.Path} as {f.Label}/{(outcome.Created || !outcome.Added.Contains(f) ? "" : " (new)")}");
             }
 
             return Task.FromResult(ExitCodes.Ok);
@@ -53,8 +60,8 @@ internal static class DeviceCommands
     private static Command Name()
     {
         var state = CommonOptions.State();
-        var newName = new Argument<string?>("NEW") { Description = "The new name; renaming ends every partnership (P8)", Arity = ArgumentArity.ZeroOrOne };
-        var yes = new Option<bool>("--yes") { Description = "Rename even when that ends partnerships, without asking" };
+        var newName = new Argument<string?>("NEW") { Description = "The new name; renaming ends every partnership (a partnership is defined by the name)", Arity = ArgumentArity.ZeroOrOne };
+        var yes = new Option<bool>("--yes") { Description = "Rename even when that ends partnerships, without asking (needed when there is no terminal to ask on)" };
         var command = new Command("name", "Show or change the device name") { state, newName, yes };
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
@@ -68,16 +75,21 @@ internal static class DeviceCommands
             }
 
             var slots = deviceState.LoadPartnerships().Slots;
-            if (slots.Count > 0 && !DeviceName.Parse(old).Equals(DeviceName.Parse(wanted)) && !result.GetValue(yes) && !Confirm(old, wanted, slots))
+            if (slots.Count > 0 && !DeviceName.Parse(old).Equals(DeviceName.Parse(wanted)))
             {
-                return Task.FromResult(ExitCodes.Usage);
+                var what = string.Join(" and ", slots.Select(s => $"the partnership with {s.HostName} (number {new PartnershipNumber(s.Number)})"));
+                Console.Out.WriteLine($"renaming {old} to {DeviceName.Parse(wanted)} ends {what}: a partnership is defined by the name; the hosts keep the old name's backups");
+                if (Confirmation.Ask(result.GetValue(yes), "Rename?", $"cradle device name {wanted}") is { } stop)
+                {
+                    return Task.FromResult(stop);
+                }
             }
 
             var ended = deviceState.Rename(wanted);
             Console.Out.WriteLine($"renamed {old} to {DeviceName.Parse(wanted)}");
             foreach (var slot in ended)
             {
-                Console.Out.WriteLine($"  ended the partnership with {slot.HostName} (number {new PartnershipNumber(slot.Number)}): a partnership is defined by the name (P8)");
+                Console.Out.WriteLine($"  ended the partnership with {slot.HostName} (number {new PartnershipNumber(slot.Number)}): a partnership is defined by the name");
             }
 
             return Task.FromResult(ExitCodes.Ok);
@@ -85,33 +97,11 @@ internal static class DeviceCommands
         return command;
     }
 
-    /// <summary>Asks before a rename ends partnerships (P8); without a terminal to ask on, says how to confirm.</summary>
-    private static bool Confirm(string old, string wanted, List<PartnershipSlot> slots)
-    {
-        var what = string.Join(" and ", slots.Select(s => $"the partnership with {s.HostName} (number {new PartnershipNumber(s.Number)})"));
-        var warning = $"renaming {old} to {DeviceName.Parse(wanted)} ends {what}: a partnership is defined by the name (P8); the hosts keep the old name's backups (P4)";
-        if (Console.IsInputRedirected)
-        {
-            Console.Error.WriteLine($"error: {warning}; nothing changed: run 'cradle device name {wanted} --yes' to rename anyway");
-            return false;
-        }
-
-        Console.Error.Write($"{warning}. Rename? [y/N] ");
-        var answer = Console.ReadLine()?.Trim();
-        if (answer is "y" or "Y" or "yes" or "YES" or "Yes")
-        {
-            return true;
-        }
-
-        Console.Error.WriteLine("nothing changed");
-        return false;
-    }
-
     private static Command Partnerships()
     {
         var state = CommonOptions.State();
         var json = CommonOptions.Json();
-        var command = new Command("partnerships", "The partnerships this device holds (at most two, P3)") { state, json };
+        var command = new Command("partnerships", "The partnerships this device holds (two at most)") { state, json };
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
             var deviceState = new DeviceState(result.GetValue(state)!);
@@ -129,11 +119,13 @@ internal static class DeviceCommands
             }
             else
             {
+                var table = new Spectre.Console.Table().AddColumns("host", "number", "address", "since", "last backup");
                 foreach (var r in rows)
                 {
-                    Console.Out.WriteLine($"{r.Host}  number {r.NumberHex}  at {r.Address}  since {Format.Time(r.Created)}  last backup {Format.Time(r.LastBackup?.Time)}");
+                    table.AddRow(Markup.Escape(r.Host), r.NumberHex, Markup.Escape(r.Address), Format.Time(r.Created), Format.Time(r.LastBackup?.Time));
                 }
 
+                AnsiConsole.Write(table);
                 if (deviceState.LoadPartnerships().Candidate is { } waiting)
                 {
                     Console.Out.WriteLine($"{waiting.HostName}  at {waiting.Address}  waits for your consent: code {waiting.Code} (connect again with --accept-new-host {waiting.Code} to accept it)");
@@ -168,7 +160,7 @@ internal static class DeviceCommands
             {
                 var hostName = await new DeviceAgent(deviceState, hostRoute, options, new StreamingObserver(logger)).VisitAsGuestAsync(cancellationToken).ConfigureAwait(false);
                 var name = deviceState.LoadIdentity().Name;
-                Console.Out.WriteLine($"connected to {hostName} over {hostRoute} as a guest (P3): no partnership, no backup, nothing stored for {name} on {hostName}");
+                Console.Out.WriteLine($"connected to {hostName} over {hostRoute} as a guest: no partnership, no backup, nothing stored for {name} on {hostName}");
                 Console.Out.WriteLine($"  to restore files: the operator of {hostName} runs 'cradle host allow-restore DEVICE --to {name}', then run 'cradle device restore' with the same link here");
                 return ExitCodes.Ok;
             }
@@ -178,7 +170,7 @@ internal static class DeviceCommands
                 var backup = await ProgressDisplay.DeviceAsync($"backup over {hostRoute}", observer =>
                     new DeviceAgent(deviceState, hostRoute, options, observer).RunOnceAsync(cancellationToken)).ConfigureAwait(false);
                 PrintBackup(deviceState, backup, result.GetValue(json));
-                return ExitCodes.Ok;
+                return backup.Incomplete ? ExitCodes.Incomplete : ExitCodes.Ok;
             }
 
             var agent = new DeviceAgent(deviceState, hostRoute, options, new StreamingObserver(logger)) { PollInterval = TimeSpan.FromSeconds(seconds) };
@@ -257,14 +249,40 @@ internal static class DeviceCommands
         if (json)
         {
             CliJson.Print(new BackupRow(host, backup.SnapshotId, backup.Files, backup.Bytes, backup.FilesRead, backup.BytesRead, backup.ChunksSent,
-                backup.WireBytesSent, backup.WireBytesReceived, backup.Elapsed.TotalSeconds, backup.Skipped.Count), CliJson.Default.BackupRow);
+                backup.WireBytesSent, backup.WireBytesReceived, backup.Elapsed.TotalSeconds, backup.Skipped.Count)
+            {
+                Status = backup.Partial ? "partial" : backup.Empty ? "empty" : backup.Suspect ? "suspect" : "complete",
+                Unchanged = backup.Unchanged,
+                Note = backup.Note,
+                CarriedForward = backup.CarriedForward,
+                SnapshotFiles = backup.SnapshotFiles,
+                SnapshotBytes = backup.SnapshotBytes,
+                Problems = [.. backup.Problems.Select(p => new BackupProblemRow(p.Path, p.FullPath, p.Reason, p.Folder))],
+            }, CliJson.Default.BackupRow);
             return;
         }
 
-        Console.Out.WriteLine($"snapshot {backup.SnapshotId} committed on {host}: {backup.Files} files, {Format.Bytes(backup.Bytes)}; read {backup.FilesRead} files ({Format.Bytes(backup.BytesRead)}); sent {backup.ChunksSent} chunks, {Format.Bytes(backup.WireBytesSent)} on the link in {Format.Seconds(backup.Elapsed)}");
+        var read = $"read {Format.Count(backup.FilesRead, "file")} ({Format.Bytes(backup.BytesRead)}); sent {Format.Count(backup.ChunksSent, "chunk")}, {Format.Bytes(backup.WireBytesSent)} on the link in {Format.Seconds(backup.Elapsed)}";
+        Console.Out.WriteLine(backup.Unchanged
+            ? $"nothing changed since snapshot {backup.SnapshotId} on {host}: no new snapshot; that one ({Format.Count(backup.SnapshotFiles, "file")}, {Format.Bytes(backup.SnapshotBytes)}) is verified as of now; {read}"
+            : $"snapshot {backup.SnapshotId} committed on {host}{(backup.Incomplete ? $" as {(backup.Partial ? "PARTIAL" : backup.Empty ? "EMPTY" : "SUSPECT")}" : "")}: {Format.Count(backup.SnapshotFiles, "file")}, {Format.Bytes(backup.SnapshotBytes)}; {read}");
+        if (backup.Note is { } note)
+        {
+            Console.Out.WriteLine(note);
+            foreach (var problem in backup.Problems.Take(20))
+            {
+                Console.Out.WriteLine($"  could not read {(problem.FullPath.Length > 0 ? problem.FullPath + (problem.Folder ? "/" : "") + ": " : "")}{problem.Reason}");
+            }
+
+            if (backup.Problems.Count > 20)
+            {
+                Console.Out.WriteLine($"  … and {backup.Problems.Count - 20} more (--json lists them all)");
+            }
+        }
+
         if (backup.Skipped.Count > 0)
         {
-            Console.Out.WriteLine($"{backup.Skipped.Count} entries skipped (see warnings)");
+            Console.Out.WriteLine($"{Format.Count(backup.Skipped.Count, "entry", "entries")} left out by design (links, device files; see the warnings)");
         }
     }
 
@@ -315,12 +333,16 @@ internal static class DeviceCommands
                 : $"{status.Device}: not connected{(status.LastError is null ? "" : $" ({status.LastError})")}");
             if (status.Progress is { } p && status.Phase is not "idle" and not "connected")
             {
-                Console.Out.WriteLine($"  {p.Phase}: {p.FilesDone}/{p.FilesTotal} files, {Format.Bytes(p.BytesDone)}/{Format.Bytes(p.BytesTotal)}, {Format.Bytes(p.WireBytesSent)} sent");
+                Console.Out.WriteLine($"  {p.Phase}: {p.FilesDone}/{Format.Count(p.FilesTotal, "file")}, {Format.Bytes(p.BytesDone)}/{Format.Bytes(p.BytesTotal)}, {Format.Bytes(p.WireBytesSent)} sent");
             }
 
             Console.Out.WriteLine(status.LastBackup is { } last
-                ? $"  last backup: {Format.Time(last.Time)} to {last.Host}, snapshot {last.Snapshot}, {last.Files.ToString(CultureInfo.InvariantCulture)} files, {Format.Bytes(last.Bytes)}"
+                ? $"  last backup: {Format.Time(last.Time)} to {last.Host}, snapshot {last.Snapshot}{(last.Unchanged ? " (nothing had changed)" : "")}, {Format.Count(last.Files, "file")}, {Format.Bytes(last.Bytes)}{(last.Note is null ? "" : $"; {Format.Flag(last.Note)}")}"
                 : "  last backup: never");
+            foreach (var problem in status.LastBackup?.Problems ?? [])
+            {
+                Console.Out.WriteLine($"    could not read {problem}");
+            }
             return ExitCodes.Ok;
         }));
         return command;
@@ -329,14 +351,33 @@ internal static class DeviceCommands
     private static Command ColdBoot()
     {
         var state = CommonOptions.State();
-        var command = new Command("cold-boot", "Do to the state folder what a cold boot does to a device: the newest partnership is lost (P6), the name survives") { state };
+        var yes = HostCommands.Yes();
+        var command = new Command("cold-boot", "Do to the state folder what a cold boot does to a device: the newest partnership and the files cache are lost, the name survives; shows what goes and asks first (--yes: without asking)") { state, yes };
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {
             var deviceState = new DeviceState(result.GetValue(state)!);
+            var identity = deviceState.LoadIdentity();
+            var slots = deviceState.LoadPartnerships().Slots;
+            var (remaining, newest) = DevicePartnerships.ColdBoot(slots);
+            if (newest is null)
+            {
+                Console.Out.WriteLine($"a cold boot of {identity.Name} loses no partnership (it holds none), only the files cache (the next backup reads every file)");
+            }
+            else
+            {
+                var kept = remaining.Select(s => $"the partnership with {s.HostName}").FirstOrDefault();
+                Console.Out.WriteLine($"a cold boot of {identity.Name} loses its partnership with {newest.HostName} (number {new PartnershipNumber(newest.Number)}, made {Format.Time(DateTimeOffset.FromUnixTimeMilliseconds(newest.CreatedUnixMs))}) and the files cache; the name{(kept is null ? "" : $" and {kept}")} stay");
+            }
+
+            if (Confirmation.Ask(result.GetValue(yes), "Cold-boot?", "cradle device cold-boot") is { } stop)
+            {
+                return Task.FromResult(stop);
+            }
+
             var lost = deviceState.ColdBoot();
             Console.Out.WriteLine(lost is null
                 ? "cold boot: the device held no partnership"
-                : $"cold boot: the partnership with {lost.HostName} (number {new PartnershipNumber(lost.Number)}) is lost (P6); reconnecting to it will need a rename (P7)");
+                : $"cold boot: the partnership with {lost.HostName} (number {new PartnershipNumber(lost.Number)}) is lost; reconnecting to it will need a rename (or, when its host allows it, the device reclaims its record with its recovery key)");
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;
@@ -368,7 +409,7 @@ internal static class DeviceCommands
         {
             if (progress.Phase == "done")
             {
-                Console.Out.WriteLine($"backed up {progress.FilesDone} files, {Format.Bytes(progress.BytesDone)}, {Format.Bytes(progress.WireBytesSent)} sent");
+                Console.Out.WriteLine($"backed up {Format.Count(progress.FilesDone, "file")}, {Format.Bytes(progress.BytesDone)}, {Format.Bytes(progress.WireBytesSent)} sent");
                 DeviceLog.BackedUp(logger, progress.FilesDone, progress.BytesDone, progress.WireBytesSent);
             }
             else

@@ -1,3 +1,4 @@
+using Cradle.Host;
 using Cradle.Protocol;
 using Cradle.Store;
 
@@ -16,10 +17,12 @@ internal static class ExitCodes
     public const int StoreDamaged = 5;
 
     /// <summary>
-    /// Runs a command body; a known error becomes one clear line on stderr and its exit code.
-    /// Errors that can carry the other side's words (refusals, link and protocol errors) pass the
-    /// wire-text sanitiser on their way to the terminal.
+    /// A backup was committed but is not a whole picture of the device: partial (something could
+    /// not be read; its earlier version stands in), empty, or most files vanished. The output says what.
     /// </summary>
+    public const int Incomplete = 6;
+
+    /// <summary>Runs a command body; a known error becomes one clear line on stderr (or a JSON object, with --json) and its exit code.</summary>
     public static async Task<int> RunAsync(Func<Task<int>> body)
     {
         try
@@ -28,53 +31,57 @@ internal static class ExitCodes
         }
         catch (SessionRefusedException e)
         {
-            await Console.Error.WriteLineAsync($"refused ({WireText.Clean(e.Rule)}): {WireText.Clean(e.Message)}").ConfigureAwait(false);
-            return Refused;
+            // The rule id (P5, auth, version) is for scripts and the logs; a person reads the reason.
+            return CliErrors.Write(Refused, "refused", "refused", e.Message, e.Rule);
+        }
+        catch (NotACradleHostException e)
+        {
+            return CliErrors.Write(Failed, "failed", "error", e.Message);
         }
         catch (LinkClosedException e)
         {
-            await Console.Error.WriteLineAsync($"link failed: {WireText.Clean(e.Message)}").ConfigureAwait(false);
-            return LinkFailed;
+            return CliErrors.Write(LinkFailed, "link", "link failed", e.Message);
         }
         catch (StoreCorruptException e)
         {
-            await Console.Error.WriteLineAsync($"the store is damaged: {e.Message} ('cradle host check --read-data' lists what it affects)").ConfigureAwait(false);
-            return StoreDamaged;
+            return CliErrors.Write(StoreDamaged, "store", "the store is damaged", $"{e.Message} ('cradle host check --read-data' lists what it affects)");
         }
         catch (Exception e) when (StoreCorruptException.IsDamagedCatalog(e))
         {
-            await Console.Error.WriteLineAsync($"the store is damaged: its catalog (cradle.db) cannot be read ({e.Message})").ConfigureAwait(false);
-            return StoreDamaged;
+            return CliErrors.Write(StoreDamaged, "store", "the store is damaged", $"its catalog (cradle.db) cannot be read ({e.Message})");
         }
         catch (StoreFormatException e)
         {
-            await Console.Error.WriteLineAsync($"the store cannot be read: {e.Message}").ConfigureAwait(false);
-            return StoreDamaged;
+            return CliErrors.Write(StoreDamaged, "store", "the store cannot be read", e.Message);
         }
         catch (ProtocolViolationException e)
         {
-            await Console.Error.WriteLineAsync($"protocol error: {WireText.Clean(e.Message)}").ConfigureAwait(false);
-            return Failed;
+            return CliErrors.Write(Failed, "protocol", "protocol error", e.Message);
         }
         catch (CradleException e) when (e.IsTransient)
         {
-            await Console.Error.WriteLineAsync($"error (try again): {WireText.Clean(e.Message)}").ConfigureAwait(false);
-            return LinkFailed;
+            return CliErrors.Write(LinkFailed, "transient", "error (try again)", e.Message);
         }
         catch (CradleException e)
         {
-            await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
-            return Failed;
+            return CliErrors.Write(Failed, "failed", "error", e.Message);
+        }
+        catch (UnknownDeviceException e)
+        {
+            return CliErrors.Write(Usage, "usage", "error", e.Message);
         }
         catch (ArgumentException e)
         {
-            await Console.Error.WriteLineAsync($"error: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}").ConfigureAwait(false);
-            return Usage;
+            return CliErrors.Write(Usage, "usage", "error", e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A folder that cannot be made or read, a file in the way: the system's message names it.
+            return CliErrors.Write(Failed, "failed", "error", e.Message);
         }
         catch (OperationCanceledException)
         {
-            await Console.Error.WriteLineAsync("cancelled").ConfigureAwait(false);
-            return Failed;
+            return CliErrors.Write(Failed, "cancelled", "error", "cancelled");
         }
     }
 }

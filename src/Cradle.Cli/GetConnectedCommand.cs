@@ -13,7 +13,8 @@ internal static class GetConnectedCommand
     {
         var ports = new Option<string[]>("--port") { Description = "A serial port to scan besides the ones the system lists (repeat for more)", HelpName = "PATH" };
         var baud = new Option<int?>("--baud") { Description = "Try only this rate (default: 115200, 57600, 38400, 19200, 9600)", HelpName = "N" };
-        var listen = new Option<double>("--listen") { Description = "Seconds to listen at each rate", DefaultValueFactory = _ => HostServiceDwell, HelpName = "SECONDS" };
+        // Not --listen: that is host run's ADDR:PORT, and one word should not mean two things.
+        var listen = new Option<double>("--wait") { Description = "Seconds to wait for an offer at each rate", DefaultValueFactory = _ => HostServiceDwell, HelpName = "SECONDS" };
         var json = CommonOptions.Json();
         var command = new Command("get-connected", "Scan serial ports for a device running 'cradle device connect --serial' and report the port and rate it offers on; exit 0 when a device was found, 1 when none")
         {
@@ -24,7 +25,7 @@ internal static class GetConnectedCommand
             var seconds = result.GetValue(listen);
             if (seconds is <= 0 or > 60)
             {
-                throw new ArgumentException($"--listen {seconds}: give 0 < SECONDS <= 60");
+                throw new ArgumentException($"--wait {seconds}: give 0 < SECONDS <= 60");
             }
 
             IReadOnlyList<int> rates = result.GetValue(baud) is { } only ? [only] : SerialLink.CommonBaudRates;
@@ -37,7 +38,7 @@ internal static class GetConnectedCommand
 
             if (!result.GetValue(json))
             {
-                Console.Error.WriteLine($"scanning {count} port(s) at {string.Join(", ", rates)} baud, {seconds:0.#} s each");
+                Console.Error.WriteLine($"scanning {Format.Count(count, "port")} at {string.Join(", ", rates)} baud, {seconds:0.#} s each");
             }
 
             var rows = await Host.GetConnected.ScanAsync(scan, rates, TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);

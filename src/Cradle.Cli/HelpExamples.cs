@@ -20,17 +20,22 @@ internal static class HelpExamples
         ["cradle host devices"] = ["cradle host devices --json"],
         ["cradle host snapshots"] = ["cradle host snapshots MX7-01"],
         ["cradle host restore"] = ["cradle host restore MX7-01 --to ./mx7-files", "cradle host restore MX7-01 --snapshot 12 --to ./mx7-files"],
-        ["cradle host forget"] = ["cradle host forget MX7-01 --keep-backups"],
+        ["cradle host forget"] = ["cradle host forget MX7-01 --dry-run", "cradle host forget MX7-01 --keep-backups --yes   (in a script: no question)"],
         ["cradle host allow-restore"] = ["cradle host allow-restore MX7-01 --to MX7-01   (the same device after a cold boot)", "cradle host allow-restore MX7-01 --to MX7-02 --expires 30"],
         ["cradle host check"] = ["cradle host check --read-data"],
-        ["cradle host prune"] = ["cradle host prune --keep-last 10 --keep-daily 7 --dry-run"],
-        ["cradle host get-connected"] = ["cradle host get-connected --port /dev/ttyS0 --port /dev/ttyUSB0"],
+        ["cradle host prune"] = ["cradle host prune --keep-last 10 --keep-daily 7 --dry-run", "cradle host prune --keep-daily 14 --yes   (in a script: no question)"],
+        ["cradle host get-connected"] = ["cradle host get-connected --port /dev/ttyS0 --port /dev/ttyUSB0", "cradle host get-connected --baud 9600 --wait 3"],
         ["cradle host pending"] = ["cradle host pending"],
         ["cradle host approve"] = ["cradle host approve 482913"],
         ["cradle host deny"] = ["cradle host deny 482913"],
         ["cradle host http-token"] = ["cradle host http-token --data /srv/cradle", "cradle host http-token --rotate   (the old token stops working at once)"],
         ["cradle device"] = ["cradle device init --name MX7-01 --folder /data/scans", "cradle device connect --usb usb0"],
         ["cradle device init"] = ["cradle device init --name MX7-01 --folder /data/scans --folder /data/forms"],
+        ["cradle device folders"] = ["cradle device folders", "cradle device folders add /data/forms --exclude '*.tmp'", "cradle device folders exclude 'cache/'"],
+        ["cradle device folders list"] = ["cradle device folders list --json"],
+        ["cradle device folders add"] = ["cradle device folders add /data/forms --exclude '*.tmp' --exclude 'drafts/'"],
+        ["cradle device folders remove"] = ["cradle device folders remove forms"],
+        ["cradle device folders exclude"] = ["cradle device folders exclude '*.bak' 'cache/'", "cradle device folders exclude '/exports/old' --folder scans", "cradle device folders exclude '*.bak' --remove"],
         ["cradle device name"] = ["cradle device name", "cradle device name MX7-02 --yes"],
         ["cradle device partnerships"] = ["cradle device partnerships --json"],
         ["cradle device end-partnership"] = ["cradle device end-partnership depot-pc --yes   (the host at its address was reinstalled)"],
@@ -40,7 +45,7 @@ internal static class HelpExamples
         ["cradle device restore"] = ["cradle device restore --host depot-pc:5679", "cradle device restore --usb usb0 --path 'scans/**/*.csv'"],
         ["cradle device disconnect"] = ["cradle device disconnect"],
         ["cradle device status"] = ["cradle device status --json"],
-        ["cradle device cold-boot"] = ["cradle device cold-boot"],
+        ["cradle device cold-boot"] = ["cradle device cold-boot", "cradle device cold-boot --yes   (in a script: no question)"],
         ["cradle demo"] = ["cradle demo --folder ./cradle-demo"],
     };
 
@@ -71,10 +76,23 @@ internal static class HelpExamples
     {
         public override int Invoke(ParseResult parseResult)
         {
-            var code = help.Invoke(parseResult);
+            var configuration = parseResult.InvocationConfiguration;
+            var output = configuration.Output;
+            using var captured = new StringWriter();
+            configuration.Output = captured;
+            int code;
+            try
+            {
+                code = help.Invoke(parseResult);
+            }
+            finally
+            {
+                configuration.Output = output;
+            }
+
+            output.Write(OptionalArguments(captured.ToString(), parseResult.CommandResult.Command));
             if (examples.TryGetValue(parseResult.CommandResult.Command, out var lines))
             {
-                var output = parseResult.InvocationConfiguration.Output;
                 output.WriteLine(lines.Length == 1 ? "Example:" : "Examples:");
                 foreach (var line in lines)
                 {
@@ -85,6 +103,24 @@ internal static class HelpExamples
             }
 
             return code;
+        }
+
+        /// <summary>
+        /// The list of commands shows an optional argument as the command's own usage line does,
+        /// "name [&lt;NEW&gt;]" (System.CommandLine writes "name &lt;NEW&gt;" there, and its help builder is not open to change).
+        /// </summary>
+        private static string OptionalArguments(string text, Command parent)
+        {
+            foreach (var sub in parent.Subcommands)
+            {
+                foreach (var argument in sub.Arguments.Where(a => a.Arity.MinimumNumberOfValues == 0))
+                {
+                    // Two characters more: taken from the padding, so the descriptions stay in their column.
+                    text = text.Replace($"  {sub.Name} <{argument.Name}>  ", $"  {sub.Name} [<{argument.Name}>]", StringComparison.Ordinal);
+                }
+            }
+
+            return text;
         }
     }
 }

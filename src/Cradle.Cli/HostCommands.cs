@@ -12,7 +12,7 @@ using Spectre.Console;
 namespace Cradle.Cli;
 
 /// <summary><c>cradle host …</c>: the host service and the operator's commands over the host's folder.</summary>
-internal static class HostCommands
+internal static partial class HostCommands
 {
     public static Command Build()
     {
@@ -87,7 +87,7 @@ internal static class HostCommands
 
             if (options.AllowReclaim)
             {
-                Console.Out.WriteLine("reclaim allowed: a cold-booted device that proves its recovery key takes its old record back (P9)");
+                Console.Out.WriteLine("reclaim allowed: a cold-booted device that proves its recovery key takes its old record back");
             }
 
             foreach (var port in options.SerialPorts)
@@ -115,80 +115,6 @@ internal static class HostCommands
         return command;
     }
 
-    private static Command Devices()
-    {
-        var data = CommonOptions.Data();
-        var packs = HostRunOptions.PacksOption();
-        var catalogOption = CommonOptions.Catalog();
-        var json = CommonOptions.Json();
-        var command = new Command("devices", "Every device this host has a partnership with (P4)") { data, packs, catalogOption, json };
-        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
-        {
-            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
-            var store = opened.Store;
-            var rows = HostReports.Devices(store, HostReports.DefaultOverdueAfter, DateTimeOffset.UtcNow);
-            if (result.GetValue(json))
-            {
-                CliJson.Print(rows, CliJson.Default.ListDeviceRow);
-                return ExitCodes.Ok;
-            }
-
-            if (rows.Count == 0)
-            {
-                Console.Out.WriteLine("no partnerships yet");
-                return ExitCodes.Ok;
-            }
-
-            var table = new Table().AddColumns("device", "number", "created", "last backup", "link", "snapshots", "size");
-            foreach (var r in rows)
-            {
-                table.AddRow(Markup.Escape(r.Name) + (r.Confirmed ? "" : " (unconfirmed)"), r.NumberHex, Format.Time(r.Created), Format.Time(r.LastBackup) + (r.Overdue ? " (overdue)" : ""), r.LastLink ?? "-", r.Snapshots.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Bytes(r.Bytes));
-            }
-
-            AnsiConsole.Write(table);
-            foreach (var r in rows.Where(r => !r.Confirmed))
-            {
-                Console.Out.WriteLine($"{r.Name}: unconfirmed — the device has not yet shown that it stored this partnership; a new pairing under its name replaces it");
-            }
-
-            return ExitCodes.Ok;
-        }));
-        return command;
-    }
-
-    private static Command Snapshots()
-    {
-        var data = CommonOptions.Data();
-        var packs = HostRunOptions.PacksOption();
-        var catalogOption = CommonOptions.Catalog();
-        var json = CommonOptions.Json();
-        var device = new Argument<string?>("DEVICE") { Description = "Only this device's snapshots", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("snapshots", "Snapshots, oldest first") { data, packs, catalogOption, json, device };
-        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
-        {
-            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
-            var store = opened.Store;
-            var name = result.GetValue(device);
-            var rows = HostReports.Snapshots(store, name is null ? null : DeviceName.Parse(name));
-            if (result.GetValue(json))
-            {
-                CliJson.Print(rows, CliJson.Default.ListSnapshotRow);
-                return ExitCodes.Ok;
-            }
-
-            var table = new Table().AddColumns("id", "device", "time", "files", "size", "link", "note");
-            foreach (var r in rows)
-            {
-                table.AddRow(r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(r.Device), Format.Time(r.Time), r.Files.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Bytes(r.Bytes), r.Link,
-                    r.Suspect ? "most files vanished since the previous snapshot" : "");
-            }
-
-            AnsiConsole.Write(table);
-            return ExitCodes.Ok;
-        }));
-        return command;
-    }
-
     private static Command Restore()
     {
         var data = CommonOptions.Data();
@@ -204,7 +130,9 @@ internal static class HostCommands
             var store = opened.Store;
             using var lease = store.Lease("restore");
             using var reader = store.OpenReader();
-            var info = FindSnapshot(reader.Catalog, DeviceName.Parse(result.GetValue(device)), result.GetValue(snapshot));
+            var name = DeviceName.Parse(result.GetValue(device));
+            HostReports.RequireDevice(store, reader.Catalog, name);
+            var info = FindSnapshot(reader.Catalog, name, result.GetValue(snapshot));
             var target = result.GetValue(to)!;
             var restored = await ProgressDisplay.RestoreAsync(reader, info, target, cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine($"restored snapshot {info.Id} of {info.Device}: {restored.Files} files, {restored.Folders} folders, {Format.Bytes(restored.Bytes)} into {Path.GetFullPath(target)}; every chunk verified");
@@ -227,79 +155,19 @@ internal static class HostCommands
         }
 
         var list = catalog.ListSnapshots(device.Key);
-        return list.Count > 0 ? list[^1] : throw new ArgumentException($"this host has no snapshot of {device}");
-    }
-
-    private static Command Forget()
-    {
-        var data = CommonOptions.Data();
-        var packs = HostRunOptions.PacksOption();
-        var catalogOption = CommonOptions.Catalog();
-        var device = new Argument<string>("DEVICE") { Description = "The device to forget" };
-        var keep = new Option<bool>("--keep-backups") { Description = "Release the name but keep its snapshots: restorable to a folder (cradle host restore) or to a device (cradle host allow-restore)" };
-        var command = new Command("forget", "Remove a device's partnership (releasing its name) and its snapshots from this host (P4, P9); the device must partner again") { data, packs, catalogOption, device, keep };
-        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
-        {
-            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
-            var store = opened.Store;
-            var name = DeviceName.Parse(result.GetValue(device));
-            var forgot = HostReports.Forget(store, name, result.GetValue(keep));
-            Console.Out.WriteLine(result.GetValue(keep)
-                ? $"forgot {name}: partnership removed, the name is free to partner again (P5); {forgot.SnapshotsKept} snapshots kept, restorable with 'cradle host restore {name} --to DIR' or onto a device with 'cradle host allow-restore {name} --to NAME'"
-                : $"forgot {name}: partnership {(forgot.PartnershipRemoved ? "removed" : "was already gone")}, {forgot.SnapshotsRemoved} snapshots removed (cradle host prune frees the data no other snapshot needs)");
-            return ExitCodes.Ok;
-        }));
-        return command;
-    }
-
-    private static Command AllowRestore()
-    {
-        var data = CommonOptions.Data();
-        var packs = HostRunOptions.PacksOption();
-        var catalogOption = CommonOptions.Catalog();
-        var device = new Argument<string>("DEVICE") { Description = "The device whose snapshots may be restored" };
-        var to = new Option<string>("--to") { Description = "The device name allowed to restore them (a guest, a cold-booted device, a replacement)", Required = true, HelpName = "NAME" };
-        var expires = new Option<double>("--expires") { Description = "Minutes the permission lasts; it is used up by the first restore", DefaultValueFactory = _ => 60, HelpName = "MINUTES" };
-        var command = new Command("allow-restore", "Allow a device to restore another's (or its own, after a cold boot) files onto itself, once, until it expires") { data, packs, catalogOption, device, to, expires };
-        command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
-        {
-            var minutes = result.GetValue(expires);
-            if (minutes is <= 0 or > 7 * 24 * 60)
-            {
-                throw new ArgumentException($"--expires {minutes}: give 0 < MINUTES <= {7 * 24 * 60}");
-            }
-
-            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
-            var store = opened.Store;
-            var source = DeviceName.Parse(result.GetValue(device));
-            var target = DeviceName.Parse(result.GetValue(to)!);
-            using var catalog = store.OpenCatalog();
-            var snapshots = catalog.ListSnapshots(source.Key);
-            if (snapshots.Count == 0)
-            {
-                throw new ArgumentException($"this host keeps no snapshot of {source} (cradle host snapshots lists what it keeps)");
-            }
-
-            using var registry = PartnershipRegistry.Open(store.Database);
-            var grant = registry.AllowRestore(source, target, TimeSpan.FromMinutes(minutes));
-            var newest = snapshots[^1];
-            Console.Out.WriteLine($"allowed {grant.To} to restore {grant.Source}'s files once, until {Format.Time(grant.Expires)} ({snapshots.Count} snapshots kept, newest {newest.Id} of {Format.Time(newest.Time)})");
-            Console.Out.WriteLine($"  on the device: cradle device restore --host THIS-HOST{(source.Equals(target) ? "" : $" --from {grant.Source}")} [--snapshot ID]");
-            return ExitCodes.Ok;
-        }));
-        return command;
+        return list.Count > 0 ? list[^1] : throw new ArgumentException($"this host keeps no snapshot of {device} yet");
     }
 
     private static Command HttpTokenCommand()
     {
         var data = CommonOptions.Data();
-        var packs = HostRunOptions.PacksOption();
         var catalogOption = CommonOptions.Catalog();
+        catalogOption.Hidden = true;
         var rotate = new Option<bool>("--rotate") { Description = "Replace the token with a new one; the old one stops working at once, also in a running host" };
-        var command = new Command("http-token", "Print the dashboard's access token (needed when it listens beyond loopback), making it when there is none") { data, packs, catalogOption, rotate };
+        var command = new Command("http-token", "Print the dashboard's access token (needed when it listens beyond loopback), making it when there is none") { data, catalogOption, rotate };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, null, cancellationToken).ConfigureAwait(false);
             var store = opened.Store;
             if (result.GetValue(rotate))
             {
@@ -315,13 +183,13 @@ internal static class HostCommands
     private static Command Pending()
     {
         var data = CommonOptions.Data();
-        var packs = HostRunOptions.PacksOption();
         var catalogOption = CommonOptions.Catalog();
+        catalogOption.Hidden = true;
         var json = CommonOptions.Json();
-        var command = new Command("pending", "Partnerships waiting for the operator's approval") { data, packs, catalogOption, json };
+        var command = new Command("pending", "Partnerships waiting for the operator's approval") { data, catalogOption, json };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, null, cancellationToken).ConfigureAwait(false);
             var store = opened.Store;
             var rows = HostReports.Pending(store);
             if (result.GetValue(json))
@@ -334,10 +202,13 @@ internal static class HostCommands
             }
             else
             {
+                var table = new Table().AddColumns("code", "device", "number", "from", "waiting since");
                 foreach (var r in rows)
                 {
-                    Console.Out.WriteLine($"{r.Code}  {r.Device}  number {new PartnershipNumber(r.Number)}  from {r.Address}  since {Format.Time(r.Created)}");
+                    table.AddRow(r.Code, Markup.Escape(r.Device), new PartnershipNumber(r.Number).ToString(), Markup.Escape(r.Address), Format.Time(r.Created));
                 }
+
+                AnsiConsole.Write(table);
             }
 
             return ExitCodes.Ok;
@@ -348,13 +219,13 @@ internal static class HostCommands
     private static Command Decide(string verb, PendingState decision, string description)
     {
         var data = CommonOptions.Data();
-        var packs = HostRunOptions.PacksOption();
         var catalogOption = CommonOptions.Catalog();
+        catalogOption.Hidden = true;
         var code = new Argument<string>("CODE") { Description = "The six-digit code both screens show" };
-        var command = new Command(verb, description) { data, packs, catalogOption, code };
+        var command = new Command(verb, description) { data, catalogOption, code };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
+            using var opened = await HostStore.OpenAsync(result, data, catalogOption, null, cancellationToken).ConfigureAwait(false);
             var value = result.GetValue(code)!.Trim();
             DecisionDone done;
             try

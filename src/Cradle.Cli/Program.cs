@@ -5,4 +5,19 @@ using Cradle.Cli;
 // closes the store. Give that time: System.CommandLine's default of 2 s would cut it short on a
 // busy machine and exit 130 with the work half closed.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
-return await CradleCommand.Build().Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
+// A table written to a pipe or a file keeps each row on one line (Spectre would wrap at 80
+// columns), so that grep and a journal see whole rows.
+if (Console.IsOutputRedirected)
+{
+    Spectre.Console.AnsiConsole.Profile.Width = 400;
+}
+
+var parse = CradleCommand.Build().Parse(args);
+// Errors of a --json command are JSON too, even when the command line itself is wrong.
+CliErrors.Json = args.Contains("--json", StringComparer.Ordinal);
+if (parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction)
+{
+    return UsageErrors.Report(parse);
+}
+
+return await parse.InvokeAsync(invocation).ConfigureAwait(false);

@@ -5,8 +5,10 @@ using Spectre.Console;
 namespace Cradle.Cli;
 
 /// <summary>
-/// Live progress: a Spectre.Console progress bar on an interactive terminal; on a pipe or in a
-/// script, a line per phase on stderr so stdout stays clean for results.
+/// Live progress: a Spectre.Console progress bar on an interactive terminal (shown from the
+/// first progress report on: no empty bar while the device waits for an approval); on a pipe, in
+/// a script or a service's journal, a line on stderr when a phase starts and every few seconds
+/// while it runs (files, bytes, rate), so stdout stays clean for results.
 /// </summary>
 internal static class ProgressDisplay
 {
@@ -23,12 +25,11 @@ internal static class ProgressDisplay
         return await AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
-            .StartAsync(async context =>
-            {
-                var task = context.AddTask(Markup.Escape(title), maxValue: 1);
-                return await work(new BarObserver(task)).ConfigureAwait(false);
-            }).ConfigureAwait(false);
+            .StartAsync(async context => await work(new BarObserver(context, title)).ConfigureAwait(false)).ConfigureAwait(false);
     }
+
+    /// <summary>How often a line reports a running transfer when there is no bar.</summary>
+    public static readonly TimeSpan LineInterval = TimeSpan.FromSeconds(5);
 
     public static async Task<RestoreResult> RestoreAsync(SnapshotReader reader, SnapshotInfo snapshot, string target, CancellationToken cancellationToken)
     {
@@ -91,27 +92,58 @@ internal static class ProgressDisplay
         return answer is not null && (answer == host.Code || answer.Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Equals("yes", StringComparison.OrdinalIgnoreCase));
     }
 
+    /// <summary>Lines for a journal: one when a phase starts, then one every <see cref="LineInterval"/> with the rate since the last.</summary>
     private sealed class LineObserver : ConsoleObserver
     {
+        private readonly Lock _lock = new();
         private string _phase = "";
+        private long _lastTicks;
+        private long _lastBytes;
 
         public override void Progress(BackupProgress progress)
         {
-            if (progress.Phase != _phase)
+            lock (_lock)
             {
+                var now = Environment.TickCount64;
+                var newPhase = progress.Phase != _phase;
+                if (!newPhase && (progress.Phase != "uploading" || now - _lastTicks < LineInterval.TotalMilliseconds))
+                {
+                    return;
+                }
+
+                var rate = newPhase || now == _lastTicks ? null : $", {Format.Rate((progress.BytesDone - _lastBytes) * 1000.0 / (now - _lastTicks))}";
                 _phase = progress.Phase;
-                Console.Error.WriteLine($"{progress.Phase}: {progress.FilesDone}/{progress.FilesTotal} files, {Format.Bytes(progress.BytesDone)}/{Format.Bytes(progress.BytesTotal)}, {Format.Bytes(progress.WireBytesSent)} sent");
+                _lastTicks = now;
+                _lastBytes = progress.BytesDone;
+                var line = progress.Phase switch
+                {
+                    "scanning" => "scanning the data folders",
+                    "uploading" => $"uploading: {progress.FilesDone}/{Format.Count(progress.FilesTotal, "file")}, {Format.Bytes(Math.Min(progress.BytesDone, progress.BytesTotal))} of {Format.Bytes(progress.BytesTotal)}{Percent(progress)}{rate}, {Format.Bytes(progress.WireBytesSent)} sent",
+                    "committing" => $"committing: {Format.Count(progress.FilesDone, "file")}, {Format.Bytes(progress.BytesDone)}, {Format.Bytes(progress.WireBytesSent)} sent",
+                    _ => null,
+                };
+                if (line is not null)
+                {
+                    Console.Error.WriteLine(line);
+                }
             }
         }
+
+        private static string Percent(BackupProgress p) =>
+            p.BytesTotal > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" ({100.0 * Math.Min(p.BytesDone, p.BytesTotal) / p.BytesTotal:0}%)") : "";
     }
 
-    private sealed class BarObserver(ProgressTask task) : ConsoleObserver
+    /// <summary>The bar, made at the first progress report: before it (connecting, waiting for an approval) there is nothing to show.</summary>
+    private sealed class BarObserver(ProgressContext context, string title) : ConsoleObserver
     {
+        private ProgressTask? _task;
+
         public override void Progress(BackupProgress progress)
         {
+            var task = _task ??= context.AddTask(Markup.Escape(title), maxValue: 1);
             task.MaxValue = Math.Max(1, progress.BytesTotal);
-            task.Value = progress.Phase is "done" or "committing" ? task.MaxValue : progress.BytesDone;
-            task.Description = $"{progress.Phase} {progress.FilesDone}/{progress.FilesTotal} files";
+            task.Value = progress.Phase is "done" or "committing" ? task.MaxValue : Math.Min(progress.BytesDone, task.MaxValue);
+            task.Description = Markup.Escape(progress.Phase == "scanning" ? $"{title}: scanning" : $"{title}: {progress.Phase} {progress.FilesDone}/{Format.Count(progress.FilesTotal, "file")}");
         }
     }
 }

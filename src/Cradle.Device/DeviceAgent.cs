@@ -147,7 +147,7 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
 
     private async Task StayConnectedAsync(DeviceSession session, CancellationToken cancellationToken)
     {
-        var identity = state.LoadIdentity();
+        var identity = options.Select(state.LoadIdentity());
         while (true)
         {
             // Taken before the backup scans: a file written while the backup runs (after its
@@ -199,15 +199,30 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     private static int Fingerprint(DeviceIdentity identity)
     {
         var hash = new HashCode();
-        foreach (var e in Scanner.Walk(identity.Folders, _ => { }, CancellationToken.None))
+        foreach (var e in Scanner.Walk(identity.Folders, identity.Exclude ?? [], new IgnoredReport(), CancellationToken.None))
         {
             hash.Add(e.Path);
             hash.Add(e.Size);
             hash.Add(e.MtimeUnixNs);
             hash.Add(e.Inode);
+            hash.Add(e.Problem);
         }
 
         return hash.ToHashCode();
+    }
+
+    /// <summary>A fingerprint only looks: the backup itself reports what it skips.</summary>
+    private sealed class IgnoredReport : IScanReport
+    {
+        public void Skipped(string message)
+        {
+            // Reported by the backup that follows.
+        }
+
+        public void Unnamed(string message)
+        {
+            // Reported by the backup that follows.
+        }
     }
 
     /// <summary>Passes progress to the observer and into the agent's status.</summary>

@@ -42,4 +42,28 @@ public sealed record DeviceOptions
     /// owes more than 65,536 (its memory is bounded per session).
     /// </summary>
     public int OwedBeforeReread { get; init; } = 16 * 1024;
+
+    /// <summary>
+    /// How many more times a file that changed while it was read is read again before the backup
+    /// gives up on it (the host then keeps its earlier version and the snapshot is partial).
+    /// </summary>
+    public int ChangedFileRetries { get; init; } = 2;
+
+    /// <summary>The pause before each such read: a copy finishing into place is often done by then.</summary>
+    public TimeSpan ChangedFileRetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The data folders to back up instead of the state folder's (cradle.json "folders"); null: the state's.</summary>
+    public IReadOnlyList<DataFolder>? Folders { get; init; }
+
+    /// <summary>Exclude patterns for every folder instead of the state folder's (cradle.json "exclude"); null: the state's.</summary>
+    public IReadOnlyList<string>? Exclude { get; init; }
+
+    /// <summary>The identity with the folders and patterns these options name in place of its own.</summary>
+    public DeviceIdentity Select(DeviceIdentity identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        return Folders is null && Exclude is null
+            ? identity
+            : identity with { Folders = Folders is null ? identity.Folders : [.. Folders], Exclude = Exclude is null ? identity.Exclude : [.. Exclude] };
+    }
 }

@@ -11,7 +11,9 @@ public sealed partial class DeviceSession
     /// Backs up the data folders: scan, then chunk what changed, ask the host which chunks it
     /// lacks, send only those (compressed), send the file list, and wait for the commit. The
     /// files cache is read alongside the scan and the next one written as the backup goes;
-    /// it replaces the old one only after the host committed.
+    /// it replaces the old one only after the host committed. What could not be read is named
+    /// to the host (version 3), which keeps its earlier version: the result says the snapshot
+    /// is partial, never that it is whole.
     /// </summary>
     public async Task<BackupResult> BackupAsync(CancellationToken cancellationToken)
     {
@@ -25,10 +27,15 @@ public sealed partial class DeviceSession
         var wireInAtStart = _wire.BytesRead;
         _observer.Progress(new BackupProgress("scanning", 0, 0, 0, 0, 0));
         var volatileFolder = Path.GetDirectoryName(_state.FilesCachePath)!;
-        using var scan = Scanner.Scan(_identity.Folders, volatileFolder, cancellationToken);
+        using var scan = Scanner.Scan(_identity.Folders, _identity.Exclude ?? [], volatileFolder, cancellationToken);
         foreach (var skipped in scan.Skipped)
         {
             _observer.Warning($"skipped {skipped}");
+        }
+
+        foreach (var unnamed in scan.Unnamed)
+        {
+            _observer.Warning(unnamed);
         }
 
         var order = new ScanOrder(_identity.Folders);
@@ -49,27 +56,52 @@ public sealed partial class DeviceSession
         var upload = new Upload(this, cache, nextCache, scan, wireAtStart);
         await upload.RunAsync(cancellationToken).ConfigureAwait(false);
 
-        await _channel.SendAsync(new Envelope { BackupEnd = new BackupEnd { Files = (ulong)upload.Files, Bytes = (ulong)upload.Bytes } }, cancellationToken).ConfigureAwait(false);
+        var end = new BackupEnd { Files = (ulong)upload.Files, Bytes = (ulong)upload.Bytes, Problems = (ulong)upload.ProblemsSent };
+        if (_version >= ProtocolVersion.Problems)
+        {
+            end.Unnamed.AddRange(scan.Unnamed.Take(MaxUnnamedNotes).Select(n => n.Length > 1000 ? n[..1000] : n));
+        }
+
+        await _channel.SendAsync(new Envelope { BackupEnd = end }, cancellationToken).ConfigureAwait(false);
         _observer.Progress(new BackupProgress("committing", upload.Files, scan.Files, upload.Bytes, scan.Bytes, _wire.BytesWritten - wireAtStart));
         var committed = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.BackupCommitted).BackupCommitted;
 
         cache.Dispose();
         // After an unchanged re-run the next cache is the same as the old one: not rewritten.
         nextCache.Save(_state.FilesCachePath, cache);
+        List<BackupProblem> problems = [.. upload.Problems, .. scan.Unnamed.Select(n => new BackupProblem("", "", n, Folder: false))];
         var result = new BackupResult(committed.SnapshotId, upload.Files, upload.Bytes, upload.FilesRead, upload.BytesRead, upload.ChunksSent,
-            _wire.BytesWritten - wireAtStart, _wire.BytesRead - wireInAtStart, (long)committed.NewChunks, (long)committed.StoredBytes, clock.Elapsed, upload.Skipped);
+            _wire.BytesWritten - wireAtStart, _wire.BytesRead - wireInAtStart, (long)committed.NewChunks, (long)committed.StoredBytes, clock.Elapsed, upload.Skipped)
+        {
+            Problems = problems,
+            HostKeptEarlierVersions = _version >= ProtocolVersion.Problems,
+            CarriedForward = (long)committed.CarriedForward,
+            Unchanged = committed.Unchanged,
+            Suspect = committed.Suspect,
+            PreviousFiles = (long)committed.PreviousFiles,
+            SnapshotFiles = (long)committed.Files,
+            SnapshotBytes = (long)committed.Bytes,
+        };
         RecordLastBackup(result);
         _observer.Progress(new BackupProgress("done", upload.Files, scan.Files, upload.Bytes, scan.Bytes, result.WireBytesSent));
         return result;
     }
 
+    /// <summary>Most notes of things without a storable name one backup sends (the host accepts 100).</summary>
+    private const int MaxUnnamedNotes = 100;
+
     private void RecordLastBackup(BackupResult result)
     {
         var file = _state.LoadPartnerships();
         var current = Slot!;
-        var slots = file.Slots.Select(s => s.HostId == current.HostId
-            ? s with { LastBackup = new LastBackup(_options.Time.GetUtcNow().ToUnixTimeMilliseconds(), result.SnapshotId, result.Files, result.Bytes, result.WireBytesSent, Link) }
-            : s).ToList();
+        var last = new LastBackup(_options.Time.GetUtcNow().ToUnixTimeMilliseconds(), result.SnapshotId, result.SnapshotFiles, result.SnapshotBytes, result.WireBytesSent, Link)
+        {
+            Partial = result.Partial,
+            Unchanged = result.Unchanged,
+            Note = result.Note,
+            Problems = result.Problems.Count == 0 ? null : [.. result.Problems.Take(LastBackup.MaxProblemsKept).Select(p => p.ToString())],
+        };
+        var slots = file.Slots.Select(s => s.HostId == current.HostId ? s with { LastBackup = last } : s).ToList();
         _state.SavePartnerships(file with { Slots = slots });
         Slot = slots.First(s => s.HostId == current.HostId);
     }

@@ -38,6 +38,12 @@ public sealed partial class DeviceSession
         public long ChunksSent { get; private set; }
         public List<string> Skipped { get; } = [.. scan.Skipped];
 
+        /// <summary>What could not be read, in scan order: sent as such to a version 3 host, which keeps its earlier version.</summary>
+        public List<BackupProblem> Problems { get; } = [];
+
+        /// <summary>Entries with a problem that went to the host (none in a session older than version 3).</summary>
+        public long ProblemsSent { get; private set; }
+
         public async Task RunAsync(CancellationToken cancellationToken)
         {
             try
@@ -125,6 +131,12 @@ public sealed partial class DeviceSession
 
         private async Task AddAsync(ScanEntry entry, bool useCache, CancellationToken cancellationToken)
         {
+            if (entry.Problem is not null)
+            {
+                await AddProblemAsync(entry, entry.Problem, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             if (entry.Kind == EntryKind.Directory)
             {
                 _batch.Files.Add(new PendingFile(entry, [], CacheHit: false, Cacheable: false));
@@ -173,7 +185,84 @@ public sealed partial class DeviceSession
             await ReadFileAsync(entry, cancellationToken).ConfigureAwait(false);
         }
 
+        /// <summary>
+        /// Something that could not be read: the host (version 3) hears its path and why, and keeps
+        /// its earlier version; an older host cannot be told, and the snapshot simply lacks it.
+        /// </summary>
+        private async Task AddProblemAsync(ScanEntry entry, string reason, CancellationToken cancellationToken)
+        {
+            Problems.Add(new BackupProblem(entry.Path, entry.FullPath, reason, entry.Kind == EntryKind.Directory));
+            session._observer.Warning($"could not read {entry.FullPath}: {reason}; {(session._version >= ProtocolVersion.Problems ? "its earlier version is kept" : "this snapshot lacks it")}");
+            if (session._version < ProtocolVersion.Problems)
+            {
+                return;
+            }
+
+            _batch.Files.Add(new PendingFile(entry with { Size = 0, Problem = reason }, [], CacheHit: false, Cacheable: false));
+            if (_batch.Files.Count >= MaxEntriesPerBatch)
+            {
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>
+        /// Reads, chunks and hashes a file. One that changes while it is read (a copy still being
+        /// written into place, a log appended to) is read again, up to
+        /// <see cref="DeviceOptions.ChangedFileRetries"/> more times; one that never holds still
+        /// is a problem (its earlier version is kept): a half-written file is never stored as if whole.
+        /// </summary>
         private async Task ReadFileAsync(ScanEntry entry, CancellationToken cancellationToken)
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    await Task.Delay(session._options.ChangedFileRetryDelay, session._options.Time, cancellationToken).ConfigureAwait(false);
+                    entry = Restat(entry);
+                }
+
+                var read = await ReadOnceAsync(entry, cancellationToken).ConfigureAwait(false);
+                if (read is null)
+                {
+                    return;
+                }
+
+                var (ids, length, unchanged) = read.Value;
+                if (attempt == 0)
+                {
+                    FilesRead++;
+                }
+
+                if (unchanged)
+                {
+                    _batch.Files.Add(new PendingFile(entry with { Size = length }, [.. ids], CacheHit: false, Cacheable: true));
+                    break;
+                }
+
+                if (attempt >= session._options.ChangedFileRetries)
+                {
+                    await AddProblemAsync(entry, $"it changed while it was read, {attempt + 1} times", cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                session._observer.Warning($"{entry.FullPath} changed while it was read: reading it again");
+            }
+
+            if (_batch.Chunks.Count >= session._options.BatchChunks || _batch.Files.Count >= MaxEntriesPerBatch)
+            {
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>The entry with the file's size and time as they are now (for a read again after a change).</summary>
+        private static ScanEntry Restat(ScanEntry entry)
+        {
+            var info = new FileInfo(entry.FullPath);
+            return info.Exists ? entry with { Size = info.Length, MtimeUnixNs = TreeEntry.ToUnixNs(info.LastWriteTimeUtc) } : entry;
+        }
+
+        /// <summary>One read of a file into the batch: its chunk ids, its length, and whether it held still; null when it could not be opened (a problem).</summary>
+        private async Task<(List<ChunkId> Ids, long Length, bool Unchanged)?> ReadOnceAsync(ScanEntry entry, CancellationToken cancellationToken)
         {
             FileStream stream;
             try
@@ -189,9 +278,8 @@ public sealed partial class DeviceSession
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Skipped.Add($"{entry.FullPath}: {e.Message}");
-                session._observer.Warning($"skipped {entry.FullPath}: {e.Message}");
-                return;
+                await AddProblemAsync(entry, Scanner.Reason(e), cancellationToken).ConfigureAwait(false);
+                return null;
             }
 
             var ids = new List<ChunkId>();
@@ -201,8 +289,25 @@ public sealed partial class DeviceSession
             {
                 var chunker = _chunker ??= new Chunker(stream);
                 chunker.Reset(stream);
-                while (await chunker.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+                while (true)
                 {
+                    bool more;
+                    try
+                    {
+                        more = await chunker.MoveNextAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (IOException e)
+                    {
+                        // A read error half-way (a bad sector, a file system gone): a problem like an unreadable file.
+                        await AddProblemAsync(entry, Scanner.Reason(e), cancellationToken).ConfigureAwait(false);
+                        return null;
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+
                     var chunk = chunker.Current;
                     var id = ChunkId.Of(chunk.Span);
                     ids.Add(id);
@@ -219,22 +324,9 @@ public sealed partial class DeviceSession
                 mtimeAfter = TreeEntry.ToUnixNs(File.GetLastWriteTimeUtc(stream.SafeFileHandle));
             }
 
-            FilesRead++;
-            // A file that changed while it was read (a copy still being written into place, a log
-            // appended to) is stored as read, kept out of the files cache and read again next time.
-            // Its length alone misses a file written in place at a preallocated size.
-            var unchanged = length == entry.Size && mtimeAfter == entry.MtimeUnixNs;
-            if (!unchanged)
-            {
-                session._observer.Warning($"{entry.FullPath} changed while it was read: stored as read, read again at the next backup");
-            }
-
-            _batch.Files.Add(new PendingFile(entry with { Size = length }, [.. ids], CacheHit: false, Cacheable: unchanged));
-
-            if (_batch.Chunks.Count >= session._options.BatchChunks || _batch.Files.Count >= MaxEntriesPerBatch)
-            {
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
+            // A file that changed while it was read is caught by its length or, written in place at
+            // a preallocated size, by its modification time read again after the read.
+            return (ids, length, length == entry.Size && mtimeAfter == entry.MtimeUnixNs);
         }
 
         /// <summary>Hands the gathered batch to the sender once the one before it is out, and goes on with an empty one.</summary>
@@ -357,7 +449,11 @@ public sealed partial class DeviceSession
                 }
 
                 entries.Entries.Add(ToWire(file));
-                if (file.Entry.Kind == EntryKind.File)
+                if (file.Entry.Problem is not null)
+                {
+                    ProblemsSent++;
+                }
+                else if (file.Entry.Kind == EntryKind.File)
                 {
                     Files++;
                     Bytes += file.Entry.Size;
@@ -444,6 +540,7 @@ public sealed partial class DeviceSession
                 Size = (ulong)file.Entry.Size,
                 MtimeUnixNs = file.Entry.MtimeUnixNs,
                 Mode = file.Entry.Mode,
+                Problem = file.Entry.Problem ?? "",
             };
             foreach (var id in file.Chunks)
             {

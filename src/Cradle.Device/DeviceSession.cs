@@ -57,7 +57,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
     /// <summary>Opens the link, then establishes the partnership (or, by <paramref name="mode"/>, a guest session).</summary>
     public static async Task<DeviceSession> ConnectAsync(DeviceState state, HostRoute route, DeviceOptions options, ISessionObserver observer, CancellationToken cancellationToken, SessionMode mode = SessionMode.Partner)
     {
-        var identity = state.LoadIdentity();
+        var identity = options.Select(state.LoadIdentity());
         var stream = await route.OpenAsync(identity.Name, options, observer, cancellationToken).ConfigureAwait(false);
         var wire = new CountingStream(stream);
         TlsSession tls;
@@ -65,13 +65,20 @@ public sealed partial class DeviceSession : IAsyncDisposable
         {
             handshake.CancelAfter(options.ConnectTimeout);
             PinnedTrust.Apply();
-            tls = await Tls.ConnectAsync(wire, handshake.Token).ConfigureAwait(false);
+            try
+            {
+                tls = await Tls.ConnectAsync(wire, handshake.Token).ConfigureAwait(false);
+            }
+            catch (LinkClosedException e) when (NotTls(wire.FirstBytes) is { } heard)
+            {
+                throw new NotACradleHostException($"{route} is not a Cradle host: it answered {heard} instead of starting TLS; check the address and port (a Cradle host listens on {LinkAddress.DefaultPort} unless told otherwise)", e);
+            }
         }
 
         var session = new DeviceSession(state, options, observer, new MessageChannel(tls.Stream, options.Channel), wire, identity, route.Kind);
         try
         {
-            await session.HandshakeAsync(route, tls.PeerCertificateHash, mode, cancellationToken).ConfigureAwait(false);
+            await session.HandshakeAsync(route, tls, mode, cancellationToken).ConfigureAwait(false);
             return session;
         }
         catch
@@ -81,8 +88,31 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }
     }
 
-    private async Task HandshakeAsync(HostRoute route, byte[] certificateHash, SessionMode mode, CancellationToken cancellationToken)
+    /// <summary>
+    /// What the peer said, in words, when its first bytes are not a TLS record (handshake 0x16 or
+    /// alert 0x15, version 3.x): a web server's "HTTP/1.1 400", an SSH banner. Null when it said
+    /// nothing, or spoke TLS: then the link, not the address, is what failed.
+    /// </summary>
+    private static string? NotTls(ReadOnlySpan<byte> first)
     {
+        if (first.Length == 0 || (first[0] is 0x15 or 0x16 && (first.Length < 2 || first[1] == 3)))
+        {
+            return null;
+        }
+
+        var printable = first.ToArray().All(b => b is >= 0x20 and < 0x7f or (byte)'\r' or (byte)'\n');
+        if (!printable)
+        {
+            return $"{first.Length} bytes that are not TLS";
+        }
+
+        var line = System.Text.Encoding.ASCII.GetString(first).Split('\n')[0].TrimEnd('\r');
+        return $"'{WireText.Clean(line, 40)}'";
+    }
+
+    private async Task HandshakeAsync(HostRoute route, TlsSession tls, SessionMode mode, CancellationToken cancellationToken)
+    {
+        var certificateHash = tls.PeerCertificateHash;
         var name = DeviceName.Parse(_identity.Name);
         var held = _state.LoadPartnerships();
         var slots = held.Slots;
@@ -101,7 +131,18 @@ public sealed partial class DeviceSession : IAsyncDisposable
             },
         }, cancellationToken).ConfigureAwait(false);
 
-        var hello = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.HostHello).HostHello;
+        HostHello hello;
+        try
+        {
+            hello = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.HostHello).HostHello;
+        }
+        catch (Exception e) when (e is ProtocolViolationException or LinkClosedException && !tls.LooksLikeCradleHost)
+        {
+            // A TLS service that is not Cradle (a web server on 443): its answer to the hello is
+            // no frame of ours, or none at all. Its certificate says whose it is.
+            throw new NotACradleHostException($"{route} is not a Cradle host: it speaks TLS, but its certificate is '{WireText.Clean(tls.PeerSubject, 80)}' and it did not answer Cradle's hello; check the address and port (a Cradle host listens on {LinkAddress.DefaultPort} unless told otherwise)", e);
+        }
+
         if (hello.ProtocolVersion is < ProtocolVersion.Oldest or > ProtocolVersion.Current)
         {
             throw new SessionRefusedException("version", $"the host speaks protocol version {hello.ProtocolVersion}; this device speaks versions {ProtocolVersion.Oldest} to {ProtocolVersion.Current}: update the older side");
@@ -326,7 +367,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         CreatedPartnership = true;
         if (reclaimed)
         {
-            _observer.Notice($"reclaimed the partnership with {slot.HostName} with this device's recovery key (P9): same name, same backup history, new number {number}; no rename, other partnerships untouched");
+            _observer.Notice($"reclaimed the partnership with {slot.HostName} with this device's recovery key: same name, same backup history, new number {number}; no rename, other partnerships untouched");
         }
         else
         {

@@ -30,51 +30,185 @@ public sealed class DeviceState
 
     public bool IsInitialized => File.Exists(IdentityPath);
 
-    /// <summary>Creates the state of a new device (P1 name, data folders, a fresh recovery key).</summary>
-    public DeviceIdentity Initialize(string name, IReadOnlyList<string> folders, TimeProvider? time = null)
+    /// <summary>
+    /// Creates the state of a new device (P1 name, data folders, a fresh recovery key). Run again
+    /// on a device with the same name, it adds the folders it does not back up yet and changes
+    /// nothing else (partnerships, recovery key and files cache stay); another name is refused
+    /// (renaming ends partnerships: that is 'cradle device name').
+    /// </summary>
+    public InitOutcome Initialize(string name, IReadOnlyList<string> folders, TimeProvider? time = null)
     {
-        if (IsInitialized)
-        {
-            throw new DeviceStateException($"{Folder} already holds a device ({LoadIdentity().Name}); use another --state folder, or 'cradle device name' to rename");
-        }
-
         var deviceName = DeviceName.Parse(name);
-        ChunkStore.CreatePrivateFolder(Folder);
         if (folders.Count == 0)
         {
             throw new ArgumentException("name at least one data folder to back up (--folder DIR)", nameof(folders));
         }
 
-        var list = new List<DataFolder>();
-        foreach (var folder in folders)
+        if (IsInitialized)
         {
-            var full = Path.GetFullPath(folder);
-            if (!Directory.Exists(full))
+            var existing = LoadIdentity();
+            if (!DeviceName.Parse(existing.Name).Equals(deviceName))
             {
-                throw new ArgumentException($"data folder {full} does not exist", nameof(folders));
+                throw new ArgumentException($"{Folder} already holds the device {existing.Name}; to give it another name run 'cradle device name {deviceName}' (that ends its partnerships), or use another --state folder");
             }
 
-            var label = Label(full);
-            var unique = label;
-            for (var n = 2; list.Any(f => string.Equals(f.Label, unique, StringComparison.OrdinalIgnoreCase)); n++)
+            var added = new List<DataFolder>();
+            var identity = existing;
+            foreach (var folder in folders)
             {
-                unique = $"{label}-{n}";
+                if (!identity.Folders.Any(f => SamePath(f.Path, folder)))
+                {
+                    identity = AddFolderTo(identity, folder, null);
+                    added.Add(identity.Folders[^1]);
+                }
             }
 
-            list.Add(new DataFolder(unique, full));
+            if (added.Count > 0)
+            {
+                SaveIdentity(identity);
+            }
+
+            return new InitOutcome(identity, Created: false, added);
         }
 
-        var identity = new DeviceIdentity
+        ChunkStore.CreatePrivateFolder(Folder);
+        var list = new List<DataFolder>();
+        var fresh = new DeviceIdentity
         {
             Name = deviceName.Value,
             Folders = list,
             RecoveryKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             CreatedUnixMs = (time ?? TimeProvider.System).GetUtcNow().ToUnixTimeMilliseconds(),
         };
-        SaveIdentity(identity);
+        foreach (var folder in folders)
+        {
+            fresh = AddFolderTo(fresh, folder, null);
+        }
+
+        SaveIdentity(fresh);
         SavePartnerships(new PartnershipsFile());
-        return identity;
+        return new InitOutcome(fresh, Created: true, fresh.Folders);
     }
+
+    /// <summary>Adds a data folder (it must exist), or, one already backed up, its exclude patterns; returns the folder as kept.</summary>
+    public DataFolder AddFolder(string path, IReadOnlyList<string>? exclude)
+    {
+        var identity = LoadIdentity();
+        CheckPatterns(exclude ?? []);
+        var existing = identity.Folders.FirstOrDefault(f => SamePath(f.Path, path));
+        if (existing is not null)
+        {
+            var merged = existing with { Exclude = Merge(existing.Exclude, exclude) };
+            SaveIdentity(identity with { Folders = [.. identity.Folders.Select(f => f == existing ? merged : f)] });
+            return merged;
+        }
+
+        var updated = AddFolderTo(identity, path, exclude);
+        SaveIdentity(updated);
+        return updated.Folders[^1];
+    }
+
+    /// <summary>Stops backing up a data folder (by path or label); the host keeps what it backed up so far.</summary>
+    public DataFolder RemoveFolder(string pathOrLabel)
+    {
+        var identity = LoadIdentity();
+        var folder = FindFolder(identity, pathOrLabel);
+        if (identity.Folders.Count == 1)
+        {
+            throw new ArgumentException($"{folder.Path} is the only data folder; add another first (a device backs up at least one)");
+        }
+
+        SaveIdentity(identity with { Folders = [.. identity.Folders.Where(f => f != folder)] });
+        return folder;
+    }
+
+    /// <summary>Adds (or, <paramref name="remove"/>, takes away) exclude patterns: of one folder (by path or label), or of every folder.</summary>
+    public List<string> ChangeExclude(IReadOnlyList<string> patterns, string? folder, bool remove)
+    {
+        var identity = LoadIdentity();
+        if (!remove)
+        {
+            CheckPatterns(patterns);
+        }
+
+        List<string> Change(List<string>? current)
+        {
+            if (remove)
+            {
+                var missing = patterns.Where(p => current is null || !current.Contains(p, StringComparer.Ordinal)).ToList();
+                if (missing.Count > 0)
+                {
+                    throw new ArgumentException($"no exclude pattern {string.Join(", ", missing.Select(m => $"'{m}'"))} {(folder is null ? "for every folder" : $"for {folder}")} to remove ('cradle device folders list' shows them)");
+                }
+
+                return [.. current!.Where(p => !patterns.Contains(p, StringComparer.Ordinal))];
+            }
+
+            return Merge(current, patterns) ?? [];
+        }
+
+        if (folder is null)
+        {
+            var global = Change(identity.Exclude);
+            SaveIdentity(identity with { Exclude = global });
+            return global;
+        }
+
+        var target = FindFolder(identity, folder);
+        var changed = target with { Exclude = Change(target.Exclude) };
+        SaveIdentity(identity with { Folders = [.. identity.Folders.Select(f => f == target ? changed : f)] });
+        return changed.Exclude!;
+    }
+
+    /// <summary>
+    /// Data folders with labels, from paths (and their own exclude patterns): each label is the
+    /// folder's name, made unique with -2, -3… as <c>init</c> does.
+    /// </summary>
+    public static List<DataFolder> Label(IEnumerable<(string Path, List<string>? Exclude)> folders)
+    {
+        var identity = new DeviceIdentity { Name = "X", Folders = [], RecoveryKey = "" };
+        foreach (var (path, exclude) in folders)
+        {
+            identity = AddFolderTo(identity, path, exclude, mustExist: false);
+        }
+
+        return identity.Folders;
+    }
+
+    private static DeviceIdentity AddFolderTo(DeviceIdentity identity, string folder, IReadOnlyList<string>? exclude, bool mustExist = true)
+    {
+        var full = Path.GetFullPath(folder);
+        if (mustExist && !Directory.Exists(full))
+        {
+            throw new ArgumentException($"data folder {full} does not exist", nameof(folder));
+        }
+
+        var label = Label(full);
+        var unique = label;
+        for (var n = 2; identity.Folders.Any(f => string.Equals(f.Label, unique, StringComparison.OrdinalIgnoreCase)); n++)
+        {
+            unique = $"{label}-{n}";
+        }
+
+        return identity with { Folders = [.. identity.Folders, new DataFolder(unique, full) { Exclude = exclude is { Count: > 0 } ? [.. exclude] : null }] };
+    }
+
+    private static DataFolder FindFolder(DeviceIdentity identity, string pathOrLabel) =>
+        identity.Folders.FirstOrDefault(f => string.Equals(f.Label, pathOrLabel, StringComparison.OrdinalIgnoreCase))
+        ?? identity.Folders.FirstOrDefault(f => SamePath(f.Path, pathOrLabel))
+        ?? throw new ArgumentException($"no data folder '{pathOrLabel}': the device backs up {string.Join(", ", identity.Folders.Select(f => $"{f.Path} (as {f.Label}/)"))}");
+
+    private static bool SamePath(string kept, string given) =>
+        string.Equals(Path.TrimEndingDirectorySeparator(kept), Path.TrimEndingDirectorySeparator(Path.GetFullPath(given)), StringComparison.Ordinal);
+
+    private static List<string>? Merge(List<string>? current, IReadOnlyList<string>? more)
+    {
+        var merged = new List<string>(current ?? []);
+        merged.AddRange((more ?? []).Where(p => !merged.Contains(p, StringComparer.Ordinal)));
+        return merged.Count == 0 ? null : merged;
+    }
+
+    private static void CheckPatterns(IReadOnlyList<string> patterns) => ExcludeRules.Parse(patterns);
 
     public DeviceIdentity LoadIdentity()
     {
@@ -246,6 +380,9 @@ public sealed class DeviceState
         return clean.Length == 0 || clean is "." or ".." ? "data" : clean;
     }
 }
+
+/// <summary>What <c>cradle device init</c> did: made the device, or found it and added the folders it lacked.</summary>
+public sealed record InitOutcome(DeviceIdentity Identity, bool Created, IReadOnlyList<DataFolder> Added);
 
 /// <summary>The device's state folder is missing, of an unknown version, or damaged.</summary>
 public sealed class DeviceStateException(string message, Exception? inner = null)

@@ -10,14 +10,23 @@ public sealed record DeviceIdentity
     public string Model { get; init; } = "cradle-device";
     public required List<DataFolder> Folders { get; init; }
 
+    /// <summary>Exclude patterns for every data folder (gitignore-style, <see cref="ExcludeRules"/>); null or empty: none.</summary>
+    public List<string>? Exclude { get; init; }
+
     /// <summary>A random key kept for reclaiming a partnership after a cold boot (P9), base64.</summary>
     public required string RecoveryKey { get; init; }
 
     public long CreatedUnixMs { get; init; }
 }
 
-/// <summary>A folder whose files are backed up; <see cref="Label"/> is its first path segment in snapshots.</summary>
-public sealed record DataFolder(string Label, string Path);
+/// <summary>
+/// A folder whose files are backed up; <see cref="Label"/> is its first path segment in
+/// snapshots; <see cref="Exclude"/>: patterns for this folder only, besides the global ones.
+/// </summary>
+public sealed record DataFolder(string Label, string Path)
+{
+    public List<string>? Exclude { get; init; }
+}
 
 /// <summary>The volatile part: the partnerships (P6 deletes from here): <c>volatile/partnerships.json</c>.</summary>
 public sealed record PartnershipsFile
@@ -50,8 +59,25 @@ public sealed record PartnershipSlot
     public string? Code { get; init; }
 }
 
-/// <summary>The last committed backup to one host.</summary>
-public sealed record LastBackup(long TimeUnixMs, long SnapshotId, long Files, long Bytes, long WireBytes, string Link);
+/// <summary>
+/// The last committed backup to one host. <c>Problems</c>: what it could not read (a partial
+/// snapshot: earlier versions stand in for it), each as "path: reason"; <c>Note</c>: why the
+/// snapshot is flagged (partial, empty, most files vanished), null when it is complete;
+/// <c>Unchanged</c>: nothing had changed, the host verified its earlier snapshot.
+/// </summary>
+public sealed record LastBackup(long TimeUnixMs, long SnapshotId, long Files, long Bytes, long WireBytes, string Link)
+{
+    /// <summary>Most problems kept with the last backup (the count is in the note).</summary>
+    public const int MaxProblemsKept = 20;
+
+    public bool Partial { get; init; }
+
+    public bool Unchanged { get; init; }
+
+    public string? Note { get; init; }
+
+    public List<string>? Problems { get; init; }
+}
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip, RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(DeviceIdentity))]

@@ -14,13 +14,34 @@ public sealed record DeviceStatus
     public string? LastError { get; init; }
 }
 
-/// <summary>The most recent committed backup, to any host.</summary>
+/// <summary>
+/// The most recent committed backup, to any host. <c>Status</c>: complete, or why not (partial,
+/// empty, suspect) with <c>Note</c> in words and <c>Problems</c> ("path: reason", the first
+/// few); <c>Unchanged</c>: nothing had changed, the host verified its earlier snapshot.
+/// </summary>
 public sealed record LastBackupStatus(string Host, DateTimeOffset Time, long Snapshot, long Files, long Bytes, long WireBytes, string Link)
 {
+    public string Status { get; init; } = "complete";
+
+    public bool Partial { get; init; }
+
+    public bool Unchanged { get; init; }
+
+    public string? Note { get; init; }
+
+    public List<string>? Problems { get; init; }
+
     /// <summary>The newest backup recorded in the device's partnerships, or null when there was none.</summary>
     public static LastBackupStatus? From(IEnumerable<PartnershipSlot> slots) =>
         slots.Where(s => s.LastBackup is not null)
             .OrderByDescending(s => s.LastBackup!.TimeUnixMs)
-            .Select(s => new LastBackupStatus(s.HostName, DateTimeOffset.FromUnixTimeMilliseconds(s.LastBackup!.TimeUnixMs), s.LastBackup.SnapshotId, s.LastBackup.Files, s.LastBackup.Bytes, s.LastBackup.WireBytes, s.LastBackup.Link))
+            .Select(s => new LastBackupStatus(s.HostName, DateTimeOffset.FromUnixTimeMilliseconds(s.LastBackup!.TimeUnixMs), s.LastBackup.SnapshotId, s.LastBackup.Files, s.LastBackup.Bytes, s.LastBackup.WireBytes, s.LastBackup.Link)
+            {
+                Status = s.LastBackup.Partial ? "partial" : s.LastBackup.Note is null ? "complete" : s.LastBackup.Note.StartsWith("empty", StringComparison.Ordinal) ? "empty" : "suspect",
+                Partial = s.LastBackup.Partial,
+                Unchanged = s.LastBackup.Unchanged,
+                Note = s.LastBackup.Note,
+                Problems = s.LastBackup.Problems,
+            })
             .FirstOrDefault();
 }

@@ -8,7 +8,7 @@ namespace Cradle.Device;
 /// not grow with the file count), with the totals the backup announces before it starts.
 /// <see cref="Entries"/> reads the spool from its start, once at a time.
 /// </summary>
-public sealed class ScanResult : IDisposable
+public sealed class ScanResult : IDisposable, IScanReport
 {
     private readonly FileStream _spool;
     private readonly BinaryWriter _writer;
@@ -20,7 +20,18 @@ public sealed class ScanResult : IDisposable
         _writer = new BinaryWriter(_spool, Encoding.UTF8, leaveOpen: true);
     }
 
+    /// <summary>What was left out by design (links, device files): warnings.</summary>
     public List<string> Skipped { get; } = [];
+
+    /// <summary>What could not be backed up and has no storable name: gaps.</summary>
+    public List<string> Unnamed { get; } = [];
+
+    /// <summary>Entries found with a problem (a folder that could not be listed, a missing data folder).</summary>
+    public long Problems { get; private set; }
+
+    void IScanReport.Skipped(string message) => Skipped.Add(message);
+
+    void IScanReport.Unnamed(string message) => Unnamed.Add(message);
 
     /// <summary>Regular files found.</summary>
     public long Files { get; private set; }
@@ -47,8 +58,13 @@ public sealed class ScanResult : IDisposable
         _writer.Write(entry.MtimeUnixNs);
         _writer.Write(entry.Inode);
         _writer.Write(entry.Mode);
+        _writer.Write(entry.Problem ?? "");
         _count++;
-        if (entry.Kind == EntryKind.File)
+        if (entry.Problem is not null)
+        {
+            Problems++;
+        }
+        else if (entry.Kind == EntryKind.File)
         {
             Files++;
             Bytes += entry.Size;
@@ -61,8 +77,10 @@ public sealed class ScanResult : IDisposable
         using var reader = new BinaryReader(_spool, Encoding.UTF8, leaveOpen: true);
         for (var i = 0; i < count; i++)
         {
-            yield return new ScanEntry(reader.ReadString(), reader.ReadString(), (EntryKind)reader.ReadByte(),
+            var entry = new ScanEntry(reader.ReadString(), reader.ReadString(), (EntryKind)reader.ReadByte(),
                 reader.ReadInt64(), reader.ReadInt64(), reader.ReadUInt64(), reader.ReadUInt32());
+            var problem = reader.ReadString();
+            yield return problem.Length == 0 ? entry : entry with { Problem = problem };
         }
     }
 

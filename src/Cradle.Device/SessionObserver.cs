@@ -1,3 +1,5 @@
+using Cradle.Protocol;
+
 namespace Cradle.Device;
 
 /// <summary>What a person watching a device session is told. Every method has a do-nothing default.</summary>
@@ -32,7 +34,11 @@ public sealed record BackupProgress(string Phase, long FilesDone, long FilesTota
     public static BackupProgress Idle { get; } = new("idle", 0, 0, 0, 0, 0);
 }
 
-/// <summary>A committed backup, as the device saw it.</summary>
+/// <summary>
+/// A committed backup, as the device saw it. <c>Files</c> and <c>Bytes</c> count what the device
+/// sent; <c>SnapshotFiles</c> and <c>SnapshotBytes</c> the snapshot's totals, with what the host
+/// carried forward for what could not be read (<c>Problems</c>).
+/// </summary>
 public sealed record BackupResult(
     long SnapshotId,
     long Files,
@@ -45,4 +51,71 @@ public sealed record BackupResult(
     long NewChunksStored,
     long StoredBytes,
     TimeSpan Elapsed,
-    IReadOnlyList<string> Skipped);
+    IReadOnlyList<string> Skipped)
+{
+    /// <summary>What could not be read (a file, a folder, a missing data folder, a name no snapshot can hold).</summary>
+    public IReadOnlyList<BackupProblem> Problems { get; init; } = [];
+
+    /// <summary>False when the host (protocol 1 or 2) could not be told what was missing: the snapshot lacks it, unmarked there.</summary>
+    public bool HostKeptEarlierVersions { get; init; } = true;
+
+    /// <summary>Entries of an earlier snapshot that stand in for what could not be read.</summary>
+    public long CarriedForward { get; init; }
+
+    /// <summary>Nothing changed: the host made no new snapshot and verified <see cref="SnapshotId"/>, the earlier one.</summary>
+    public bool Unchanged { get; init; }
+
+    /// <summary>Most files vanished since the complete snapshot before (which held <see cref="PreviousFiles"/>).</summary>
+    public bool Suspect { get; init; }
+
+    public long PreviousFiles { get; init; }
+
+    public long SnapshotFiles { get; init; }
+
+    public long SnapshotBytes { get; init; }
+
+    /// <summary>Something could not be read.</summary>
+    public bool Partial => Problems.Count > 0;
+
+    /// <summary>The snapshot holds no file at all.</summary>
+    public bool Empty => SnapshotFiles == 0;
+
+    /// <summary>Not a whole picture of the device's data: partial, empty or most files vanished. <c>cradle device connect --once</c> exits 6.</summary>
+    public bool Incomplete => Partial || Empty || Suspect;
+
+    /// <summary>Why the snapshot is not a whole picture, in words; null when it is.</summary>
+    public string? Note
+    {
+        get
+        {
+            var notes = new List<string>();
+            if (Partial)
+            {
+                var count = Words.Count(Problems.Count, "entry", "entries");
+                notes.Add(HostKeptEarlierVersions
+                    ? $"partial: {count} could not be read ({Words.Count(CarriedForward, "entry", "entries")} of earlier snapshots kept in their place)"
+                    : $"partial: {count} could not be read, and the host (an older version) cannot keep earlier versions: the snapshot lacks them");
+            }
+
+            if (Empty)
+            {
+                notes.Add("empty: the snapshot holds no file");
+            }
+            else if (Suspect)
+            {
+                notes.Add($"most files vanished: {SnapshotFiles} now, {PreviousFiles} in the complete snapshot before");
+            }
+
+            return notes.Count == 0 ? null : string.Join("; ", notes);
+        }
+    }
+}
+
+/// <summary>
+/// Something a backup could not read: its snapshot path (empty for a name no snapshot can
+/// hold), where it is on the device, why, and whether it is a folder (everything beneath it).
+/// </summary>
+public sealed record BackupProblem(string Path, string FullPath, string Reason, bool Folder)
+{
+    public override string ToString() => Path.Length == 0 ? Reason : $"{Path}{(Folder ? "/" : "")}: {Reason}";
+}

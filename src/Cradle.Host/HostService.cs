@@ -131,7 +131,8 @@ public sealed partial class HostService : IAsyncDisposable
         }
         catch (SocketException e)
         {
-            throw new Protocol.CradleException($"cannot listen on {_options.Listen}: {e.Message}", isTransient: false, e);
+            var hint = e.SocketErrorCode == SocketError.AddressAlreadyInUse ? " (another program, or another Cradle host); choose another with --listen ADDR:PORT" : "";
+            throw new Protocol.CradleException($"cannot listen on {_options.Listen}: {e.Message}{hint}", isTransient: false, e);
         }
 
         var bound = (IPEndPoint)_listener.LocalEndpoint;

@@ -82,6 +82,7 @@ internal sealed partial class HostSession
         // memory (for the duplicate check): a backup of 100,000 files holds a few MB, not its list.
         using var entries = new TreeBuilder(host.Store.TempFolder);
         var paths = new HashSet<UInt128>();
+        var received = new ReceivedEntries(entries, paths, new BackupProblems(host.Store, NewestOwnSnapshot()));
         // Progress for the dashboard: the bytes of the chunks the device has gone through (those
         // the host had, counted when queried, and those sent), or of the files listed so far when
         // that is more (files the device knew unchanged). Both only grow.
@@ -101,12 +102,12 @@ internal sealed partial class HostSession
                     _live.Progress(entries.Files, Math.Max(entries.Bytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.FileEntries:
-                    AddEntries(writer, message.FileEntries, entries, paths);
+                    AddEntries(writer, message.FileEntries, received);
                     _live.Progress(entries.Files, Math.Max(entries.Bytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.BackupEnd:
                     _live.SetPhase("committing");
-                    await CommitAsync(writer, message.BackupEnd, entries, requested, started, cancellationToken).ConfigureAwait(false);
+                    await CommitAsync(writer, message.BackupEnd, received, requested, started, cancellationToken).ConfigureAwait(false);
                     return;
                 case Envelope.BodyOneofCase.Goodbye:
                     throw new LinkClosedException($"the device left in the middle of a backup: {message.Goodbye.Reason}");
@@ -220,8 +221,9 @@ internal sealed partial class HostSession
         }
     }
 
-    private static void AddEntries(StoreWriter writer, FileEntries batch, TreeBuilder entries, HashSet<UInt128> paths)
+    private void AddEntries(StoreWriter writer, FileEntries batch, ReceivedEntries received)
     {
+        var entries = received.Tree;
         if (entries.Count + batch.Entries.Count > MaxEntriesPerSnapshot)
         {
             throw new ProtocolViolationException($"the snapshot would exceed {MaxEntriesPerSnapshot} entries");
@@ -230,7 +232,7 @@ internal sealed partial class HostSession
         foreach (var e in batch.Entries)
         {
             var path = SnapshotPath.Validate(e.Path);
-            if (!paths.Add(PathKey(path)))
+            if (!received.Paths.Add(PathKey(path)))
             {
                 throw new ProtocolViolationException($"\"{path}\" appears twice in one snapshot");
             }
@@ -241,6 +243,12 @@ internal sealed partial class HostSession
                 Protocol.Messages.EntryKind.Directory => Store.EntryKind.Directory,
                 _ => throw new ProtocolViolationException($"\"{path}\" has unknown kind {(int)e.Kind}"),
             };
+            if (e.Problem.Length > 0)
+            {
+                AddProblem(writer, received, new TreeEntry(path, kind, 0, e.MtimeUnixNs, e.Mode, []), e);
+                continue;
+            }
+
             var chunks = new ChunkId[e.ChunkIds.Count];
             long total = 0;
             for (var i = 0; i < chunks.Length; i++)
@@ -265,7 +273,28 @@ internal sealed partial class HostSession
             }
 
             entries.Add(new TreeEntry(path, kind, (long)e.Size, e.MtimeUnixNs, e.Mode, chunks));
+            if (kind == Store.EntryKind.File)
+            {
+                received.SentFiles++;
+                received.SentBytes += (long)e.Size;
+            }
         }
+    }
+
+    /// <summary>An entry the device could not read (protocol v3): its earlier version stands in for it.</summary>
+    private void AddProblem(StoreWriter writer, ReceivedEntries received, TreeEntry entry, Protocol.Messages.FileEntry sent)
+    {
+        if (_version < ProtocolVersion.Problems)
+        {
+            throw new ProtocolViolationException($"\"{entry.Path}\" is marked unreadable, which protocol version {_version} has no word for");
+        }
+
+        if (sent.ChunkIds.Count > 0 || sent.Size != 0)
+        {
+            throw new ProtocolViolationException($"\"{entry.Path}\" is marked unreadable but has content or a size");
+        }
+
+        received.Problems.Add(entry, sent.Problem, received.Tree, path => entry.Path == path || received.Paths.Add(PathKey(path)), writer);
     }
 
     /// <summary>The first 128 bits of the path's SHA-256: two different paths share one by chance with odds of about 2^-100 in a snapshot of 10 million.</summary>
@@ -276,22 +305,60 @@ internal sealed partial class HostSession
         return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(hash);
     }
 
-    private async Task CommitAsync(StoreWriter writer, BackupEnd end, TreeBuilder entries, HashSet<ChunkId> requested, long started, CancellationToken cancellationToken)
+    private async Task CommitAsync(StoreWriter writer, BackupEnd end, ReceivedEntries received, HashSet<ChunkId> requested, long started, CancellationToken cancellationToken)
     {
         if (requested.Count > 0)
         {
             throw new ProtocolViolationException($"{requested.Count} chunks were announced as missing and never sent (first: {requested.First()})");
         }
 
-        var files = entries.Files;
-        var bytes = entries.Bytes;
-        if ((ulong)files != end.Files || (ulong)bytes != end.Bytes)
+        var problems = received.Problems;
+        if ((ulong)received.SentFiles != end.Files || (ulong)received.SentBytes != end.Bytes)
         {
-            throw new ProtocolViolationException($"the device counted {end.Files} files / {end.Bytes} bytes, the host received {files} / {bytes}");
+            throw new ProtocolViolationException($"the device counted {end.Files} files / {end.Bytes} bytes, the host received {received.SentFiles} / {received.SentBytes}");
         }
 
-        var id = await writer.CommitAsync(new NewSnapshotRequest(_device, _number, link, started), entries, cancellationToken).ConfigureAwait(false);
-        HostLog.Committed(logger, _device.Value, id, files, bytes, writer.NewChunks, writer.StoredBytes);
+        if (end.Problems != (ulong)problems.Received)
+        {
+            throw new ProtocolViolationException($"the device counted {end.Problems} entries it could not read, the host received {problems.Received}");
+        }
+
+        if (end.Unnamed.Count > BackupProblems.MaxUnnamed)
+        {
+            throw new ProtocolViolationException($"the device sent {end.Unnamed.Count} notes of things it could not name; at most {BackupProblems.MaxUnnamed}");
+        }
+
+        foreach (var note in end.Unnamed)
+        {
+            problems.AddUnnamed(note);
+        }
+
+        var files = received.Tree.Files;
+        var bytes = received.Tree.Bytes;
+        var candidate = problems.Previous is { } newest ? new UnchangedCandidate(newest, OpenProblems(newest)) : null;
+        var outcome = await writer.CommitAsync(new NewSnapshotRequest(_device, _number, link, started), received.Tree, problems.Problems, candidate, cancellationToken).ConfigureAwait(false);
+        var id = outcome.SnapshotId;
+        var snapshot = outcome.Unchanged ? problems.Previous! : ReadSnapshot(id);
+        if (outcome.Unchanged)
+        {
+            HostLog.Unchanged(logger, _device.Value, id);
+        }
+        else
+        {
+            HostLog.Committed(logger, _device.Value, id, files, bytes, writer.NewChunks, writer.StoredBytes);
+        }
+
+        if (snapshot?.Partial == true)
+        {
+            var first = problems.Problems.Count > 0 ? problems.Problems[0] : null;
+            HostLog.PartialSnapshot(logger, _device.Value, id, snapshot.Problems, problems.CarriedForward, first is null ? "" : $"{(first.Path.Length > 0 ? first.Path + ": " : "")}{first.Reason}");
+        }
+
+        if (snapshot is { Empty: true } or { Suspect: true })
+        {
+            HostLog.FlaggedSnapshot(logger, _device.Value, id, snapshot.Files, snapshot.PreviousFiles ?? 0);
+        }
+
         try
         {
             using var registry = PartnershipRegistry.Open(host.Store.Database, options.Time);
@@ -303,18 +370,65 @@ internal sealed partial class HostSession
             // store holds the same backup twice. Only the "last backup" time is behind.
             HostLog.LastBackupNotRecorded(logger, _device.Value, id, e.Message);
         }
+
         await _channel!.SendAsync(new Envelope
         {
             BackupCommitted = new BackupCommitted
             {
                 SnapshotId = id,
-                Files = (ulong)files,
-                Bytes = (ulong)bytes,
+                Files = (ulong)(snapshot?.Files ?? files),
+                Bytes = (ulong)(snapshot?.Bytes ?? bytes),
                 // What this device sent, not what the store newly wrote: the difference would
                 // tell the device which of its chunks another device had stored already.
                 NewChunks = (ulong)writer.ChunksReceived,
                 StoredBytes = (ulong)writer.BytesReceived,
+                Partial = snapshot?.Partial ?? problems.Problems.Count > 0,
+                Problems = (ulong)(snapshot?.Problems ?? problems.Problems.Count),
+                CarriedForward = (ulong)problems.CarriedForward,
+                Unchanged = outcome.Unchanged,
+                Suspect = snapshot?.Suspect ?? false,
+                PreviousFiles = (ulong)(snapshot?.PreviousFiles ?? 0),
             },
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The device's newest snapshot made under this partnership (since its record was created,
+    /// as restore consent counts them): what an unreadable entry's earlier version comes from,
+    /// and what an unchanged backup repeats. Null for a first backup.
+    /// </summary>
+    private SnapshotInfo? NewestOwnSnapshot()
+    {
+        using var registry = PartnershipRegistry.Open(host.Store.Database, options.Time);
+        var record = registry.Find(_device);
+        using var catalog = host.Store.OpenCatalog();
+        return record is null ? null : catalog.ListSnapshots(_device.Key).LastOrDefault(s => s.Time >= record.Created);
+    }
+
+    private List<SnapshotProblem> OpenProblems(SnapshotInfo snapshot)
+    {
+        using var catalog = host.Store.OpenCatalog();
+        return snapshot.Partial ? catalog.ListProblems(snapshot.Id) : [];
+    }
+
+    private SnapshotInfo? ReadSnapshot(long id)
+    {
+        using var catalog = host.Store.OpenCatalog();
+        return catalog.GetSnapshot(id);
+    }
+
+    /// <summary>What a backup has received so far: the tree, its paths, what could not be read, and the device's own counts.</summary>
+    private sealed class ReceivedEntries(TreeBuilder tree, HashSet<UInt128> paths, BackupProblems problems)
+    {
+        public TreeBuilder Tree { get; } = tree;
+
+        public HashSet<UInt128> Paths { get; } = paths;
+
+        public BackupProblems Problems { get; } = problems;
+
+        /// <summary>File entries the device sent itself (not carried forward), and their sizes: what its BackupEnd counts.</summary>
+        public long SentFiles { get; set; }
+
+        public long SentBytes { get; set; }
     }
 }

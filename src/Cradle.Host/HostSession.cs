@@ -219,7 +219,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
 
         if (!SessionProof.Verify(record!.Secret, challenge, _certificateHash, _device, request.Proof.Span))
         {
-            throw new SessionRefusedException("auth", $"the device named {_device} did not prove the secret of partnership {new PartnershipNumber(request.Number)}; the number alone is no proof (P2)");
+            throw new SessionRefusedException("auth", $"the device named {_device} did not prove the secret of partnership {new PartnershipNumber(request.Number)}; the number alone is no proof");
         }
 
         // The first session that proves the secret confirms a partnership whose PartnershipStored

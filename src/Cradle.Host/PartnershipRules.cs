@@ -25,7 +25,7 @@ public static class PartnershipRules
 
         if (partnershipsHeld >= MaxSlotsPerDevice)
         {
-            return new Refusal("P3", $"{name} already holds {partnershipsHeld} partnerships, the most a device may hold, so {hostName} cannot make a third; ways out: connect as a guest (cradle device connect --guest; restore with the operator's consent: cradle device restore), cold-boot to end the newest partnership (P6), or rename the device to end both (P8)");
+            return new Refusal("P3", $"{name} already holds {partnershipsHeld} partnerships, the most a device may hold, so {hostName} cannot make a third; ways out: connect as a guest (cradle device connect --guest; restore with the operator's consent: cradle device restore), cold-boot to end the newest partnership, or rename the device to end both");
         }
 
         // An unconfirmed record is a partnership whose secret never reached the device's storage
@@ -44,9 +44,9 @@ public static class PartnershipRules
     /// out. The device adds which of its own partnerships a rename would end.
     /// </summary>
     public static string NameTaken(DeviceName name, HostPartnership existing, string hostName, bool allowReclaim) =>
-        $"host {hostName} already has a partnership with a device named {existing.Name} (number {new PartnershipNumber(existing.Number)}, made {existing.Created:yyyy-MM-dd}), and a name partners with a host only once (P5). "
-        + $"If this device is that {existing.Name} and lost the partnership in a cold boot (P7), ways out: "
-        + "(1) rename this device (cradle device name NEW) and connect again — a rename ends every partnership the device holds (P8); "
+        $"host {hostName} already has a partnership with a device named {existing.Name} (number {new PartnershipNumber(existing.Number)}, made {existing.Created:yyyy-MM-dd}), and a name partners with a host only once. "
+        + $"If this device is that {existing.Name} and lost the partnership in a cold boot, ways out: "
+        + "(1) rename this device (cradle device name NEW) and connect again — a rename ends every partnership the device holds; "
         + $"(2) ask the operator of {hostName} to release the name (cradle host forget {existing.Name} --keep-backups, the old backups stay restorable); "
         + (allowReclaim
             ? (existing.RecoveryVerifier is null
@@ -67,7 +67,7 @@ public static class PartnershipRules
 
         if (existing is null)
         {
-            return new Refusal("P4", $"this host has no partnership with {name}: its operator removed it (cradle host forget); on the device, end the stale partnership by renaming it (P8), then partner again");
+            return new Refusal("P4", $"this host has no partnership with {name}: its operator removed it (cradle host forget); on the device, end the stale partnership by renaming it, then partner again");
         }
 
         if (existing.Number != number)

@@ -3,13 +3,23 @@ namespace Cradle.Links;
 /// <summary>
 /// Passes bytes through to an inner stream and counts them: the figures a session reports
 /// as "bytes on the link" are counted here, below TLS, so they include every header and record.
+/// The first bytes the peer sent are kept: when TLS fails, they tell a peer that is no Cradle
+/// host at all (a web server answering in plain text) from a link that broke.
 /// </summary>
 public sealed class CountingStream(Stream inner) : Stream
 {
+    /// <summary>How many of the peer's first bytes are kept.</summary>
+    public const int FirstBytesKept = 64;
+
+    private readonly byte[] _first = new byte[FirstBytesKept];
+    private int _firstLength;
     private long _read;
     private long _written;
 
     public long BytesRead => Interlocked.Read(ref _read);
+
+    /// <summary>The first bytes read from the peer (up to <see cref="FirstBytesKept"/>).</summary>
+    public ReadOnlySpan<byte> FirstBytes => _first.AsSpan(0, Volatile.Read(ref _firstLength));
 
     public long BytesWritten => Interlocked.Read(ref _written);
 
@@ -31,6 +41,7 @@ public sealed class CountingStream(Stream inner) : Stream
     public override int Read(byte[] buffer, int offset, int count)
     {
         var n = inner.Read(buffer, offset, count);
+        Keep(buffer.AsSpan(offset, n));
         Interlocked.Add(ref _read, n);
         return n;
     }
@@ -38,8 +49,20 @@ public sealed class CountingStream(Stream inner) : Stream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        Keep(buffer.Span[..n]);
         Interlocked.Add(ref _read, n);
         return n;
+    }
+
+    private void Keep(ReadOnlySpan<byte> read)
+    {
+        var room = FirstBytesKept - _firstLength;
+        if (room > 0 && read.Length > 0)
+        {
+            var take = Math.Min(room, read.Length);
+            read[..take].CopyTo(_first.AsSpan(_firstLength));
+            Volatile.Write(ref _firstLength, _firstLength + take);
+        }
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

@@ -19,6 +19,7 @@ public static class Tls
     public static async Task<TlsSession> ConnectAsync(Stream link, CancellationToken cancellationToken)
     {
         byte[]? peerHash = null;
+        string? subject = null;
         var ssl = new SslStream(link, leaveInnerStreamOpen: false);
         try
         {
@@ -36,6 +37,7 @@ public static class Tls
                     }
 
                     peerHash = SHA256.HashData(certificate.GetRawCertData());
+                    subject = certificate.Subject;
                     return true;
                 },
             }, cancellationToken).ConfigureAwait(false);
@@ -46,7 +48,7 @@ public static class Tls
             throw new LinkClosedException($"TLS handshake with the host failed: {Reasons(e)}", e);
         }
 
-        return new TlsSession(ssl, peerHash ?? throw new ProtocolViolationException("the host presented no certificate"));
+        return new TlsSession(ssl, peerHash ?? throw new ProtocolViolationException("the host presented no certificate"), subject ?? "");
     }
 
     /// <summary>The host side: handshake with the host's certificate.</summary>
@@ -88,5 +90,12 @@ public static class Tls
     }
 }
 
-/// <summary>A TLS stream and the SHA-256 of the certificate the peer presented.</summary>
-public sealed record TlsSession(SslStream Stream, byte[] PeerCertificateHash);
+/// <summary>A TLS stream, the SHA-256 of the certificate the peer presented, and the certificate's subject.</summary>
+public sealed record TlsSession(SslStream Stream, byte[] PeerCertificateHash, string PeerSubject = "")
+{
+    /// <summary>The subject every Cradle host's certificate has (<c>CN=cradle host NAME</c>).</summary>
+    public const string CradleSubjectPrefix = "CN=cradle host";
+
+    /// <summary>True when the certificate is one a Cradle host makes.</summary>
+    public bool LooksLikeCradleHost => PeerSubject.StartsWith(CradleSubjectPrefix, StringComparison.Ordinal);
+}

@@ -34,3 +34,10 @@ public sealed class SessionRefusedException(string rule, string message)
     /// <summary>The rule id ("P5") or the refusal class ("auth", "version", "protocol").</summary>
     public string Rule { get; } = rule;
 }
+
+/// <summary>
+/// The address answered, but not as a Cradle host (a web server, another TLS service): trying
+/// again will not help; the address or port is wrong.
+/// </summary>
+public sealed class NotACradleHostException(string message, Exception? inner = null)
+    : CradleException(message, isTransient: false, inner);

@@ -50,7 +50,7 @@ public readonly record struct DeviceName
 
     private static string? Check(string? text)
     {
-        const string rule = "device names (rule P1) are 1-15 characters: ASCII letters, digits and '-', starting with a letter";
+        const string rule = "device names are 1-15 characters: ASCII letters, digits and '-', starting with a letter";
         if (string.IsNullOrEmpty(text))
         {
             return $"the device name is empty; {rule}";

@@ -12,7 +12,7 @@ public readonly record struct PartnershipNumber
     {
         if (!IsValid(value))
         {
-            throw new ArgumentOutOfRangeException(nameof(value), value, "a partnership number is never 0 or 0xFFFFFFFF (rule P2)");
+            throw new ArgumentOutOfRangeException(nameof(value), value, "a partnership number is never 0 or 0xFFFFFFFF");
         }
 
         Value = value;

@@ -18,20 +18,21 @@ public static class WireText
     /// <summary>Most characters of one string shown; the rest is counted, not shown.</summary>
     public const int MaxLength = 2048;
 
-    /// <summary>The text as it may be shown: never null, no control character, at most <see cref="MaxLength"/> characters plus a note.</summary>
-    public static string Clean(string? text)
+    /// <summary>The text as it may be shown: never null, no control character, at most <paramref name="maxLength"/> characters plus a note.</summary>
+    public static string Clean(string? text, int maxLength = MaxLength)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxLength);
         if (string.IsNullOrEmpty(text))
         {
             return "";
         }
 
-        if (text.Length <= MaxLength && !NeedsEscape(text))
+        if (text.Length <= maxLength && !NeedsEscape(text))
         {
             return text;
         }
 
-        var shown = Math.Min(text.Length, MaxLength);
+        var shown = Math.Min(text.Length, maxLength);
         var builder = new StringBuilder(shown + 16);
         for (var i = 0; i < shown; i++)
         {

@@ -76,10 +76,14 @@ public sealed partial class Catalog
     public void DeleteSnapshots(IReadOnlyCollection<long> ids)
     {
         using var tx = _connection.BeginTransaction();
+        using var problems = Command("DELETE FROM snapshot_problems WHERE snapshot = @id", tx);
+        var problemsOf = problems.AddParameter("@id", DbType.Int64);
         using var command = Command("DELETE FROM snapshots WHERE id = @id", tx);
         var id = command.AddParameter("@id", DbType.Int64);
         foreach (var value in ids)
         {
+            problemsOf.Value = value;
+            problems.ExecuteNonQuery();
             id.Value = value;
             command.ExecuteNonQuery();
         }

@@ -8,8 +8,8 @@ public sealed partial class Catalog
     public List<SnapshotInfo> ListSnapshots(string? deviceKey = null)
     {
         using var command = Command(deviceKey is null
-            ? "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect FROM snapshots ORDER BY id"
-            : "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect FROM snapshots WHERE device_key = @key ORDER BY id");
+            ? "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect, problems, previous_files, verified_ms FROM snapshots ORDER BY id"
+            : "SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect, problems, previous_files, verified_ms FROM snapshots WHERE device_key = @key ORDER BY id");
         if (deviceKey is not null)
         {
             command.AddParameter("@key", deviceKey);
@@ -20,7 +20,7 @@ public sealed partial class Catalog
 
     public SnapshotInfo? GetSnapshot(long id)
     {
-        using var command = Command("SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect FROM snapshots WHERE id = @id");
+        using var command = Command("SELECT id, device, number, link, started_ms, time_ms, files, bytes, tree, suspect, problems, previous_files, verified_ms FROM snapshots WHERE id = @id");
         command.AddParameter("@id", id);
         return ReadSnapshots(command).FirstOrDefault();
     }
@@ -28,9 +28,13 @@ public sealed partial class Catalog
     /// <summary>Removes every snapshot of a device (the operator's <c>forget</c>); returns how many.</summary>
     public int DeleteSnapshotsOf(string deviceKey)
     {
-        using var command = Command("DELETE FROM snapshots WHERE device_key = @key");
+        using var tx = _connection.BeginTransaction();
+        DeleteProblems("device_key = @key", c => c.AddParameter("@key", deviceKey), tx);
+        using var command = Command("DELETE FROM snapshots WHERE device_key = @key", tx);
         command.AddParameter("@key", deviceKey);
-        return command.ExecuteNonQuery();
+        var removed = command.ExecuteNonQuery();
+        tx.Commit();
+        return removed;
     }
 
     /// <summary>
@@ -73,15 +77,34 @@ public sealed partial class Catalog
                 reader.GetInt64(6),
                 reader.GetInt64(7),
                 ChunkIds.Split((byte[])reader.GetValue(8)),
-                reader.GetInt64(9) != 0));
+                reader.GetInt64(9) != 0,
+                reader.GetInt64(10),
+                reader.IsDBNull(11) ? null : reader.GetInt64(11),
+                reader.IsDBNull(12) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(12))));
         }
 
         return list;
     }
 }
 
-/// <summary>A committed snapshot. <c>Suspect</c>: most of the device's files vanished since the snapshot before it.</summary>
-public sealed record SnapshotInfo(long Id, string Device, uint Number, string Link, DateTimeOffset Started, DateTimeOffset Time, long Files, long Bytes, Protocol.ChunkId[] Tree, bool Suspect = false);
+/// <summary>
+/// A committed snapshot. <c>Suspect</c>: most of the device's files vanished since the complete
+/// snapshot before it (which had <c>PreviousFiles</c>). <c>Problems</c>: how many things its
+/// backup could not read (a partial snapshot; <see cref="Catalog.ListProblems"/> says what).
+/// <c>Verified</c>: the last time a backup found exactly these files again (nothing changed).
+/// </summary>
+public sealed record SnapshotInfo(long Id, string Device, uint Number, string Link, DateTimeOffset Started, DateTimeOffset Time, long Files, long Bytes, Protocol.ChunkId[] Tree,
+    bool Suspect = false, long Problems = 0, long? PreviousFiles = null, DateTimeOffset? Verified = null)
+{
+    /// <summary>Something could not be read: earlier versions stand in for it.</summary>
+    public bool Partial => Problems > 0;
+
+    /// <summary>No file at all.</summary>
+    public bool Empty => Files == 0;
+
+    /// <summary>Not a full picture of the device: partial, empty or suspect. Prune always keeps the newest snapshot that is none of these.</summary>
+    public bool Flagged => Partial || Empty || Suspect;
+}
 
 /// <summary>Sizes of the whole store.</summary>
 public sealed record StoreTotals(long Packs, long PackBytes, long Chunks, long StoredBytes, long RawBytes);

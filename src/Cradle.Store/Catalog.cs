@@ -15,15 +15,26 @@ namespace Cradle.Store;
 public sealed partial class Catalog : IDisposable
 {
     /// <summary>
-    /// The catalog schema this build writes and reads. 3: chunk rows may name compression groups
-    /// (<see cref="ChunkCompression.ZstdGroup"/>, in pack format v2), which builds of schema 2
-    /// cannot read; the tables are those of 2. 4 (<see cref="OwnersSchemaVersion"/>): which
-    /// device may name which chunk (<c>chunk_owners</c>).
+    /// The catalog schema this build writes and reads: the newest step below. A new step is one
+    /// named constant and one migration method, applied after the ones before it.
     /// </summary>
-    public const int SchemaVersion = OwnersSchemaVersion;
+    public const int SchemaVersion = SchemaPartialSnapshots;
 
-    /// <summary>Schema 3: compression groups (no table changed).</summary>
-    public const int GroupsSchemaVersion = 3;
+    /// <summary>
+    /// Schema 3: chunk rows may name compression groups (<see cref="ChunkCompression.ZstdGroup"/>,
+    /// in pack format v2), which builds of schema 2 cannot read; the tables are those of 2.
+    /// </summary>
+    public const int SchemaCompressionGroups = 3;
+
+    /// <summary>
+    /// Schema 5: partial snapshots. A snapshot records what the device could not read
+    /// (<c>snapshot_problems</c>, and their count in <c>snapshots.problems</c>), the file count of
+    /// the complete snapshot it was compared with (<c>previous_files</c>), and when a backup last
+    /// found exactly its files again (<c>verified_ms</c>: nothing changed, no new snapshot).
+    /// Builds of schema 4 would show a partial snapshot as whole, so they must refuse the catalog.
+    /// (Schema 4, between them, is <see cref="OwnersSchemaVersion"/>: which device may name which chunk.)
+    /// </summary>
+    public const int SchemaPartialSnapshots = 5;
 
     private readonly DbConnection _connection;
     private readonly CatalogDatabase _database;
@@ -105,34 +116,45 @@ public sealed partial class Catalog : IDisposable
                 "CREATE INDEX snapshots_device ON snapshots(device_key, id)",
                 .. LeaseTables(db),
                 OwnersTable(db),
-                $"INSERT INTO meta(key, value) VALUES('catalog_schema', '{current}')"])
+                $"INSERT INTO meta(key, value) VALUES('catalog_schema', '{OwnersSchemaVersion}')"])
             {
                 Execute(statement, tx);
             }
-        }
-        else if (version == current)
-        {
-            // Another process migrated it between the unlocked look and the lock.
-        }
-        else if (version is "1" or "2" or "3")
-        {
-            // One step after the other: each takes the schema one version further.
-            if (version == "1")
-            {
-                MigrateToLeases(tx);
-            }
 
-            if (version is "1" or "2")
-            {
-                // Schema 3 changes no table: it keeps builds that cannot read compression groups
-                // away from a catalog whose chunks may be in them.
-                SetSchema(GroupsSchemaVersion, tx);
-            }
+            version = OwnersSchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
 
+        // One step after the other: each takes the schema one version further.
+        if (version == "1")
+        {
+            MigrateToLeases(tx);
+            version = "2";
+        }
+
+        if (version == "2")
+        {
+            // Schema 3 changes no table: it keeps builds that cannot read compression groups
+            // away from a catalog whose chunks may be in them.
+            SetSchema(SchemaCompressionGroups, tx);
+            version = "3";
+        }
+
+        if (version == "3")
+        {
             MigrateToOwners(tx);
             SetSchema(OwnersSchemaVersion, tx);
+            version = "4";
         }
-        else
+
+        if (version == "4")
+        {
+            MigrateToPartialSnapshots(tx);
+            SetSchema(SchemaPartialSnapshots, tx);
+            version = current;
+        }
+
+        // Equal to current also when another process migrated it between the unlocked look and the lock.
+        if (version != current)
         {
             throw new StoreFormatException($"the catalog has schema version {version}; this build knows versions 1 to {SchemaVersion} only (upgrade Cradle to open it)");
         }
@@ -158,6 +180,40 @@ public sealed partial class Catalog : IDisposable
             $"ALTER TABLE chunks ADD COLUMN condemned {db.BigInt}",
             $"ALTER TABLE packs ADD COLUMN retired {db.BigInt}",
             .. LeaseTables(db)])
+        {
+            Execute(statement, tx);
+        }
+    }
+
+    /// <summary>
+    /// Schema 4 to <see cref="SchemaPartialSnapshots"/>, inside the schema transaction: every
+    /// existing snapshot is whole (no problems), never verified again, compared with nothing.
+    /// Each addition is made only when missing, so a catalog whose version was set back by hand
+    /// (or restored from a copy taken mid-upgrade) is brought forward all the same.
+    /// </summary>
+    private void MigrateToPartialSnapshots(DbTransaction tx)
+    {
+        var db = _database;
+        foreach (var (column, type) in (ReadOnlySpan<(string, string)>)[("problems", $"{db.BigInt} NOT NULL DEFAULT 0"), ("previous_files", db.BigInt), ("verified_ms", db.BigInt)])
+        {
+            if (!db.HasColumn(_connection, tx, "snapshots", column))
+            {
+                Execute($"ALTER TABLE snapshots ADD COLUMN {column} {type}", tx);
+            }
+        }
+
+        foreach (var statement in (string[])[
+            $"""
+            CREATE TABLE IF NOT EXISTS snapshot_problems(
+              snapshot {db.BigInt} NOT NULL,
+              seq {db.BigInt} NOT NULL,
+              path TEXT NOT NULL,
+              reason TEXT NOT NULL,
+              folder {db.BigInt} NOT NULL,
+              carried {db.BigInt} NOT NULL,
+              from_snapshot {db.BigInt},
+              PRIMARY KEY(snapshot, seq))
+            """])
         {
             Execute(statement, tx);
         }
@@ -287,10 +343,11 @@ public sealed partial class Catalog : IDisposable
             // not become the "complete" one that lets prune drop the last full set.
             using var previous = Command("SELECT files FROM snapshots WHERE device_key = @key AND suspect = 0 ORDER BY id DESC LIMIT 1", tx);
             previous.AddParameter("@key", snapshot.Device.Key);
-            var suspect = previous.ExecuteScalar() is long before && IsSuspect(before, snapshot.Files);
+            var before = previous.ExecuteScalar() as long?;
+            var suspect = before is { } filesBefore && IsSuspect(filesBefore, snapshot.Files);
             using var insert = Command("""
-                INSERT INTO snapshots(device_key, device, number, link, started_ms, time_ms, files, bytes, tree, suspect)
-                VALUES(@key, @device, @number, @link, @started, @time, @files, @bytes, @tree, @suspect) RETURNING id
+                INSERT INTO snapshots(device_key, device, number, link, started_ms, time_ms, files, bytes, tree, suspect, problems, previous_files)
+                VALUES(@key, @device, @number, @link, @started, @time, @files, @bytes, @tree, @suspect, @problems, @previous) RETURNING id
                 """, tx);
             insert.AddParameter("@suspect", suspect ? 1 : 0);
             insert.AddParameter("@key", snapshot.Device.Key);
@@ -302,7 +359,10 @@ public sealed partial class Catalog : IDisposable
             insert.AddParameter("@files", snapshot.Files);
             insert.AddParameter("@bytes", snapshot.Bytes);
             insert.AddParameter("@tree", ChunkIds.Concat(snapshot.Tree));
+            insert.AddParameter("@problems", (long)(snapshot.Problems?.Count ?? 0));
+            insert.AddParameter("@previous", before);
             snapshotId = (long)insert.ExecuteScalar()!;
+            InsertProblems(snapshotId.Value, snapshot.Problems ?? [], tx);
         }
 
         tx.Commit();
@@ -397,8 +457,8 @@ public sealed record SealedPack(string Name, long Size, IReadOnlyList<PackEntry>
 /// <summary>Chunks that become <see cref="OwnerKey"/>'s (a device name's key) with a commit.</summary>
 public sealed record ChunkOwners(string OwnerKey, IReadOnlyList<ChunkId> Ids);
 
-/// <summary>A snapshot about to be committed.</summary>
-public sealed record NewSnapshot(DeviceName Device, uint Number, string Link, long StartedMs, long Files, long Bytes, IReadOnlyList<ChunkId> Tree);
+/// <summary>A snapshot about to be committed; <c>Problems</c>: what the device could not read (a partial snapshot).</summary>
+public sealed record NewSnapshot(DeviceName Device, uint Number, string Link, long StartedMs, long Files, long Bytes, IReadOnlyList<ChunkId> Tree, IReadOnlyList<SnapshotProblem>? Problems = null);
 
 /// <summary>Helpers for lists of chunk ids stored as one blob.</summary>
 public static class ChunkIds

@@ -97,6 +97,13 @@ public abstract class CatalogDatabase : IDisposable
     /// <summary>Bytes the database takes (the file and its WAL; PostgreSQL's database).</summary>
     public abstract long SizeBytes(DbConnection connection);
 
+    /// <summary>
+    /// True when the database already holds a host's catalog, looked at without creating
+    /// anything: the operator's commands (all but <c>cradle host run</c>) refuse a folder or
+    /// database that holds none, instead of making an empty store where a typo pointed.
+    /// </summary>
+    public abstract bool HoldsCatalog();
+
     /// <summary>The SQLite file <c>cradle.db</c> in the host's folder: the default.</summary>
     public static CatalogDatabase InFolder(string folder) => SqliteFile(Path.Combine(folder, ChunkStore.DatabaseFileName));
 
@@ -265,6 +272,8 @@ internal sealed class SqliteCatalogDatabase(string path) : CatalogDatabase
     /// <summary>An idle connection (never in a transaction, so it holds back no checkpoint).</summary>
     public override IDisposable KeepOpen() => OpenConnection();
 
+    public override bool HoldsCatalog() => File.Exists(path) && new FileInfo(path).Length > 0;
+
     public override void LockSchema(DbConnection connection, DbTransaction transaction)
     {
     }
@@ -369,6 +378,14 @@ internal sealed class PostgresCatalogDatabase : CatalogDatabase
         command.CommandText = "SELECT pg_advisory_xact_lock(@key)";
         command.AddParameter("@key", SchemaLockKey);
         command.ExecuteNonQuery();
+    }
+
+    public override bool HoldsCatalog()
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'meta'";
+        return (long)command.ExecuteScalar()! > 0;
     }
 
     public override bool HasColumn(DbConnection connection, DbTransaction transaction, string table, string column)

@@ -20,7 +20,12 @@ public sealed class Pruner(ChunkStore store)
     /// <summary>A pack whose live bytes are below this share of its chunk bytes is repacked.</summary>
     public const double RepackBelow = 0.5;
 
-    public async Task<PruneReport> PruneAsync(RetentionPolicy policy, bool dryRun, TimeSpan lockWait, IProgress<string>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Prunes by <paramref name="policy"/>. <paramref name="removeOnly"/>: remove no snapshot
+    /// outside this set (the ones a dry run showed and the operator confirmed), even if the
+    /// policy now drops more because backups arrived meanwhile.
+    /// </summary>
+    public async Task<PruneReport> PruneAsync(RetentionPolicy policy, bool dryRun, TimeSpan lockWait, IProgress<string>? progress, CancellationToken cancellationToken, IReadOnlySet<long>? removeOnly = null)
     {
         if (policy.IsEmpty)
         {
@@ -45,7 +50,7 @@ public sealed class Pruner(ChunkStore store)
             var keep = policy.Keep(device.ToList());
             foreach (var s in device)
             {
-                if (keep.ContainsKey(s.Id))
+                if (keep.ContainsKey(s.Id) || (removeOnly is not null && !removeOnly.Contains(s.Id)))
                 {
                     kept.Add(s);
                 }

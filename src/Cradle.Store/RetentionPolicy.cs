@@ -5,8 +5,9 @@ namespace Cradle.Store;
 /// <summary>
 /// Which snapshots of one device prune keeps: the last N, and the newest snapshot of each of the
 /// last N days, ISO weeks and months that have one (calendar periods in UTC). A snapshot kept by
-/// any rule stays. Besides the rules, the newest complete (not suspect) snapshot always stays, so
-/// a backup taken while most files were missing cannot push out the last good one.
+/// any rule stays. Besides the rules, the newest complete snapshot (not partial, empty or suspect)
+/// always stays, so a backup taken while files were unreadable or missing cannot push out the
+/// last one that read everything.
 /// </summary>
 public sealed record RetentionPolicy(int KeepLast = 0, int KeepDaily = 0, int KeepWeekly = 0, int KeepMonthly = 0)
 {
@@ -41,7 +42,7 @@ public sealed record RetentionPolicy(int KeepLast = 0, int KeepDaily = 0, int Ke
         Periods(newestFirst, KeepWeekly, t => $"{ISOWeek.GetYear(t.UtcDateTime)}-W{ISOWeek.GetWeekOfYear(t.UtcDateTime):00}", "weekly", Mark);
         Periods(newestFirst, KeepMonthly, t => t.ToString("yyyy-MM", CultureInfo.InvariantCulture), "monthly", Mark);
 
-        var lastComplete = newestFirst.FirstOrDefault(s => !s.Suspect);
+        var lastComplete = newestFirst.FirstOrDefault(s => !s.Flagged);
         if (lastComplete is not null)
         {
             Mark(lastComplete, "last complete");

@@ -227,12 +227,54 @@ public sealed class StoreWriter : IAsyncDisposable
         return await CommitAsync(request, encoded, tree.Files, tree.Bytes, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Commits a snapshot whose entries were gathered in <paramref name="tree"/>, with what the
+    /// device could not read (<paramref name="problems"/>: a partial snapshot). When its files
+    /// are exactly those of <paramref name="unchangedFrom"/> (the same tree, the same problems),
+    /// no new snapshot is made: that one is marked verified now, and its id comes back with
+    /// <see cref="CommitOutcome.Unchanged"/>. Chunks received are committed either way.
+    /// </summary>
+    public async ValueTask<CommitOutcome> CommitAsync(NewSnapshotRequest request, TreeBuilder tree, IReadOnlyList<SnapshotProblem> problems, UnchangedCandidate? unchangedFrom, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_finished, this);
+        await using var encoded = tree.OpenRead();
+        var treeIds = await WriteTreeAsync(encoded, cancellationToken).ConfigureAwait(false);
+        if (unchangedFrom is { } same && same.Snapshot.Tree.SequenceEqual(treeIds) && SameProblems(same.Problems, problems))
+        {
+            await FlushPackAsync(snapshot: null, cancellationToken).ConfigureAwait(false);
+            if (_catalog.MarkVerified(same.Snapshot.Id, _store.Time.GetUtcNow().ToUnixTimeMilliseconds()))
+            {
+                Finish();
+                return new CommitOutcome(same.Snapshot.Id, Unchanged: true);
+            }
+
+            // The snapshot went (prune) between the comparison and now: record this one after all.
+        }
+
+        var id = await CommitTreeAsync(request, treeIds, tree.Files, tree.Bytes, problems, cancellationToken).ConfigureAwait(false);
+        return new CommitOutcome(id, Unchanged: false);
+    }
+
+    private static bool SameProblems(IReadOnlyList<SnapshotProblem> before, IReadOnlyList<SnapshotProblem> now) =>
+        before.Count == now.Count && before.Zip(now).All(p => p.First.Path == p.Second.Path && p.First.Reason == p.Second.Reason);
+
     private async ValueTask<long> CommitAsync(NewSnapshotRequest request, Stream tree, long files, long bytes, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_finished, this);
         var treeIds = await WriteTreeAsync(tree, cancellationToken).ConfigureAwait(false);
-        var snapshot = new NewSnapshot(request.Device, request.Number, request.Link, request.StartedMs, files, bytes, treeIds);
+        return await CommitTreeAsync(request, treeIds, files, bytes, [], cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<long> CommitTreeAsync(NewSnapshotRequest request, List<ChunkId> treeIds, long files, long bytes, IReadOnlyList<SnapshotProblem> problems, CancellationToken cancellationToken)
+    {
+        var snapshot = new NewSnapshot(request.Device, request.Number, request.Link, request.StartedMs, files, bytes, treeIds, problems);
         var id = await FlushPackAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        Finish();
+        return id!.Value;
+    }
+
+    private void Finish()
+    {
         _finished = true;
 
         // The snapshot is in: the writer is done with the catalog. Its connection and lease go
@@ -241,7 +283,6 @@ public sealed class StoreWriter : IAsyncDisposable
         // for a second emptied a pool of 100 (PostgreSQL) and failed backups already committed.
         _catalog.Dispose();
         _lease.Dispose();
-        return id!.Value;
     }
 
     private async ValueTask<List<ChunkId>> WriteTreeAsync(Stream tree, CancellationToken cancellationToken)
@@ -356,3 +397,9 @@ public sealed class StoreWriter : IAsyncDisposable
 
 /// <summary>Who a snapshot belongs to and when its session started.</summary>
 public sealed record NewSnapshotRequest(DeviceName Device, uint Number, string Link, long StartedMs);
+
+/// <summary>The device's newest snapshot and its problems: a backup with the same files and problems repeats it.</summary>
+public sealed record UnchangedCandidate(SnapshotInfo Snapshot, IReadOnlyList<SnapshotProblem> Problems);
+
+/// <summary>The snapshot a commit made, or, <c>Unchanged</c>, the earlier one whose files these are.</summary>
+public sealed record CommitOutcome(long SnapshotId, bool Unchanged);

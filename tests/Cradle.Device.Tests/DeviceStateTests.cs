@@ -29,7 +29,7 @@ public sealed class DeviceStateTests : IDisposable
     [Fact]
     public void Initialize_then_Load_round_trips()
     {
-        var created = _state.Initialize("MX7-0042", [_docs, _photos], new FixedTime(Now));
+        var created = _state.Initialize("MX7-0042", [_docs, _photos], new FixedTime(Now)).Identity;
 
         var loaded = _state.LoadIdentity();
 
@@ -58,7 +58,7 @@ public sealed class DeviceStateTests : IDisposable
     {
         var other = Directory.CreateDirectory(_temp["sd-card/Documents"]).FullName;
 
-        var identity = _state.Initialize("MX7", [_docs, other]);
+        var identity = _state.Initialize("MX7", [_docs, other]).Identity;
 
         Assert.Equal(new[] { "Documents", "Documents-2" }, identity.Folders.Select(f => f.Label));
     }
@@ -72,7 +72,7 @@ public sealed class DeviceStateTests : IDisposable
     {
         var e = Assert.Throws<ArgumentException>(() => _state.Initialize(name, [_docs]));
 
-        Assert.Contains("P1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("1-15 characters", e.Message, StringComparison.Ordinal);
         Assert.False(_state.IsInitialized);
     }
 
@@ -95,14 +95,56 @@ public sealed class DeviceStateTests : IDisposable
     }
 
     [Fact]
-    public void Initialize_refuses_a_folder_that_already_holds_a_device()
+    public void Initialize_refuses_a_folder_that_already_holds_another_device()
     {
         _state.Initialize("MX7", [_docs]);
 
-        var e = Assert.Throws<DeviceStateException>(() => _state.Initialize("Other", [_docs]));
+        var e = Assert.Throws<ArgumentException>(() => _state.Initialize("Other", [_docs]));
 
         Assert.Contains("MX7", e.Message, StringComparison.Ordinal);
+        Assert.Contains("cradle device name Other", e.Message, StringComparison.Ordinal);
         Assert.Equal("MX7", _state.LoadIdentity().Name);
+    }
+
+    [Fact]
+    public void Initialize_again_with_the_same_name_adds_the_new_folders_and_keeps_everything_else()
+    {
+        var first = _state.Initialize("MX7", [_docs]).Identity;
+        _state.SavePartnerships(new PartnershipsFile { Slots = [Office] });
+
+        var same = _state.Initialize("mx7", [_docs]);
+        var more = _state.Initialize("MX7", [_docs, _photos]);
+
+        Assert.False(same.Created);
+        Assert.Empty(same.Added);
+        Assert.Equal(new[] { "Photos" }, more.Added.Select(f => f.Label));
+        var after = _state.LoadIdentity();
+        Assert.Equal(new[] { _docs, _photos }, after.Folders.Select(f => f.Path));
+        Assert.Equal(first.RecoveryKey, after.RecoveryKey);
+        Assert.Equal(Office, Assert.Single(_state.LoadPartnerships().Slots));
+    }
+
+    [Fact]
+    public void Folders_are_added_removed_and_given_exclude_patterns_in_the_state()
+    {
+        _state.Initialize("MX7", [_docs]);
+
+        var photos = _state.AddFolder(_photos, ["*.raw"]);
+        _state.ChangeExclude(["thumbs/"], "Photos", remove: false);
+        _state.ChangeExclude(["*.tmp", "*.bak"], folder: null, remove: false);
+        _state.ChangeExclude(["*.bak"], folder: null, remove: true);
+
+        var identity = _state.LoadIdentity();
+        Assert.Equal("Photos", photos.Label);
+        Assert.Equal(new[] { "*.raw", "thumbs/" }, identity.Folders[1].Exclude);
+        Assert.Equal(new[] { "*.tmp" }, identity.Exclude);
+        Assert.Throws<ArgumentException>(() => _state.ChangeExclude(["[unclosed"], folder: null, remove: false));
+        Assert.Throws<ArgumentException>(() => _state.ChangeExclude(["*.nope"], folder: null, remove: true));
+
+        Assert.Equal(_docs, _state.RemoveFolder("Documents").Path);
+        Assert.Equal(new[] { "Photos" }, _state.LoadIdentity().Folders.Select(f => f.Label));
+        var last = Assert.Throws<ArgumentException>(() => _state.RemoveFolder(_photos));
+        Assert.Contains("only data folder", last.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -115,7 +157,7 @@ public sealed class DeviceStateTests : IDisposable
     [Fact]
     public void P6_cold_boot_keeps_the_name_and_the_older_partnership_and_deletes_the_files_cache()
     {
-        var identity = _state.Initialize("MX7-0042", [_docs]);
+        var identity = _state.Initialize("MX7-0042", [_docs]).Identity;
         _state.SavePartnerships(new PartnershipsFile { Slots = [Office, Depot] });
         SaveEmptyFilesCache();
         Assert.True(File.Exists(_state.FilesCachePath));
@@ -143,7 +185,7 @@ public sealed class DeviceStateTests : IDisposable
     [Fact]
     public void P8_rename_ends_every_partnership_and_keeps_folders_and_recovery_key()
     {
-        var identity = _state.Initialize("MX7-0042", [_docs, _photos]);
+        var identity = _state.Initialize("MX7-0042", [_docs, _photos]).Identity;
         _state.SavePartnerships(new PartnershipsFile { Slots = [Office, Depot] });
 
         var ended = _state.Rename("MX7-0043");

@@ -35,7 +35,7 @@ public sealed class ScannerTests : IDisposable
 
     private ScanResult Scan(IReadOnlyList<DataFolder> folders, CancellationToken cancellationToken = default)
     {
-        var result = Scanner.Scan(folders, Spool, cancellationToken);
+        var result = Scanner.Scan(folders, [], Spool, cancellationToken);
         _scans.Add(result);
         return result;
     }
@@ -156,9 +156,11 @@ public sealed class ScannerTests : IDisposable
 
         var result = Scan();
 
+        // Not by design, as a link is: a file that is not backed up, which the backup must own up to.
         Assert.Equal(new[] { "docs", "docs/ok.txt" }, result.Entries.Select(e => e.Path));
-        Assert.Contains(result.Skipped, s => s.Contains("backslash", StringComparison.Ordinal));
-        Assert.Contains(result.Skipped, s => s.Contains("control character", StringComparison.Ordinal));
+        Assert.Empty(result.Skipped);
+        Assert.Contains(result.Unnamed, s => s.Contains("backslash", StringComparison.Ordinal));
+        Assert.Contains(result.Unnamed, s => s.Contains("control character", StringComparison.Ordinal));
     }
 
     [LinuxFact]
@@ -179,14 +181,43 @@ public sealed class ScannerTests : IDisposable
     }
 
     [Fact]
-    public void A_missing_data_folder_is_reported_not_thrown()
+    public void A_missing_data_folder_is_an_entry_with_a_problem_not_an_exception_nor_silence()
     {
         var missing = _temp["device/Gone"];
 
         var result = Scan([new DataFolder("gone", missing), new DataFolder("docs", _data)]);
 
-        Assert.Equal(new[] { "docs" }, result.Entries.Select(e => e.Path));
-        Assert.Contains(missing, Assert.Single(result.Skipped), StringComparison.Ordinal);
+        Assert.Equal(new[] { "gone", "docs" }, result.Entries.Select(e => e.Path));
+        var gone = result.Entries.First();
+        Assert.Equal(EntryKind.Directory, gone.Kind);
+        Assert.Contains(missing, gone.Problem, StringComparison.Ordinal);
+        Assert.Contains("does not exist", gone.Problem, StringComparison.Ordinal);
+        // No time and no mode: the host keeps no empty folder for a folder the device could not find.
+        Assert.Equal((0L, 0u), (gone.MtimeUnixNs, gone.Mode));
+        Assert.Null(result.Entries.Last().Problem);
+        Assert.Equal(1, result.Problems);
+        Assert.Empty(result.Skipped);
+    }
+
+    [Fact]
+    public void Exclude_patterns_leave_out_what_they_name_and_an_excluded_folder_is_not_entered()
+    {
+        Write("keep.txt", "k");
+        Write("scratch.tmp", "t");
+        Write("cache/big.bin", "b");
+        Write("logs/a.log", "a");
+        Write("logs/old/b.log", "b");
+        Write("logs/keep.tmp", "k");
+        Write("sub/cache", "a file named cache, not a folder");
+
+        var folders = new[] { new DataFolder("docs", _data) { Exclude = ["/logs/old/"] } };
+        var result = Scanner.Scan(folders, ["*.tmp", "cache/", "!logs/keep.tmp"], Spool, CancellationToken.None);
+        _scans.Add(result);
+
+        Assert.Equal(
+            new[] { "docs", "docs/keep.txt", "docs/logs", "docs/logs/a.log", "docs/logs/keep.tmp", "docs/sub", "docs/sub/cache" },
+            result.Entries.Select(e => e.Path));
+        Assert.Empty(result.Skipped);
     }
 
     [Fact]
@@ -205,9 +236,9 @@ public sealed class ScannerTests : IDisposable
         Write("a.txt", "a");
         Write("sub/b.txt", "bb");
 
-        using var result = Scanner.Scan([new DataFolder("docs", _data)], Spool, CancellationToken.None);
+        using var result = Scanner.Scan([new DataFolder("docs", _data)], [], Spool, CancellationToken.None);
 
-        var walked = Scanner.Walk([new DataFolder("docs", _data)], _ => { }, CancellationToken.None).ToList();
+        var walked = Scanner.Walk([new DataFolder("docs", _data)], [], result, CancellationToken.None).ToList();
         Assert.Equal(walked, result.Entries.ToList());
         Assert.Equal(walked, result.Entries.ToList());
         Assert.Equal(2, result.Files);

@@ -39,10 +39,35 @@ public sealed partial class CradleProcess : IAsyncDisposable
     public static CradleProcess Start(params string[] args) => StartIn(null, args);
 
     /// <summary>Starts cradle inside a network namespace (ip netns exec replaces itself with cradle: same process id).</summary>
-    public static CradleProcess StartIn(string? netns, params string[] args) => StartCore(netns, null, args);
+    public static CradleProcess StartIn(string? netns, params string[] args) => StartCore(netns is null ? null : ["ip", "netns", "exec", netns], null, args);
+
+    /// <summary>
+    /// Runs cradle to the end as the unprivileged user nobody (uid and gid 65534, no other
+    /// groups; setpriv replaces itself with cradle): what root may read, it may not.
+    /// </summary>
+    public static async Task<Result> RunAsNobodyAsync(params string[] args)
+    {
+        await using var process = StartCore(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"], new Dictionary<string, string> { ["HOME"] = "/nonexistent" }, args);
+        var code = await process.WaitForExitAsync(TimeSpan.FromMinutes(3));
+        return new Result(code, process.Stdout, process.Stderr);
+    }
 
     /// <summary>Starts cradle with these environment variables set (CRADLE_HOST__… settings).</summary>
     public static CradleProcess StartWith(IReadOnlyDictionary<string, string> environment, params string[] args) => StartCore(null, environment, args);
+
+    /// <summary>Starts cradle with stdin, stdout and stderr on a pseudo-terminal (util-linux's script), so it sees a terminal; what it writes comes back on stdout.</summary>
+    public static CradleProcess StartOnTerminal(params string[] args)
+    {
+        var line = string.Join(' ', new[] { Executable }.Concat(args).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+        return StartCore(["script", "--quiet", "--return", "--command", line, "/dev/null"], new Dictionary<string, string> { ["COLUMNS"] = "200", ["TERM"] = "xterm" }, [], runExecutable: false);
+    }
+
+    /// <summary>Writes a line to the process's standard input (a terminal's answer, under <see cref="StartOnTerminal"/>).</summary>
+    public void Answer(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
+    }
 
     /// <summary>Runs cradle to the end with these environment variables set.</summary>
     public static async Task<Result> RunWithAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
@@ -52,18 +77,18 @@ public sealed partial class CradleProcess : IAsyncDisposable
         return new Result(code, process.Stdout, process.Stderr);
     }
 
-    private static CradleProcess StartCore(string? netns, IReadOnlyDictionary<string, string>? environment, string[] args)
+    private static CradleProcess StartCore(string[]? prefix, IReadOnlyDictionary<string, string>? environment, string[] args, bool runExecutable = true)
     {
-        var info = new ProcessStartInfo(netns is null ? Executable : "ip")
+        var info = new ProcessStartInfo(prefix is null ? Executable : prefix[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        if (netns is not null)
+        if (prefix is not null)
         {
-            foreach (var a in new[] { "netns", "exec", netns, Executable })
+            foreach (var a in prefix.Skip(1).Concat(runExecutable ? [Executable] : []))
             {
                 info.ArgumentList.Add(a);
             }

@@ -70,7 +70,7 @@ public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output
             if (round % 3 == 2)
             {
                 // Prune under the same kill loop.
-                await using var prune = CradleProcess.Start("host", "prune", "--keep-last", "2", "--data", data);
+                await using var prune = CradleProcess.Start("host", "prune", "--keep-last", "2", "--yes", "--data", data);
                 await Task.WhenAny(Task.Delay(random.Next(400)), prune.WaitForExitAsync(TimeSpan.FromMinutes(1)));
                 var finished = prune.HasExited;
                 prune.Kill();
@@ -79,7 +79,7 @@ public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output
             }
             else if (round % 3 == 1)
             {
-                var prune = await CradleProcess.RunAsync("host", "prune", "--keep-last", "3", "--data", data);
+                var prune = await CradleProcess.RunAsync("host", "prune", "--keep-last", "3", "--yes", "--data", data);
                 Assert.True(prune.ExitCode == 0, prune.ToString());
             }
 

@@ -22,14 +22,15 @@ public sealed class DeviceLifecycleTests : IDisposable
         Assert.Equal(0, (await device.BackUpOnceAsync(hostB)).ExitCode);
 
         // The cold boot loses the partnership with B (the newest), and here the files too.
-        Assert.Contains("hostB", (await device.RunAsync("cold-boot")).Stdout);
+        Assert.Contains("hostB", (await device.RunAsync("cold-boot", "--yes")).Stdout);
         Directory.Delete(device.DataFolder, recursive: true);
         Directory.CreateDirectory(device.DataFolder);
 
         // Without the operator's consent a guest gets nothing.
         var refused = await device.RunAsync("restore", "--host", hostB.Address);
         Assert.True(refused.ExitCode == 3, refused.ToString());
-        Assert.Contains("refused (consent)", refused.Stderr);
+        Assert.Contains("refused: ", refused.Stderr);
+        Assert.Contains("needs the operator's consent", refused.Stderr);
         Assert.Contains("cradle host allow-restore MX7-01 --to MX7-01", refused.Stderr);
         Assert.Empty(Directory.EnumerateFileSystemEntries(device.DataFolder));
 
@@ -57,7 +58,8 @@ public sealed class DeviceLifecycleTests : IDisposable
         // A guest cannot back up: B still refuses the old name (P7), and says every way out.
         var p7 = await device.BackUpOnceAsync(hostB);
         Assert.Equal(3, p7.ExitCode);
-        Assert.Contains("refused (P5)", p7.Stderr);
+        Assert.Contains("refused: host hostB already has a partnership with a device named MX7-01", p7.Stderr);
+        Assert.DoesNotContain("P5", p7.Stderr);
         Assert.Contains("host hostB already has a partnership with a device named MX7-01", p7.Stderr);
         Assert.Contains("rename would also end the partnership with hostA", p7.Stderr);
         Assert.Contains("cradle host forget MX7-01 --keep-backups", p7.Stderr);
@@ -87,7 +89,7 @@ public sealed class DeviceLifecycleTests : IDisposable
         Assert.Equal(0, (await device.BackUpOnceAsync(hostB)).ExitCode);
         var numberOnA = (await PartnershipsAsync(device)).Single(p => p.GetProperty("host").GetString() == "hostA").GetProperty("number").GetUInt32();
         var before = await DevicesAsync(hostB);
-        Assert.Equal(0, (await device.RunAsync("cold-boot")).ExitCode);
+        Assert.Equal(0, (await device.RunAsync("cold-boot", "--yes")).ExitCode);
 
         // A second device with a copy of the state folder but its own recovery key cannot reclaim.
         var twin = new TestDevice(_folder.Path, "twin");
@@ -100,7 +102,8 @@ public sealed class DeviceLifecycleTests : IDisposable
         Assert.NotEqual(key, System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(identityPath))!["recoveryKey"]!.GetValue<string>());
         var stolen = await twin.BackUpOnceAsync(hostB);
         Assert.True(stolen.ExitCode == 3, stolen.ToString());
-        Assert.Contains("refused (reclaim)", stolen.Stderr);
+        Assert.Contains("refused: ", stolen.Stderr);
+        Assert.Contains("did not prove the recovery key", stolen.Stderr);
         Assert.True(await hostB.Process.WaitForOutputAsync("reclaim of MX7-01 refused", TimeSpan.FromSeconds(10)), hostB.Process.Stderr);
         // ...nor restore the first one's files without consent.
         var twinRestore = await twin.RunAsync("restore", "--host", hostB.Address);
@@ -116,8 +119,11 @@ public sealed class DeviceLifecycleTests : IDisposable
         Assert.Equal("MX7-01", after[0].GetProperty("name").GetString());
         Assert.NotEqual(before[0].GetProperty("number").GetUInt32(), after[0].GetProperty("number").GetUInt32());
         Assert.Equal(before[0].GetProperty("created").GetString(), after[0].GetProperty("created").GetString());
+        // The same record: the files are those of its last snapshot, which is verified, not repeated.
+        Assert.Contains("nothing changed since snapshot", reclaim.Stdout);
         var snapshots = JsonDocument.Parse((await hostB.RunAsync("host", "snapshots", "MX7-01", "--json")).Stdout).RootElement.EnumerateArray().ToList();
-        Assert.Equal(3, snapshots.Count);
+        Assert.Equal(2, snapshots.Count);
+        Assert.Equal(JsonValueKind.String, snapshots[1].GetProperty("verified").ValueKind);
 
         // The partnership with A is untouched and still works.
         var slots = await PartnershipsAsync(device);
@@ -143,11 +149,12 @@ public sealed class DeviceLifecycleTests : IDisposable
         Assert.Equal(0, (await device.InitAsync("MX7-01")).ExitCode);
         Assert.Equal(0, (await device.BackUpOnceAsync(host)).ExitCode);
         var number = (await DevicesAsync(host))[0].GetProperty("numberHex").GetString()!;
-        Assert.Equal(0, (await device.RunAsync("cold-boot")).ExitCode);
+        Assert.Equal(0, (await device.RunAsync("cold-boot", "--yes")).ExitCode);
 
         var refused = await device.BackUpOnceAsync(host);
         Assert.Equal(3, refused.ExitCode);
-        Assert.Contains("refused (P5)", refused.Stderr);
+        Assert.Contains("refused: ", refused.Stderr);
+        Assert.Contains("a name partners with a host only once", refused.Stderr);
         Assert.Contains($"number {number}", refused.Stderr);
         Assert.Contains("rename this device", refused.Stderr);
         Assert.Contains("holds no other partnership", refused.Stderr);
@@ -155,7 +162,7 @@ public sealed class DeviceLifecycleTests : IDisposable
         Assert.DoesNotContain("reclaimed", refused.Stderr);
 
         // Forget --keep-backups releases the name: the device partners again, the old backup stays.
-        var forget = await host.RunAsync("host", "forget", "MX7-01", "--keep-backups");
+        var forget = await host.RunAsync("host", "forget", "MX7-01", "--keep-backups", "--yes");
         Assert.True(forget.ExitCode == 0, forget.ToString());
         Assert.Equal(0, (await device.BackUpOnceAsync(host)).ExitCode);
         var snapshots = JsonDocument.Parse((await host.RunAsync("host", "snapshots", "MX7-01", "--json")).Stdout).RootElement.EnumerateArray().ToList();
@@ -178,8 +185,8 @@ public sealed class DeviceLifecycleTests : IDisposable
 
         var unconfirmed = await device.RunAsync("name", "MX7-02");
         Assert.Equal(2, unconfirmed.ExitCode);
-        Assert.Contains("ends the partnership with hostA", unconfirmed.Stderr);
-        Assert.Contains("--yes", unconfirmed.Stderr);
+        Assert.Contains("ends the partnership with hostA", unconfirmed.Stdout);
+        Assert.Contains("run 'cradle device name MX7-02 --yes'", unconfirmed.Stderr);
         Assert.Equal("MX7-01", (await device.RunAsync("name")).Stdout.Trim());
         Assert.Single(await PartnershipsAsync(device));
 

@@ -53,7 +53,7 @@ public sealed class FleetTests : IDisposable
             File.WriteAllBytes(Path.Combine(device.DataFolder, $"round-{round}.bin"), TestData.Bytes((ulong)(10 + round), 500_000));
             File.Delete(Path.Combine(device.DataFolder, round == 0 ? "first.bin" : $"round-{round - 1}.bin"));
             var backup = device.BackUpOnceAsync(hostA);
-            var prune = await CradleProcess.RunAsync(["host", "prune", "--keep-last", "1", .. Shared(dataB)]);
+            var prune = await CradleProcess.RunAsync(["host", "prune", "--keep-last", "1", "--yes", .. Shared(dataB)]);
             Assert.True(prune.ExitCode == 0, prune.ToString());
             var check = await CradleProcess.RunAsync(["host", "check", .. Shared(dataB)]);
             Assert.True(check.ExitCode == 0, check.ToString());
@@ -62,7 +62,7 @@ public sealed class FleetTests : IDisposable
         }
 
         // Once nothing runs, prune sweeps everything marked; every snapshot left restores, read in full.
-        var last = await CradleProcess.RunAsync(["host", "prune", "--keep-last", "1", .. Shared(dataA)]);
+        var last = await CradleProcess.RunAsync(["host", "prune", "--keep-last", "1", "--yes", .. Shared(dataA)]);
         Assert.True(last.ExitCode == 0, last.ToString());
         var clean = await CradleProcess.RunAsync(["host", "check", "--read-data", .. Shared(dataA)]);
         Assert.True(clean.ExitCode == 0, clean.ToString());

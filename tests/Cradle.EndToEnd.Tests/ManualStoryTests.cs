@@ -27,7 +27,7 @@ public sealed class ManualStoryTests : IDisposable
         Assert.Equal(["hostA", "hostB"], slots.Select(s => s.GetProperty("host").GetString()));
 
         // P6: a cold boot loses the newest partnership (B); A survives, and so does the name.
-        var boot = await device.RunAsync("cold-boot");
+        var boot = await device.RunAsync("cold-boot", "--yes");
         Assert.Contains("hostB", boot.Stdout);
         Assert.Equal(["hostA"], (await PartnershipsAsync(device)).Select(s => s.GetProperty("host").GetString()));
         Assert.Equal("MX7-01", (await device.RunAsync("name")).Stdout.Trim());
@@ -38,14 +38,14 @@ public sealed class ManualStoryTests : IDisposable
         // P7 through P5: reconnecting to B makes a new number, and B insists on a rename.
         var refused = await device.BackUpOnceAsync(hostB);
         Assert.Equal(3, refused.ExitCode);
-        Assert.Contains("P5", refused.Stderr);
+        Assert.Contains("a name partners with a host only once", refused.Stderr);
         Assert.Contains("rename", refused.Stderr);
 
         // P8: the rename ends the partnership with A as well.
         var rename = await device.RunAsync("name", "MX7-02", "--yes");
         Assert.Equal(0, rename.ExitCode);
         Assert.Contains("hostA", rename.Stdout);
-        Assert.Contains("P8", rename.Stdout);
+        Assert.Contains("a partnership is defined by the name", rename.Stdout);
         Assert.Empty(await PartnershipsAsync(device));
 
         // Under the new name both hosts take the device again.
@@ -56,21 +56,26 @@ public sealed class ManualStoryTests : IDisposable
         var devices = JsonDocument.Parse((await hostA.RunAsync("host", "devices", "--json")).Stdout).RootElement.EnumerateArray().ToList();
         Assert.Equal(["MX7-01", "MX7-02"], devices.Select(d => d.GetProperty("name").GetString()).Order());
         var old = devices.Single(d => d.GetProperty("name").GetString() == "MX7-01");
-        Assert.Equal(2, old.GetProperty("snapshots").GetInt32());
+        // Its second backup to A found nothing changed: the first snapshot, verified then.
+        Assert.Equal(1, old.GetProperty("snapshots").GetInt32());
+        Assert.Equal(JsonValueKind.String, old.GetProperty("lastVerified").ValueKind);
         Assert.True(old.GetProperty("number").GetUInt32() > 0);
 
         // P5: a second device with the first one's (old) name is refused by A.
         var twin = new TestDevice(_folder.Path, "twin");
         Assert.Equal(0, (await twin.InitAsync("mx7-01")).ExitCode);
-        var twinRefused = await twin.BackUpOnceAsync(hostA);
+        // With --json the refusal is an object on stderr, and names the rule for scripts.
+        var twinRefused = await twin.RunAsync("connect", "--host", hostA.Address, "--once", "--json");
         Assert.Equal(3, twinRefused.ExitCode);
-        Assert.Contains("P5", twinRefused.Stderr);
+        var twinError = JsonDocument.Parse(twinRefused.Stderr).RootElement;
+        Assert.Equal(("P5", "refused", 3), (twinError.GetProperty("rule").GetString(), twinError.GetProperty("kind").GetString(), twinError.GetProperty("exitCode").GetInt32()));
+        Assert.Contains("a name partners with a host only once", twinError.GetProperty("error").GetString(), StringComparison.Ordinal);
 
         // P3: a device holding two partnerships is refused by a third host.
         await using var hostC = await RunningHost.StartAsync(_folder.Path, "hostC");
         var third = await device.BackUpOnceAsync(hostC);
         Assert.Equal(3, third.ExitCode);
-        Assert.Contains("P3", third.Stderr);
+        Assert.Contains("the most a device may hold", third.Stderr);
         var cDevices = (await hostC.RunAsync("host", "devices", "--json")).Stdout;
         Assert.Empty(JsonDocument.Parse(cDevices).RootElement.EnumerateArray());
     }
@@ -81,13 +86,13 @@ public sealed class ManualStoryTests : IDisposable
         var device = new TestDevice(_folder.Path, "bad");
         var result = await device.InitAsync("9-lives");
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("P1", result.Stderr);
+        Assert.Contains("1-15 characters", result.Stderr);
         Assert.Contains("start with a letter", result.Stderr.Replace("does not start", "start", StringComparison.Ordinal));
 
         Assert.Equal(0, (await device.InitAsync("Good-Name")).ExitCode);
         var rename = await device.RunAsync("name", "this-name-is-far-too-long");
         Assert.Equal(2, rename.ExitCode);
-        Assert.Contains("P1", rename.Stderr);
+        Assert.Contains("1-15 characters", rename.Stderr);
         Assert.Equal("Good-Name", (await device.RunAsync("name")).Stdout.Trim());
     }
 

@@ -55,6 +55,6 @@ public sealed class OlderDeviceTests : IAsyncLifetime, IDisposable
         await ancient.SendAsync(new Envelope { DeviceHello = new DeviceHello { ProtocolVersion = 0, DeviceName = "ANCIENT-1" } });
         var reply = await ancient.ReceiveAsync();
         Assert.Equal("version", reply.Refusal.Rule);
-        Assert.Contains("speaks versions 1 to 2", reply.Refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("speaks versions 1 to 3", reply.Refusal.Message, StringComparison.Ordinal);
     }
 }

@@ -59,7 +59,7 @@ public sealed class PostgresCatalogTests : IDisposable
         var snapshots = await CradleProcess.RunWithAsync(env, "host", "snapshots", "--json", "--data", data);
         Assert.True(snapshots.ExitCode == 0, snapshots.ToString());
         Assert.Equal("PG-1", Assert.Single(JsonDocument.Parse(snapshots.Stdout).RootElement.EnumerateArray()).GetProperty("device").GetString());
-        var prune = await CradleProcess.RunWithAsync(env, "host", "prune", "--keep-last", "1", "--data", data);
+        var prune = await CradleProcess.RunWithAsync(env, "host", "prune", "--keep-last", "1", "--yes", "--data", data);
         Assert.True(prune.ExitCode == 0, prune.ToString());
         Assert.Equal("1", PostgresServer.Sql(database, "SELECT COUNT(*) FROM snapshots"));
         output.Add(("snapshots and prune", snapshots.Stdout + snapshots.Stderr + prune.Stdout + prune.Stderr));

@@ -66,14 +66,17 @@ public sealed class RoundTripTests : IDisposable
         Assert.Equal(0, second.GetProperty("chunksSent").GetInt64());
         Assert.True(second.GetProperty("wireBytesSent").GetInt64() < 200 * 1024 * 1024 / 500, again.Stdout);
 
+        // Nothing changed: no second, identical snapshot; the first is verified as of this run.
+        Assert.True(second.GetProperty("unchanged").GetBoolean(), again.Stdout);
+        Assert.Equal(result.GetProperty("snapshot").GetInt64(), second.GetProperty("snapshot").GetInt64());
         var snapshots = JsonDocument.Parse((await host.RunAsync("host", "snapshots", "RT-1", "--json")).Stdout).RootElement.EnumerateArray().ToList();
-        Assert.Equal(2, snapshots.Count);
-        Assert.True(snapshots[0].GetProperty("id").GetInt64() < snapshots[1].GetProperty("id").GetInt64());
-        Assert.Equal("RT-1", snapshots[1].GetProperty("device").GetString());
-        Assert.Equal(9, snapshots[1].GetProperty("files").GetInt64());
+        var only = Assert.Single(snapshots);
+        Assert.Equal("RT-1", only.GetProperty("device").GetString());
+        Assert.Equal(9, only.GetProperty("files").GetInt64());
+        Assert.Equal(JsonValueKind.String, only.GetProperty("verified").ValueKind);
         var onDisk = Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Assert.True(onDisk > 200L * 1024 * 1024);
-        Assert.Equal(onDisk, snapshots[1].GetProperty("bytes").GetInt64());
+        Assert.Equal(onDisk, only.GetProperty("bytes").GetInt64());
     }
 
     [Fact]

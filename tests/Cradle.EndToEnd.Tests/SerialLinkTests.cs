@@ -71,7 +71,7 @@ public sealed class SerialLinkTests : IDisposable
         await using var connect = CradleProcess.Start("device", "connect", "--serial", line.DevicePort, "--baud", "57600", "--once", "--state", device.State);
         Assert.True(await connect.WaitForOutputAsync("offering a session", TimeSpan.FromSeconds(30)), connect.Stderr);
 
-        var scan = await CradleProcess.RunAsync("host", "get-connected", "--port", line.HostPort, "--port", silent.HostPort, "--port", noisy.HostPort, "--json", "--listen", "1");
+        var scan = await CradleProcess.RunAsync("host", "get-connected", "--port", line.HostPort, "--port", silent.HostPort, "--port", noisy.HostPort, "--json", "--wait", "1");
         Assert.True(scan.ExitCode == 0, scan.ToString());
         var ports = JsonDocument.Parse(scan.Stdout).RootElement.EnumerateArray().ToDictionary(p => p.GetProperty("port").GetString()!);
         Assert.Equal("device", ports[line.HostPort].GetProperty("result").GetString());

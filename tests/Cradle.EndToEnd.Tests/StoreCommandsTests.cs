@@ -99,7 +99,7 @@ public sealed class StoreCommandsTests : IDisposable
         Assert.Contains("does not match its hash", damagedRestore.Stderr, StringComparison.Ordinal);
 
         // Prune the undamaged copy: the older snapshot goes, the newest restores byte for byte.
-        var prune = await CradleProcess.RunAsync("host", "prune", "--keep-last", "1", "--json", "--data", pristine);
+        var prune = await CradleProcess.RunAsync("host", "prune", "--keep-last", "1", "--json", "--yes", "--data", pristine);
         Assert.True(prune.ExitCode == 0, prune.ToString());
         var pruned = JsonDocument.Parse(prune.Stdout).RootElement;
         Assert.Single(pruned.GetProperty("removed").EnumerateArray());
@@ -135,8 +135,11 @@ public sealed class StoreCommandsTests : IDisposable
             File.Delete(Path.Combine(device.DataFolder, $"doc-{i:00}.txt"));
         }
 
+        // Committed, but not whole: exit 6, and said so.
         var second = await device.BackUpOnceAsync(host);
-        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.True(second.ExitCode == 6, second.ToString());
+        Assert.Contains("as SUSPECT: 2 files", second.Stdout, StringComparison.Ordinal);
+        Assert.Contains("most files vanished: 2 now, 12 in the complete snapshot before", second.Stdout, StringComparison.Ordinal);
 
         var listed = await host.RunAsync("host", "snapshots", "--json");
         Assert.True(listed.ExitCode == 0, listed.ToString());
@@ -148,7 +151,7 @@ public sealed class StoreCommandsTests : IDisposable
         Assert.True(table.Stdout.Contains("vanished", StringComparison.Ordinal), table.ToString());
 
         // keep-last 1 would keep only the suspect one; the last complete snapshot stays as well.
-        var prune = await host.RunAsync("host", "prune", "--keep-last", "1", "--json");
+        var prune = await host.RunAsync("host", "prune", "--keep-last", "1", "--json", "--yes");
         Assert.True(prune.ExitCode == 0, prune.ToString());
         Assert.Empty(JsonDocument.Parse(prune.Stdout).RootElement.GetProperty("removed").EnumerateArray());
         Assert.Equal(2, JsonDocument.Parse((await host.RunAsync("host", "snapshots", "--json")).Stdout).RootElement.GetArrayLength());

@@ -30,6 +30,9 @@ public sealed class TcpRelay : IDisposable
     /// <summary>Where devices connect.</summary>
     public string Address { get; }
 
+    /// <summary>A slow cable: bytes per second from devices to the host (0: as fast as the machine goes).</summary>
+    public long DeviceToHostRate { get; set; }
+
     /// <summary>Bytes relayed from devices to the host so far.</summary>
     public long DeviceToHost => Interlocked.Read(ref _deviceToHost);
 
@@ -117,6 +120,10 @@ public sealed class TcpRelay : IDisposable
                 if (counted)
                 {
                     Interlocked.Add(ref _deviceToHost, read);
+                    if (DeviceToHostRate > 0)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds((double)read / DeviceToHostRate), _stop.Token);
+                    }
                 }
             }
         }

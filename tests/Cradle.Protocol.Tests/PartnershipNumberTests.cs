@@ -11,7 +11,7 @@ public class PartnershipNumberTests
     {
         Assert.False(PartnershipNumber.IsValid(value));
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PartnershipNumber(value));
-        Assert.Contains("P2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("never 0 or 0xFFFFFFFF", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]

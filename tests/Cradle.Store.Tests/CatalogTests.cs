@@ -50,13 +50,13 @@ public abstract class CatalogTests : IDisposable
 
         var e = Assert.Throws<StoreFormatException>(() => Catalog.Open(_database));
         Assert.Contains("schema version 99", e.Message, StringComparison.Ordinal);
-        Assert.Contains("versions 1 to 4 only", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"versions 1 to {Catalog.SchemaVersion} only", e.Message, StringComparison.Ordinal);
         Assert.Contains("upgrade", e.Message, StringComparison.Ordinal);
         Assert.Throws<StoreFormatException>(() => ChunkStore.Open(_temp.Path, database: _database));
     }
 
     [Fact]
-    public void A_catalog_of_schema_2_is_migrated_to_4_so_that_builds_without_compression_groups_or_owners_refuse_it()
+    public void A_catalog_of_schema_2_is_migrated_to_the_current_schema_so_that_builds_without_compression_groups_or_owners_refuse_it()
     {
         using (var catalog = Catalog.Open(_database))
         {
@@ -69,9 +69,43 @@ public abstract class CatalogTests : IDisposable
         {
             using var command = catalog.Connection.CreateCommand();
             command.CommandText = "SELECT value FROM meta WHERE key = 'catalog_schema'";
-            Assert.Equal("4", command.ExecuteScalar());
+            Assert.Equal(Catalog.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), command.ExecuteScalar());
             Assert.Equal(0, catalog.Totals().Chunks);
             Assert.Equal(0, catalog.CountOwned("ANY"));
+        }
+    }
+
+    [Fact]
+    public void A_catalog_of_schema_3_is_migrated_to_the_current_schema_and_its_snapshots_read_as_complete()
+    {
+        Assert.Equal(5, Catalog.SchemaPartialSnapshots);
+        using (var catalog = Catalog.Open(_database))
+        {
+            // A schema 3 catalog with one snapshot, as a build before partial snapshots left it.
+            foreach (var sql in (string[])[
+                "INSERT INTO snapshots(device_key, device, number, link, started_ms, time_ms, files, bytes, tree) VALUES('MX7-01', 'MX7-01', 7, 'usb', 1, 2, 3, 4, @tree)",
+                "DROP TABLE snapshot_problems",
+                "ALTER TABLE snapshots DROP COLUMN problems",
+                "ALTER TABLE snapshots DROP COLUMN previous_files",
+                "ALTER TABLE snapshots DROP COLUMN verified_ms",
+                "UPDATE meta SET value = '3' WHERE key = 'catalog_schema'"])
+            {
+                using var command = catalog.Connection.CreateCommand();
+                command.CommandText = sql;
+                command.AddParameter("@tree", new byte[32]);
+                command.ExecuteNonQuery();
+            }
+        }
+
+        using (var catalog = Catalog.Open(_database))
+        {
+            var old = Assert.Single(catalog.ListSnapshots());
+            Assert.Equal((3L, false, false, 0L, (DateTimeOffset?)null), (old.Files, old.Partial, old.Flagged, old.Problems, old.Verified));
+            Assert.Empty(catalog.ListProblems(old.Id));
+            Assert.True(catalog.MarkVerified(old.Id, 1_000));
+            using var command = catalog.Connection.CreateCommand();
+            command.CommandText = "SELECT value FROM meta WHERE key = 'catalog_schema'";
+            Assert.Equal(Catalog.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), command.ExecuteScalar());
         }
     }
 

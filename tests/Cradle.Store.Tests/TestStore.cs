@@ -54,7 +54,18 @@ public sealed class TestStore : IDisposable
     /// aborted, as a dropped link aborts it, so the data sits in a pack of its own and the retry
     /// that commits writes only the file list into its pack.
     /// </summary>
-    public async Task<long> BackupAsync(string device, IReadOnlyDictionary<string, byte[]> files, DateTimeOffset? at = null, bool interruptedFirst = false)
+    public Task<long> BackupAsync(string device, IReadOnlyDictionary<string, byte[]> files, DateTimeOffset? at = null, bool interruptedFirst = false) =>
+        BackupAsync(device, files, problems: null, at, interruptedFirst);
+
+    /// <summary>
+    /// A backup as above; with <paramref name="problems"/>, committed as the host commits a
+    /// partial one (the entries of <paramref name="files"/> stand for what it carried forward).
+    /// </summary>
+    public async Task<long> BackupAsync(string device, IReadOnlyDictionary<string, byte[]> files, IReadOnlyList<SnapshotProblem>? problems, DateTimeOffset? at = null, bool interruptedFirst = false) =>
+        (await CommitAsync(device, files, problems, unchangedFrom: null, at, interruptedFirst)).SnapshotId;
+
+    /// <summary>A backup that the host compares with <paramref name="unchangedFrom"/>: the same files and problems verify it instead of making a snapshot.</summary>
+    public async Task<CommitOutcome> CommitAsync(string device, IReadOnlyDictionary<string, byte[]> files, IReadOnlyList<SnapshotProblem>? problems, UnchangedCandidate? unchangedFrom, DateTimeOffset? at = null, bool interruptedFirst = false)
     {
         Clock.Now = at ?? Clock.Now.AddMinutes(1);
         if (interruptedFirst)
@@ -88,9 +99,28 @@ public sealed class TestStore : IDisposable
             entries.Add(new TreeEntry(path, EntryKind.File, content.Length, mtime + (entries.Count * 1_000_000_007L), 0, [.. ids]));
         }
 
-        var id = await writer.CommitAsync(Request(device), entries, CancellationToken.None);
-        Contents[id] = new Dictionary<string, byte[]>(files, StringComparer.Ordinal);
-        return id;
+        CommitOutcome outcome;
+        if (problems is null && unchangedFrom is null)
+        {
+            outcome = new CommitOutcome(await writer.CommitAsync(Request(device), entries, CancellationToken.None), Unchanged: false);
+        }
+        else
+        {
+            using var tree = new TreeBuilder(Path.Combine(_scratch, "trees"));
+            foreach (var entry in entries)
+            {
+                tree.Add(entry);
+            }
+
+            outcome = await writer.CommitAsync(Request(device), tree, problems ?? [], unchangedFrom, CancellationToken.None);
+        }
+
+        if (!outcome.Unchanged)
+        {
+            Contents[outcome.SnapshotId] = new Dictionary<string, byte[]>(files, StringComparer.Ordinal);
+        }
+
+        return outcome;
     }
 
     private async Task<List<ChunkId>> AddContentAsync(StoreWriter writer, byte[] content)

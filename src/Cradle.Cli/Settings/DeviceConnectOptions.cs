@@ -29,7 +29,7 @@ internal sealed class DeviceConnectOptions
 
     public Option<string?> AcceptNewHost { get; } = new("--accept-new-host") { Description = "Accept a new network host whose code is CODE (the one both screens show; a script runs connect once to learn it, then again with it); 'any' accepts whichever host answers (lab setups only)", HelpName = "CODE" };
 
-    public Option<bool> Guest { get; } = new("--guest") { Description = "Connect as a guest (P3): no partnership, no backup, nothing stored on the host; shows that the host serves this device (restore needs its operator's consent: cradle device restore)" };
+    public Option<bool> Guest { get; } = new("--guest") { Description = "Connect as a guest: no partnership, no backup, nothing stored on the host; shows that the host serves this device (restore needs its operator's consent: cradle device restore)" };
 
     public LogOptions Log { get; } = new();
 
@@ -49,6 +49,8 @@ internal sealed class DeviceConnectOptions
         Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("guest", Guest, "give true or false", Setting.IsBool, "false"),
         Setting.Single("acceptNewHost", AcceptNewHost, "give the six-digit code the new host shows, or 'any'", v => v == Device.DeviceOptions.AnyHost || (v.Length == 6 && v.All(char.IsAsciiDigit)), null),
+        Setting.FileList("folders", "give data folders as paths, or as {\"path\": DIR, \"exclude\": [PATTERN, ...]} (gitignore-style patterns)", DataFolderSetting.IsValid, DataFolderSetting.Show, DataFolderSetting.Read),
+        Setting.FileList("exclude", "give gitignore-style patterns such as \"*.tmp\", \"cache/\", \"/exports/old\"", p => ExcludeRules.Problem(p) is null),
         .. Log.Settings,
     ];
 
@@ -66,8 +68,17 @@ internal sealed class DeviceConnectOptions
         return RouteOptions.Parse(Pick("host"), Pick("serial"), Pick("usb"), (int)settings.Integer("baud"));
     }
 
-    public static DeviceOptions ToDeviceOptions(EffectiveSettings settings) =>
-        new() { Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")), AcceptNewHost = settings.OptionalText("acceptNewHost") };
+    /// <summary>
+    /// How the device connects; the data folders and exclude patterns of cradle.json or the
+    /// environment, when given, stand in for the state folder's (<c>cradle device folders</c>).
+    /// </summary>
+    public static DeviceOptions ToDeviceOptions(EffectiveSettings settings) => new()
+    {
+        Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")),
+        Folders = settings.Source("folders") == EffectiveSettings.DefaultSource ? null : DeviceState.Label(settings.List("folders").Select(DataFolderSetting.Decode)),
+        Exclude = settings.Source("exclude") == EffectiveSettings.DefaultSource ? null : settings.List("exclude"),
+        AcceptNewHost = settings.OptionalText("acceptNewHost"),
+    };
 
     private static int Rank(string source) => source switch
     {
@@ -76,4 +87,73 @@ internal sealed class DeviceConnectOptions
         _ when source.StartsWith(EffectiveSettings.EnvironmentPrefix, StringComparison.Ordinal) => 2,
         _ => 1,
     };
+}
+
+/// <summary>
+/// The <c>folders</c> setting's items: a path, or an object with a path and its own exclude
+/// patterns, kept as one text (the path, then each pattern, separated by NUL, which neither may hold).
+/// </summary>
+internal static class DataFolderSetting
+{
+    private const char Separator = '\0';
+
+    public static (string Path, List<string>? Exclude) Decode(string item)
+    {
+        var parts = item.Split(Separator);
+        return (parts[0], parts.Length > 1 ? [.. parts[1..]] : null);
+    }
+
+    public static bool IsValid(string item)
+    {
+        var (path, exclude) = Decode(item);
+        return Setting.IsText(path) && (exclude ?? []).All(p => ExcludeRules.Problem(p) is null);
+    }
+
+    public static string Show(string item)
+    {
+        var (path, exclude) = Decode(item);
+        return exclude is null ? path : $"{path} (exclude {string.Join(", ", exclude)})";
+    }
+
+    /// <summary>The items under <paramref name="key"/>: a JSON array of paths or objects, or one comma-separated value (a variable); null when there are none.</summary>
+    public static IReadOnlyList<string>? Read(Microsoft.Extensions.Configuration.IConfigurationProvider provider, string key)
+    {
+        if (provider.TryGet(key, out var text) && !string.IsNullOrEmpty(text))
+        {
+            return text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        }
+
+        var children = Children(provider, key);
+        if (children.Count == 0)
+        {
+            return null;
+        }
+
+        var items = new List<string>();
+        foreach (var child in children)
+        {
+            var at = $"{key}:{child}";
+            if (provider.TryGet(at, out var path) && !string.IsNullOrEmpty(path))
+            {
+                items.Add(path);
+                continue;
+            }
+
+            var unknown = provider.GetChildKeys([], at).FirstOrDefault(k => !k.Equals("path", StringComparison.OrdinalIgnoreCase) && !k.Equals("exclude", StringComparison.OrdinalIgnoreCase));
+            if (unknown is not null)
+            {
+                throw new ArgumentException($"{key}:{child}: '{unknown}' is not a key of a data folder; it has \"path\" and \"exclude\"");
+            }
+
+            provider.TryGet($"{at}:path", out var objectPath);
+            var patterns = Children(provider, $"{at}:exclude").Select(c => provider.TryGet($"{at}:exclude:{c}", out var p) ? p ?? "" : "");
+            items.Add(string.Join(Separator, [objectPath ?? "", .. patterns]));
+        }
+
+        return items;
+    }
+
+    private static List<string> Children(Microsoft.Extensions.Configuration.IConfigurationProvider provider, string key) =>
+        [.. provider.GetChildKeys([], key).Distinct(StringComparer.OrdinalIgnoreCase)
+            .OrderBy(c => int.TryParse(c, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : int.MaxValue)];
 }

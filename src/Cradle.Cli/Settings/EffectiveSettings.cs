@@ -110,7 +110,14 @@ internal sealed class EffectiveSettings
             for (var i = sources.Count - 1; i >= 0 && found is null; i--)
             {
                 var (provider, label) = sources[i];
-                if (TryRead(provider, key, setting.IsList, out var values))
+                if (setting.Reader is { } read)
+                {
+                    if (read(provider, key) is { } structured)
+                    {
+                        found = new SettingValue(setting, key, env, structured, label == "environment" ? env : label);
+                    }
+                }
+                else if (TryRead(provider, key, setting.IsList, out var values))
                 {
                     found = new SettingValue(setting, key, env, values, label == "environment" ? env : label);
                 }

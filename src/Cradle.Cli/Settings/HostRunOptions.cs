@@ -38,7 +38,7 @@ internal sealed class HostRunOptions
 
     public Option<bool> AutoApprove { get; } = new("--auto-approve") { Description = "Create network partnerships without the operator's approval (lab setups only)" };
 
-    public Option<bool> AllowReclaim { get; } = new("--allow-reclaim") { Description = "Let a cold-booted device that proves its recovery key take back its old record: same name and history, a new number, no rename (P9). Off: the device must rename (P7)" };
+    public Option<bool> AllowReclaim { get; } = new("--allow-reclaim") { Description = "Let a cold-booted device that proves its recovery key take back its old record: same name and history, a new number, no rename. Off: the device must rename" };
 
     public Option<string[]> Serial { get; } = new("--serial") { Description = "Watch a serial port for devices offering a session; PORT@BAUD fixes the rate, PORT alone scans the common rates (repeat for more ports)", HelpName = "PORT[@BAUD]" };
 
@@ -110,7 +110,7 @@ internal sealed class HostRunOptions
         DataFolder = settings.Folder,
         Packs = packs,
         Catalog = catalog,
-        Listen = LinkAddress.Parse(settings.Text("listen")),
+        Listen = ResolveListen(settings),
         Name = settings.OptionalText("name"),
         AutoApprove = settings.Flag("autoApprove"),
         AllowReclaim = settings.Flag("allowReclaim"),
@@ -118,6 +118,34 @@ internal sealed class HostRunOptions
         UsbInterfaces = [.. settings.List("usb")],
         Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")),
     };
+
+    /// <summary>
+    /// The address to listen on. A name (<c>localhost</c>, the machine's own name) is what
+    /// <c>host config</c> accepts too, so <c>host run</c> resolves it to an address of its own
+    /// (IPv4 first) instead of failing on it; a name that does not resolve is a bad setting.
+    /// </summary>
+    private static LinkAddress ResolveListen(EffectiveSettings settings)
+    {
+        var address = LinkAddress.Parse(settings.Text("listen"));
+        if (System.Net.IPAddress.TryParse(address.Host, out _))
+        {
+            return address;
+        }
+
+        System.Net.IPAddress[] found;
+        try
+        {
+            found = System.Net.Dns.GetHostAddresses(address.Host);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new ArgumentException($"{settings.Source("listen")}: host:listen = '{address}' is not allowed: the name '{address.Host}' does not resolve ({e.Message}); give an address of this machine, e.g. 0.0.0.0:{address.Port} or 127.0.0.1:{address.Port}");
+        }
+
+        var chosen = found.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? found.FirstOrDefault()
+            ?? throw new ArgumentException($"{settings.Source("listen")}: host:listen = '{address}' is not allowed: the name '{address.Host}' resolves to no address");
+        return address with { Host = chosen.ToString() };
+    }
 
     /// <summary>The dashboard's settings; null when <c>--http off</c>.</summary>
     public static DashboardOptions? ToDashboardOptions(EffectiveSettings settings) =>

@@ -17,8 +17,10 @@ internal sealed class Setting
     private readonly Func<string, bool> _isValid;
     private readonly Func<string, string> _show;
 
-    private Setting(string key, string allowed, Func<string, bool> isValid, Func<ParseResult, CommandLineValue?> commandLine, IReadOnlyList<string> defaults, bool isList, Func<string, string>? show = null)
+    private Setting(string key, string allowed, Func<string, bool> isValid, Func<ParseResult, CommandLineValue?> commandLine, IReadOnlyList<string> defaults, bool isList, Func<string, string>? show = null,
+        Func<Microsoft.Extensions.Configuration.IConfigurationProvider, string, IReadOnlyList<string>?>? reader = null)
     {
+        Reader = reader;
         _show = show ?? (v => v);
         Key = key;
         Allowed = allowed;
@@ -41,6 +43,13 @@ internal sealed class Setting
     /// <summary>A list setting: a JSON array, <c>VAR__0</c>, <c>VAR__1</c>… or one comma-separated value.</summary>
     public bool IsList { get; }
 
+    /// <summary>
+    /// How a list whose items may be objects is read from a file or the environment (the
+    /// device's <c>folders</c>: a path, or <c>{"path", "exclude"}</c>); null: plain values.
+    /// Returns null when the source has no value for the key.
+    /// </summary>
+    public Func<Microsoft.Extensions.Configuration.IConfigurationProvider, string, IReadOnlyList<string>?>? Reader { get; }
+
     public bool IsValid(string value) => _isValid(value);
 
     /// <summary>The value as messages and <c>cradle host config</c> may show it (a password replaced by ***).</summary>
@@ -53,6 +62,14 @@ internal sealed class Setting
     /// <summary>A list setting, given by a repeatable option.</summary>
     public static Setting List(string key, Option<string[]> option, string allowed, Func<string, bool> isValid) =>
         new(key, allowed, isValid, r => FromOption(r, option), [], isList: true);
+
+    /// <summary>
+    /// A list setting with no flag, from the file or the environment only; with <paramref name="reader"/>,
+    /// items the file may give as objects, read into one text each.
+    /// </summary>
+    public static Setting FileList(string key, string allowed, Func<string, bool> isValid, Func<string, string>? show = null,
+        Func<Microsoft.Extensions.Configuration.IConfigurationProvider, string, IReadOnlyList<string>?>? reader = null) =>
+        new(key, allowed, isValid, _ => null, [], isList: true, show, reader);
 
     /// <summary>A setting whose command-line value comes from several flags (--verbose / --quiet for the log level).</summary>
     public static Setting Custom(string key, string allowed, Func<string, bool> isValid, Func<ParseResult, CommandLineValue?> commandLine, string defaultValue) =>

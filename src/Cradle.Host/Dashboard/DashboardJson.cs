@@ -9,8 +9,12 @@ public sealed record ApiError(string Error);
 /// <summary><c>GET /api/v1/host</c>: who this host is and how the dashboard runs.</summary>
 public sealed record HostInfo(string Name, string DataFolder, string? Sessions, string Dashboard, bool TokenRequired, double OverdueAfterHours, List<string> SerialPorts, List<string> UsbInterfaces);
 
-/// <summary>A file or folder directly inside the folder being browsed; a folder's size and files count what is under it.</summary>
-public sealed record EntryRow(string Name, string Path, string Kind, long Size, long Files, DateTimeOffset? Modified);
+/// <summary>
+/// A file or folder directly inside the folder being browsed; a folder's size and files count
+/// what is under it. <c>Problem</c>: in a partial snapshot, why this entry is an earlier
+/// snapshot's version (it could not be read), or that something beneath it could not be read.
+/// </summary>
+public sealed record EntryRow(string Name, string Path, string Kind, long Size, long Files, DateTimeOffset? Modified, string? Problem = null);
 
 /// <summary><c>GET /api/v1/snapshots/{id}/entries</c>: one folder of a snapshot.</summary>
 public sealed record EntryListing(SnapshotRow Snapshot, string Path, List<EntryRow> Entries);

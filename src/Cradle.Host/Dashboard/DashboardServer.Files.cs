@@ -57,8 +57,32 @@ public sealed partial class DashboardServer
             throw new KeyNotFoundException($"snapshot {info.Id} has no folder \"{folder}\"");
         }
 
-        var listing = new EntryListing(SnapshotRow.Of(info), folder, [.. rows.Values.OrderBy(r => r.Kind == "file").ThenBy(r => r.Name, StringComparer.Ordinal)]);
+        using var catalog = _host.Store.OpenCatalog();
+        var problems = info.Partial ? catalog.ListProblems(info.Id) : [];
+        var listing = new EntryListing(SnapshotRow.Of(info, catalog), folder, [.. rows.Values
+            .Select(r => r with { Problem = ProblemAt(r.Path, problems) })
+            .OrderBy(r => r.Kind == "file").ThenBy(r => r.Name, StringComparer.Ordinal)]);
         await context.Response.WriteAsJsonAsync(listing, DashboardJson.Default.EntryListing, contentType: null, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Why an entry of a partial snapshot is not this backup's own reading: it (or a folder above
+    /// it) could not be read and the earlier version stands in, or something beneath it could not.
+    /// </summary>
+    private static string? ProblemAt(string path, List<SnapshotProblem> problems)
+    {
+        foreach (var p in problems.Where(p => p.Path.Length > 0))
+        {
+            if (path == p.Path || path.StartsWith(p.Path + "/", StringComparison.Ordinal))
+            {
+                return p.CarriedForward > 0
+                    ? $"could not be read ({p.Reason}): the version of snapshot {p.FromSnapshot} is kept"
+                    : $"could not be read ({p.Reason})";
+            }
+        }
+
+        var beneath = problems.Count(p => p.Path.StartsWith(path + "/", StringComparison.Ordinal));
+        return beneath == 0 ? null : $"{Words.Count(beneath, "entry", "entries")} beneath could not be read";
     }
 
     private async Task DownloadFileAsync(HttpContext context)

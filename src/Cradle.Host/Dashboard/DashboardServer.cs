@@ -82,6 +82,9 @@ public sealed partial class DashboardServer : IAsyncDisposable
             // (which would show a token in a URL) stay below the threshold.
             builder.Logging.AddProvider(new ForwardingLoggerProvider(loggers));
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            // "Hosting failed to start" and its stack trace: the one failure there is (the port
+            // is taken) is reported below, in one line the operator can act on.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         }
 
         // The CLI owns Ctrl-C and SIGTERM; the dashboard stops when the host does.
@@ -104,7 +107,10 @@ public sealed partial class DashboardServer : IAsyncDisposable
         catch (IOException e)
         {
             await app.DisposeAsync().ConfigureAwait(false);
-            throw new Protocol.CradleException($"the dashboard cannot listen on {_options.Address}: {e.Message} (choose another with --http ADDR:PORT, or --http off)", isTransient: false, e);
+            var why = e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException
+                ? "the port is in use (another program, or another Cradle host)"
+                : e.Message.TrimEnd('.');
+            throw new Protocol.CradleException($"the dashboard cannot listen on {_options.Address}: {why}; choose another with --http ADDR:PORT, or --http off", isTransient: false, e);
         }
 
         _app = app;

@@ -39,7 +39,7 @@ public sealed partial class DashboardBrowserTests(Chromium chromium) : IClassFix
 
         await page.Locator("nav a[data-view=devices]").ClickAsync();
         var deviceRow = page.Locator("tr[data-device='MX7-21']");
-        await Expect(deviceRow.Locator("td").Nth(5)).ToHaveTextAsync("1");
+        await Expect(deviceRow.Locator("td").Nth(6)).ToHaveTextAsync("1");
         await Expect(deviceRow).ToContainTextAsync("network");
         await Expect(deviceRow).Not.ToContainTextAsync("overdue");
         var listed = await host.RunAsync("host", "devices", "--json");

@@ -48,7 +48,7 @@ public sealed class DashboardPagesTests(Chromium chromium) : IClassFixture<Chrom
         await page.GotoAsync(dashboard.ToString());
         await Expect(page.Locator("tr[data-device]")).ToHaveCountAsync(3);
         await Expect(page.Locator("tr[data-device='MX7-03']")).ToContainTextAsync("overdue");
-        await Expect(page.Locator("tr[data-device='MX7-01'] td").Nth(5)).ToHaveTextAsync("4");
+        await Expect(page.Locator("tr[data-device='MX7-01'] td").Nth(6)).ToHaveTextAsync("4");
         await Expect(page.Locator("#pending-count")).ToHaveTextAsync("1");
         await DashboardBrowserTests.TakeScreenshotAsync(page, "devices");
 
@@ -98,8 +98,8 @@ public sealed class DashboardPagesTests(Chromium chromium) : IClassFixture<Chrom
         await Expect(page.Locator("#message")).ToContainTextAsync($"Connecting MX7-03 on {cable.HostPort}@57600");
         Assert.True(await offering.WaitForExitAsync(TimeSpan.FromSeconds(120)) == 0, offering.Stderr);
         await page.Locator("nav a[data-view=devices]").ClickAsync();
-        await Expect(page.Locator("tr[data-device='MX7-03'] td").Nth(2)).ToHaveTextAsync("serial");
-        await Expect(page.Locator("tr[data-device='MX7-03'] td").Nth(5)).ToHaveTextAsync("2");
+        await Expect(page.Locator("tr[data-device='MX7-03'] td.now")).ToContainTextAsync("serial");
+        await Expect(page.Locator("tr[data-device='MX7-03'] td").Nth(6)).ToHaveTextAsync("2");
     }
 
     public void Dispose() => _folder.Dispose();

@@ -86,7 +86,9 @@ public sealed class DashboardActionsTests
 
         Assert.Empty(await host.GetAsync<List<DeviceRow>>("api/v1/devices"));
         Assert.Equal(["MX7-01"], (await host.GetAsync<List<SnapshotRow>>("api/v1/snapshots")).Select(s => s.Device));
-        await HttpAssert.StatusAsync(HttpStatusCode.BadRequest, await host.Client.DeleteAsync("api/v1/devices/MX7-02"));
+        // Gone now: an unknown device is 404 here as it is for its snapshots (and exit 2 in the CLI).
+        await HttpAssert.StatusAsync(HttpStatusCode.NotFound, await host.Client.DeleteAsync("api/v1/devices/MX7-02"));
+        await HttpAssert.StatusAsync(HttpStatusCode.NotFound, await host.Client.GetAsync("api/v1/devices/MX7-02/snapshots"));
     }
 
     [Fact]

@@ -2,7 +2,8 @@
 // server-sent events. No framework; every name from a device is set as text, never as HTML.
 'use strict';
 
-const state = { host: null, devices: [], pending: [], sessions: { live: [], ended: [] } };
+// `loaded` says which lists have arrived: until then the page says "loading", never "none".
+const state = { host: null, devices: [], pending: [], sessions: { live: [], ended: [] }, loaded: { devices: false, pending: false, sessions: false } };
 
 // --- the API ------------------------------------------------------------------------------
 
@@ -23,9 +24,27 @@ function connectEvents() {
   const events = new EventSource('/api/v1/events');
   events.onopen = () => { status.className = 'live'; status.textContent = 'live'; };
   events.onerror = () => { status.className = 'down'; status.textContent = 'reconnecting'; };
-  events.addEventListener('sessions', e => { state.sessions = JSON.parse(e.data); changed('sessions'); });
-  events.addEventListener('devices', e => { state.devices = JSON.parse(e.data); changed('devices'); });
-  events.addEventListener('pending', e => { state.pending = JSON.parse(e.data); changed('pending'); });
+  events.addEventListener('sessions', e => arrived('sessions', JSON.parse(e.data)));
+  events.addEventListener('devices', e => arrived('devices', JSON.parse(e.data)));
+  events.addEventListener('pending', e => arrived('pending', JSON.parse(e.data)));
+}
+
+function arrived(what, value) {
+  state[what] = value;
+  state.loaded[what] = true;
+  changed(what);
+}
+
+// The lists once at the start, so that the page need not wait for the event stream's first message.
+async function loadLists() {
+  const [devices, pending, sessions] = await Promise.all([api('/devices'), api('/pending'), api('/sessions')]);
+  if (!state.loaded.devices) arrived('devices', devices);
+  if (!state.loaded.pending) arrived('pending', pending);
+  if (!state.loaded.sessions) arrived('sessions', sessions);
+}
+
+function loading(what) {
+  return h('div', { class: 'loading', role: 'status' }, `Loading ${what}…`);
 }
 
 // --- building the page --------------------------------------------------------------------
@@ -53,6 +72,32 @@ function table(headers, rows, empty) {
 }
 
 const num = (...children) => h('td', { class: 'num' }, ...children);
+
+// What the colours mean, everywhere: green, all is well; amber, look soon (overdue, suspect,
+// unconfirmed, waiting for approval); red, something is missing or failed (a partial or empty
+// snapshot, a damaged store, a failed session); blue, neutral (live now).
+const statusTags = {
+  complete: ['ok', 'complete'],
+  partial: ['bad', 'partial'],
+  empty: ['bad', 'empty'],
+  suspect: ['warn', 'most files vanished'],
+};
+
+function statusTag(status, note) {
+  const [tone, word] = statusTags[status] || ['', status];
+  return h('span', { class: `tag ${tone} status`, 'data-status': status, title: note || undefined }, word);
+}
+
+// The live session of a device, if it is connected now.
+function liveSession(name) {
+  return state.sessions.live.find(s => s.device && s.device.toLowerCase() === name.toLowerCase());
+}
+
+// The port devices connect to on this host (the real one, not the default).
+function sessionsPort() {
+  const bound = state.host && state.host.sessions;
+  return bound ? bound.slice(bound.lastIndexOf(':') + 1) : '5679';
+}
 
 function bytes(n) {
   if (n === null || n === undefined) return '–';
@@ -93,7 +138,7 @@ async function act(button, work) {
 // --- views ----------------------------------------------------------------------------------
 
 const views = {
-  devices: { render: renderDevices, on: ['devices'] },
+  devices: { render: renderDevices, on: ['devices', 'sessions', 'pending'] },
   device: { render: renderDevice, on: [] },
   sessions: { render: renderSessions, on: ['sessions'] },
   pending: { render: renderPending, on: ['pending'] },
@@ -130,20 +175,41 @@ function badge(id, count) {
 }
 
 function renderDevices() {
-  const rows = state.devices.map(d => h('tr', { 'data-device': d.name },
-    h('td', {}, h('a', { href: `#/device/${encodeURIComponent(d.name)}` }, d.name),
-      d.confirmed ? null : h('span', { class: 'tag warn', title: 'the device has not yet shown that it stored this partnership; a new pairing under its name replaces it' }, 'unconfirmed')),
-    h('td', {}, h('code', {}, d.numberHex)),
-    h('td', {}, d.lastLink || '–'),
-    h('td', {}, when(d.lastBackup), ' ', d.overdue ? h('span', { class: 'tag overdue' }, 'overdue') : null),
-    num(bytes(d.bytes)),
-    num(d.snapshots)));
+  if (!state.loaded.devices) return [h('h2', {}, 'Devices and partnerships'), loading('the devices')];
+  const rows = state.devices.map(d => {
+    const live = liveSession(d.name);
+    return h('tr', { 'data-device': d.name },
+      h('td', {}, h('a', { href: `#/device/${encodeURIComponent(d.name)}` }, d.name),
+        d.confirmed ? null : h('span', { class: 'tag warn', title: 'the device has not yet shown that it stored this partnership; a new pairing under its name replaces it' }, 'unconfirmed')),
+      h('td', { class: 'now' }, live
+        ? h('span', { class: 'tag info connected', title: `connected since ${new Date(live.started).toLocaleString()}: ${live.phase}` }, `connected now · ${live.link}`)
+        : h('span', { class: 'muted' }, d.lastLink ? `last over ${d.lastLink}` : 'never connected')),
+      h('td', {}, h('code', {}, d.numberHex)),
+      h('td', { class: 'last-backup' }, when(d.lastBackup), ' ',
+        d.overdue ? h('span', { class: 'tag warn overdue', title: `no backup for more than ${state.host ? state.host.overdueAfterHours : 24} hours` }, 'overdue') : null),
+      h('td', { class: 'last-snapshot' }, d.lastSnapshot
+        ? [h('a', { href: `#/device/${encodeURIComponent(d.name)}/${d.lastSnapshot}` }, `#${d.lastSnapshot}`), ' ', statusTag(d.lastStatus, d.lastNote),
+          d.lastNote ? h('div', { class: 'reason' }, d.lastNote) : null]
+        : h('span', { class: 'muted' }, 'none yet')),
+      num(bytes(d.bytes)),
+      num(d.snapshots));
+  });
+  const port = sessionsPort();
   return [
     h('h2', {}, 'Devices and partnerships'),
-    table(['Device', 'Partnership', 'Last link', 'Last backup', 'Size ', 'Snapshots '], rows,
-      'No device has partnered with this host yet. On a device: cradle device connect --host THIS-HOST:5679'),
-    state.pending.length ? h('p', {}, h('a', { href: '#/pending' }, `${state.pending.length} partnership(s) wait for approval`)) : null,
+    table(['Device', 'Now', 'Partnership', 'Last backup', 'Last snapshot', 'Size ', 'Snapshots '], rows,
+      h('span', { id: 'no-devices' }, `No device has partnered with this host yet. On a device: cradle device connect --host ${state.host ? hostName() : 'THIS-HOST'}:${port}`)),
+    state.pending.length ? h('p', {}, h('a', { href: '#/pending' }, `${state.pending.length === 1 ? '1 partnership waits' : `${state.pending.length} partnerships wait`} for approval`)) : null,
+    h('p', { class: 'legend muted' }, 'Colours: ', h('span', { class: 'tag ok' }, 'all is well'), ' ', h('span', { class: 'tag warn' }, 'look soon'), ' ',
+      h('span', { class: 'tag bad' }, 'something is missing or failed'), ' ', h('span', { class: 'tag info' }, 'live now')),
   ];
+}
+
+// The host's address as a device would type it: the one it listens on, or this page's name when it listens everywhere.
+function hostName() {
+  const bound = state.host.sessions || '';
+  const address = bound.slice(0, bound.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return address === '0.0.0.0' || address === '::' || address === '' ? location.hostname : address;
 }
 
 async function renderDevice([name, snapshotId, ...folder]) {
@@ -155,15 +221,17 @@ async function renderDevice([name, snapshotId, ...folder]) {
     h('p', { class: 'crumbs' }, h('a', { href: '#/devices' }, 'Devices'), h('span', { class: 'sep' }, '/'), name),
     device ? h('div', { class: 'row' },
       h('span', {}, 'Partnership ', h('code', {}, device.numberHex)), h('span', {}, 'last backup ', when(device.lastBackup)),
-      device.overdue ? h('span', { class: 'tag overdue' }, 'overdue') : null, forget)
+      device.overdue ? h('span', { class: 'tag warn overdue' }, 'overdue') : null,
+      liveSession(name) ? h('span', { class: 'tag info connected' }, `connected now · ${liveSession(name).link}`) : null, forget)
       : h('p', { class: 'muted' }, 'No partnership (forgotten); its snapshots are kept.'),
   ];
   const chosen = snapshotId ? snapshots.find(s => String(s.id) === snapshotId) : snapshots[snapshots.length - 1];
   const rows = snapshots.slice().reverse().map(s => h('tr', { 'data-snapshot': s.id },
     h('td', {}, h('a', { href: `#/device/${encodeURIComponent(name)}/${s.id}` }, s.id === chosen?.id ? h('b', {}, `#${s.id}`) : `#${s.id}`)),
     h('td', {}, new Date(s.time).toLocaleString()), h('td', {}, s.link), num(s.files), num(bytes(s.bytes)),
-    h('td', {}, s.suspect ? h('span', { class: 'tag warn', title: 'most files vanished since the snapshot before' }, 'suspect') : '')));
-  const list = [h('h2', {}, 'Snapshots'), table(['Snapshot', 'Time', 'Link', 'Files ', 'Size ', ''], rows, 'No snapshots.')];
+    h('td', { class: 'status' }, statusTag(s.status, s.note), s.note ? h('div', { class: 'reason' }, s.note) : null),
+    h('td', {}, s.verified ? h('span', { title: 'a later backup found exactly these files again' }, 'unchanged at ', when(s.verified)) : '')));
+  const list = [h('h2', {}, 'Snapshots'), table(['Snapshot', 'Time', 'Link', 'Files ', 'Size ', 'Status', 'Verified'], rows, 'No snapshots.')];
   if (!chosen) return [...header, ...list];
   return [...header, ...list, await renderBrowser(name, chosen, folder.join('/'))];
 }
@@ -179,7 +247,8 @@ async function renderBrowser(name, snapshot, folder) {
   }
   const link = path => `${base}/${path.split('/').map(encodeURIComponent).join('/')}`;
   const rows = listing.entries.map(e => h('tr', { 'data-path': e.path },
-    h('td', {}, e.kind === 'folder' ? h('a', { href: link(e.path) }, `📁 ${e.name}/`) : e.name),
+    h('td', {}, e.kind === 'folder' ? h('a', { href: link(e.path) }, `📁 ${e.name}/`) : e.name,
+      e.problem ? [' ', h('span', { class: 'tag bad problem', title: e.problem }, 'not read in this backup'), h('div', { class: 'reason' }, e.problem)] : null),
     num(bytes(e.size)), num(e.kind === 'folder' ? `${e.files} files` : ''),
     h('td', {}, e.modified ? new Date(e.modified).toLocaleString() : ''),
     h('td', {}, e.kind === 'file'
@@ -222,7 +291,8 @@ function renderSessions() {
     h('td', { class: 'progress' }, progress(s)), num(s.rate === null ? '–' : `${bytes(s.rate)}/s`), num(duration(s.etaSeconds))));
   const ended = state.sessions.ended.map(s => h('tr', { 'data-session': s.id },
     h('td', {}, s.device || '?'), h('td', {}, s.link), h('td', { class: 'muted' }, s.remote), h('td', {}, when(s.phaseStarted || s.started)),
-    h('td', {}, s.outcome === 'goodbye' ? h('span', { class: 'tag ok' }, 'finished') : s.outcome)));
+    h('td', {}, s.outcome === 'goodbye' ? h('span', { class: 'tag ok' }, 'finished') : h('span', { class: 'tag bad', title: s.outcome }, s.outcome))));
+  if (!state.loaded.sessions) return [h('h2', {}, 'Live sessions'), loading('the sessions')];
   return [
     h('h2', {}, 'Live sessions'),
     table(['Device', 'Link', 'From', 'Phase', 'Progress', 'Rate ', 'ETA '], live, 'No device is connected now.'),
@@ -238,6 +308,7 @@ function renderPending() {
     h('td', {}, h('div', { class: 'row' },
       h('button', { class: 'primary approve', onclick: e => act(e.target, () => decide(p, 'approve')) }, 'Approve'),
       h('button', { class: 'danger deny', onclick: e => act(e.target, () => decide(p, 'deny')) }, 'Deny')))));
+  if (!state.loaded.pending) return [h('h2', {}, 'Partnerships waiting for approval'), loading('the waiting partnerships')];
   return [
     h('h2', {}, 'Partnerships waiting for approval'),
     h('p', { class: 'muted' }, 'Approve only when the device shows the same code.'),
@@ -360,6 +431,8 @@ api('/host').then(host => {
   state.host = host;
   document.getElementById('host-name').textContent = host.name;
   document.title = `Cradle host ${host.name}`;
+  show();
 }).catch(e => say(e.message, true));
 connectEvents();
+loadLists().catch(e => say(e.message, true));
 show();
