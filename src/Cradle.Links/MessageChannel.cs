@@ -9,7 +9,9 @@ namespace Cradle.Links;
 /// Framed protobuf envelopes over a byte stream (normally TLS over a link). Sends are
 /// serialized so that the keepalive can interleave with the session; receives answer pings
 /// by themselves and fail with <see cref="LinkClosedException"/> when the peer is silent for
-/// longer than <see cref="ChannelOptions.IdleTimeout"/>.
+/// longer than <see cref="ChannelOptions.IdleTimeout"/> — silent at this layer and, when the
+/// link can tell (<see cref="ILinkLiveness"/>), on the link too. A receive whose caller stops
+/// waiting goes on: the message it brings, or its failure, is the next receive's.
 /// </summary>
 public sealed class MessageChannel : IAsyncDisposable
 {
@@ -23,12 +25,17 @@ public sealed class MessageChannel : IAsyncDisposable
     private readonly CancellationTokenSource _lost = new();
     private readonly byte[] _header = new byte[FrameCodec.HeaderLength];
     private readonly Task _keepalive;
+    private readonly ILinkLiveness? _liveness;
     private long _lastSendTicks; // read by the keepalive loop: accessed with Volatile
+    private long _lastHeardTicks; // read by the silence timer: accessed with Volatile
+    private Task<Envelope>? _pending; // the receive under way: one receiver at a time
     private bool _disposed;
 
-    public MessageChannel(Stream stream, ChannelOptions? options = null)
+    /// <summary>A channel over <paramref name="stream"/>; <paramref name="liveness"/>: the link below, when it can tell that the peer is there though no message moves.</summary>
+    public MessageChannel(Stream stream, ChannelOptions? options = null, ILinkLiveness? liveness = null)
     {
         _stream = stream;
+        _liveness = liveness;
         _options = options ?? new ChannelOptions();
         _lastSendTicks = _options.Time.GetTimestamp();
         _keepalive = _options.KeepaliveInterval > TimeSpan.Zero ? KeepaliveLoopAsync(_closing.Token) : Task.CompletedTask;
@@ -79,9 +86,32 @@ public sealed class MessageChannel : IAsyncDisposable
     /// <summary>
     /// Receives the next envelope that is not a keepalive. Throws <see cref="LinkClosedException"/>
     /// when the peer closes or stays silent too long, <see cref="ProtocolViolationException"/> on
-    /// a bad frame.
+    /// a bad frame. Cancelling stops the wait, not the receive: it goes on answering pings and
+    /// watching for silence, and what it brings is the next call's (so an idle session can
+    /// listen for a silent peer and still start a backup when it wants to).
     /// </summary>
     public async ValueTask<Envelope> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        var pending = _pending ??= ReceiveNextAsync(_closing.Token);
+        try
+        {
+            var message = await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _pending = null;
+            return message;
+        }
+        catch (OperationCanceledException) when (!pending.IsCompleted || pending.IsCompletedSuccessfully)
+        {
+            // The caller stopped waiting; the receive goes on for the next caller.
+            throw;
+        }
+        catch
+        {
+            _pending = null;
+            throw;
+        }
+    }
+
+    private async Task<Envelope> ReceiveNextAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -103,11 +133,12 @@ public sealed class MessageChannel : IAsyncDisposable
 
     private async ValueTask<Envelope> ReceiveFrameAsync(CancellationToken cancellationToken)
     {
-        using var silence = new CancellationTokenSource(_options.IdleTimeout, _options.Time);
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silence.Token);
+        Volatile.Write(ref _lastHeardTicks, _options.Time.GetTimestamp());
+        using var watch = new SilenceWatch(this);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watch.Silence.Token);
         try
         {
-            await ReadExactlyAsync(_header, silence, idle.Token).ConfigureAwait(false);
+            await ReadExactlyAsync(_header, idle.Token).ConfigureAwait(false);
             var length = FrameCodec.ReadHeader(_header);
             var buffer = ArrayPool<byte>.Shared.Rent(Math.Clamp(length, 1, FirstReadLength));
             try
@@ -127,7 +158,7 @@ public sealed class MessageChannel : IAsyncDisposable
                     }
 
                     var part = Math.Min(length, buffer.Length) - filled;
-                    await ReadExactlyAsync(buffer.AsMemory(filled, part), silence, idle.Token).ConfigureAwait(false);
+                    await ReadExactlyAsync(buffer.AsMemory(filled, part), idle.Token).ConfigureAwait(false);
                     filled += part;
                 }
 
@@ -145,9 +176,70 @@ public sealed class MessageChannel : IAsyncDisposable
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-        catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (watch.Silence.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new LinkClosedException($"the peer was silent for {_options.IdleTimeout.TotalSeconds:0} s; the link is considered lost");
+        }
+    }
+
+    /// <summary>
+    /// Cancels <see cref="Silence"/> when the peer has been silent for the idle timeout: silent
+    /// only if neither this layer read a byte nor the link below made progress meanwhile;
+    /// otherwise the timer waits out the rest.
+    /// </summary>
+    private sealed class SilenceWatch : IDisposable
+    {
+        private readonly MessageChannel _channel;
+        private readonly ITimer _timer;
+        private readonly Lock _lock = new();
+        private bool _disposed;
+
+        public SilenceWatch(MessageChannel channel)
+        {
+            _channel = channel;
+            _timer = channel._options.Time.CreateTimer(static state => ((SilenceWatch)state!).Check(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(channel._options.IdleTimeout, Timeout.InfiniteTimeSpan);
+        }
+
+        public CancellationTokenSource Silence { get; } = new();
+
+        private void Check()
+        {
+            var options = _channel._options;
+            var heard = options.Time.GetElapsedTime(Volatile.Read(ref _channel._lastHeardTicks));
+            if (_channel._liveness?.SincePeerProgress is { } link && link < heard)
+            {
+                heard = link;
+            }
+
+            lock (_lock)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                var left = options.IdleTimeout - heard;
+                if (left <= TimeSpan.Zero)
+                {
+                    Silence.Cancel();
+                }
+                else
+                {
+                    _timer.Change(left, Timeout.InfiniteTimeSpan);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                _disposed = true;
+            }
+
+            _timer.Dispose();
+            Silence.Dispose();
         }
     }
 
@@ -155,7 +247,7 @@ public sealed class MessageChannel : IAsyncDisposable
     /// Reads a whole frame part. Silence is measured between reads, not over the frame: on a
     /// 115200-baud line one large frame takes minutes, and every byte of it proves the peer alive.
     /// </summary>
-    private async ValueTask ReadExactlyAsync(Memory<byte> destination, CancellationTokenSource silence, CancellationToken cancellationToken)
+    private async ValueTask ReadExactlyAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         try
         {
@@ -168,7 +260,7 @@ public sealed class MessageChannel : IAsyncDisposable
                 }
 
                 destination = destination[n..];
-                silence.CancelAfter(_options.IdleTimeout);
+                Volatile.Write(ref _lastHeardTicks, _options.Time.GetTimestamp());
             }
         }
         catch (IOException e)
@@ -221,6 +313,12 @@ public sealed class MessageChannel : IAsyncDisposable
         await _closing.CancelAsync().ConfigureAwait(false);
         await _keepalive.ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
+        if (_pending is { } pending)
+        {
+            // A receive nobody waits for any more ends with the stream; its outcome is of no use now.
+            await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         _closing.Dispose();
         _lost.Dispose();
         _sendLock.Dispose();
