@@ -36,7 +36,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
                 handshake.CancelAfter(options.HandshakeTimeout);
                 var ssl = await Tls.AcceptAsync(stream, host.Certificate, handshake.Token).ConfigureAwait(false);
                 _certificateHash = HostCertificate.Hash(host.Certificate);
-                _channel = new MessageChannel(ssl, options.Channel);
+                _channel = new MessageChannel(ssl, options.Channel, stream as ILinkLiveness);
                 await HandshakeAsync(handshake.Token, cancellationToken).ConfigureAwait(false);
             }
 

@@ -22,7 +22,6 @@ public sealed class MessageChannel : IAsyncDisposable
     private readonly ChannelOptions _options;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
-    private readonly CancellationTokenSource _lost = new();
     private readonly byte[] _header = new byte[FrameCodec.HeaderLength];
     private readonly Task _keepalive;
     private readonly ILinkLiveness? _liveness;
@@ -40,12 +39,6 @@ public sealed class MessageChannel : IAsyncDisposable
         _lastSendTicks = _options.Time.GetTimestamp();
         _keepalive = _options.KeepaliveInterval > TimeSpan.Zero ? KeepaliveLoopAsync(_closing.Token) : Task.CompletedTask;
     }
-
-    /// <summary>
-    /// Cancelled when a keepalive could not be sent: the link is gone even though nobody is
-    /// receiving (an idle session whose peer went away or was suspended and dropped it).
-    /// </summary>
-    public CancellationToken LinkLost => _lost.Token;
 
     /// <summary>Sends one envelope as one frame.</summary>
     public async ValueTask SendAsync(Envelope message, CancellationToken cancellationToken)
@@ -297,8 +290,7 @@ public sealed class MessageChannel : IAsyncDisposable
         }
         catch (LinkClosedException)
         {
-            // The link is gone: a receiver reports it; an idle session learns it from LinkLost.
-            await _lost.CancelAsync().ConfigureAwait(false);
+            // The link is gone: the receive under way (there is one even in an idle session) reports it.
         }
     }
 
@@ -320,7 +312,6 @@ public sealed class MessageChannel : IAsyncDisposable
         }
 
         _closing.Dispose();
-        _lost.Dispose();
         _sendLock.Dispose();
     }
 }

@@ -17,6 +17,10 @@ internal sealed class DeviceConnectOptions
 
     public const double DefaultKeepalive = 15;
 
+    public const double DefaultConnectTimeout = 15;
+
+    public const double DefaultOfferTimeout = 300;
+
     public Option<string> State { get; } = CommonOptions.State();
 
     public RouteOptions Route { get; } = new();
@@ -25,13 +29,17 @@ internal sealed class DeviceConnectOptions
 
     public Option<double> Interval { get; } = new("--interval") { Description = "While connected, seconds between checks for changed files", DefaultValueFactory = _ => DefaultInterval, HelpName = "SECONDS" };
 
-    public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "Treat the host as gone when it sent nothing for this long, and reconnect", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
+    public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "Treat the host as gone when it sent nothing for this long (on serial: when the line made no progress for this long), and reconnect", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
+
+    public Option<double> ConnectTimeout { get; } = new("--connect-timeout") { Description = "Give up a connection whose TCP connect or TLS handshake takes longer than this (the host does not answer); link failure, exit 4, the agent tries again", DefaultValueFactory = _ => DefaultConnectTimeout, HelpName = "SECONDS" };
+
+    public Option<double> OfferTimeout { get; } = new("--offer-timeout") { Description = "Serial: how long to offer a session before giving up when no host answers (the agent then offers again)", DefaultValueFactory = _ => DefaultOfferTimeout, HelpName = "SECONDS" };
 
     public Option<bool> Guest { get; } = new("--guest") { Description = "Connect as a guest (P3): no partnership, no backup, nothing stored on the host; shows that the host serves this device (restore needs its operator's consent: cradle device restore)" };
 
     public LogOptions Log { get; } = new();
 
-    public IEnumerable<Option> All => [State, Once, Interval, KeepaliveTimeout, Guest, .. Route.All, .. Log.All];
+    public IEnumerable<Option> All => [State, Once, Interval, KeepaliveTimeout, ConnectTimeout, OfferTimeout, Guest, .. Route.All, .. Log.All];
 
     public static Setting FolderSetting(Option<string> state) =>
         Setting.Single("state", state, "give a folder", Setting.IsText, CommonOptions.DefaultDeviceFolder);
@@ -45,6 +53,8 @@ internal sealed class DeviceConnectOptions
         Setting.Single("once", Once, "give true or false", Setting.IsBool, "false"),
         Setting.Single("interval", Interval, "give 0.1 to 86400 seconds", Setting.IsNumber(0.1, 86400), DefaultInterval.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Setting.Single("connectTimeout", ConnectTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultConnectTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Setting.Single("offerTimeout", OfferTimeout, "give 1 to 86400 seconds", Setting.IsNumber(1, 86400), DefaultOfferTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("guest", Guest, "give true or false", Setting.IsBool, "false"),
         .. Log.Settings,
     ];
@@ -63,8 +73,18 @@ internal sealed class DeviceConnectOptions
         return RouteOptions.Parse(Pick("host"), Pick("serial"), Pick("usb"), (int)settings.Integer("baud"));
     }
 
-    public static DeviceOptions ToDeviceOptions(EffectiveSettings settings) =>
-        new() { Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")) };
+    /// <summary>The link's timeouts: the keepalive timeout also bounds how long a serial line may make no progress.</summary>
+    public static DeviceOptions ToDeviceOptions(EffectiveSettings settings)
+    {
+        var keepalive = settings.Number("keepaliveTimeout");
+        return new DeviceOptions
+        {
+            Channel = ChannelOptions.ForIdleTimeout(keepalive),
+            SerialLink = new ReliableLinkOptions { DeadAfter = TimeSpan.FromSeconds(keepalive) },
+            ConnectTimeout = TimeSpan.FromSeconds(settings.Number("connectTimeout")),
+            SerialOfferTimeout = TimeSpan.FromSeconds(settings.Number("offerTimeout")),
+        };
+    }
 
     private static int Rank(string source) => source switch
     {

@@ -39,17 +39,17 @@ public sealed partial class ReliableLink
 
     /// <summary>
     /// The timeout between its bounds. The floor holds, on a line of known rate, the time a
-    /// largest frame and the frames queued ahead of it take on the line, twice over (there and
-    /// the acknowledgement back behind the peer's own frames): a round trip measured on small
-    /// frames must not time out a large one.
+    /// frame and the frames queued ahead of it take on the line, twice over, plus 0.2 s: a
+    /// timeout on a clean line only sends a frame twice (lost frames are found sooner: by the
+    /// order of the line, and by probes when the line would idle).
     /// </summary>
     private TimeSpan ClampRto(TimeSpan rto)
     {
         var floor = _options.MinRetransmitTimeout;
         if (_bytesPerSecond > 0)
         {
-            var line = TimeSpan.FromSeconds(2.0 * FrameSizer.LineBytes(LinkFrame.MaxPayload) / _bytesPerSecond);
-            floor = Max(floor, Ahead() + line + TimeSpan.FromMilliseconds(100));
+            var frame = TimeSpan.FromSeconds((double)FrameSizer.LineBytes(CurrentPayload()) / _bytesPerSecond);
+            floor = Max(floor, (2 * (Ahead() + frame)) + TimeSpan.FromMilliseconds(200));
         }
 
         var ceiling = Max(_options.MaxRetransmitTimeout, floor * 2);
@@ -59,6 +59,14 @@ public sealed partial class ReliableLink
     /// <summary>How much line time may wait in the port before the sender holds back: two frames of the size in use, or <see cref="QueueAhead"/>.</summary>
     private TimeSpan Ahead() =>
         _bytesPerSecond <= 0 ? TimeSpan.Zero : Max(TimeSpan.FromSeconds(2.0 * FrameSizer.LineBytes(CurrentPayload()) / _bytesPerSecond), QueueAhead);
+
+    /// <summary>How long after its last send an unacknowledged frame is sent again when the line would otherwise idle.</summary>
+    private TimeSpan ProbeAfter()
+    {
+        var roundTrip = _srtt > 0 ? TimeSpan.FromSeconds(1.5 * _srtt) : _rto;
+        var frame = _bytesPerSecond > 0 ? TimeSpan.FromSeconds(2.0 * FrameSizer.LineBytes(CurrentPayload()) / _bytesPerSecond) : TimeSpan.Zero;
+        return Max(Max(roundTrip, frame + TimeSpan.FromMilliseconds(20)), _options.MinRetransmitTimeout);
+    }
 
     private int CurrentPayload() => _options.AdaptFrameSize ? _sizer.Payload : LinkFrame.MaxPayload;
 
@@ -134,6 +142,29 @@ public sealed partial class ReliableLink
             {
                 return Transmit(CutLocked(now), now);
             }
+
+            // Nothing new can go (the window is full or nothing is written): rather than let the
+            // line idle, send again the oldest frame not acknowledged a while after its last send.
+            // On a point-to-point line a duplicate costs only time the line would not use, and a
+            // lost frame with no later frame behind it to reveal the hole is repaired at once.
+            var probeAfter = ProbeAfter();
+            for (var seq = _sendBase; seq != _sendNext; seq = Next(seq))
+            {
+                ref var slot = ref _window[seq % _window.Length];
+                if (slot.Held || slot.Transmissions == 0)
+                {
+                    continue;
+                }
+
+                var left = probeAfter - _time.GetElapsedTime(slot.LastSent, now);
+                if (left <= TimeSpan.Zero)
+                {
+                    slot.LostByTimer = true; // uncertain: the earlier transmission may still arrive
+                    return Transmit(seq, now);
+                }
+
+                untilExpiry = left < untilExpiry ? left : untilExpiry;
+            }
         }
 
         if (_ackPending && (lineWait <= TimeSpan.Zero || !(hasNew || hasLost)))
@@ -182,7 +213,6 @@ public sealed partial class ReliableLink
 
             slot.ResendNow = true;
             slot.LostByTimer = true;
-            RecordOutcome(slot.Length, delivered: false);
             expired = true;
         }
 
