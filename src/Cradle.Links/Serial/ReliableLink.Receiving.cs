@@ -120,6 +120,7 @@ public sealed partial class ReliableLink
         if (slot.Transmissions == 1)
         {
             MeasureRoundTrip(_time.GetElapsedTime(slot.LastSent, now));
+            ClockFromAcknowledgement(slot, now);
         }
 
         if (slot.Transmissions > 0)

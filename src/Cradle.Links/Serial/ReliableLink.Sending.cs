@@ -293,7 +293,23 @@ public sealed partial class ReliableLink
         slot.ResendNow = false;
         slot.LostByTimer = false;
         slot.LastSent = now;
-        return Paced(new LinkFrame(slot.Kind, _session, seq, _receiveNext, SelectiveAcks(), slot.Buffer.AsMemory(0, slot.Length)), now);
+        var frame = Paced(new LinkFrame(slot.Kind, _session, seq, _receiveNext, SelectiveAcks(), slot.Buffer.AsMemory(0, slot.Length)), now);
+        slot.PacedUntil = _lineFreeAt;
+        return frame;
+    }
+
+    /// <summary>
+    /// A frame sent once has arrived: the line has carried it and everything written before it.
+    /// If that was sooner than the pacing booked, the line is faster than its stated rate (a
+    /// pseudo-terminal, a port set faster than the cable): the booked time beyond now is freed.
+    /// On a line as fast as stated an acknowledgement never comes before the booked time.
+    /// </summary>
+    private void ClockFromAcknowledgement(in Outgoing slot, long now)
+    {
+        if (_bytesPerSecond > 0 && slot.Transmissions == 1 && slot.PacedUntil > now)
+        {
+            _lineFreeAt = Math.Max(now, _lineFreeAt - (slot.PacedUntil - now));
+        }
     }
 
     /// <summary>Books the frame's time on the line (every frame carries the latest acknowledgement, so none is pending after it).</summary>

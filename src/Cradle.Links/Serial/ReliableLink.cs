@@ -86,6 +86,10 @@ public sealed partial class ReliableLink : Stream, ILinkLiveness
 
         _sender = Task.Run(SendLoopAsync);
         _watchdog = Task.Run(WatchdogAsync);
+        if (Environment.GetEnvironmentVariable("CRADLE_LINK_DEBUG") is not null)
+        {
+            _ = Task.Run(async () => { while (_failure is null) { await Task.Delay(1000); Console.Error.WriteLine($"LINKDEBUG {(answers ? "host" : "device")} {this} unsent {_unsentBytes} lineFreeIn {(double)(_lineFreeAt - _time.GetTimestamp()) / _time.TimestampFrequency:0.00}"); } });
+        }
     }
 
     public ushort Session => _session;
@@ -391,6 +395,9 @@ public sealed partial class ReliableLink : Stream, ILinkLiveness
         public int Length;
         public int Transmissions;
         public long LastSent;
+
+        /// <summary>When the line, as paced, has sent the last transmission (a timestamp).</summary>
+        public long PacedUntil;
 
         /// <summary>Send order of the last transmission (see <c>_sendOrder</c>).</summary>
         public long LastOrder;
