@@ -69,7 +69,8 @@ public sealed partial class ReliableLink : Stream, ILinkLiveness
         _options = (options ?? new ReliableLinkOptions()).Validate();
         _time = _options.Time;
         Capabilities = _options.Capabilities;
-        Peer = peer ?? LinkCapabilities.First;
+        // A side of the first release (tests stand for one with Version 1) reads nothing of the peer's.
+        Peer = Capabilities.Version <= 1 ? LinkCapabilities.First : peer ?? LinkCapabilities.First;
         _receiveWindow = Capabilities.ReceiveWindow;
         _sendWindow = Math.Min(_options.Window, Peer.ReceiveWindow);
         _window = new Outgoing[_options.Window];
