@@ -74,8 +74,9 @@ public sealed partial class DeviceSession : IAsyncDisposable
             }
         }
 
-        // The serial link layer knows when the host last proved alive, though a noisy line holds a message back.
-        var channel = new MessageChannel(tls.Stream, options.Channel, stream as ILinkLiveness);
+        // The link below knows what the message layer cannot: a serial line whose frames are
+        // acknowledged though a noisy line holds a message back; a TCP peer that takes no bytes.
+        var channel = new MessageChannel(tls.Stream, options.Channel, wire);
         var session = new DeviceSession(state, options, observer, channel, wire, identity, route.Kind);
         try
         {

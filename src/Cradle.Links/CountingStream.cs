@@ -3,11 +3,21 @@ namespace Cradle.Links;
 /// <summary>
 /// Passes bytes through to an inner stream and counts them: the figures a session reports
 /// as "bytes on the link" are counted here, below TLS, so they include every header and record.
+/// It also tells when a write last went through (<see cref="ILinkLiveness.SinceSendProgress"/>):
+/// a TCP write completes when the kernel takes the bytes, and waits once a peer that stopped
+/// reading has let every buffer fill.
 /// </summary>
-public sealed class CountingStream(Stream inner) : Stream
+public sealed class CountingStream(Stream inner) : Stream, ILinkLiveness
 {
     private long _read;
     private long _written;
+    private long _lastWrite = TimeProvider.System.GetTimestamp();
+
+    /// <summary>The inner link's, when it knows (the serial link layer); a byte stream cannot tell.</summary>
+    public TimeSpan? SincePeerProgress => (inner as ILinkLiveness)?.SincePeerProgress;
+
+    /// <summary>The inner link's when it knows, else the time since a write last completed here.</summary>
+    public TimeSpan? SinceSendProgress => (inner as ILinkLiveness)?.SinceSendProgress ?? TimeProvider.System.GetElapsedTime(Interlocked.Read(ref _lastWrite));
 
     public long BytesRead => Interlocked.Read(ref _read);
 
@@ -49,12 +59,14 @@ public sealed class CountingStream(Stream inner) : Stream
     {
         inner.Write(buffer, offset, count);
         Interlocked.Add(ref _written, count);
+        Interlocked.Exchange(ref _lastWrite, TimeProvider.System.GetTimestamp());
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _written, buffer.Length);
+        Interlocked.Exchange(ref _lastWrite, TimeProvider.System.GetTimestamp());
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

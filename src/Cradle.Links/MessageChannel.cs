@@ -40,7 +40,11 @@ public sealed class MessageChannel : IAsyncDisposable
         _keepalive = _options.KeepaliveInterval > TimeSpan.Zero ? KeepaliveLoopAsync(_closing.Token) : Task.CompletedTask;
     }
 
-    /// <summary>Sends one envelope as one frame.</summary>
+    /// <summary>
+    /// Sends one envelope as one frame. When the link can tell that it takes no bytes (a TCP peer
+    /// that stopped reading: every buffer full), a send that waits for longer than the idle
+    /// timeout without progress fails with <see cref="LinkClosedException"/>: the peer is gone.
+    /// </summary>
     public async ValueTask SendAsync(Envelope message, CancellationToken cancellationToken)
     {
         var size = message.CalculateSize();
@@ -55,11 +59,19 @@ public sealed class MessageChannel : IAsyncDisposable
             FrameCodec.WriteHeader(buffer, size);
             message.WriteTo(buffer.AsSpan(FrameCodec.HeaderLength, size));
             await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var started = _options.Time.GetTimestamp();
+            using var stall = _liveness?.SinceSendProgress is null ? null : new ProgressWatch(_options.Time, _options.IdleTimeout, () => SinceSent(started));
+            using var sending = stall is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stall.Expired.Token);
             try
             {
-                await _stream.WriteAsync(buffer.AsMemory(0, FrameCodec.HeaderLength + size), cancellationToken).ConfigureAwait(false);
-                await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                var token = sending?.Token ?? cancellationToken;
+                await _stream.WriteAsync(buffer.AsMemory(0, FrameCodec.HeaderLength + size), token).ConfigureAwait(false);
+                await _stream.FlushAsync(token).ConfigureAwait(false);
                 Volatile.Write(ref _lastSendTicks, _options.Time.GetTimestamp());
+            }
+            catch (OperationCanceledException) when (stall is not null && stall.Expired.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new LinkClosedException($"nothing could be sent for {_options.IdleTimeout.TotalSeconds:0} s: the peer takes no data; the link is considered lost");
             }
             catch (IOException e)
             {
@@ -74,6 +86,13 @@ public sealed class MessageChannel : IAsyncDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>How long a send begun at <paramref name="started"/> has gone without the link taking bytes.</summary>
+    private TimeSpan SinceSent(long started)
+    {
+        var waited = _options.Time.GetElapsedTime(started);
+        return _liveness?.SinceSendProgress is { } link && link < waited ? link : waited;
     }
 
     /// <summary>
@@ -127,8 +146,8 @@ public sealed class MessageChannel : IAsyncDisposable
     private async ValueTask<Envelope> ReceiveFrameAsync(CancellationToken cancellationToken)
     {
         Volatile.Write(ref _lastHeardTicks, _options.Time.GetTimestamp());
-        using var watch = new SilenceWatch(this);
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watch.Silence.Token);
+        using var watch = new ProgressWatch(_options.Time, _options.IdleTimeout, SinceHeard);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watch.Expired.Token);
         try
         {
             await ReadExactlyAsync(_header, idle.Token).ConfigureAwait(false);
@@ -169,42 +188,45 @@ public sealed class MessageChannel : IAsyncDisposable
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-        catch (OperationCanceledException) when (watch.Silence.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (watch.Expired.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new LinkClosedException($"the peer was silent for {_options.IdleTimeout.TotalSeconds:0} s; the link is considered lost");
         }
     }
 
-    /// <summary>
-    /// Cancels <see cref="Silence"/> when the peer has been silent for the idle timeout: silent
-    /// only if neither this layer read a byte nor the link below made progress meanwhile;
-    /// otherwise the timer waits out the rest.
-    /// </summary>
-    private sealed class SilenceWatch : IDisposable
+    /// <summary>How long ago the peer was last heard: by this layer, or by the link below (serial: a frame acknowledged or received).</summary>
+    private TimeSpan SinceHeard()
     {
-        private readonly MessageChannel _channel;
+        var heard = _options.Time.GetElapsedTime(Volatile.Read(ref _lastHeardTicks));
+        return _liveness?.SincePeerProgress is { } link && link < heard ? link : heard;
+    }
+
+    /// <summary>
+    /// Cancels <see cref="Expired"/> once <c>sinceProgress</c> reaches the timeout: checked when
+    /// the timeout could first have passed, and again when it could next, as long as progress
+    /// keeps coming.
+    /// </summary>
+    private sealed class ProgressWatch : IDisposable
+    {
+        private readonly Func<TimeSpan> _sinceProgress;
+        private readonly TimeSpan _timeout;
         private readonly ITimer _timer;
         private readonly Lock _lock = new();
         private bool _disposed;
 
-        public SilenceWatch(MessageChannel channel)
+        public ProgressWatch(TimeProvider time, TimeSpan timeout, Func<TimeSpan> sinceProgress)
         {
-            _channel = channel;
-            _timer = channel._options.Time.CreateTimer(static state => ((SilenceWatch)state!).Check(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _timer.Change(channel._options.IdleTimeout, Timeout.InfiniteTimeSpan);
+            _sinceProgress = sinceProgress;
+            _timeout = timeout;
+            _timer = time.CreateTimer(static state => ((ProgressWatch)state!).Check(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(timeout, Timeout.InfiniteTimeSpan);
         }
 
-        public CancellationTokenSource Silence { get; } = new();
+        public CancellationTokenSource Expired { get; } = new();
 
         private void Check()
         {
-            var options = _channel._options;
-            var heard = options.Time.GetElapsedTime(Volatile.Read(ref _channel._lastHeardTicks));
-            if (_channel._liveness?.SincePeerProgress is { } link && link < heard)
-            {
-                heard = link;
-            }
-
+            var left = _timeout - _sinceProgress();
             lock (_lock)
             {
                 if (_disposed)
@@ -212,10 +234,9 @@ public sealed class MessageChannel : IAsyncDisposable
                     return;
                 }
 
-                var left = options.IdleTimeout - heard;
                 if (left <= TimeSpan.Zero)
                 {
-                    Silence.Cancel();
+                    Expired.Cancel();
                 }
                 else
                 {
@@ -232,7 +253,7 @@ public sealed class MessageChannel : IAsyncDisposable
             }
 
             _timer.Dispose();
-            Silence.Dispose();
+            Expired.Dispose();
         }
     }
 

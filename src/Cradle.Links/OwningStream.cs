@@ -9,6 +9,9 @@ public sealed class OwningStream(Stream inner, IDisposable owner) : Stream, ILin
     /// <summary>The inner stream's liveness, when it is a link that knows it (the serial link layer).</summary>
     public TimeSpan? SincePeerProgress => (inner as ILinkLiveness)?.SincePeerProgress;
 
+    /// <summary>The inner stream's, when it is a link that knows it.</summary>
+    public TimeSpan? SinceSendProgress => (inner as ILinkLiveness)?.SinceSendProgress;
+
     public override bool CanRead => inner.CanRead;
     public override bool CanSeek => false;
     public override bool CanWrite => inner.CanWrite;

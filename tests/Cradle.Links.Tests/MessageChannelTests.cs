@@ -277,6 +277,42 @@ public sealed class MessageChannelTests : IDisposable
     private sealed class FakeLiveness : ILinkLiveness
     {
         public TimeSpan? SincePeerProgress { get; set; }
+
+        public TimeSpan? SinceSendProgress { get; set; }
+    }
+
+    [Fact]
+    public async Task A_send_the_peer_takes_no_bytes_of_fails_after_the_idle_timeout_while_a_slow_one_goes_on()
+    {
+        // A TCP peer that stopped reading: once the buffers are full a write waits for ever.
+        var time = new ManualTime();
+        var link = new FakeLiveness { SinceSendProgress = TimeSpan.Zero };
+        var stuck = new StuckStream();
+        await using var channel = new MessageChannel(stuck, new ChannelOptions { KeepaliveInterval = TimeSpan.Zero, IdleTimeout = TimeSpan.FromSeconds(10), Time = time }, link);
+        var send = channel.SendAsync(new Envelope { Goodbye = new Goodbye { Reason = "x" } }, Guard).AsTask();
+        await stuck.Writing.Task.WaitAsync(Guard);
+        for (var i = 0; i < 6; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(5)); // the link takes bytes all along: a slow link, not a dead one
+        }
+
+        Assert.False(send.IsCompleted, "a send whose link made progress was given up");
+        link.SinceSendProgress = TimeSpan.FromSeconds(40);
+        time.Advance(TimeSpan.FromSeconds(11));
+        var e = await Assert.ThrowsAsync<LinkClosedException>(() => send);
+        Assert.Contains("nothing could be sent for 10 s", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Takes no byte: every write waits until it is cancelled.</summary>
+    private sealed class StuckStream : MemoryStream
+    {
+        public TaskCompletionSource Writing { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writing.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
     }
 
     [Fact]

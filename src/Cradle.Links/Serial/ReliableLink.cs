@@ -131,6 +131,19 @@ public sealed partial class ReliableLink : Stream, ILinkLiveness
         }
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Bytes written are taken as frames are acknowledged: the time since the last acknowledgement.</remarks>
+    public TimeSpan? SinceSendProgress
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _failure is not null ? TimeSpan.MaxValue : _time.GetElapsedTime(_lastAckProgress);
+            }
+        }
+    }
+
     /// <summary>The link's state in one line, for logs.</summary>
     public override string ToString()
     {
