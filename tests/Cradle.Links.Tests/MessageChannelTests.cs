@@ -267,6 +267,8 @@ public sealed class MessageChannelTests : IDisposable
             time.Advance(TimeSpan.FromSeconds(5));
         }
 
+        // A receive given up ends on another thread: give it the time to.
+        await Task.WhenAny(receive, Task.Delay(500, Guard));
         Assert.False(receive.IsCompleted, "the channel gave up on a peer whose link made progress all along");
         link.SincePeerProgress = TimeSpan.FromSeconds(60);
         time.Advance(TimeSpan.FromSeconds(11));
@@ -296,6 +298,7 @@ public sealed class MessageChannelTests : IDisposable
             time.Advance(TimeSpan.FromSeconds(5)); // the link takes bytes all along: a slow link, not a dead one
         }
 
+        await Task.WhenAny(send, Task.Delay(500, Guard));
         Assert.False(send.IsCompleted, "a send whose link made progress was given up");
         link.SinceSendProgress = TimeSpan.FromSeconds(40);
         time.Advance(TimeSpan.FromSeconds(11));

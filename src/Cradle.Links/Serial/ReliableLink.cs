@@ -87,10 +87,6 @@ public sealed partial class ReliableLink : Stream, ILinkLiveness
 
         _sender = Task.Run(SendLoopAsync);
         _watchdog = Task.Run(WatchdogAsync);
-        if (Environment.GetEnvironmentVariable("CRADLE_LINK_DEBUG") is not null)
-        {
-            _ = Task.Run(async () => { while (_failure is null) { await Task.Delay(1000); Console.Error.WriteLine($"LINKDEBUG {(answers ? "host" : "device")} {this} unsent {_unsentBytes} lineFreeIn {(double)(_lineFreeAt - _time.GetTimestamp()) / _time.TimestampFrequency:0.00}"); } });
-        }
     }
 
     public ushort Session => _session;
