@@ -33,34 +33,9 @@ public sealed class RestoreResumeTests : IDisposable
         var target = Path.Combine(_folder.Path, "restored");
         var label = Path.GetFileName(device.DataFolder);
 
-        // Killed once a few files are in place.
-        await using (var cut = CradleProcess.Start("host", "restore", "MX7-CUT", "--to", target, "--data", host.Data))
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (RealFiles(target).Count < 4 && !cut.HasExited && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(5);
-            }
-
-            cut.Kill();
-            Assert.NotEqual(0, await cut.WaitForExitAsync(TimeSpan.FromSeconds(10)));
-        }
-
-        // A real name holds the whole file or nothing.
-        var before = RealFiles(target);
-        Assert.InRange(before.Count, 1, files.Count - 1);
-        foreach (var path in before)
-        {
-            var onDisk = await File.ReadAllBytesAsync(path);
-            Assert.True(files[Path.GetFileName(path)].SequenceEqual(onDisk), $"{path} is under its real name but not whole");
-        }
-
+        // Killed once a few files are in place: a real name holds the whole file or nothing.
+        var before = await CutAsync(CradleProcess.Start("host", "restore", "MX7-CUT", "--to", target, "--data", host.Data), target, 4, files);
         var inodes = before.ToDictionary(p => p, Inode);
-        if (TempFiles(target).Count == 0)
-        {
-            // The kill may fall between two files; leave one as a cut run does, to see it removed.
-            await File.WriteAllBytesAsync(Path.Combine(target, label, $".cradle-restore-{Guid.NewGuid():N}.tmp"), new byte[1000]);
-        }
 
         // Anything else in the folder: refused (exit 2) without --overwrite, and nothing written.
         var other = Path.Combine(_folder.Path, "other");
@@ -124,31 +99,8 @@ public sealed class RestoreResumeTests : IDisposable
         Directory.CreateDirectory(device.DataFolder);
         var port = new[] { "--serial", relay.DevicePort, "--baud", Baud.ToString(CultureInfo.InvariantCulture) };
 
-        await using (var cut = CradleProcess.Start(["device", "restore", .. port, "--state", device.State]))
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-            while (RealFiles(device.DataFolder).Count < 6 && !cut.HasExited && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(20);
-            }
-
-            cut.Kill();
-            await cut.WaitForExitAsync(TimeSpan.FromSeconds(10));
-        }
-
-        var before = RealFiles(device.DataFolder);
-        Assert.InRange(before.Count, 1, files.Count - 1);
-        foreach (var path in before)
-        {
-            var onDisk = await File.ReadAllBytesAsync(path);
-            Assert.True(files[Path.GetFileName(path)].SequenceEqual(onDisk), $"{path} is under its real name but not whole");
-        }
-
+        var before = await CutAsync(CradleProcess.Start(["device", "restore", .. port, "--state", device.State]), device.DataFolder, 6, files);
         var inodes = before.ToDictionary(p => p, Inode);
-        if (TempFiles(device.DataFolder).Count == 0)
-        {
-            await File.WriteAllBytesAsync(Path.Combine(device.DataFolder, $".cradle-restore-{Guid.NewGuid():N}.tmp"), new byte[1000]);
-        }
 
         var sentBefore = relay.Stats.HostToDevice.BytesForwarded;
         var again = await CradleProcess.RunAsync(["device", "restore", .. port, "--json", "--state", device.State]);
@@ -169,6 +121,42 @@ public sealed class RestoreResumeTests : IDisposable
         }
 
         Assert.Empty(Store.TreeComparer.Compare(original, device.DataFolder));
+    }
+
+    /// <summary>
+    /// SIGKILLs the restore once <paramref name="count"/> files are under their real names in
+    /// <paramref name="folder"/>; checks that each file there is whole, and that a temporary file
+    /// of the cut run is left for the rerun to remove (one is put there when the kill fell
+    /// between two files). Returns the files found whole.
+    /// </summary>
+    private static async Task<List<string>> CutAsync(CradleProcess restore, string folder, int count, Dictionary<string, byte[]> files)
+    {
+        await using (restore)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+            while (RealFiles(folder).Count < count && !restore.HasExited && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(5);
+            }
+
+            restore.Kill();
+            Assert.NotEqual(0, await restore.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        }
+
+        var found = RealFiles(folder);
+        Assert.InRange(found.Count, 1, files.Count - 1);
+        foreach (var path in found)
+        {
+            var onDisk = await File.ReadAllBytesAsync(path);
+            Assert.True(files[Path.GetFileName(path)].SequenceEqual(onDisk), $"{path} is under its real name but not whole");
+        }
+
+        if (TempFiles(folder).Count == 0)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(Path.GetDirectoryName(found[0])!, $".cradle-restore-{Guid.NewGuid():N}.tmp"), new byte[1000]);
+        }
+
+        return found;
     }
 
     private static List<string> RealFiles(string folder) =>
