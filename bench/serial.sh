@@ -4,11 +4,15 @@
 # ZMODEM (sz/rz) through the same paced relay, and Cradle with bit errors on the line.
 #
 #   bench/serial.sh [--baud N] [--kib N] [--ber X] [--no-ber] [--seed N]
+#   bench/serial.sh --goodput "0 1e-5 3e-5 1e-4:1e-5" [--runs N] [--kib N] [--seed N]
 #
 #   --baud N    the line's rate (default 115200)
 #   --kib N     size of each test file in KiB (default 1024)
 #   --ber X     bit error rate of the extra runs with faults (default 1e-5); --no-ber skips them
 #   --seed N    seed of the files and of the relay's faults (default 42)
+#   --goodput L only cradle, only random.bin, once per line condition in L (space or comma
+#               separated): BER, or BER:DROP for bytes also lost with probability DROP; each
+#               run's restore compared byte for byte. --runs N repeats each (default 1).
 #
 # Environment:
 #   BENCH_DIR    work folder (default /tmp/cradle-bench); this script's run goes to
@@ -42,6 +46,8 @@ baud=115200
 kib=1024
 ber=1e-5
 seed=42
+goodput=""
+runs=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --baud) baud=${2:?}; shift ;;
@@ -49,6 +55,8 @@ while [[ $# -gt 0 ]]; do
     --ber) ber=${2:?}; shift ;;
     --no-ber) ber="" ;;
     --seed) seed=${2:?}; shift ;;
+    --goodput) goodput=${2:?}; shift ;;
+    --runs) runs=${2:?}; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "serial.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -151,18 +159,19 @@ relay_forwarded() { sed -n "s/^$1: .*[Ff]orwarded[ =:]*\([0-9]*\).*/\1/p" "$RELA
 printf 'tool\tfile\tber\trc\tverified\twall\tbytes\tseconds\twire_sent\twire_received\tdev_to_host\thost_to_dev\trelay_stats\n' >"$MEAS"
 record() { local IFS=$'\t'; echo "$*" >>"$MEAS"; }
 
-cradle_run() { # FILE BER
-  local file=$1 fber=$2 name="cradle-${1%%.*}${2:+-ber}" dir rc wall verified=no relay_args=()
+cradle_run() { # FILE BER [DROP [NAME]]
+  local file=$1 fber=$2 fdrop=${3:-} name=${4:-"cradle-${1%%.*}${2:+-ber}"} dir rc wall verified=no relay_args=()
   dir="$W/$name"
   mkdir -p "$dir/data"
   cp "$W/files/$file" "$dir/data/"
   [[ -n "$fber" ]] && relay_args=(--ber "$fber" --seed "$seed")
+  [[ -n "$fdrop" ]] && relay_args+=(--drop "$fdrop")
   start_relay "$name" "${relay_args[@]}"
   "$CRADLE" host run --data "$dir/host" --listen 127.0.0.1:0 --http off --serial "$HOSTPTY@$baud" >"$LOGS/$name.host" 2>&1 &
   host_pid=$!
   wait_listening "$LOGS/$name.host" "$host_pid"
   "$CRADLE" device init --name SERIAL --folder "$dir/data" --state "$dir/device" >"$LOGS/$name.init" 2>&1 || die "device init"
-  say "$name: cradle device connect --serial $DEVPTY --baud $baud --once --json ($file${fber:+, bit error rate $fber})"
+  say "$name: cradle device connect --serial $DEVPTY --baud $baud --once --json ($file${fber:+, bit error rate $fber}${fdrop:+, bytes lost $fdrop})"
   set +e
   /usr/bin/time -f '%e %U %S %M' -o "$LOGS/$name.time" \
     "$CRADLE" device connect --state "$dir/device" --serial "$DEVPTY" --baud "$baud" --once --json >"$LOGS/$name.json" 2>"$LOGS/$name.err"
@@ -181,7 +190,7 @@ cradle_run() { # FILE BER
 import json, sys
 j = json.load(open(sys.argv[1]))
 print("%s\t%s\t%s" % (j["seconds"], j["wireBytesSent"], j["wireBytesReceived"]))' "$LOGS/$name.json")
-  record cradle "$file" "${fber:--}" "$rc" "$verified" "$wall" "$(stat -c %s "$W/files/$file")" "$fields" \
+  record cradle "$file" "${fber:--}${fdrop:+ + drop $fdrop}" "$rc" "$verified" "$wall" "$(stat -c %s "$W/files/$file")" "$fields" \
     "$(relay_forwarded device-\>host)" "$(relay_forwarded host-\>device)" "$(tr '\n' ' ' <"$RELAY_LOG")"
   say "  exit $rc, wall $wall s, restored byte for byte: $verified"
   [[ $rc -eq 0 ]] || tail -5 "$LOGS/$name.err" | sed 's/^/    /' >&2
@@ -215,13 +224,26 @@ zmodem_run() { # FILE BER
 }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-cradle_run random.bin ""
-zmodem_run random.bin ""
-cradle_run logs.log ""
-zmodem_run logs.log ""
-if [[ -n "$ber" ]]; then
-  cradle_run random.bin "$ber"
-  zmodem_run random.bin "$ber"
+if [[ -n "$goodput" ]]; then
+  n=0
+  for spec in ${goodput//,/ }; do
+    for r in $(seq 1 "$runs"); do
+      n=$((n + 1))
+      fber=${spec%%:*}; fdrop=""
+      [[ $spec == *:* ]] && fdrop=${spec#*:}
+      [[ $fber == 0 ]] && fber=""
+      cradle_run random.bin "$fber" "$fdrop" "cradle-goodput-$n"
+    done
+  done
+else
+  cradle_run random.bin ""
+  zmodem_run random.bin ""
+  cradle_run logs.log ""
+  zmodem_run logs.log ""
+  if [[ -n "$ber" ]]; then
+    cradle_run random.bin "$ber"
+    zmodem_run random.bin "$ber"
+  fi
 fi
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 

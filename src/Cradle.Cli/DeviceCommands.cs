@@ -331,6 +331,11 @@ internal static partial class DeviceCommands
             Console.Out.WriteLine(status.Connected
                 ? $"{status.Device}: connected to {status.Host} ({status.Address}) over {status.Link}, {status.Phase}"
                 : $"{status.Device}: not connected{(status.LastError is null ? "" : $" ({status.LastError})")}");
+            if (!status.Connected && status.NextAttempt is { } next)
+            {
+                Console.Out.WriteLine($"  trying again at {Format.Time(next)} ({status.Failures} failed in a row; the agent keeps trying, waiting up to a minute between attempts)");
+            }
+
             if (status.Progress is { } p && status.Phase is not "idle" and not "connected")
             {
                 Console.Out.WriteLine($"  {p.Phase}: {p.FilesDone}/{Format.Count(p.FilesTotal, "file")}, {Format.Bytes(p.BytesDone)}/{Format.Bytes(p.BytesTotal)}, {Format.Bytes(p.WireBytesSent)} sent");

@@ -122,8 +122,10 @@ internal static partial class HostCommands
         var catalogOption = CommonOptions.Catalog();
         var device = new Argument<string>("DEVICE") { Description = "The device whose files to restore" };
         var snapshot = new Option<long?>("--snapshot") { Description = "The snapshot id (default: the device's latest)", HelpName = "ID" };
-        var to = new Option<string>("--to") { Description = "The folder to restore into (created if missing)", Required = true, HelpName = "DIR" };
-        var command = new Command("restore", "Restore a snapshot's files, folders and times into a folder on the host; every chunk is verified") { data, packs, catalogOption, device, snapshot, to };
+        var to = new Option<string>("--to") { Description = "The folder to restore into: new or empty, or holding an unfinished restore of the same snapshot (which this one finishes)", Required = true, HelpName = "DIR" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Restore into a folder that holds other things: the snapshot's files replace what is at their paths (files already whole are left), other files are left alone" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Say what would be restored and what is already whole; write nothing" };
+        var command = new Command("restore", "Restore a snapshot's files, folders and times into a folder on the host; every chunk is verified. A restore that was cut resumes when run again: files already whole are kept, its temporary files removed") { data, packs, catalogOption, device, snapshot, to, overwrite, dryRun };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
@@ -133,9 +135,18 @@ internal static partial class HostCommands
             var name = DeviceName.Parse(result.GetValue(device));
             HostReports.RequireDevice(store, reader.Catalog, name);
             var info = FindSnapshot(reader.Catalog, name, result.GetValue(snapshot));
-            var target = result.GetValue(to)!;
-            var restored = await ProgressDisplay.RestoreAsync(reader, info, target, cancellationToken).ConfigureAwait(false);
-            Console.Out.WriteLine($"restored snapshot {info.Id} of {info.Device}: {restored.Files} files, {restored.Folders} folders, {Format.Bytes(restored.Bytes)} into {Path.GetFullPath(target)}; every chunk verified");
+            var target = Path.GetFullPath(result.GetValue(to)!);
+            var options = new FolderRestoreOptions(result.GetValue(overwrite), result.GetValue(dryRun));
+            var restored = await ProgressDisplay.RestoreAsync(reader, info, target, options, cancellationToken).ConfigureAwait(false);
+            var whole = restored.Whole > 0 ? $"; {restored.Whole} files ({Format.Bytes(restored.WholeBytes)}) already whole, left as they were" : "";
+            if (restored.DryRun)
+            {
+                Console.Out.WriteLine($"dry run: restoring snapshot {info.Id} of {info.Device} into {target} would write {restored.Files} files ({Format.Bytes(restored.Bytes)}), {restored.Replaced} of them over existing files, and {restored.Folders} folders{whole}{(restored.Resumed ? "; it finishes an unfinished restore there" : "")}; nothing was written");
+                return ExitCodes.Ok;
+            }
+
+            var leftovers = restored.Leftovers > 0 ? $"; removed {restored.Leftovers} temporary files of a restore that was cut" : "";
+            Console.Out.WriteLine($"restored snapshot {info.Id} of {info.Device}: {restored.Files} files, {restored.Folders} folders, {Format.Bytes(restored.Bytes)} into {target}{(restored.Resumed ? " (finishing a restore that was cut)" : "")}{whole}{leftovers}; every chunk verified");
             return ExitCodes.Ok;
         }));
         return command;

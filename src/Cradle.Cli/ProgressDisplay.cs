@@ -31,12 +31,15 @@ internal static class ProgressDisplay
     /// <summary>How often a line reports a running transfer when there is no bar.</summary>
     public static readonly TimeSpan LineInterval = TimeSpan.FromSeconds(5);
 
-    public static async Task<RestoreResult> RestoreAsync(SnapshotReader reader, SnapshotInfo snapshot, string target, CancellationToken cancellationToken)
+    public static Task<RestoreResult> RestoreAsync(SnapshotReader reader, SnapshotInfo snapshot, string target, CancellationToken cancellationToken) =>
+        RestoreAsync(reader, snapshot, target, new FolderRestoreOptions(), cancellationToken);
+
+    public static async Task<RestoreResult> RestoreAsync(SnapshotReader reader, SnapshotInfo snapshot, string target, FolderRestoreOptions options, CancellationToken cancellationToken)
     {
         var restorer = new FolderRestorer(reader);
-        if (!Interactive)
+        if (!Interactive || options.DryRun)
         {
-            return await restorer.RestoreAsync(snapshot, target, null, cancellationToken).ConfigureAwait(false);
+            return await restorer.RestoreAsync(snapshot, target, options, null, cancellationToken).ConfigureAwait(false);
         }
 
         return await AnsiConsole.Progress()
@@ -46,7 +49,7 @@ internal static class ProgressDisplay
             {
                 var task = context.AddTask($"restore {snapshot.Id}", maxValue: Math.Max(1, snapshot.Bytes));
                 var progress = new Progress<RestoreProgress>(p => task.Value = p.Bytes);
-                var result = await restorer.RestoreAsync(snapshot, target, progress, cancellationToken).ConfigureAwait(false);
+                var result = await restorer.RestoreAsync(snapshot, target, options, progress, cancellationToken).ConfigureAwait(false);
                 task.Value = task.MaxValue;
                 return result;
             }).ConfigureAwait(false);

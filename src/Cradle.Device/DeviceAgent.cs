@@ -19,8 +19,11 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     /// <summary>How often the data folders are checked for changes while connected.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long to wait before reconnecting after a dropped link.</summary>
+    /// <summary>How long to wait before the first reconnect after a failed session; each failure in a row doubles it.</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest wait between two attempts: the agent never gives up, it only waits longer.</summary>
+    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(60);
 
     public DeviceStatus Status
     {
@@ -69,16 +72,26 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
         }
     }
 
-    /// <summary>Stays connected until disconnected or cancelled. Returns normally after a clean disconnect.</summary>
+    /// <summary>
+    /// Stays connected until disconnected or cancelled. Returns normally after a clean
+    /// disconnect. A failed session of any kind — a link that dropped or timed out, a host that
+    /// stopped answering in the handshake, a protocol error — is tried again after a wait that
+    /// doubles with each failure in a row, up to <see cref="MaxReconnectDelay"/>, forever; the
+    /// status says so. Only a refusal (a partnership rule, a failed proof, another version)
+    /// ends the agent: trying again would not help.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disconnect.Token);
         await using var control = await ControlSocket.ListenAsync(state, () => Status, Disconnect, cancellationToken).ConfigureAwait(false);
+        var failures = 0;
         while (!stop.IsCancellationRequested)
         {
+            Exception failure;
             try
             {
                 var session = await ConnectAsync(stop.Token).ConfigureAwait(false);
+                failures = 0;
                 await using (session.ConfigureAwait(false))
                 {
                     using var sessionStop = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
@@ -94,7 +107,7 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
                     }
                     catch (OperationCanceledException) when (Volatile.Read(ref _linkWentDown))
                     {
-                        Update(s => s with { Connected = false, Phase = "cable out", Progress = null, LastError = null });
+                        Update(s => s with { Connected = false, Phase = "cable out", Progress = null, LastError = null, NextAttempt = null, Failures = 0 });
                         observer.Notice($"the {route.Kind} link went down (cable out): session ended; waiting for it to come back");
                         continue;
                     }
@@ -104,25 +117,54 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
                         await linkLost.ConfigureAwait(false);
                     }
                 }
+
+                continue;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 return;
             }
-            catch (CradleException e) when (e.IsTransient)
+            catch (SessionRefusedException)
             {
-                Update(s => s with { Connected = false, Phase = "waiting to reconnect", LastError = e.Message });
-                observer.Warning($"{e.Message}; trying again in {ReconnectDelay.TotalSeconds:0} s");
-                try
-                {
-                    await Task.Delay(ReconnectDelay, options.Time, stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+                throw;
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+
+            failures++;
+            var delay = RetryDelay(failures);
+            var message = failure switch
+            {
+                CradleException => failure.Message,
+                OperationCanceledException => "the session was cancelled",
+                _ => $"{failure.GetType().Name}: {failure.Message}",
+            };
+            var next = options.Time.GetUtcNow() + delay;
+            Update(s => s with { Connected = false, Phase = "waiting to reconnect", Progress = null, LastError = message, NextAttempt = next, Failures = failures });
+            observer.Warning($"{message}; trying again in {delay.TotalSeconds:0} s (failure {failures} in a row; the agent keeps trying)");
+            try
+            {
+                await Task.Delay(delay, options.Time, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
             }
         }
+    }
+
+    /// <summary>The wait after <paramref name="failures"/> failed sessions in a row: <see cref="ReconnectDelay"/>, doubled each time, at most <see cref="MaxReconnectDelay"/>.</summary>
+    public TimeSpan RetryDelay(int failures)
+    {
+        var delay = ReconnectDelay;
+        for (var i = 1; i < failures && delay < MaxReconnectDelay; i++)
+        {
+            delay *= 2;
+        }
+
+        return delay < MaxReconnectDelay ? delay : MaxReconnectDelay;
     }
 
     /// <summary>True when the route's link went away physically (and the session was stopped for it).</summary>
@@ -155,20 +197,32 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
             // up until some other file changed.
             var seen = Fingerprint(identity);
             await BackupAsync(session, cancellationToken).ConfigureAwait(false);
-            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.LinkLost);
-            do
+
+            // While idle the session keeps listening: it answers the host's pings and notices a
+            // host that went silent (stopped, gone with its link) within the keepalive timeout,
+            // not at the next backup. Cancelling the listening leaves its receive running for
+            // the backup that follows.
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var listening = session.ListenWhileIdleAsync(idle.Token);
+            try
             {
-                try
+                do
                 {
-                    await Task.Delay(PollInterval, options.Time, idle.Token).ConfigureAwait(false);
+                    var poll = Task.Delay(PollInterval, options.Time, idle.Token);
+                    if (await Task.WhenAny(listening, poll).ConfigureAwait(false) == listening)
+                    {
+                        await listening.ConfigureAwait(false);
+                    }
+
+                    await poll.ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (session.LinkLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-                {
-                    // Found while idle, not at the next backup: reconnect now.
-                    throw new LinkClosedException("the host stopped answering while the session was idle");
-                }
+                while (Fingerprint(identity) == seen);
             }
-            while (Fingerprint(identity) == seen);
+            finally
+            {
+                await idle.CancelAsync().ConfigureAwait(false);
+                await ((Task)listening).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
     }
 
@@ -176,7 +230,7 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     {
         Update(s => s with { Phase = "connecting", Address = route.ToString() });
         var session = await DeviceSession.ConnectAsync(state, route, options, new ProgressTracker(this, observer), cancellationToken, mode).ConfigureAwait(false);
-        Update(s => s with { Connected = true, Host = session.HostName, Link = session.Link, Phase = "connected", LastError = null });
+        Update(s => s with { Connected = true, Host = session.HostName, Link = session.Link, Phase = "connected", LastError = null, NextAttempt = null, Failures = 0 });
         return session;
     }
 

@@ -42,7 +42,7 @@ public sealed partial class DeviceSession
         }
 
         var outcome = new RestoreBook();
-        var (files, folders) = Plan(entries, choice, outcome);
+        var (files, folders) = await PlanAsync(entries, choice, outcome, cancellationToken).ConfigureAwait(false);
         using var fetcher = new ChunkFetcher(this, files.SelectMany(f => f.Chunks).ToList());
         var parents = new HashSet<string>(StringComparer.Ordinal);
         _observer.Progress(new BackupProgress("restoring", 0, files.Count, 0, files.Sum(f => (long)f.Entry.Size), 0));
@@ -75,11 +75,18 @@ public sealed partial class DeviceSession
         static RestoreIssue Shown(RestoreIssue issue) => new(WireText.Clean(issue.Path), WireText.Clean(issue.Reason));
     }
 
-    /// <summary>Which entries to write where; refused paths, newer device files and obstacles are reported here.</summary>
-    private (List<PlannedFile> Files, List<(string Path, FileEntry Entry)> Folders) Plan(List<FileEntry> entries, RestoreChoice choice, RestoreBook outcome)
+    /// <summary>
+    /// Which entries to write where; refused paths, newer device files and obstacles are reported
+    /// here, and files already whole (size, time and content as the snapshot has them: a restore
+    /// that was cut wrote them) are skipped, so their chunks are never asked for again. The
+    /// temporary files a cut restore left in the folders concerned are removed.
+    /// </summary>
+    private async Task<(List<PlannedFile> Files, List<(string Path, FileEntry Entry)> Folders)> PlanAsync(List<FileEntry> entries, RestoreChoice choice, RestoreBook outcome, CancellationToken cancellationToken)
     {
         var files = new List<PlannedFile>();
         var folders = new List<(string, FileEntry)>();
+        var swept = new HashSet<string>(StringComparer.Ordinal);
+        var chunker = new Chunker(Stream.Null);
         foreach (var entry in entries)
         {
             if (!PathGlob.MatchesAny(choice.Paths, entry.Path))
@@ -96,6 +103,12 @@ public sealed partial class DeviceSession
 
             try
             {
+                var folder = entry.Kind == Protocol.Messages.EntryKind.Directory ? full : Path.GetDirectoryName(full)!;
+                if (swept.Add(folder))
+                {
+                    RestoredFile.RemoveLeftovers(folder);
+                }
+
                 switch (entry.Kind)
                 {
                     case Protocol.Messages.EntryKind.Directory when File.Exists(full):
@@ -107,6 +120,9 @@ public sealed partial class DeviceSession
                         break;
                     case Protocol.Messages.EntryKind.File when Directory.Exists(full):
                         outcome.Failed.Add(new RestoreIssue(entry.Path, "a folder of that name is on the device where the snapshot has a file"));
+                        break;
+                    case Protocol.Messages.EntryKind.File when await IsWholeAsync(full, entry, chunker, cancellationToken).ConfigureAwait(false):
+                        outcome.Skipped.Add(new RestoreIssue(entry.Path, AlreadyWhole));
                         break;
                     case Protocol.Messages.EntryKind.File when !choice.Overwrite && File.Exists(full) && File.GetLastWriteTimeUtc(full) > ToUtc(entry.MtimeUnixNs):
                         outcome.Skipped.Add(new RestoreIssue(entry.Path, $"the device's copy is newer ({File.GetLastWriteTimeUtc(full):yyyy-MM-dd HH:mm:ss} UTC) than the snapshot's ({ToUtc(entry.MtimeUnixNs):yyyy-MM-dd HH:mm:ss} UTC); --overwrite replaces it"));
@@ -129,10 +145,34 @@ public sealed partial class DeviceSession
         return (files, folders);
     }
 
+    /// <summary>Why a file was skipped because it already is the snapshot's.</summary>
+    public const string AlreadyWhole = "already whole: the same size, time and content as the snapshot's";
+
+    private static async Task<bool> IsWholeAsync(string path, FileEntry entry, Chunker chunker, CancellationToken cancellationToken)
+    {
+        if (entry.Size > long.MaxValue || !RestoredFile.LooksWhole(path, (long)entry.Size, ToUtc(entry.MtimeUnixNs)))
+        {
+            return false;
+        }
+
+        var ids = new ChunkId[entry.ChunkIds.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (entry.ChunkIds[i].Length != ChunkId.Length)
+            {
+                return false;
+            }
+
+            ids[i] = ChunkId.Read(entry.ChunkIds[i].Span);
+        }
+
+        return await RestoredFile.IsWholeAsync(path, (long)entry.Size, ToUtc(entry.MtimeUnixNs), ids, chunker, cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task RestoreFileAsync(PlannedFile file, ChunkFetcher fetcher, RestoreBook outcome, CancellationToken cancellationToken)
     {
         // A short temporary name in the file's own folder, so the rename is atomic.
-        var temp = Path.Combine(Path.GetDirectoryName(file.Path)!, $".cradle-restore-{Guid.NewGuid():N}.tmp");
+        var temp = RestoredFile.TempPathFor(file.Path);
         string? failure = null;
         FileStream? stream = null;
         var done = false;
@@ -178,9 +218,7 @@ public sealed partial class DeviceSession
                     stream!.Flush(flushToDisk: true);
                     await stream.DisposeAsync().ConfigureAwait(false);
                     stream = null;
-                    File.Move(temp, file.Path, overwrite: true);
-                    FileModes.Apply(file.Path, file.Entry.Mode);
-                    File.SetLastWriteTimeUtc(file.Path, ToUtc(file.Entry.MtimeUnixNs));
+                    RestoredFile.Place(temp, file.Path, file.Entry.Mode, ToUtc(file.Entry.MtimeUnixNs));
                     done = true;
                     outcome.Restored.Add(file.Entry.Path);
                     outcome.Bytes += written;

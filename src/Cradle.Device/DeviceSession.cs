@@ -47,9 +47,6 @@ public sealed partial class DeviceSession : IAsyncDisposable
     /// <summary>True when the host serves this device as a guest (P3): no backup; restore with consent.</summary>
     public bool IsGuest { get; private set; }
 
-    /// <summary>Cancelled when the link is found gone while the session is idle (a keepalive could not be sent).</summary>
-    public CancellationToken LinkLost => _channel.LinkLost;
-
     public long WireBytesSent => _wire.BytesWritten;
 
     public long WireBytesReceived => _wire.BytesRead;
@@ -69,13 +66,22 @@ public sealed partial class DeviceSession : IAsyncDisposable
             {
                 tls = await Tls.ConnectAsync(wire, handshake.Token).ConfigureAwait(false);
             }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A host that accepted the connection (its kernel did) but does not answer: stopped, hung, overloaded.
+                await wire.DisposeAsync().ConfigureAwait(false);
+                throw new LinkClosedException($"the host at {route} did not finish the TLS handshake within {options.ConnectTimeout.TotalSeconds:0} s (connect timeout): it is not answering");
+            }
             catch (LinkClosedException e) when (NotTls(wire.FirstBytes) is { } heard)
             {
                 throw new NotACradleHostException($"{route} is not a Cradle host: it answered {heard} instead of starting TLS; check the address and port (a Cradle host listens on {LinkAddress.DefaultPort} unless told otherwise)", e);
             }
         }
 
-        var session = new DeviceSession(state, options, observer, new MessageChannel(tls.Stream, options.Channel), wire, identity, route.Kind);
+        // The link below knows what the message layer cannot: a serial line whose frames are
+        // acknowledged though a noisy line holds a message back; a TCP peer that takes no bytes.
+        var channel = new MessageChannel(tls.Stream, options.Channel, wire);
+        var session = new DeviceSession(state, options, observer, channel, wire, identity, route.Kind);
         try
         {
             await session.HandshakeAsync(route, tls, mode, cancellationToken).ConfigureAwait(false);
@@ -301,7 +307,15 @@ public sealed partial class DeviceSession : IAsyncDisposable
                 throw new SessionRefusedException("consent", $"you did not accept {HostName} at {route}: no partnership was made and nothing was sent");
             }
 
-            reply = await answer.ConfigureAwait(false);
+            try
+            {
+                reply = await answer.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The host refuses by itself after its own approval timeout; no word at all means it is gone.
+                throw new LinkClosedException($"the host said nothing about the partnership request for {_options.ApprovalWait.TotalMinutes:0} min");
+            }
         }
 
         var accepted = Expect(reply, Envelope.BodyOneofCase.SessionAccepted).SessionAccepted;
@@ -375,6 +389,29 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// While the session is idle: waits for the host, answering its pings. It ends only by
+    /// failing: the host went silent for the keepalive timeout (stopped, suspended, gone with
+    /// its link), ended the session, or sent what it should not. Cancelling it only stops the
+    /// wait: the receive goes on, and a backup started next takes what it brings.
+    /// </summary>
+    public async Task ListenWhileIdleAsync(CancellationToken cancellationToken)
+    {
+        Envelope message;
+        try
+        {
+            message = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (LinkClosedException e)
+        {
+            throw new LinkClosedException($"the host stopped answering while the session was idle: {e.Message}", e);
+        }
+
+        throw message.BodyCase is Envelope.BodyOneofCase.Goodbye or Envelope.BodyOneofCase.Refusal
+            ? ExpectFailure(message, Envelope.BodyOneofCase.None)
+            : new ProtocolViolationException($"the host sent {message.BodyCase} while the session was idle");
+    }
+
     /// <summary>Ends the session politely: the host knows it was on purpose.</summary>
     public async Task SayGoodbyeAsync(string reason)
     {
@@ -397,7 +434,11 @@ public sealed partial class DeviceSession : IAsyncDisposable
             return message;
         }
 
-        throw message.BodyCase switch
+        throw ExpectFailure(message, expected);
+    }
+
+    private static Exception ExpectFailure(Envelope message, Envelope.BodyOneofCase expected) =>
+        message.BodyCase switch
         {
             // The rule, the message and the reason are the host's words: sanitised before anyone shows them.
             Envelope.BodyOneofCase.Refusal when message.Refusal.Rule is "busy" or "disk-full" => new CradleException($"the host cannot take the backup now: {WireText.Clean(message.Refusal.Message)}", isTransient: true),
@@ -405,7 +446,6 @@ public sealed partial class DeviceSession : IAsyncDisposable
             Envelope.BodyOneofCase.Goodbye => new LinkClosedException($"the host ended the session: {WireText.Clean(message.Goodbye.Reason)}"),
             _ => new ProtocolViolationException($"expected {expected} from the host, got {message.BodyCase}"),
         };
-    }
 
     public ValueTask DisposeAsync() => _channel.DisposeAsync();
 }

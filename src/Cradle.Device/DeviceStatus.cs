@@ -12,6 +12,12 @@ public sealed record DeviceStatus
     public BackupProgress? Progress { get; init; }
     public LastBackupStatus? LastBackup { get; init; }
     public string? LastError { get; init; }
+
+    /// <summary>When the agent tries to connect again after a failure (null while connected or not waiting).</summary>
+    public DateTimeOffset? NextAttempt { get; init; }
+
+    /// <summary>Sessions that failed in a row; the agent keeps trying, waiting longer each time (up to a minute).</summary>
+    public int Failures { get; init; }
 }
 
 /// <summary>

@@ -37,9 +37,11 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 handshake.CancelAfter(options.HandshakeTimeout);
-                var ssl = await Tls.AcceptAsync(stream, host.Certificate, handshake.Token).ConfigureAwait(false);
+                // Below TLS: the link's progress (a serial line's acknowledgements, a TCP peer taking bytes).
+                var wire = new CountingStream(stream);
+                var ssl = await Tls.AcceptAsync(wire, host.Certificate, handshake.Token).ConfigureAwait(false);
                 _certificateHash = HostCertificate.Hash(host.Certificate);
-                _channel = new MessageChannel(ssl, options.Channel);
+                _channel = new MessageChannel(ssl, options.Channel, wire);
                 await HandshakeAsync(handshake.Token, cancellationToken).ConfigureAwait(false);
             }
 

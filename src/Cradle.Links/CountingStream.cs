@@ -5,8 +5,11 @@ namespace Cradle.Links;
 /// as "bytes on the link" are counted here, below TLS, so they include every header and record.
 /// The first bytes the peer sent are kept: when TLS fails, they tell a peer that is no Cradle
 /// host at all (a web server answering in plain text) from a link that broke.
+/// It also tells when a write last went through (<see cref="ILinkLiveness.SinceSendProgress"/>):
+/// a TCP write completes when the kernel takes the bytes, and waits once a peer that stopped
+/// reading has let every buffer fill.
 /// </summary>
-public sealed class CountingStream(Stream inner) : Stream
+public sealed class CountingStream(Stream inner) : Stream, ILinkLiveness
 {
     /// <summary>How many of the peer's first bytes are kept.</summary>
     public const int FirstBytesKept = 64;
@@ -15,6 +18,13 @@ public sealed class CountingStream(Stream inner) : Stream
     private int _firstLength;
     private long _read;
     private long _written;
+    private long _lastWrite = TimeProvider.System.GetTimestamp();
+
+    /// <summary>The inner link's, when it knows (the serial link layer); a byte stream cannot tell.</summary>
+    public TimeSpan? SincePeerProgress => (inner as ILinkLiveness)?.SincePeerProgress;
+
+    /// <summary>The inner link's when it knows, else the time since a write last completed here.</summary>
+    public TimeSpan? SinceSendProgress => (inner as ILinkLiveness)?.SinceSendProgress ?? TimeProvider.System.GetElapsedTime(Interlocked.Read(ref _lastWrite));
 
     public long BytesRead => Interlocked.Read(ref _read);
 
@@ -72,12 +82,14 @@ public sealed class CountingStream(Stream inner) : Stream
     {
         inner.Write(buffer, offset, count);
         Interlocked.Add(ref _written, count);
+        Interlocked.Exchange(ref _lastWrite, TimeProvider.System.GetTimestamp());
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _written, buffer.Length);
+        Interlocked.Exchange(ref _lastWrite, TimeProvider.System.GetTimestamp());
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

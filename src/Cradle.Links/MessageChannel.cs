@@ -9,7 +9,9 @@ namespace Cradle.Links;
 /// Framed protobuf envelopes over a byte stream (normally TLS over a link). Sends are
 /// serialized so that the keepalive can interleave with the session; receives answer pings
 /// by themselves and fail with <see cref="LinkClosedException"/> when the peer is silent for
-/// longer than <see cref="ChannelOptions.IdleTimeout"/>.
+/// longer than <see cref="ChannelOptions.IdleTimeout"/> — silent at this layer and, when the
+/// link can tell (<see cref="ILinkLiveness"/>), on the link too. A receive whose caller stops
+/// waiting goes on: the message it brings, or its failure, is the next receive's.
 /// </summary>
 public sealed class MessageChannel : IAsyncDisposable
 {
@@ -20,27 +22,29 @@ public sealed class MessageChannel : IAsyncDisposable
     private readonly ChannelOptions _options;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
-    private readonly CancellationTokenSource _lost = new();
     private readonly byte[] _header = new byte[FrameCodec.HeaderLength];
     private readonly Task _keepalive;
+    private readonly ILinkLiveness? _liveness;
     private long _lastSendTicks; // read by the keepalive loop: accessed with Volatile
+    private long _lastHeardTicks; // read by the silence timer: accessed with Volatile
+    private Task<Envelope>? _pending; // the receive under way: one receiver at a time
     private bool _disposed;
 
-    public MessageChannel(Stream stream, ChannelOptions? options = null)
+    /// <summary>A channel over <paramref name="stream"/>; <paramref name="liveness"/>: the link below, when it can tell that the peer is there though no message moves.</summary>
+    public MessageChannel(Stream stream, ChannelOptions? options = null, ILinkLiveness? liveness = null)
     {
         _stream = stream;
+        _liveness = liveness;
         _options = options ?? new ChannelOptions();
         _lastSendTicks = _options.Time.GetTimestamp();
         _keepalive = _options.KeepaliveInterval > TimeSpan.Zero ? KeepaliveLoopAsync(_closing.Token) : Task.CompletedTask;
     }
 
     /// <summary>
-    /// Cancelled when a keepalive could not be sent: the link is gone even though nobody is
-    /// receiving (an idle session whose peer went away or was suspended and dropped it).
+    /// Sends one envelope as one frame. When the link can tell that it takes no bytes (a TCP peer
+    /// that stopped reading: every buffer full), a send that waits for longer than the idle
+    /// timeout without progress fails with <see cref="LinkClosedException"/>: the peer is gone.
     /// </summary>
-    public CancellationToken LinkLost => _lost.Token;
-
-    /// <summary>Sends one envelope as one frame.</summary>
     public async ValueTask SendAsync(Envelope message, CancellationToken cancellationToken)
     {
         var size = message.CalculateSize();
@@ -55,11 +59,19 @@ public sealed class MessageChannel : IAsyncDisposable
             FrameCodec.WriteHeader(buffer, size);
             message.WriteTo(buffer.AsSpan(FrameCodec.HeaderLength, size));
             await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var started = _options.Time.GetTimestamp();
+            using var stall = _liveness?.SinceSendProgress is null ? null : new ProgressWatch(_options.Time, _options.IdleTimeout, () => SinceSent(started));
+            using var sending = stall is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stall.Expired.Token);
             try
             {
-                await _stream.WriteAsync(buffer.AsMemory(0, FrameCodec.HeaderLength + size), cancellationToken).ConfigureAwait(false);
-                await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                var token = sending?.Token ?? cancellationToken;
+                await _stream.WriteAsync(buffer.AsMemory(0, FrameCodec.HeaderLength + size), token).ConfigureAwait(false);
+                await _stream.FlushAsync(token).ConfigureAwait(false);
                 Volatile.Write(ref _lastSendTicks, _options.Time.GetTimestamp());
+            }
+            catch (OperationCanceledException) when (stall is not null && stall.Expired.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new LinkClosedException($"nothing could be sent for {_options.IdleTimeout.TotalSeconds:0} s: the peer takes no data; the link is considered lost");
             }
             catch (IOException e)
             {
@@ -76,12 +88,42 @@ public sealed class MessageChannel : IAsyncDisposable
         }
     }
 
+    /// <summary>How long a send begun at <paramref name="started"/> has gone without the link taking bytes.</summary>
+    private TimeSpan SinceSent(long started)
+    {
+        var waited = _options.Time.GetElapsedTime(started);
+        return _liveness?.SinceSendProgress is { } link && link < waited ? link : waited;
+    }
+
     /// <summary>
     /// Receives the next envelope that is not a keepalive. Throws <see cref="LinkClosedException"/>
     /// when the peer closes or stays silent too long, <see cref="ProtocolViolationException"/> on
-    /// a bad frame.
+    /// a bad frame. Cancelling stops the wait, not the receive: it goes on answering pings and
+    /// watching for silence, and what it brings is the next call's (so an idle session can
+    /// listen for a silent peer and still start a backup when it wants to).
     /// </summary>
     public async ValueTask<Envelope> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        var pending = _pending ??= ReceiveNextAsync(_closing.Token);
+        try
+        {
+            var message = await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _pending = null;
+            return message;
+        }
+        catch (OperationCanceledException) when (!pending.IsCompleted || pending.IsCompletedSuccessfully)
+        {
+            // The caller stopped waiting; the receive goes on for the next caller.
+            throw;
+        }
+        catch
+        {
+            _pending = null;
+            throw;
+        }
+    }
+
+    private async Task<Envelope> ReceiveNextAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -103,11 +145,12 @@ public sealed class MessageChannel : IAsyncDisposable
 
     private async ValueTask<Envelope> ReceiveFrameAsync(CancellationToken cancellationToken)
     {
-        using var silence = new CancellationTokenSource(_options.IdleTimeout, _options.Time);
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silence.Token);
+        Volatile.Write(ref _lastHeardTicks, _options.Time.GetTimestamp());
+        using var watch = new ProgressWatch(_options.Time, _options.IdleTimeout, SinceHeard);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watch.Expired.Token);
         try
         {
-            await ReadExactlyAsync(_header, silence, idle.Token).ConfigureAwait(false);
+            await ReadExactlyAsync(_header, idle.Token).ConfigureAwait(false);
             var length = FrameCodec.ReadHeader(_header);
             var buffer = ArrayPool<byte>.Shared.Rent(Math.Clamp(length, 1, FirstReadLength));
             try
@@ -127,7 +170,7 @@ public sealed class MessageChannel : IAsyncDisposable
                     }
 
                     var part = Math.Min(length, buffer.Length) - filled;
-                    await ReadExactlyAsync(buffer.AsMemory(filled, part), silence, idle.Token).ConfigureAwait(false);
+                    await ReadExactlyAsync(buffer.AsMemory(filled, part), idle.Token).ConfigureAwait(false);
                     filled += part;
                 }
 
@@ -145,9 +188,72 @@ public sealed class MessageChannel : IAsyncDisposable
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-        catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (watch.Expired.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new LinkClosedException($"the peer was silent for {_options.IdleTimeout.TotalSeconds:0} s; the link is considered lost");
+        }
+    }
+
+    /// <summary>How long ago the peer was last heard: by this layer, or by the link below (serial: a frame acknowledged or received).</summary>
+    private TimeSpan SinceHeard()
+    {
+        var heard = _options.Time.GetElapsedTime(Volatile.Read(ref _lastHeardTicks));
+        return _liveness?.SincePeerProgress is { } link && link < heard ? link : heard;
+    }
+
+    /// <summary>
+    /// Cancels <see cref="Expired"/> once <c>sinceProgress</c> reaches the timeout: checked when
+    /// the timeout could first have passed, and again when it could next, as long as progress
+    /// keeps coming.
+    /// </summary>
+    private sealed class ProgressWatch : IDisposable
+    {
+        private readonly Func<TimeSpan> _sinceProgress;
+        private readonly TimeSpan _timeout;
+        private readonly ITimer _timer;
+        private readonly Lock _lock = new();
+        private bool _disposed;
+
+        public ProgressWatch(TimeProvider time, TimeSpan timeout, Func<TimeSpan> sinceProgress)
+        {
+            _sinceProgress = sinceProgress;
+            _timeout = timeout;
+            _timer = time.CreateTimer(static state => ((ProgressWatch)state!).Check(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(timeout, Timeout.InfiniteTimeSpan);
+        }
+
+        public CancellationTokenSource Expired { get; } = new();
+
+        private void Check()
+        {
+            var left = _timeout - _sinceProgress();
+            lock (_lock)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                if (left <= TimeSpan.Zero)
+                {
+                    Expired.Cancel();
+                }
+                else
+                {
+                    _timer.Change(left, Timeout.InfiniteTimeSpan);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                _disposed = true;
+            }
+
+            _timer.Dispose();
+            Expired.Dispose();
         }
     }
 
@@ -155,7 +261,7 @@ public sealed class MessageChannel : IAsyncDisposable
     /// Reads a whole frame part. Silence is measured between reads, not over the frame: on a
     /// 115200-baud line one large frame takes minutes, and every byte of it proves the peer alive.
     /// </summary>
-    private async ValueTask ReadExactlyAsync(Memory<byte> destination, CancellationTokenSource silence, CancellationToken cancellationToken)
+    private async ValueTask ReadExactlyAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         try
         {
@@ -168,7 +274,7 @@ public sealed class MessageChannel : IAsyncDisposable
                 }
 
                 destination = destination[n..];
-                silence.CancelAfter(_options.IdleTimeout);
+                Volatile.Write(ref _lastHeardTicks, _options.Time.GetTimestamp());
             }
         }
         catch (IOException e)
@@ -205,8 +311,7 @@ public sealed class MessageChannel : IAsyncDisposable
         }
         catch (LinkClosedException)
         {
-            // The link is gone: a receiver reports it; an idle session learns it from LinkLost.
-            await _lost.CancelAsync().ConfigureAwait(false);
+            // The link is gone: the receive under way (there is one even in an idle session) reports it.
         }
     }
 
@@ -221,8 +326,13 @@ public sealed class MessageChannel : IAsyncDisposable
         await _closing.CancelAsync().ConfigureAwait(false);
         await _keepalive.ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
+        if (_pending is { } pending)
+        {
+            // A receive nobody waits for any more ends with the stream; its outcome is of no use now.
+            await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         _closing.Dispose();
-        _lost.Dispose();
         _sendLock.Dispose();
     }
 }

@@ -4,8 +4,14 @@ namespace Cradle.Links;
 /// Passes everything through to an inner stream and, when closed, also closes what the stream
 /// lives on (a serial port under its stream, a serial line under a session's link).
 /// </summary>
-public sealed class OwningStream(Stream inner, IDisposable owner) : Stream
+public sealed class OwningStream(Stream inner, IDisposable owner) : Stream, ILinkLiveness
 {
+    /// <summary>The inner stream's liveness, when it is a link that knows it (the serial link layer).</summary>
+    public TimeSpan? SincePeerProgress => (inner as ILinkLiveness)?.SincePeerProgress;
+
+    /// <summary>The inner stream's, when it is a link that knows it.</summary>
+    public TimeSpan? SinceSendProgress => (inner as ILinkLiveness)?.SinceSendProgress;
+
     public override bool CanRead => inner.CanRead;
     public override bool CanSeek => false;
     public override bool CanWrite => inner.CanWrite;

@@ -5,38 +5,60 @@ namespace Cradle.Store;
 /// <summary>
 /// Restores a snapshot into a folder: file contents (every chunk verified), folders (empty
 /// ones too) and modification times. Every path is checked again and must stay inside the
-/// target; each file is written to a temporary name and renamed into place.
+/// target; each file is written to a temporary name and renamed into place, with its time
+/// already set (<see cref="RestoredFile"/>). The target must be empty, hold only an unfinished
+/// restore of the same snapshot (<see cref="RestoreTarget"/>: it resumes), or the caller says
+/// overwrite. Files already whole (size, time, every chunk's hash) are left as they are, and
+/// temporary files of an earlier cut run are removed.
 /// </summary>
 public sealed class FolderRestorer(SnapshotReader reader)
 {
     /// <summary>Progress: bytes restored so far and the total.</summary>
     public Task<RestoreResult> RestoreAsync(SnapshotInfo snapshot, string target, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken) =>
-        // The work is blocking disk I/O (positional reads and writes): run it off the caller's thread.
-        Task.Run(() => Restore(snapshot, target, progress, cancellationToken), cancellationToken);
+        RestoreAsync(snapshot, target, new FolderRestoreOptions(), progress, cancellationToken);
 
-    public RestoreResult Restore(SnapshotInfo snapshot, string target, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
+    public Task<RestoreResult> RestoreAsync(SnapshotInfo snapshot, string target, FolderRestoreOptions options, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken) =>
+        // The work is blocking disk I/O (positional reads and writes): run it off the caller's thread.
+        Task.Run(() => Restore(snapshot, target, options, progress, cancellationToken), cancellationToken);
+
+    /// <exception cref="ArgumentException">The target holds something else and <see cref="FolderRestoreOptions.Overwrite"/> was not given.</exception>
+    public RestoreResult Restore(SnapshotInfo snapshot, string target, FolderRestoreOptions options, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
     {
         var entries = reader.LoadTree(snapshot);
         var root = Path.GetFullPath(target);
-        Directory.CreateDirectory(root);
-        var total = entries.Where(e => e.Kind == EntryKind.File).Sum(e => e.Size);
+        var found = RestoreTarget.Inspect(root, snapshot, entries);
+        if (found.State == RestoreTargetState.Occupied && !options.Overwrite)
+        {
+            throw new ArgumentException(found.Refusal(root, snapshot));
+        }
 
-        // Folders first (empty ones too), each made once, every path checked before anything is written.
-        var created = new HashSet<string>(StringComparer.Ordinal);
+        var total = entries.Where(e => e.Kind == EntryKind.File).Sum(e => e.Size);
+        var folders = new HashSet<string>(StringComparer.Ordinal) { root };
         var work = new List<(TreeEntry Entry, string Path)>();
         foreach (var entry in entries)
         {
+            // Every path is checked before anything is written.
             var path = Resolve(root, entry.Path);
-            var folder = entry.Kind == EntryKind.Directory ? path : Path.GetDirectoryName(path)!;
-            if (created.Add(folder))
-            {
-                Directory.CreateDirectory(folder);
-            }
-
+            folders.Add(entry.Kind == EntryKind.Directory ? path : Path.GetDirectoryName(path)!);
             if (entry.Kind == EntryKind.File)
             {
                 work.Add((entry, path));
             }
+        }
+
+        if (options.DryRun)
+        {
+            return Preview(work, entries.Count - work.Count, found);
+        }
+
+        Directory.CreateDirectory(root);
+        RestoreTarget.WriteMarker(root, snapshot);
+        var leftovers = 0;
+        foreach (var folder in folders)
+        {
+            // Folders first (empty ones too), and the temporary files of a cut run out of them.
+            leftovers += RestoredFile.RemoveLeftovers(folder);
+            Directory.CreateDirectory(folder);
         }
 
         // Files on every core: reading, decompressing and verifying chunks is CPU work. A fixed
@@ -50,7 +72,10 @@ public sealed class FolderRestorer(SnapshotReader reader)
         var batches = Batches(work);
         long done = 0;
         long files = 0;
+        long whole = 0;
+        long wholeBytes = 0;
         var next = -1;
+        var mayHoldWhole = found.State != RestoreTargetState.Empty; // a fresh folder holds nothing to check
         var workerCount = Math.Clamp(Environment.ProcessorCount, 1, 4);
         var workers = new List<SnapshotReader>(workerCount);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -74,7 +99,17 @@ public sealed class FolderRestorer(SnapshotReader reader)
                             {
                                 stop.Token.ThrowIfCancellationRequested();
                                 var item = work[i];
-                                RestoreFile(worker, buffer, snapshot, item.Entry, item.Path);
+                                if (mayHoldWhole && RestoredFile.IsWhole(item.Path, item.Entry.Size, item.Entry.MtimeUtc, item.Entry.Chunks, id => worker.Locate(id).Entry.RawLength, buffer))
+                                {
+                                    // Restored by a run that was cut, or there already: left alone.
+                                    Interlocked.Increment(ref whole);
+                                    Interlocked.Add(ref wholeBytes, item.Entry.Size);
+                                }
+                                else
+                                {
+                                    RestoreFile(worker, buffer, snapshot, item.Entry, item.Path);
+                                }
+
                                 var bytesNow = Interlocked.Add(ref done, item.Entry.Size);
                                 var filesNow = Interlocked.Increment(ref files);
                                 progress?.Report(new RestoreProgress(bytesNow, total, filesNow));
@@ -117,8 +152,31 @@ public sealed class FolderRestorer(SnapshotReader reader)
             Directory.SetLastWriteTimeUtc(folder, entry.MtimeUtc);
         }
 
+        RestoreTarget.RemoveMarker(root);
         progress?.Report(new RestoreProgress(done, total, files));
-        return new RestoreResult(files, entries.Count - files, done, workers.Count);
+        return new RestoreResult(files - whole, entries.Count - files, done - wholeBytes, workers.Count) { Whole = whole, WholeBytes = wholeBytes, Leftovers = leftovers, Resumed = found.State == RestoreTargetState.Unfinished };
+    }
+
+    /// <summary>A dry run: what a restore would write and what it would leave (files already whole); nothing is written.</summary>
+    private RestoreResult Preview(List<(TreeEntry Entry, string Path)> work, long folders, RestoreTarget found)
+    {
+        var buffer = new byte[ChunkerOptions.AbsoluteMaxSize];
+        long files = 0, bytes = 0, whole = 0, wholeBytes = 0, replaced = 0;
+        foreach (var (entry, path) in work)
+        {
+            if (RestoredFile.IsWhole(path, entry.Size, entry.MtimeUtc, entry.Chunks, id => reader.Locate(id).Entry.RawLength, buffer))
+            {
+                whole++;
+                wholeBytes += entry.Size;
+                continue;
+            }
+
+            files++;
+            bytes += entry.Size;
+            replaced += File.Exists(path) ? 1 : 0;
+        }
+
+        return new RestoreResult(files, folders, bytes, 0) { Whole = whole, WholeBytes = wholeBytes, Replaced = replaced, DryRun = true, Resumed = found.State == RestoreTargetState.Unfinished };
     }
 
     /// <summary>Most bytes of files one worker takes at a time from one folder.</summary>
@@ -158,27 +216,30 @@ public sealed class FolderRestorer(SnapshotReader reader)
 
     private static void RestoreFile(SnapshotReader reader, byte[] buffer, SnapshotInfo snapshot, TreeEntry entry, string path)
     {
-        // A short temporary name: the file's own name may already be as long as names go.
-        var temp = Path.Combine(Path.GetDirectoryName(path)!, $".cradle-{Guid.NewGuid():N}.tmp");
+        var temp = RestoredFile.TempPathFor(path);
         try
         {
             // Positional writes on a plain handle: no stream buffer to fill and copy, and no
             // per-file allocation beyond the handle, which matters for many small files.
-            using var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None);
-            long written = 0;
-            foreach (var id in entry.Chunks)
+            using (var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None))
             {
-                var location = reader.Locate(id);
-                var raw = buffer.AsSpan(0, location.Entry.RawLength);
-                reader.ReadChunk(location, raw);
-                RandomAccess.Write(file, raw, written);
-                written += raw.Length;
+                long written = 0;
+                foreach (var id in entry.Chunks)
+                {
+                    var location = reader.Locate(id);
+                    var raw = buffer.AsSpan(0, location.Entry.RawLength);
+                    reader.ReadChunk(location, raw);
+                    RandomAccess.Write(file, raw, written);
+                    written += raw.Length;
+                }
+
+                if (written != entry.Size)
+                {
+                    throw new StoreCorruptException($"snapshot {snapshot.Id}: {entry.Path} should be {entry.Size} bytes, its chunks make {written}");
+                }
             }
 
-            if (written != entry.Size)
-            {
-                throw new StoreCorruptException($"snapshot {snapshot.Id}: {entry.Path} should be {entry.Size} bytes, its chunks make {written}");
-            }
+            RestoredFile.Place(temp, path, entry.Mode, entry.MtimeUtc);
         }
         catch
         {
@@ -186,10 +247,6 @@ public sealed class FolderRestorer(SnapshotReader reader)
             File.Delete(temp);
             throw;
         }
-
-        File.Move(temp, path, overwrite: true);
-        FileModes.Apply(path, entry.Mode);
-        File.SetLastWriteTimeUtc(path, entry.MtimeUtc);
     }
 
     /// <summary>Maps a snapshot path under <paramref name="root"/>, refusing anything that would leave it.</summary>
@@ -209,5 +266,28 @@ public sealed class FolderRestorer(SnapshotReader reader)
 
 public readonly record struct RestoreProgress(long Bytes, long TotalBytes, long Files);
 
-/// <summary>What a restore wrote; <paramref name="Readers"/>: the store readers its workers used (one each, made once).</summary>
-public sealed record RestoreResult(long Files, long Folders, long Bytes, int Readers);
+/// <summary>What a restore wrote (<paramref name="Files"/>, <paramref name="Bytes"/>: files written); <paramref name="Readers"/>: the store readers its workers used (one each, made once).</summary>
+public sealed record RestoreResult(long Files, long Folders, long Bytes, int Readers)
+{
+    /// <summary>Files already whole in the target (a cut run's, or there before), left as they were.</summary>
+    public long Whole { get; init; }
+
+    public long WholeBytes { get; init; }
+
+    /// <summary>A dry run: existing files that would be replaced.</summary>
+    public long Replaced { get; init; }
+
+    /// <summary>Temporary files of an earlier cut run that were removed.</summary>
+    public int Leftovers { get; init; }
+
+    /// <summary>Nothing was written: <see cref="Files"/> and <see cref="Bytes"/> are what would be.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>The target held an unfinished restore of the same snapshot, which this one finished.</summary>
+    public bool Resumed { get; init; }
+}
+
+/// <summary>How a restore into a folder treats the folder.</summary>
+/// <param name="Overwrite">Write into a folder that holds anything but an unfinished restore of the same snapshot (its other files are left alone).</param>
+/// <param name="DryRun">Only tell what would be written and what is already whole.</param>
+public sealed record FolderRestoreOptions(bool Overwrite = false, bool DryRun = false);

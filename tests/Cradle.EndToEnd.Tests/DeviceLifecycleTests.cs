@@ -264,7 +264,11 @@ public sealed class DeviceLifecycleTests : IDisposable
 
         var all = await device.RunAsync("restore", "--host", host.Address, "--overwrite");
         Assert.True(all.ExitCode == 0, all.ToString());
-        Assert.Contains("0 skipped", all.Stdout);
+        Assert.DoesNotContain("is newer", all.Stdout);
+        Assert.Contains($"restored {label}/docs/inventory.csv", all.Stdout);
+        Assert.Contains($"restored {label}/scan.log", all.Stdout);
+        // What is on the device as the snapshot has it is left as it is.
+        Assert.Contains($"skipped  {label}/docs/deep/photo.bin: already whole", all.Stdout);
         AssertSameFiles(files, device.DataFolder);
     }
 

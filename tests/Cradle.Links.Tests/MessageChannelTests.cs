@@ -234,6 +234,91 @@ public sealed class MessageChannelTests : IDisposable
     }
 
     [Fact]
+    public async Task A_receive_whose_caller_stopped_waiting_goes_on_and_its_message_is_the_next_receive_s()
+    {
+        // An idle session listens (for pings, for a silent peer), then stops listening to start a
+        // backup: the message that arrives is the backup's, and pings are answered meanwhile.
+        await using var host = new MessageChannel(_link.Right, NoKeepalive);
+        using (var idle = new CancellationTokenSource(TimeSpan.FromMilliseconds(100)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await host.ReceiveAsync(idle.Token));
+        }
+
+        await WriteFrameAsync(new Envelope { Ping = new Ping { Nonce = 9 } }.ToByteArray());
+        var pong = await ReadFrameAsync();
+        Assert.Equal(9UL, pong.Pong.Nonce);
+        await WriteFrameAsync(new Envelope { Goodbye = new Goodbye { Reason = "for the next receive" } }.ToByteArray());
+
+        Assert.Equal("for the next receive", (await host.ReceiveAsync(Guard)).Goodbye.Reason);
+    }
+
+    [Fact]
+    public async Task Silence_is_not_counted_while_the_link_below_makes_progress()
+    {
+        // A noisy serial line may hold a message back for longer than the idle timeout while its
+        // frames are sent again; every frame acknowledged proves the peer there.
+        var time = new ManualTime();
+        var link = new FakeLiveness();
+        await using var channel = new MessageChannel(_link.Right, new ChannelOptions { KeepaliveInterval = TimeSpan.Zero, IdleTimeout = TimeSpan.FromSeconds(10), Time = time }, link);
+        var receive = channel.ReceiveAsync(Guard).AsTask();
+        for (var i = 0; i < 12; i++)
+        {
+            link.SincePeerProgress = TimeSpan.FromSeconds(1);
+            time.Advance(TimeSpan.FromSeconds(5));
+        }
+
+        // A receive given up ends on another thread: give it the time to.
+        await Task.WhenAny(receive, Task.Delay(500, Guard));
+        Assert.False(receive.IsCompleted, "the channel gave up on a peer whose link made progress all along");
+        link.SincePeerProgress = TimeSpan.FromSeconds(60);
+        time.Advance(TimeSpan.FromSeconds(11));
+        var e = await Assert.ThrowsAsync<LinkClosedException>(() => receive);
+        Assert.Contains("silent for 10 s", e.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class FakeLiveness : ILinkLiveness
+    {
+        public TimeSpan? SincePeerProgress { get; set; }
+
+        public TimeSpan? SinceSendProgress { get; set; }
+    }
+
+    [Fact]
+    public async Task A_send_the_peer_takes_no_bytes_of_fails_after_the_idle_timeout_while_a_slow_one_goes_on()
+    {
+        // A TCP peer that stopped reading: once the buffers are full a write waits for ever.
+        var time = new ManualTime();
+        var link = new FakeLiveness { SinceSendProgress = TimeSpan.Zero };
+        var stuck = new StuckStream();
+        await using var channel = new MessageChannel(stuck, new ChannelOptions { KeepaliveInterval = TimeSpan.Zero, IdleTimeout = TimeSpan.FromSeconds(10), Time = time }, link);
+        var send = channel.SendAsync(new Envelope { Goodbye = new Goodbye { Reason = "x" } }, Guard).AsTask();
+        await stuck.Writing.Task.WaitAsync(Guard);
+        for (var i = 0; i < 6; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(5)); // the link takes bytes all along: a slow link, not a dead one
+        }
+
+        await Task.WhenAny(send, Task.Delay(500, Guard));
+        Assert.False(send.IsCompleted, "a send whose link made progress was given up");
+        link.SinceSendProgress = TimeSpan.FromSeconds(40);
+        time.Advance(TimeSpan.FromSeconds(11));
+        var e = await Assert.ThrowsAsync<LinkClosedException>(() => send);
+        Assert.Contains("nothing could be sent for 10 s", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Takes no byte: every write waits until it is cancelled.</summary>
+    private sealed class StuckStream : MemoryStream
+    {
+        public TaskCompletionSource Writing { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writing.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task A_ping_is_answered_with_a_pong_and_not_handed_to_the_caller()
     {
         await using var host = new MessageChannel(_link.Right, NoKeepalive);

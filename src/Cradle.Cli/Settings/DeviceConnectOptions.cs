@@ -17,6 +17,10 @@ internal sealed class DeviceConnectOptions
 
     public const double DefaultKeepalive = 15;
 
+    public const double DefaultConnectTimeout = 15;
+
+    public const double DefaultOfferTimeout = 300;
+
     public Option<string> State { get; } = CommonOptions.State();
 
     public RouteOptions Route { get; } = new();
@@ -25,7 +29,11 @@ internal sealed class DeviceConnectOptions
 
     public Option<double> Interval { get; } = new("--interval") { Description = "While connected, seconds between checks for changed files", DefaultValueFactory = _ => DefaultInterval, HelpName = "SECONDS" };
 
-    public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "Treat the host as gone when it sent nothing for this long, and reconnect", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
+    public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "Treat the host as gone when it sent nothing for this long (on serial: when the line made no progress for this long), and reconnect", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
+
+    public Option<double> ConnectTimeout { get; } = new("--connect-timeout") { Description = "Give up a connection whose TCP connect or TLS handshake takes longer than this (the host does not answer); link failure, exit 4, the agent tries again", DefaultValueFactory = _ => DefaultConnectTimeout, HelpName = "SECONDS" };
+
+    public Option<double> OfferTimeout { get; } = new("--offer-timeout") { Description = "Serial: how long to offer a session before giving up when no host answers (the agent then offers again)", DefaultValueFactory = _ => DefaultOfferTimeout, HelpName = "SECONDS" };
 
     public Option<string?> AcceptNewHost { get; } = new("--accept-new-host") { Description = "Accept a new network host whose code is CODE (the one both screens show; a script runs connect once to learn it, then again with it); 'any' accepts whichever host answers (lab setups only)", HelpName = "CODE" };
 
@@ -33,7 +41,7 @@ internal sealed class DeviceConnectOptions
 
     public LogOptions Log { get; } = new();
 
-    public IEnumerable<Option> All => [State, Once, Interval, KeepaliveTimeout, Guest, AcceptNewHost, .. Route.All, .. Log.All];
+    public IEnumerable<Option> All => [State, Once, Interval, KeepaliveTimeout, ConnectTimeout, OfferTimeout, Guest, AcceptNewHost, .. Route.All, .. Log.All];
 
     public static Setting FolderSetting(Option<string> state) =>
         Setting.Single("state", state, "give a folder", Setting.IsText, CommonOptions.DefaultDeviceFolder);
@@ -47,6 +55,8 @@ internal sealed class DeviceConnectOptions
         Setting.Single("once", Once, "give true or false", Setting.IsBool, "false"),
         Setting.Single("interval", Interval, "give 0.1 to 86400 seconds", Setting.IsNumber(0.1, 86400), DefaultInterval.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Setting.Single("connectTimeout", ConnectTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultConnectTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Setting.Single("offerTimeout", OfferTimeout, "give 1 to 86400 seconds", Setting.IsNumber(1, 86400), DefaultOfferTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("guest", Guest, "give true or false", Setting.IsBool, "false"),
         Setting.Single("acceptNewHost", AcceptNewHost, "give the six-digit code the new host shows, or 'any'", v => v == Device.DeviceOptions.AnyHost || (v.Length == 6 && v.All(char.IsAsciiDigit)), null),
         Setting.FileList("folders", "give data folders as paths, or as {\"path\": DIR, \"exclude\": [PATTERN, ...]} (gitignore-style patterns)", DataFolderSetting.IsValid, DataFolderSetting.Show, DataFolderSetting.Read),
@@ -69,16 +79,24 @@ internal sealed class DeviceConnectOptions
     }
 
     /// <summary>
-    /// How the device connects; the data folders and exclude patterns of cradle.json or the
-    /// environment, when given, stand in for the state folder's (<c>cradle device folders</c>).
+    /// How the device connects: the link's timeouts (the keepalive timeout also bounds how long a
+    /// serial line may make no progress); the data folders and exclude patterns of cradle.json or
+    /// the environment, when given, stand in for the state folder's (<c>cradle device folders</c>).
     /// </summary>
-    public static DeviceOptions ToDeviceOptions(EffectiveSettings settings) => new()
+    public static DeviceOptions ToDeviceOptions(EffectiveSettings settings)
     {
-        Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")),
-        Folders = settings.Source("folders") == EffectiveSettings.DefaultSource ? null : DeviceState.Label(settings.List("folders").Select(DataFolderSetting.Decode)),
-        Exclude = settings.Source("exclude") == EffectiveSettings.DefaultSource ? null : settings.List("exclude"),
-        AcceptNewHost = settings.OptionalText("acceptNewHost"),
-    };
+        var keepalive = settings.Number("keepaliveTimeout");
+        return new DeviceOptions
+        {
+            Channel = ChannelOptions.ForIdleTimeout(keepalive),
+            SerialLink = new ReliableLinkOptions { DeadAfter = TimeSpan.FromSeconds(keepalive) },
+            ConnectTimeout = TimeSpan.FromSeconds(settings.Number("connectTimeout")),
+            SerialOfferTimeout = TimeSpan.FromSeconds(settings.Number("offerTimeout")),
+            Folders = settings.Source("folders") == EffectiveSettings.DefaultSource ? null : DeviceState.Label(settings.List("folders").Select(DataFolderSetting.Decode)),
+            Exclude = settings.Source("exclude") == EffectiveSettings.DefaultSource ? null : settings.List("exclude"),
+            AcceptNewHost = settings.OptionalText("acceptNewHost"),
+        };
+    }
 
     private static int Rank(string source) => source switch
     {

@@ -44,7 +44,9 @@ internal sealed class HostRunOptions
 
     public Option<string[]> Usb { get; } = new("--usb") { Description = "A network interface a USB cable brings up: listen on it while it is up, end its sessions when it goes down (repeat for more)", HelpName = "IFACE" };
 
-    public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "End a session whose device sent nothing for this long (suspended, cable out); every chunk stored so far is kept", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
+    public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "End a session whose device sent nothing for this long (suspended, cable out; on serial: the line made no progress for this long); every chunk stored so far is kept", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
+
+    public Option<double> HandshakeTimeout { get; } = new("--handshake-timeout") { Description = "Drop a connection whose TLS handshake and hello take longer than this (a device that connected and went silent)", DefaultValueFactory = _ => DefaultHandshakeTimeout, HelpName = "SECONDS" };
 
     public Option<string> Http { get; } = new("--http") { Description = "Address and port of the web dashboard and its JSON API (port 0: any free port; 'off': none). Beyond loopback every request needs the token (cradle host http-token)", DefaultValueFactory = _ => DefaultHttp, HelpName = "ADDR:PORT|off" };
 
@@ -75,7 +77,9 @@ internal sealed class HostRunOptions
 
     public const double DefaultKeepalive = 15;
 
-    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, Http, RestoreRoot, OverdueAfter, Packs, Catalog, .. Log.All];
+    public const double DefaultHandshakeTimeout = 20;
+
+    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, HandshakeTimeout, Http, RestoreRoot, OverdueAfter, Packs, Catalog, .. Log.All];
 
     public static Setting PacksSetting(Option<string> packs) =>
         Setting.Single("packs", packs, "give a folder or s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION] (no credentials here: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_SHARED_CREDENTIALS_FILE)", Setting.Parses(PackStorage.Validate), PackStorage.DefaultFolder);
@@ -92,6 +96,7 @@ internal sealed class HostRunOptions
         Setting.List("serial", Serial, "give serial ports as PORT or PORT@BAUD, rates 50 to 4000000", Setting.Parses(v => SerialPortSetting.Parse(v))),
         Setting.List("usb", Usb, "give network interface names", Setting.IsText),
         Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Setting.Single("handshakeTimeout", HandshakeTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultHandshakeTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("http", Http, "give ADDR:PORT for the dashboard (port 0: any free port) or 'off'", Setting.Parses(v => DashboardOptions.ParseAddress(v)), DefaultHttp),
         Setting.Single("restoreRoot", RestoreRoot, "give a folder (relative: inside the host's folder)", Setting.IsText, null),
         Setting.Single("overdueAfter", OverdueAfter, "give 0.001 (3.6 seconds) to 8784 hours", Setting.IsNumber(0.001, 24 * 366), DefaultOverdueHours.ToString(System.Globalization.CultureInfo.InvariantCulture)),
@@ -117,6 +122,8 @@ internal sealed class HostRunOptions
         SerialPorts = [.. settings.List("serial").Select(SerialPortSetting.Parse)],
         UsbInterfaces = [.. settings.List("usb")],
         Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")),
+        SerialLink = new Links.Serial.ReliableLinkOptions { DeadAfter = TimeSpan.FromSeconds(settings.Number("keepaliveTimeout")) },
+        HandshakeTimeout = TimeSpan.FromSeconds(settings.Number("handshakeTimeout")),
     };
 
     /// <summary>

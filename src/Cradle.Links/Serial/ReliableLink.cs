@@ -3,12 +3,19 @@ namespace Cradle.Links.Serial;
 /// <summary>
 /// A reliable, ordered byte stream over a <see cref="FramedLine"/>: bytes are cut into numbered
 /// frames, the receiver acknowledges the next number it expects plus a bitmap of the frames it
-/// holds beyond it (selective acknowledgement), and the sender resends a frame when the bitmap
-/// shows a hole or when its retransmission timeout (from measured round trips) expires. Frames
-/// that arrive corrupted fail their CRC in <see cref="LinkFrame"/> and are simply lost, so
-/// noise costs a retransmission, never a wrong byte. TLS runs on top as over TCP.
+/// holds beyond it (selective acknowledgement), and the sender resends exactly the frames that
+/// were lost: a frame not acknowledged while one sent after it was (the line keeps order), or
+/// one whose retransmission timeout expired. Frames that arrive corrupted fail their CRC in
+/// <see cref="LinkFrame"/> and are simply lost, so noise costs a retransmission, never a wrong
+/// byte. TLS runs on top as over TCP.
 /// </summary>
-public sealed partial class ReliableLink : Stream
+/// <remarks>
+/// Link layer version 2 (docs/protocol.md §1.3): each data frame's size follows the losses seen
+/// (<see cref="FrameSizer"/>); at a known baud the sender paces itself to the line, so a frame
+/// to resend never queues behind seconds of new data in the port; up to 32 frames in flight
+/// when the peer states it can hold them.
+/// </remarks>
+public sealed partial class ReliableLink : Stream, ILinkLiveness
 {
     private readonly FramedLine _line;
     private readonly ushort _session;
@@ -17,50 +24,60 @@ public sealed partial class ReliableLink : Stream
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private readonly Outgoing[] _window;
-    private readonly SemaphoreSlim _windowSpace;
+    private readonly int _sendWindow;
+    private readonly int _receiveWindow;
     private readonly CancellationTokenSource _failed = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Task _sender;
     private readonly Task _watchdog;
     private readonly Dictionary<ushort, LinkFrame> _early = [];
     private readonly Queue<ReadOnlyMemory<byte>> _received = new();
+    private readonly Queue<byte[]> _unsent = new();
+    private readonly FrameSizer _sizer;
 
     private ushort _sendBase;
     private ushort _sendNext;
     private ushort _receiveNext;
-    private long _lastProgress;
+    private long _lastAckProgress;
+    private long _lastPeerProgress;
     private bool _ackPending;
     private bool _answerPending;
     private int _receivedBytes;
     private int _headOffset;
+    private int _unsentBytes;
+    private int _unsentOffset;
+    private bool _closeRequested;
+    private bool _closeQueued;
     private bool _peerClosed;
     private TaskCompletionSource _arrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _space = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IOException? _failure;
-    private double _srtt;
-    private double _rttvar;
-    private TimeSpan _rto;
-    private readonly TimeSpan _minRto;
-    private readonly TimeSpan _maxRto;
     private long _retransmissions;
+    private long _framesSent;
     private bool _disposed;
 
-    /// <summary>Starts a session on the line; <paramref name="answers"/> is true on the host's side, which answers repeated offers of it.</summary>
-    public ReliableLink(FramedLine line, ushort session, bool answers, ReliableLinkOptions? options = null)
+    /// <summary>
+    /// Starts a session on the line; <paramref name="answers"/> is true on the host's side, which
+    /// answers repeated offers of it. <paramref name="peer"/>: what the peer stated in its Offer
+    /// or Answer (null: nothing, a first-release peer).
+    /// </summary>
+    public ReliableLink(FramedLine line, ushort session, bool answers, ReliableLinkOptions? options = null, LinkCapabilities? peer = null)
     {
         _line = line;
         _session = session;
         _answers = answers;
         _options = (options ?? new ReliableLinkOptions()).Validate();
         _time = _options.Time;
-        // A full window may wait in the port's output queue before it goes out: no timeout may
-        // be shorter than the line needs to send it (0.7 s at 115200 baud, 8.7 s at 9600).
-        var drain = line.BytesPerSecond > 0 ? TimeSpan.FromSeconds(1.5 * _options.Window * LinkFrame.MaxEncodedLength / line.BytesPerSecond) + TimeSpan.FromMilliseconds(200) : TimeSpan.Zero;
-        _minRto = drain > _options.MinRetransmitTimeout ? drain : _options.MinRetransmitTimeout;
-        _maxRto = _minRto * 2 > _options.MaxRetransmitTimeout ? _minRto * 2 : _options.MaxRetransmitTimeout;
-        _rto = _options.InitialRetransmitTimeout > _minRto ? _options.InitialRetransmitTimeout : _minRto;
+        Capabilities = _options.Capabilities;
+        // A side of the first release (tests stand for one with Version 1) reads nothing of the peer's.
+        Peer = Capabilities.Version <= 1 ? LinkCapabilities.First : peer ?? LinkCapabilities.First;
+        _receiveWindow = Capabilities.ReceiveWindow;
+        _sendWindow = Math.Min(_options.Window, Peer.ReceiveWindow);
         _window = new Outgoing[_options.Window];
-        _windowSpace = new SemaphoreSlim(_options.Window, _options.Window);
-        _lastProgress = _time.GetTimestamp();
+        _sizer = new FrameSizer();
+        _bytesPerSecond = line.BytesPerSecond;
+        _rto = ClampRto(_options.InitialRetransmitTimeout);
+        _lastAckProgress = _lastPeerProgress = _lineFreeAt = _time.GetTimestamp();
         line.Failed += OnLineFailed;
         line.Listen(OnFrame);
         if (line.Failure is { } failure)
@@ -74,15 +91,61 @@ public sealed partial class ReliableLink : Stream
 
     public ushort Session => _session;
 
+    /// <summary>What this side stated to the peer.</summary>
+    public LinkCapabilities Capabilities { get; }
+
+    /// <summary>What the peer stated (the first release states nothing: version 1, 8 frames).</summary>
+    public LinkCapabilities Peer { get; }
+
     /// <summary>Frames sent again after a loss.</summary>
     public long Retransmissions => Interlocked.Read(ref _retransmissions);
+
+    /// <summary>Data and close frames sent, resends included.</summary>
+    public long FramesSent => Interlocked.Read(ref _framesSent);
+
+    /// <summary>The payload the next data frame carries, chosen from the losses seen.</summary>
+    public int FramePayload
+    {
+        get { lock (_lock) { return _options.AdaptFrameSize ? _sizer.Payload : LinkFrame.MaxPayload; } }
+    }
+
+    /// <summary>The estimated chance per line byte that it ruins its frame.</summary>
+    public double LossPerByte
+    {
+        get { lock (_lock) { return _sizer.LossPerByte; } }
+    }
+
+    /// <inheritdoc/>
+    public TimeSpan? SincePeerProgress
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _failure is not null ? TimeSpan.MaxValue : _time.GetElapsedTime(Math.Max(_lastAckProgress, _lastPeerProgress));
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Bytes written are taken as frames are acknowledged: the time since the last acknowledgement.</remarks>
+    public TimeSpan? SinceSendProgress
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _failure is not null ? TimeSpan.MaxValue : _time.GetElapsedTime(_lastAckProgress);
+            }
+        }
+    }
 
     /// <summary>The link's state in one line, for logs.</summary>
     public override string ToString()
     {
         lock (_lock)
         {
-            return $"session {_session}: sent {_sendBase}..{_sendNext}, expecting {_receiveNext}, early {_early.Count}, buffered {_receivedBytes}, rto {_rto.TotalMilliseconds:0} ms, resent {_retransmissions}, {(_failure is null ? "up" : _failure.Message)}";
+            return $"session {_session} ({Peer}): sent {_sendBase}..{_sendNext}, expecting {_receiveNext}, early {_early.Count}, buffered {_receivedBytes}, frame {_sizer.Payload} B, loss/byte {_sizer.LossPerByte:0.0e0}, rto {_rto.TotalMilliseconds:0} ms, resent {_retransmissions}, {(_failure is null ? "up" : _failure.Message)}";
         }
     }
 
@@ -97,47 +160,56 @@ public sealed partial class ReliableLink : Stream
         set => throw new NotSupportedException();
     }
 
+    /// <summary>
+    /// Queues the bytes for sending and returns; they are cut into frames when the line can take
+    /// them, at the size chosen then. Waits while more than <see cref="ReliableLinkOptions.MaxUnsentBytes"/> wait.
+    /// </summary>
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         while (!buffer.IsEmpty)
         {
-            var n = Math.Min(buffer.Length, LinkFrame.MaxPayload);
-            await EnqueueAsync(LinkFrameKind.Data, buffer[..n], cancellationToken).ConfigureAwait(false);
-            buffer = buffer[n..];
-        }
-    }
+            Task space;
+            lock (_lock)
+            {
+                if (_failure is not null)
+                {
+                    throw Failure();
+                }
 
-    private async ValueTask EnqueueAsync(LinkFrameKind kind, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
-    {
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _failed.Token);
-        try
-        {
-            await _windowSpace.WaitAsync(either.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_failed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            throw Failure();
-        }
+                if (_closeRequested)
+                {
+                    throw new ObjectDisposedException(nameof(ReliableLink), "the link is closing");
+                }
 
-        // Not pooled: a resend in progress may still read a frame's bytes after it was acknowledged.
-        var copy = payload.ToArray();
-        lock (_lock)
-        {
-            if (_failure is not null)
+                var room = _options.MaxUnsentBytes - _unsentBytes;
+                if (room > 0)
+                {
+                    var n = Math.Min(room, buffer.Length);
+                    _unsent.Enqueue(buffer[..n].ToArray());
+                    _unsentBytes += n;
+                    buffer = buffer[n..];
+                    _wake.Release();
+                    continue;
+                }
+
+                if (_space.Task.IsCompleted)
+                {
+                    _space = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+
+                space = _space.Task;
+            }
+
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _failed.Token);
+            try
+            {
+                await space.WaitAsync(either.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_failed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 throw Failure();
             }
-
-            if (_sendBase == _sendNext)
-            {
-                _lastProgress = _time.GetTimestamp();
-            }
-
-            _window[_sendNext % _window.Length] = new Outgoing { Kind = kind, Seq = _sendNext, Buffer = copy, Length = payload.Length };
-            _sendNext = Next(_sendNext);
         }
-
-        _wake.Release();
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -198,178 +270,6 @@ public sealed partial class ReliableLink : Stream
         }
     }
 
-    private void OnFrame(LinkFrame frame)
-    {
-        lock (_lock)
-        {
-            if (_failure is not null)
-            {
-                return;
-            }
-
-            if (frame.Kind == LinkFrameKind.Offer)
-            {
-                if (!_answers)
-                {
-                    return;
-                }
-
-                if (frame.Session == _session)
-                {
-                    // Our answer was lost: the device still offers the same session.
-                    _answerPending = true;
-                    _wake.Release();
-                    return;
-                }
-
-                FailLocked("the device started a new session on the line");
-                return;
-            }
-
-            if (frame.Session != _session || frame.Kind == LinkFrameKind.Answer)
-            {
-                return;
-            }
-
-            if (frame.Kind == LinkFrameKind.Reset)
-            {
-                FailLocked("the peer has no such session any more (reset)");
-                return;
-            }
-
-            OnAcknowledgement(frame.Ack, frame.Sack);
-            if (frame.Kind is LinkFrameKind.Data or LinkFrameKind.Close)
-            {
-                OnData(frame);
-            }
-        }
-    }
-
-    private void OnAcknowledgement(ushort ack, uint sack)
-    {
-        var now = _time.GetTimestamp();
-        var acked = Distance(ack, _sendBase);
-        if (acked > 0 && acked <= Distance(_sendNext, _sendBase))
-        {
-            for (var i = 0; i < acked; i++)
-            {
-                ref var slot = ref _window[_sendBase % _window.Length];
-                if (slot.Transmissions == 1 && !slot.Held)
-                {
-                    // Karn: only a frame sent once and not known received before tells the round trip.
-                    MeasureRoundTrip(_time.GetElapsedTime(slot.LastSent, now));
-                }
-
-                slot = default;
-                _sendBase = Next(_sendBase);
-                _windowSpace.Release();
-            }
-
-            _lastProgress = now;
-        }
-
-        if (sack == 0)
-        {
-            return;
-        }
-
-        // Holes below the highest frame the peer holds were lost: resend them now, once per round trip.
-        var highest = 31 - uint.LeadingZeroCount(sack);
-        for (var i = 0; i <= highest; i++)
-        {
-            var seq = unchecked((ushort)(ack + 1 + i));
-            if (Distance(seq, _sendBase) < 0 || Distance(seq, _sendNext) >= 0)
-            {
-                continue;
-            }
-
-            ref var slot = ref _window[seq % _window.Length];
-            if ((sack & (1u << i)) != 0 && !slot.Held)
-            {
-                slot.Held = true;
-                if (slot.Transmissions == 1)
-                {
-                    MeasureRoundTrip(_time.GetElapsedTime(slot.LastSent, now));
-                }
-            }
-        }
-
-        for (var seq = ack; Distance(seq, _sendNext) < 0 && Distance(seq, unchecked((ushort)(ack + 1 + highest))) < 0; seq = Next(seq))
-        {
-            if (Distance(seq, _sendBase) < 0)
-            {
-                continue;
-            }
-
-            ref var slot = ref _window[seq % _window.Length];
-            if (!slot.Held && slot.Transmissions > 0 && _time.GetElapsedTime(slot.LastSent, now) > TimeSpan.FromSeconds(Math.Max(_srtt, _options.MinRetransmitTimeout.TotalSeconds)))
-            {
-                slot.ResendNow = true;
-                _wake.Release();
-            }
-        }
-    }
-
-    private void OnData(LinkFrame frame)
-    {
-        _ackPending = true;
-        _wake.Release();
-        var ahead = Distance(frame.Seq, _receiveNext);
-        if (ahead < 0 || ahead >= _window.Length)
-        {
-            return; // A duplicate (our ack was lost: acknowledged again above) or beyond the window.
-        }
-
-        if (ahead > 0)
-        {
-            _early[frame.Seq] = frame;
-            return;
-        }
-
-        if (_receivedBytes > _options.MaxBufferedBytes)
-        {
-            _ackPending = false; // Not taken: the sender will resend it once the reader catches up.
-            return;
-        }
-
-        Deliver(frame);
-        while (_early.Remove(_receiveNext, out var next))
-        {
-            Deliver(next);
-        }
-    }
-
-    private void Deliver(LinkFrame frame)
-    {
-        _receiveNext = Next(_receiveNext);
-        if (frame.Kind == LinkFrameKind.Close)
-        {
-            _peerClosed = true;
-        }
-        else if (!frame.Payload.IsEmpty)
-        {
-            _received.Enqueue(frame.Payload);
-            _receivedBytes += frame.Payload.Length;
-        }
-
-        _arrival.TrySetResult();
-    }
-
-    private uint SelectiveAcks()
-    {
-        uint sack = 0;
-        foreach (var seq in _early.Keys)
-        {
-            var bit = Distance(seq, _receiveNext) - 1;
-            if (bit is >= 0 and < 32)
-            {
-                sack |= 1u << bit;
-            }
-        }
-
-        return sack;
-    }
-
     private void OnLineFailed(Exception e)
     {
         lock (_lock)
@@ -388,6 +288,7 @@ public sealed partial class ReliableLink : Stream
         _failure = new IOException(reason);
         _failed.Cancel();
         _arrival.TrySetResult();
+        _space.TrySetResult();
     }
 
     private IOException Failure() => new(_failure!.Message, _failure);
@@ -417,7 +318,10 @@ public sealed partial class ReliableLink : Stream
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    /// <summary>Says goodbye on the line (a numbered close, waited for briefly), then stops; the line stays open for the next session.</summary>
+    /// <summary>
+    /// Says goodbye on the line (a numbered close after the bytes still queued, waited for
+    /// briefly), then stops; the line stays open for the next session.
+    /// </summary>
     public override async ValueTask DisposeAsync()
     {
         if (_disposed)
@@ -429,12 +333,17 @@ public sealed partial class ReliableLink : Stream
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await EnqueueAsync(LinkFrameKind.Close, ReadOnlyMemory<byte>.Empty, timeout.Token).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _closeRequested = true;
+                _wake.Release();
+            }
+
             while (!timeout.IsCancellationRequested)
             {
                 lock (_lock)
                 {
-                    if (_sendBase == _sendNext || _failure is not null)
+                    if ((_closeQueued && _sendBase == _sendNext) || _failure is not null)
                     {
                         break;
                     }
@@ -443,7 +352,7 @@ public sealed partial class ReliableLink : Stream
                 await Task.Delay(10, timeout.Token).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
+        catch (OperationCanceledException)
         {
             // The close is a courtesy; the peer's own timeouts end its side.
         }
@@ -467,7 +376,6 @@ public sealed partial class ReliableLink : Stream
         }
 
         _failed.Dispose();
-        _windowSpace.Dispose();
         _wake.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
@@ -497,7 +405,23 @@ public sealed partial class ReliableLink : Stream
         public int Length;
         public int Transmissions;
         public long LastSent;
+
+        /// <summary>When the line, as paced, has sent the last transmission (a timestamp).</summary>
+        public long PacedUntil;
+
+        /// <summary>Send order of the last transmission (see <c>_sendOrder</c>).</summary>
+        public long LastOrder;
+
+        /// <summary>Send order of the earliest transmission not known lost: if the frame is acknowledged, this one or a later one arrived.</summary>
+        public long CandidateOrder;
+
+        /// <summary>The peer holds it (selectively acknowledged): never resent.</summary>
         public bool Held;
+
+        /// <summary>Lost, to be sent again at the next chance.</summary>
         public bool ResendNow;
+
+        /// <summary>Judged lost by its timer, not for certain: the earlier transmission may still arrive.</summary>
+        public bool LostByTimer;
     }
 }

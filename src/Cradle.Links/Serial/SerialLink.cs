@@ -59,15 +59,19 @@ public static class SerialLink
     public static async Task<ReliableLink> OfferAsync(FramedLine line, string deviceName, ReliableLinkOptions options, CancellationToken cancellationToken)
     {
         var session = (ushort)RandomNumberGenerator.GetInt32(1, ushort.MaxValue);
-        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answered = new TaskCompletionSource<LinkCapabilities>(TaskCreationOptions.RunContinuationsAsynchronously);
         line.Listen(frame =>
         {
             if (frame.Kind == LinkFrameKind.Answer && frame.Session == session && frame.Payload.Span.StartsWith(Magic))
             {
-                answered.TrySetResult();
+                // A first-release host answers with seq 0: it states nothing.
+                answered.TrySetResult(LinkCapabilities.Decode(frame.Seq));
             }
         });
-        var offer = new LinkFrame(LinkFrameKind.Offer, session, 0, 0, 0, OfferPayload(deviceName));
+
+        // seq states this side's link layer (version, receive window); the first release sent 0
+        // and ignores it, so an older host answers as before.
+        var offer = new LinkFrame(LinkFrameKind.Offer, session, options.Capabilities.Encode(), 0, 0, OfferPayload(deviceName));
         try
         {
             while (!answered.Task.IsCompleted)
@@ -87,21 +91,21 @@ public static class SerialLink
             throw;
         }
 
-        return new ReliableLink(line, session, answers: false, options);
+        return new ReliableLink(line, session, answers: false, options, await answered.Task.ConfigureAwait(false));
     }
 
     /// <summary>The host's side: waits for a device's offer on the line, answers it, returns the link and the offered name.</summary>
     public static async Task<(ReliableLink Link, string DeviceName)> AcceptAsync(FramedLine line, ReliableLinkOptions options, CancellationToken cancellationToken)
     {
-        var offered = new TaskCompletionSource<(ushort Session, string Name)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var offered = new TaskCompletionSource<(ushort Session, string Name, LinkCapabilities Peer)>(TaskCreationOptions.RunContinuationsAsynchronously);
         line.Listen(frame =>
         {
             if (TryReadOffer(frame, out var name))
             {
-                offered.TrySetResult((frame.Session, name));
+                offered.TrySetResult((frame.Session, name, LinkCapabilities.Decode(frame.Seq)));
             }
         });
-        (ushort Session, string Name) offer;
+        (ushort Session, string Name, LinkCapabilities Peer) offer;
         try
         {
             offer = await offered.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -111,8 +115,8 @@ public static class SerialLink
             line.Listen(null);
         }
 
-        var link = new ReliableLink(line, offer.Session, answers: true, options);
-        await line.SendAsync(new LinkFrame(LinkFrameKind.Answer, offer.Session, 0, 0, 0, AnswerPayload), cancellationToken).ConfigureAwait(false);
+        var link = new ReliableLink(line, offer.Session, answers: true, options, offer.Peer);
+        await line.SendAsync(new LinkFrame(LinkFrameKind.Answer, offer.Session, link.Capabilities.Encode(), 0, 0, AnswerPayload), cancellationToken).ConfigureAwait(false);
         return (link, offer.Name);
     }
 

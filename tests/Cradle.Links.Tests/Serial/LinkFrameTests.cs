@@ -22,6 +22,17 @@ public class LinkFrameTests
     }
 
     [Fact]
+    public void Golden_bytes_of_an_offer_and_an_answer_stating_link_layer_2()
+    {
+        // seq 0x2002: link layer version 2, a receive window of 32 frames (the first release sent 0 there and never read it).
+        var buffer = new byte[LinkFrame.MaxEncodedLength];
+        var offer = new LinkFrame(LinkFrameKind.Offer, 0x1234, new LinkCapabilities(2, 32).Encode(), 0, 0, "CRADLE/1\0MX7-01"u8.ToArray());
+        Assert.Equal("060134120220010101010109435241444C452F310B4D58372D3031E6F40B0E00", Convert.ToHexString(buffer, 0, offer.Encode(buffer)));
+        var answer = new LinkFrame(LinkFrameKind.Answer, 0x1234, new LinkCapabilities(2, 32).Encode(), 0, 0, "CRADLE/1\0"u8.ToArray());
+        Assert.Equal("060234120220010101010109435241444C452F31053A97EDB300", Convert.ToHexString(buffer, 0, answer.Encode(buffer)));
+    }
+
+    [Fact]
     public void Any_flipped_bit_is_caught()
     {
         var payload = Enumerable.Range(0, 200).Select(i => (byte)i).ToArray();

@@ -23,7 +23,7 @@ internal sealed class NoisyLine : IAsyncDisposable
         var deviceIn = new Pipe();
         Device = new FramedLine(new DuplexStream(deviceIn.Reader.AsStream(), deviceOut.Writer.AsStream()), "device-line");
         Host = new FramedLine(new DuplexStream(hostIn.Reader.AsStream(), hostOut.Writer.AsStream()), "host-line");
-        _relays = [Relay(deviceOut.Reader, hostIn.Writer), Relay(hostOut.Reader, deviceIn.Writer)];
+        _relays = [Relay(deviceOut.Reader, hostIn.Writer, deviceToHost: true), Relay(hostOut.Reader, deviceIn.Writer, deviceToHost: false)];
     }
 
     public FramedLine Device { get; }
@@ -37,7 +37,13 @@ internal sealed class NoisyLine : IAsyncDisposable
 
     public long BitsFlipped { get; private set; }
 
-    private async Task Relay(PipeReader from, PipeWriter to)
+    /// <summary>Numbers (from 0) of the frames device → host to lose: their bytes are thrown away, their delimiter kept.</summary>
+    public HashSet<int> LoseDeviceFrames { get; } = [];
+
+    /// <summary>Frames device → host seen so far (delimiters passed).</summary>
+    public int DeviceFrames { get; private set; }
+
+    private async Task Relay(PipeReader from, PipeWriter to, bool deviceToHost)
     {
         try
         {
@@ -52,6 +58,11 @@ internal sealed class NoisyLine : IAsyncDisposable
                     }
 
                     var bytes = segment.ToArray();
+                    if (deviceToHost && LoseDeviceFrames.Count > 0)
+                    {
+                        bytes = WithoutLostFrames(bytes);
+                    }
+
                     lock (_random)
                     {
                         for (var i = 0; i < bytes.Length * 8 && BitErrorRate > 0; i++)
@@ -79,6 +90,25 @@ internal sealed class NoisyLine : IAsyncDisposable
         {
             // Test over.
         }
+    }
+
+    private byte[] WithoutLostFrames(byte[] bytes)
+    {
+        var kept = new List<byte>(bytes.Length);
+        foreach (var b in bytes)
+        {
+            if (b == 0 || !LoseDeviceFrames.Contains(DeviceFrames))
+            {
+                kept.Add(b);
+            }
+
+            if (b == 0)
+            {
+                DeviceFrames++;
+            }
+        }
+
+        return [.. kept];
     }
 
     public async ValueTask DisposeAsync()
