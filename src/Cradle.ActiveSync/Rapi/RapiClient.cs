@@ -187,6 +187,9 @@ public sealed partial class RapiClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Ends the session at once (the device's control connection is gone): every call in flight fails with <paramref name="reason"/>.</summary>
+    internal void Abort(string reason) => Break(new LinkClosedException(reason));
+
     private void Break(Exception reason)
     {
         if (Interlocked.CompareExchange(ref _fault, reason, null) is not null)

@@ -31,7 +31,7 @@ internal static class StreamIo
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new LinkClosedException($"the device did not send {what} within {Seconds(timeout)} ({read} of {buffer.Length} bytes came)");
+            throw new LinkClosedException($"the device did not send {what} within {Seconds(timeout)} ({read} of {buffer.Length} bytes came)", new TimeoutException());
         }
         catch (IOException e)
         {
@@ -65,7 +65,7 @@ internal static class StreamIo
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new LinkClosedException($"the device did not take {what} within {Seconds(timeout)} (its receive window stayed full)");
+            throw new LinkClosedException($"the device did not take {what} within {Seconds(timeout)} (its receive window stayed full)", new TimeoutException());
         }
         catch (IOException e)
         {
@@ -80,6 +80,15 @@ internal static class StreamIo
             throw new LinkClosedException($"the connection to the device was closed while the host sent {what}", e);
         }
     }
+
+    public static async ValueTask<ushort> ReadU16Async(Stream stream, TimeSpan timeout, TimeProvider time, string what, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[2];
+        await ReadExactlyAsync(stream, buffer, timeout, time, what, cancellationToken).ConfigureAwait(false);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(buffer);
+    }
+
+    public static bool IsTimeout(LinkClosedException e) => e.InnerException is TimeoutException;
 
     public static string Seconds(TimeSpan span) =>
         span.TotalSeconds >= 1 ? $"{span.TotalSeconds:0.#} s" : $"{span.TotalMilliseconds:0} ms";
