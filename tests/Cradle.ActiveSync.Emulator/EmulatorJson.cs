@@ -1,0 +1,10 @@
+using System.Text.Json.Serialization;
+
+namespace Cradle.ActiveSync.Emulator;
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(EmulatorOptions))]
+[JsonSerializable(typeof(RegistryFileJson))]
+[JsonSerializable(typeof(EmulatorFaults))]
+[JsonSerializable(typeof(Dictionary<string, long>))]
+internal sealed partial class EmulatorJson : JsonSerializerContext;
