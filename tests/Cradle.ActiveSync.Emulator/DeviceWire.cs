@@ -123,7 +123,7 @@ internal sealed class ReplyWriter
         return this;
     }
 
-    public ReplyWriter U64(ulong value) => U32((uint)value).U32((uint)(value >> 32));
+    public ReplyWriter U64(ulong value) => U32(unchecked((uint)value)).U32((uint)(value >> 32));
 
     public ReplyWriter FileTime(long value) => U64(unchecked((ulong)value));
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
 namespace Cradle.ActiveSync.Emulator;
@@ -49,7 +50,8 @@ public sealed partial class EmulatedDevice
         var stream = new NetworkStream(socket, ownsSocket: false);
         var session = new RapiSession(this, Options.EffectiveRapiVersion);
         var replies = Channel.CreateUnbounded<(long DueTicks, byte[] Frame, bool VanishAfter)>(new UnboundedChannelOptions { SingleReader = true });
-        var writer = WriteRepliesAsync(stream, replies.Reader);
+        var outstanding = new StrongBox<int>();
+        var writer = WriteRepliesAsync(stream, replies.Reader, outstanding);
         try
         {
             await WriteWordsAsync(stream, requestId);
@@ -66,6 +68,10 @@ public sealed partial class EmulatedDevice
                 var body = new byte[length];
                 await stream.ReadExactlyAsync(body, _stop.Token);
                 var id = BinaryPrimitives.ReadUInt32LittleEndian(body);
+
+                // Requests read whose replies are not written yet: above 1 only when the host pipelines.
+                var waiting = Interlocked.Increment(ref outstanding.Value);
+                Counters.Max("max-requests-in-flight", waiting);
                 var table = session.Version == 2 ? Rapi2Calls : Rapi1Calls;
                 var name = table.GetValueOrDefault(id) ?? $"unknown-0x{id:X2}";
                 Counters.Count(name);
@@ -101,7 +107,7 @@ public sealed partial class EmulatedDevice
         }
     }
 
-    private async Task WriteRepliesAsync(Stream stream, ChannelReader<(long DueTicks, byte[] Frame, bool VanishAfter)> replies)
+    private async Task WriteRepliesAsync(Stream stream, ChannelReader<(long DueTicks, byte[] Frame, bool VanishAfter)> replies, StrongBox<int> outstanding)
     {
         try
         {
@@ -124,6 +130,7 @@ public sealed partial class EmulatedDevice
                 }
 
                 await stream.WriteAsync(frame, _stop.Token);
+                Interlocked.Decrement(ref outstanding.Value);
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)

@@ -24,6 +24,9 @@ public sealed class EmulatorCounters
 
     public void Count(string name, long by = 1) => _counts.AddOrUpdate(name, by, (_, n) => n + by);
 
+    /// <summary>Keeps the largest value seen under <paramref name="name"/>.</summary>
+    public void Max(string name, long value) => _counts.AddOrUpdate(name, value, (_, n) => Math.Max(n, value));
+
     public void Note(string text)
     {
         _events.Enqueue(text);

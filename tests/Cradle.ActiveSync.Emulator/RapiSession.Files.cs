@@ -64,7 +64,7 @@ internal sealed partial class RapiSession
 
             if ((flags & FafSizeLow) != 0)
             {
-                w.U32((uint)size);
+                w.U32(unchecked((uint)size));
             }
 
             if ((flags & FafOid) != 0)
@@ -123,7 +123,7 @@ internal sealed partial class RapiSession
         var name = new byte[520];
         System.Text.Encoding.Unicode.GetBytes(System.IO.Path.GetFileName(host).AsSpan(0, Math.Min(259, System.IO.Path.GetFileName(host).Length)), name);
         return w.U32(FindDataBytes).U32(Fs.Attributes(host)).FileTime(Fs.CreationTime(host)).FileTime(EmulatedFileSystem.LastAccessTime(host))
-            .FileTime(EmulatedFileSystem.LastWriteTime(host)).U32((uint)(size >> 32)).U32((uint)size).U32(0).Bytes(name);
+            .FileTime(EmulatedFileSystem.LastWriteTime(host)).U32((uint)(size >> 32)).U32(unchecked((uint)size)).U32(0).Bytes(name);
     }
 
     /// <summary>What a pattern names: a folder's matching entries (wildcard in the last name) or the entry itself.</summary>
@@ -268,7 +268,7 @@ internal sealed partial class RapiSession
 
         var distance = (long)(((ulong)high << 32) | low);
         var position = file.Seek(distance, method switch { 1 => SeekOrigin.Current, 2 => SeekOrigin.End, _ => SeekOrigin.Begin });
-        var w = Begin().U32(0).U32((uint)position);
+        var w = Begin().U32(0).U32(unchecked((uint)position));
         return new(Version == 2 ? w.U32((uint)(position >> 32)) : w);
     }
 
@@ -281,7 +281,7 @@ internal sealed partial class RapiSession
             return new(Begin().U32(ErrorInvalidHandle).U32(Invalid).U32(0));
         }
 
-        return new(Begin().U32(0).U32((uint)file.Length).U32(1).U32(4).U32(1).U32((uint)(file.Length >> 32)));
+        return new(Begin().U32(0).U32(unchecked((uint)file.Length)).U32(1).U32(4).U32(1).U32((uint)(file.Length >> 32)));
     }
 
     private EmulatedDevice.RapiReply GetFileTime(RequestReader r)

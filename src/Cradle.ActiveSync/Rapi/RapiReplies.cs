@@ -85,7 +85,7 @@ internal static class RapiReplies
                 }
             }
 
-            entries[i] = new CeFindData(name, (CeFileAttributes)attributes, created, accessed, written, (long)(((ulong)high << 32) | low), oid);
+            entries[i] = new CeFindData(name, (CeFileAttributes)attributes, created, accessed, written, Size64(ref r, high, low, "a size"), oid);
         }
 
         return entries;
@@ -164,7 +164,7 @@ internal static class RapiReplies
             throw r.Failed(lastError);
         }
 
-        return (long)(((ulong)high << 32) | low);
+        return Size64(ref r, high, low, "the position");
     }
 
     public static CeFileTimes GetFileTime(ReadOnlySpan<byte> body, RapiVersion v)
@@ -195,7 +195,7 @@ internal static class RapiReplies
             throw r.Fail($"the size's high word is {high.Length} bytes, not 4");
         }
 
-        return (long)(((ulong)(present ? BinaryPrimitives.ReadUInt32LittleEndian(high) : 0) << 32) | low);
+        return Size64(ref r, present ? BinaryPrimitives.ReadUInt32LittleEndian(high) : 0, low, "the size");
     }
 
     public static CeDiskSpace GetDiskFreeSpaceEx(ReadOnlySpan<byte> body, RapiVersion v, string path)
@@ -365,6 +365,13 @@ internal static class RapiReplies
         var low = r.U32(field);
         var high = r.U32(field);
         return ((ulong)high << 32) | low;
+    }
+
+    /// <summary>A 64-bit size or offset from two words; one past 2^63 is no file's.</summary>
+    private static long Size64(ref RapiReplyReader r, uint high, uint low, string field)
+    {
+        var value = ((ulong)high << 32) | low;
+        return value > long.MaxValue ? throw r.Fail($"{field} is {value} bytes, past what any file holds") : (long)value;
     }
 
     private static bool Has(FindAllFilesFlags flags, FindAllFilesFlags flag) => (flags & flag) != 0;
