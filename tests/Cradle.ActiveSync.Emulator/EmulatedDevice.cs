@@ -46,7 +46,7 @@ public sealed partial class EmulatedDevice : IAsyncDisposable
     public IPEndPoint? TriggerEndPoint { get; private set; }
 
     /// <summary>True while a control connection is up.</summary>
-    public bool IsConnected => _control is not null;
+    public bool IsConnected => Volatile.Read(ref _controlActive) != 0;
 
     /// <summary>Starts listening for the trigger; connects at once with <see cref="EmulatorOptions.ConnectOnStart"/>.</summary>
     public void Start()

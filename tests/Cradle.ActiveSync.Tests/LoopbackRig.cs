@@ -80,6 +80,21 @@ internal sealed class LoopbackRig : IAsyncDisposable
         return rapi;
     }
 
+    /// <summary>Waits (up to <see cref="Patience"/>) for something the device does on its own time.</summary>
+    public static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"waited {Patience.TotalSeconds} s for {what}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>A file on the device: <c>\My Documents\a.txt</c> → its path here.</summary>
     public string HostPath(string devicePath) => Path.Combine([Root, .. devicePath.Split('\\', StringSplitOptions.RemoveEmptyEntries)]);
 

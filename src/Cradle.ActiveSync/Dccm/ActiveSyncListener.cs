@@ -184,7 +184,7 @@ public sealed class ActiveSyncListener : IAsyncDisposable
         }
     }
 
-    private static CradleException BindFailure(IPEndPoint endpoint, SocketException e) => e.SocketErrorCode switch
+    internal static CradleException BindFailure(IPEndPoint endpoint, SocketException e) => e.SocketErrorCode switch
     {
         SocketError.AccessDenied => new CradleException(
             $"cannot listen on {endpoint} for ActiveSync devices: port {endpoint.Port} is privileged. Run the host with CAP_NET_BIND_SERVICE " +

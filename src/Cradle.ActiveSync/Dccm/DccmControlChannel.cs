@@ -255,13 +255,16 @@ public sealed partial class DccmControlChannel : IAsyncDisposable
             _sessions.Clear();
         }
 
-        _ended.TrySetResult(reason);
-        _closed.Cancel();
-        _stream.Dispose();
+        // Sessions first: once the control socket closes the device drops its RAPI connections,
+        // and the calls in flight must end with this reason, not with "connection reset".
         foreach (var session in sessions)
         {
             session.Abort($"the control connection of {Label} ended: {reason}");
         }
+
+        _ended.TrySetResult(reason);
+        _closed.Cancel();
+        _stream.Dispose();
 
         ActiveSyncLog.ControlEnded(_logger, Label, reason);
     }
