@@ -15,7 +15,10 @@ public sealed class DeviceWalker(RapiClient rapi, ActiveSyncOptions? options = n
     /// <summary>Listings made so far (one per folder).</summary>
     public int Listings { get; private set; }
 
-    /// <summary>Every file and folder below <paramref name="folder"/> (not the folder itself).</summary>
+    /// <summary>
+    /// Every file and folder below <paramref name="folder"/> (not the folder itself): a folder's
+    /// entries together (one listing, by name), then each of its subfolders' in turn.
+    /// </summary>
     public async IAsyncEnumerable<DeviceFileEntry> WalkAsync(BackupFolder folder, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(folder);
