@@ -56,9 +56,56 @@ public sealed partial class EmulatedDevice : IAsyncDisposable
         TriggerEndPoint = (IPEndPoint)trigger.LocalEndPoint!;
         _triggerSocket = trigger;
         _triggerLoop = Task.Run(TriggerLoopAsync);
+        if (Options.CarrierInterface is { } iface)
+        {
+            Track(WatchCarrierAsync(iface));
+        }
+
         if (Options.ConnectOnStart)
         {
             Track(ConnectAsync());
+        }
+    }
+
+    private async Task WatchCarrierAsync(string iface)
+    {
+        var wasUp = true;
+        while (!_stop.IsCancellationRequested)
+        {
+            bool up;
+            try
+            {
+                up = (await File.ReadAllTextAsync($"/sys/class/net/{iface}/carrier", _stop.Token)).Trim() == "1";
+            }
+            catch (IOException)
+            {
+                up = false; // reading carrier of a link that is down fails with EINVAL
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            if (wasUp && !up)
+            {
+                Counters.Count("carrier-lost");
+                Vanish();
+            }
+            else if (!wasUp && up)
+            {
+                Counters.Count("carrier-back");
+                Return();
+            }
+
+            wasUp = up;
+            try
+            {
+                await Task.Delay(50, _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Cradle.ActiveSync.Emulator;
 
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(EmulatorOptions))]
 [JsonSerializable(typeof(RegistryFileJson))]
 [JsonSerializable(typeof(EmulatorFaults))]

@@ -66,6 +66,12 @@ public sealed record EmulatorOptions
     /// <summary>Connect at start instead of waiting for the trigger.</summary>
     public bool ConnectOnStart { get; init; }
 
+    /// <summary>
+    /// The device's network interface; when set, the device watches its carrier as a real one sees
+    /// its USB link: carrier lost, every connection is gone at once; carrier back, it answers triggers again.
+    /// </summary>
+    public string? CarrierInterface { get; init; }
+
     /// <summary>Send the optional message 6 before the info message.</summary>
     public bool SendQuery6 { get; init; } = true;
 

@@ -81,10 +81,12 @@ internal sealed class LoopbackRig : IAsyncDisposable
     }
 
     /// <summary>Waits (up to <see cref="Patience"/>) for something the device does on its own time.</summary>
-    public static async Task WaitForAsync(Func<bool> condition, string what)
+    public static Task WaitForAsync(Func<bool> condition, string what) => WaitForAsync(() => Task.FromResult(condition()), what);
+
+    public static async Task WaitForAsync(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
