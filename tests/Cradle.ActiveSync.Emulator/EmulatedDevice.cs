@@ -294,6 +294,7 @@ public sealed partial class EmulatedDevice : IAsyncDisposable
                     var length = await ReadU16Async(stream);
                     var bytes = new byte[length];
                     await stream.ReadExactlyAsync(bytes, _stop.Token);
+                    Counters.Note($"password message: length {length}, bytes {Convert.ToHexString(bytes)}");
                     var key = (byte)(Options.PasswordKey & 0xFF);
                     for (var i = 0; i < bytes.Length; i++)
                     {

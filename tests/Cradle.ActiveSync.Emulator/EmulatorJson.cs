@@ -7,4 +7,5 @@ namespace Cradle.ActiveSync.Emulator;
 [JsonSerializable(typeof(RegistryFileJson))]
 [JsonSerializable(typeof(EmulatorFaults))]
 [JsonSerializable(typeof(Dictionary<string, long>))]
+[JsonSerializable(typeof(string[]))]
 internal sealed partial class EmulatorJson : JsonSerializerContext;

@@ -15,70 +15,74 @@ public enum EmulatedLock
     UnlockOnDevice,
 }
 
-/// <summary>The emulated device: who it is, where its files and registry live, how it connects.</summary>
+/// <summary>
+/// The emulated device: who it is, where its files and registry live, how it connects. Properties
+/// have setters, not init: the JSON source generator sets every init-only property, so a field
+/// missing from the file would lose its default.
+/// </summary>
 public sealed record EmulatorOptions
 {
     /// <summary>The folder that is the device's root (<c>\</c>).</summary>
-    public string FilesRoot { get; init; } = "";
+    public string FilesRoot { get; set; } = "";
 
     /// <summary>The JSON file that is the device's registry (made with the defaults when missing).</summary>
-    public string RegistryFile { get; init; } = "";
+    public string RegistryFile { get; set; } = "";
 
     /// <summary>The name a fresh registry starts with (HKLM\Ident\Name); after that the registry's value is used.</summary>
-    public string Name { get; init; } = "Pocket_PC";
+    public string Name { get; set; } = "Pocket_PC";
 
-    public uint OsMajor { get; init; } = 5;
-    public uint OsMinor { get; init; } = 2;
-    public uint Version { get; init; } = 0x0000_5000;
-    public uint CpuType { get; init; } = 2577; // ARM
-    public string DeviceGuid { get; init; } = "6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b";
-    public string[] Platforms { get; init; } = ["PocketPC"];
-    public string Model { get; init; } = "MX7";
+    public uint OsMajor { get; set; } = 5;
+    public uint OsMinor { get; set; } = 2;
+    public uint Version { get; set; } = 0x0000_5000;
+    public uint CpuType { get; set; } = 2577; // ARM
+    public string DeviceGuid { get; set; } = "6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b";
+    public string[] Platforms { get; set; } = ["PocketPC"];
+    public string Model { get; set; } = "MX7";
 
     /// <summary>Root folders that are storage cards (listed with the temporary attribute).</summary>
-    public string[] StorageCards { get; init; } = [];
+    public string[] StorageCards { get; set; } = [];
 
     /// <summary>The folder CeGetSpecialFolderPath(CSIDL_PERSONAL) answers.</summary>
-    public string DocumentsFolder { get; init; } = @"\My Documents";
+    public string DocumentsFolder { get; set; } = @"\My Documents";
 
-    public EmulatedLock Lock { get; init; } = EmulatedLock.None;
+    public EmulatedLock Lock { get; set; } = EmulatedLock.None;
 
     /// <summary>The device's password (WM5) — the emulator compares what the host sends with it.</summary>
-    public string Password { get; init; } = "";
+    public string Password { get; set; } = "";
 
     /// <summary>The key of the info message for <see cref="EmulatedLock.Password"/> (any value but 0 and 0xFFFFFFFF).</summary>
-    public uint PasswordKey { get; init; } = 0x5A;
+    public uint PasswordKey { get; set; } = 0x5A;
 
     /// <summary>How long the person takes to unlock a WM6 device; -1: never.</summary>
-    public int UnlockAfterMs { get; init; } = 100;
+    public int UnlockAfterMs { get; set; } = 100;
 
     /// <summary>What the device answers to the unlock request (0 = unlocked).</summary>
-    public uint UnlockAnswer { get; init; }
+    public uint UnlockAnswer { get; set; }
 
     /// <summary>The host's address and DCCM port the device connects to.</summary>
-    public string HostAddress { get; init; } = "169.254.2.2";
-    public int HostPort { get; init; } = 990;
+    public string HostAddress { get; set; } = "169.254.2.2";
+    public int HostPort { get; set; } = 990;
 
     /// <summary>Where the device listens for the host's UDP trigger (port 0: any free port).</summary>
-    public string TriggerAddress { get; init; } = "169.254.2.1";
-    public int TriggerPort { get; init; } = 5679;
+    public string TriggerAddress { get; set; } = "169.254.2.1";
+    public int TriggerPort { get; set; } = 5679;
 
     /// <summary>Connect at start instead of waiting for the trigger.</summary>
-    public bool ConnectOnStart { get; init; }
+    public bool ConnectOnStart { get; set; }
 
     /// <summary>
     /// The device's network interface; when set, the device watches its carrier as a real one sees
     /// its USB link: carrier lost, every connection is gone at once; carrier back, it answers triggers again.
     /// </summary>
-    public string? CarrierInterface { get; init; }
+    public string? CarrierInterface { get; set; }
 
     /// <summary>Send the optional message 6 before the info message.</summary>
-    public bool SendQuery6 { get; init; } = true;
+    public bool SendQuery6 { get; set; } = true;
 
     /// <summary>The RAPI version the device speaks; null: from its OS version, as a real device would.</summary>
-    public int? RapiVersion { get; init; }
+    public int? RapiVersion { get; set; }
 
-    public EmulatorFaults Faults { get; init; } = new();
+    public EmulatorFaults Faults { get; set; } = new();
 
     /// <summary>RAPI2 from OS 5.1 on, RAPI1 before (what Cradle expects; a real device is the final word).</summary>
     public int EffectiveRapiVersion => RapiVersion ?? (OsMajor > 5 || (OsMajor == 5 && OsMinor >= 1) ? 2 : 1);

@@ -4,7 +4,7 @@ using Cradle.ActiveSync.Emulator;
 // The emulator as a process (tests run it inside a network namespace, at the far end of a veth).
 // One argument: --config FILE (EmulatorOptions as JSON). It prints one JSON line when it is ready,
 // then reads commands from stdin, one per line, answering each with one line:
-//   counters | cold-boot | vanish | return | disconnect | connect | faults {json} | quit
+//   counters | events | cold-boot | vanish | return | disconnect | connect | faults {json} | quit
 // Closing stdin or SIGTERM stops it.
 if (args is not ["--config", var configFile])
 {
@@ -16,7 +16,8 @@ var options = JsonSerializer.Deserialize(File.ReadAllText(configFile), EmulatorJ
     ?? throw new InvalidDataException($"{configFile} holds no emulator options");
 await using var device = new EmulatedDevice(options);
 device.Start();
-using var stopping = new CancellationTokenSource();
+// Not disposed: a SIGTERM may still arrive while the device shuts down.
+var stopping = new CancellationTokenSource();
 using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
 {
     context.Cancel = true;
@@ -46,6 +47,7 @@ while (!stopping.IsCancellationRequested)
     var answer = command switch
     {
         "counters" => JsonSerializer.Serialize(new Dictionary<string, long>(device.Counters.Snapshot()), EmulatorJson.Default.DictionaryStringInt64),
+        "events" => JsonSerializer.Serialize(device.Counters.Events.ToArray(), EmulatorJson.Default.StringArray),
         "cold-boot" => $"{{\"lostSlot\":{device.ColdBoot()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}}}",
         "vanish" => Do(device.Vanish),
         "return" => Do(device.Return),

@@ -387,9 +387,11 @@ internal sealed partial class RapiSession
 
     private EmulatedDevice.RapiReply GetStoreInformation(RequestReader r)
     {
+        // The object store of a real device is tens of megabytes; the test machine's disk is scaled down to fit its u32 fields.
         var drive = new DriveInfo(Fs.Root);
-        var store = (uint)Math.Min(drive.TotalSize, uint.MaxValue);
-        var free = (uint)Math.Min(drive.AvailableFreeSpace, uint.MaxValue);
+        const long Cap = 256L * 1024 * 1024;
+        var store = (uint)Math.Min(drive.TotalSize, Cap);
+        var free = (uint)Math.Min(drive.AvailableFreeSpace, store);
         if (Version == 2)
         {
             return new(Begin().U32(0).U32(1).U32(store).U32(free));

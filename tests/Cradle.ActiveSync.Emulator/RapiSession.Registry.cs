@@ -62,6 +62,13 @@ internal sealed partial class RapiSession
         }
 
         var data = value.ToBytes();
+        if (capacity == 0 && Version == 2)
+        {
+            // A size query (lpData NULL, *lpcbData 0), as SynCE's synce-registry makes before
+            // reading: success, the type and the size, no data.
+            return new(Begin().U32(0).U32(0).U32(value.Type).U32((uint)data.Length));
+        }
+
         if (data.Length > capacity)
         {
             return Result(0, ErrorMoreData);
