@@ -42,6 +42,7 @@ internal sealed partial class RapiSession
         var key = r.U32();
         var name = OptionalPath(r);
         uint capacity;
+        var sizeQuery = false;
         if (Version == 2)
         {
             capacity = r.U32();
@@ -50,9 +51,10 @@ internal sealed partial class RapiSession
         {
             r.U32(); // lpReserved: NULL
             r.OptionalOutSize(); // lpType
-            capacity = r.OptionalOutSize() ?? 0; // lpData
+            var buffer = r.OptionalOutSize(); // lpData: NULL when the host only asks the size
             var size = r.Optional(); // lpcbData
-            capacity = size is { Length: 4 } ? Math.Min(capacity, BitConverter.ToUInt32(size)) : capacity;
+            sizeQuery = buffer is null;
+            capacity = size is { Length: 4 } ? Math.Min(buffer ?? 0, BitConverter.ToUInt32(size)) : buffer ?? 0;
         }
 
         var (error, value) = Registry.Query(key, name);
@@ -67,6 +69,12 @@ internal sealed partial class RapiSession
             // A size query (lpData NULL, *lpcbData 0), as SynCE's synce-registry makes before
             // reading: success, the type and the size, no data.
             return new(Begin().U32(0).U32(0).U32(value.Type).U32((uint)data.Length));
+        }
+
+        if (sizeQuery)
+        {
+            // RAPI1 says NULL outright: the type, no data parameter, the size.
+            return new(Begin().U32(0).U32(0).U32(1).U32(4).U32(1).U32(value.Type).U32(0).U32(1).U32(4).U32(1).U32((uint)data.Length));
         }
 
         if (data.Length > capacity)
