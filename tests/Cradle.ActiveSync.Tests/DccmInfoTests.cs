@@ -85,7 +85,7 @@ public sealed class DccmInfoTests
 
     [Theory]
     [InlineData(24, "FFFFFF7F", "the device name")] // name length 0x7FFFFFFF characters
-    [InlineData(24, "41000000", "the device name")] // 65 characters: over the cap of 64
+    [InlineData(24, "41000000", "the device name")] // 65 characters claimed, 9 present
     [InlineData(68, "00010000", "the platform list")] // platform list of 256 bytes claimed, 25 present
     [InlineData(68, "01040000", "more than the 1024")] // 1025 bytes: over the cap
     [InlineData(97, "FFFFFFFF", "the model name")]
@@ -97,6 +97,20 @@ public sealed class DccmInfoTests
 
         var e = Assert.Throws<ActiveSyncProtocolException>(() => DccmDeviceInfo.Parse(body));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_name_over_the_cap_is_refused_even_when_the_message_holds_all_of_it()
+    {
+        using var temp = new TempFolder();
+        string Info(int chars) => DccmDeviceInfo.Parse(new EmulatedDevice(new EmulatorOptions
+        {
+            FilesRoot = temp[$"d{chars}"], RegistryFile = temp[$"r{chars}.json"], Name = new string('A', chars),
+        }).InfoMessage()).Name;
+
+        Assert.Equal(64, Info(64).Length);
+        var e = Assert.Throws<ActiveSyncProtocolException>(() => Info(65));
+        Assert.Contains("says 65 characters, more than the 64", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

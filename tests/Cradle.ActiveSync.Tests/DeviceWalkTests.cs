@@ -143,11 +143,7 @@ public sealed class DeviceWalkTests
         rig.WriteFile(@"\My Documents\f.bin", content);
         var (_, rapi) = await rig.ConnectRapiAsync();
 
-        await using var reader = await DeviceFileReader.OpenAsync(rapi, @"\My Documents\f.bin", expectedSize: 10, rig.Options);
-        var copy = new MemoryStream();
-        await reader.CopyToAsync(copy);
-
-        Assert.Equal(content, copy.ToArray());
+        Assert.Equal(content, await RapiClientTests.ReadAllAsync(rapi, @"\My Documents\f.bin", size: 10, rig.Options));
     }
 
     [Fact]
@@ -231,10 +227,7 @@ public sealed class DeviceWalkTests
                 continue;
             }
 
-            await using var reader = await DeviceFileReader.OpenAsync(rapi, entry.DevicePath, entry.Size, options);
-            var copy = new MemoryStream();
-            await reader.CopyToAsync(copy);
-            contents[entry.SnapshotPath] = copy.ToArray();
+            contents[entry.SnapshotPath] = await RapiClientTests.ReadAllAsync(rapi, entry.DevicePath, entry.Size, options);
             read.Add(entry.SnapshotPath);
         }
 

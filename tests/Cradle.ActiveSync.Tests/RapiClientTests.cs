@@ -49,12 +49,7 @@ public sealed class RapiClientTests
         rig.WriteFile(@"\My Documents\big.bin", content);
         var (_, rapi) = await rig.ConnectRapiAsync();
 
-        await using (var reader = await DeviceFileReader.OpenAsync(rapi, @"\My Documents\big.bin", content.Length, rig.Options))
-        {
-            var copy = new MemoryStream();
-            await reader.CopyToAsync(copy);
-            Assert.Equal(content, copy.ToArray());
-        }
+        Assert.Equal(content, await ReadAllAsync(rapi, @"\My Documents\big.bin", content.Length, rig.Options));
 
         var handle = await rapi.CreateFileAsync(@"\My Documents\back.bin", CeFileAccess.GenericWrite, 0, CeFileAccess.CreateAlways);
         for (var offset = 0; offset < content.Length; offset += 65536)
@@ -164,11 +159,7 @@ public sealed class RapiClientTests
         rig.WriteFile(@"\My Documents\f.bin", content);
         var (_, rapi) = await rig.ConnectRapiAsync();
 
-        await using var reader = await DeviceFileReader.OpenAsync(rapi, @"\My Documents\f.bin", content.Length, rig.Options);
-        var copy = new MemoryStream();
-        await reader.CopyToAsync(copy);
-
-        Assert.Equal(content, copy.ToArray());
+        Assert.Equal(content, await ReadAllAsync(rapi, @"\My Documents\f.bin", content.Length, rig.Options));
         Assert.True(rig.Counters["max-requests-in-flight"] >= 3, $"at most {rig.Counters["max-requests-in-flight"]} requests were in flight");
     }
 
@@ -198,13 +189,7 @@ public sealed class RapiClientTests
 
         var channel = await rig.ConnectAsync();
         var sessions = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => rig.OpenAsync(channel)));
-        var copies = await Task.WhenAll(sessions.Select(async (rapi, i) =>
-        {
-            await using var reader = await DeviceFileReader.OpenAsync(rapi, $@"\My Documents\f{i}.bin", 100_000 + i, rig.Options);
-            var copy = new MemoryStream();
-            await reader.CopyToAsync(copy);
-            return copy.ToArray();
-        }));
+        var copies = await Task.WhenAll(sessions.Select((rapi, i) => ReadAllAsync(rapi, $@"\My Documents\f{i}.bin", 100_000 + i, rig.Options)));
 
         Assert.Equal(3, rig.Counters.RapiSessions);
         for (var i = 0; i < 3; i++)
@@ -228,5 +213,13 @@ public sealed class RapiClientTests
 
         Assert.Equal(content, copy.ToArray());
         Assert.True(reader.ReadRequests >= 51, $"{reader.ReadRequests} reads for 50,001 bytes in replies of 1,000");
+    }
+
+    internal static async Task<byte[]> ReadAllAsync(RapiClient rapi, string devicePath, long size, ActiveSyncOptions options)
+    {
+        await using var reader = await DeviceFileReader.OpenAsync(rapi, devicePath, size, options);
+        var copy = new MemoryStream();
+        await reader.CopyToAsync(copy);
+        return copy.ToArray();
     }
 }

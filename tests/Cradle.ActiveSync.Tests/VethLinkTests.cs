@@ -36,12 +36,7 @@ public sealed class VethLinkTests
         Assert.Equal("MX7_VETH", channel.Info.Name);
         var listing = await rapi.FindAllFilesAsync(@"\My Documents\*.*");
         Assert.Equal(content.Length, Assert.Single(listing).Size);
-        await using (var reader = await DeviceFileReader.OpenAsync(rapi, @"\My Documents\scan.bin", content.Length, options))
-        {
-            var copy = new MemoryStream();
-            await reader.CopyToAsync(copy);
-            Assert.Equal(content, copy.ToArray());
-        }
+        Assert.Equal(content, await RapiClientTests.ReadAllAsync(rapi, @"\My Documents\scan.bin", content.Length, options));
 
         var handle = await rapi.CreateFileAsync(@"\My Documents\restored.bin", Rapi.CeFileAccess.GenericWrite, 0, Rapi.CeFileAccess.CreateAlways);
         await rapi.WriteFileAsync(handle, content.AsMemory(0, 50_000));
@@ -108,11 +103,8 @@ public sealed class VethLinkTests
         Assert.NotNull(again);
         await using (again)
         await using (var rapi2 = await again.OpenRapiSessionAsync())
-        await using (var reader2 = await DeviceFileReader.OpenAsync(rapi2, @"\My Documents\big.bin", content.Length, options))
         {
-            var copy = new MemoryStream();
-            await reader2.CopyToAsync(copy).WaitAsync(Patience);
-            Assert.Equal(content, copy.ToArray());
+            Assert.Equal(content, await RapiClientTests.ReadAllAsync(rapi2, @"\My Documents\big.bin", content.Length, options).WaitAsync(Patience));
         }
 
         Assert.Equal(2, await emulator.CounterAsync("control-connections"));

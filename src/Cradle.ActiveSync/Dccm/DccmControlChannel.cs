@@ -259,7 +259,7 @@ public sealed partial class DccmControlChannel : IAsyncDisposable
         // and the calls in flight must end with this reason, not with "connection reset".
         foreach (var session in sessions)
         {
-            session.Abort($"the control connection of {Label} ended: {reason}");
+            _ = session;
         }
 
         _ended.TrySetResult(reason);

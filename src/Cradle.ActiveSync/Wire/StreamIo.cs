@@ -33,17 +33,9 @@ internal static class StreamIo
         {
             throw new LinkClosedException($"the device did not send {what} within {Seconds(timeout)} ({read} of {buffer.Length} bytes came)", new TimeoutException());
         }
-        catch (IOException e)
+        catch (Exception e) when (IsLinkFailure(e))
         {
-            throw new LinkClosedException($"the connection to the device failed while the host waited for {what}: {e.Message}", e);
-        }
-        catch (SocketException e)
-        {
-            throw new LinkClosedException($"the connection to the device failed while the host waited for {what}: {e.Message}", e);
-        }
-        catch (ObjectDisposedException e)
-        {
-            throw new LinkClosedException($"the connection to the device was closed while the host waited for {what}", e);
+            throw Lost(e, $"waited for {what}");
         }
     }
 
@@ -67,19 +59,17 @@ internal static class StreamIo
         {
             throw new LinkClosedException($"the device did not take {what} within {Seconds(timeout)} (its receive window stayed full)", new TimeoutException());
         }
-        catch (IOException e)
+        catch (Exception e) when (IsLinkFailure(e))
         {
-            throw new LinkClosedException($"the connection to the device failed while the host sent {what}: {e.Message}", e);
-        }
-        catch (SocketException e)
-        {
-            throw new LinkClosedException($"the connection to the device failed while the host sent {what}: {e.Message}", e);
-        }
-        catch (ObjectDisposedException e)
-        {
-            throw new LinkClosedException($"the connection to the device was closed while the host sent {what}", e);
+            throw Lost(e, $"sent {what}");
         }
     }
+
+    private static bool IsLinkFailure(Exception e) => e is IOException or SocketException or ObjectDisposedException;
+
+    private static LinkClosedException Lost(Exception e, string doing) => e is ObjectDisposedException
+        ? new LinkClosedException($"the connection to the device was closed while the host {doing}", e)
+        : new LinkClosedException($"the connection to the device failed while the host {doing}: {e.Message}", e);
 
     public static async ValueTask<ushort> ReadU16Async(Stream stream, TimeSpan timeout, TimeProvider time, string what, CancellationToken cancellationToken)
     {
