@@ -3,8 +3,9 @@ using System.Diagnostics.CodeAnalysis;
 namespace Cradle.Protocol;
 
 /// <summary>
-/// A device's unique computer name (rule P1): 1–15 characters, ASCII letters, digits and '-',
-/// starting with a letter; compared case-insensitively.
+/// A device's unique computer name (rule P1): 1–15 characters, ASCII letters, digits, '-' and '_',
+/// starting with a letter; compared case-insensitively. '_' is admitted because Windows CE names carry
+/// it (the Windows Mobile default is <c>Pocket_PC</c>) and an ActiveSync device's name is read as it is.
 /// </summary>
 public readonly record struct DeviceName
 {
@@ -50,7 +51,7 @@ public readonly record struct DeviceName
 
     private static string? Check(string? text)
     {
-        const string rule = "device names are 1-15 characters: ASCII letters, digits and '-', starting with a letter";
+        const string rule = "device names are 1-15 characters: ASCII letters, digits, '-' and '_', starting with a letter";
         if (string.IsNullOrEmpty(text))
         {
             return $"the device name is empty; {rule}";
@@ -69,7 +70,7 @@ public readonly record struct DeviceName
 
         foreach (var c in text)
         {
-            if (!char.IsAsciiLetterOrDigit(c) && c != '-')
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_'))
             {
                 return $"the device name '{Printable(shown)}' contains '{Printable(c.ToString())}'; {rule}";
             }

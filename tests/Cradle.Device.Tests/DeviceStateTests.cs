@@ -43,6 +43,14 @@ public sealed class DeviceStateTests : IDisposable
     }
 
     [Fact]
+    public void P1_an_agent_may_carry_the_Windows_Mobile_default_name_with_an_underscore()
+    {
+        _state.Initialize("Pocket_PC", [_docs]);
+
+        Assert.Equal("Pocket_PC", _state.LoadIdentity().Name);
+    }
+
+    [Fact]
     public void Partnerships_round_trip()
     {
         _state.Initialize("MX7", [_docs]);
@@ -65,7 +73,7 @@ public sealed class DeviceStateTests : IDisposable
 
     [Theory]
     [InlineData("7up")]
-    [InlineData("mx_7")]
+    [InlineData("mx.7")]
     [InlineData("")]
     [InlineData("a-name-that-is-too-long")]
     public void P1_Initialize_refuses_a_bad_name_and_leaves_the_device_uninitialized(string name)

@@ -80,7 +80,7 @@ public sealed class BadInputTests : IAsyncLifetime, IDisposable
 
     [Theory]
     [InlineData("1DIGIT", "does not start with a letter")]
-    [InlineData("has_underscore", "contains '_'")]
+    [InlineData("has.dot", "contains '.'")]
     [InlineData("SIXTEEN-CHARS-XX", "has 16 characters")]
     public async Task A_device_name_breaking_P1_is_refused_with_the_reason(string name, string reason)
     {

@@ -11,6 +11,9 @@ public class DeviceNameTests
     [InlineData("Z-")]
     [InlineData("abcdefghijklmno")] // 15 characters, the most P1 allows
     [InlineData("Warehouse-12-B")]
+    [InlineData("Pocket_PC")] // the Windows Mobile default name: P1 admits '_'
+    [InlineData("mx_7")]
+    [InlineData("A_")]
     public void P1_valid_names_are_accepted_as_spelled(string text)
     {
         Assert.True(DeviceName.TryParse(text, out var name, out var reason), reason);
@@ -23,7 +26,8 @@ public class DeviceNameTests
     [InlineData("abcdefghijklmnop", "16 characters")]
     [InlineData("7up", "does not start with a letter")]
     [InlineData("-mx7", "does not start with a letter")]
-    [InlineData("mx_7", "'_'")]
+    [InlineData("_mx7", "does not start with a letter")]
+    [InlineData("mx7+", "'+'")]
     [InlineData("mx 7", "' '")]
     [InlineData("mx7.local", "'.'")]
     [InlineData("Gerät", "\\u00e4")]
@@ -76,6 +80,8 @@ public class DeviceNameTests
         Assert.Equal(upper.GetHashCode(), lower.GetHashCode());
         Assert.Single(new HashSet<DeviceName> { upper, lower });
         Assert.NotEqual(DeviceName.Parse("MX8-Dock"), upper);
+        Assert.Equal(DeviceName.Parse("POCKET_PC"), DeviceName.Parse("Pocket_pc"));
+        Assert.NotEqual(DeviceName.Parse("Pocket_PC"), DeviceName.Parse("Pocket-PC"));
     }
 
     [Fact]
