@@ -108,10 +108,10 @@ failures=0
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for set in "${set_list[@]}"; do
+  cpu_lock  # writing a set is CPU work too
   pristine_set "$set" "$seed" "$scale"
   cp "$SET_SUMMARY" "$W/$set.summary.txt"
   echo "$SET_DESC" >"$W/$set.desc.txt"
-  cpu_lock
   say "== $set: the machine's limits on this set"
   limits "$set" >"$W/$set.limits.md"
   cpu_unlock

@@ -211,7 +211,9 @@ for i in "${!rate_list[@]}"; do
   shape "$rate"
   echo "$rate	$SHAPE_DESC	${scale_list[$i]}" >>"$W/shapes.tsv"
   for SET in "${set_list[@]}"; do
+    cpu_lock  # writing a set is CPU work too
     pristine_set "$SET" "$seed" "${scale_list[$i]}"
+    cpu_unlock
     echo "$SET_DESC" >"$W/$SET-$rate.desc.txt"
     for RUN in $(seq 1 "$runs"); do
       cpu_lock
