@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Summarise a `perf record` of a cradle process by what the time went to.
+
+    perf_summary.py PERF.DATA TITLE [PERF REPORT FILTERS...]   e.g. --pid 1234 or --comm cradle
+
+Reads `perf report --no-children --sort dso,sym` (self time per symbol) and sorts the symbols
+into kinds of work: zstd (ZstdSharp, the managed port), SHA-256, the chunker, TLS (OpenSSL's
+ciphers), protobuf, SQLite, copies, allocation and GC, and the kernel's parts (copies between
+user and kernel, page cache, ext4 and its journal, the network stack, the rest). Prints a
+Markdown table: kind, share of samples, the heaviest symbols of that kind.
+"""
+import re
+import subprocess
+import sys
+
+RULES = [
+    ("zstd (ZstdSharp)", lambda d, s: "ZstdSharp" in s),
+    ("SHA-256", lambda d, s: "sha256" in s.lower() or "SHA256" in s),
+    ("chunker (FastCDC)", lambda d, s: "Chunker" in s),
+    ("TLS ciphers (OpenSSL)", lambda d, s: ("libcrypto" in d or "libssl" in d) and re.search(r"aes|gcm|ghash|chacha|poly1305|gf128|aesni", s, re.I)),
+    ("protobuf", lambda d, s: "Google_Protobuf" in s),
+    ("SQLite", lambda d, s: "sqlite" in d.lower()),
+    ("copies in user space", lambda d, s: d != "[kernel.kallsyms]" and re.search(r"Memmove|memcpy|memmove|BulkMove|Buffer__Memmove", s)),
+    ("allocation, zeroing and GC", lambda d, s: d != "[kernel.kallsyms]" and re.search(r"gc_heap|WKS|SVR|GCHeap|RhpNew|RhpGcAlloc|GcAlloc|memset|ZeroMemory|RhpAssignRef|Rhp.*Barrier", s)),
+    ("kernel: copies to and from user space", lambda d, s: d == "[kernel.kallsyms]" and re.search(r"copy_user|copy_to_user|copy_from_user|_copy_to_iter|_copy_from_iter|copy_folio|rep_movs|memcpy_orig|copy_page", s)),
+    ("kernel: zeroing pages", lambda d, s: d == "[kernel.kallsyms]" and re.search(r"clear_page|clear_user", s)),
+    ("kernel: ext4, journal, block", lambda d, s: d == "[kernel.kallsyms]" and re.search(r"ext4|jbd2|blk_|bio_|loop_|submit_bh|crc32c|mb_find|find_inode|ext4_da", s)),
+    ("kernel: page cache and memory", lambda d, s: d == "[kernel.kallsyms]" and re.search(r"filemap|folio|page|lru|mapping|xas_|shmem|pte|tlb|mm_|vma|fault|rmqueue", s)),
+    ("kernel: network stack", lambda d, s: d == "[kernel.kallsyms]" and re.search(r"tcp|skb|ip_|__dev|net_|sock|inet|napi|loopback|veth|sch_|tbf", s)),
+    ("kernel: other (syscalls, scheduling, locks)", lambda d, s: d == "[kernel.kallsyms]"),
+    ("other managed code (cradle)", lambda d, s: d == "cradle" or d.startswith("cradle")),
+    ("other", lambda d, s: True),
+]
+
+
+def main():
+    data = sys.argv[1]
+    title = sys.argv[2] if len(sys.argv) > 2 else data
+    report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "dso,sym", "--stdio", "-g", "none", "--percent-limit", "0"]
+                            + sys.argv[3:], capture_output=True, text=True, check=True).stdout
+    samples = re.search(r"# Samples: (\S+)", report)
+    kinds = {name: [0.0, []] for name, _ in RULES}
+    for line in report.splitlines():
+        m = re.match(r"\s+([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(.*)$", line)
+        if not m:
+            continue
+        pct, dso, sym = float(m.group(1)), m.group(2), m.group(3).strip()
+        for name, rule in RULES:
+            if rule(dso, sym):
+                kinds[name][0] += pct
+                kinds[name][1].append((pct, sym))
+                break
+    print(f"{title}: {samples.group(1) if samples else '?'} samples")
+    print()
+    print("| kind of work | share of samples | heaviest symbols |")
+    print("|---|---:|---|")
+    for name, (pct, syms) in sorted(kinds.items(), key=lambda k: -k[1][0]):
+        if pct < 0.5:
+            continue
+        top = ", ".join(f"`{short(s)}` {p:.1f}" for p, s in sorted(syms, reverse=True)[:3])
+        print(f"| {name} | {pct:.1f} % | {top} |")
+    print()
+
+
+def short(sym):
+    """The readable tail of an AOT symbol (S_P_CoreLib_System_X__Method -> X__Method)."""
+    sym = re.sub(r"^(S_P_CoreLib_|Cradle_[A-Za-z]+_Cradle_|ZstdSharp_Port_ZstdSharp_|Google_Protobuf_Google_Protobuf_)", "", sym)
+    return sym if len(sym) <= 70 else sym[:67] + "..."
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Where Cradle's time goes, per data set: `perf record` of the whole machine (both cores, every
+# process, the kernel) during a first backup, the backup after the change, a local restore, a
+# restore over the wire and several restores over the wire at once, with the device's and the
+# host's CPU sampled every 20 ms (bench/cpu_timeline.py: do both sides work at once, or take
+# turns?). The native AOT executable's symbols come from its cradle.dbg beside it.
+#
+#   sudo bench/profile.sh [--sets LIST] [--scale F] [--seed N] [--parallel K] [--freq HZ]
+#
+#   --sets LIST    data sets (bench/shapes.py; default handheld,small,large)
+#   --scale F      their scale (default 1)
+#   --seed N       the sets' seed (default 42; the change uses N+1)
+#   --parallel K   restores over the wire at once (default 3)
+#   --freq HZ      perf's sampling rate per CPU (default 999)
+#
+# Environment: BENCH_DIR (default /tmp/cradle-bench; this run in BENCH_DIR/profile, deleted
+# first; the report in BENCH_DIR/profile/results.md, the perf.data files beside it),
+# CRADLE_BIN, CRADLE_REF, CRADLE_CPU_LOCK (as for compare.sh).
+#
+# Needs root (perf of every process, loop mounts, a network namespace); installs linux-perf,
+# e2fsprogs and iproute2 with apt-get when missing. As compare.sh: new file systems for the data,
+# the host's folder and every restore; every cradle process in a namespace of this script's own;
+# the CPU lock held through each set. Profiling slows what it measures by a few per cent: the
+# times here are not the benchmark's (compare.sh's are).
+set -euo pipefail
+export LC_ALL=C DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(dirname "$here")"
+sets="handheld,small,large"
+scale=1
+seed=42
+parallel=3
+freq=999
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --sets) sets=${2:?}; shift ;;
+    --scale) scale=${2:?}; shift ;;
+    --seed) seed=${2:?}; shift ;;
+    --parallel) parallel=${2:?}; shift ;;
+    --freq) freq=${2:?}; shift ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "profile.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ $(id -u) -eq 0 ]] || { echo "profile.sh: needs root (perf, loop mounts, a network namespace)" >&2; exit 2; }
+IFS=, read -r -a set_list <<<"$sets"
+
+# shellcheck source=bench/links_common.sh
+source "$here/links_common.sh"
+bench_dir_checked
+W="$BENCH_DIR/profile"
+rm -rf "$W"
+mkdir -p "$W/logs"
+LOGS="$W/logs"
+apt_need perf:linux-perf mkfs.ext4:e2fsprogs ip:iproute2 python3:python3
+
+host_pid=""
+perf_pid=""
+timeline_pid=""
+NS=""
+cleanup() {
+  [[ -n "$perf_pid" ]] && kill -INT "$perf_pid" 2>/dev/null && wait "$perf_pid" 2>/dev/null
+  stop_pid "$timeline_pid"
+  stop_pid "$host_pid"
+  drop_all_fs
+  [[ -n "$NS" ]] && ip netns delete "$NS" 2>/dev/null
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cradle_binary
+make_lo_ns
+REPORT="$W/results.md"
+: >"$REPORT"
+
+host_start() { # DATA NAME
+  ip netns exec "$NS" "$CRADLE" host run --data "$1" --listen 127.0.0.1:0 --http off --auto-approve >"$LOGS/$2.host.log" 2>&1 &
+  host_pid=$!
+  wait_listening "$LOGS/$2.host.log" "$host_pid"
+  addr=${LISTEN%% *}
+}
+host_stop() { local p=$host_pid; host_pid=""; stop_pid "$p"; }
+
+# profiled NAME TIMELINE-SPECS -- CMD...: CMD in the namespace while perf records the whole
+# machine and cpu_timeline.py samples the named processes; then the summaries into the report.
+profiled() {
+  local name=$1 specs=() pid t0 wall
+  shift
+  while [[ $1 != -- ]]; do specs+=("$1"); shift; done
+  shift
+  sync
+  python3 "$here/cpu_timeline.py" "$W/$name.timeline" 0.02 "${specs[@]}" &
+  timeline_pid=$!
+  perf record -F "$freq" -a -g -o "$W/$name.perf.data" >"$LOGS/$name.perf.log" 2>&1 &
+  perf_pid=$!
+  sleep 0.5
+  t0=$EPOCHREALTIME
+  set +e
+  ip netns exec "$NS" "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err" &
+  pid=$!
+  wait "$pid"
+  local rc=$?
+  set -e
+  wall=$(elapsed "$t0" "$EPOCHREALTIME")
+  kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""
+  stop_pid "$timeline_pid"; timeline_pid=""
+  [[ $rc -eq 0 ]] || { say "  $name exited with $rc"; tail -5 "$LOGS/$name.err" | sed 's/^/    /' >&2; }
+  {
+    echo "### $SET: $name (wall $wall s, exit $rc)"
+    echo
+    echo '```'
+    python3 "$here/cpu_timeline.py" --summary "$W/$name.timeline"
+    echo '```'
+    echo
+    echo "Samples per process (the whole machine, both cores; swapper = idle):"
+    echo
+    echo '```'
+    perf report -i "$W/$name.perf.data" --sort comm,pid --stdio -g none --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
+    echo '```'
+    echo
+    local spec who
+    for spec in "${specs[@]}"; do
+      who=${spec%%=*}
+      python3 "$here/perf_summary.py" "$W/$name.perf.data" "$who ($name)" --comm cradle --percentage relative \
+        --pid "$(pid_of "$W/$name.timeline.pids" "$who")" 2>/dev/null || true
+    done
+  } >>"$REPORT"
+}
+
+# The timeline sampler records which pid each name was: cpu_timeline.py writes NAME=PID lines.
+pid_of() { sed -n "s/^$2=//p" "$1" | head -1; }
+
+profile_set() {
+  SET=$1
+  local caps base k
+  pristine_set "$SET" "$seed" "$scale"
+  caps=$((SET_FILES * 2 + 20000))
+  base=$(basename "$PRISTINE")
+  fresh_fs "prof-$SET-data" "$(fs_size_for "$SET_BYTES" 1.6 "$SET_FILES")" "$caps"; local dfs=$FS
+  copy_set "$dfs"
+  fresh_fs "prof-$SET-cradle" "$(fs_size_for "$SET_BYTES" 1.7 "$SET_FILES")" "$caps"; local cr=$FS
+  echo "## $SET_DESC" >>"$REPORT"; echo >>"$REPORT"
+  host_start "$cr/host" "$SET"
+  "$CRADLE" device init --name BENCH --folder "$DATA" --state "$cr/device" >"$LOGS/$SET.init" 2>&1 || die "device init"
+  warm "$DATA"
+  say "$SET: first backup"
+  profiled "$SET-first" "device=--state $cr/device" "host=--data $cr/host" -- "$CRADLE" device connect --host "$addr" --once --state "$cr/device" --json
+  local change_args=(); [[ $SET == mix ]] || change_args=(--shape "$SET")
+  python3 "$here/change_dataset.py" $((seed + 1)) "$DATA" "${change_args[@]}" >"$W/$SET.change.txt"
+  warm "$DATA"
+  say "$SET: backup after the change"
+  profiled "$SET-changed" "device=--state $cr/device" "host=--data $cr/host" -- "$CRADLE" device connect --host "$addr" --once --state "$cr/device" --json
+  host_stop
+  say "$SET: local restore"
+  fresh_fs "prof-$SET-restore" "$(fs_size_for "$SET_BYTES" 1.3 "$SET_FILES")" "$caps"
+  profiled "$SET-restore" "restore=host restore" -- "$CRADLE" host restore BENCH --to "$FS/r" --data "$cr/host"
+  drop_fs "$FS"
+  say "$SET: restore over the wire, 1 and $parallel at once"
+  fresh_fs "prof-$SET-wire" $(( $(fs_size_for "$SET_BYTES" 1.3 "$SET_FILES") * (parallel + 1) )) $((caps * (parallel + 1)))
+  host_start "$cr/host" "$SET-wire"
+  for k in $(seq 0 "$parallel"); do
+    mkdir -p "$FS/g$k/$base"
+    "$CRADLE" device init --name "GUEST$k" --folder "$FS/g$k/$base" --state "$FS/g$k.state" >/dev/null || die "device init GUEST$k"
+    "$CRADLE" host allow-restore BENCH --to "GUEST$k" --data "$cr/host" >/dev/null || die "allow-restore"
+  done
+  profiled "$SET-restore-wire" "device=--state $FS/g0.state" "host=--data $cr/host" -- "$CRADLE" device restore --state "$FS/g0.state" --host "$addr" --from BENCH --json
+  local script="$W/$SET-parallel.sh"
+  {
+    echo "#!/bin/sh"
+    for k in $(seq 1 "$parallel"); do echo "\"$CRADLE\" device restore --state \"$FS/g$k.state\" --host \"$addr\" --from BENCH --json >\"$LOGS/$SET-p$k.out\" 2>&1 &"; done
+    echo "wait"
+  } >"$script"
+  chmod +x "$script"
+  profiled "$SET-restore-wire-$parallel" "host=--data $cr/host" -- "$script"
+  host_stop
+  drop_fs "$FS"
+  drop_fs "$cr"; drop_fs "$dfs"
+}
+
+for s in "${set_list[@]}"; do
+  cpu_lock
+  say "== profiling $s"
+  profile_set "$s"
+  cpu_unlock
+done
+{
+  echo "# Profiles: bench/profile.sh --sets $sets --scale $scale --parallel $parallel --freq $freq"
+  echo
+  echo "Run $(date -u +%Y-%m-%dT%H:%M:%SZ); cradle $CRADLE_REV (native AOT); kernel $(uname -r); $(nproc) CPUs; $(perf --version)."
+  echo
+  cat "$REPORT"
+} >"$W/report.md"
+mv "$W/report.md" "$REPORT"
+cat "$REPORT"
