@@ -17,7 +17,7 @@
 #   --seed N        the sets' seed (default 42; the change uses N+1)
 #
 # Environment: BENCH_DIR (default /tmp/cradle-bench; data sets in BENCH_DIR/data, this run in
-# BENCH_DIR/links, its report BENCH_DIR/links/results.md), CRADLE_BIN, CRADLE_REF, CRADLE_CPU_LOCK
+# BENCH_DIR/links/shaped, its report BENCH_DIR/links/shaped/results.md), CRADLE_BIN, CRADLE_REF, CRADLE_CPU_LOCK
 # (as for compare.sh).
 #
 # Needs root. Makes, and deletes on exit: namespaces cradle-lh<pid> (host) and cradle-ld<pid>
@@ -70,7 +70,7 @@ IFS=, read -r -a set_list <<<"$sets"
 # shellcheck source=bench/links_common.sh
 source "$here/links_common.sh"
 bench_dir_checked
-W="$BENCH_DIR/links"
+W="$BENCH_DIR/links/shaped"
 rm -rf "$W"
 mkdir -p "$W/logs"
 LOGS="$W/logs"
