@@ -5,7 +5,8 @@
 
 Reads `perf report --no-children --sort dso,sym` (self time per symbol) and sorts the symbols
 into kinds of work: zstd (ZstdSharp, the managed port), SHA-256, the chunker, TLS (OpenSSL's
-ciphers), protobuf, SQLite, copies, allocation and GC, and the kernel's parts (copies between
+ciphers), protobuf, SQLite, the AOT runtime's start-up, exceptions, the thread pool's waiting and
+spinning, copies, allocation and GC, and the kernel's parts (copies between
 user and kernel, page cache, ext4 and its journal, the network stack, the rest). Prints a
 Markdown table: kind, share of samples, the heaviest symbols of that kind.
 """
@@ -20,6 +21,9 @@ RULES = [
     ("TLS ciphers (OpenSSL)", lambda d, s: ("libcrypto" in d or "libssl" in d) and re.search(r"aes|gcm|ghash|chacha|poly1305|gf128|aesni", s, re.I)),
     ("protobuf", lambda d, s: "Google_Protobuf" in s),
     ("SQLite", lambda d, s: "sqlite" in d.lower()),
+    ("AOT start-up (rehydrating the executable's data)", lambda d, s: "RehydrateData" in s or "InitializeStatics" in s),
+    ("exceptions and stack unwinding", lambda d, s: re.search(r"libunwind|_Unwind|StackFrameIterator|ExceptionHandling|RhThrow|DispatchEx", s)),
+    ("thread pool, waiting, spinning, locks", lambda d, s: d != "[kernel.kallsyms]" and re.search(r"sched_yield|SpinWait|pthread_|futex|LowLevelLifoSemaphore|ThreadPool|WaitHandle|Monitor|SpinLock|Thread__Yield|Lock__", s)),
     ("copies in user space", lambda d, s: d != "[kernel.kallsyms]" and re.search(r"Memmove|memcpy|memmove|BulkMove|Buffer__Memmove", s)),
     ("allocation, zeroing and GC", lambda d, s: d != "[kernel.kallsyms]" and re.search(r"gc_heap|WKS|SVR|GCHeap|RhpNew|RhpGcAlloc|GcAlloc|memset|ZeroMemory|RhpAssignRef|Rhp.*Barrier", s)),
     ("kernel: copies to and from user space", lambda d, s: d == "[kernel.kallsyms]" and re.search(r"copy_user|copy_to_user|copy_from_user|_copy_to_iter|_copy_from_iter|copy_folio|rep_movs|memcpy_orig|copy_page", s)),

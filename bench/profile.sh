@@ -124,7 +124,7 @@ profiled() {
     local spec who
     for spec in "${specs[@]}"; do
       who=${spec%%=*}
-      python3 "$here/perf_summary.py" "$W/$name.perf.data" "$who ($name)" --comm cradle --percentage relative \
+      python3 "$here/perf_summary.py" "$W/$name.perf.data" "$who ($name)" --percentage relative \
         --pid "$(pid_of "$W/$name.timeline.pids" "$who")" 2>/dev/null || true
     done
   } >>"$REPORT"
