@@ -26,6 +26,7 @@ RULES = [
     ("thread pool, waiting, spinning, locks", lambda d, s: d != "[kernel.kallsyms]" and re.search(r"sched_yield|SpinWait|pthread_|futex|LowLevelLifoSemaphore|ThreadPool|WaitHandle|Monitor|SpinLock|Thread__Yield|Lock__", s)),
     ("copies in user space", lambda d, s: d != "[kernel.kallsyms]" and re.search(r"Memmove|memcpy|memmove|BulkMove|Buffer__Memmove", s)),
     ("allocation, zeroing and GC", lambda d, s: d != "[kernel.kallsyms]" and re.search(r"gc_heap|WKS|SVR|GCHeap|RhpNew|RhpGcAlloc|GcAlloc|memset|ZeroMemory|RhpAssignRef|Rhp.*Barrier", s)),
+    ("native allocation (malloc, free)", lambda d, s: "libc" in d and re.search(r"malloc|free|unlink_chunk|_int_|realloc|calloc", s)),
     ("kernel: copies to and from user space", lambda d, s: d == "[kernel.kallsyms]" and re.search(r"copy_user|copy_to_user|copy_from_user|_copy_to_iter|_copy_from_iter|copy_folio|rep_movs|memcpy_orig|copy_page", s)),
     ("kernel: zeroing pages", lambda d, s: d == "[kernel.kallsyms]" and re.search(r"clear_page|clear_user", s)),
     ("kernel: ext4, journal, block", lambda d, s: d == "[kernel.kallsyms]" and re.search(r"ext4|jbd2|blk_|bio_|loop_|submit_bh|crc32c|mb_find|find_inode|ext4_da", s)),
