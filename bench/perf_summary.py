@@ -38,6 +38,27 @@ RULES = [
 ]
 
 
+def libcrypto_kinds(addresses):
+    """OpenSSL's assembly (SHA-NI, AES-NI) has no symbols in the distribution's libcrypto: name
+    an unresolved address by the instructions around it, from one disassembly of the library."""
+    if not addresses:
+        return {}
+    path = next((line.split("=>")[1].strip() for line in subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout.splitlines()
+                 if "libcrypto.so.3 " in line and "x86-64" in line), "/usr/lib/x86_64-linux-gnu/libcrypto.so.3")
+    lo, hi = min(addresses) - 256, max(addresses) + 256
+    asm = subprocess.run(["objdump", "-d", f"--start-address={lo:#x}", f"--stop-address={hi:#x}", path], capture_output=True, text=True).stdout
+    ins = []
+    for line in asm.splitlines():
+        m = re.match(r"\s+([0-9a-f]+):\s+(?:[0-9a-f]{2} )+\s*(\S+)", line)
+        if m:
+            ins.append((int(m.group(1), 16), m.group(2)))
+    kinds = {}
+    for a in addresses:
+        near = " ".join(op for at, op in ins if abs(at - a) <= 96)
+        kinds[a] = ("SHA-256" if "sha256" in near else "TLS ciphers (OpenSSL)" if re.search(r"aes|pclmul|vpclmul", near) else None)
+    return kinds
+
+
 def main():
     data = sys.argv[1]
     title = sys.argv[2] if len(sys.argv) > 2 else data
@@ -45,11 +66,14 @@ def main():
                             + sys.argv[3:], capture_output=True, text=True, check=True).stdout
     samples = re.search(r"# Samples: (\S+)", report)
     kinds = {name: [0.0, []] for name, _ in RULES}
-    for line in report.splitlines():
-        m = re.match(r"\s+([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(.*)$", line)
-        if not m:
-            continue
+    lines = [m for m in (re.match(r"\s+([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(.*)$", line) for line in report.splitlines()) if m]
+    crypto = libcrypto_kinds([int(m.group(3), 16) for m in lines if "libcrypto" in m.group(2) and re.fullmatch(r"0x[0-9a-f]+", m.group(3).strip())])
+    for m in lines:
         pct, dso, sym = float(m.group(1)), m.group(2), m.group(3).strip()
+        if "libcrypto" in dso and re.fullmatch(r"0x[0-9a-f]+", sym) and crypto.get(int(sym, 16)):
+            kinds[crypto[int(sym, 16)]][0] += pct
+            kinds[crypto[int(sym, 16)]][1].append((pct, f"libcrypto {sym}"))
+            continue
         for name, rule in RULES:
             if rule(dso, sym):
                 kinds[name][0] += pct

@@ -12,6 +12,8 @@
 #   --seed N       the sets' seed (default 42; the change uses N+1)
 #   --parallel K   restores over the wire at once (default 3)
 #   --freq HZ      perf's sampling rate per CPU (default 999)
+#   --report DIR   record nothing: write DIR/results.md again from the perf.data and timelines an
+#                  earlier run left in DIR (e.g. after bench/perf_summary.py learned more)
 #
 # Environment: BENCH_DIR (default /tmp/cradle-bench; this run in BENCH_DIR/profile, deleted
 # first; the report in BENCH_DIR/profile/results.md, the perf.data files beside it),
@@ -32,6 +34,7 @@ scale=1
 seed=42
 parallel=3
 freq=999
+report_dir=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --sets) sets=${2:?}; shift ;;
@@ -39,6 +42,7 @@ while [[ $# -gt 0 ]]; do
     --seed) seed=${2:?}; shift ;;
     --parallel) parallel=${2:?}; shift ;;
     --freq) freq=${2:?}; shift ;;
+    --report) report_dir=${2:?}; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "profile.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -49,11 +53,16 @@ IFS=, read -r -a set_list <<<"$sets"
 
 # shellcheck source=bench/links_common.sh
 source "$here/links_common.sh"
-bench_dir_checked
-W="$BENCH_DIR/profile"
-rm -rf "$W"
-mkdir -p "$W/logs"
-LOGS="$W/logs"
+if [[ -n "$report_dir" ]]; then
+  W=$(realpath "$report_dir")
+  LOGS="$W/logs"
+else
+  bench_dir_checked
+  W="$BENCH_DIR/profile"
+  rm -rf "$W"
+  mkdir -p "$W/logs"
+  LOGS="$W/logs"
+fi
 apt_need perf:linux-perf mkfs.ext4:e2fsprogs ip:iproute2 python3:python3
 
 host_pid=""
@@ -71,10 +80,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cradle_binary
-make_lo_ns
 REPORT="$W/results.md"
-: >"$REPORT"
 
 host_start() { # DATA NAME
   ip netns exec "$NS" "$CRADLE" host run --data "$1" --listen 127.0.0.1:0 --http off --auto-approve >"$LOGS/$2.host.log" 2>&1 &
@@ -108,8 +114,17 @@ profiled() {
   kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=""
   stop_pid "$timeline_pid"; timeline_pid=""
   [[ $rc -eq 0 ]] || { say "  $name exited with $rc"; tail -5 "$LOGS/$name.err" | sed 's/^/    /' >&2; }
+  echo "$SET	$wall	$rc" >"$W/$name.meta"
+  report_for "$name" >>"$REPORT"
+}
+
+# report_for NAME: the timeline's summary, the machine's samples per process and each named
+# process's kinds of work, from W/NAME.{meta,timeline,timeline.pids,perf.data}.
+report_for() {
+  local name=$1 set wall rc who pid
+  IFS=$'\t' read -r set wall rc <"$W/$name.meta"
   {
-    echo "### $SET: $name (wall $wall s, exit $rc)"
+    echo "### $set: $name (wall $wall s, exit $rc)"
     echo
     echo '```'
     python3 "$here/cpu_timeline.py" --summary "$W/$name.timeline"
@@ -121,17 +136,31 @@ profiled() {
     perf report -i "$W/$name.perf.data" --sort comm,pid --stdio -g none --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
     echo '```'
     echo
-    local spec who
-    for spec in "${specs[@]}"; do
-      who=${spec%%=*}
-      python3 "$here/perf_summary.py" "$W/$name.perf.data" "$who ($name)" --percentage relative \
-        --pid "$(pid_of "$W/$name.timeline.pids" "$who")" 2>/dev/null || true
-    done
-  } >>"$REPORT"
+    while IFS== read -r who pid; do
+      python3 "$here/perf_summary.py" "$W/$name.perf.data" "$who ($name)" --percentage relative --pid "$pid" 2>/dev/null || true
+    done <"$W/$name.timeline.pids"
+  }
 }
 
-# The timeline sampler records which pid each name was: cpu_timeline.py writes NAME=PID lines.
-pid_of() { sed -n "s/^$2=//p" "$1" | head -1; }
+if [[ -n "$report_dir" ]]; then
+  W=$(realpath "$report_dir")
+  head -3 "$W/results.md" >"$W/report.md"
+  for desc in "$W"/*.desc; do
+    [[ -e "$desc" ]] || { echo "profile.sh: $W holds no profiles" >&2; exit 2; }
+    set_name=$(basename "$desc" .desc)
+    { echo "## $(cat "$desc")"; echo; } >>"$W/report.md"
+    for name in first changed restore restore-wire "restore-wire-$parallel"; do
+      [[ -f "$W/$set_name-$name.meta" ]] && report_for "$set_name-$name" >>"$W/report.md"
+    done
+  done
+  mv "$W/report.md" "$W/results.md"
+  cat "$W/results.md"
+  exit 0
+fi
+
+cradle_binary
+make_lo_ns
+: >"$REPORT"
 
 profile_set() {
   SET=$1
@@ -142,6 +171,7 @@ profile_set() {
   fresh_fs "prof-$SET-data" "$(fs_size_for "$SET_BYTES" 1.6 "$SET_FILES")" "$caps"; local dfs=$FS
   copy_set "$dfs"
   fresh_fs "prof-$SET-cradle" "$(fs_size_for "$SET_BYTES" 1.7 "$SET_FILES")" "$caps"; local cr=$FS
+  echo "$SET_DESC" >"$W/$SET.desc"
   echo "## $SET_DESC" >>"$REPORT"; echo >>"$REPORT"
   host_start "$cr/host" "$SET"
   "$CRADLE" device init --name BENCH --folder "$DATA" --state "$cr/device" >"$LOGS/$SET.init" 2>&1 || die "device init"
