@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Summarise a `perf record` of a cradle process by what the time went to.
 
-    perf_summary.py PERF.DATA TITLE [PERF REPORT FILTERS...]   e.g. --pid 1234 or --comm cradle
+    perf_summary.py PERF.DATA TITLE [--pid PID]   (PID: the process, all its threads; default: everything)
 
-Reads `perf report --no-children --sort dso,sym` (self time per symbol) and sorts the symbols
+Reads `perf report --no-children --sort pid,dso,sym` (self time per thread and symbol), keeps the
+threads of PID, and sorts the symbols
 into kinds of work: zstd (ZstdSharp, the managed port), SHA-256, the chunker, TLS (OpenSSL's
 ciphers), protobuf, SQLite, the AOT runtime's start-up, exceptions, the thread pool's waiting and
 spinning, copies, allocation and GC, and the kernel's parts (copies between
@@ -62,14 +63,31 @@ def libcrypto_kinds(addresses):
 def main():
     data = sys.argv[1]
     title = sys.argv[2] if len(sys.argv) > 2 else data
-    report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "dso,sym", "--stdio", "-g", "none", "--percent-limit", "0"]
-                            + sys.argv[3:], capture_output=True, text=True, check=True).stdout
-    samples = re.search(r"# Samples: (\S+)", report)
+    pid = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--pid" else None
+    # Unfiltered, per thread: perf report's own --pid/--tid filters dropped most samples of
+    # threads born during the recording (the thread pool's), so the process is gathered here.
+    report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "pid,dso,sym", "--stdio", "-g", "none",
+                             "--percent-limit", "0", "-t", "\t"], capture_output=True, text=True, check=True).stdout
+    threads = None
+    if pid:
+        script = subprocess.run(["perf", "script", "-i", data, "-F", "pid,tid"], capture_output=True, text=True, check=True).stdout
+        threads = {t for p, t in (line.strip().split("/") for line in set(script.splitlines()) if "/" in line) if p == pid}
+    rows = []
+    for line in report.splitlines():
+        if line.startswith("#") or "\t" not in line:
+            continue
+        cells = [c.strip() for c in line.split("\t")]
+        if len(cells) < 4 or not cells[0].endswith("%"):
+            continue
+        tid = cells[1].split(":", 1)[0]
+        if threads is not None and tid not in threads:
+            continue
+        rows.append((float(cells[0][:-1]), cells[2], re.sub(r"^\[[.k]\] ", "", cells[3])))
+    total = sum(r[0] for r in rows)
     kinds = {name: [0.0, []] for name, _ in RULES}
-    lines = [m for m in (re.match(r"\s+([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(.*)$", line) for line in report.splitlines()) if m]
-    crypto = libcrypto_kinds([int(m.group(3), 16) for m in lines if "libcrypto" in m.group(2) and re.fullmatch(r"0x[0-9a-f]+", m.group(3).strip())])
-    for m in lines:
-        pct, dso, sym = float(m.group(1)), m.group(2), m.group(3).strip()
+    crypto = libcrypto_kinds([int(sym, 16) for _, dso, sym in rows if "libcrypto" in dso and re.fullmatch(r"0x[0-9a-f]+", sym)])
+    for pct, dso, sym in rows:
+        pct = pct * 100 / total if total else 0
         if "libcrypto" in dso and re.fullmatch(r"0x[0-9a-f]+", sym) and crypto.get(int(sym, 16)):
             kinds[crypto[int(sym, 16)]][0] += pct
             kinds[crypto[int(sym, 16)]][1].append((pct, f"libcrypto {sym}"))
@@ -79,14 +97,17 @@ def main():
                 kinds[name][0] += pct
                 kinds[name][1].append((pct, sym))
                 break
-    print(f"{title}: {samples.group(1) if samples else '?'} samples")
+    print(f"{title}: {total:.1f} % of the machine's samples (both cores, idle included)")
     print()
-    print("| kind of work | share of samples | heaviest symbols |")
+    print("| kind of work | share of its samples | heaviest symbols |")
     print("|---|---:|---|")
     for name, (pct, syms) in sorted(kinds.items(), key=lambda k: -k[1][0]):
         if pct < 0.5:
             continue
-        top = ", ".join(f"`{short(s)}` {p:.1f}" for p, s in sorted(syms, reverse=True)[:3])
+        merged = {}
+        for p, sname in syms:
+            merged[sname] = merged.get(sname, 0) + p
+        top = ", ".join(f"`{short(sname)}` {p:.1f}" for sname, p in sorted(merged.items(), key=lambda x: -x[1])[:3])
         print(f"| {name} | {pct:.1f} % | {top} |")
     print()
 

@@ -137,7 +137,7 @@ report_for() {
     echo '```'
     echo
     while IFS== read -r who pid; do
-      python3 "$here/perf_summary.py" "$W/$name.perf.data" "$who ($name)" --percentage relative --pid "$pid" 2>/dev/null || true
+      python3 "$here/perf_summary.py" "$W/$name.perf.data" "$who ($name)" --pid "$pid" || true
     done <"$W/$name.timeline.pids"
   }
 }
