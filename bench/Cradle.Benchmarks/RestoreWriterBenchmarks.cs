@@ -5,12 +5,14 @@ namespace Cradle.Benchmarks;
 
 /// <summary>
 /// A restore's writing side: <see cref="FolderRestorer"/> restoring a 16 MiB snapshot into a new
-/// folder under the temp folder (reading and verifying every chunk, writing each file under a
-/// temporary name, renaming it into place, setting its time), against the floor: the same files
-/// written straight from memory with <see cref="File.WriteAllBytes(string, byte[])"/> into a new
-/// folder. Two shapes of the same 16 MiB: 4,096 files of 4 KiB in 41 folders, and 4 files of
-/// 4 MiB (database-like pages, in compression groups). The difference is what the restore path
-/// adds to the kernel's cost of making the files.
+/// folder (reading and verifying every chunk, writing each file under a temporary name, renaming
+/// it into place, setting its time), against the floor: the same files written straight from
+/// memory with <see cref="File.WriteAllBytes(string, byte[])"/>, a folder at a time on as many
+/// workers as the restore uses. Two shapes of the same 16 MiB: 4,096 files of 4 KiB in 41
+/// folders, and 4 files of 4 MiB (database-like pages, in compression groups). The difference is
+/// what the restore path adds to the kernel's cost of making the files. The folders are made in
+/// /dev/shm (tmpfs) where there is one: a disk's state (its journal, just-deleted inodes) swings
+/// file creation by more than the difference measured here.
 /// </summary>
 [MemoryDiagnoser]
 public class RestoreWriterBenchmarks
@@ -44,7 +46,8 @@ public class RestoreWriterBenchmarks
     }
 
     [IterationSetup]
-    public void NewTarget() => _target = Path.Combine(Path.GetTempPath(), $"cradle-bench-restore-{Guid.NewGuid():N}");
+    public void NewTarget() =>
+        _target = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"cradle-bench-restore-{Guid.NewGuid():N}");
 
     [IterationCleanup]
     public void DeleteTarget() => Directory.Delete(_target, recursive: true);
@@ -54,12 +57,15 @@ public class RestoreWriterBenchmarks
     [BytesPerOperation(TotalLength)]
     public void WriteFromMemory()
     {
-        foreach (var (path, content) in _files)
+        var folders = _files.GroupBy(f => Path.GetDirectoryName(f.Path)!, StringComparer.Ordinal).ToList();
+        Parallel.ForEach(folders, new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(Environment.ProcessorCount, 1, 4) }, folder =>
         {
-            var full = Path.Combine(_target, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            File.WriteAllBytes(full, content);
-        }
+            Directory.CreateDirectory(Path.Combine(_target, folder.Key));
+            foreach (var (path, content) in folder)
+            {
+                File.WriteAllBytes(Path.Combine(_target, path), content);
+            }
+        });
     }
 
     /// <summary>Cradle's restore of the snapshot (its workers, reads, verification, renames, times).</summary>
