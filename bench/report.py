@@ -2,7 +2,9 @@
 """Render what compare.sh measured as Markdown: per data set, per phase, the median of the runs
 with the range, Cradle's ratios to each peer, and the issue's targets met or not.
 
-    report.py MEASUREMENTS.tsv WORK_DIR SET...
+    report.py [--compact] MEASUREMENTS.tsv WORK_DIR SET...
+
+--compact: per set only the phase × tool tables of wall, CPU and loopback bytes, then the targets.
 
 MEASUREMENTS.tsv has a header line and one row per (set, run, phase, tool); "-" means not
 applicable. WORK_DIR holds compare.sh's per-set notes (SET.desc.txt, SET.summary.txt,
@@ -83,6 +85,26 @@ def phase_table(out, rows, phase, title, tools):
     out.append("")
 
 
+def compact(out, rows, parallel_phase):
+    """Phase × tool tables of the medians (ranges in brackets): wall, CPU, bytes on the wire."""
+    phases = PHASES + [(parallel_phase, f"{parallel_phase[7:]} restores at once")]
+    tools = [t for t in TOOLS if any(r["tool"] == t for r in rows)]
+    for key, what, conv in (("wall", "wall s", lambda m: fmt(m)), ("cpu", "CPU s (client + server, all processes)", lambda m: fmt(m)),
+                            ("lo", "bytes on the loopback, MiB (the namespace's lo: the tool's own traffic)", mib)):
+        out.append(f"{what}, median of the runs (range):\n")
+        out.append("| phase | " + " | ".join(TOOLS[t] for t in tools) + " |")
+        out.append("|---|" + "---:|" * len(tools))
+        for phase, title in phases:
+            cells = []
+            for t in tools:
+                rs = [r for r in rows if r["phase"] == phase and r["tool"] == t and r["status"] == "ok"]
+                m = med(rs, key) if rs else None
+                cells.append("" if m is None or (key == "lo" and m[0] == 0) else conv(m))
+            if any(cells):
+                out.append(f"| {title} | " + " | ".join(cells) + " |")
+        out.append("")
+
+
 def targets(rows, parallel_phase):
     """The issue's loopback targets: (what, measured, met) for one set."""
     def m(phase, tool, key="wall"):
@@ -122,7 +144,9 @@ def targets(rows, parallel_phase):
 
 
 def main():
-    meas, work, sets = sys.argv[1], sys.argv[2], sys.argv[3:]
+    only_compact = "--compact" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--compact"]
+    meas, work, sets = args[0], args[1], args[2:]
     rows = list(csv.DictReader(open(meas), delimiter="\t"))
     out = []
     summary = {}
@@ -143,6 +167,10 @@ def main():
         out.append(f"The change (bench/change_dataset.py --shape {s}): {note('change.txt')}\n")
         out.append("The machine's limits on this set:\n")
         out.append(note("limits.md") + "\n")
+        compact(out, rs, parallel_phase)
+        if only_compact:
+            summary[s] = targets(rs, parallel_phase)
+            continue
         for phase, title in PHASES:
             phase_table(out, rs, phase, title, list(TOOLS))
         phase_table(out, rs, parallel_phase, f"{parallel_phase[7:]} restores at once (each into its own folder of one new file system)",
