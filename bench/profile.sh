@@ -5,13 +5,16 @@
 # host's CPU sampled every 20 ms (bench/cpu_timeline.py: do both sides work at once, or take
 # turns?). The native AOT executable's symbols come from its cradle.dbg beside it.
 #
-#   sudo bench/profile.sh [--sets LIST] [--scale F] [--seed N] [--parallel K] [--freq HZ]
+#   sudo bench/profile.sh [--sets LIST] [--scale F] [--seed N] [--parallel K] [--freq HZ] [--link MBIT]
 #
 #   --sets LIST    data sets (bench/shapes.py; default handheld,small,large)
 #   --scale F      their scale (default 1)
 #   --seed N       the sets' seed (default 42; the change uses N+1)
 #   --parallel K   restores over the wire at once (default 3)
 #   --freq HZ      perf's sampling rate per CPU (default 999)
+#   --link MBIT    profile the first backup and the backup after the change over a veth shaped
+#                  to MBIT Mbit/s with tbf, as bench/links.sh makes it (device and host each in a
+#                  namespace of their own, `--usb`), instead of the loopback phases
 #   --report DIR   record nothing: write DIR/results.md again from the perf.data and timelines an
 #                  earlier run left in DIR (e.g. after bench/perf_summary.py learned more)
 #
@@ -35,6 +38,7 @@ seed=42
 parallel=3
 freq=999
 report_dir=""
+link=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --sets) sets=${2:?}; shift ;;
@@ -43,6 +47,7 @@ while [[ $# -gt 0 ]]; do
     --parallel) parallel=${2:?}; shift ;;
     --freq) freq=${2:?}; shift ;;
     --report) report_dir=${2:?}; shift ;;
+    --link) link=${2:?}; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "profile.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -69,12 +74,17 @@ host_pid=""
 perf_pid=""
 timeline_pid=""
 NS=""
+DEV_NS=""
+HOST_NS=""
+made_ns=()
 cleanup() {
   [[ -n "$perf_pid" ]] && kill -INT "$perf_pid" 2>/dev/null && wait "$perf_pid" 2>/dev/null
   stop_pid "$timeline_pid"
   stop_pid "$host_pid"
   drop_all_fs
   [[ -n "$NS" ]] && ip netns delete "$NS" 2>/dev/null
+  local ns
+  for ns in "${made_ns[@]}"; do ip netns delete "$ns" 2>/dev/null; done
   return 0
 }
 trap cleanup EXIT
@@ -82,8 +92,9 @@ trap 'exit 130' INT TERM
 
 REPORT="$W/results.md"
 
-host_start() { # DATA NAME
-  ip netns exec "$NS" "$CRADLE" host run --data "$1" --listen 127.0.0.1:0 --http off --auto-approve >"$LOGS/$2.host.log" 2>&1 &
+host_start() { # DATA NAME (on the shaped link: listening on the host end of the veth too)
+  local usb=(); [[ -z "$link" ]] || usb=(--usb "$HIF")
+  ip netns exec "$HOST_NS" "$CRADLE" host run --data "$1" --listen 127.0.0.1:0 --http off --auto-approve "${usb[@]}" >"$LOGS/$2.host.log" 2>&1 &
   host_pid=$!
   wait_listening "$LOGS/$2.host.log" "$host_pid"
   addr=${LISTEN%% *}
@@ -105,7 +116,7 @@ profiled() {
   sleep 0.5
   t0=$EPOCHREALTIME
   set +e
-  ip netns exec "$NS" "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err" &
+  ip netns exec "$DEV_NS" "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err" &
   pid=$!
   wait "$pid"
   local rc=$?
@@ -160,6 +171,22 @@ fi
 
 cradle_binary
 make_lo_ns
+DEV_NS=$NS
+HOST_NS=$NS
+if [[ -n "$link" ]]; then
+  # As bench/links.sh: two namespaces, a veth pair between them, tbf on both ends.
+  HOST_NS="cradle-ph$$"; DEV_NS="cradle-pd$$"; HIF="ph$$"; DIF="pd$$"
+  ip netns add "$HOST_NS"; made_ns+=("$HOST_NS")
+  ip netns add "$DEV_NS"; made_ns+=("$DEV_NS")
+  ip link add "$HIF" type veth peer name "$DIF"
+  ip link set "$HIF" netns "$HOST_NS"; ip link set "$DIF" netns "$DEV_NS"
+  ip -n "$HOST_NS" addr add 169.254.2.2/24 dev "$HIF"; ip -n "$DEV_NS" addr add 169.254.2.1/24 dev "$DIF"
+  for ns in "$HOST_NS" "$DEV_NS"; do ip -n "$ns" link set lo up; done
+  burst_kb=$(( link * 1000000 / 8 / 100 / 1024 )); [[ $burst_kb -ge 16 ]] || burst_kb=16
+  ip netns exec "$HOST_NS" tc qdisc replace dev "$HIF" root tbf rate "${link}mbit" burst "${burst_kb}kb" latency 50ms
+  ip netns exec "$DEV_NS" tc qdisc replace dev "$DIF" root tbf rate "${link}mbit" burst "${burst_kb}kb" latency 50ms
+  ip -n "$HOST_NS" link set "$HIF" up; ip -n "$DEV_NS" link set "$DIF" up
+fi
 : >"$REPORT"
 
 profile_set() {
@@ -176,14 +203,17 @@ profile_set() {
   host_start "$cr/host" "$SET"
   "$CRADLE" device init --name BENCH --folder "$DATA" --state "$cr/device" >"$LOGS/$SET.init" 2>&1 || die "device init"
   warm "$DATA"
-  say "$SET: first backup"
-  profiled "$SET-first" "device=--state $cr/device" "host=--data $cr/host" -- "$CRADLE" device connect --host "$addr" --once --state "$cr/device" --json
+  local route=(--host "$addr")
+  [[ -z "$link" ]] || { route=(--usb "$DIF"); for _ in $(seq 1 100); do grep -q 'is up: listening on' "$LOGS/$SET.host.log" && break; sleep 0.1; done; }
+  say "$SET: first backup${link:+ over $link Mbit/s}"
+  profiled "$SET-first" "device=--state $cr/device" "host=--data $cr/host" -- "$CRADLE" device connect "${route[@]}" --once --state "$cr/device" --json
   local change_args=(); [[ $SET == mix ]] || change_args=(--shape "$SET")
   python3 "$here/change_dataset.py" $((seed + 1)) "$DATA" "${change_args[@]}" >"$W/$SET.change.txt"
   warm "$DATA"
   say "$SET: backup after the change"
-  profiled "$SET-changed" "device=--state $cr/device" "host=--data $cr/host" -- "$CRADLE" device connect --host "$addr" --once --state "$cr/device" --json
+  profiled "$SET-changed" "device=--state $cr/device" "host=--data $cr/host" -- "$CRADLE" device connect "${route[@]}" --once --state "$cr/device" --json
   host_stop
+  if [[ -n "$link" ]]; then drop_fs "$cr"; drop_fs "$dfs"; return; fi
   say "$SET: local restore"
   fresh_fs "prof-$SET-restore" "$(fs_size_for "$SET_BYTES" 1.3 "$SET_FILES")" "$caps"
   profiled "$SET-restore" "restore=host restore" -- "$CRADLE" host restore BENCH --to "$FS/r" --data "$cr/host"
@@ -217,7 +247,7 @@ for s in "${set_list[@]}"; do
   cpu_unlock
 done
 {
-  echo "# Profiles: bench/profile.sh --sets $sets --scale $scale --parallel $parallel --freq $freq"
+  echo "# Profiles: bench/profile.sh --sets $sets --scale $scale --parallel $parallel --freq $freq${link:+ --link $link}"
   echo
   echo "Run $(date -u +%Y-%m-%dT%H:%M:%SZ); cradle $CRADLE_REV (native AOT); kernel $(uname -r); $(nproc) CPUs; $(perf --version)."
   echo
