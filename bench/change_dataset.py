@@ -1,9 +1,18 @@
 #!/usr/bin/env python3
 """Apply one deterministic "day of use" to a tree written by make_dataset.py.
 
-    change_dataset.py SEED DIR
+    change_dataset.py SEED DIR [--shape mix|handheld|small|large]
 
-Appends lines to 5% of the *.log files, rewrites three 4 KiB pages in the middle of three
+--shape names the shape the tree was made with (default mix); handheld, small and large get
+bench/shapes.py's changes:
+  handheld  appends to 5% of the logs, adds 16 logs in a new day folder, rewrites scattered 4 KiB
+            pages and the header page (its change counter) of 5 databases, two of them growing by
+            16 pages, adds up to 12 photos, deletes 10 files, renames 5 leaf folders, adds 20 exports
+  small     rewrites 1% of the JSON records, adds 0.8% new ones and a few signatures in a new day
+            folder, deletes 50 files, renames 3 leaf folders
+  large     rewrites scattered pages (1 in 150) and the header page of each database, grows the
+            largest by 2%, appends 2% to the audit log, adds a video of 1/12 of the others' size
+The mix's change: appends lines to 5% of the *.log files, rewrites three 4 KiB pages in the middle of three
 *.db files (same size, new mtime), deletes 10 files, renames 5 leaf folders and adds 20
 files. Every changed or added file gets a fixed mtime, so the result depends only on SEED
 and the tree. Apply it once: a second run changes the tree again.
@@ -14,15 +23,24 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shapes  # noqa: E402
 from make_dataset import BASE_TIME, KIB, YEAR, csv_text, log_text  # noqa: E402
 
 CHANGE_TIME = BASE_TIME + YEAR + 86400  # 2025-01-02: newer than every generated mtime
 
 
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    shape = "mix"
+    if len(args) == 4 and args[2] == "--shape" and args[3] in ["mix"] + sorted(shapes.SHAPES):
+        shape = args[3]
+        args = args[:2]
+    if len(args) != 2 or not args[0].lstrip("-").isdigit():
         sys.exit(__doc__)
-    seed, root = int(sys.argv[1]), sys.argv[2]
+    seed, root = int(args[0]), args[1]
+    if shape != "mix":
+        print("  " + shapes.CHANGES[shape](shapes.Change(seed, root, shape)))
+        return
     rng = random.Random(f"{seed}:change")
     files = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
     stamp = [CHANGE_TIME]

@@ -66,7 +66,7 @@ rm -rf "$RUN" "$LOGS"
 mkdir -p "$LOGS" "$RUN"
 cradle_binary
 say "building the fleet load driver"
-flock /tmp/cradle-build.lock dotnet build "$repo/bench/Cradle.FleetLoad" -c Release -v quiet -nologo >"$LOGS/build.log" 2>&1 \
+flock "${CRADLE_CPU_LOCK:-/tmp/cradle-cpu.lock}" dotnet build "$repo/bench/Cradle.FleetLoad" -c Release -v quiet -nologo >"$LOGS/build.log" 2>&1 \
   || { tail -30 "$LOGS/build.log" >&2; die "dotnet build (log: $LOGS/build.log)"; }
 DRIVER="$repo/bench/Cradle.FleetLoad/bin/Release/net10.0/Cradle.FleetLoad.dll"
 

@@ -12,7 +12,7 @@
 #   --runs N      times to run it (default 1)
 #
 # Environment: BENCH_DIR (default /tmp/cradle-bench; the build goes to BENCH_DIR/load),
-# CRADLE_BIN / CRADLE_REF as for bench/usb.sh. The runs hold /tmp/cradle-build.lock.
+# CRADLE_BIN / CRADLE_REF as for bench/usb.sh. The runs hold the CPU lock (/tmp/cradle-cpu.lock).
 set -euo pipefail
 export LC_ALL=C DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
@@ -42,12 +42,12 @@ LOGS="$W/logs"
 mkdir -p "$LOGS"
 cradle_binary
 say "building the end-to-end tests"
-flock /tmp/cradle-build.lock dotnet build "$repo/tests/Cradle.EndToEnd.Tests" -c Release -v quiet -nologo >"$LOGS/build.log" 2>&1 \
+flock "${CRADLE_CPU_LOCK:-/tmp/cradle-cpu.lock}" dotnet build "$repo/tests/Cradle.EndToEnd.Tests" -c Release -v quiet -nologo >"$LOGS/build.log" 2>&1 \
   || { tail -30 "$LOGS/build.log" >&2; die "dotnet build (log: $LOGS/build.log)"; }
 for run in $(seq 1 "$runs"); do
   say "run $run of $runs: $devices devices, $flood stalled connections of each kind, $kib KiB new per device ($CRADLE_REV)"
   CRADLE_EXE="$CRADLE" CRADLE_LOAD_DEVICES=$devices CRADLE_LOAD_FLOOD=$flood CRADLE_LOAD_KIB=$kib \
-    flock /tmp/cradle-build.lock dotnet test "$repo/tests/Cradle.EndToEnd.Tests" -c Release --no-build -nologo \
+    flock "${CRADLE_CPU_LOCK:-/tmp/cradle-cpu.lock}" dotnet test "$repo/tests/Cradle.EndToEnd.Tests" -c Release --no-build -nologo \
       --filter "FullyQualifiedName~LoadTests.Fifty_devices" --logger "console;verbosity=detailed" >"$LOGS/run-$run.log" 2>&1 \
     || { tail -40 "$LOGS/run-$run.log" >&2; die "the load test failed (log: $LOGS/run-$run.log)"; }
   grep -E "^ *[0-9]+ (devices \(|device sessions live)" "$LOGS/run-$run.log" | sed "s/^ *//"

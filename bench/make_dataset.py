@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""Write a deterministic "handheld data" tree for the side-by-side benchmark.
+"""Write a deterministic data tree for the benchmarks.
 
-    make_dataset.py SEED DIR [--scale F] [--small-files N]
+    make_dataset.py SEED DIR [--shape mix|handheld|small|large] [--scale F] [--small-files N]
 
-The same SEED, F and N give the same tree, byte for byte and mtime for mtime, on any
-machine with Python 3.9+. DIR must not exist or be empty.
+The same SEED, shape, F and N give the same tree, byte for byte and mtime for mtime, on any
+machine with Python 3.9+. DIR must not exist or be empty. change_dataset.py applies one day of
+use to a tree of the same shape.
 
-The default mix (scale 1: about 3,000 files, about 500 MB) is what a rugged handheld keeps:
+--shape handheld, small and large are bench/shapes.py's (its doc describes them): a handheld's
+~3,000 files in ~950 folders (~500 MiB), ~50,000 small files (~130 MiB), and 9 large media and
+database files (~515 MiB). compare.sh, links.sh and serial.sh measure those three.
+
+The default shape, mix (scale 1: about 3,000 files in about 150 folders, about 500 MB), is the
+set Cradle's earlier figures were taken on (docs/BENCHMARKS.md):
   Logs/YYYY-MM-DD/*.log          text logs, 1-50 KiB (compressible)
   Exports/route-NNN/*.csv        CSV exports, 1-50 KiB (compressible)
   Config/, Forms/*.xml           XML documents, 1-50 KiB (compressible)
@@ -15,7 +21,7 @@ The default mix (scale 1: about 3,000 files, about 500 MB) is what a rugged hand
   Databases/Backup/*.db.bak      exact copies of some databases (duplicated data)
   DCIM/1NNMEDIA/*.jpg            JPEG-like incompressible photos, 50-700 KiB
   Video/*.mp4                    video-like incompressible files (100 MiB and 30 MiB)
---scale F multiplies the file counts and the largest sizes (0.1 gives about 50 MB).
+--scale F multiplies the file counts and the largest sizes (0.1 gives about 50 MB), for every shape.
 --small-files N writes N small text files (0.5-8 KiB) in folders of 100 instead of the mix.
 """
 import argparse
@@ -23,6 +29,10 @@ import math
 import os
 import random
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the repository
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shapes  # noqa: E402
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -156,12 +166,12 @@ class Writer:
     def rng(self, rel):
         return random.Random(f"{self.seed}:{rel}")
 
-    def write(self, rel, data, kind):
+    def write(self, rel, data, kind, mtime=None):
         path = os.path.join(self.root, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(data)
-        t = BASE_TIME + self.rng(rel + ":mtime").randrange(YEAR)
+        t = BASE_TIME + self.rng(rel + ":mtime").randrange(YEAR) if mtime is None else int(mtime)
         os.utime(path, (t, t))
         self.files += 1
         self.bytes += len(data)
@@ -226,6 +236,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("seed", type=int)
     ap.add_argument("dir")
+    ap.add_argument("--shape", choices=["mix"] + sorted(shapes.SHAPES), default="mix", help="which kind of tree (default mix)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply file counts and largest sizes (default 1)")
     ap.add_argument("--small-files", type=int, default=0, metavar="N", help="write N small files instead of the mix")
     a = ap.parse_args()
@@ -234,12 +245,17 @@ def main():
     os.makedirs(a.dir, exist_ok=True)
     w = Writer(a.dir, a.seed)
     if a.small_files > 0:
+        if a.shape != "mix":
+            sys.exit("make_dataset: --small-files is a variant of the mix; it takes no --shape")
         small_files(w, a.small_files)
-    else:
+    elif a.shape == "mix":
         mix(w, a.scale)
+    else:
+        shapes.SHAPES[a.shape](w, a.scale)
+    folders = sum(len(ds) for _, ds, _ in os.walk(a.dir))
     for kind, (n, b) in sorted(w.kinds.items()):
         print(f"  {kind:9} {n:7d} files {b / MIB:9.1f} MiB")
-    print(f"  total     {w.files:7d} files {w.bytes / MIB:9.1f} MiB ({w.bytes} bytes)")
+    print(f"  total     {w.files:7d} files {w.bytes / MIB:9.1f} MiB ({w.bytes} bytes) in {folders} folders")
 
 
 if __name__ == "__main__":

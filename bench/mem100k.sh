@@ -14,7 +14,7 @@ for i in $(seq 1 100); do grep -q "listening on" "$W/host.log" && break; sleep 0
 ADDR=$(sed -n "s/^listening on //p" "$W/host.log" | head -1)
 "$C" device init --name BENCH --folder "$DATA" --state "$W/device" > "$W/init.log" 2>&1
 for phase in first unchanged; do
-  /usr/bin/time -f "$phase device: %e s wall, %M KB peak" "$C" device connect --host "$ADDR" --once --state "$W/device" > "$W/$phase.out" 2> "$W/$phase.err"; tail -1 "$W/$phase.err"
+  /usr/bin/time -f "$phase device: %e s wall, %M KB peak" "$C" device connect --host "$ADDR" --once --accept-new-host any --state "$W/device" > "$W/$phase.out" 2> "$W/$phase.err"; tail -1 "$W/$phase.err"
   grep VmHWM /proc/$HP/status | sed "s/^/$phase host (cumulative) /"
 done
 rm -rf "$W/restore"; /usr/bin/time -f "host restore: %e s wall, %M KB peak" "$C" host restore BENCH --to "$W/restore" --data "$W/host" 2>&1 | tail -1

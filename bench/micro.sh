@@ -11,7 +11,7 @@
 #               BENCH_DIR/micro. A run of all of them first deletes the reports there; a
 #               filtered run replaces only the reports of the classes it ran.
 #
-# The whole run holds /tmp/cradle-build.lock: on this 2-core machine a build beside it would
+# The whole run holds the CPU lock (/tmp/cradle-cpu.lock; CRADLE_CPU_LOCK): on this 2-core machine a build beside it would
 # both slow the build and spoil the measurements.
 set -euo pipefail
 export LC_ALL=C DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -31,7 +31,7 @@ fi
 
 # Held until the script exits; not passed to dotnet (9>&-), so that no build server it leaves
 # behind keeps the lock.
-exec 9>/tmp/cradle-build.lock
+exec 9>"${CRADLE_CPU_LOCK:-/tmp/cradle-cpu.lock}"
 flock 9
 echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/run.log"
 dotnet run -c Release --project "$here/Cradle.Benchmarks" -- --job short --artifacts "$artifacts" "${args[@]}" 9>&- \

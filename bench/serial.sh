@@ -1,32 +1,40 @@
 #!/usr/bin/env bash
-# The serial figures (issue 4): Cradle's goodput over an emulated 115200-baud line (8N1: 11,520
-# bytes/s each way) for incompressible data and for text logs, side by side with lrzsz's
-# ZMODEM (sz/rz) through the same paced relay, and Cradle with bit errors on the line.
+# The serial figures (issues 4 and 23) over an emulated 115200-baud line (8N1: 11,520 bytes/s each
+# way): Cradle's goodput for incompressible data and for text logs beside lrzsz's ZMODEM (sz/rz)
+# through the same paced relay, with and without bit errors; and, for each data set at a size a
+# serial line can carry, Cradle's first backup and backup after the change against rsync -z
+# through the same line.
 #
 #   bench/serial.sh [--baud N] [--kib N] [--ber X] [--no-ber] [--seed N]
 #   bench/serial.sh --goodput "0 1e-5 3e-5 1e-4:1e-5" [--runs N] [--kib N] [--seed N]
+#                   [--only goodput|sets] [--sets LIST] [--scales LIST] [--runs N]
 #
-#   --baud N    the line's rate (default 115200)
-#   --kib N     size of each test file in KiB (default 1024)
-#   --ber X     bit error rate of the extra runs with faults (default 1e-5); --no-ber skips them
-#   --seed N    seed of the files and of the relay's faults (default 42)
-#   --goodput L only cradle, only random.bin, once per line condition in L (space or comma
-#               separated): BER, or BER:DROP for bytes also lost with probability DROP; each
-#               run's restore compared byte for byte. --runs N repeats each (default 1).
+#   --baud N        the line's rate (default 115200)
+#   --kib N         size of each goodput test file in KiB (default 1024)
+#   --ber X         bit error rate of the extra goodput runs with faults (default 1e-5); --no-ber skips them
+#   --seed N        seed of the files, the data sets and the relay's faults (default 42)
+#   --only WHAT     run only the goodput transfers, or only the data sets (default: both)
+#   --sets LIST     data sets (bench/shapes.py; default handheld,small,large)
+#   --scales LIST   their scales, in the same order (default 0.002,0.01,0.002: 1.4, 1.2 and 1.0 MiB)
+#   --runs N        runs per data set (default 3): medians and ranges; with --goodput, runs per condition
+#   --goodput L     only cradle, only random.bin, once per line condition in L (space or comma
+#                   separated): BER, or BER:DROP for bytes also lost with probability DROP; each
+#                   run's restore compared byte for byte (no data sets)
 #
 # Environment:
-#   BENCH_DIR    work folder (default /tmp/cradle-bench); this script's run goes to
-#                BENCH_DIR/links/serial (deleted first), its tables to .../serial/results.md
-#   CRADLE_BIN   use this cradle executable instead of publishing the working tree
-#   CRADLE_REF   publish this git ref instead of the working tree (e.g. HEAD: no uncommitted changes)
-#   RELAY_BIN    use this Cradle.LineRelay executable instead of building tests/Cradle.LineRelay
+#   BENCH_DIR        work folder (default /tmp/cradle-bench); this script's run goes to
+#                    BENCH_DIR/links/serial (deleted first), its tables to .../serial/results.md
+#   CRADLE_BIN       use this cradle executable instead of publishing the working tree
+#   CRADLE_REF       publish this git ref instead of the working tree (e.g. HEAD: no uncommitted changes)
+#   RELAY_BIN        use this Cradle.LineRelay executable instead of building tests/Cradle.LineRelay
+#   CRADLE_CPU_LOCK  the lock held during each transfer or run (default /tmp/cradle-cpu.lock)
 #
 # The line is tests/Cradle.LineRelay: two pseudo-terminal pairs, bytes copied between them one
 # thread each way, each direction paced to baud/10 bytes/s, optionally flipping bits (--ber).
 # A fresh relay for every transfer, so its counters are that transfer's.
 #
-# The files: random.bin (random bytes: incompressible) and logs.log (text log lines written by
-# make_dataset.py's log generator), both seeded. The transfers, each device → host:
+# Goodput. The files: random.bin (random bytes: incompressible) and logs.log (text log lines
+# written by make_dataset.py's log generator), both seeded. The transfers, each device → host:
 #   cradle    `cradle host run --data H --listen 127.0.0.1:0 --serial HOSTPTY@BAUD`, then
 #             `cradle device connect --state S --serial DEVPTY --baud BAUD --once --json` under
 #             /usr/bin/time on a device whose only data folder holds the one file; a new
@@ -34,9 +42,17 @@
 #             restore` and compared with cmp
 #   zmodem    `rz -y -b` reading and writing HOSTPTY in an empty folder, then
 #             `sz -b FILE` reading and writing DEVPTY under /usr/bin/time; compared with cmp
-# Goodput = file bytes / the sender command's wall time. Unlike usb.sh this does not hold
-# /tmp/cradle-build.lock while it measures (about 20 minutes at 115200 baud): the line, not the
-# CPU, sets the pace, and the relay's token bucket makes up for a late thread.
+# Goodput = file bytes / the sender command's wall time.
+#
+# Data sets. Per set and run, the set copied into a new loop-mounted ext4 file system, and new
+# ones for Cradle's host folder and device state and for rsync's copy (needs root; as compare.sh).
+# Cradle backs up as above (the host restarted on the same folder for the backup after the
+# change, with a fresh relay). rsync -z crosses the same kind of line as a byte pipe: in a network
+# namespace of this script's own, an rsync daemon serves the set on the device's side; socat
+# joins DEVPTY to it and, on the host's side, HOSTPTY to a TCP port the host's `rsync -az --delete
+# --stats rsync://127.0.0.1:PORT/data/ COPY/` connects to. The tools' order alternates from run to
+# run. Each transfer (goodput) or run (data sets) holds the CPU lock; installs time, lrzsz,
+# rsync, socat and e2fsprogs with apt-get when missing.
 set -euo pipefail
 export LC_ALL=C DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
@@ -47,7 +63,10 @@ kib=1024
 ber=1e-5
 seed=42
 goodput=""
-runs=1
+only=""
+sets="handheld,small,large"
+scales="0.002,0.01,0.002"
+runs=3
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --baud) baud=${2:?}; shift ;;
@@ -56,6 +75,9 @@ while [[ $# -gt 0 ]]; do
     --no-ber) ber="" ;;
     --seed) seed=${2:?}; shift ;;
     --goodput) goodput=${2:?}; shift ;;
+    --only) only=${2:?}; shift ;;
+    --sets) sets=${2:?}; shift ;;
+    --scales) scales=${2:?}; shift ;;
     --runs) runs=${2:?}; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "serial.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -72,24 +94,30 @@ mkdir -p "$W/logs"
 LOGS="$W/logs"
 MEAS="$W/measurements.tsv"
 
-need=()
-[[ -x /usr/bin/time ]] || need+=(time)
-command -v sz >/dev/null && command -v rz >/dev/null || need+=(lrzsz)
-if [[ ${#need[@]} -gt 0 ]]; then
-  say "installing ${need[*]} with apt-get"
-  SUDO=(); [[ $(id -u) -ne 0 ]] && SUDO=(sudo)
-  "${SUDO[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${need[@]}" >"$LOGS/apt.log" 2>&1 || die "apt-get install ${need[*]}"
-fi
+case "$only" in ""|goodput|sets) ;; *) die "--only takes goodput or sets" ;; esac
+IFS=, read -r -a set_list <<<"$sets"
+IFS=, read -r -a scale_list <<<"$scales"
+[[ ${#scale_list[@]} -eq ${#set_list[@]} ]] || die "give one scale per set (--scales)"
+[[ "$only" == goodput || $(id -u) -eq 0 ]] || die "the data sets need root (loop mounts, a network namespace); --only goodput does not"
+apt_need /usr/bin/time:time sz:lrzsz rz:lrzsz rsync:rsync socat:socat mkfs.ext4:e2fsprogs
 
 # ---------------------------------------------------------------- cleanup of what this script started
 relay_pid=""
 host_pid=""
 rz_pid=""
+NS=""
+bridge_pids=()
+rsyncd_pid=""
 cleanup() {
   stop_pid "$rz_pid"
   stop_pid "$host_pid"
+  local p
+  for p in "${bridge_pids[@]}"; do stop_pid "$p"; done
+  [[ -n "$rsyncd_pid" && -s "$W/rsyncd.pid" ]] && kill "$(cat "$W/rsyncd.pid")" 2>/dev/null
   stop_relay
+  drop_all_fs
+  [[ -n "$NS" ]] && ip netns delete "$NS" 2>/dev/null
+  return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -104,7 +132,7 @@ else
   [[ -f "$W/build/src/tests/Cradle.LineRelay/Cradle.LineRelay.csproj" ]] || die "tests/Cradle.LineRelay is not in the working tree"
   RELAY_REV="$SOURCE_REV$(git -C "$repo" status --porcelain -- tests/Cradle.LineRelay | grep -q . && echo '+uncommitted changes' || true)"
   say "building Cradle.LineRelay ($RELAY_REV)"
-  flock /tmp/cradle-build.lock dotnet build "$W/build/src/tests/Cradle.LineRelay" -c Release -o "$W/build/relay" >"$LOGS/relay-build.log" 2>&1 \
+  flock "$CPU_LOCK" dotnet build "$W/build/src/tests/Cradle.LineRelay" -c Release -o "$W/build/relay" >"$LOGS/relay-build.log" 2>&1 \
     || { tail -30 "$LOGS/relay-build.log" >&2; die "dotnet build Cradle.LineRelay (log: $LOGS/relay-build.log)"; }
   RELAY="$W/build/relay/Cradle.LineRelay"
 fi
@@ -224,7 +252,9 @@ zmodem_run() { # FILE BER
 }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+locked() { cpu_lock; "$@"; cpu_unlock; }
 if [[ -n "$goodput" ]]; then
+  only=goodput-list
   n=0
   for spec in ${goodput//,/ }; do
     for r in $(seq 1 "$runs"); do
@@ -232,18 +262,23 @@ if [[ -n "$goodput" ]]; then
       fber=${spec%%:*}; fdrop=""
       [[ $spec == *:* ]] && fdrop=${spec#*:}
       [[ $fber == 0 ]] && fber=""
-      cradle_run random.bin "$fber" "$fdrop" "cradle-goodput-$n"
+      locked cradle_run random.bin "$fber" "$fdrop" "cradle-goodput-$n"
     done
   done
-else
-  cradle_run random.bin ""
-  zmodem_run random.bin ""
-  cradle_run logs.log ""
-  zmodem_run logs.log ""
+elif [[ "$only" != sets ]]; then
+  locked cradle_run random.bin ""
+  locked zmodem_run random.bin ""
+  locked cradle_run logs.log ""
+  locked zmodem_run logs.log ""
   if [[ -n "$ber" ]]; then
-    cradle_run random.bin "$ber"
-    zmodem_run random.bin "$ber"
+    locked cradle_run random.bin "$ber"
+    locked zmodem_run random.bin "$ber"
   fi
+fi
+if [[ "$only" != goodput && "$only" != goodput-list ]]; then
+  # shellcheck source=bench/serial_sets.sh
+  source "$here/serial_sets.sh"
+  serial_sets
 fi
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -257,6 +292,8 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
   python3 - "$MEAS" "$baud" <<'EOF'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+if not rows:
+    sys.exit(0)
 line = int(sys.argv[2]) / 10
 print(f"Line rate: {int(sys.argv[2])} baud, 8N1 = {line:,.0f} bytes/s each way. "
       "wall: the sender's whole command (cradle: process start, offer/answer, TLS handshake, partnership, scan, upload, commit, goodbye; "
@@ -283,10 +320,12 @@ for r in rows:
     print(f"| {r['tool']} | {r['file']} | {r['ber']} | {wall:.1f} | {g:,.0f} | {g / line:.2f}× | {inner} | {onl} | {busy} | {r['verified']} |")
 print()
 EOF
+  [[ -s "$W/sets.tsv" ]] && python3 "$here/serial_report.py" "$W/sets.tsv" "$W" "$baud"
   echo "Relay counters per transfer (its stderr):"
   echo
   echo '```'
   awk -F'\t' 'NR > 1 { printf "%s %s ber %s: %s\n", $1, $2, $3, $13 }' "$MEAS"
+  [[ -s "$W/sets.tsv" ]] && awk -F'\t' 'NR > 1 { printf "%s %s run %s %s: %s\n", $2, $1, $3, $4, $NF }' "$W/sets.tsv"
   echo '```'
   echo
   echo "Logs and raw figures: $LOGS, $MEAS."

@@ -27,7 +27,7 @@
 # `cradle device connect --state … --usb <device end> --once --json` in the device namespace
 # under /usr/bin/time. The loopback reference runs host and device both in the host namespace
 # (its own lo, so the lo counters hold only this backup) with --auto-approve and --host.
-# The measurements hold /tmp/cradle-build.lock, so no build runs beside them.
+# The measurements hold the CPU lock (/tmp/cradle-cpu.lock; CRADLE_CPU_LOCK), so no build runs beside them.
 set -euo pipefail
 export LC_ALL=C DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
@@ -113,7 +113,7 @@ tbf_stats() { ip netns exec "$DNS" tc -s qdisc show dev "$DIF" | tr '\n' ' ' | s
 tbf_sent() { ip netns exec "$DNS" tc -s qdisc show dev "$DIF" | awk '$1 == "Sent" { print $2; exit }'; }
 
 # From here on no build may run beside the measurements.
-exec 9>/tmp/cradle-build.lock
+exec 9>"$CPU_LOCK"
 say "waiting for the build lock"
 flock 9
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -66,11 +66,40 @@ public static class BenchmarkData
         return bytes;
     }
 
-    /// <summary>The named kind of content: "random" or "text".</summary>
+    /// <summary>
+    /// Pages of an SQLite-like database (4 KiB each): a page header, 800 bytes of binary columns
+    /// (row ids, integers, pointers: incompressible), rows of text, then free space (zeros), the
+    /// fill varying from page to page. About 3× compressible, like bench/shapes.py's databases.
+    /// </summary>
+    public static byte[] Database(ulong seed, int length)
+    {
+        var bytes = new byte[length];
+        var random = new Random(unchecked((int)seed));
+        var binary = Random(seed ^ 0xDB, length / 4096 * 800 + 800);
+        var text = Text(seed + 1, length);
+        var textAt = 0;
+        for (var page = 0; page * 4096 < length; page++)
+        {
+            var at = page * 4096;
+            var end = Math.Min(at + 4096, length);
+            bytes[at] = 0x0D;
+            var fill = Math.Min(end, at + 8 + 800 + random.Next(1200, 2900));
+            var binaryEnd = Math.Min(fill, at + 8 + 800);
+            binary.AsSpan(page * 800, Math.Max(0, binaryEnd - at - 8)).CopyTo(bytes.AsSpan(Math.Min(at + 8, end)));
+            var rows = Math.Max(0, fill - binaryEnd);
+            text.AsSpan(textAt, rows).CopyTo(bytes.AsSpan(binaryEnd));
+            textAt = (textAt + rows) % (text.Length - 4096);
+        }
+
+        return bytes;
+    }
+
+    /// <summary>The named kind of content: "random", "text" or "database".</summary>
     public static byte[] OfKind(string kind, int length) => kind switch
     {
         "random" => Random(42, length),
         "text" => Text(42, length),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "expected \"random\" or \"text\""),
+        "database" => Database(42, length),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "expected \"random\", \"text\" or \"database\""),
     };
 }

@@ -35,7 +35,7 @@ public sealed class ThroughputColumn : IColumn
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => "Throughput: bytes processed per operation / Mean, in 10^6 bytes per second";
+    public string Legend => "Throughput: bytes processed per operation (times Streams, where given) / Mean, in 10^6 bytes per second";
 
     public bool IsAvailable(Summary summary) => summary.BenchmarksCases.Any(c => BytesOf(c) is not null);
 
@@ -55,6 +55,14 @@ public sealed class ThroughputColumn : IColumn
         return (bytes.Value / meanNs.Value * 1e3).ToString("N0", CultureInfo.InvariantCulture);
     }
 
-    private static long? BytesOf(BenchmarkCase benchmarkCase) =>
-        benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<BytesPerOperationAttribute>()?.Bytes;
+    /// <summary>
+    /// The method's bytes per operation, times the case's <c>Streams</c> parameter when it has
+    /// one (a benchmark that runs that many copies of the work at once, e.g. concurrent restores).
+    /// </summary>
+    private static long? BytesOf(BenchmarkCase benchmarkCase)
+    {
+        var bytes = benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<BytesPerOperationAttribute>()?.Bytes;
+        var streams = benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Streams")?.Value;
+        return bytes is null ? null : bytes * (streams is int n ? n : 1);
+    }
 }

@@ -34,7 +34,7 @@ internal static partial class DeviceCommands
     private static Command Init()
     {
         var state = CommonOptions.State();
-        var name = new Option<string>("--name") { Description = "The device name: 1-15 ASCII letters, digits and '-', starting with a letter", Required = true, HelpName = "NAME" };
+        var name = new Option<string>("--name") { Description = "The device name: 1-15 ASCII letters, digits, '-' and '_', starting with a letter", Required = true, HelpName = "NAME" };
         var folders = new Option<string[]>("--folder") { Description = "A data folder to back up (repeat for more)", Required = true, HelpName = "DIR", AllowMultipleArgumentsPerToken = false };
         var command = new Command("init", "Create this device's state: its name and the data folders to back up. Run again with the same name, it adds the folders it lacks and changes nothing else") { state, name, folders };
         command.SetAction(result => ExitCodes.RunAsync(() =>

@@ -1,0 +1,111 @@
+using BenchmarkDotNet.Attributes;
+using Cradle.Store;
+
+namespace Cradle.Benchmarks;
+
+/// <summary>
+/// Several readers of one store at once, as a host serving several restores over the wire: each
+/// session reads with a reader of its own, the readers of one store share its cache of the four
+/// compression groups decompressed last, and the sessions' reads interleave chunk by chunk (each
+/// sends a chunk, then awaits the link). The snapshot is 1,024 small text files of 16 KiB (one
+/// chunk each: 16 MiB in 8 groups of 2 MiB); each of <see cref="Streams"/> readers reads every
+/// chunk of it, starting at a different file (restores started at different times), the reads
+/// taken in turn, one chunk each, on one thread (so the order, and the cache's work, is the same
+/// in every run). Reading a chunk of a group not in the cache decompresses the whole group: at
+/// up to four streams each keeps its group; at five, every read evicts a group another stream
+/// is about to need. The log prints the decompressions an LRU cache of 4, 8 and 16 groups makes
+/// for these reads.
+/// </summary>
+[MemoryDiagnoser]
+public class GroupCacheBenchmarks
+{
+    private const int FileLength = 16 * 1024; // below the chunker's minimum: one chunk a file
+    private const int Files = 1024;
+
+    private BenchmarkStore _store = null!;
+    private SnapshotReader[] _readers = [];
+    private ChunkLocation[] _locations = [];
+    private byte[][] _buffers = [];
+
+    [Params(1, 4, 5)]
+    public int Streams { get; set; } = 1;
+
+    [GlobalSetup]
+    public async Task SetupAsync()
+    {
+        var files = Enumerable.Range(0, Files)
+            .Select(i => ($"Logs/d{i / 100:00}/f{i:0000}.log", BenchmarkData.Text((ulong)i + 1, FileLength)))
+            .ToList();
+        _store = await BenchmarkStore.CreateAsync(files).ConfigureAwait(false);
+        _readers = [.. Enumerable.Range(0, Streams).Select(_ => _store.Store.OpenReader())];
+        using (var tree = _store.Store.OpenReader())
+        {
+            _locations = [.. tree.LoadTree(_store.Snapshot).Where(e => e.Kind == EntryKind.File).SelectMany(e => e.Chunks).Select(tree.Locate)];
+        }
+
+        _buffers = [.. Enumerable.Range(0, Streams).Select(_ => new byte[FileLength])];
+        var groups = _locations.Where(l => l.Entry.Compression == ChunkCompression.ZstdGroup).Select(l => (l.PackName, l.Entry.Offset)).Distinct().Count();
+        Console.WriteLine($"// {Streams} streams: {_locations.Length} chunks in {groups} groups; decompressions an LRU cache would make for " +
+            $"{Streams} × {_locations.Length} interleaved reads: 4 groups {Misses(4)}, 8 groups {Misses(8)}, 16 groups {Misses(16)} (at least {groups})");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        foreach (var reader in _readers)
+        {
+            reader.Dispose();
+        }
+
+        _store.Dispose();
+    }
+
+    /// <summary>Every stream reads (decompresses, verifies, copies) every chunk of the snapshot, in turn.</summary>
+    [Benchmark]
+    [BytesPerOperation((long)Files * FileLength)]
+    public void ReadInTurn()
+    {
+        for (var i = 0; i < _locations.Length; i++)
+        {
+            for (var stream = 0; stream < Streams; stream++)
+            {
+                var location = _locations[((stream * _locations.Length / Streams) + i) % _locations.Length];
+                _readers[stream].ReadChunk(location, _buffers[stream].AsSpan(0, location.Entry.RawLength));
+            }
+        }
+    }
+
+    /// <summary>Groups an LRU cache of <paramref name="capacity"/> would decompress for the streams' reads taken in turn.</summary>
+    private int Misses(int capacity)
+    {
+        var cache = new LinkedList<(string, long)>();
+        var misses = 0;
+        for (var i = 0; i < _locations.Length; i++)
+        {
+            for (var s = 0; s < Streams; s++)
+            {
+                var l = _locations[((s * _locations.Length / Streams) + i) % _locations.Length];
+                if (l.Entry.Compression != ChunkCompression.ZstdGroup)
+                {
+                    continue;
+                }
+
+                var key = (l.PackName, l.Entry.Offset);
+                if (cache.Remove(key))
+                {
+                    cache.AddFirst(key);
+                    continue;
+                }
+
+                misses++;
+                cache.AddFirst(key);
+                if (cache.Count > capacity)
+                {
+                    cache.RemoveLast();
+                }
+            }
+        }
+
+        return misses;
+    }
+}
