@@ -71,5 +71,5 @@ public class RestoreWriterBenchmarks
     /// <summary>Cradle's restore of the snapshot (its workers, reads, verification, renames, times).</summary>
     [Benchmark]
     [BytesPerOperation(TotalLength)]
-    public long FolderRestore() => new FolderRestorer(_reader).Restore(_store.Snapshot, _target, progress: null, CancellationToken.None).Bytes;
+    public long FolderRestore() => new FolderRestorer(_reader).Restore(_store.Snapshot, _target, new FolderRestoreOptions(), progress: null, CancellationToken.None).Bytes;
 }

@@ -6,6 +6,7 @@ using Cradle.Links;
 using Cradle.Protocol;
 using Cradle.Protocol.Messages;
 using Google.Protobuf;
+using ProtocolViolationException = Cradle.Protocol.ProtocolViolationException;
 
 namespace Cradle.EndToEnd.Tests;
 
