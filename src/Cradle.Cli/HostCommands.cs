@@ -138,15 +138,15 @@ internal static partial class HostCommands
             var target = Path.GetFullPath(result.GetValue(to)!);
             var options = new FolderRestoreOptions(result.GetValue(overwrite), result.GetValue(dryRun));
             var restored = await ProgressDisplay.RestoreAsync(reader, info, target, options, cancellationToken).ConfigureAwait(false);
-            var whole = restored.Whole > 0 ? $"; {restored.Whole} files ({Format.Bytes(restored.WholeBytes)}) already whole, left as they were" : "";
+            var whole = restored.Whole > 0 ? $"; {Format.Count(restored.Whole, "file")} ({Format.Bytes(restored.WholeBytes)}) already whole, left as they were" : "";
             if (restored.DryRun)
             {
-                Console.Out.WriteLine($"dry run: restoring snapshot {info.Id} of {info.Device} into {target} would write {restored.Files} files ({Format.Bytes(restored.Bytes)}), {restored.Replaced} of them over existing files, and {restored.Folders} folders{whole}{(restored.Resumed ? "; it finishes an unfinished restore there" : "")}; nothing was written");
+                Console.Out.WriteLine($"dry run: restoring snapshot {info.Id} of {info.Device} into {target} would write {Format.Count(restored.Files, "file")} ({Format.Bytes(restored.Bytes)}), {restored.Replaced} of them over existing files, and {Format.Count(restored.Folders, "folder")}{whole}{(restored.Resumed ? "; it finishes an unfinished restore there" : "")}; nothing was written");
                 return ExitCodes.Ok;
             }
 
             var leftovers = restored.Leftovers > 0 ? $"; removed {restored.Leftovers} temporary files of a restore that was cut" : "";
-            Console.Out.WriteLine($"restored snapshot {info.Id} of {info.Device}: {restored.Files} files, {restored.Folders} folders, {Format.Bytes(restored.Bytes)} into {target}{(restored.Resumed ? " (finishing a restore that was cut)" : "")}{whole}{leftovers}; every chunk verified");
+            Console.Out.WriteLine($"restored snapshot {info.Id} of {info.Device}: {Format.Count(restored.Files, "file")}, {Format.Count(restored.Folders, "folder")}, {Format.Bytes(restored.Bytes)} into {target}{(restored.Resumed ? " (finishing a restore that was cut)" : "")}{whole}{leftovers}; every chunk verified");
             return ExitCodes.Ok;
         }));
         return command;

@@ -113,7 +113,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }
 
         var line = System.Text.Encoding.ASCII.GetString(first).Split('\n')[0].TrimEnd('\r');
-        return $"'{WireText.Clean(line, 40)}'";
+        return $"'{WireText.CleanAtMost(line, 40)}'";
     }
 
     private async Task HandshakeAsync(HostRoute route, TlsSession tls, SessionMode mode, CancellationToken cancellationToken)
@@ -146,7 +146,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         {
             // A TLS service that is not Cradle (a web server on 443): its answer to the hello is
             // no frame of ours, or none at all. Its certificate says whose it is.
-            throw new NotACradleHostException($"{route} is not a Cradle host: it speaks TLS, but its certificate is '{WireText.Clean(tls.PeerSubject, 80)}' and it did not answer Cradle's hello; check the address and port (a Cradle host listens on {LinkAddress.DefaultPort} unless told otherwise)", e);
+            throw new NotACradleHostException($"{route} is not a Cradle host: it speaks TLS, but its certificate is '{WireText.CleanAtMost(tls.PeerSubject, 80)}' and it did not answer Cradle's hello; check the address and port (a Cradle host listens on {LinkAddress.DefaultPort} unless told otherwise)", e);
         }
 
         if (hello.ProtocolVersion is < ProtocolVersion.Oldest or > ProtocolVersion.Current)

@@ -162,7 +162,7 @@ public static class Scanner
         : e.Message.TrimEnd('.');
 
     /// <summary>A name the path rules refuse may hold control characters: shown with them replaced.</summary>
-    private static string Printable(string text) => WireText.Clean(text, 900);
+    private static string Printable(string text) => WireText.CleanAtMost(text, 900);
 
     private static uint Mode(FileSystemInfo info) => OperatingSystem.IsWindows() ? 0u : (uint)info.UnixFileMode;
 

@@ -66,12 +66,12 @@ internal sealed class BackupProblems(ChunkStore store, SnapshotInfo? previous)
         }
 
         CarriedForward += carried;
-        Problems.Add(new SnapshotProblem(sent.Path, WireText.Clean(reason, MaxReasonLength), folder, carried, carried > 0 ? previous?.Id : null));
+        Problems.Add(new SnapshotProblem(sent.Path, WireText.CleanAtMost(reason, MaxReasonLength), folder, carried, carried > 0 ? previous?.Id : null));
     }
 
     /// <summary>Something the device could not back up and cannot name by a snapshot path.</summary>
     public void AddUnnamed(string note) =>
-        Problems.Add(new SnapshotProblem("", WireText.Clean(note, MaxReasonLength), Folder: false, 0, null));
+        Problems.Add(new SnapshotProblem("", WireText.CleanAtMost(note, MaxReasonLength), Folder: false, 0, null));
 
     /// <summary>The earlier snapshot's entry at <paramref name="path"/>, and with a folder every entry beneath it, in tree order.</summary>
     private IEnumerable<TreeEntry> Earlier(string path, bool folder)

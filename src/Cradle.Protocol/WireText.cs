@@ -18,8 +18,15 @@ public static class WireText
     /// <summary>Most characters of one string shown; the rest is counted, not shown.</summary>
     public const int MaxLength = 2048;
 
-    /// <summary>The text as it may be shown: never null, no control character, at most <paramref name="maxLength"/> characters plus a note.</summary>
-    public static string Clean(string? text, int maxLength = MaxLength)
+    /// <summary>The text as it may be shown: never null, no control character, at most <see cref="MaxLength"/> characters plus a note.</summary>
+    public static string Clean(string? text) => CleanAtMost(text, MaxLength);
+
+    /// <summary>
+    /// As <see cref="Clean"/>, cut at <paramref name="maxLength"/> characters (a name in a
+    /// one-line message). A name of its own, not an overload: <c>Select(WireText.Clean)</c> must
+    /// never bind the element's index as the length.
+    /// </summary>
+    public static string CleanAtMost(string? text, int maxLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxLength);
         if (string.IsNullOrEmpty(text))

@@ -79,7 +79,7 @@ public sealed class S3PackStorageTests : IDisposable
         var damaged = await host.RunAsync("host", "check", "--read-data");
         Assert.True(damaged.ExitCode == 5, "exit code 5: the store is damaged\n" + damaged);
         Assert.Contains($"PROBLEM damaged-chunk: pack {biggest}", damaged.Stdout, StringComparison.Ordinal);
-        Assert.Contains($"of S3-1: 1 files: {label}/big.bin", damaged.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"of S3-1: 1 file: {label}/big.bin", damaged.Stdout, StringComparison.Ordinal);
 
         // A missing object: check names it and the bucket, never a key.
         await client.DeleteObjectAsync(bucket, biggest);

@@ -13,11 +13,19 @@ public sealed class WireTextTests
     [InlineData("c1 \u009b31m csi", @"c1 \x9b31m csi")]
     [InlineData("bidi \u202eevil\u202c and \u2066isolate\u2069", @"bidi \u202eevil\u202c and \u2066isolate\u2069")]
     [InlineData("separator\u2028here", @"separator\u2028here")]
-    [InlineData("lone \ud800 surrogate", @"lone \ud800 surrogate")]
     public void Control_characters_are_shown_escaped_and_everything_else_as_it_is(string wire, string shown)
     {
         Assert.Equal(shown, WireText.Clean(wire));
         Assert.Equal(WireText.NeedsEscape(wire), wire != shown);
+    }
+
+    [Fact]
+    public void A_lone_surrogate_is_shown_escaped()
+    {
+        // Built here, not in [InlineData]: a lone surrogate does not survive the theory's serialisation.
+        var wire = "lone " + (char)0xD800 + " surrogate";
+        Assert.Equal(@"lone \ud800 surrogate", WireText.Clean(wire));
+        Assert.True(WireText.NeedsEscape(wire));
     }
 
     [Fact]

@@ -97,7 +97,7 @@ public sealed partial class DashboardBrowserTests(Chromium chromium) : IClassFix
         var page = await chromium.NewPageAsync();
         await page.SignInAsync(host, dashboard);
         await page.GotoAsync(dashboard + "#/devices");
-        await page.Locator("tr[data-device='MX7-23'] a").ClickAsync();
+        await page.Locator("tr[data-device='MX7-23'] a[href='#/device/MX7-23']").ClickAsync();
         await page.Locator("#browser a", new() { HasText = "data-dl/" }).ClickAsync();
         await page.Locator("#browser a", new() { HasText = "scans/" }).ClickAsync();
         await page.Locator("#browser a", new() { HasText = "day1/" }).ClickAsync();

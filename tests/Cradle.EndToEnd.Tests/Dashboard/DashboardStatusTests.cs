@@ -37,6 +37,7 @@ public sealed class DashboardStatusTests(Chromium chromium) : IClassFixture<Chro
             await release.Task;
             await route.ContinueAsync();
         });
+        await page.SignInAsync(host, dashboard);
         await page.GotoAsync(dashboard.ToString());
 
         await Expect(page.Locator("#view .loading")).ToHaveTextAsync("Loading the devices…");
@@ -54,7 +55,9 @@ public sealed class DashboardStatusTests(Chromium chromium) : IClassFixture<Chro
         Assert.NotEqual("5679", port);
 
         var page = await chromium.NewPageAsync();
-        await page.GotoAsync((await host.Process.DashboardAddressAsync()).ToString());
+        var address = await host.Process.DashboardAddressAsync();
+        await page.SignInAsync(host, address);
+        await page.GotoAsync(address.ToString());
 
         await Expect(page.Locator("#no-devices")).ToContainTextAsync($"cradle device connect --host 127.0.0.1:{port}");
     }
@@ -90,7 +93,9 @@ public sealed class DashboardStatusTests(Chromium chromium) : IClassFixture<Chro
         await using var connected = live.StartConnect(null, "--host", host.Address, "--interval", "1");
 
         var page = await chromium.NewPageAsync();
-        await page.GotoAsync((await host.Process.DashboardAddressAsync()).ToString());
+        var address = await host.Process.DashboardAddressAsync();
+        await page.SignInAsync(host, address);
+        await page.GotoAsync(address.ToString());
 
         var liveRow = page.Locator("tr[data-device='MX7-43']");
         await Expect(liveRow.Locator("td.now .tag.connected")).ToHaveTextAsync("connected now · network");
