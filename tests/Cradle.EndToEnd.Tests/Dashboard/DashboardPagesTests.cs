@@ -53,7 +53,7 @@ public sealed class DashboardPagesTests(Chromium chromium) : IClassFixture<Chrom
         await Expect(page.Locator("#pending-count")).ToHaveTextAsync("1");
         await DashboardBrowserTests.TakeScreenshotAsync(page, "devices");
 
-        await page.Locator("tr[data-device='MX7-01'] a").ClickAsync();
+        await page.Locator("tr[data-device='MX7-01'] a[href='#/device/MX7-01']").ClickAsync();
         await Expect(page.Locator("tr[data-snapshot]")).ToHaveCountAsync(4);
         await page.Locator("#browser a", new() { HasText = "data-mx7-01/" }).ClickAsync();
         await page.Locator("#browser a", new() { HasText = "scans/" }).ClickAsync();
