@@ -50,9 +50,15 @@ public sealed class PendingFloodTests(ITestOutputHelper output) : IDisposable
         }
 
         await Task.WhenAll(workers);
-        // Each got its code, or (twenty at a time from one address) was withdrawn for a newer one.
+        // Each got its code, or (twenty at a time from one address) was withdrawn for a newer one,
+        // or drew the code of a request still waiting (both sides derive it from fresh nonces: among
+        // a thousand requests against up to 64 waiting ones that happens a few times in a hundred runs).
         Assert.Equal(1000, codes.Count);
-        Assert.All(codes, c => Assert.True(c.Length == 6 || c.StartsWith("approval: more than 4 partnership requests came from 127.0.0.1", StringComparison.Ordinal), c));
+        Assert.All(codes, c => Assert.True(
+            c.Length == 6
+            || c.StartsWith("approval: more than 4 partnership requests came from 127.0.0.1", StringComparison.Ordinal)
+            || c.StartsWith("busy: another partnership request waits under code", StringComparison.Ordinal), c));
+        Assert.True(codes.Count(c => c.StartsWith("busy:", StringComparison.Ordinal)) < 20, "far more code collisions than chance makes");
 
         // Every request ended with its connection: nothing waits, the descriptors are back.
         var waiting = -1;
