@@ -45,9 +45,10 @@ public sealed class HostileClient : IAsyncDisposable
 
     public async Task<Envelope> ReceiveAsync() => await Channel.ReceiveAsync(CancellationToken.None);
 
-    public async Task<HostHello> HelloAsync(string name, uint version = ProtocolVersion.Current, uint held = 0)
+    /// <summary>Hello in <paramref name="version"/>; with <paramref name="oldest"/>, the range from it to <paramref name="version"/>, as a real device states it (a host of an older release then answers too).</summary>
+    public async Task<HostHello> HelloAsync(string name, uint version = ProtocolVersion.Current, uint held = 0, uint? oldest = null)
     {
-        await SendAsync(new Envelope { DeviceHello = new DeviceHello { ProtocolVersion = version, DeviceName = name, PartnershipsHeld = held } });
+        await SendAsync(new Envelope { DeviceHello = new DeviceHello { ProtocolVersion = oldest ?? version, NewestProtocolVersion = oldest is null ? 0 : version, DeviceName = name, PartnershipsHeld = held } });
         var reply = await ReceiveAsync();
         Assert.True(reply.BodyCase == Envelope.BodyOneofCase.HostHello, $"expected a host hello, got {reply}");
         Hello = reply.HostHello;
@@ -59,9 +60,9 @@ public sealed class HostileClient : IAsyncDisposable
     /// With <paramref name="confirmStored"/> false the client never says it stored the secret: a
     /// device whose link dropped (or whose host died) between the host's answer and its own save.
     /// </summary>
-    public async Task<byte[]> PartnerAsync(string name, uint number, bool confirmStored = true)
+    public async Task<byte[]> PartnerAsync(string name, uint number, bool confirmStored = true, uint? oldest = null)
     {
-        await HelloAsync(name);
+        await HelloAsync(name, oldest: oldest);
         var nonce = new byte[32];
         Random.Shared.NextBytes(nonce);
         await SendAsync(new Envelope { PartnerRequest = new PartnerRequest { Number = number, Commitment = ByteString.CopyFrom(SessionProof.Commit(nonce)) } });
