@@ -6,8 +6,8 @@
 #   bench/ownership_wire.sh CRADLE [MIB] [WORK]
 # CRADLE: the cradle executable; MIB: the file's size (default 100, random: incompressible);
 # WORK: a scratch folder (default a new one under /tmp, removed at the end).
-# Consent to the new host is given with CRADLE_DEVICE__ACCEPTNEWHOST=any (a build from before
-# issue 19 ignores it: it asks for no consent). Run it under the CPU lock:
+# Consent to the new host is given with --accept-new-host any (a build from before issue 19 has
+# no such option and asks for no consent: it is left out there). Run it under the CPU lock:
 #   flock /tmp/cradle-cpu.lock bench/ownership_wire.sh src/Cradle.Cli/bin/Release/net10.0/cradle 100
 set -euo pipefail
 C=$(readlink -f "$1"); MIB=${2:-100}; W=${3:-$(mktemp -d /tmp/cradle-ownwire.XXXXXX)}
@@ -23,9 +23,10 @@ for _ in $(seq 1 200); do grep -q "^listening on" "$W/host.log" && break; sleep 
 ADDR=$(sed -n "s/^listening on \([^ ]*\).*/\1/p" "$W/host.log" | head -1)
 packs() { du -sb "$W/host/packs" | cut -f1; }
 echo "cradle: $("$C" --version) ($C); file: $MIB MiB random, the same on both devices"
+CONSENT=(); "$C" device connect --help 2>&1 | grep -q -- --accept-new-host && CONSENT=(--accept-new-host any)
 for device in one two; do
   "$C" device init --name "OWN-$device" --folder "$W/$device" --state "$W/state-$device" > /dev/null
-  CRADLE_DEVICE__ACCEPTNEWHOST=any "$C" device connect --host "$ADDR" --once --state "$W/state-$device" --json > "$W/$device.json"
+  "$C" device connect --host "$ADDR" --once "${CONSENT[@]}" --state "$W/state-$device" --json > "$W/$device.json"
   python3 - "$W/$device.json" "$device" "$(packs)" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
