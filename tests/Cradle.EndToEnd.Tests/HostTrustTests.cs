@@ -31,7 +31,7 @@ public sealed partial class HostTrustTests : IDisposable
         address.Retarget(impostor.Address);
         var second = await device.RunAsync("connect", "--host", address.Address, "--once");
         Assert.True(second.ExitCode == 3, second.ToString());
-        Assert.Contains("refused (pin): this is not the host you partnered with", second.Stderr, StringComparison.Ordinal);
+        Assert.Contains("refused: this is not the host you partnered with", second.Stderr, StringComparison.Ordinal);
         Assert.Contains("cradle device end-partnership real", second.Stderr, StringComparison.Ordinal);
         Assert.Empty(await DevicesAsync(impostor));
         var restore = await device.RunAsync("restore", "--host", address.Address);
