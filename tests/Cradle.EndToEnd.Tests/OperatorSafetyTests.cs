@@ -142,7 +142,7 @@ public sealed class OperatorSafetyTests : IDisposable
         var json = await host.RunAsync("host", "snapshots", "NOSUCH", "--json");
         Assert.Equal(2, json.ExitCode);
         Assert.Equal(("usage", 2), (JsonDocument.Parse(json.Stderr).RootElement.GetProperty("kind").GetString(), JsonDocument.Parse(json.Stderr).RootElement.GetProperty("exitCode").GetInt32()));
-        using var http = new HttpClient { BaseAddress = await host.Process.DashboardAddressAsync() };
+        using var http = await host.DashboardClientAsync();
         using var response = await http.GetAsync("api/v1/devices/NOSUCH/snapshots");
         Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
     }

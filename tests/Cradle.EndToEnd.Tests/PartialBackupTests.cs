@@ -62,7 +62,7 @@ public sealed class PartialBackupTests : IDisposable
         var device = JsonDocument.Parse((await host.RunAsync("host", "devices", "--json")).Stdout).RootElement[0];
         Assert.Equal(("partial", 2), (device.GetProperty("lastStatus").GetString(), device.GetProperty("lastSnapshot").GetInt32()));
         Assert.Contains("MX7-03: snapshot 2 is partial", (await host.RunAsync("host", "devices")).Stdout, StringComparison.Ordinal);
-        using var http = new HttpClient { BaseAddress = await host.Process.DashboardAddressAsync() };
+        using var http = await host.DashboardClientAsync();
         var api = JsonDocument.Parse(await http.GetStringAsync("api/v1/devices/MX7-03/snapshots")).RootElement;
         Assert.Equal("partial", api[1].GetProperty("status").GetString());
         var listing = JsonDocument.Parse(await http.GetStringAsync("api/v1/snapshots/2/entries?path=data/forms")).RootElement;

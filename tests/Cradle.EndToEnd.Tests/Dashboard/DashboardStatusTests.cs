@@ -27,6 +27,7 @@ public sealed class DashboardStatusTests(Chromium chromium) : IClassFixture<Chro
         // The list and the live stream held back, as on a slow link.
         var release = new TaskCompletionSource();
         var page = await chromium.NewPageAsync();
+        await page.SignInAsync(host, dashboard);
         await page.RouteAsync("**/api/v1/devices", async route =>
         {
             await release.Task;
@@ -54,6 +55,7 @@ public sealed class DashboardStatusTests(Chromium chromium) : IClassFixture<Chro
         Assert.NotEqual("5679", port);
 
         var page = await chromium.NewPageAsync();
+        await page.SignInAsync(host, await host.Process.DashboardAddressAsync());
         await page.GotoAsync((await host.Process.DashboardAddressAsync()).ToString());
 
         await Expect(page.Locator("#no-devices")).ToContainTextAsync($"cradle device connect --host 127.0.0.1:{port}");
@@ -90,6 +92,7 @@ public sealed class DashboardStatusTests(Chromium chromium) : IClassFixture<Chro
         await using var connected = live.StartConnect(null, "--host", host.Address, "--interval", "1");
 
         var page = await chromium.NewPageAsync();
+        await page.SignInAsync(host, await host.Process.DashboardAddressAsync());
         await page.GotoAsync((await host.Process.DashboardAddressAsync()).ToString());
 
         var liveRow = page.Locator("tr[data-device='MX7-43']");
