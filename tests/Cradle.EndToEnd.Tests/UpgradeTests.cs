@@ -94,7 +94,7 @@ public sealed class UpgradeTests : IDisposable
 
             // The catalog's migration to schema 4 gave the old snapshots' chunks to their device:
             // it sends only the file written since, not again what the host already keeps of it.
-            Assert.True(backup.Stdout.Contains("sent 1 chunks", StringComparison.Ordinal), backup.ToString());
+            Assert.True(backup.Stdout.Contains("sent 1 chunk,", StringComparison.Ordinal), backup.ToString());
         }
 
         var check = await Host("check", "--read-data");
