@@ -69,8 +69,9 @@ public sealed partial class DeviceSession
             RestoreDone = new RestoreDone { Restored = (ulong)outcome.Restored.Count, Skipped = (ulong)outcome.Skipped.Count, Failed = (ulong)outcome.Failed.Count },
         }, cancellationToken).ConfigureAwait(false);
         // Paths, names and grounds came from the host: what is printed or logged passes the sanitiser.
+        // (A lambda, not the method group: Select would bind Clean's length to the element's index.)
         return new RestoreOutcome(HostName, offer.SnapshotId, WireText.Clean(offer.SourceDevice), DateTimeOffset.FromUnixTimeMilliseconds(offer.TimeUnixMs), WireText.Clean(offer.Grounds), IsGuest,
-            [.. outcome.Restored.Select(WireText.Clean)], [.. outcome.Skipped.Select(Shown)], [.. outcome.Failed.Select(Shown)], outcome.Bytes);
+            [.. outcome.Restored.Select(path => WireText.Clean(path))], [.. outcome.Skipped.Select(Shown)], [.. outcome.Failed.Select(Shown)], outcome.Bytes);
 
         static RestoreIssue Shown(RestoreIssue issue) => new(WireText.Clean(issue.Path), WireText.Clean(issue.Reason));
     }

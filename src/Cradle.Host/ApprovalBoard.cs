@@ -83,8 +83,8 @@ public sealed class ApprovalBoard : IAsyncDisposable
         foreach (var old in dropped)
         {
             var why = old.Source == request.Source
-                ? $"more than {_options.Limits.MaxPendingPerAddress} partnership requests came from {old.Source}; the oldest was withdrawn"
-                : $"more than {_options.Limits.MaxPendingTotal} partnership requests wait on this host; the oldest was withdrawn";
+                ? $"more than {_options.Limits.MaxPendingPerAddress} partnership requests came from {old.Source}; the oldest was withdrawn; nothing was created"
+                : $"more than {_options.Limits.MaxPendingTotal} partnership requests wait on this host; the oldest was withdrawn; nothing was created";
             HostLog.PendingDropped(_logger, old.Remote, old.Device, old.Code, why);
             End(old, PendingState.Gone, why);
             old.Decide(PendingState.Gone, why);
@@ -168,7 +168,7 @@ public sealed class ApprovalBoard : IAsyncDisposable
         foreach (var (code, state) in waiting.Count == 0 ? [] : registry.Decided(waiting.Select(r => r.Code).ToList()))
         {
             var request = waiting.First(r => r.Code == code);
-            request.Decide(state ?? PendingState.Gone, state is null ? "the request was withdrawn on the host" : null);
+            request.Decide(state ?? PendingState.Gone, state is null ? "the request was withdrawn on the host; nothing was created" : null);
         }
 
         var now = _options.Time.GetUtcNow();

@@ -45,9 +45,13 @@ public sealed class HostileClient : IAsyncDisposable
 
     public async Task<Envelope> ReceiveAsync() => await Channel.ReceiveAsync(CancellationToken.None);
 
-    public async Task<HostHello> HelloAsync(string name, uint version = ProtocolVersion.Current, uint held = 0)
+    /// <summary>Hello in <paramref name="version"/>; with <paramref name="oldest"/>, the range from it to <paramref name="version"/>, as a real device states it (a host of an older release then answers too).</summary>
+    public async Task<HostHello> HelloAsync(string name, uint version = ProtocolVersion.Current, uint held = 0, uint? oldest = null)
     {
-        await SendAsync(new Envelope { DeviceHello = new DeviceHello { ProtocolVersion = version, DeviceName = name, PartnershipsHeld = held } });
+        // By default the range a real device states (so an older host answers too); a test of a
+        // particular version states that one alone.
+        oldest ??= version == ProtocolVersion.Current ? ProtocolVersion.Oldest : null;
+        await SendAsync(new Envelope { DeviceHello = new DeviceHello { ProtocolVersion = oldest ?? version, NewestProtocolVersion = oldest is null ? 0 : version, DeviceName = name, PartnershipsHeld = held } });
         var reply = await ReceiveAsync();
         Assert.True(reply.BodyCase == Envelope.BodyOneofCase.HostHello, $"expected a host hello, got {reply}");
         Hello = reply.HostHello;
@@ -59,9 +63,9 @@ public sealed class HostileClient : IAsyncDisposable
     /// With <paramref name="confirmStored"/> false the client never says it stored the secret: a
     /// device whose link dropped (or whose host died) between the host's answer and its own save.
     /// </summary>
-    public async Task<byte[]> PartnerAsync(string name, uint number, bool confirmStored = true)
+    public async Task<byte[]> PartnerAsync(string name, uint number, bool confirmStored = true, uint? oldest = null)
     {
-        await HelloAsync(name);
+        await HelloAsync(name, oldest: oldest);
         var nonce = new byte[32];
         Random.Shared.NextBytes(nonce);
         await SendAsync(new Envelope { PartnerRequest = new PartnerRequest { Number = number, Commitment = ByteString.CopyFrom(SessionProof.Commit(nonce)) } });
@@ -81,7 +85,8 @@ public sealed class HostileClient : IAsyncDisposable
     /// <summary>Hello and a new partnership request, up to the host's code (it waits for its operator); returns the code, or the refusal's rule and message.</summary>
     public async Task<string> RequestPartnershipAsync(string name, uint number)
     {
-        await HelloAsync(name);
+        // The version range a real device states, so a flood runs against an older host too (the before figures).
+        await HelloAsync(name, oldest: ProtocolVersion.Oldest);
         var nonce = new byte[32];
         Random.Shared.NextBytes(nonce);
         await SendAsync(new Envelope { PartnerRequest = new PartnerRequest { Number = number, Commitment = ByteString.CopyFrom(SessionProof.Commit(nonce)) } });

@@ -62,22 +62,31 @@ public sealed class HostileHost : IAsyncDisposable
             await host.ServeChunksAsync(channel, _ => new ChunkData { RawLength = (uint)content.Length, Data = ByteString.CopyFrom(content) });
         });
 
-    /// <summary>Reads the device's hello and answers with this host's (or the hello given).</summary>
+    /// <summary>
+    /// Reads the device's hello and answers with this host's (or the hello given). A hello in
+    /// <see cref="ProtocolVersion.Current"/> is answered in the newest version both speak, as a
+    /// real host answers, so that the kit also runs against a device of an older build (CRADLE_EXE);
+    /// any other version is sent as given.
+    /// </summary>
     public async Task<DeviceHello> GreetAsync(MessageChannel channel, HostHello? hello = null)
     {
         var first = await ReceiveAsync(channel);
         Assert.Equal(Envelope.BodyOneofCase.DeviceHello, first.BodyCase);
-        await channel.SendAsync(new Envelope
+        var device = first.DeviceHello;
+        hello ??= new HostHello
         {
-            HostHello = hello ?? new HostHello
-            {
-                ProtocolVersion = ProtocolVersion.Current,
-                HostName = "evil",
-                HostId = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(16)),
-                Challenge = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(32)),
-            },
-        }, CancellationToken.None);
-        return first.DeviceHello;
+            ProtocolVersion = ProtocolVersion.Current,
+            HostName = "evil",
+            HostId = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(16)),
+            Challenge = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(32)),
+        };
+        if (hello.ProtocolVersion == ProtocolVersion.Current)
+        {
+            hello.ProtocolVersion = Math.Min(ProtocolVersion.Current, Math.Max(device.ProtocolVersion, device.NewestProtocolVersion));
+        }
+
+        await channel.SendAsync(new Envelope { HostHello = hello }, CancellationToken.None);
+        return device;
     }
 
     /// <summary>Takes the device's guest request and serves it as a guest.</summary>

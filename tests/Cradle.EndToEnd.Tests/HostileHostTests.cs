@@ -164,63 +164,120 @@ public sealed class HostileHostTests : IDisposable
         Assert.DoesNotContain("waits for your consent", (await device.RunAsync("partnerships")).Stdout, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task An_impostor_with_the_pinned_hosts_id_and_its_own_certificate_gets_no_proof_and_no_data()
+    [Theory]
+    [InlineData("same-id", "shows a different certificate than when the partnership was made")]
+    [InlineData("new-id", "this is not the host you partnered with")]
+    public async Task An_impostor_at_the_pinned_hosts_address_gets_no_proof_and_no_data(string kind, string why)
     {
-        await using var real = await RunningHost.StartAsync(_folder.Path, "real");
+        await using var real = await RunningHost.StartAsync(_folder.Path, "real-" + kind);
         using var address = TcpRelay.Start(real.Address);
-        var device = await DeviceAsync("pinned");
+        var device = await DeviceAsync("pinned-" + kind);
         Assert.Equal(0, (await device.RunAsync("connect", "--host", address.Address, "--once")).ExitCode);
         var hostId = Convert.FromHexString((await SlotsAsync(device)).Single().GetProperty("hostId").GetString()!);
 
+        // Its own certificate, and the pinned host's name; the pinned host's id, or (issue 19,
+        // hole 4: a new host id made it a new host, to which the device uploaded everything) a new one.
         await using var evil = HostileHost.Start(async (host, channel) =>
         {
             await host.GreetAsync(channel, new HostHello
             {
                 ProtocolVersion = ProtocolVersion.Current,
-                HostName = "real",
-                HostId = ByteString.CopyFrom(hostId),
+                HostName = "real-" + kind,
+                HostId = ByteString.CopyFrom(kind == "same-id" ? hostId : System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
                 Challenge = ByteString.CopyFrom(new byte[32]),
             });
             await host.ReceiveAsync(channel);
         });
         address.Retarget(evil.Address);
 
-        var result = await device.RunAsync("connect", "--host", address.Address, "--once");
+        var result = await device.RunAsync("connect", "--host", address.Address, "--once", "--json");
         await evil.EndedAsync();
         Assert.True(result.ExitCode == 3, result.ToString());
-        Assert.Contains("refused (pin)", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("shows a different certificate", result.Stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain(evil.Received, m => m.BodyCase is Envelope.BodyOneofCase.Authenticate or Envelope.BodyOneofCase.BackupBegin or Envelope.BodyOneofCase.ChunkQuery);
+        var error = JsonDocument.Parse(result.Stderr).RootElement;
+        Assert.Equal("pin", error.GetProperty("rule").GetString());
+        Assert.Contains(why, error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("may be an impostor", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(evil.Received, m => m.BodyCase is Envelope.BodyOneofCase.Authenticate or Envelope.BodyOneofCase.PartnerRequest or Envelope.BodyOneofCase.GuestRequest or Envelope.BodyOneofCase.BackupBegin or Envelope.BodyOneofCase.ChunkQuery);
+        Assert.Equal(hostId, Convert.FromHexString((await SlotsAsync(device)).Single().GetProperty("hostId").GetString()!));
     }
 
     [Fact]
     public async Task A_hosts_name_and_refusal_reach_the_devices_terminal_with_their_control_characters_escaped()
     {
         var device = await DeviceAsync("escapes");
-        await using var evil = HostileHost.Start(async (host, channel) =>
+        var refusal = new Refusal { Rule = "P4\u001b[2J", Message = "no\rOVERWRITTEN \u001b[1;1Hclear \u009b31m C1 \u202e reversed" };
+        HostileHost Refuse() => HostileHost.Start(async (host, channel) =>
         {
             await host.GreetAsync(channel, new HostHello
             {
                 ProtocolVersion = ProtocolVersion.Current,
-                HostName = "evil\u001b]0;pwned\u0007\u001b[31m",
+                HostName = EvilName,
                 HostId = ByteString.CopyFrom(new byte[16]),
                 Challenge = ByteString.CopyFrom(new byte[32]),
             });
             await host.ReceiveAsync(channel);
-            await channel.SendAsync(new Envelope { Refusal = new Refusal { Rule = "P4\u001b[2J", Message = "no\rOVERWRITTEN \u001b[1;1Hclear \u009b31m C1 \u202e reversed" } }, CancellationToken.None);
+            await channel.SendAsync(new Envelope { Refusal = refusal }, CancellationToken.None);
         });
 
-        var result = await device.RunAsync("connect", "--host", evil.Address, "--once");
-        await evil.EndedAsync();
-        Assert.True(result.ExitCode == 3, result.ToString());
-        var output = result.Stdout + result.Stderr;
-        foreach (var raw in new[] { '\u001b', '\r', '\u0007', '\u009b', '\u202e' })
+        await using (var evil = Refuse())
         {
-            Assert.DoesNotContain(raw, output);
+            var result = await device.RunAsync("connect", "--host", evil.Address, "--once");
+            await evil.EndedAsync();
+            Assert.True(result.ExitCode == 3, result.ToString());
+            AssertNoRawControls(result.Stdout + result.Stderr);
+            Assert.Contains(@"refused: no\rOVERWRITTEN \x1b[1;1Hclear \x9b31m C1 \u202e reversed", result.Stderr, StringComparison.Ordinal);
         }
 
-        Assert.Contains(@"refused (P4\x1b[2J): no\rOVERWRITTEN \x1b[1;1Hclear \x9b31m C1 \u202e reversed", result.Stderr, StringComparison.Ordinal);
+        // The rule reaches a script's JSON escaped too (JSON would carry a raw ESC as \u001b, and a script print it).
+        await using (var evil = Refuse())
+        {
+            var result = await device.RunAsync("connect", "--host", evil.Address, "--once", "--json");
+            await evil.EndedAsync();
+            var error = JsonDocument.Parse(result.Stderr).RootElement;
+            Assert.Equal(@"P4\x1b[2J", error.GetProperty("rule").GetString());
+            Assert.False(WireText.NeedsEscape(error.GetProperty("error").GetString()!), result.Stderr);
+        }
+
+        // A restore: the host's name, the source device and the grounds it states, and a path no
+        // snapshot may hold (refused, reported, never written).
+        var label = Path.GetFileName(device.DataFolder);
+        var content = "fine\n"u8.ToArray();
+        await using (var evil = HostileHost.Start(async (host, channel) =>
+        {
+            await host.GreetAsync(channel, new HostHello
+            {
+                ProtocolVersion = ProtocolVersion.Current,
+                HostName = EvilName,
+                HostId = ByteString.CopyFrom(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+                Challenge = ByteString.CopyFrom(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+            });
+            await host.AcceptGuestAsync(channel);
+            Assert.Equal(Envelope.BodyOneofCase.RestoreRequest, (await host.ReceiveAsync(channel)).BodyCase);
+            await channel.SendAsync(new Envelope { RestoreOffer = new RestoreOffer { SnapshotId = 1, SourceDevice = "SRC\u001b[31m", Entries = 2, Grounds = "grounds\u001b]0;pwned\u0007\rlie" } }, CancellationToken.None);
+            await channel.SendAsync(new Envelope { FileEntries = new FileEntries { Entries = { Entry($"{label}/ok.txt", content), Entry($"{label}/bad\u001b[2Jname.txt", content) } } }, CancellationToken.None);
+            await host.ServeChunksAsync(channel, _ => Raw(content));
+        }))
+        {
+            var result = await device.RunAsync("restore", "--host", evil.Address);
+            await evil.EndedAsync();
+            var output = result.Stdout + result.Stderr;
+            AssertNoRawControls(output);
+            Assert.Contains(@"evil\x1b]0;pwned\x07\x1b[31m", output, StringComparison.Ordinal);
+            Assert.Contains(@"SRC\x1b[31m", output, StringComparison.Ordinal);
+            Assert.Contains(@"grounds\x1b]0;pwned\x07\rlie", output, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(device.DataFolder, "ok.txt")), result.ToString());
+            Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(device.DataFolder), p => p.Contains('\u001b', StringComparison.Ordinal));
+        }
+    }
+
+    private const string EvilName = "evil\u001b]0;pwned\u0007\u001b[31m";
+
+    private static void AssertNoRawControls(string output)
+    {
+        foreach (var raw in new[] { '\u001b', '\r', '\u0007', '\u009b', '\u202e' })
+        {
+            Assert.False(output.Contains(raw, StringComparison.Ordinal), $"U+{(int)raw:X4} came through raw:\n{output}");
+        }
     }
 
     private async Task<TestDevice> DeviceAsync(string label)

@@ -22,7 +22,7 @@ public sealed class WireTextTests : IDisposable
         await using var host = await RunningHost.StartOnAsync(_folder["host"], "depot", extra: ["--verbose", "--log-file", "logs/cradle.log"]);
         await using (var client = await HostileClient.ConnectAsync(host.Address))
         {
-            await client.SendAsync(new Envelope { DeviceHello = new DeviceHello { ProtocolVersion = ProtocolVersion.Current, DeviceName = "STRANGER-1", Model = "model " + Evil, Software = "software " + Evil } });
+            await client.SendAsync(new Envelope { DeviceHello = new DeviceHello { ProtocolVersion = ProtocolVersion.Oldest, NewestProtocolVersion = ProtocolVersion.Current, DeviceName = "STRANGER-1", Model = "model " + Evil, Software = "software " + Evil } });
             await client.ReceiveAsync();
             await client.SendAsync(new Envelope { Goodbye = new Goodbye { Reason = "goodbye " + Evil } });
             await Assert.ThrowsAsync<LinkClosedException>(async () => await client.ReceiveAsync());

@@ -36,7 +36,7 @@ public sealed partial class SecretComparisonTests
         var root = RepositoryRoot();
         int Uses(string file) => Regex.Count(File.ReadAllText(Path.Combine(root, file)), @"CryptographicOperations\.FixedTimeEquals\(");
         Assert.Equal(2, Uses("src/Cradle.Protocol/SessionProof.cs"));          // the session proof and the reclaim proof
-        Assert.Equal(1, Uses("src/Cradle.Host/HostSession.Partnering.cs"));    // the approval nonce against its commitment
+        Assert.Equal(1, Uses("src/Cradle.Host/HostSession.Partnering.cs"));    // the approval nonce against its commitment (moved out of HostSession.cs by issue 19)
         Assert.Equal(1, Uses("src/Cradle.Host/Dashboard/HttpToken.cs"));       // the dashboard token
     }
 

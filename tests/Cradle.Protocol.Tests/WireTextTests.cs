@@ -20,12 +20,16 @@ public sealed class WireTextTests
     }
 
     [Fact]
-    public void A_lone_surrogate_is_shown_escaped()
+    public void A_lone_surrogate_is_shown_escaped_and_a_pair_passes()
     {
-        // Built here, not in [InlineData]: a lone surrogate does not survive the theory's serialisation.
-        var wire = "lone " + (char)0xD800 + " surrogate";
-        Assert.Equal(@"lone \ud800 surrogate", WireText.Clean(wire));
-        Assert.True(WireText.NeedsEscape(wire));
+        // Not in InlineData: an attribute's string is stored as UTF-8, where a lone surrogate
+        // becomes U+FFFD before the test ever sees it.
+        var lone = "lone " + (char)0xD800 + " surrogate";
+        Assert.Equal(@"lone \ud800 surrogate", WireText.Clean(lone));
+        Assert.True(WireText.NeedsEscape(lone));
+        var pair = "pair " + char.ConvertFromUtf32(0x1F600);
+        Assert.Equal(pair, WireText.Clean(pair));
+        Assert.False(WireText.NeedsEscape(pair));
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public sealed class DashboardStatusTests(Chromium chromium) : IClassFixture<Chro
         // The list and the live stream held back, as on a slow link.
         var release = new TaskCompletionSource();
         var page = await chromium.NewPageAsync();
+        await page.SignInAsync(host, dashboard);
         await page.RouteAsync("**/api/v1/devices", async route =>
         {
             await release.Task;
@@ -37,7 +38,6 @@ public sealed class DashboardStatusTests(Chromium chromium) : IClassFixture<Chro
             await release.Task;
             await route.ContinueAsync();
         });
-        await page.SignInAsync(host, dashboard);
         await page.GotoAsync(dashboard.ToString());
 
         await Expect(page.Locator("#view .loading")).ToHaveTextAsync("Loading the devices…");
@@ -55,9 +55,8 @@ public sealed class DashboardStatusTests(Chromium chromium) : IClassFixture<Chro
         Assert.NotEqual("5679", port);
 
         var page = await chromium.NewPageAsync();
-        var address = await host.Process.DashboardAddressAsync();
-        await page.SignInAsync(host, address);
-        await page.GotoAsync(address.ToString());
+        await page.SignInAsync(host, await host.Process.DashboardAddressAsync());
+        await page.GotoAsync((await host.Process.DashboardAddressAsync()).ToString());
 
         await Expect(page.Locator("#no-devices")).ToContainTextAsync($"cradle device connect --host 127.0.0.1:{port}");
     }
@@ -93,9 +92,8 @@ public sealed class DashboardStatusTests(Chromium chromium) : IClassFixture<Chro
         await using var connected = live.StartConnect(null, "--host", host.Address, "--interval", "1");
 
         var page = await chromium.NewPageAsync();
-        var address = await host.Process.DashboardAddressAsync();
-        await page.SignInAsync(host, address);
-        await page.GotoAsync(address.ToString());
+        await page.SignInAsync(host, await host.Process.DashboardAddressAsync());
+        await page.GotoAsync((await host.Process.DashboardAddressAsync()).ToString());
 
         var liveRow = page.Locator("tr[data-device='MX7-43']");
         await Expect(liveRow.Locator("td.now .tag.connected")).ToHaveTextAsync("connected now · network");
