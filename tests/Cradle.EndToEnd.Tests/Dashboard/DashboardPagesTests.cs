@@ -38,6 +38,8 @@ public sealed class DashboardPagesTests(Chromium chromium) : IClassFixture<Chrom
         await Task.Delay(TimeSpan.FromSeconds(4));
         await using var host = await RunningHost.StartOnAsync(data, "depot-1", autoApprove: false, extra: ["--overdue-after", "0.001"]);
         var dashboard = await host.Process.DashboardAddressAsync();
+        // A change, so this backup makes a fourth snapshot (an unchanged one would only verify the third).
+        File.AppendAllText(Path.Combine(devices["MX7-01"].DataFolder, "scan.log"), "pallet 3 scanned ok\n");
         Assert.Equal(0, (await devices["MX7-01"].BackUpOnceAsync(host)).ExitCode);
         var newcomer = new TestDevice(_folder.Path, "new");
         Assert.Equal(0, (await newcomer.InitAsync("MX7-04")).ExitCode);
@@ -48,8 +50,7 @@ public sealed class DashboardPagesTests(Chromium chromium) : IClassFixture<Chrom
         await page.GotoAsync(dashboard.ToString());
         await Expect(page.Locator("tr[data-device]")).ToHaveCountAsync(3);
         await Expect(page.Locator("tr[data-device='MX7-03']")).ToContainTextAsync("overdue");
-        // Three: MX7-01's backup on this host found nothing changed and verified its third snapshot instead of adding a fourth.
-        await Expect(page.Locator("tr[data-device='MX7-01'] td").Nth(6)).ToHaveTextAsync("3");
+        await Expect(page.Locator("tr[data-device='MX7-01'] td").Nth(6)).ToHaveTextAsync("4");
         await Expect(page.Locator("#pending-count")).ToHaveTextAsync("1");
         await DashboardBrowserTests.TakeScreenshotAsync(page, "devices");
 
