@@ -68,10 +68,33 @@ internal sealed class CradleHostProcess : IDisposable
     }
 
     /// <summary>Runs a one-shot <c>cradle ARGS</c> here (no network needed) and returns its exit code and output.</summary>
-    public static async Task<(int Exit, string Output)> CommandAsync(params string[] args)
+    public static Task<(int Exit, string Output)> CommandAsync(params string[] args) => RunAsync(Executable, args, null);
+
+    /// <summary>Runs <c>cradle ARGS</c> with <paramref name="input"/> on its standard input (closed after it).</summary>
+    public static Task<(int Exit, string Output)> CommandWithInputAsync(string input, params string[] args) => RunAsync(Executable, args, input);
+
+    /// <summary>Runs <c>cradle ARGS</c> with one more environment variable.</summary>
+    public static Task<(int Exit, string Output)> CommandWithAsync((string Name, string Value) variable, params string[] args) => RunAsync(Executable, args, null, variable);
+
+    /// <summary>Runs <c>cradle ARGS</c> as the unprivileged user nobody (setpriv: no capabilities).</summary>
+    public static Task<(int Exit, string Output)> CommandAsNobodyAsync(params string[] args) =>
+        RunAsync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all", Executable, .. args], null);
+
+    private static async Task<(int Exit, string Output)> RunAsync(string program, string[] args, string? input, (string Name, string Value)? variable = null)
     {
-        var start = new ProcessStartInfo(Executable, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        if (variable is { } v)
+        {
+            start.Environment[v.Name] = v.Value;
+        }
+
         using var process = Process.Start(start)!;
+        if (input is not null)
+        {
+            await process.StandardInput.WriteLineAsync(input);
+        }
+
+        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(Patience);
