@@ -14,7 +14,7 @@ internal static class HelpExamples
     {
         ["cradle"] = ["cradle demo", "cradle host run --data /srv/cradle", "cradle device connect --usb usb0"],
         ["cradle host"] = ["cradle host run --data /srv/cradle", "cradle host devices"],
-        ["cradle host run"] = ["cradle host run --data /srv/cradle --serial /dev/ttyS0 --usb usb0 --http 0.0.0.0:5680", "CRADLE_HOST__LISTEN=0.0.0.0:5679 cradle host run   (or \"listen\" in /srv/cradle/cradle.json)"],
+        ["cradle host run"] = ["cradle host run --data /srv/cradle --serial /dev/ttyS0 --usb usb0 --http 0.0.0.0:5680", "sudo cradle host run --data /srv/cradle --activesync enx0050b6 --activesync-folder '\\Program Files\\Scanner\\Data'   (Windows CE / Windows Mobile devices; TCP 990 needs CAP_NET_BIND_SERVICE)", "CRADLE_HOST__LISTEN=0.0.0.0:5679 cradle host run   (or \"listen\" in /srv/cradle/cradle.json)"],
         ["cradle host config"] = ["cradle host config --data /srv/cradle", "cradle host config --json --listen 127.0.0.1:5679"],
         ["cradle host install-service"] = ["sudo cradle host install-service --data /srv/cradle --user cradle", "cradle host install-service --print"],
         ["cradle host devices"] = ["cradle host devices --json"],
@@ -28,6 +28,7 @@ internal static class HelpExamples
         ["cradle host pending"] = ["cradle host pending"],
         ["cradle host approve"] = ["cradle host approve 482913"],
         ["cradle host deny"] = ["cradle host deny 482913"],
+        ["cradle host activesync-password"] = ["cradle host activesync-password Pocket_PC   (type it; no echo)", "echo \"$PASSWORD\" | cradle host activesync-password MX7-01", "cradle host activesync-password MX7-01 --clear"],
         ["cradle host http-token"] = ["cradle host http-token --data /srv/cradle", "cradle host http-token --rotate   (the old token stops working at once)"],
         ["cradle device"] = ["cradle device init --name MX7-01 --folder /data/scans", "cradle device connect --usb usb0"],
         ["cradle device init"] = ["cradle device init --name MX7-01 --folder /data/scans --folder /data/forms"],

@@ -32,6 +32,7 @@ internal static partial class HostCommands
         host.Subcommands.Add(Decide("approve", PendingState.Approved, "Approve a waiting partnership; the device shows the same code"));
         host.Subcommands.Add(Decide("deny", PendingState.Denied, "Deny a waiting partnership"));
         host.Subcommands.Add(HttpTokenCommand());
+        host.Subcommands.Add(ActiveSyncPassword());
         return host;
     }
 
@@ -98,6 +99,11 @@ internal static partial class HostCommands
             foreach (var nic in options.UsbInterfaces)
             {
                 Console.Out.WriteLine($"watching USB interface {nic}");
+            }
+
+            foreach (var nic in options.ActiveSyncInterfaces)
+            {
+                Console.Out.WriteLine($"watching ActiveSync interface {nic} (Windows CE / Windows Mobile devices, TCP 990)");
             }
 
             Console.Out.Flush();

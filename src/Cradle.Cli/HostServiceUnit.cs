@@ -102,7 +102,8 @@ internal static class HostServiceUnit
             unit.Add("Service", "SupplementaryGroups", "dialout");
         }
 
-        var bindLow = options.Listen.Port is > 0 and < 1024;
+        // ActiveSync devices connect to TCP 990: the unit grants that one capability, nothing else.
+        var bindLow = options.Listen.Port is > 0 and < 1024 || options.ActiveSyncInterfaces.Count > 0;
         unit.Add("Service", "UMask", "0077")
             .Add("Service", "NoNewPrivileges", "yes")
             .Add("Service", "CapabilityBoundingSet", bindLow ? "CAP_NET_BIND_SERVICE" : "")

@@ -35,6 +35,21 @@ public sealed record HostOptions
     /// <summary>Network interfaces that a USB cable brings up; sessions arriving on them count as physically present.</summary>
     public IReadOnlyList<string> UsbInterfaces { get; init; } = [];
 
+    /// <summary>
+    /// Network interfaces an ActiveSync device (Windows CE / Windows Mobile over RNDIS) brings up:
+    /// the host answers on that interface's TCP 990 and triggers the device (<c>--activesync</c>).
+    /// </summary>
+    public IReadOnlyList<string> ActiveSyncInterfaces { get; init; } = [];
+
+    /// <summary>Device folders an ActiveSync backup walks besides <c>\My Documents</c> and the storage cards (<c>--activesync-folder</c>).</summary>
+    public IReadOnlyList<string> ActiveSyncFolders { get; init; } = [];
+
+    /// <summary>The DCCM port ActiveSync devices connect to: 990 (privileged); tests on loopback use another.</summary>
+    internal int ActiveSyncPort { get; init; } = Cradle.ActiveSync.Dccm.ActiveSyncListener.DccmPort;
+
+    /// <summary>The ActiveSync sessions' timeouts and read pipelining.</summary>
+    public Cradle.ActiveSync.ActiveSyncOptions ActiveSync { get; init; } = new();
+
     /// <summary>The serial link layer's timing (its dead-line timeout among them).</summary>
     public Links.Serial.ReliableLinkOptions SerialLink { get; init; } = new();
 

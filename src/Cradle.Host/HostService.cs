@@ -116,6 +116,7 @@ public sealed partial class HostService : IAsyncDisposable
     /// <summary>Binds the listener and starts accepting sessions.</summary>
     public void Start()
     {
+        CheckActiveSyncPort();
         _databaseKeptOpen ??= Store.Database.KeepOpen();
         Approvals.Start();
         var address = IPAddress.Parse(_options.Listen.Host);
@@ -154,6 +155,11 @@ public sealed partial class HostService : IAsyncDisposable
             foreach (var usb in _options.UsbInterfaces)
             {
                 _watchers.Add(WatchUsbInterfaceAsync(usb, _stopping.Token));
+            }
+
+            foreach (var activeSync in _options.ActiveSyncInterfaces)
+            {
+                _watchers.Add(WatchActiveSyncInterfaceAsync(activeSync, _stopping.Token));
             }
         }
     }

@@ -335,7 +335,7 @@ internal sealed partial class HostSession
 
         var files = received.Tree.Files;
         var bytes = received.Tree.Bytes;
-        var candidate = problems.Previous is { } newest ? new UnchangedCandidate(newest, OpenProblems(newest)) : null;
+        var candidate = OwnSnapshots.Candidate(host.Store, problems.Previous);
         var outcome = await writer.CommitAsync(new NewSnapshotRequest(_device, _number, link, started), received.Tree, problems.Problems, candidate, cancellationToken).ConfigureAwait(false);
         var id = outcome.SnapshotId;
         var snapshot = outcome.Unchanged ? problems.Previous! : ReadSnapshot(id);
@@ -392,24 +392,7 @@ internal sealed partial class HostSession
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// The device's newest snapshot made under this partnership (since its record was created,
-    /// as restore consent counts them): what an unreadable entry's earlier version comes from,
-    /// and what an unchanged backup repeats. Null for a first backup.
-    /// </summary>
-    private SnapshotInfo? NewestOwnSnapshot()
-    {
-        using var registry = PartnershipRegistry.Open(host.Store.Database, options.Time);
-        var record = registry.Find(_device);
-        using var catalog = host.Store.OpenCatalog();
-        return record is null ? null : catalog.ListSnapshots(_device.Key).LastOrDefault(s => s.Time >= record.Created);
-    }
-
-    private List<SnapshotProblem> OpenProblems(SnapshotInfo snapshot)
-    {
-        using var catalog = host.Store.OpenCatalog();
-        return snapshot.Partial ? catalog.ListProblems(snapshot.Id) : [];
-    }
+    private SnapshotInfo? NewestOwnSnapshot() => OwnSnapshots.Newest(host.Store, options.Time, _device);
 
     private SnapshotInfo? ReadSnapshot(long id)
     {

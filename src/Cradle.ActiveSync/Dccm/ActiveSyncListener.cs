@@ -184,7 +184,8 @@ public sealed class ActiveSyncListener : IAsyncDisposable
         }
     }
 
-    internal static CradleException BindFailure(IPEndPoint endpoint, SocketException e) => e.SocketErrorCode switch
+    /// <summary>Why <paramref name="endpoint"/> could not be bound, with the way out (privilege, a port in use, an address this machine lacks).</summary>
+    public static CradleException BindFailure(IPEndPoint endpoint, SocketException e) => e.SocketErrorCode switch
     {
         SocketError.AccessDenied => new CradleException(
             $"cannot listen on {endpoint} for ActiveSync devices: port {endpoint.Port} is privileged. Run the host with CAP_NET_BIND_SERVICE " +

@@ -259,7 +259,7 @@ public sealed partial class DccmControlChannel : IAsyncDisposable
         // and the calls in flight must end with this reason, not with "connection reset".
         foreach (var session in sessions)
         {
-            _ = session;
+            session.Abort($"the control connection of {Label} has ended: {reason}");
         }
 
         _ended.TrySetResult(reason);

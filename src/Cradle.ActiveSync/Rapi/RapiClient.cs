@@ -101,8 +101,15 @@ public sealed partial class RapiClient : IAsyncDisposable
         {
             ThrowIfBroken();
 
-            // Queued before it is written so that the reply, which may come at once, finds it.
-            _pending.Writer.TryWrite(pending);
+            // Queued before it is written so that the reply, which may come at once, finds it. The
+            // queue is closed when the session broke after the check above (the control connection
+            // ended meanwhile): a call queued nowhere would wait for ever for its reply.
+            if (!_pending.Writer.TryWrite(pending))
+            {
+                ThrowIfBroken();
+                throw new LinkClosedException($"the RAPI session has ended before the {call.Name} request");
+            }
+
             await StreamIo.WriteAsync(_stream, request, _options.ReplyTimeout, _options.Time, $"the {call.Name} request", cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException e)

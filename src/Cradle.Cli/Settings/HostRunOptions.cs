@@ -44,6 +44,10 @@ internal sealed class HostRunOptions
 
     public Option<string[]> Usb { get; } = new("--usb") { Description = "A network interface a USB cable brings up: listen on it while it is up, end its sessions when it goes down (repeat for more)", HelpName = "IFACE" };
 
+    public Option<string[]> ActiveSync { get; } = new("--activesync") { Description = "A network interface a Windows CE / Windows Mobile device brings up on its USB cable (RNDIS): answer it on TCP 990 (needs CAP_NET_BIND_SERVICE), partner through its registry and back it up with nothing installed on it (repeat for more)", HelpName = "IFACE" };
+
+    public Option<string[]> ActiveSyncFolder { get; } = new("--activesync-folder") { Description = "A folder on ActiveSync devices to back up besides \\My Documents and the storage cards, e.g. '\\Program Files\\Scanner\\Data' (repeat for more)", HelpName = "PATH" };
+
     public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "End a session whose device sent nothing for this long (suspended, cable out; on serial: the line made no progress for this long); every chunk stored so far is kept", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
 
     public Option<double> HandshakeTimeout { get; } = new("--handshake-timeout") { Description = "Drop a connection whose TLS handshake and hello take longer than this (a device that connected and went silent)", DefaultValueFactory = _ => DefaultHandshakeTimeout, HelpName = "SECONDS" };
@@ -79,7 +83,7 @@ internal sealed class HostRunOptions
 
     public const double DefaultHandshakeTimeout = 20;
 
-    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, KeepaliveTimeout, HandshakeTimeout, Http, RestoreRoot, OverdueAfter, Packs, Catalog, .. Log.All];
+    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, ActiveSync, ActiveSyncFolder, KeepaliveTimeout, HandshakeTimeout, Http, RestoreRoot, OverdueAfter, Packs, Catalog, .. Log.All];
 
     public static Setting PacksSetting(Option<string> packs) =>
         Setting.Single("packs", packs, "give a folder or s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION] (no credentials here: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_SHARED_CREDENTIALS_FILE)", Setting.Parses(PackStorage.Validate), PackStorage.DefaultFolder);
@@ -95,6 +99,8 @@ internal sealed class HostRunOptions
         Setting.Single("allowReclaim", AllowReclaim, "give true or false", Setting.IsBool, "false"),
         Setting.List("serial", Serial, "give serial ports as PORT or PORT@BAUD, rates 50 to 4000000", Setting.Parses(v => SerialPortSetting.Parse(v))),
         Setting.List("usb", Usb, "give network interface names", Setting.IsText),
+        Setting.List("activesync", ActiveSync, "give network interface names", Setting.IsText),
+        Setting.List("activesyncFolder", ActiveSyncFolder, "give device folders such as \\My Documents\\Scans", Setting.Parses(v => Cradle.ActiveSync.CePath.NormalizeFolder(v))),
         Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("handshakeTimeout", HandshakeTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultHandshakeTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("http", Http, "give ADDR:PORT for the dashboard (port 0: any free port) or 'off'", Setting.Parses(v => DashboardOptions.ParseAddress(v)), DefaultHttp),
@@ -121,6 +127,8 @@ internal sealed class HostRunOptions
         AllowReclaim = settings.Flag("allowReclaim"),
         SerialPorts = [.. settings.List("serial").Select(SerialPortSetting.Parse)],
         UsbInterfaces = [.. settings.List("usb")],
+        ActiveSyncInterfaces = [.. settings.List("activesync")],
+        ActiveSyncFolders = [.. settings.List("activesyncFolder").Select(Cradle.ActiveSync.CePath.NormalizeFolder)],
         Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")),
         SerialLink = new Links.Serial.ReliableLinkOptions { DeadAfter = TimeSpan.FromSeconds(settings.Number("keepaliveTimeout")) },
         HandshakeTimeout = TimeSpan.FromSeconds(settings.Number("handshakeTimeout")),

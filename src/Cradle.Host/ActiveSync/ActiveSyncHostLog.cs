@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Cradle.Host.ActiveSync;
+
+/// <summary>The host's ActiveSync device sessions' log messages, with stable event ids (12xx).</summary>
+internal static partial class ActiveSyncHostLog
+{
+    [LoggerMessage(1200, LogLevel.Information, "ActiveSync: {Interface} is up: listening on {Address}, the device at {Device} is triggered")]
+    public static partial void InterfaceUp(ILogger logger, string @interface, string address, string device);
+
+    [LoggerMessage(1201, LogLevel.Information, "ActiveSync: {Interface} went down (cable out)")]
+    public static partial void InterfaceDown(ILogger logger, string @interface);
+
+    [LoggerMessage(1202, LogLevel.Error, "ActiveSync: {Interface}: {Reason}")]
+    public static partial void InterfaceUnavailable(ILogger logger, string @interface, string reason);
+
+    [LoggerMessage(1203, LogLevel.Information, "ActiveSync: {Remote}: {Device} connected (partnership {Number}, slot P{Slot})")]
+    public static partial void Partnered(ILogger logger, string remote, string device, string number, int slot);
+
+    [LoggerMessage(1204, LogLevel.Information, "ActiveSync: {Remote}: new partnership with {Device}, number {Number}, written to the device's slot P{Slot}")]
+    public static partial void PartnershipCreated(ILogger logger, string remote, string device, string number, int slot);
+
+    [LoggerMessage(1205, LogLevel.Information, "ActiveSync: {Device}: {Files} files and folders listed in {Folders} folders; {Unchanged} files unchanged since the last snapshot are not read again")]
+    public static partial void Listed(ILogger logger, string device, long files, int folders, long unchanged);
+
+    [LoggerMessage(1206, LogLevel.Warning, "ActiveSync: {Device}: {Path} could not be read: {Reason}")]
+    public static partial void FileProblem(ILogger logger, string device, string path, string reason);
+
+    [LoggerMessage(1207, LogLevel.Information, "ActiveSync: {Remote}: {Device} stays connected until it leaves: {Outcome}")]
+    public static partial void Idle(ILogger logger, string remote, string device, string outcome);
+
+    [LoggerMessage(1208, LogLevel.Warning, "ActiveSync: could not send the trigger to {Device}: {Reason}")]
+    public static partial void TriggerFailed(ILogger logger, string device, string reason);
+}
