@@ -8,6 +8,7 @@ namespace Cradle.ActiveSync.Tests;
 /// device on UDP 5679, the device connects to TCP 990, and what the host stored is checked with
 /// the real <c>cradle host restore</c> and <c>cradle host check</c>.
 /// </summary>
+[Collection(VethCollection.Name)]
 public sealed class ActiveSyncEndToEndTests
 {
     private const string Device = "MX7_E2E";
