@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Cradle.EndToEnd.Tests;
 
 /// <summary>
@@ -69,16 +67,7 @@ public sealed class UsbCable : IDisposable
 
     private static void Ip(params string[] args) => Run("ip", args);
 
-    private static void Run(string program, params string[] args)
-    {
-        using var process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardError = true, UseShellExecute = false })!;
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed: {error}");
-        }
-    }
+    private static void Run(string program, params string[] args) => ProgramRun.Run(program, args);
 
     public void Dispose()
     {
