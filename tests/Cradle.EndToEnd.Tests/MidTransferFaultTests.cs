@@ -25,7 +25,7 @@ public sealed partial class MidTransferFaultTests : IDisposable
         var device = new TestDevice(_folder.Path, "cut");
         await using var agent = await StartAgentAsync(device, "MX7-CUT", ["--host", relay.Address]);
 
-        var big = await UploadUntilAsync(device, fileSize: 256 * MiB, cutAfter: 16 * MiB);
+        var big = await UploadUntilAsync(host, device, fileSize: 256 * MiB, cutAfter: 16 * MiB);
         relay.Cut();
         await AssertSessionEndedWithoutSnapshotAsync(host, device);
         relay.Mend();
@@ -44,7 +44,7 @@ public sealed partial class MidTransferFaultTests : IDisposable
         var device = new TestDevice(_folder.Path, "unplugged");
         await using var agent = await StartAgentAsync(device, "MX7-UNPLUG", ["--serial", relay.DevicePort]);
 
-        var big = await UploadUntilAsync(device, fileSize: 6 * MiB, cutAfter: 1 * MiB);
+        var big = await UploadUntilAsync(host, device, fileSize: 6 * MiB, cutAfter: 1 * MiB);
         relay.Cut = true;
         await AssertSessionEndedWithoutSnapshotAsync(host, device);
         relay.Cut = false;
@@ -63,7 +63,7 @@ public sealed partial class MidTransferFaultTests : IDisposable
         byte[] big;
         await using (var agent = await StartAgentAsync(device, "MX7-KILLED", ["--host", host.Address]))
         {
-            big = await UploadUntilAsync(device, fileSize, cutAfter: 16 * MiB);
+            big = await UploadUntilAsync(host, device, fileSize, cutAfter: 16 * MiB);
             agent.Kill();
             await AssertSessionEndedWithoutSnapshotAsync(host, device: null);
         }
@@ -100,15 +100,46 @@ public sealed partial class MidTransferFaultTests : IDisposable
         return agent;
     }
 
-    /// <summary>Puts a big file in the device's folder and returns once this much of it went out.</summary>
-    private async Task<byte[]> UploadUntilAsync(TestDevice device, int fileSize, int cutAfter)
+    /// <summary>
+    /// Puts a big file in the device's folder and returns once the host has stored this much of it.
+    /// What the device has sent is not enough: under load several MB sit in the socket buffers
+    /// between the two (and a reset throws them away), so the test waits for the host's own count
+    /// of chunk bytes received in this session (the dashboard's session board).
+    /// </summary>
+    private async Task<byte[]> UploadUntilAsync(RunningHost host, TestDevice device, int fileSize, int cutAfter)
     {
         var big = TestData.Bytes(91, fileSize);
         var staged = Path.Combine(_folder.Path, "video.staged");
         await File.WriteAllBytesAsync(staged, big);
         File.Move(staged, Path.Combine(device.DataFolder, "video.bin"));
         await device.WaitForStatusAsync(s => s.GetProperty("phase").GetString() == "uploading" && s.GetProperty("progress").GetProperty("wireBytesSent").GetInt64() > cutAfter);
+        await WaitForHostBackupBytesAsync(host, cutAfter);
         return big;
+    }
+
+    /// <summary>Waits until a live backup session on the host has gone through more than this many bytes.</summary>
+    private static async Task WaitForHostBackupBytesAsync(RunningHost host, long bytes)
+    {
+        using var api = await host.DashboardClientAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        long seen = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var sessions = JsonDocument.Parse(await api.GetStringAsync("api/v1/sessions"));
+            seen = sessions.RootElement.GetProperty("live").EnumerateArray()
+                .Where(s => s.GetProperty("phase").GetString() == "backing-up")
+                .Select(s => s.GetProperty("bytesDone").GetInt64())
+                .DefaultIfEmpty(0)
+                .Max();
+            if (seen > bytes)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"the host's backup session reached {seen} bytes, never more than {bytes}:\n{host.Process.Stderr}");
     }
 
     /// <summary>The host ended the session; only the first snapshot is listed; the device (if alive) knows it is disconnected.</summary>
