@@ -152,7 +152,8 @@ internal static partial class HostCommands
             }
 
             var leftovers = restored.Leftovers > 0 ? $"; removed {restored.Leftovers} temporary files of a restore that was cut" : "";
-            Console.Out.WriteLine($"restored snapshot {info.Id} of {info.Device}: {Format.Count(restored.Files, "file")}, {Format.Count(restored.Folders, "folder")}, {Format.Bytes(restored.Bytes)} into {target}{(restored.Resumed ? " (finishing a restore that was cut)" : "")}{whole}{leftovers}; every chunk verified");
+            var linked = restored.Linked > 0 ? $" ({restored.Linked} of them hard links, as on the device)" : "";
+            Console.Out.WriteLine($"restored snapshot {info.Id} of {info.Device}: {Format.Count(restored.Files, "file")}{linked}, {Format.Count(restored.Folders, "folder")}, {Format.Bytes(restored.Bytes)} into {target}{(restored.Resumed ? " (finishing a restore that was cut)" : "")}{whole}{leftovers}; every chunk verified");
             return ExitCodes.Ok;
         }));
         return command;

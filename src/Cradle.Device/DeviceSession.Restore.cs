@@ -42,7 +42,7 @@ public sealed partial class DeviceSession
         }
 
         var outcome = new RestoreBook();
-        var (files, folders) = await PlanAsync(entries, choice, outcome, cancellationToken).ConfigureAwait(false);
+        var (files, links, folders) = await PlanAsync(entries, choice, outcome, cancellationToken).ConfigureAwait(false);
         using var fetcher = new ChunkFetcher(this, files.SelectMany(f => f.Chunks).ToList());
         var parents = new HashSet<string>(StringComparer.Ordinal);
         _observer.Progress(new BackupProgress("restoring", 0, files.Count, 0, files.Sum(f => (long)f.Entry.Size), 0));
@@ -50,6 +50,15 @@ public sealed partial class DeviceSession
         {
             await RestoreFileAsync(file, fetcher, outcome, cancellationToken).ConfigureAwait(false);
             parents.Add(Path.GetDirectoryName(file.Path)!);
+        }
+
+        // Hard links last, once the files they name are written.
+        var restored = outcome.Restored.ToHashSet(StringComparer.Ordinal);
+        foreach (var link in links)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            RestoreLink(link, restored.Contains(link.Target.Entry.Path), outcome);
+            parents.Add(Path.GetDirectoryName(link.Path)!);
         }
 
         // Folder times last (deepest first): writing files into a folder changes its time.
@@ -80,11 +89,15 @@ public sealed partial class DeviceSession
     /// Which entries to write where; refused paths, newer device files and obstacles are reported
     /// here, and files already whole (size, time and content as the snapshot has them: a restore
     /// that was cut wrote them) are skipped, so their chunks are never asked for again. The
-    /// temporary files a cut restore left in the folders concerned are removed.
+    /// temporary files a cut restore left in the folders concerned are removed. A file that was a
+    /// hard link (its entry names another path) whose other name is written by this restore with
+    /// the same chunks becomes a link to it; its chunks are not asked for.
     /// </summary>
-    private async Task<(List<PlannedFile> Files, List<(string Path, FileEntry Entry)> Folders)> PlanAsync(List<FileEntry> entries, RestoreChoice choice, RestoreBook outcome, CancellationToken cancellationToken)
+    private async Task<(List<PlannedFile> Files, List<PlannedLink> Links, List<(string Path, FileEntry Entry)> Folders)> PlanAsync(List<FileEntry> entries, RestoreChoice choice, RestoreBook outcome, CancellationToken cancellationToken)
     {
         var files = new List<PlannedFile>();
+        var links = new List<PlannedLink>();
+        var planned = new Dictionary<string, PlannedFile>(StringComparer.Ordinal);
         var folders = new List<(string, FileEntry)>();
         var swept = new HashSet<string>(StringComparer.Ordinal);
         var chunker = new Chunker(Stream.Null);
@@ -130,7 +143,17 @@ public sealed partial class DeviceSession
                         break;
                     case Protocol.Messages.EntryKind.File:
                         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-                        files.Add(new PlannedFile(entry, full, entry.ChunkIds.Select(id => ChunkId.Read(id.Span)).ToArray()));
+                        var file = new PlannedFile(entry, full, entry.ChunkIds.Select(id => ChunkId.Read(id.Span)).ToArray());
+                        if (entry.LinkTo.Length > 0 && planned.TryGetValue(entry.LinkTo, out var target) && target.Chunks.AsSpan().SequenceEqual(file.Chunks))
+                        {
+                            links.Add(new PlannedLink(entry, full, target));
+                        }
+                        else
+                        {
+                            files.Add(file);
+                            planned[entry.Path] = file;
+                        }
+
                         break;
                     default:
                         outcome.Failed.Add(new RestoreIssue(entry.Path, $"unknown entry kind {(int)entry.Kind}"));
@@ -143,7 +166,7 @@ public sealed partial class DeviceSession
             }
         }
 
-        return (files, folders);
+        return (files, links, folders);
     }
 
     /// <summary>Why a file was skipped because it already is the snapshot's.</summary>
@@ -250,9 +273,55 @@ public sealed partial class DeviceSession
         }
     }
 
+    /// <summary>
+    /// Makes a hard link of the snapshot again: a second name for the file this restore wrote.
+    /// Where the device cannot link (another file system, FAT on a card), the written file is
+    /// copied instead (same chunks, same content). When the other name could not be written,
+    /// neither can this one, and it is reported as failed.
+    /// </summary>
+    private static void RestoreLink(PlannedLink link, bool targetRestored, RestoreBook outcome)
+    {
+        if (!targetRestored)
+        {
+            outcome.Failed.Add(new RestoreIssue(link.Entry.Path, $"it is a hard link to {link.Target.Entry.Path}, which could not be restored"));
+            return;
+        }
+
+        try
+        {
+            try
+            {
+                RestoredFile.PlaceLink(link.Target.Path, link.Path);
+            }
+            catch (IOException)
+            {
+                var temp = RestoredFile.TempPathFor(link.Path);
+                try
+                {
+                    File.Copy(link.Target.Path, temp);
+                    RestoredFile.Place(temp, link.Path, link.Entry.Mode, ToUtc(link.Entry.MtimeUnixNs));
+                }
+                catch
+                {
+                    File.Delete(temp);
+                    throw;
+                }
+            }
+
+            outcome.Restored.Add(link.Entry.Path);
+            outcome.Bytes += (long)link.Entry.Size;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            outcome.Failed.Add(new RestoreIssue(link.Entry.Path, e.Message));
+        }
+    }
+
     private static DateTime ToUtc(long unixNs) => DateTime.UnixEpoch.AddTicks(unixNs / 100);
 
     private sealed record PlannedFile(FileEntry Entry, string Path, ChunkId[] Chunks);
+
+    private sealed record PlannedLink(FileEntry Entry, string Path, PlannedFile Target);
 
     private sealed class RestoreBook
     {

@@ -397,6 +397,7 @@ public sealed partial class DeviceSession
                 MtimeUnixNs = file.Entry.MtimeUnixNs,
                 Mode = file.Entry.Mode,
                 Problem = file.Entry.Problem ?? "",
+                LinkTo = file.Entry.Problem is null ? file.Entry.LinkTo ?? "" : "",
             };
             foreach (var id in file.Chunks)
             {

@@ -59,6 +59,7 @@ public sealed class ScanResult : IDisposable, IScanReport
         _writer.Write(entry.Inode);
         _writer.Write(entry.Mode);
         _writer.Write(entry.Problem ?? "");
+        _writer.Write(entry.LinkTo ?? "");
         _count++;
         if (entry.Problem is not null)
         {
@@ -80,7 +81,8 @@ public sealed class ScanResult : IDisposable, IScanReport
             var entry = new ScanEntry(reader.ReadString(), reader.ReadString(), (EntryKind)reader.ReadByte(),
                 reader.ReadInt64(), reader.ReadInt64(), reader.ReadUInt64(), reader.ReadUInt32());
             var problem = reader.ReadString();
-            yield return problem.Length == 0 ? entry : entry with { Problem = problem };
+            var linkTo = reader.ReadString();
+            yield return entry with { Problem = problem.Length == 0 ? null : problem, LinkTo = linkTo.Length == 0 ? null : linkTo };
         }
     }
 

@@ -7,8 +7,10 @@ namespace Cradle.Device;
 /// One file or folder found in the data folders. <c>Problem</c>: it could not be read (a folder
 /// that could not be listed, or a data folder that is missing: then time and mode are 0); the
 /// backup names it as such and the host carries forward its earlier version.
+/// <c>LinkTo</c>: a file with more than one name (hard links) whose inode the scan met before
+/// under another name, that name's snapshot path.
 /// </summary>
-public sealed record ScanEntry(string Path, string FullPath, EntryKind Kind, long Size, long MtimeUnixNs, ulong Inode, uint Mode, string? Problem = null);
+public sealed record ScanEntry(string Path, string FullPath, EntryKind Kind, long Size, long MtimeUnixNs, ulong Inode, uint Mode, string? Problem = null, string? LinkTo = null);
 
 /// <summary>What a scan met besides the entries it found.</summary>
 public interface IScanReport
@@ -27,7 +29,9 @@ public interface IScanReport
 /// reported as skipped, as are device files, FIFOs and sockets. Entries the exclude patterns
 /// name are left out without a word (a folder is not entered). A folder that cannot be listed
 /// or a missing data folder is an entry with a problem; a name no snapshot can hold is reported
-/// as unnamed.
+/// as unnamed. A file with several names (hard links) inside the data folders is found under each;
+/// every name after the first carries the first's path (<see cref="ScanEntry.LinkTo"/>), so a
+/// restore can make the links again.
 /// </summary>
 public static class Scanner
 {
@@ -57,6 +61,9 @@ public static class Scanner
     /// <summary>The entries one at a time, as the walk finds them; what is skipped goes to <paramref name="report"/>.</summary>
     public static IEnumerable<ScanEntry> Walk(IReadOnlyList<DataFolder> folders, IReadOnlyList<string> exclude, IScanReport report, CancellationToken cancellationToken)
     {
+        // The first name of every file with several names, by file system and inode: only files
+        // with more than one link are kept, so this stays small on an ordinary device.
+        var firstNames = new Dictionary<(ulong Device, ulong Inode), string>();
         foreach (var folder in folders)
         {
             var rules = ExcludeRules.Parse([.. exclude, .. folder.Exclude ?? []]);
@@ -68,7 +75,7 @@ public static class Scanner
                 continue;
             }
 
-            foreach (var entry in Folder(root, folder.Label, "", rules, report, cancellationToken))
+            foreach (var entry in Folder(root, folder.Label, "", rules, report, firstNames, cancellationToken))
             {
                 yield return entry;
             }
@@ -76,7 +83,7 @@ public static class Scanner
     }
 
     /// <summary>A folder's own entry, then (when it can be listed) everything beneath it.</summary>
-    private static IEnumerable<ScanEntry> Folder(DirectoryInfo directory, string path, string relative, ExcludeRules rules, IScanReport report, CancellationToken cancellationToken)
+    private static IEnumerable<ScanEntry> Folder(DirectoryInfo directory, string path, string relative, ExcludeRules rules, IScanReport report, Dictionary<(ulong, ulong), string> firstNames, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         FileSystemInfo[] children;
@@ -125,7 +132,7 @@ public static class Scanner
 
             if (child is DirectoryInfo sub)
             {
-                foreach (var entry in Folder(sub, childPath, childRelative, rules, report, cancellationToken))
+                foreach (var entry in Folder(sub, childPath, childRelative, rules, report, firstNames, cancellationToken))
                 {
                     yield return entry;
                 }
@@ -135,7 +142,7 @@ public static class Scanner
                 ScanEntry? entry;
                 try
                 {
-                    entry = FileEntry(childPath, file);
+                    entry = FileEntry(childPath, file, firstNames);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -170,11 +177,20 @@ public static class Scanner
         new(path, info.FullName, EntryKind.Directory, 0, TreeEntry.ToUnixNs(info.LastWriteTimeUtc), 0, Mode(info));
 
     /// <summary>The entry of a regular file; null for a device, FIFO or socket, which are not backed up.</summary>
-    private static ScanEntry? FileEntry(string path, FileInfo info)
+    private static ScanEntry? FileEntry(string path, FileInfo info, Dictionary<(ulong, ulong), string> firstNames)
     {
-        var (inode, regular) = FileIdentity.Stat(info.FullName);
-        return regular
-            ? new ScanEntry(path, info.FullName, EntryKind.File, info.Length, TreeEntry.ToUnixNs(info.LastWriteTimeUtc), inode, Mode(info))
-            : null;
+        var stat = FileIdentity.Stat(info.FullName);
+        if (!stat.IsRegular)
+        {
+            return null;
+        }
+
+        string? linkTo = null;
+        if (stat.Links > 1 && !firstNames.TryAdd((stat.Device, stat.Inode), path))
+        {
+            linkTo = firstNames[(stat.Device, stat.Inode)];
+        }
+
+        return new ScanEntry(path, info.FullName, EntryKind.File, info.Length, TreeEntry.ToUnixNs(info.LastWriteTimeUtc), stat.Inode, Mode(info), LinkTo: linkTo);
     }
 }

@@ -272,13 +272,34 @@ internal sealed partial class HostSession
                 throw new ProtocolViolationException($"\"{path}\" claims {e.Size} bytes but its chunks hold {total}");
             }
 
-            entries.Add(new TreeEntry(path, kind, (long)e.Size, e.MtimeUnixNs, e.Mode, chunks));
+            entries.Add(new TreeEntry(path, kind, (long)e.Size, e.MtimeUnixNs, e.Mode, chunks) { LinkTo = LinkTarget(path, kind, e.LinkTo) });
             if (kind == Store.EntryKind.File)
             {
                 received.SentFiles++;
                 received.SentBytes += (long)e.Size;
             }
         }
+    }
+
+    /// <summary>
+    /// The path a hard-linked file names as its other name, checked like any path. Whether that
+    /// entry exists and is the same file is not the host's to trust: a restore makes the link only
+    /// when both entries are in the same run with the same chunks, and writes the content otherwise.
+    /// </summary>
+    private static string? LinkTarget(string path, Store.EntryKind kind, string linkTo)
+    {
+        if (linkTo.Length == 0)
+        {
+            return null;
+        }
+
+        if (kind != Store.EntryKind.File)
+        {
+            throw new ProtocolViolationException($"folder \"{path}\" is marked a hard link");
+        }
+
+        var target = SnapshotPath.Validate(linkTo);
+        return target == path ? throw new ProtocolViolationException($"\"{path}\" is marked a hard link to itself") : target;
     }
 
     /// <summary>An entry the device could not read (protocol v3): its earlier version stands in for it.</summary>

@@ -62,6 +62,7 @@ internal sealed partial class HostSession
                     Size = (ulong)e.Size,
                     MtimeUnixNs = e.MtimeUnixNs,
                     Mode = e.Mode,
+                    LinkTo = e.LinkTo ?? "",
                 };
                 foreach (var id in e.Chunks)
                 {

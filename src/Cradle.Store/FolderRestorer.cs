@@ -35,14 +35,31 @@ public sealed class FolderRestorer(SnapshotReader reader)
         var total = entries.Where(e => e.Kind == EntryKind.File).Sum(e => e.Size);
         var folders = new HashSet<string>(StringComparer.Ordinal) { root };
         var work = new List<(TreeEntry Entry, string Path)>();
+        // Hard links: an entry whose other name is written by this run with the same chunks is
+        // linked to it once the files are written; any other is written as a file of its own.
+        var links = new List<(TreeEntry Entry, string Path, string Target)>();
+        var linkTargets = entries.Where(e => e.LinkTo is not null).Select(e => e.LinkTo!).ToHashSet(StringComparer.Ordinal);
+        var targets = new Dictionary<string, (TreeEntry Entry, string Path)>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
             // Every path is checked before anything is written.
             var path = Resolve(root, entry.Path);
             folders.Add(entry.Kind == EntryKind.Directory ? path : Path.GetDirectoryName(path)!);
-            if (entry.Kind == EntryKind.File)
+            if (entry.Kind != EntryKind.File)
             {
-                work.Add((entry, path));
+                continue;
+            }
+
+            if (!options.DryRun && entry.LinkTo is not null && targets.TryGetValue(entry.LinkTo, out var other) && other.Entry.Chunks.AsSpan().SequenceEqual(entry.Chunks))
+            {
+                links.Add((entry, path, other.Path));
+                continue;
+            }
+
+            work.Add((entry, path));
+            if (linkTargets.Contains(entry.Path))
+            {
+                targets[entry.Path] = (entry, path);
             }
         }
 
@@ -144,6 +161,35 @@ public sealed class FolderRestorer(SnapshotReader reader)
             }
         }
 
+        var linked = 0;
+        foreach (var (entry, path, otherName) in links)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (FileIdentity.SameFile(otherName, path))
+            {
+                // A cut run linked it already.
+                whole++;
+                wholeBytes += entry.Size;
+            }
+            else
+            {
+                try
+                {
+                    RestoredFile.PlaceLink(otherName, path);
+                    linked++;
+                }
+                catch (IOException)
+                {
+                    // No hard links here (another file system, FAT, too many links): the content, as a file of its own.
+                    RestoreFile(reader, new byte[ChunkerOptions.AbsoluteMaxSize], snapshot, entry, path);
+                }
+            }
+
+            done += entry.Size;
+            files++;
+            progress?.Report(new RestoreProgress(done, total, files));
+        }
+
         // Folder times last: creating the files inside a folder changes its time.
         foreach (var entry in entries.Where(e => e.Kind == EntryKind.Directory).OrderByDescending(e => e.Path.Length))
         {
@@ -154,7 +200,7 @@ public sealed class FolderRestorer(SnapshotReader reader)
 
         RestoreTarget.RemoveMarker(root);
         progress?.Report(new RestoreProgress(done, total, files));
-        return new RestoreResult(files - whole, entries.Count - files, done - wholeBytes, workers.Count) { Whole = whole, WholeBytes = wholeBytes, Leftovers = leftovers, Resumed = found.State == RestoreTargetState.Unfinished };
+        return new RestoreResult(files - whole, entries.Count - files, done - wholeBytes, workers.Count) { Whole = whole, WholeBytes = wholeBytes, Leftovers = leftovers, Resumed = found.State == RestoreTargetState.Unfinished, Linked = linked };
     }
 
     /// <summary>A dry run: what a restore would write and what it would leave (files already whole); nothing is written.</summary>
@@ -276,6 +322,9 @@ public sealed record RestoreResult(long Files, long Folders, long Bytes, int Rea
 
     /// <summary>A dry run: existing files that would be replaced.</summary>
     public long Replaced { get; init; }
+
+    /// <summary>Of <see cref="Files"/>, those made as hard links to another file of the restore (as they were on the device).</summary>
+    public long Linked { get; init; }
 
     /// <summary>Temporary files of an earlier cut run that were removed.</summary>
     public int Leftovers { get; init; }

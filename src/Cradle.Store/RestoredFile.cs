@@ -57,6 +57,33 @@ public static partial class RestoredFile
     }
 
     /// <summary>
+    /// Makes <paramref name="path"/> a second name of the file a restore already placed at
+    /// <paramref name="target"/> (a hard link of the snapshot): linked under a temporary name in
+    /// the path's folder, then renamed over whatever is there. Mode and time are the target's (one
+    /// inode). A path that already is that file is left alone.
+    /// </summary>
+    /// <exception cref="IOException">The link cannot be made (another file system, one without hard links, too many links): the caller writes the content instead.</exception>
+    public static void PlaceLink(string target, string path)
+    {
+        if (FileIdentity.SameFile(target, path))
+        {
+            return;
+        }
+
+        var temp = TempPathFor(path);
+        FileIdentity.Link(target, temp);
+        try
+        {
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// The cheap half of <see cref="IsWhole"/>: a regular file at <paramref name="path"/> of the
     /// entry's size and modification time (to the 100 ns a restore sets).
     /// </summary>

@@ -5,17 +5,27 @@ using Cradle.Protocol;
 namespace Cradle.Store;
 
 /// <summary>
-/// The binary form of a snapshot's file list, format v1 (docs/storage.md). The host stores it
-/// like file content — chunked, deduplicated, compressed — so an unchanged tree costs nothing.
+/// The binary form of a snapshot's file list (docs/storage.md). The host stores it like file
+/// content — chunked, deduplicated, compressed — so an unchanged tree costs nothing.
 /// <code>
 /// "CRDLTREE" | u16 version | varint entry count | entries
 /// entry: varint path length | UTF-8 path | u8 kind | varint size | i64 mtime ns | varint mode
 ///        | varint chunk count | 32-byte chunk ids
+///        [version 2, kind | 0x80: varint link length | UTF-8 path of the entry it is a hard link to]
 /// </code>
+/// Version 2 adds only the hard-link flag and path; a tree without links is written as version
+/// 1, byte for byte as before, so older builds read it and unchanged trees still deduplicate.
 /// </summary>
 public static class SnapshotTree
 {
+    /// <summary>The format of a tree without hard links.</summary>
     public const ushort Version = 1;
+
+    /// <summary>The format of a tree with at least one hard link (<see cref="TreeEntry.LinkTo"/>).</summary>
+    public const ushort LinksVersion = 2;
+
+    /// <summary>The bit of an entry's kind byte that says a link path follows its chunk ids (version 2).</summary>
+    private const byte LinkFlag = 0x80;
 
     /// <summary>A tree with more entries than this is refused (a hostile or corrupt count).</summary>
     public const int MaxEntries = 10_000_000;
@@ -45,11 +55,11 @@ public static class SnapshotTree
     /// <summary>The most bytes <see cref="WriteHeader"/> writes: magic, version and a 5-byte count.</summary>
     internal const int MaxHeaderLength = 8 + 2 + 5;
 
-    /// <summary>Writes the tree's header: magic, version, entry count.</summary>
-    internal static void WriteHeader(BinaryWriter writer, int count)
+    /// <summary>Writes the tree's header: magic, version (<see cref="LinksVersion"/> when any entry is a hard link), entry count.</summary>
+    internal static void WriteHeader(BinaryWriter writer, int count, bool links)
     {
         writer.Write(Magic);
-        writer.Write(Version);
+        writer.Write(links ? LinksVersion : Version);
         writer.Write7BitEncodedInt(count);
     }
 
@@ -59,7 +69,7 @@ public static class SnapshotTree
         var path = Encoding.UTF8.GetBytes(e.Path);
         writer.Write7BitEncodedInt(path.Length);
         writer.Write(path);
-        writer.Write((byte)e.Kind);
+        writer.Write((byte)((byte)e.Kind | (e.LinkTo is null ? 0 : LinkFlag)));
         writer.Write7BitEncodedInt64(e.Size);
         writer.Write(e.MtimeUnixNs);
         writer.Write7BitEncodedInt64(e.Mode);
@@ -69,6 +79,13 @@ public static class SnapshotTree
         {
             c.WriteTo(id);
             writer.Write(id);
+        }
+
+        if (e.LinkTo is not null)
+        {
+            var link = Encoding.UTF8.GetBytes(e.LinkTo);
+            writer.Write7BitEncodedInt(link.Length);
+            writer.Write(link);
         }
     }
 
@@ -128,7 +145,7 @@ public static class SnapshotTree
             _offset = 0;
             if (_next < 0)
             {
-                WriteHeader(_writer, _entries.Count);
+                WriteHeader(_writer, _entries.Count, _entries.Any(e => e.LinkTo is not null));
             }
             else
             {
@@ -172,9 +189,9 @@ public static class SnapshotTree
         }
 
         var version = BinaryPrimitives.ReadUInt16LittleEndian(r.Take(2));
-        if (version != Version)
+        if (version is not Version and not LinksVersion)
         {
-            throw new StoreFormatException($"snapshot tree has format version {version}; this build reads version {Version} only");
+            throw new StoreFormatException($"snapshot tree has format version {version}; this build reads versions {Version} and {LinksVersion} only");
         }
 
         var count = r.VarInt(MaxEntries);
@@ -190,7 +207,14 @@ public static class SnapshotTree
                 throw new StoreFormatException($"snapshot tree entry {i} has a refused path: {reason}");
             }
 
-            var kind = (EntryKind)r.Take(1)[0];
+            var kindByte = r.Take(1)[0];
+            var linked = (kindByte & LinkFlag) != 0;
+            var kind = (EntryKind)(kindByte & ~LinkFlag);
+            if (linked && (version < LinksVersion || kind != EntryKind.File))
+            {
+                throw new StoreFormatException($"snapshot tree entry {i} ({path}) is marked a hard link, which a version {version} tree or a folder cannot be: damaged");
+            }
+
             if (kind is not EntryKind.File and not EntryKind.Directory)
             {
                 throw new StoreFormatException($"snapshot tree entry {i} ({path}) has unknown kind {(int)kind}");
@@ -206,7 +230,18 @@ public static class SnapshotTree
                 chunks[c] = ChunkId.Read(r.Take(ChunkId.Length));
             }
 
-            entries.Add(new TreeEntry(path, kind, size, mtime, (uint)Math.Min(mode, uint.MaxValue), chunks));
+            string? linkTo = null;
+            if (linked)
+            {
+                linkTo = Encoding.UTF8.GetString(r.Take(r.VarInt(SnapshotPath.MaxLength * 4)));
+                var linkReason = SnapshotPath.Check(linkTo);
+                if (linkReason is not null || linkTo == path)
+                {
+                    throw new StoreFormatException($"snapshot tree entry {i} ({path}) is a hard link to a refused path: {linkReason ?? "itself"}");
+                }
+            }
+
+            entries.Add(new TreeEntry(path, kind, size, mtime, (uint)Math.Min(mode, uint.MaxValue), chunks) { LinkTo = linkTo });
         }
 
         if (r.Remaining != 0)

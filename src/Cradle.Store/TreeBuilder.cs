@@ -13,6 +13,7 @@ public sealed class TreeBuilder : IDisposable
     private readonly FileStream _file;
     private readonly BinaryWriter _writer;
     private bool _reading;
+    private bool _links;
 
     /// <summary>Starts an empty tree whose temporary file lives in <paramref name="folder"/> (made when missing).</summary>
     public TreeBuilder(string folder)
@@ -53,6 +54,7 @@ public sealed class TreeBuilder : IDisposable
         }
 
         SnapshotTree.WriteEntry(_writer, entry);
+        _links |= entry.LinkTo is not null;
         Count++;
         if (entry.Kind == EntryKind.File)
         {
@@ -77,7 +79,7 @@ public sealed class TreeBuilder : IDisposable
         using var header = new MemoryStream();
         using (var writer = new BinaryWriter(header, Encoding.UTF8, leaveOpen: true))
         {
-            SnapshotTree.WriteHeader(writer, Count);
+            SnapshotTree.WriteHeader(writer, Count, _links);
         }
 
         var start = SnapshotTree.MaxHeaderLength - (int)header.Length;
