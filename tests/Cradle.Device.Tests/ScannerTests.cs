@@ -41,6 +41,26 @@ public sealed class ScannerTests : IDisposable
     }
 
     [Fact]
+    public void Every_further_name_of_a_file_with_hard_links_names_the_first_one_met()
+    {
+        Write("a/first.db", "pages");
+        Write("outside-target.txt", "also linked from outside the data folder");
+        FileIdentity.Link(Path.Combine(_data, "a", "first.db"), Path.Combine(Directory.CreateDirectory(Path.Combine(_data, "b")).FullName, "second.db"));
+        FileIdentity.Link(Path.Combine(_data, "a", "first.db"), Path.Combine(_data, "third.db"));
+        FileIdentity.Link(Path.Combine(_data, "outside-target.txt"), _temp["elsewhere.txt"]);
+        Write("plain.txt", "one name");
+
+        var entries = Scan().Entries.ToDictionary(e => e.Path);
+
+        Assert.Null(entries["docs/a/first.db"].LinkTo);
+        Assert.Equal("docs/a/first.db", entries["docs/b/second.db"].LinkTo);
+        Assert.Equal("docs/a/first.db", entries["docs/third.db"].LinkTo);
+        // Two names, but only one of them in the data folders: a plain file here.
+        Assert.Null(entries["docs/outside-target.txt"].LinkTo);
+        Assert.Null(entries["docs/plain.txt"].LinkTo);
+    }
+
+    [Fact]
     public void Finds_files_and_folders_in_a_stable_order_labelled_with_the_folder_label()
     {
         Write("b.txt", "bb");

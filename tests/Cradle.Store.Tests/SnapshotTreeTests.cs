@@ -143,9 +143,9 @@ public class SnapshotTreeTests
     public void An_unknown_version_is_refused()
     {
         var bytes = SnapshotTree.Serialize(Sample());
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), SnapshotTree.LinksVersion + 1);
         var e = Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(bytes));
-        Assert.Contains("version 2", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"version {SnapshotTree.LinksVersion + 1}", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -206,6 +206,69 @@ public class SnapshotTreeTests
         var bytes = SnapshotTree.Serialize([new TreeEntry("ok", EntryKind.Directory, 0, 0, 0, []), new TreeEntry(path, EntryKind.File, 0, 0, 0, [])]);
         var e = Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(bytes));
         Assert.Contains("entry 1 has a refused path", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_tree_without_hard_links_is_written_as_version_1_and_one_with_a_link_as_version_2_that_keeps_it()
+    {
+        var plain = SnapshotTree.Serialize(Sample());
+        Assert.Equal(SnapshotTree.Version, BinaryPrimitives.ReadUInt16LittleEndian(plain.AsSpan(8)));
+
+        var linked = Sample();
+        linked.Add(new TreeEntry("docs/same-as-two-chunks.bin", EntryKind.File, 123_456, -5_000_000_000, 0x81A4, [A, B]) { LinkTo = "docs/two-chunks.bin" });
+        var bytes = SnapshotTree.Serialize(linked);
+        Assert.Equal(SnapshotTree.LinksVersion, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)));
+        var parsed = SnapshotTree.Parse(bytes);
+        AssertSame(linked, parsed);
+        Assert.Equal("docs/two-chunks.bin", parsed[^1].LinkTo);
+        Assert.All(parsed.SkipLast(1), e => Assert.Null(e.LinkTo));
+        // The entries without a link are encoded as version 1 encodes them.
+        Assert.Equal(plain.AsSpan(10 + 1).ToArray(), bytes.AsSpan(10 + 1, plain.Length - 11).ToArray());
+    }
+
+    [Fact]
+    public void The_tree_builder_writes_version_2_only_when_an_entry_is_a_hard_link()
+    {
+        static ushort VersionOf(IEnumerable<TreeEntry> entries)
+        {
+            using var builder = new TreeBuilder(Path.Combine(Path.GetTempPath(), "cradle-tree-tests"));
+            foreach (var e in entries)
+            {
+                builder.Add(e);
+            }
+
+            using var stream = builder.OpenRead();
+            var head = new byte[10];
+            stream.ReadExactly(head);
+            return BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(8));
+        }
+
+        Assert.Equal(SnapshotTree.Version, VersionOf(Sample()));
+        Assert.Equal(SnapshotTree.LinksVersion, VersionOf([.. Sample(), new TreeEntry("docs/again", EntryKind.File, 1, 0, 0, [A]) { LinkTo = "docs/Données/été 😀.txt" }]));
+    }
+
+    [Theory]
+    [InlineData("../outside")]
+    [InlineData("/etc/passwd")]
+    [InlineData("docs/x")]
+    public void A_hard_link_to_a_refused_path_or_to_itself_is_refused(string linkTo)
+    {
+        var bytes = SnapshotTree.Serialize([new TreeEntry("docs/x", EntryKind.File, 0, 0, 0, []) { LinkTo = linkTo }]);
+        var e = Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(bytes));
+        Assert.Contains("hard link to a refused path", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_version_1_tree_or_a_folder_marked_as_a_hard_link_is_refused_as_damaged()
+    {
+        var bytes = SnapshotTree.Serialize([new TreeEntry("docs/x", EntryKind.File, 0, 0, 0, []) { LinkTo = "docs/y" }]);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), SnapshotTree.Version);
+        Assert.Contains("marked a hard link", Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(bytes)).Message, StringComparison.Ordinal);
+
+        var folder = SnapshotTree.Serialize([new TreeEntry("docs/x", EntryKind.File, 0, 0, 0, []) { LinkTo = "docs/y" }]);
+        var kindAt = 8 + 2 + 1 + 1 + "docs/x".Length;
+        folder[kindAt] = 0x80 | (byte)EntryKind.Directory;
+        Assert.Contains("marked a hard link", Assert.Throws<StoreFormatException>(() => SnapshotTree.Parse(folder)).Message, StringComparison.Ordinal);
     }
 
     private static byte[] Header(int count)

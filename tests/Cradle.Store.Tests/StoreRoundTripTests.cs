@@ -92,6 +92,42 @@ public abstract class StoreRoundTripTests : IDisposable
     }
 
     [Fact]
+    public async Task Hard_links_are_made_again_when_both_names_are_restored_with_the_same_chunks_and_written_as_files_otherwise()
+    {
+        var when = new DateTime(2024, 5, 6, 7, 8, 9, DateTimeKind.Utc);
+        WriteFile("first.db", TestData.Bytes(7, 300_000), when);
+        WriteFile("logs/second-name.db", TestData.Bytes(7, 300_000), when);
+        WriteFile("other.bin", TestData.Bytes(8, 1_000), when);
+        WriteFile("dangling.db", TestData.Bytes(7, 300_000), when);
+
+        var snapshotId = await BackupAsync("data", entries =>
+        {
+            static int At(List<TreeEntry> list, string path) => list.FindIndex(e => e.Path == path);
+            entries[At(entries, "data/logs/second-name.db")] = entries[At(entries, "data/logs/second-name.db")] with { LinkTo = "data/first.db" };
+            // Marked a link to a file with other chunks (a lying or racing device): its own content wins.
+            entries[At(entries, "data/other.bin")] = entries[At(entries, "data/other.bin")] with { LinkTo = "data/first.db" };
+            // Its other name is not in the snapshot: written as a file.
+            entries[At(entries, "data/dangling.db")] = entries[At(entries, "data/dangling.db")] with { LinkTo = "data/gone.db" };
+        });
+        var result = await RestoreAsync(snapshotId);
+
+        var restored = Path.Combine(Target, "data");
+        Assert.Equal(4, result.Files);
+        Assert.Equal(1, result.Linked);
+        Assert.True(FileIdentity.SameFile(Path.Combine(restored, "first.db"), Path.Combine(restored, "logs", "second-name.db")), "the two names of one file were restored as two files");
+        Assert.False(FileIdentity.SameFile(Path.Combine(restored, "first.db"), Path.Combine(restored, "other.bin")));
+        Assert.False(FileIdentity.SameFile(Path.Combine(restored, "first.db"), Path.Combine(restored, "dangling.db")));
+        AssertSameTree(Source, restored);
+        Assert.Equal(when, File.GetLastWriteTimeUtc(Path.Combine(restored, "logs", "second-name.db")));
+
+        // Run again over its own result (as after a cut): the link is recognised, nothing rewritten.
+        using var reader = _store.OpenReader();
+        var again = await new FolderRestorer(reader).RestoreAsync(reader.Catalog.GetSnapshot(snapshotId)!, Target, new FolderRestoreOptions(Overwrite: true), null, CancellationToken.None);
+        Assert.Equal(4, again.Whole);
+        Assert.Equal(0, again.Files);
+    }
+
+    [Fact]
     public async Task The_snapshot_records_who_when_and_how_much()
     {
         WriteFile("one.txt", TestData.Text(1000), DateTime.UtcNow);
@@ -367,13 +403,14 @@ public abstract class StoreRoundTripTests : IDisposable
         File.SetLastWriteTimeUtc(path, mtimeUtc);
     }
 
-    /// <summary>Does what a device and the host do together: chunk, offer, store, commit.</summary>
-    private async Task<long> BackupAsync(string label)
+    /// <summary>Does what a device and the host do together: chunk, offer, store, commit (the entries changed by <paramref name="edit"/> first, if given).</summary>
+    private async Task<long> BackupAsync(string label, Action<List<TreeEntry>>? edit = null)
     {
         var entries = new List<TreeEntry>();
         await using var writer = await _store.BeginWriteAsync(CancellationToken.None);
         entries.Add(new TreeEntry(label, EntryKind.Directory, 0, TreeEntry.ToUnixNs(Directory.GetLastWriteTimeUtc(Source)), 0, []));
         await AddFolderAsync(writer, new DirectoryInfo(Source), label, entries);
+        edit?.Invoke(entries);
         return await writer.CommitAsync(Request, entries, CancellationToken.None);
     }
 
