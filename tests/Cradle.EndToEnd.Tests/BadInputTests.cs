@@ -135,6 +135,36 @@ public sealed class BadInputTests : IAsyncLifetime, IDisposable
         Assert.Empty(await SnapshotsAsync());
     }
 
+    [Theory]
+    [InlineData("../../etc/passwd", "refused path")]
+    [InlineData("/etc/shadow", "refused path")]
+    [InlineData("data/self.txt", "a hard link to itself")]
+    public async Task A_hard_link_to_a_path_outside_the_snapshot_or_to_itself_is_refused(string linkTo, string expected)
+    {
+        await using var client = await HostileClient.ConnectAsync(_host.Address);
+        await client.PartnerAsync("LINKER-1", 0x0BAD_F011);
+        await client.SendAsync(new Envelope { BackupBegin = new BackupBegin() });
+        var entry = new FileEntry { Path = "data/self.txt", Kind = EntryKind.File, LinkTo = linkTo };
+        await client.SendAsync(new Envelope { FileEntries = new FileEntries { Entries = { new FileEntry { Path = "data", Kind = EntryKind.Directory }, entry } } });
+        var reply = await client.ReceiveAsync();
+        Assert.Equal("protocol", reply.Refusal.Rule);
+        Assert.Contains(expected, reply.Refusal.Message);
+        Assert.Empty(await SnapshotsAsync());
+    }
+
+    [Fact]
+    public async Task A_folder_marked_as_a_hard_link_is_refused()
+    {
+        await using var client = await HostileClient.ConnectAsync(_host.Address);
+        await client.PartnerAsync("LINKER-2", 0x0BAD_F012);
+        await client.SendAsync(new Envelope { BackupBegin = new BackupBegin() });
+        await client.SendAsync(new Envelope { FileEntries = new FileEntries { Entries = { new FileEntry { Path = "data", Kind = EntryKind.Directory, LinkTo = "data2" } } } });
+        var reply = await client.ReceiveAsync();
+        Assert.Equal("protocol", reply.Refusal.Rule);
+        Assert.Contains("folder \"data\" is marked a hard link", reply.Refusal.Message);
+        Assert.Empty(await SnapshotsAsync());
+    }
+
     [Fact]
     public async Task A_file_naming_a_chunk_that_was_never_sent_is_refused()
     {
