@@ -104,7 +104,7 @@ internal static partial class HostLog
     [LoggerMessage(1032, LogLevel.Warning, "{Folder}: {Count} files and folders were readable by other users and were made private (folders 0700, files 0600)")]
     public static partial void ModesRepaired(ILogger logger, string folder, int count);
     // 1040-1049: what a backup could not read, and backups that changed nothing (issue 20).
-    [LoggerMessage(1040, LogLevel.Warning, "{Device}: snapshot {Snapshot} is PARTIAL: {Problems} entries could not be read ({Carried} carried forward from earlier snapshots); first: {First}")]
+    [LoggerMessage(1040, LogLevel.Warning, "{Device}: snapshot {Snapshot} is PARTIAL: entries that could not be read: {Problems} ({Carried} carried forward from earlier snapshots); first: {First}")]
     public static partial void PartialSnapshot(ILogger logger, string device, long snapshot, long problems, long carried, string first);
 
     [LoggerMessage(1041, LogLevel.Warning, "{Device}: snapshot {Snapshot} holds {Files} files, the newest complete one before held {Previous}: empty or most files vanished (a data folder unmounted?)")]
