@@ -30,7 +30,7 @@ public sealed class DeviceRestoreTests
 
         var result = await RestoreAsync(rig, "MX7_R");
 
-        Assert.True(result.Complete, ActiveSyncSession.DescribeRestore(result));
+        Assert.True(result.Complete, result.Describe());
         Assert.Equal(2, result.Files);
         Assert.Equal(a.Length + b.Length, result.Bytes);
         Assert.True(result.TimesSet);
@@ -40,7 +40,7 @@ public sealed class DeviceRestoreTests
         Assert.Equal(Monday, File.GetLastWriteTimeUtc(DevicePath(device, @"My Documents\a.txt")));
         Assert.Equal(Tuesday, File.GetLastWriteTimeUtc(DevicePath(device, @"My Documents\scans\deep\b.bin")));
         Assert.True(device.Counters["CeMoveFile"] >= 2);
-        Assert.Empty(Directory.GetFiles(device.FileSystem.Root, DeviceRestorer.TempName, SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(device.FileSystem.Root, DeviceRestoreResult.TempName, SearchOption.AllDirectories));
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class DeviceRestoreTests
 
         var result = await RestoreAsync(rig, "MX7_S", path: "My Documents/scans");
 
-        Assert.True(result.Complete, ActiveSyncSession.DescribeRestore(result));
+        Assert.True(result.Complete, result.Describe());
         Assert.Equal(1, result.Files);
         Assert.Equal(b, await File.ReadAllBytesAsync(DevicePath(device, @"My Documents\scans\b.bin")));
         Assert.False(File.Exists(DevicePath(device, @"My Documents\a.txt")));
@@ -81,7 +81,7 @@ public sealed class DeviceRestoreTests
 
         var result = await RestoreAsync(rig, "MX7_T");
 
-        Assert.True(result.Complete, ActiveSyncSession.DescribeRestore(result));
+        Assert.True(result.Complete, result.Describe());
         Assert.Equal("not-partnered", result.Standing);
         Assert.Equal(a, await File.ReadAllBytesAsync(DevicePath(device, @"My Documents\a.txt")));
         Assert.Equal(Monday, File.GetLastWriteTimeUtc(DevicePath(device, @"My Documents\a.txt")));
@@ -108,7 +108,7 @@ public sealed class DeviceRestoreTests
         Assert.Equal(0, result.Files);
         // The real name still holds what it held; the bytes that crossed are in the temporary file only.
         Assert.Equal(older, await File.ReadAllBytesAsync(DevicePath(device, @"My Documents\big.bin")));
-        var temp = Assert.Single(Directory.GetFiles(device.FileSystem.Root, DeviceRestorer.TempName, SearchOption.AllDirectories));
+        var temp = Assert.Single(Directory.GetFiles(device.FileSystem.Root, DeviceRestoreResult.TempName, SearchOption.AllDirectories));
         Assert.InRange(new FileInfo(temp).Length, 1, big.Length - 1);
 
         // The next connection's restore finishes, and clears the leftover.
@@ -117,9 +117,9 @@ public sealed class DeviceRestoreTests
         await LoopbackRig.WaitForAsync(() => rig.Host.Sessions.Snapshot().Live.All(s => s.Link != "activesync"), "the vanished device's session to end");
         Assert.Equal("connected", await rig.SyncAsync(device));
         var again = await RestoreAsync(rig, "MX7_U", snapshot: first);
-        Assert.True(again.Complete, ActiveSyncSession.DescribeRestore(again));
+        Assert.True(again.Complete, again.Describe());
         Assert.Equal(big, await File.ReadAllBytesAsync(DevicePath(device, @"My Documents\big.bin")));
-        Assert.Empty(Directory.GetFiles(device.FileSystem.Root, DeviceRestorer.TempName, SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(device.FileSystem.Root, DeviceRestoreResult.TempName, SearchOption.AllDirectories));
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public sealed class DeviceRestoreTests
 
         var allowed = await RestoreAsync(rig, "MX7_W", allowGuest: true);
 
-        Assert.True(allowed.Complete, ActiveSyncSession.DescribeRestore(allowed));
+        Assert.True(allowed.Complete, allowed.Describe());
         Assert.Equal("guest", allowed.Standing);
         Assert.True(File.Exists(DevicePath(device, @"My Documents\a.txt")));
     }

@@ -65,7 +65,7 @@ internal sealed partial class ActiveSyncSession
             DeviceRestoreResult result;
             await using (var rapi = await channel.OpenRapiSessionAsync(both.Token).ConfigureAwait(false))
             {
-                var progress = new Progress<DeviceRestoreProgress>(p =>
+                var progress = new InlineProgress<DeviceRestoreProgress>(p =>
                 {
                     live.Progress(p.Files, p.Bytes);
                     job.Progress?.Report(p);
@@ -74,7 +74,7 @@ internal sealed partial class ActiveSyncSession
                 result = await restorer.RestoreAsync(job.Snapshot, job.Path, Standing ?? "?", job.Entries, progress, both.Token).ConfigureAwait(false);
             }
 
-            outcome = DescribeRestore(result);
+            outcome = result.Describe();
             if (result.Complete)
             {
                 ActiveSyncHostLog.Restored(logger, Remote, _device.Value, outcome);
@@ -92,6 +92,15 @@ internal sealed partial class ActiveSyncSession
             outcome = "restore cancelled by the operator";
             ActiveSyncHostLog.RestoreIncomplete(logger, Remote, _device.Value, outcome);
             job.Done.TrySetCanceled(e.CancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The interface went down (cable out) or the host stops: the session ends, and the
+            // operator hears why rather than a bare cancellation.
+            outcome = host.IsStopping ? "restore cut: the host is stopping" : "restore cut: the activesync link went down (cable out)";
+            ActiveSyncHostLog.RestoreIncomplete(logger, Remote, _device.Value, outcome);
+            job.Done.TrySetException(new ActiveSyncDeviceUnavailableException($"{outcome}; the file being written was left under its temporary name {DeviceRestoreResult.TempName}, never half-written under its own"));
+            throw;
         }
         catch (CradleException e)
         {
@@ -119,15 +128,6 @@ internal sealed partial class ActiveSyncSession
             job.Done.TrySetException(new ActiveSyncDeviceUnavailableException($"{_device} left before the restore could start: {outcome}"));
         }
     }
-
-    internal static string DescribeRestore(DeviceRestoreResult r)
-    {
-        var what = $"snapshot {r.Snapshot}{(r.Path is null ? "" : $" ({r.Path})")}: {r.Files} files, {r.Bytes} bytes, {r.Folders} folders made";
-        var times = r.TimesSet ? "" : "; times NOT set (RAPI1 device: no known encoding of CeSetFileTime), the files carry the time of the restore";
-        var failed = r.Failed.Count == 0 ? "" : $"; {r.Failed.Count} NOT restored (first: {r.Failed[0].Path}: {r.Failed[0].Reason})";
-        var cut = r.Interrupted is null ? "" : $"; INTERRUPTED: {r.Interrupted}";
-        return $"restored {what}{times}{failed}{cut}";
-    }
 }
 
 /// <summary>A restore the operator asked for, waiting for its device's session; <see cref="Done"/> gives its result.</summary>
@@ -146,6 +146,12 @@ internal sealed class RestoreJob(SnapshotReader reader, SnapshotInfo snapshot, s
     public CancellationToken Cancellation { get; } = cancellation;
 
     public TaskCompletionSource<DeviceRestoreResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>Reports on the caller's thread, in order (Progress&lt;T&gt; posts to the thread pool, where lines could swap).</summary>
+internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }
 
 /// <summary>The device named for an ActiveSync job is not connected in a state that allows it (absent, twice, a guest, still unlocking).</summary>

@@ -21,7 +21,20 @@ public sealed record DeviceRestoreResult(
     string Device, long Snapshot, string? Path, string Standing, long Files, long Folders, long Bytes, bool TimesSet,
     List<DeviceRestoreFailure> Failed, string? Interrupted)
 {
+    /// <summary>The temporary name a file is written under in its folder before it is moved into place.</summary>
+    public const string TempName = "~cradle-restore.tmp";
+
     public bool Complete => Failed.Count == 0 && Interrupted is null;
+
+    /// <summary>The outcome in one line, for the log, the session board and the CLI.</summary>
+    public string Describe()
+    {
+        var what = $"snapshot {Snapshot}{(Path is null ? "" : $" ({Path})")}: {Files} files, {Bytes} bytes, {Folders} folders made";
+        var times = TimesSet ? "" : "; times NOT set (RAPI1 device: no known encoding of CeSetFileTime), the files carry the time of the restore";
+        var failed = Failed.Count == 0 ? "" : $"; {Failed.Count} NOT restored (first: {Failed[0].Path}: {Failed[0].Reason})";
+        var cut = Interrupted is null ? "" : $"; INTERRUPTED: {Interrupted}";
+        return $"restored {what}{times}{failed}{cut}";
+    }
 }
 
 /// <summary>
@@ -35,7 +48,7 @@ public sealed record DeviceRestoreResult(
 internal sealed class DeviceRestorer(RapiClient rapi, SnapshotReader reader, int blockSize)
 {
     /// <summary>The temporary name in each folder: one file is written at a time, and the next restore removes a leftover.</summary>
-    public const string TempName = "~cradle-restore.tmp";
+    public const string TempName = DeviceRestoreResult.TempName;
 
     private const long FileTimeOf1970 = 116_444_736_000_000_000;
     private const uint ErrorAlreadyExists = 183;
