@@ -56,7 +56,12 @@ public sealed partial class DashboardServer
             return;
         }
 
-        context.Response.ContentType = "application/x-ndjson";
+        if (!started)
+        {
+            // Headers are read-only once the first line went out.
+            context.Response.ContentType = "application/x-ndjson";
+        }
+
         DashboardLog.Action(_logger, result.Describe());
         await WriteEventAsync(context, new DeviceRestoreEvent("done", null, result, null)).ConfigureAwait(false);
     }
