@@ -114,6 +114,45 @@ public static class CePath
         return reason is null ? snapshot : throw new ActiveSyncProtocolException($"refused device path \"{DeviceText.Printable(devicePath)}\": {reason}");
     }
 
+    /// <summary>
+    /// Why a snapshot path cannot be written on a device (null when it can): a name Windows CE
+    /// refuses or reserves (CON, PRN, AUX, NUL, COM1–9, LPT1–9, with any extension; a trailing dot
+    /// or space), a separator or wildcard, "..", or an absolute path. Snapshots of other devices,
+    /// or a damaged store, may hold such paths; a restore refuses them one by one.
+    /// </summary>
+    public static string? CheckWritable(string snapshotPath)
+    {
+        if (SnapshotPath.Check(snapshotPath) is { } reason)
+        {
+            return reason;
+        }
+
+        foreach (var segment in snapshotPath.Split('/'))
+        {
+            if (CheckName(segment) is { } problem)
+            {
+                return problem;
+            }
+
+            if (segment.EndsWith('.') || segment.EndsWith(' '))
+            {
+                return $"the name \"{DeviceText.Printable(segment)}\" ends with a dot or a space, which Windows CE drops";
+            }
+
+            var stem = segment.Split('.')[0].TrimEnd(' ');
+            if (IsReservedDeviceName(stem))
+            {
+                return $"\"{DeviceText.Printable(segment)}\" is a reserved device name on Windows CE ({stem.ToUpperInvariant()})";
+            }
+        }
+
+        return snapshotPath.Length + 1 > MaxNameChars ? $"the path has {snapshotPath.Length + 1} characters, more than Windows CE's MAX_PATH ({MaxNameChars})" : null;
+    }
+
+    private static bool IsReservedDeviceName(string stem) =>
+        stem.ToUpperInvariant() is "CON" or "PRN" or "AUX" or "NUL"
+        || (stem.Length == 4 && (stem.StartsWith("COM", StringComparison.OrdinalIgnoreCase) || stem.StartsWith("LPT", StringComparison.OrdinalIgnoreCase)) && stem[3] is >= '1' and <= '9');
+
     /// <summary>The device path a snapshot path restores to: <c>My Documents/a.txt</c> → <c>\My Documents\a.txt</c>.</summary>
     public static string FromSnapshotPath(string snapshotPath)
     {

@@ -66,6 +66,10 @@ internal sealed record ConfigReport(string Section, string File, bool FileExists
 [JsonSerializable(typeof(ConfigReport))]
 [JsonSerializable(typeof(Cradle.Store.CheckReport))]
 [JsonSerializable(typeof(Cradle.Store.PruneReport))]
+[JsonSerializable(typeof(Cradle.Host.ActiveSync.DeviceRestoreResult))]
+[JsonSerializable(typeof(Cradle.Host.Dashboard.DeviceRestoreRequest))]
+[JsonSerializable(typeof(Cradle.Host.Dashboard.DeviceRestoreEvent))]
+[JsonSerializable(typeof(Cradle.Host.Dashboard.ApiError))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     /// <summary>The same types and names, with quotes and apostrophes in messages and paths left as they are (no \u0027).</summary>

@@ -19,7 +19,7 @@ internal static class HelpExamples
         ["cradle host install-service"] = ["sudo cradle host install-service --data /srv/cradle --user cradle", "cradle host install-service --print"],
         ["cradle host devices"] = ["cradle host devices --json"],
         ["cradle host snapshots"] = ["cradle host snapshots MX7-01"],
-        ["cradle host restore"] = ["cradle host restore MX7-01 --to ./mx7-files", "cradle host restore MX7-01 --snapshot 12 --to ./mx7-files --dry-run", "cradle host restore MX7-01 --to ./mx7-files --overwrite"],
+        ["cradle host restore"] = ["cradle host restore MX7-01 --to ./mx7-files", "cradle host restore MX7-01 --snapshot 12 --to ./mx7-files --dry-run", "cradle host restore MX7-01 --to ./mx7-files --overwrite", "cradle host restore MX7-01 --to-device   (a cradled Windows CE / Windows Mobile device, also after a cold boot; the host must be running)", "cradle host restore MX7-01 --to-device --path 'My Documents/scans' --snapshot 12"],
         ["cradle host forget"] = ["cradle host forget MX7-01 --dry-run", "cradle host forget MX7-01 --keep-backups --yes   (in a script: no question)"],
         ["cradle host allow-restore"] = ["cradle host allow-restore MX7-01 --to MX7-01   (the same device after a cold boot)", "cradle host allow-restore MX7-01 --to MX7-02 --expires 30"],
         ["cradle host check"] = ["cradle host check --read-data"],

@@ -128,10 +128,15 @@ internal static partial class HostCommands
         var catalogOption = CommonOptions.Catalog();
         var device = new Argument<string>("DEVICE") { Description = "The device whose files to restore" };
         var snapshot = new Option<long?>("--snapshot") { Description = "The snapshot id (default: the device's latest)", HelpName = "ID" };
-        var to = new Option<string>("--to") { Description = "The folder to restore into: new or empty, or holding an unfinished restore of the same snapshot (which this one finishes)", Required = true, HelpName = "DIR" };
+        var to = new Option<string>("--to") { Description = "The folder to restore into: new or empty, or holding an unfinished restore of the same snapshot (which this one finishes)", HelpName = "DIR" };
+        var toDevice = new Option<bool>("--to-device") { Description = "Write the snapshot back onto the device itself, an ActiveSync device cradled to the running host (also after a cold boot, without partnering again), with the files' times (RAPI2 devices; RAPI1 devices get the bytes only)" };
+        var path = new Option<string?>("--path") { Description = "With --to-device: only this file or folder of the snapshot, e.g. 'My Documents/scans'", HelpName = "PATH" };
+        var allowGuest = new Option<bool>("--allow-guest") { Description = "With --to-device: the operator's consent to restore onto a guest (a device holding two other hosts' partnerships, P3)" };
+        var http = new Option<string?>("--http") { Description = "With --to-device: the running host's API address (default: the one it wrote into its folder)", HelpName = "ADDR:PORT" };
+        var json = CommonOptions.Json();
         var overwrite = new Option<bool>("--overwrite") { Description = "Restore into a folder that holds other things: the snapshot's files replace what is at their paths (files already whole are left), other files are left alone" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Say what would be restored and what is already whole; write nothing" };
-        var command = new Command("restore", "Restore a snapshot's files, folders and times into a folder on the host; every chunk is verified. A restore that was cut resumes when run again: files already whole are kept, its temporary files removed") { data, packs, catalogOption, device, snapshot, to, overwrite, dryRun };
+        var command = new Command("restore", "Restore a snapshot's files, folders and times into a folder on the host (--to), or onto a cradled ActiveSync device (--to-device); every chunk is verified. A restore to a folder that was cut resumes when run again: files already whole are kept, its temporary files removed") { data, packs, catalogOption, device, snapshot, to, overwrite, dryRun, toDevice, path, allowGuest, http, json };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
@@ -140,6 +145,23 @@ internal static partial class HostCommands
             using var reader = store.OpenReader();
             var name = DeviceName.Parse(result.GetValue(device));
             HostReports.RequireDevice(store, reader.Catalog, name);
+            if (result.GetValue(toDevice))
+            {
+                if (result.GetValue(to) is not null || result.GetValue(overwrite) || result.GetValue(dryRun))
+                {
+                    throw new ArgumentException("--to-device writes onto the device: give it without --to, --overwrite or --dry-run");
+                }
+
+                return await RestoreToDeviceAsync(store.Folder, result.GetValue(http), name, result.GetValue(snapshot), result.GetValue(path), result.GetValue(allowGuest), result.GetValue(json), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (result.GetValue(to) is null || result.GetValue(path) is not null || result.GetValue(allowGuest) || result.GetValue(http) is not null)
+            {
+                throw new ArgumentException(result.GetValue(to) is null
+                    ? "give --to DIR (a folder on this PC) or --to-device (the cradled device itself)"
+                    : "--path, --allow-guest and --http go with --to-device");
+            }
+
             var info = FindSnapshot(reader.Catalog, name, result.GetValue(snapshot));
             var target = Path.GetFullPath(result.GetValue(to)!);
             var options = new FolderRestoreOptions(result.GetValue(overwrite), result.GetValue(dryRun));

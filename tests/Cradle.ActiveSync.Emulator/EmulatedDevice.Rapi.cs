@@ -16,7 +16,7 @@ public sealed partial class EmulatedDevice
         [0x0E] = "CeProcessConfig", [0x11] = "CeFindFirstFile", [0x12] = "CeFindNextFile", [0x13] = "CeFindClose",
         [0x14] = "CeGetFileAttributes", [0x16] = "CeCreateFile", [0x17] = "CeReadFile", [0x18] = "CeWriteFile",
         [0x19] = "CeCloseHandle", [0x1A] = "CeFindAllFiles", [0x26] = "CeSetFilePointer", [0x28] = "CeCreateDirectory",
-        [0x29] = "CeRemoveDirectory", [0x2D] = "CeDeleteFile", [0x2E] = "CeGetFileSize", [0x2F] = "CeRegOpenKeyEx",
+        [0x29] = "CeRemoveDirectory", [0x2B] = "CeMoveFile", [0x2D] = "CeDeleteFile", [0x2E] = "CeGetFileSize", [0x2F] = "CeRegOpenKeyEx",
         [0x30] = "CeRegEnumKeyEx", [0x31] = "CeRegCreateKeyEx", [0x32] = "CeRegCloseKey", [0x33] = "CeRegDeleteKey",
         [0x34] = "CeRegEnumValue", [0x35] = "CeRegDeleteValue", [0x36] = "CeRegQueryInfoKey", [0x37] = "CeRegQueryValueEx",
         [0x38] = "CeRegSetValueEx", [0x39] = "CeGetStoreInformation", [0x41] = "CeGetFileTime", [0x42] = "CeSetFileTime",
@@ -28,7 +28,7 @@ public sealed partial class EmulatedDevice
         [0x00] = "CeFindFirstFile", [0x01] = "CeFindNextFile", [0x02] = "CeFindClose", [0x03] = "CeGetFileAttributes",
         [0x05] = "CeCreateFile", [0x06] = "CeReadFile", [0x07] = "CeWriteFile", [0x08] = "CeCloseHandle",
         [0x09] = "CeFindAllFiles", [0x15] = "CeSetFilePointer", [0x17] = "CeCreateDirectory", [0x18] = "CeRemoveDirectory",
-        [0x1C] = "CeDeleteFile", [0x1D] = "CeGetFileSize", [0x1E] = "CeRegOpenKeyEx", [0x20] = "CeRegCreateKeyEx",
+        [0x1A] = "CeMoveFile", [0x1C] = "CeDeleteFile", [0x1D] = "CeGetFileSize", [0x1E] = "CeRegOpenKeyEx", [0x20] = "CeRegCreateKeyEx",
         [0x21] = "CeRegCloseKey", [0x22] = "CeRegDeleteKey", [0x24] = "CeRegDeleteValue", [0x26] = "CeRegQueryValueEx",
         [0x27] = "CeRegSetValueEx", [0x29] = "CeGetStoreInformation", [0x44] = "CeGetSpecialFolderPath", [0x56] = "CeProcessConfig",
     };

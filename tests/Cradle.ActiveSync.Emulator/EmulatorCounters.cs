@@ -15,6 +15,8 @@ public sealed class EmulatorCounters
 
     public long FileBytesSent => this["file-bytes-sent"];
 
+    public long FileBytesReceived => this["file-bytes-received"];
+
     public long ControlConnections => this["control-connections"];
 
     public long RapiSessions => this["rapi-sessions"];

@@ -112,6 +112,9 @@ public sealed class EmulatorFaults
     /// <summary>After this many file bytes sent in read replies, the device vanishes in the middle of a reply (0: never).</summary>
     public long VanishAfterReadBytes { get; set; }
 
+    /// <summary>After this many file bytes received in write requests, the device vanishes in the middle of the reply (0: never): a cable pulled mid-restore.</summary>
+    public long VanishAfterWriteBytes { get; set; }
+
     /// <summary>The reply to this call says it is 0x7FFFFFF0 bytes long.</summary>
     public string? OversizedReplyTo { get; set; }
 

@@ -238,8 +238,10 @@ internal sealed partial class RapiSession
         }
 
         file.Write(data);
+        file.Flush(flushToDisk: false);
         device.Counters.Count("file-bytes-received", data.Length);
-        return new(Begin().U32(0).U32(1).U32((uint)data.Length));
+        var vanish = Faults.VanishAfterWriteBytes > 0 && device.Counters.FileBytesReceived > Faults.VanishAfterWriteBytes;
+        return new(Begin().U32(0).U32(1).U32((uint)data.Length), VanishMidway: vanish);
     }
 
     private EmulatedDevice.RapiReply CloseHandle(RequestReader r)
@@ -382,6 +384,39 @@ internal sealed partial class RapiSession
         }
 
         File.Delete(host);
+        return Bool(0);
+    }
+
+    /// <summary>CeMoveFile: as Windows' MoveFile, it fails when the new name exists (ERROR_ALREADY_EXISTS).</summary>
+    private EmulatedDevice.RapiReply MoveFile(RequestReader r)
+    {
+        var existing = Fs.Resolve(OptionalPath(r));
+        var targetPath = OptionalPath(r);
+        if (existing is null)
+        {
+            return Bool(ErrorFileNotFound);
+        }
+
+        if (Fs.Resolve(targetPath) is not null)
+        {
+            return Bool(ErrorAlreadyExists);
+        }
+
+        var target = Fs.ResolveNew(targetPath);
+        if (target is null)
+        {
+            return Bool(ErrorPathNotFound);
+        }
+
+        if (Directory.Exists(existing))
+        {
+            Directory.Move(existing, target);
+        }
+        else
+        {
+            File.Move(existing, target);
+        }
+
         return Bool(0);
     }
 

@@ -48,6 +48,7 @@ internal sealed partial class RapiSession(EmulatedDevice device, int version)
         "CeCreateDirectory" => CreateDirectory(r),
         "CeRemoveDirectory" => RemoveDirectory(r),
         "CeDeleteFile" => DeleteFile(r),
+        "CeMoveFile" => MoveFile(r),
         "CeGetStoreInformation" => GetStoreInformation(r),
         "CeGetDiskFreeSpaceEx" => GetDiskFreeSpaceEx(r),
         "CeGetSpecialFolderPath" => GetSpecialFolderPath(r),

@@ -11,7 +11,7 @@ namespace Cradle.ActiveSync.Tests;
 [Collection(VethCollection.Name)]
 public sealed class ActiveSyncEndToEndTests
 {
-    private const string Device = "MX7_E2E";
+    internal const string Device = "MX7_E2E";
 
     [Fact]
     public async Task Host_run_backs_up_a_cradled_device_byte_exact_verifies_it_unchanged_by_listings_reads_only_a_changed_file_and_survives_a_cable_pulled_mid_file()
@@ -127,7 +127,7 @@ public sealed class ActiveSyncEndToEndTests
         Assert.Equal(files.Count, Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories).Count());
     }
 
-    private static EmulatorOptions DeviceOptions(TempFolder temp, string folder, string registry, VethCable cable) => new()
+    internal static EmulatorOptions DeviceOptions(TempFolder temp, string folder, string registry, VethCable cable) => new()
     {
         FilesRoot = temp[folder],
         RegistryFile = temp[registry],
@@ -140,7 +140,7 @@ public sealed class ActiveSyncEndToEndTests
         CarrierInterface = cable.DeviceInterface,
     };
 
-    private static void WriteDeviceFile(TempFolder temp, string relative, byte[] content, DateTime? lastWriteUtc = null)
+    internal static void WriteDeviceFile(TempFolder temp, string relative, byte[] content, DateTime? lastWriteUtc = null)
     {
         var path = temp[Path.Combine(["device", .. relative.Split('\\')])];
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -70,6 +70,10 @@ internal sealed class CradleHostProcess : IDisposable
     /// <summary>Runs a one-shot <c>cradle ARGS</c> here (no network needed) and returns its exit code and output.</summary>
     public static Task<(int Exit, string Output)> CommandAsync(params string[] args) => RunAsync(Executable, args, null);
 
+    /// <summary>Runs a one-shot <c>cradle ARGS</c> inside <paramref name="networkNamespace"/> (where the host's API listens on loopback).</summary>
+    public static Task<(int Exit, string Output)> CommandInNamespaceAsync(string networkNamespace, params string[] args) =>
+        RunAsync("ip", ["netns", "exec", networkNamespace, Executable, .. args], null);
+
     /// <summary>Runs <c>cradle ARGS</c> with <paramref name="input"/> on its standard input (closed after it).</summary>
     public static Task<(int Exit, string Output)> CommandWithInputAsync(string input, params string[] args) => RunAsync(Executable, args, input);
 

@@ -14,6 +14,9 @@ internal sealed record RapiCall(string Name, uint? Rapi1Id, uint Rapi2Id)
     public static readonly RapiCall CreateDirectory = new("CeCreateDirectory", 0x17, 0x28);
     public static readonly RapiCall RemoveDirectory = new("CeRemoveDirectory", 0x18, 0x29);
     public static readonly RapiCall DeleteFile = new("CeDeleteFile", 0x1C, 0x2D);
+
+    // SynCE backend_ops_1/2 file_management: RAPI1 0x1A (where RAPI2 has CeFindAllFiles), RAPI2 0x2B.
+    public static readonly RapiCall MoveFile = new("CeMoveFile", 0x1A, 0x2B);
     public static readonly RapiCall GetFileSize = new("CeGetFileSize", 0x1D, 0x2E);
     public static readonly RapiCall RegOpenKeyEx = new("CeRegOpenKeyEx", 0x1E, 0x2F);
     public static readonly RapiCall RegCreateKeyEx = new("CeRegCreateKeyEx", 0x20, 0x31);

@@ -113,6 +113,14 @@ public sealed partial class RapiClient
     public ValueTask DeleteFileAsync(string path, CancellationToken cancellationToken = default) =>
         BoolCallAsync(RapiCall.DeleteFile, RapiRequests.DeleteFile(Version, path), path, cancellationToken);
 
+    /// <summary>
+    /// Renames <paramref name="existing"/> to <paramref name="target"/> (CeMoveFile). Like Windows'
+    /// MoveFile it fails when <paramref name="target"/> exists (error 183): a restore writes under a
+    /// temporary name and moves the whole file into place.
+    /// </summary>
+    public ValueTask MoveFileAsync(string existing, string target, CancellationToken cancellationToken = default) =>
+        BoolCallAsync(RapiCall.MoveFile, RapiRequests.MoveFile(Version, existing, target), target, cancellationToken);
+
     /// <summary>Free and total space of the volume holding <paramref name="path"/> (RAPI2: CeGetDiskFreeSpaceEx).</summary>
     public ValueTask<CeDiskSpace> GetDiskFreeSpaceAsync(string path, CancellationToken cancellationToken = default)
     {

@@ -95,6 +95,10 @@ internal static class RapiRequests
     public static byte[] DeleteFile(RapiVersion v, string path) =>
         RapiRequestWriter.Begin(v, RapiCall.DeleteFile).OptionalString(path).Finish();
 
+    /// <summary>The existing name, then the new one (optional strings on RAPI1, plain ones on RAPI2).</summary>
+    public static byte[] MoveFile(RapiVersion v, string existing, string target) =>
+        RapiRequestWriter.Begin(v, RapiCall.MoveFile).OptionalString(existing).OptionalString(target).Finish();
+
     public static byte[] GetDiskFreeSpaceEx(RapiVersion v, string path) =>
         RapiRequestWriter.Begin(v, RapiCall.GetDiskFreeSpaceEx).String(path).Finish();
 

@@ -31,4 +31,13 @@ internal static partial class ActiveSyncHostLog
 
     [LoggerMessage(1208, LogLevel.Warning, "ActiveSync: could not send the trigger to {Device}: {Reason}")]
     public static partial void TriggerFailed(ILogger logger, string device, string reason);
+
+    [LoggerMessage(1220, LogLevel.Information, "ActiveSync: {Remote}: restoring snapshot {Snapshot} ({Path}) onto {Device}, which is {Standing} here")]
+    public static partial void RestoreStarted(ILogger logger, string remote, string device, long snapshot, string path, string standing);
+
+    [LoggerMessage(1221, LogLevel.Information, "ActiveSync: {Remote}: {Device}: {Outcome}")]
+    public static partial void Restored(ILogger logger, string remote, string device, string outcome);
+
+    [LoggerMessage(1222, LogLevel.Warning, "ActiveSync: {Remote}: {Device}: {Outcome}")]
+    public static partial void RestoreIncomplete(ILogger logger, string remote, string device, string outcome);
 }

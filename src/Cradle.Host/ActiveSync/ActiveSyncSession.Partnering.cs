@@ -48,6 +48,7 @@ internal sealed partial class ActiveSyncSession
             }
 
             _number = existing.Number;
+            Standing = "partnered";
             ActiveSyncHostLog.Partnered(logger, Remote, _device.Value, new PartnershipNumber(_number).ToString(), held.Slot);
             return;
         }
@@ -59,9 +60,11 @@ internal sealed partial class ActiveSyncSession
             case null:
                 break;
             case "P3":
+                Standing = "guest";
                 var others = string.Join(" and ", partners.Slots.Select(s => $"P{s.Slot} {DeviceText.Printable(s.HostName)}"));
                 throw new SessionRefusedException("P3", $"{_device} already holds two partnerships ({others}), the most a device may hold, so it is a guest here and nothing of it is backed up; to partner with {host.Name}, end one of them on the device (a cold boot ends the newest)");
             case "P5":
+                Standing = "not-partnered";
                 throw new SessionRefusedException("P5", NameTaken(existing!));
             default:
                 throw new SessionRefusedException(refusal.Rule, refusal.Message);
@@ -76,6 +79,7 @@ internal sealed partial class ActiveSyncSession
                 : registry.TryCreate(_device, number, Link);
             if (created is null)
             {
+                Standing = "not-partnered";
                 throw new SessionRefusedException("P5", $"another device named {_device} partnered with {host.Name} a moment ago; rename this device");
             }
         }
@@ -92,6 +96,7 @@ internal sealed partial class ActiveSyncSession
         }
 
         _number = number;
+        Standing = "partnered";
         ActiveSyncHostLog.PartnershipCreated(logger, Remote, _device.Value, new PartnershipNumber(number).ToString(), slot);
     }
 

@@ -41,6 +41,7 @@ internal sealed partial class ActiveSyncSession(HostService host, HostOptions op
         {
             _device = NameOf(channel.Info);
             _live.SetDevice(_device.Value);
+            host.ActiveSyncDevices.Add(this);
             await UnlockAsync(cancellationToken).ConfigureAwait(false);
 
             // Keepalives and the device leaving: a dead control connection aborts the RAPI calls.
@@ -54,7 +55,7 @@ internal sealed partial class ActiveSyncSession(HostService host, HostOptions op
 
             _live.SetPhase("connected");
             ActiveSyncHostLog.Idle(logger, Remote, _device.Value, done);
-            outcome = $"{done}; then: {WireText.Clean(await watching.WaitAsync(cancellationToken).ConfigureAwait(false))}";
+            outcome = $"{done}; then: {WireText.Clean(await ServeUntilLeaveAsync(watching, cancellationToken).ConfigureAwait(false))}";
             HostLog.SessionEnded(logger, Remote, outcome);
         }
         catch (SessionRefusedException e)
@@ -67,7 +68,7 @@ internal sealed partial class ActiveSyncSession(HostService host, HostOptions op
             {
                 // The device stays cradled and refused until it leaves; the outcome shows meanwhile.
                 _live.End(outcome);
-                await WaitForLeaveAsync(watching, cancellationToken).ConfigureAwait(false);
+                await WaitForLeaveAsync(ServeUntilLeaveAsync(watching, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (CradleException e)
@@ -84,6 +85,8 @@ internal sealed partial class ActiveSyncSession(HostService host, HostOptions op
         }
         finally
         {
+            host.ActiveSyncDevices.Remove(this);
+            EndJobs(outcome);
             _live.End(outcome);
             channel.Close(outcome);
             await watch.CancelAsync().ConfigureAwait(false);

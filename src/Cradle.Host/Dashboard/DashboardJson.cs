@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Cradle.Host.ActiveSync;
 using Cradle.Store;
 
 namespace Cradle.Host.Dashboard;
@@ -37,6 +38,12 @@ public sealed record WatchSerialPortDone(string Port, bool Started);
 /// <summary><c>POST /api/v1/check</c>: also read every chunk (slow).</summary>
 public sealed record CheckRequest(bool ReadData);
 
+/// <summary><c>POST /api/v1/devices/{name}/restore-to-device</c>: the snapshot (default: the newest), the part of it (default: all), and the operator's consent for a guest (P3).</summary>
+public sealed record DeviceRestoreRequest(long? Snapshot, string? Path, bool AllowGuest);
+
+/// <summary>One line of a restore onto a device: <c>progress</c>, then <c>done</c> (with the result) or <c>failed</c> (with the error).</summary>
+public sealed record DeviceRestoreEvent(string Event, DeviceRestoreProgress? Progress, DeviceRestoreResult? Result, string? Error);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(HostInfo))]
@@ -53,6 +60,8 @@ public sealed record CheckRequest(bool ReadData);
 [JsonSerializable(typeof(WatchSerialPortRequest))]
 [JsonSerializable(typeof(WatchSerialPortDone))]
 [JsonSerializable(typeof(CheckRequest))]
+[JsonSerializable(typeof(DeviceRestoreRequest))]
+[JsonSerializable(typeof(DeviceRestoreEvent))]
 [JsonSerializable(typeof(CheckReport))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(SessionsView))]

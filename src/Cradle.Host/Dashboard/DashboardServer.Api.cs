@@ -32,6 +32,7 @@ public sealed partial class DashboardServer
         api.MapPost("/serial-ports", (RequestDelegate)WatchSerialPortAsync);
         Get(api, "/health", _ => HostReports.Health(_host.Store), DashboardJson.Default.HealthReport);
         api.MapPost("/check", (RequestDelegate)CheckAsync);
+        MapActiveSync(api);
         api.Map("/{**rest}", (RequestDelegate)(c => WriteErrorAsync(c, StatusCodes.Status404NotFound, $"no such endpoint: {c.Request.Method} {c.Request.Path} (docs/api.md lists them)")));
     }
 

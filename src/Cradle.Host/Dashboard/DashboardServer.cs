@@ -116,6 +116,8 @@ public sealed partial class DashboardServer : IAsyncDisposable
         _app = app;
         var bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         Address = new Uri(bound.EndsWith('/') ? bound : bound + "/");
+        // Where the CLI finds the running host's API (cradle host restore --to-device): the port may be one the system chose.
+        await File.WriteAllTextAsync(AddressFile(_host.Store.Folder), Address.ToString(), cancellationToken).ConfigureAwait(false);
         DashboardLog.Listening(_logger, Address.ToString(), IPAddress.IsLoopback(ip) ? "loopback; a token is needed" : "a token is needed");
     }
 
@@ -164,9 +166,17 @@ public sealed partial class DashboardServer : IAsyncDisposable
         return assets;
     }
 
+    /// <summary>The file in the host's folder that holds the running dashboard's address, while it runs.</summary>
+    public static string AddressFile(string hostFolder) => Path.Combine(hostFolder, "http-address");
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_app is not null)
+        {
+            File.Delete(AddressFile(_host.Store.Folder));
+        }
+
         if (_app is not null)
         {
             using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));

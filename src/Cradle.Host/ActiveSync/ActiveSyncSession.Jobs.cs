@@ -1,0 +1,158 @@
+using System.Threading.Channels;
+using Cradle.ActiveSync;
+using Cradle.ActiveSync.Rapi;
+using Cradle.Protocol;
+using Cradle.Store;
+
+namespace Cradle.Host.ActiveSync;
+
+/// <summary>
+/// What the operator asks of a connected device (a restore onto it), done on the device's live
+/// session while it stays cradled: after its backup, or while it waits refused (P5/P7: a cold-booted
+/// device, or one whose name is taken; P3: a guest). Jobs run one at a time, each on a RAPI session
+/// of its own, never during the backup (a restore must not change files the backup is reading).
+/// </summary>
+internal sealed partial class ActiveSyncSession
+{
+    private readonly Channel<RestoreJob> _jobs = Channel.CreateUnbounded<RestoreJob>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>The device name from its info message, once P1 admitted it.</summary>
+    public DeviceName? Device => _device.Value is null ? null : _device;
+
+    /// <summary>
+    /// Where the device stands with this host: <c>partnered</c>, <c>not-partnered</c> (P5/P7: it
+    /// does not hold the partnership the host has for its name), <c>guest</c> (P3), or null
+    /// while it is still being unlocked and partnered (no job may start yet).
+    /// </summary>
+    public string? Standing { get; private set; }
+
+    /// <summary>Queues a restore; false when the device has left.</summary>
+    public bool TryQueue(RestoreJob job) => _jobs.Writer.TryWrite(job);
+
+    /// <summary>Serves the operator's jobs until the device leaves (the control channel's watch ends), and returns how it left.</summary>
+    private async Task<string> ServeUntilLeaveAsync(Task<string> watching, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var next = _jobs.Reader.WaitToReadAsync(cancellationToken).AsTask();
+            if (await Task.WhenAny(watching, next).ConfigureAwait(false) == watching)
+            {
+                return await watching.ConfigureAwait(false);
+            }
+
+            if (!await next.ConfigureAwait(false))
+            {
+                return await watching.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            while (_jobs.Reader.TryRead(out var job))
+            {
+                await RunJobAsync(job, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task RunJobAsync(RestoreJob job, CancellationToken cancellationToken)
+    {
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, job.Cancellation);
+        var live = host.Sessions.Begin(Remote, Link);
+        live.SetDevice(_device.Value);
+        var outcome = "restore failed";
+        try
+        {
+            live.StartTransfer("restoring", job.Entries.LongCount(e => e.Kind == EntryKind.File), job.Entries.Where(e => e.Kind == EntryKind.File).Sum(e => e.Size));
+            ActiveSyncHostLog.RestoreStarted(logger, Remote, _device.Value, job.Snapshot.Id, job.Path ?? "everything", Standing ?? "?");
+            DeviceRestoreResult result;
+            await using (var rapi = await channel.OpenRapiSessionAsync(both.Token).ConfigureAwait(false))
+            {
+                var progress = new InlineProgress<DeviceRestoreProgress>(p =>
+                {
+                    live.Progress(p.Files, p.Bytes);
+                    job.Progress?.Report(p);
+                });
+                var restorer = new DeviceRestorer(rapi, job.Reader, options.ActiveSync.ReadBlockSize);
+                result = await restorer.RestoreAsync(job.Snapshot, job.Path, Standing ?? "?", job.Entries, progress, both.Token).ConfigureAwait(false);
+            }
+
+            outcome = result.Describe();
+            if (result.Complete)
+            {
+                ActiveSyncHostLog.Restored(logger, Remote, _device.Value, outcome);
+            }
+            else
+            {
+                ActiveSyncHostLog.RestoreIncomplete(logger, Remote, _device.Value, outcome);
+            }
+
+            job.Done.TrySetResult(result);
+        }
+        catch (OperationCanceledException e) when (job.Cancellation.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // The operator gave up (Ctrl-C, the request went away): the session goes on.
+            outcome = "restore cancelled by the operator";
+            ActiveSyncHostLog.RestoreIncomplete(logger, Remote, _device.Value, outcome);
+            job.Done.TrySetCanceled(e.CancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The interface went down (cable out) or the host stops: the session ends, and the
+            // operator hears why rather than a bare cancellation.
+            outcome = host.IsStopping ? "restore cut: the host is stopping" : "restore cut: the activesync link went down (cable out)";
+            ActiveSyncHostLog.RestoreIncomplete(logger, Remote, _device.Value, outcome);
+            job.Done.TrySetException(new ActiveSyncDeviceUnavailableException($"{outcome}; the file being written was left under its temporary name {DeviceRestoreResult.TempName}, never half-written under its own"));
+            throw;
+        }
+        catch (CradleException e)
+        {
+            outcome = $"restore failed: {WireText.Clean(e.Message)}";
+            ActiveSyncHostLog.RestoreIncomplete(logger, Remote, _device.Value, outcome);
+            job.Done.TrySetException(e);
+        }
+        catch (Exception e)
+        {
+            job.Done.TrySetException(e);
+            throw;
+        }
+        finally
+        {
+            live.End(outcome);
+        }
+    }
+
+    /// <summary>Fails every job still waiting: the device left before its turn came.</summary>
+    private void EndJobs(string outcome)
+    {
+        _jobs.Writer.TryComplete();
+        while (_jobs.Reader.TryRead(out var job))
+        {
+            job.Done.TrySetException(new ActiveSyncDeviceUnavailableException($"{_device} left before the restore could start: {outcome}"));
+        }
+    }
+}
+
+/// <summary>A restore the operator asked for, waiting for its device's session; <see cref="Done"/> gives its result.</summary>
+internal sealed class RestoreJob(SnapshotReader reader, SnapshotInfo snapshot, string? path, IReadOnlyList<TreeEntry> entries, IProgress<DeviceRestoreProgress>? progress, CancellationToken cancellation)
+{
+    public SnapshotReader Reader { get; } = reader;
+
+    public SnapshotInfo Snapshot { get; } = snapshot;
+
+    public string? Path { get; } = path;
+
+    public IReadOnlyList<TreeEntry> Entries { get; } = entries;
+
+    public IProgress<DeviceRestoreProgress>? Progress { get; } = progress;
+
+    public CancellationToken Cancellation { get; } = cancellation;
+
+    public TaskCompletionSource<DeviceRestoreResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>Reports on the caller's thread, in order (Progress&lt;T&gt; posts to the thread pool, where lines could swap).</summary>
+internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
+
+/// <summary>The device named for an ActiveSync job is not connected in a state that allows it (absent, twice, a guest, still unlocking).</summary>
+public sealed class ActiveSyncDeviceUnavailableException(string message) : CradleException(message, isTransient: false);

@@ -1,0 +1,113 @@
+using Cradle.Host.ActiveSync;
+using Cradle.Protocol;
+using Cradle.Store;
+
+namespace Cradle.Host;
+
+/// <summary>
+/// Restore onto a cradled ActiveSync device: the operator names the device, the host finds it
+/// among the devices connected now (by the name in its info message) and writes the snapshot on
+/// its live session. The operator naming it is the consent, so a device that does not hold the
+/// host's partnership for that name — after a cold boot (P6/P7) — is restored without
+/// re-partnering first, as ActiveSync's guest restore was.
+/// </summary>
+public sealed partial class HostService
+{
+    internal ConnectedActiveSyncDevices ActiveSyncDevices { get; } = new();
+
+    /// <summary>
+    /// Restores <paramref name="snapshotId"/> (default: the device's newest) of
+    /// <paramref name="device"/>, or the part at <paramref name="path"/>, onto the connected
+    /// device of that name. Refused (<see cref="ActiveSyncDeviceUnavailableException"/>) when no
+    /// such device is connected, when two are (which one would be a guess), while it is still
+    /// being unlocked, or when it is a guest (P3: it holds two other hosts' partnerships) unless
+    /// <paramref name="allowGuest"/>.
+    /// </summary>
+    public async Task<DeviceRestoreResult> RestoreToActiveSyncDeviceAsync(DeviceName device, long? snapshotId, string? path, bool allowGuest,
+        IProgress<DeviceRestoreProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (path is not null && SnapshotPath.Check(path) is { } bad)
+        {
+            throw new ArgumentException($"--path {path}: {bad} (give a path inside the snapshot, e.g. My Documents/scans)");
+        }
+
+        var session = ActiveSyncDevices.Find(device, allowGuest);
+        using var lease = Store.Lease("restore");
+        using var reader = Store.OpenReader();
+        var snapshot = FindSnapshot(reader.Catalog, device, snapshotId);
+        var entries = DeviceRestorer.Select(reader, snapshot, path);
+        var job = new RestoreJob(reader, snapshot, path, entries, progress, cancellationToken);
+        if (!session.TryQueue(job))
+        {
+            throw new ActiveSyncDeviceUnavailableException($"{device} left before the restore could start");
+        }
+
+        return await job.Done.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>The snapshot <paramref name="id"/> of <paramref name="device"/>, or its newest.</summary>
+    public static SnapshotInfo FindSnapshot(Catalog catalog, DeviceName device, long? id)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        if (id is { } wanted)
+        {
+            var found = catalog.GetSnapshot(wanted) ?? throw new ArgumentException($"there is no snapshot {wanted}");
+            return string.Equals(found.Device, device.Value, StringComparison.OrdinalIgnoreCase)
+                ? found
+                : throw new ArgumentException($"snapshot {wanted} belongs to {found.Device}, not {device}");
+        }
+
+        var list = catalog.ListSnapshots(device.Key);
+        return list.Count > 0 ? list[^1] : throw new ArgumentException($"this host keeps no snapshot of {device} yet");
+    }
+}
+
+/// <summary>The ActiveSync devices connected to the host now, by the name their info message gives.</summary>
+internal sealed class ConnectedActiveSyncDevices
+{
+    private readonly List<ActiveSyncSession> _sessions = [];
+
+    public void Add(ActiveSyncSession session)
+    {
+        lock (_sessions)
+        {
+            _sessions.Add(session);
+        }
+    }
+
+    public void Remove(ActiveSyncSession session)
+    {
+        lock (_sessions)
+        {
+            _sessions.Remove(session);
+        }
+    }
+
+    /// <summary>The one connected device named <paramref name="device"/> that may take a job now.</summary>
+    public ActiveSyncSession Find(DeviceName device, bool allowGuest)
+    {
+        List<ActiveSyncSession> named;
+        lock (_sessions)
+        {
+            named = [.. _sessions.Where(s => s.Device is { } d && d.Key == device.Key)];
+        }
+
+        if (named.Count == 0)
+        {
+            throw new ActiveSyncDeviceUnavailableException($"no ActiveSync device named {device} is connected to this host now: cradle it (the host must be running with --activesync on its interface), wait until 'cradle host run' shows it, then run this again");
+        }
+
+        if (named.Count > 1)
+        {
+            throw new ActiveSyncDeviceUnavailableException($"{named.Count} devices named {device} are connected ({string.Join(", ", named.Select(s => s.Remote))}): which one to write would be a guess; unplug all but the one to restore");
+        }
+
+        var session = named[0];
+        return session.Standing switch
+        {
+            null => throw new ActiveSyncDeviceUnavailableException($"{device} is still connecting (unlock, partnership); run this again in a moment"),
+            "guest" when !allowGuest => throw new ActiveSyncDeviceUnavailableException($"{device} is a guest here (P3: it holds two other hosts' partnerships); restoring onto a guest needs the operator's consent: add --allow-guest"),
+            _ => session,
+        };
+    }
+}
