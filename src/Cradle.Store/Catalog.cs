@@ -262,7 +262,7 @@ public sealed partial class Catalog : IDisposable
         if (_lookUp is null)
         {
             _lookUp = Command(
-                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @count) " +
+                RangeOfIds +
                 $"SELECT c.id, c.raw FROM n JOIN chunks c ON c.id = substr(@ids, (n.i * {ChunkId.Length}) + 1, {ChunkId.Length}) WHERE c.condemned IS NULL");
             _lookUp.AddParameter("@count", DbType.Int32);
             _lookUp.AddParameter("@ids", DbType.Binary);
