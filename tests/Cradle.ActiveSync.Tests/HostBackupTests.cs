@@ -217,7 +217,7 @@ public sealed class HostBackupTests
         Assert.Single(rig.Snapshots("MX7_F"));
     }
 
-    private static byte[] Write(EmulatedDevice device, string devicePath, byte[] content, DateTime? lastWriteUtc = null)
+    internal static byte[] Write(EmulatedDevice device, string devicePath, byte[] content, DateTime? lastWriteUtc = null)
     {
         var path = Path.Combine([device.FileSystem.Root, .. devicePath.Split('\\')]);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

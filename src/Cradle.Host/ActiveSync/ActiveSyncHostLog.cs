@@ -31,4 +31,7 @@ internal static partial class ActiveSyncHostLog
 
     [LoggerMessage(1208, LogLevel.Warning, "ActiveSync: could not send the trigger to {Device}: {Reason}")]
     public static partial void TriggerFailed(ILogger logger, string device, string reason);
+
+    [LoggerMessage(1240, LogLevel.Warning, "ActiveSync: {Device} opened {Opened} of the {Wanted} RAPI sessions asked for; the backup runs on those: {Reason}")]
+    public static partial void FewerSessions(ILogger logger, string device, int opened, int wanted, string reason);
 }
