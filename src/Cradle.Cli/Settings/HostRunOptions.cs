@@ -44,7 +44,7 @@ internal sealed class HostRunOptions
 
     public Option<string[]> Usb { get; } = new("--usb") { Description = "A network interface a USB cable brings up: listen on it while it is up, end its sessions when it goes down (repeat for more)", HelpName = "IFACE" };
 
-    public Option<string[]> ActiveSync { get; } = new("--activesync") { Description = "A network interface a Windows CE / Windows Mobile device brings up on its USB cable (RNDIS): answer it on TCP 990 (needs CAP_NET_BIND_SERVICE), partner through its registry and back it up with nothing installed on it (repeat for more)", HelpName = "IFACE" };
+    public Option<string[]> ActiveSync { get; } = new("--activesync") { Description = "A network interface a Windows CE / Windows Mobile device brings up on its USB cable (RNDIS): answer it on TCP 990 (needs CAP_NET_BIND_SERVICE), partner through its registry and back it up with nothing installed on it (repeat for more); 'auto': every interface whose driver is rndis_host or cdc_ether, from when it appears until it goes", HelpName = "IFACE|auto" };
 
     public Option<string[]> ActiveSyncFolder { get; } = new("--activesync-folder") { Description = "A folder on ActiveSync devices to back up besides \\My Documents and the storage cards, e.g. '\\Program Files\\Scanner\\Data' (repeat for more)", HelpName = "PATH" };
 
