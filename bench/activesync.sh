@@ -194,7 +194,7 @@ for line in sys.stdin: print(f"{time.monotonic():.3f} {line}", end="", flush=Tru
 wait_line() {
   local log=$1 text=$2 n=$3 timeout=$4 i stamp
   for i in $(seq 1 $((timeout * 20))); do
-    stamp=$(grep -F -- "$text" "$log" | sed -n "${n}p" | awk '{ print $1 }')
+    stamp=$({ grep -F -- "$text" "$log" || true; } | sed -n "${n}p" | awk '{ print $1 }')
     [[ -n "$stamp" ]] && { echo "$stamp"; return 0; }
     kill -0 "$HOST_PID" 2>/dev/null || { tail -20 "$log" >&2; die "the host stopped (log: $log)"; }
     sleep 0.05

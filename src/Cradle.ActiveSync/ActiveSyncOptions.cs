@@ -34,7 +34,7 @@ public sealed record ActiveSyncOptions
     public TimeSpan UnlockOnDeviceTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>RAPI requests one session keeps in flight before waiting for a reply.</summary>
-    public int MaxRequestsInFlight { get; init; } = 4;
+    public int MaxRequestsInFlight { get; init; } = 8;
 
     /// <summary>
     /// RAPI sessions a backup opens to the device (the first one included): listings and file

@@ -50,6 +50,15 @@ public sealed record HostOptions
     /// </summary>
     public string SysfsRoot { get; init; } = Environment.GetEnvironmentVariable("CRADLE_SYSFS_ROOT") is { Length: > 0 } root ? root : "/sys";
 
+    /// <summary>
+    /// How often a device left in its cradle is backed up again (<c>--activesync-every</c>);
+    /// zero: once per connection. An unchanged device costs listings only.
+    /// </summary>
+    public TimeSpan ActiveSyncBackupEvery { get; init; } = DefaultActiveSyncBackupEvery;
+
+    /// <summary>The default of <see cref="ActiveSyncBackupEvery"/>: hourly.</summary>
+    public static readonly TimeSpan DefaultActiveSyncBackupEvery = TimeSpan.FromHours(1);
+
     /// <summary>Device folders an ActiveSync backup walks besides <c>\My Documents</c> and the storage cards (<c>--activesync-folder</c>).</summary>
     public IReadOnlyList<string> ActiveSyncFolders { get; init; } = [];
 

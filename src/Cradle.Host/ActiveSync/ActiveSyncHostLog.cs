@@ -43,4 +43,7 @@ internal static partial class ActiveSyncHostLog
 
     [LoggerMessage(1243, LogLevel.Information, "ActiveSync: watching for interfaces whose driver is {Drivers} (--activesync auto)")]
     public static partial void AutoWatch(ILogger logger, string drivers);
+
+    [LoggerMessage(1244, LogLevel.Information, "ActiveSync: {Remote}: {Device} is still cradled: backed up again (every {Minutes} min)")]
+    public static partial void BackupAgain(ILogger logger, string remote, string device, double minutes);
 }

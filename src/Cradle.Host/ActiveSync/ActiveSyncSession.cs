@@ -54,6 +54,7 @@ internal sealed partial class ActiveSyncSession(HostService host, HostOptions op
 
             _live.SetPhase("connected");
             ActiveSyncHostLog.Idle(logger, Remote, _device.Value, done);
+            done = await BackUpWhileCradledAsync(watching, done, cancellationToken).ConfigureAwait(false);
             outcome = $"{done}; then: {WireText.Clean(await watching.WaitAsync(cancellationToken).ConfigureAwait(false))}";
             HostLog.SessionEnded(logger, Remote, outcome);
         }
@@ -96,6 +97,37 @@ internal sealed partial class ActiveSyncSession(HostService host, HostOptions op
         }
 
         return triggerAgain;
+    }
+
+    /// <summary>
+    /// A device left in its cradle is backed up again every <see cref="HostOptions.ActiveSyncBackupEvery"/>
+    /// (as ActiveSync kept a cradled device in sync), on a new RAPI session each time, until it
+    /// leaves. Returns the last backup's outcome.
+    /// </summary>
+    private async Task<string> BackUpWhileCradledAsync(Task<string> watching, string done, CancellationToken cancellationToken)
+    {
+        var every = options.ActiveSyncBackupEvery;
+        while (every > TimeSpan.Zero)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var due = Task.Delay(every, options.Time, wait.Token);
+            if (await Task.WhenAny(watching, due).ConfigureAwait(false) != due || due.IsCanceled)
+            {
+                await wait.CancelAsync().ConfigureAwait(false);
+                return done; // the device left (or the host stops): no backup is started
+            }
+
+            ActiveSyncHostLog.BackupAgain(logger, Remote, _device.Value, every.TotalMinutes);
+            await using (var rapi = await channel.OpenRapiSessionAsync(cancellationToken).ConfigureAwait(false))
+            {
+                done = await BackupAsync(rapi, cancellationToken).ConfigureAwait(false);
+            }
+
+            _live.SetPhase("connected");
+            ActiveSyncHostLog.Idle(logger, Remote, _device.Value, done);
+        }
+
+        return done;
     }
 
     /// <summary>The device name from the info message, refused unless P1 admits it.</summary>
