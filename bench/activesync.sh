@@ -33,7 +33,7 @@
 # Data sets (seeded, incompressible, written once): big: 100 MiB in 440 files (40 of 2 MiB, 400 of
 # 50 KiB) in 10 folders; many: 5,000 files of 256 B - 8 KiB in 100 folders (10 x 10).
 #
-# Per case (holding the CPU lock for the case, each hold under a few minutes): a fresh host
+# Per case (the CPU lock held for all runs of one link and reply time, 3-7 minutes): a fresh host
 # folder, the emulator started in the device namespace (it connects when the host triggers it),
 # `cradle host run --data DIR --listen 127.0.0.1:0 --http off --name depot --activesync cahPID` in
 # the host namespace, every output line stamped with the time it arrived. Measured:
@@ -190,7 +190,8 @@ start_host() {
 for line in sys.stdin: print(f"{time.monotonic():.3f} {line}", end="", flush=True)' >"$log") 2>&1 &
   HOST_PID=$!
 }
-# wait_line LOG TEXT N TIMEOUT: waits for the Nth line holding TEXT; prints its stamp.
+# wait_line LOG TEXT N TIMEOUT: waits for the Nth line holding TEXT; prints its stamp. The texts
+# name the log event id: other events repeat the words ("backed up: nothing changed since ...").
 wait_line() {
   local log=$1 text=$2 n=$3 timeout=$4 i stamp
   for i in $(seq 1 $((timeout * 20))); do
@@ -211,15 +212,14 @@ case_run() {
   set=$([[ $what == first ]] && echo big || echo many)
   log="$LOGS/$what-$rate-$delay-$mode-$run.log"
   bytes=$(set_bytes "$set")
-  cpu_lock
   make_cable "$rate"
   fresh_fs "host" "$(fs_size_for "$bytes" 2 5000)" 40000
   data="$FS/host"
   start_emulator "$set" "$delay" "$mode" "$log.emulator"
   start_host "$data" "$log"
-  up=$(wait_line "$log" "ActiveSync: $HIF is up" 1 60)
-  connected=$(wait_line "$log" "MX7_BENCH connected (" 1 60)
-  done=$(wait_line "$log" "snapshot 1 committed" 1 900)
+  up=$(wait_line "$log" "cradle.host[1200] ActiveSync: $HIF is up" 1 60)
+  connected=$(wait_line "$log" "cradle.host[3001] ActiveSync: 169.254.2.1:" 1 60)
+  done=$(wait_line "$log" "cradle.host[1005] MX7_BENCH: snapshot 1 committed" 1 900)
   if [[ $what == first ]]; then
     rss=$(peak_rss_kib "$HOST_PID")
     record first "$rate" "$delay" "$mode" "$run" "$(elapsed "$connected" "$done")" "$(elapsed "$up" "$done")" "$bytes" "$rss"
@@ -228,12 +228,12 @@ case_run() {
     record many-first "$rate" "$delay" "$mode" "$run" "$(elapsed "$connected" "$done")" "$(elapsed "$up" "$done")" "$bytes" "$(peak_rss_kib "$HOST_PID")"
     for n in 1 2 3; do
       ip -n "$HNS" link set "$HIF" down
-      wait_line "$log" "went down (cable out)" "$n" 30 >/dev/null
+      wait_line "$log" "cradle.host[1201] ActiveSync: $HIF went down" "$n" 30 >/dev/null
       sleep 1
       ip -n "$HNS" link set "$HIF" up
-      up=$(wait_line "$log" "ActiveSync: $HIF is up" $((n + 1)) 60)
-      connected=$(wait_line "$log" "MX7_BENCH connected (" $((n + 1)) 60)
-      done=$(wait_line "$log" "nothing changed since snapshot 1" "$n" 120)
+      up=$(wait_line "$log" "cradle.host[1200] ActiveSync: $HIF is up" $((n + 1)) 60)
+      connected=$(wait_line "$log" "cradle.host[3001] ActiveSync: 169.254.2.1:" $((n + 1)) 60)
+      done=$(wait_line "$log" "cradle.host[1042] MX7_BENCH: nothing changed since snapshot 1" "$n" 120)
       rss=$(peak_rss_kib "$HOST_PID")
       record rerun "$rate" "$delay" "$mode" "$run.$n" "$(elapsed "$connected" "$done")" "$(elapsed "$up" "$done")" "$bytes" "$rss"
       say "unchanged re-run, $rate Mbit/s, $delay ms ($mode), run $run.$n: $(elapsed "$connected" "$done") s from the device's connection, peak RSS $((rss / 1024)) MiB"
@@ -243,7 +243,6 @@ case_run() {
   stop_emulator
   drop_cable
   drop_fs "$FS"
-  cpu_unlock
 }
 
 say "cradle: $CRADLE ($CRADLE_REV); emulator: $EMULATOR"
@@ -255,11 +254,14 @@ IFS=, read -r -a mode_list <<<"$modes"
 for mode in "${mode_list[@]}"; do
   for delay in "${delay_list[@]}"; do
     for rate in "${rate_list[@]}"; do
+      # One hold of the CPU lock per link and reply time (all its runs: a few minutes).
+      cpu_lock
       for run in $(seq 1 "$runs"); do
         [[ $only != rerun ]] && case_run first "$rate" "$delay" "$mode" "$run"
         # The re-run target is on the fast link; one first backup of the set gives three re-runs.
         if [[ $only != first && $rate -ge 100 ]]; then case_run many "$rate" "$delay" "$mode" "$run"; fi
       done
+      cpu_unlock
     done
   done
 done
