@@ -19,7 +19,7 @@ internal sealed partial class ActiveSyncSession
     private const uint NoMode = 0;
 
     /// <summary>How many files or folders one RAPI session works on at once (its calls interleave, answered in order).</summary>
-    private const int UsesPerSession = 8;
+    private const int UsesPerSession = 4;
 
     /// <summary>Files and folders taken in listing order that may wait, read or not, before the oldest is put in the tree.</summary>
     private const int AheadPerUse = 4;
