@@ -46,4 +46,7 @@ internal static partial class ActiveSyncLog
 
     [LoggerMessage(3013, LogLevel.Warning, "ActiveSync: accepting a connection failed: {Reason}")]
     public static partial void AcceptFailed(ILogger logger, string reason);
+
+    [LoggerMessage(3014, LogLevel.Warning, "ActiveSync: {Device}: closing a file handle failed: {Reason}")]
+    public static partial void CloseFailed(ILogger logger, string device, string reason);
 }

@@ -34,7 +34,14 @@ public sealed record ActiveSyncOptions
     public TimeSpan UnlockOnDeviceTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>RAPI requests one session keeps in flight before waiting for a reply.</summary>
-    public int MaxRequestsInFlight { get; init; } = 4;
+    public int MaxRequestsInFlight { get; init; } = 8;
+
+    /// <summary>
+    /// RAPI sessions a backup opens to the device (the first one included): listings and file
+    /// reads run on all of them at once, so round trips of small files and folders overlap. A
+    /// device that refuses more is served with the ones it opened.
+    /// </summary>
+    public int RapiSessions { get; init; } = 4;
 
     /// <summary>Bytes asked for by one read-file request (SynCE's pcp asks for 64 KiB).</summary>
     public int ReadBlockSize { get; init; } = 64 * 1024;
@@ -67,6 +74,7 @@ public sealed record ActiveSyncOptions
 
         Range(KeepaliveMisses, 1, 100, nameof(KeepaliveMisses));
         Range(MaxRequestsInFlight, 1, 64, nameof(MaxRequestsInFlight));
+        Range(RapiSessions, 1, 16, nameof(RapiSessions));
         Range(ReadBlockSize, 512, MaxReadBlockSize, nameof(ReadBlockSize));
         Range(MaxListingReplyLength, 4096, 256 * 1024 * 1024, nameof(MaxListingReplyLength));
         Range(MaxEntriesPerFolder, 1, 10_000_000, nameof(MaxEntriesPerFolder));

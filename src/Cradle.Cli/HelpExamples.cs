@@ -14,7 +14,7 @@ internal static class HelpExamples
     {
         ["cradle"] = ["cradle demo", "cradle host run --data /srv/cradle", "cradle device connect --usb usb0"],
         ["cradle host"] = ["cradle host run --data /srv/cradle", "cradle host devices"],
-        ["cradle host run"] = ["cradle host run --data /srv/cradle --serial /dev/ttyS0 --usb usb0 --http 0.0.0.0:5680", "sudo cradle host run --data /srv/cradle --activesync enx0050b6 --activesync-folder '\\Program Files\\Scanner\\Data'   (Windows CE / Windows Mobile devices; TCP 990 needs CAP_NET_BIND_SERVICE)", "CRADLE_HOST__LISTEN=0.0.0.0:5679 cradle host run   (or \"listen\" in /srv/cradle/cradle.json)"],
+        ["cradle host run"] = ["cradle host run --data /srv/cradle --serial /dev/ttyS0 --usb usb0 --http 0.0.0.0:5680", "sudo cradle host run --data /srv/cradle --activesync enx0050b6 --activesync-folder '\\Program Files\\Scanner\\Data'   (Windows CE / Windows Mobile devices; TCP 990 needs CAP_NET_BIND_SERVICE)", "sudo cradle host run --data /srv/cradle --activesync auto   (every RNDIS / CDC Ethernet interface a cradled device brings up)", "CRADLE_HOST__LISTEN=0.0.0.0:5679 cradle host run   (or \"listen\" in /srv/cradle/cradle.json)"],
         ["cradle host config"] = ["cradle host config --data /srv/cradle", "cradle host config --json --listen 127.0.0.1:5679"],
         ["cradle host install-service"] = ["sudo cradle host install-service --data /srv/cradle --user cradle", "cradle host install-service --print"],
         ["cradle host devices"] = ["cradle host devices --json"],

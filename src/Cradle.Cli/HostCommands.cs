@@ -103,7 +103,9 @@ internal static partial class HostCommands
 
             foreach (var nic in options.ActiveSyncInterfaces)
             {
-                Console.Out.WriteLine($"watching ActiveSync interface {nic} (Windows CE / Windows Mobile devices, TCP 990)");
+                Console.Out.WriteLine(nic == HostOptions.ActiveSyncAuto
+                    ? "watching every interface a cradled device brings up (driver rndis_host or cdc_ether) for ActiveSync (Windows CE / Windows Mobile devices, TCP 990)"
+                    : $"watching ActiveSync interface {nic} (Windows CE / Windows Mobile devices, TCP 990)");
             }
 
             Console.Out.Flush();

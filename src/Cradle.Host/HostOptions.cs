@@ -41,6 +41,24 @@ public sealed record HostOptions
     /// </summary>
     public IReadOnlyList<string> ActiveSyncInterfaces { get; init; } = [];
 
+    /// <summary>The name in <see cref="ActiveSyncInterfaces"/> that watches every interface a cradled device's USB driver brings up.</summary>
+    public const string ActiveSyncAuto = "auto";
+
+    /// <summary>
+    /// Where <c>--activesync auto</c> reads interfaces' drivers (<c>class/net/IFACE/device/driver</c>):
+    /// <c>/sys</c>, or the environment variable <c>CRADLE_SYSFS_ROOT</c> (tests give a made-up tree for a veth, which has no driver link).
+    /// </summary>
+    public string SysfsRoot { get; init; } = Environment.GetEnvironmentVariable("CRADLE_SYSFS_ROOT") is { Length: > 0 } root ? root : "/sys";
+
+    /// <summary>
+    /// How often a device left in its cradle is backed up again (<c>--activesync-every</c>);
+    /// zero: once per connection. An unchanged device costs listings only.
+    /// </summary>
+    public TimeSpan ActiveSyncBackupEvery { get; init; } = DefaultActiveSyncBackupEvery;
+
+    /// <summary>The default of <see cref="ActiveSyncBackupEvery"/>: hourly.</summary>
+    public static readonly TimeSpan DefaultActiveSyncBackupEvery = TimeSpan.FromHours(1);
+
     /// <summary>Device folders an ActiveSync backup walks besides <c>\My Documents</c> and the storage cards (<c>--activesync-folder</c>).</summary>
     public IReadOnlyList<string> ActiveSyncFolders { get; init; } = [];
 

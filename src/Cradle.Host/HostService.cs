@@ -159,7 +159,9 @@ public sealed partial class HostService : IAsyncDisposable
 
             foreach (var activeSync in _options.ActiveSyncInterfaces)
             {
-                _watchers.Add(WatchActiveSyncInterfaceAsync(activeSync, _stopping.Token));
+                _watchers.Add(activeSync == HostOptions.ActiveSyncAuto
+                    ? WatchActiveSyncAutoAsync(_stopping.Token)
+                    : WatchActiveSyncInterfaceAsync(activeSync, _stopping.Token));
             }
         }
     }

@@ -129,8 +129,10 @@ public sealed partial class EmulatedDevice
                     return;
                 }
 
-                await stream.WriteAsync(frame, _stop.Token);
+                // Counted out before it is written: the host may send its next request as soon as
+                // this reply has arrived, before WriteAsync here returns.
                 Interlocked.Decrement(ref outstanding.Value);
+                await stream.WriteAsync(frame, _stop.Token);
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)

@@ -7,6 +7,7 @@ public sealed class EmulatorCounters
 {
     private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _events = new();
+    private long _open;
 
     /// <summary>How often a RAPI call (by name) or an event was counted.</summary>
     public long this[string name] => _counts.TryGetValue(name, out var n) ? n : 0;
@@ -28,6 +29,9 @@ public sealed class EmulatorCounters
 
     /// <summary>Keeps the largest value seen under <paramref name="name"/>.</summary>
     public void Max(string name, long value) => _counts.AddOrUpdate(name, value, (_, n) => Math.Max(n, value));
+
+    /// <summary>Files open on the device across its RAPI sessions, after this open (+1) or close (-1).</summary>
+    public long Open(int change) => Interlocked.Add(ref _open, change);
 
     public void Note(string text)
     {

@@ -202,6 +202,7 @@ internal sealed partial class RapiSession
         var handle = _nextHandle++;
         _files[handle] = stream;
         device.Counters.Count("files-opened");
+        device.Counters.Max("max-files-open", device.Counters.Open(+1));
         return Result(0, handle);
     }
 
@@ -253,6 +254,7 @@ internal sealed partial class RapiSession
         }
 
         file.Dispose();
+        device.Counters.Open(-1);
         return Bool(0);
     }
 

@@ -71,6 +71,7 @@ internal sealed partial class RapiSession(EmulatedDevice device, int version)
         foreach (var file in _files.Values)
         {
             file.Dispose();
+            device.Counters.Open(-1);
         }
 
         _files.Clear();

@@ -29,7 +29,10 @@ internal sealed class CradleHostProcess : IDisposable
     public string Output { get { lock (_output) { return _output.ToString(); } } }
 
     /// <summary>Starts <c>cradle host run ARGS</c> in <paramref name="networkNamespace"/>.</summary>
-    public static CradleHostProcess Run(string networkNamespace, params string[] args)
+    public static CradleHostProcess Run(string networkNamespace, params string[] args) => RunWith(networkNamespace, null, args);
+
+    /// <summary>Starts <c>cradle host run ARGS</c> in <paramref name="networkNamespace"/> with one more environment variable.</summary>
+    public static CradleHostProcess RunWith(string networkNamespace, (string Name, string Value)? variable, params string[] args)
     {
         var start = new ProcessStartInfo("ip", ["netns", "exec", networkNamespace, Executable, "host", "run", .. args])
         {
@@ -37,6 +40,11 @@ internal sealed class CradleHostProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (variable is { } v)
+        {
+            start.Environment[v.Name] = v.Value;
+        }
+
         return new CradleHostProcess(Process.Start(start)!);
     }
 

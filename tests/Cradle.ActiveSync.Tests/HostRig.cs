@@ -31,7 +31,7 @@ internal sealed class HostRig : IAsyncDisposable
 
     public int Port { get; }
 
-    public static HostRig Start(string hostName = "depot", IReadOnlyList<string>? folders = null, ActiveSyncOptions? options = null)
+    public static HostRig Start(string hostName = "depot", IReadOnlyList<string>? folders = null, ActiveSyncOptions? options = null, TimeSpan? backupEvery = null)
     {
         var temp = new TempFolder();
         var port = FreePort();
@@ -44,6 +44,7 @@ internal sealed class HostRig : IAsyncDisposable
             ActiveSyncPort = port,
             ActiveSyncFolders = folders ?? [],
             ActiveSync = options ?? new ActiveSyncOptions { KeepaliveInterval = TimeSpan.FromMilliseconds(200) },
+            ActiveSyncBackupEvery = backupEvery ?? HostOptions.DefaultActiveSyncBackupEvery,
         });
         host.Start();
         return new HostRig(temp, host, port);

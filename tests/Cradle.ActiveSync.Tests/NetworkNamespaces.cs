@@ -55,21 +55,7 @@ internal sealed partial class VethCable : IDisposable
         {
             Ip("netns", "add", cable.HostNamespace);
             Ip("netns", "add", cable.DeviceNamespace);
-            Ip("link", "add", cable.HostInterface, "type", "veth", "peer", "name", cable.DeviceInterface);
-            Ip("link", "set", cable.HostInterface, "netns", cable.HostNamespace);
-            Ip("link", "set", cable.DeviceInterface, "netns", cable.DeviceNamespace);
-            Ip("-n", cable.HostNamespace, "addr", "add", $"{HostAddress}/24", "dev", cable.HostInterface);
-            Ip("-n", cable.DeviceNamespace, "addr", "add", $"{DeviceAddress}/24", "dev", cable.DeviceInterface);
-            Ip("-n", cable.HostNamespace, "link", "set", "lo", "up");
-            Ip("-n", cable.DeviceNamespace, "link", "set", "lo", "up");
-            Ip("-n", cable.DeviceNamespace, "link", "set", cable.DeviceInterface, "up");
-            Ip("-n", cable.HostNamespace, "link", "set", cable.HostInterface, "up");
-            if (rate is not null)
-            {
-                Run("ip", "netns", "exec", cable.HostNamespace, "tc", "qdisc", "add", "dev", cable.HostInterface, "root", "tbf", "rate", rate, "burst", "32kb", "latency", "50ms");
-                Run("ip", "netns", "exec", cable.DeviceNamespace, "tc", "qdisc", "add", "dev", cable.DeviceInterface, "root", "tbf", "rate", rate, "burst", "32kb", "latency", "50ms");
-            }
-
+            cable.Add(rate);
             return cable;
         }
         catch
@@ -78,6 +64,28 @@ internal sealed partial class VethCable : IDisposable
             throw;
         }
     }
+
+    /// <summary>Adds the veth pair (both ends up, addressed, shaped when <paramref name="rate"/> is given), as a device's USB network interface appears when it is plugged in.</summary>
+    public void Add(string? rate = null)
+    {
+        Ip("link", "add", HostInterface, "type", "veth", "peer", "name", DeviceInterface);
+        Ip("link", "set", HostInterface, "netns", HostNamespace);
+        Ip("link", "set", DeviceInterface, "netns", DeviceNamespace);
+        Ip("-n", HostNamespace, "addr", "add", $"{HostAddress}/24", "dev", HostInterface);
+        Ip("-n", DeviceNamespace, "addr", "add", $"{DeviceAddress}/24", "dev", DeviceInterface);
+        Ip("-n", HostNamespace, "link", "set", "lo", "up");
+        Ip("-n", DeviceNamespace, "link", "set", "lo", "up");
+        Ip("-n", DeviceNamespace, "link", "set", DeviceInterface, "up");
+        Ip("-n", HostNamespace, "link", "set", HostInterface, "up");
+        if (rate is not null)
+        {
+            Run("ip", "netns", "exec", HostNamespace, "tc", "qdisc", "add", "dev", HostInterface, "root", "tbf", "rate", rate, "burst", "32kb", "latency", "50ms");
+            Run("ip", "netns", "exec", DeviceNamespace, "tc", "qdisc", "add", "dev", DeviceInterface, "root", "tbf", "rate", rate, "burst", "32kb", "latency", "50ms");
+        }
+    }
+
+    /// <summary>Deletes the veth pair, as an RNDIS interface goes away when its device is unplugged (not merely down).</summary>
+    public void Remove() => Ip("-n", HostNamespace, "link", "del", HostInterface);
 
     public void Plug() => Ip("-n", HostNamespace, "link", "set", HostInterface, "up");
 

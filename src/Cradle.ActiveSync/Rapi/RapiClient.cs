@@ -21,6 +21,8 @@ public sealed partial class RapiClient : IAsyncDisposable
 {
     private const int ReplyHeaderBytes = 4;
 
+    private static readonly LinkClosedException ClosedByHost = new("the RAPI session was closed by the host");
+
     private readonly Stream _stream;
     private readonly ActiveSyncOptions _options;
     private readonly ILogger _logger;
@@ -204,7 +206,7 @@ public sealed partial class RapiClient : IAsyncDisposable
             return;
         }
 
-        if (reason is not OperationCanceledException)
+        if (reason is not OperationCanceledException && !ReferenceEquals(reason, ClosedByHost))
         {
             ActiveSyncLog.RapiBroken(_logger, _deviceLabel, reason.Message);
         }
@@ -238,7 +240,8 @@ public sealed partial class RapiClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Break(new LinkClosedException("the RAPI session was closed by the host"));
+        // Closed when its work is done: an ending, not a breakage worth a warning.
+        Break(ClosedByHost);
         try
         {
             await _readLoop.ConfigureAwait(false);

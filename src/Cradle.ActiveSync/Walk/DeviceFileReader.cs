@@ -202,7 +202,8 @@ public sealed class DeviceFileReader : Stream
 
         if (!broken && !_rapi.IsBroken)
         {
-            await _rapi.CloseHandleAsync(_handle).ConfigureAwait(false);
+            // Not waited for: the next call on this session finds the handle closed all the same.
+            await _rapi.SendCloseHandleAsync(_handle).ConfigureAwait(false);
         }
 
         await base.DisposeAsync().ConfigureAwait(false);

@@ -44,9 +44,11 @@ internal sealed class HostRunOptions
 
     public Option<string[]> Usb { get; } = new("--usb") { Description = "A network interface a USB cable brings up: listen on it while it is up, end its sessions when it goes down (repeat for more)", HelpName = "IFACE" };
 
-    public Option<string[]> ActiveSync { get; } = new("--activesync") { Description = "A network interface a Windows CE / Windows Mobile device brings up on its USB cable (RNDIS): answer it on TCP 990 (needs CAP_NET_BIND_SERVICE), partner through its registry and back it up with nothing installed on it (repeat for more)", HelpName = "IFACE" };
+    public Option<string[]> ActiveSync { get; } = new("--activesync") { Description = "A network interface a Windows CE / Windows Mobile device brings up on its USB cable (RNDIS): answer it on TCP 990 (needs CAP_NET_BIND_SERVICE), partner through its registry and back it up with nothing installed on it (repeat for more); 'auto': every interface whose driver is rndis_host or cdc_ether, from when it appears until it goes", HelpName = "IFACE|auto" };
 
     public Option<string[]> ActiveSyncFolder { get; } = new("--activesync-folder") { Description = "A folder on ActiveSync devices to back up besides \\My Documents and the storage cards, e.g. '\\Program Files\\Scanner\\Data' (repeat for more)", HelpName = "PATH" };
+
+    public Option<double> ActiveSyncEvery { get; } = new("--activesync-every") { Description = "Back up an ActiveSync device left in its cradle again this often (an unchanged one costs listings only); 0: once per connection", DefaultValueFactory = _ => DefaultActiveSyncEveryMinutes, HelpName = "MINUTES" };
 
     public Option<double> KeepaliveTimeout { get; } = new("--keepalive-timeout") { Description = "End a session whose device sent nothing for this long (suspended, cable out; on serial: the line made no progress for this long); every chunk stored so far is kept", DefaultValueFactory = _ => DefaultKeepalive, HelpName = "SECONDS" };
 
@@ -75,6 +77,8 @@ internal sealed class HostRunOptions
 
     public static string DefaultHttp => DashboardOptions.DefaultAddress.ToString();
 
+    public static double DefaultActiveSyncEveryMinutes => HostOptions.DefaultActiveSyncBackupEvery.TotalMinutes;
+
     public static double DefaultOverdueHours => HostReports.DefaultOverdueAfter.TotalHours;
 
     public static string DefaultListen => $"0.0.0.0:{LinkAddress.DefaultPort}";
@@ -83,7 +87,7 @@ internal sealed class HostRunOptions
 
     public const double DefaultHandshakeTimeout = 20;
 
-    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, ActiveSync, ActiveSyncFolder, KeepaliveTimeout, HandshakeTimeout, Http, RestoreRoot, OverdueAfter, Packs, Catalog, .. Log.All];
+    public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, ActiveSync, ActiveSyncFolder, ActiveSyncEvery, KeepaliveTimeout, HandshakeTimeout, Http, RestoreRoot, OverdueAfter, Packs, Catalog, .. Log.All];
 
     public static Setting PacksSetting(Option<string> packs) =>
         Setting.Single("packs", packs, "give a folder or s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION] (no credentials here: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_SHARED_CREDENTIALS_FILE)", Setting.Parses(PackStorage.Validate), PackStorage.DefaultFolder);
@@ -101,6 +105,7 @@ internal sealed class HostRunOptions
         Setting.List("usb", Usb, "give network interface names", Setting.IsText),
         Setting.List("activesync", ActiveSync, "give network interface names", Setting.IsText),
         Setting.List("activesyncFolder", ActiveSyncFolder, "give device folders such as \\My Documents\\Scans", Setting.Parses(v => Cradle.ActiveSync.CePath.NormalizeFolder(v))),
+        Setting.Single("activesyncEvery", ActiveSyncEvery, "give 0 (once per connection) or 0.01 to 10080 minutes", v => Setting.IsNumber(0, 7 * 24 * 60)(v) && Setting.ParseNumber(v) is 0 or >= 0.01, DefaultActiveSyncEveryMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("keepaliveTimeout", KeepaliveTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultKeepalive.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("handshakeTimeout", HandshakeTimeout, "give 1 to 3600 seconds", Setting.IsNumber(1, 3600), DefaultHandshakeTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting.Single("http", Http, "give ADDR:PORT for the dashboard (port 0: any free port) or 'off'", Setting.Parses(v => DashboardOptions.ParseAddress(v)), DefaultHttp),
@@ -129,6 +134,7 @@ internal sealed class HostRunOptions
         UsbInterfaces = [.. settings.List("usb")],
         ActiveSyncInterfaces = [.. settings.List("activesync")],
         ActiveSyncFolders = [.. settings.List("activesyncFolder").Select(Cradle.ActiveSync.CePath.NormalizeFolder)],
+        ActiveSyncBackupEvery = TimeSpan.FromMinutes(settings.Number("activesyncEvery")),
         Channel = ChannelOptions.ForIdleTimeout(settings.Number("keepaliveTimeout")),
         SerialLink = new Links.Serial.ReliableLinkOptions { DeadAfter = TimeSpan.FromSeconds(settings.Number("keepaliveTimeout")) },
         HandshakeTimeout = TimeSpan.FromSeconds(settings.Number("handshakeTimeout")),

@@ -40,4 +40,19 @@ internal static partial class ActiveSyncHostLog
 
     [LoggerMessage(1222, LogLevel.Warning, "ActiveSync: {Remote}: {Device}: {Outcome}")]
     public static partial void RestoreIncomplete(ILogger logger, string remote, string device, string outcome);
+
+    [LoggerMessage(1240, LogLevel.Warning, "ActiveSync: {Device} opened {Opened} of the {Wanted} RAPI sessions asked for; the backup runs on those: {Reason}")]
+    public static partial void FewerSessions(ILogger logger, string device, int opened, int wanted, string reason);
+
+    [LoggerMessage(1241, LogLevel.Information, "ActiveSync: {Interface} appeared (driver {Driver}): watching it for a device")]
+    public static partial void InterfaceFound(ILogger logger, string @interface, string driver);
+
+    [LoggerMessage(1242, LogLevel.Information, "ActiveSync: {Interface} is gone: no longer watched")]
+    public static partial void InterfaceGone(ILogger logger, string @interface);
+
+    [LoggerMessage(1243, LogLevel.Information, "ActiveSync: watching for interfaces whose driver is {Drivers} (--activesync auto)")]
+    public static partial void AutoWatch(ILogger logger, string drivers);
+
+    [LoggerMessage(1244, LogLevel.Information, "ActiveSync: {Remote}: {Device} is still cradled: backed up again (every {Minutes} min)")]
+    public static partial void BackupAgain(ILogger logger, string remote, string device, double minutes);
 }

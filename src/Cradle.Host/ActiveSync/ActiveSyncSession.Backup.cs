@@ -18,55 +18,95 @@ internal sealed partial class ActiveSyncSession
     /// <summary>Snapshots, folder entries and the files cache use no Unix mode for these devices: restore leaves the default.</summary>
     private const uint NoMode = 0;
 
+    /// <summary>How many files or folders one RAPI session works on at once (its calls interleave, answered in order).</summary>
+    private const int UsesPerSession = 4;
+
+    /// <summary>Files and folders taken in listing order that may wait, read or not, before the oldest is put in the tree.</summary>
+    private const int AheadPerUse = 4;
+
+    private long _filesDone;
+    private long _bytesDone;
+
     private async Task<string> BackupAsync(RapiClient rapi, CancellationToken cancellationToken)
     {
         var started = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
         _live.SetPhase("listing");
-        var folders = await BackupFolderDiscovery.DiscoverAsync(rapi, options.ActiveSyncFolders, cancellationToken).ConfigureAwait(false);
-        var walker = new DeviceWalker(rapi, options.ActiveSync);
-        var listed = new List<DeviceFileEntry>();
-        foreach (var folder in folders.Folders)
+        var more = await OpenMoreSessionsAsync(rapi, cancellationToken).ConfigureAwait(false);
+        try
         {
-            await foreach (var entry in walker.WalkAsync(folder, cancellationToken).ConfigureAwait(false))
+            var pool = new RapiSessionPool([rapi, .. more], UsesPerSession);
+            var folders = await BackupFolderDiscovery.DiscoverAsync(rapi, options.ActiveSyncFolders, cancellationToken).ConfigureAwait(false);
+            var walker = new DeviceWalker(rapi, options.ActiveSync);
+            var listed = new List<DeviceFileEntry>();
+            foreach (var folder in folders.Folders)
             {
-                if (listed.Count >= SnapshotTree.MaxEntries)
+                listed.AddRange(await walker.ListAsync(pool, folder, cancellationToken).ConfigureAwait(false));
+                if (listed.Count > SnapshotTree.MaxEntries)
                 {
                     throw new ActiveSyncProtocolException($"{_device} lists more than {SnapshotTree.MaxEntries} files and folders, more than one snapshot holds");
                 }
+            }
 
-                listed.Add(entry);
+            var previous = OwnSnapshots.Newest(host.Store, options.Time, _device);
+            var earlier = EarlierFiles(previous);
+            var files = listed.Where(e => !e.IsDirectory).ToList();
+            _live.StartTransfer("backing-up", files.Count, files.Sum(e => e.Size));
+            var writer = await host.Store.BeginWriteAsync(_device, cancellationToken).ConfigureAwait(false);
+            await using (writer.ConfigureAwait(false))
+            {
+                try
+                {
+                    return await StoreAsync(pool, writer, folders, listed, earlier, previous, started, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // Keep the chunks that arrived, owned by this device, so the next session need not
+                    // read them again; the snapshot itself is never recorded.
+                    await writer.AbortAsync(CancellationToken.None).ConfigureAwait(false);
+                    throw;
+                }
             }
         }
-
-        var previous = OwnSnapshots.Newest(host.Store, options.Time, _device);
-        var earlier = EarlierFiles(previous);
-        var files = listed.Where(e => !e.IsDirectory).ToList();
-        _live.StartTransfer("backing-up", files.Count, files.Sum(e => e.Size));
-        var writer = await host.Store.BeginWriteAsync(_device, cancellationToken).ConfigureAwait(false);
-        await using (writer.ConfigureAwait(false))
+        finally
         {
-            try
+            foreach (var session in more)
             {
-                return await StoreAsync(rapi, writer, folders, listed, earlier, previous, started, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                // Keep the chunks that arrived, owned by this device, so the next session need not
-                // read them again; the snapshot itself is never recorded.
-                await writer.AbortAsync(CancellationToken.None).ConfigureAwait(false);
-                throw;
+                await session.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
 
-    private async Task<string> StoreAsync(RapiClient rapi, StoreWriter writer, DeviceFolders folders, List<DeviceFileEntry> listed, Dictionary<string, TreeEntry> earlier,
+    /// <summary>
+    /// The RAPI sessions beyond the first (<see cref="ActiveSyncOptions.RapiSessions"/>): a device
+    /// that does not open one in time is served with those it opened.
+    /// </summary>
+    private async Task<List<RapiClient>> OpenMoreSessionsAsync(RapiClient first, CancellationToken cancellationToken)
+    {
+        var more = new List<RapiClient>();
+        while (more.Count + 1 < options.ActiveSync.RapiSessions)
+        {
+            try
+            {
+                more.Add(await channel.OpenRapiSessionAsync(cancellationToken).ConfigureAwait(false));
+            }
+            catch (LinkClosedException e) when (!first.IsBroken)
+            {
+                ActiveSyncHostLog.FewerSessions(logger, _device.Value, more.Count + 1, options.ActiveSync.RapiSessions, e.Message);
+                break;
+            }
+        }
+
+        return more;
+    }
+
+    private async Task<string> StoreAsync(RapiSessionPool pool, StoreWriter writer, DeviceFolders folders, List<DeviceFileEntry> listed, Dictionary<string, TreeEntry> earlier,
         SnapshotInfo? previous, long started, CancellationToken cancellationToken)
     {
         using var tree = new TreeBuilder(host.Store.TempFolder);
         using var codec = new ChunkCodec();
         var problems = new BackupProblems(host.Store, previous);
         var paths = new HashSet<string>(StringComparer.Ordinal);
-        long unchanged = 0, filesDone = 0, bytesDone = 0;
+        long unchanged = 0;
         foreach (var missing in folders.Missing)
         {
             // A folder the operator named that the device does not have: its earlier files stand in (a partial snapshot).
@@ -74,42 +114,65 @@ internal sealed partial class ActiveSyncSession
             problems.Add(new TreeEntry(path, EntryKind.Directory, 0, 0, NoMode, []), "the folder is not on the device", tree, paths.Add, writer);
         }
 
-        foreach (var entry in listed)
+        // Files are read on every session at once; the tree takes them in listing order. The store
+        // writer is one at a time (storing), and so is everything else that asks it.
+        using var storing = new SemaphoreSlim(1, 1);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var ahead = new Queue<(DeviceFileEntry Entry, Task<FileRead> Read)>();
+        try
         {
-            if (!paths.Add(entry.SnapshotPath))
+            foreach (var entry in listed)
             {
-                throw new ActiveSyncProtocolException($"{_device} listed \"{DeviceText.Printable(entry.DevicePath)}\" twice");
+                if (!paths.Add(entry.SnapshotPath))
+                {
+                    throw new ActiveSyncProtocolException($"{_device} listed \"{DeviceText.Printable(entry.DevicePath)}\" twice");
+                }
+
+                Task<FileRead> read;
+                if (entry.IsDirectory)
+                {
+                    read = Task.FromResult(new FileRead(new TreeEntry(entry.SnapshotPath, EntryKind.Directory, 0, entry.LastWriteUnixNanoseconds, NoMode, []), null));
+                }
+                else if (earlier.TryGetValue(entry.SnapshotPath, out var before) && DeviceChanges.IsUnchanged(entry, before.Size, before.MtimeUnixNs) && await HasAllAsync(writer, storing, before).ConfigureAwait(false))
+                {
+                    read = Task.FromResult(new FileRead(before, null));
+                    unchanged++;
+                    Interlocked.Add(ref _bytesDone, entry.Size);
+                }
+                else
+                {
+                    read = ReadFileAsync(pool, writer, codec, storing, entry, stop.Token);
+                }
+
+                ahead.Enqueue((entry, read));
+                while (ahead.Count > 0 && (ahead.Peek().Read.IsCompleted || ahead.Count > pool.Capacity * AheadPerUse))
+                {
+                    await TakeAsync(ahead.Dequeue(), tree, problems, writer, storing).ConfigureAwait(false);
+                }
             }
 
-            if (entry.IsDirectory)
+            while (ahead.Count > 0)
             {
-                tree.Add(new TreeEntry(entry.SnapshotPath, EntryKind.Directory, 0, entry.LastWriteUnixNanoseconds, NoMode, []));
-                continue;
+                await TakeAsync(ahead.Dequeue(), tree, problems, writer, storing).ConfigureAwait(false);
             }
-
-            if (earlier.TryGetValue(entry.SnapshotPath, out var before) && DeviceChanges.IsUnchanged(entry, before.Size, before.MtimeUnixNs) && before.Chunks.All(id => writer.TryGetRawLength(id, out _)))
-            {
-                tree.Add(before);
-                unchanged++;
-            }
-            else
+        }
+        catch
+        {
+            // No read may go on using the writer (or a buffer) after the backup has failed.
+            await stop.CancelAsync().ConfigureAwait(false);
+            while (ahead.TryDequeue(out var left))
             {
                 try
                 {
-                    tree.Add(await ReadFileAsync(rapi, writer, codec, entry, bytesDone, filesDone, cancellationToken).ConfigureAwait(false));
+                    await left.Read.ConfigureAwait(false);
                 }
-                catch (RapiCallException e) when (!rapi.IsBroken)
+                catch (Exception e) when (e is CradleException or OperationCanceledException)
                 {
-                    // The device could not open or read this file (in use, access denied): its earlier version stands in.
-                    var reason = $"the device could not read it: error {e.Win32Error} ({Win32Errors.Describe(e.Win32Error)})";
-                    ActiveSyncHostLog.FileProblem(logger, _device.Value, entry.SnapshotPath, reason);
-                    problems.Add(new TreeEntry(entry.SnapshotPath, EntryKind.File, 0, entry.LastWriteUnixNanoseconds, NoMode, []), reason, tree, p => p == entry.SnapshotPath, writer);
+                    // The first failure is the one the session reports.
                 }
             }
 
-            filesDone++;
-            bytesDone += entry.Size;
-            _live.Progress(filesDone, bytesDone);
+            throw;
         }
 
         ActiveSyncHostLog.Listed(logger, _device.Value, listed.Count, folders.Folders.Count, unchanged);
@@ -140,8 +203,69 @@ internal sealed partial class ActiveSyncSession
             : $"backed up: snapshot {outcome.SnapshotId}, {tree.Files} files, {tree.Bytes} bytes{(problems.Problems.Count > 0 ? $", PARTIAL: {problems.Problems.Count} could not be read" : "")}";
     }
 
-    /// <summary>Reads one file over RAPI (several reads in flight), chunks it and stores the chunks this device does not own yet.</summary>
-    private async Task<TreeEntry> ReadFileAsync(RapiClient rapi, StoreWriter writer, ChunkCodec codec, DeviceFileEntry entry, long bytesBefore, long filesDone, CancellationToken cancellationToken)
+    /// <summary>Puts the oldest file or folder taken into the tree: as read, as it was (unchanged), or its earlier version with the problem.</summary>
+    private async Task TakeAsync((DeviceFileEntry Entry, Task<FileRead> Read) next, TreeBuilder tree, BackupProblems problems, StoreWriter writer, SemaphoreSlim storing)
+    {
+        var (entry, read) = (next.Entry, await next.Read.ConfigureAwait(false));
+        if (read.Problem is not null)
+        {
+            ActiveSyncHostLog.FileProblem(logger, _device.Value, entry.SnapshotPath, read.Problem);
+            await storing.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                problems.Add(new TreeEntry(entry.SnapshotPath, EntryKind.File, 0, entry.LastWriteUnixNanoseconds, NoMode, []), read.Problem, tree, p => p == entry.SnapshotPath, writer);
+            }
+            finally
+            {
+                storing.Release();
+            }
+
+            Interlocked.Add(ref _bytesDone, entry.Size);
+        }
+        else
+        {
+            tree.Add(read.Entry!);
+        }
+
+        if (!entry.IsDirectory)
+        {
+            _live.Progress(Interlocked.Increment(ref _filesDone), Interlocked.Read(ref _bytesDone));
+        }
+    }
+
+    /// <summary>True when this device still owns every chunk of the earlier entry (asked under the writer's lock: reads may be storing).</summary>
+    private static async Task<bool> HasAllAsync(StoreWriter writer, SemaphoreSlim storing, TreeEntry before)
+    {
+        await storing.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            return before.Chunks.All(id => writer.TryGetRawLength(id, out _));
+        }
+        finally
+        {
+            storing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads one file on a session of the pool (several reads in flight), chunks it and stores the
+    /// chunks this device does not own yet. A file the device cannot open or read is a problem, not a failure.
+    /// </summary>
+    private async Task<FileRead> ReadFileAsync(RapiSessionPool pool, StoreWriter writer, ChunkCodec codec, SemaphoreSlim storing, DeviceFileEntry entry, CancellationToken cancellationToken)
+    {
+        using var lease = await pool.RentAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return new FileRead(await ReadFileAsync(lease.Rapi, writer, codec, storing, entry, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (RapiCallException e) when (!lease.Rapi.IsBroken)
+        {
+            // The device could not open or read this file (in use, access denied): its earlier version stands in.
+            return new FileRead(null, $"the device could not read it: error {e.Win32Error} ({Win32Errors.Describe(e.Win32Error)})");
+        }
+    }
+
+    private async Task<TreeEntry> ReadFileAsync(RapiClient rapi, StoreWriter writer, ChunkCodec codec, SemaphoreSlim storing, DeviceFileEntry entry, CancellationToken cancellationToken)
     {
         var reader = await DeviceFileReader.OpenAsync(rapi, entry.DevicePath, entry.Size, options.ActiveSync, cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
@@ -153,15 +277,23 @@ internal sealed partial class ActiveSyncSession
             {
                 var raw = chunker.Current;
                 var id = ChunkId.Of(raw.Span);
-                if (!writer.TryGetRawLength(id, out _))
+                await storing.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
                 {
-                    var (compression, stored) = codec.Compress(raw);
-                    await writer.AddAsync(id, compression, stored, raw, cancellationToken).ConfigureAwait(false);
+                    if (!writer.TryGetRawLength(id, out _))
+                    {
+                        var (compression, stored) = codec.Compress(raw);
+                        await writer.AddAsync(id, compression, stored, raw, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    storing.Release();
                 }
 
                 chunks.Add(id);
                 size += raw.Length;
-                _live.Progress(filesDone, bytesBefore + size);
+                _live.Progress(Interlocked.Read(ref _filesDone), Interlocked.Add(ref _bytesDone, raw.Length));
             }
 
             // The size is what was read: a file that grew or shrank meanwhile is stored as read,
@@ -169,6 +301,9 @@ internal sealed partial class ActiveSyncSession
             return new TreeEntry(entry.SnapshotPath, EntryKind.File, size, entry.LastWriteUnixNanoseconds, NoMode, [.. chunks]);
         }
     }
+
+    /// <summary>One file or folder as it goes into the tree, or why the device could not give it.</summary>
+    private sealed record FileRead(TreeEntry? Entry, string? Problem);
 
     /// <summary>The previous snapshot's files by path (their sizes, times and chunks); empty for a first backup.</summary>
     private Dictionary<string, TreeEntry> EarlierFiles(SnapshotInfo? previous)

@@ -29,20 +29,52 @@ internal sealed partial class ActiveSyncSession
     /// <summary>Queues a restore; false when the device has left.</summary>
     public bool TryQueue(RestoreJob job) => _jobs.Writer.TryWrite(job);
 
-    /// <summary>Serves the operator's jobs until the device leaves (the control channel's watch ends), and returns how it left.</summary>
-    private async Task<string> ServeUntilLeaveAsync(Task<string> watching, CancellationToken cancellationToken)
+    /// <summary>
+    /// Serves the operator's jobs until the device leaves (the control channel's watch ends), and
+    /// returns how it left. With <paramref name="backedUp"/> (the outcome of this connection's
+    /// backup) a device left in its cradle is also backed up again every
+    /// <see cref="HostOptions.ActiveSyncBackupEvery"/> (as ActiveSync kept a cradled device in
+    /// sync), on a new RAPI session each time, one thing at a time: a restore never runs during a
+    /// backup. The result then starts with the last backup's outcome.
+    /// </summary>
+    private async Task<string> ServeUntilLeaveAsync(Task<string> watching, CancellationToken cancellationToken, string? backedUp = null)
     {
+        var every = backedUp is null ? TimeSpan.Zero : options.ActiveSyncBackupEvery;
+        string Left(string how) => backedUp is null ? how : $"{backedUp}; then: {how}";
         while (true)
         {
-            var next = _jobs.Reader.WaitToReadAsync(cancellationToken).AsTask();
-            if (await Task.WhenAny(watching, next).ConfigureAwait(false) == watching)
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var next = _jobs.Reader.WaitToReadAsync(wait.Token).AsTask();
+            var due = every > TimeSpan.Zero ? Task.Delay(every, options.Time, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token);
+            var first = await Task.WhenAny(watching, next, due).ConfigureAwait(false);
+            await wait.CancelAsync().ConfigureAwait(false);
+            if (first == watching)
             {
-                return await watching.ConfigureAwait(false);
+                return Left(await watching.ConfigureAwait(false));
             }
 
-            if (!await next.ConfigureAwait(false))
+            if (first == due)
             {
-                return await watching.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (due.IsCanceled)
+                {
+                    // The host stops or the cable went: the watch says how.
+                    return Left(await watching.WaitAsync(cancellationToken).ConfigureAwait(false));
+                }
+
+                ActiveSyncHostLog.BackupAgain(logger, Remote, _device.Value, every.TotalMinutes);
+                await using (var rapi = await channel.OpenRapiSessionAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    backedUp = await BackupAsync(rapi, cancellationToken).ConfigureAwait(false);
+                }
+
+                _live.SetPhase("connected");
+                ActiveSyncHostLog.Idle(logger, Remote, _device.Value, backedUp);
+                continue;
+            }
+
+            if (next.IsCanceled || !await next.ConfigureAwait(false))
+            {
+                return Left(await watching.WaitAsync(cancellationToken).ConfigureAwait(false));
             }
 
             while (_jobs.Reader.TryRead(out var job))

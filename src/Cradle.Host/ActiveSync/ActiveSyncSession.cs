@@ -55,7 +55,7 @@ internal sealed partial class ActiveSyncSession(HostService host, HostOptions op
 
             _live.SetPhase("connected");
             ActiveSyncHostLog.Idle(logger, Remote, _device.Value, done);
-            outcome = $"{done}; then: {WireText.Clean(await ServeUntilLeaveAsync(watching, cancellationToken).ConfigureAwait(false))}";
+            outcome = $"{WireText.Clean(await ServeUntilLeaveAsync(watching, cancellationToken, done).ConfigureAwait(false))}";
             HostLog.SessionEnded(logger, Remote, outcome);
         }
         catch (SessionRefusedException e)
