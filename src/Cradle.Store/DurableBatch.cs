@@ -11,7 +11,8 @@ namespace Cradle.Store;
 /// </summary>
 /// <param name="sync">Makes what was written under the folders (and the files, where there is
 /// no file-system sync) durable; <see cref="Durability.SyncFileSystems"/> unless a test watches the order.</param>
-public sealed class DurableBatch(Action<IReadOnlyCollection<string>, IReadOnlyCollection<string>>? sync = null)
+/// <param name="time">The clock of <see cref="MaxAge"/>.</param>
+public sealed class DurableBatch(Action<IReadOnlyCollection<string>, IReadOnlyCollection<string>>? sync = null, TimeProvider? time = null)
 {
     /// <summary>Most bytes held before a commit: what a cut could make the next restore ask again for.</summary>
     public const long MaxBytes = 64L * 1024 * 1024;
@@ -19,12 +20,20 @@ public sealed class DurableBatch(Action<IReadOnlyCollection<string>, IReadOnlyCo
     /// <summary>Most files held before a commit.</summary>
     public const int MaxFiles = 4096;
 
+    /// <summary>
+    /// Longest a batch stays open: on a slow link (a serial line) a cut restore loses at most
+    /// this much of its work, as with an fsync per file; on a fast one a second holds thousands of files.
+    /// </summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
+
     private readonly Action<IReadOnlyCollection<string>, IReadOnlyCollection<string>> _sync = sync ?? Durability.SyncFileSystems;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly List<Pending> _pending = [];
     private long _bytes;
+    private DateTimeOffset _opened;
 
     /// <summary>True when the batch should be committed before more files are added.</summary>
-    public bool IsFull => _pending.Count >= MaxFiles || _bytes >= MaxBytes;
+    public bool IsFull => _pending.Count >= MaxFiles || _bytes >= MaxBytes || (_pending.Count > 0 && _time.GetUtcNow() - _opened >= MaxAge);
 
     /// <summary>Files waiting for <see cref="Commit"/>.</summary>
     public int Count => _pending.Count;
@@ -35,6 +44,11 @@ public sealed class DurableBatch(Action<IReadOnlyCollection<string>, IReadOnlyCo
     /// </summary>
     public void Add(string temp, string path, uint mode, DateTime mtimeUtc, long bytes, string label)
     {
+        if (_pending.Count == 0)
+        {
+            _opened = _time.GetUtcNow();
+        }
+
         _pending.Add(new Pending(temp, path, mode, mtimeUtc, bytes, label));
         _bytes += bytes;
     }

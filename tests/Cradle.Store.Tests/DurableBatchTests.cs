@@ -76,6 +76,20 @@ public sealed class DurableBatchTests : IDisposable
     }
 
     [Fact]
+    public void A_batch_is_full_once_open_for_its_longest_time_so_a_slow_link_loses_little_to_a_cut()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 7, 15, 0, 0, TimeSpan.Zero));
+        var batch = new DurableBatch((_, _) => { }, clock);
+        clock.Now += TimeSpan.FromMinutes(5); // an empty batch is not open
+        batch.Add("t", "p", 0, DateTime.UtcNow, 100, "p");
+        Assert.False(batch.IsFull);
+        clock.Now += DurableBatch.MaxAge;
+        Assert.True(batch.IsFull);
+        batch.Commit();
+        Assert.False(batch.IsFull);
+    }
+
+    [Fact]
     public void The_real_sync_makes_a_batch_durable_and_placed()
     {
         var path = Path.Combine(_folder, "sub", "real.bin");
