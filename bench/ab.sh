@@ -7,13 +7,16 @@
 #   first     the first backup (wall, device and host CPU and peak RSS, wire, repository size)
 #   changed   after bench/change_dataset.py (the same measures)
 #   restore   `cradle host restore` of the latest backup into an empty file system, verified
+#   wire      `cradle device restore` of it over TCP onto a new device (a guest the operator
+#             allowed) in an empty file system, verified (device and host CPU, peak RSS)
 #
-#   sudo bench/ab.sh A_CRADLE B_CRADLE [--sets LIST] [--rounds N] [--scale F] [--seed N]
+#   sudo bench/ab.sh A_CRADLE B_CRADLE [--sets LIST] [--rounds N] [--scale F] [--seed N] [--no-wire]
 #
 #   --sets LIST   data sets (bench/shapes.py; default handheld,small,large)
 #   --rounds N    rounds per set (default 3): medians and ranges of each build
 #   --scale F     the sets' scale (default 1)
 #   --seed N      the sets' seed (default 42; the change uses N+1)
+#   --no-wire     leave out the restore over the wire
 #
 # Environment: BENCH_DIR (default /tmp/cradle-bench; this run in BENCH_DIR/ab, deleted first, its
 # report BENCH_DIR/ab/results.md), CRADLE_CPU_LOCK (held through each round). Needs root.
@@ -28,12 +31,14 @@ sets="handheld,small,large"
 rounds=3
 scale=1
 seed=42
+wire=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --sets) sets=${2:?}; shift ;;
     --rounds) rounds=${2:?}; shift ;;
     --scale) scale=${2:?}; shift ;;
     --seed) seed=${2:?}; shift ;;
+    --no-wire) wire=0 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "ab.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -73,7 +78,7 @@ measure() { # BUILD PHASE CRADLE ARGS...: one measured command in the namespace
   if [[ -n "$host_pid" ]]; then h1=$(proc_cpu "$host_pid"); hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$host_pid/status"); fi
   read -r wall u s rss < <(tail -n1 "$LOGS/$tag.time")
   [[ $rc -eq 0 ]] || { say "  $tag exited with $rc"; tail -3 "$LOGS/$tag.err" | sed 's/^/    /' >&2; }
-  [[ $phase == restore ]] || wire=$(python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["wireBytesSent"] + j["wireBytesReceived"])' "$LOGS/$tag.out" 2>/dev/null || echo -)
+  [[ $phase == restore || $phase == wire ]] || wire=$(python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["wireBytesSent"] + j["wireBytesReceived"])' "$LOGS/$tag.out" 2>/dev/null || echo -)
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SET" "$ROUND" "$build" "$phase" "$rc" "$wall" \
     "$(awk -v a="$u" -v b="$s" 'BEGIN { printf "%.2f", a + b }')" "$(awk -v a="$h0" -v b="$h1" 'BEGIN { printf "%.2f", b - a }')" \
     "$rss" "$hwm" "$wire" "$(du -sb "$CR/host" | cut -f1)" >>"$MEAS"
@@ -95,6 +100,18 @@ one() { # BUILD CRADLE
   python3 "$here/change_dataset.py" $((seed + 1)) "$DATA" "${change_args[@]}" >/dev/null
   warm "$DATA"
   measure "$build" changed "$cradle" device connect --host "${LISTEN%% *}" --once --accept-new-host any --state "$CR/device" --json
+  if [[ $wire -eq 1 ]]; then
+    # A new device (its data folder named as the set's, so the snapshot's paths fit), allowed once.
+    fresh_fs "ab-$SET-$build-wire" "$(fs_size_for "$SET_BYTES" 1.3 "$SET_FILES")" "$caps"
+    local g="$FS/g/$(basename "$DATA")"
+    mkdir -p "$g"
+    "$cradle" device init --name GUEST --folder "$g" --state "$FS/g.state" >/dev/null || die "device init GUEST"
+    "$cradle" host allow-restore BENCH --to GUEST --data "$CR/host" >/dev/null || die "host allow-restore"
+    measure "$build" wire "$cradle" device restore --state "$FS/g.state" --host "${LISTEN%% *}" --from BENCH --json
+    python3 "$here/verify_tree.py" "$DATA" "$g" >"$LOGS/$SET-$ROUND-$build.wire.verify" 2>&1 \
+      || { say "  $build's restore over the wire does not match"; head -3 "$LOGS/$SET-$ROUND-$build.wire.verify" >&2; exit 1; }
+    drop_fs "$FS"
+  fi
   local p=$host_pid; host_pid=""; stop_pid "$p"
   fresh_fs "ab-$SET-$build-restore" "$(fs_size_for "$SET_BYTES" 1.3 "$SET_FILES")" "$caps"
   measure "$build" restore "$cradle" host restore BENCH --to "$FS/r" --data "$CR/host"
@@ -127,7 +144,7 @@ def m(rs, k):
 def f(x, d=2):
     return "—" if x is None else (f"{x[0]:.{d}f}" if x[1] == x[2] else f"{x[0]:.{d}f} ({x[1]:.{d}f}–{x[2]:.{d}f})")
 for s in dict.fromkeys(r["set"] for r in rows):
-    for phase in ("first", "changed", "restore"):
+    for phase in ("first", "changed", "restore", "wire"):
         a = [r for r in rows if r["set"] == s and r["phase"] == phase and r["build"] == "A" and r["rc"] == "0"]
         b = [r for r in rows if r["set"] == s and r["phase"] == phase and r["build"] == "B" and r["rc"] == "0"]
         if not a or not b:

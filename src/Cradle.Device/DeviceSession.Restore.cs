@@ -46,10 +46,26 @@ public sealed partial class DeviceSession
         using var fetcher = new ChunkFetcher(this, files.SelectMany(f => f.Chunks).ToList());
         var parents = new HashSet<string>(StringComparer.Ordinal);
         _observer.Progress(new BackupProgress("restoring", 0, files.Count, 0, files.Sum(f => (long)f.Entry.Size), 0));
-        foreach (var file in files)
+        // Files become durable a batch at a time (one sync per file system, not an fsync per
+        // file), and are counted restored only once they are (DurableBatch).
+        var durable = new DurableBatch();
+        try
         {
-            await RestoreFileAsync(file, fetcher, outcome, cancellationToken).ConfigureAwait(false);
-            parents.Add(Path.GetDirectoryName(file.Path)!);
+            foreach (var file in files)
+            {
+                await RestoreFileAsync(file, fetcher, durable, outcome, cancellationToken).ConfigureAwait(false);
+                parents.Add(Path.GetDirectoryName(file.Path)!);
+                if (durable.IsFull)
+                {
+                    Count(durable.Commit(), outcome);
+                }
+            }
+
+            Count(durable.Commit(), outcome);
+        }
+        finally
+        {
+            durable.Abandon();
         }
 
         // Hard links last, once the files they name are written.
@@ -66,12 +82,10 @@ public sealed partial class DeviceSession
         {
             FileModes.Apply(path, entry.Mode);
             Directory.SetLastWriteTimeUtc(path, ToUtc(entry.MtimeUnixNs));
+            parents.Add(path);
         }
 
-        foreach (var parent in parents)
-        {
-            Durability.FlushFolder(parent);
-        }
+        Durability.SyncFileSystems(parents, []);
 
         await _channel.SendAsync(new Envelope
         {
@@ -193,13 +207,18 @@ public sealed partial class DeviceSession
         return await RestoredFile.IsWholeAsync(path, (long)entry.Size, ToUtc(entry.MtimeUnixNs), ids, chunker, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task RestoreFileAsync(PlannedFile file, ChunkFetcher fetcher, RestoreBook outcome, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes a file's chunks to a temporary name in its folder and hands it, closed, to
+    /// <paramref name="batch"/>, which makes it durable and gives it its real name; a file that
+    /// cannot be written is reported failed and its temporary file removed.
+    /// </summary>
+    private async Task RestoreFileAsync(PlannedFile file, ChunkFetcher fetcher, DurableBatch batch, RestoreBook outcome, CancellationToken cancellationToken)
     {
         // A short temporary name in the file's own folder, so the rename is atomic.
         var temp = RestoredFile.TempPathFor(file.Path);
         string? failure = null;
         FileStream? stream = null;
-        var done = false;
+        var written = 0L;
         try
         {
             try
@@ -211,7 +230,6 @@ public sealed partial class DeviceSession
                 failure = e.Message;
             }
 
-            long written = 0;
             foreach (var id in file.Chunks)
             {
                 // Every chunk asked for is taken off the link, even for a file that already failed.
@@ -239,13 +257,8 @@ public sealed partial class DeviceSession
             {
                 try
                 {
-                    stream!.Flush(flushToDisk: true);
-                    await stream.DisposeAsync().ConfigureAwait(false);
+                    await stream!.DisposeAsync().ConfigureAwait(false);
                     stream = null;
-                    RestoredFile.Place(temp, file.Path, file.Entry.Mode, ToUtc(file.Entry.MtimeUnixNs));
-                    done = true;
-                    outcome.Restored.Add(file.Entry.Path);
-                    outcome.Bytes += written;
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -260,7 +273,7 @@ public sealed partial class DeviceSession
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (!done)
+            if (failure is not null || stream is not null)
             {
                 // Nothing half-restored is left behind; the file the device had stays as it was.
                 File.Delete(temp);
@@ -270,6 +283,26 @@ public sealed partial class DeviceSession
         if (failure is not null)
         {
             outcome.Failed.Add(new RestoreIssue(file.Entry.Path, failure));
+            return;
+        }
+
+        batch.Add(temp, file.Path, file.Entry.Mode, ToUtc(file.Entry.MtimeUnixNs), written, file.Entry.Path);
+    }
+
+    /// <summary>What a committed batch did, into the outcome: only files now durable under their names count as restored.</summary>
+    private static void Count(List<(string Label, long Bytes, string? Failure)> committed, RestoreBook outcome)
+    {
+        foreach (var (label, bytes, failure) in committed)
+        {
+            if (failure is null)
+            {
+                outcome.Restored.Add(label);
+                outcome.Bytes += bytes;
+            }
+            else
+            {
+                outcome.Failed.Add(new RestoreIssue(label, failure));
+            }
         }
     }
 
@@ -341,7 +374,9 @@ public sealed partial class DeviceSession
 
         public async ValueTask<ReadOnlyMemory<byte>> NextAsync(ChunkId expected, CancellationToken cancellationToken)
         {
-            if (_received == _requested)
+            // Two requests in flight: the host reads and sends the next batch while this side
+            // writes the current one (one at a time left each side idle while the other worked).
+            while (_requested < order.Count && _requested - _received <= RestoreChunksPerRequest)
             {
                 var request = new ChunkRequest();
                 var end = Math.Min(order.Count, _requested + RestoreChunksPerRequest);

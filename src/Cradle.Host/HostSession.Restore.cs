@@ -121,8 +121,17 @@ internal sealed partial class HostSession
         return (snapshot, "allowed by the operator");
     }
 
+    /// <summary>
+    /// zstd level for a group member sent on its own over a network link: level 1 compresses the
+    /// restore's pages about 1.4× faster than the store's 3 (docs/BENCHMARKS.md, issue 23), and
+    /// on a network link the host's compression, not the bytes, was the restore's longer side.
+    /// A serial line keeps the store's level: there the bytes are the cost.
+    /// </summary>
+    internal const int NetworkSendLevel = 1;
+
     private async Task SendChunksAsync(SnapshotReader reader, HashSet<ChunkId> allowed, CancellationToken cancellationToken)
     {
+        using var sendCodec = new ChunkCodec(link == "serial" ? ChunkCodec.DefaultLevel : NetworkSendLevel);
         long sent = 0;
         long rawSent = 0;
         while (true)
@@ -153,7 +162,7 @@ internal sealed partial class HostSession
                         ChunkData data;
                         try
                         {
-                            var (compression, stored) = reader.ReadChunkToSend(location, raw.AsMemory(0, location.Entry.RawLength));
+                            var (compression, stored) = reader.ReadChunkToSend(location, raw.AsMemory(0, location.Entry.RawLength), sendCodec);
                             data = new ChunkData
                             {
                                 Id = bytes,

@@ -83,9 +83,98 @@ public static partial class Durability
         FlushFolder(folder);
     }
 
+    /// <summary>
+    /// Makes everything written so far under <paramref name="folders"/> durable — file contents,
+    /// new names and renames — with one <c>syncfs(2)</c> per file system they are on (one journal
+    /// commit for a whole batch of files, where an fsync per file commits the journal once per
+    /// file: 43 s for the 50,000 files of bench's <c>small</c> set). Elsewhere than on Linux each
+    /// of <paramref name="files"/> and each folder is flushed on its own.
+    /// </summary>
+    /// <exception cref="IOException">The file system reports a failed write: what was asked is not known to be durable.</exception>
+    public static void SyncFileSystems(IReadOnlyCollection<string> folders, IReadOnlyCollection<string> files)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            foreach (var file in files)
+            {
+                using var handle = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+                handle.Flush(flushToDisk: true);
+            }
+
+            foreach (var folder in folders)
+            {
+                FlushFolder(folder);
+            }
+
+            return;
+        }
+
+        var synced = new HashSet<ulong>();
+        foreach (var folder in folders)
+        {
+            // One syncfs per file system: a folder below a mount point is on another one.
+            if (!synced.Add(FileSystemOf(folder)))
+            {
+                continue;
+            }
+
+            var fd = Native.open(folder, Native.O_RDONLY);
+            if (fd < 0)
+            {
+                throw new IOException($"cannot open folder {folder} to make its file system durable (errno {Marshal.GetLastPInvokeError()})");
+            }
+
+            try
+            {
+                if (Native.syncfs(fd) != 0)
+                {
+                    throw new IOException($"syncfs of the file system of {folder} failed (errno {Marshal.GetLastPInvokeError()})");
+                }
+            }
+            finally
+            {
+                _ = Native.close(fd);
+            }
+        }
+    }
+
+    /// <summary>The device number of the file system holding <paramref name="path"/> (statx: its layout is the same on every architecture).</summary>
+    private static unsafe ulong FileSystemOf(string path)
+    {
+        var buffer = stackalloc byte[Native.StatxSize];
+        int result;
+        try
+        {
+            result = Native.statx(Native.AT_FDCWD, path, 0, Native.STATX_TYPE, buffer);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // A C library without statx (musl before 1.2.5): each folder is synced on its own.
+            return (ulong)StringComparer.Ordinal.GetHashCode(path);
+        }
+
+        if (result != 0)
+        {
+            throw new IOException($"cannot stat folder {path} (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        return ((ulong)*(uint*)(buffer + Native.StatxDevMajor) << 32) | *(uint*)(buffer + Native.StatxDevMinor);
+    }
+
     private static partial class Native
     {
         public const int O_RDONLY = 0;
+        public const int AT_FDCWD = -100;
+        public const uint STATX_TYPE = 1;
+        public const int StatxSize = 256;
+        public const int StatxDevMajor = 136;
+        public const int StatxDevMinor = 140;
+
+        [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+        public static partial int syncfs(int fd);
+
+        [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        public static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
         [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         public static partial int open(string path, int flags);

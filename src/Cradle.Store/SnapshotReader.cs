@@ -118,13 +118,14 @@ public sealed class SnapshotReader : IDisposable
     /// <summary>
     /// Reads and verifies a chunk (as <see cref="ReadChunk"/>, into <paramref name="destination"/>)
     /// and returns it in the form it travels in: as stored, or, for a member of a compression
-    /// group, compressed on its own. Valid until the next read.
+    /// group, compressed on its own — by <paramref name="sendCodec"/> when given (a faster level
+    /// for a fast link), else at the store's level. Valid until the next read.
     /// </summary>
-    public (ChunkCompression Compression, ReadOnlyMemory<byte> Data) ReadChunkToSend(ChunkLocation location, Memory<byte> destination)
+    public (ChunkCompression Compression, ReadOnlyMemory<byte> Data) ReadChunkToSend(ChunkLocation location, Memory<byte> destination, ChunkCodec? sendCodec = null)
     {
         ReadChunk(location, destination.Span);
         return location.Entry.Compression == ChunkCompression.ZstdGroup
-            ? _codec.Compress(destination)
+            ? (sendCodec ?? _codec).Compress(destination)
             : (location.Entry.Compression, _stored.AsMemory(0, location.Entry.StoredLength));
     }
 
