@@ -71,6 +71,28 @@ public static partial class PrivateFiles
         Repair(folder, FolderMode);
     }
 
+    /// <summary>
+    /// Creates a folder only its owner can enter, when it does not exist yet (an existing one is left
+    /// as it is): the host's folder holds partnership secrets and the certificate's private key, the
+    /// device's its partnership secrets.
+    /// </summary>
+    public static void CreateIfMissing(string folder)
+    {
+        if (Directory.Exists(folder))
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+        }
+        else
+        {
+            Directory.CreateDirectory(folder, FolderMode);
+        }
+    }
+
     /// <summary>Takes group and other permissions off <paramref name="path"/>; true when it had any.</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     private static bool Repair(string path, UnixFileMode wanted)
