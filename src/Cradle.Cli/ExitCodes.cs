@@ -1,3 +1,4 @@
+using Cradle.Content;
 using Cradle.Host;
 using Cradle.Protocol;
 using Cradle.Store;

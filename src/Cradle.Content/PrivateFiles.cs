@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>
 /// The host's data is its owner's alone (issue 19): its folder and every folder in it 0700, and

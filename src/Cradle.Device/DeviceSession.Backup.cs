@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Cradle.Protocol;
 using Cradle.Protocol.Messages;
-using Cradle.Store;
+using Cradle.Content;
 
 namespace Cradle.Device;
 

@@ -1,5 +1,5 @@
 using Cradle.Protocol;
-using Cradle.Store;
+using Cradle.Content;
 
 namespace Cradle.Device;
 

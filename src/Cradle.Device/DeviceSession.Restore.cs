@@ -1,6 +1,6 @@
 using Cradle.Protocol;
 using Cradle.Protocol.Messages;
-using Cradle.Store;
+using Cradle.Content;
 using Google.Protobuf;
 
 namespace Cradle.Device;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Cradle.Protocol;
 using Cradle.Protocol.Messages;
-using Cradle.Store;
+using Cradle.Content;
 using Google.Protobuf;
-using EntryKind = Cradle.Store.EntryKind;
+using EntryKind = Cradle.Content.EntryKind;
 
 namespace Cradle.Device;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Cradle.Protocol;
-using Cradle.Store;
+using Cradle.Content;
 
 namespace Cradle.Device;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using Cradle.Content;
 using Cradle.Links;
 using Cradle.Store;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Protocol.Messages;
 using Cradle.Store;
@@ -239,8 +240,8 @@ internal sealed partial class HostSession
 
             var kind = e.Kind switch
             {
-                Protocol.Messages.EntryKind.File => Store.EntryKind.File,
-                Protocol.Messages.EntryKind.Directory => Store.EntryKind.Directory,
+                Protocol.Messages.EntryKind.File => Content.EntryKind.File,
+                Protocol.Messages.EntryKind.Directory => Content.EntryKind.Directory,
                 _ => throw new ProtocolViolationException($"\"{path}\" has unknown kind {(int)e.Kind}"),
             };
             if (e.Problem.Length > 0)
@@ -262,18 +263,18 @@ internal sealed partial class HostSession
                 total += length;
             }
 
-            if (kind == Store.EntryKind.Directory && (chunks.Length > 0 || e.Size != 0))
+            if (kind == Content.EntryKind.Directory && (chunks.Length > 0 || e.Size != 0))
             {
                 throw new ProtocolViolationException($"folder \"{path}\" has content or a size");
             }
 
-            if (kind == Store.EntryKind.File && (ulong)total != e.Size)
+            if (kind == Content.EntryKind.File && (ulong)total != e.Size)
             {
                 throw new ProtocolViolationException($"\"{path}\" claims {e.Size} bytes but its chunks hold {total}");
             }
 
             entries.Add(new TreeEntry(path, kind, (long)e.Size, e.MtimeUnixNs, e.Mode, chunks));
-            if (kind == Store.EntryKind.File)
+            if (kind == Content.EntryKind.File)
             {
                 received.SentFiles++;
                 received.SentBytes += (long)e.Size;

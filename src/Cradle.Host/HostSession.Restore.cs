@@ -1,4 +1,5 @@
 using System.Buffers;
+using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Protocol.Messages;
 using Cradle.Store;
@@ -58,7 +59,7 @@ internal sealed partial class HostSession
                 var entry = new FileEntry
                 {
                     Path = e.Path,
-                    Kind = e.Kind == Store.EntryKind.Directory ? Protocol.Messages.EntryKind.Directory : Protocol.Messages.EntryKind.File,
+                    Kind = e.Kind == Content.EntryKind.Directory ? Protocol.Messages.EntryKind.Directory : Protocol.Messages.EntryKind.File,
                     Size = (ulong)e.Size,
                     MtimeUnixNs = e.MtimeUnixNs,
                     Mode = e.Mode,

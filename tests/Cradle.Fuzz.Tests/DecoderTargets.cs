@@ -1,3 +1,4 @@
+using Cradle.Content;
 using Cradle.Device;
 using Cradle.Links;
 using Cradle.Links.Serial;
@@ -5,7 +6,7 @@ using Cradle.Protocol;
 using Cradle.Protocol.Messages;
 using Cradle.Store;
 using Google.Protobuf;
-using EntryKind = Cradle.Store.EntryKind;
+using EntryKind = Cradle.Content.EntryKind;
 
 namespace Cradle.Fuzz;
 
