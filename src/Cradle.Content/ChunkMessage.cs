@@ -1,5 +1,5 @@
-using Cradle.Protocol;
 using Cradle.Protocol.Messages;
+using Cradle.Protocol;
 
 namespace Cradle.Content;
 

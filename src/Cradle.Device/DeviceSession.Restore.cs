@@ -1,6 +1,6 @@
-using Cradle.Protocol;
-using Cradle.Protocol.Messages;
 using Cradle.Content;
+using Cradle.Protocol.Messages;
+using Cradle.Protocol;
 using Google.Protobuf;
 
 namespace Cradle.Device;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Cradle.Protocol;
-using Cradle.Protocol.Messages;
 using Cradle.Content;
+using Cradle.Protocol.Messages;
+using Cradle.Protocol;
 using Google.Protobuf;
 using EntryKind = Cradle.Content.EntryKind;
 

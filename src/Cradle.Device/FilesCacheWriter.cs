@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Cradle.Protocol;
 using Cradle.Content;
+using Cradle.Protocol;
 
 namespace Cradle.Device;
 

@@ -1,5 +1,5 @@
-using Cradle.Protocol;
 using Cradle.Content;
+using Cradle.Protocol;
 
 namespace Cradle.Device;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using Cradle.Content;
-using Cradle.Protocol;
 using Cradle.Protocol.Messages;
+using Cradle.Protocol;
 using Cradle.Store;
 using Google.Protobuf;
 
@@ -10,10 +10,10 @@ namespace Cradle.Host;
 internal sealed partial class HostSession
 {
     /// <summary>Most chunk ids one query may carry.</summary>
-    public const int MaxQueryIds = 4096;
+    public const int MaxQueryIds = WireLimits.MaxQueryIds;
 
     /// <summary>Most entries one snapshot may hold.</summary>
-    public const int MaxEntriesPerSnapshot = SnapshotTree.MaxEntries;
+    public const int MaxEntriesPerSnapshot = WireLimits.MaxEntriesPerSnapshot;
 
     private async Task ServeAsync(CancellationToken cancellationToken)
     {

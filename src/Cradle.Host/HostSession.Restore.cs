@@ -1,7 +1,7 @@
 using System.Buffers;
 using Cradle.Content;
-using Cradle.Protocol;
 using Cradle.Protocol.Messages;
+using Cradle.Protocol;
 using Cradle.Store;
 using Google.Protobuf;
 
@@ -10,7 +10,7 @@ namespace Cradle.Host;
 internal sealed partial class HostSession
 {
     /// <summary>Entries per <see cref="FileEntries"/> message of a restore.</summary>
-    private const int RestoreEntriesPerMessage = 1000;
+    private const int RestoreEntriesPerMessage = WireLimits.MaxEntriesPerMessage;
 
     /// <summary>
     /// Serves a restore onto the device: consent first (the partnership that made the backups,

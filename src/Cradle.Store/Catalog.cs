@@ -1,5 +1,5 @@
-using System.Data;
 using System.Data.Common;
+using System.Data;
 using Cradle.Content;
 using Cradle.Protocol;
 

@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers;
 using Cradle.Content;
 using Cradle.Protocol;
 

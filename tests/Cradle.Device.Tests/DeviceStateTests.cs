@@ -1,6 +1,6 @@
 using System.Text;
-using Cradle.Protocol;
 using Cradle.Content;
+using Cradle.Protocol;
 using Cradle.Tests;
 
 namespace Cradle.Device.Tests;

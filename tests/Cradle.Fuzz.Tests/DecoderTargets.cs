@@ -1,9 +1,9 @@
 using Cradle.Content;
 using Cradle.Device;
-using Cradle.Links;
 using Cradle.Links.Serial;
-using Cradle.Protocol;
+using Cradle.Links;
 using Cradle.Protocol.Messages;
+using Cradle.Protocol;
 using Cradle.Store;
 using Google.Protobuf;
 using EntryKind = Cradle.Content.EntryKind;

@@ -1,7 +1,7 @@
 using Cradle.Content;
 using Cradle.Links.Serial;
-using Cradle.Protocol;
 using Cradle.Protocol.Messages;
+using Cradle.Protocol;
 using Cradle.Store;
 using CsCheck;
 using Google.Protobuf;

@@ -2,8 +2,8 @@ using System.IO.Compression;
 using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Store;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
 namespace Cradle.Host.Dashboard;
