@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Store;
 

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Cradle.Content;
 using Cradle.Store;
 
 namespace Cradle.Benchmarks;

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cradle.Device;
+#if !CRADLE_DEVICE_ONLY
 using Cradle.Host;
+#endif
 
 namespace Cradle.Cli;
 
@@ -55,21 +57,30 @@ internal sealed record ConfigReport(string Section, string File, bool FileExists
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(ErrorRow))]
 [JsonSerializable(typeof(FoldersReport))]
+#if !CRADLE_DEVICE_ONLY
 [JsonSerializable(typeof(List<DeviceRow>))]
 [JsonSerializable(typeof(List<SnapshotRow>))]
+#endif
 [JsonSerializable(typeof(List<PartnershipRow>))]
+#if !CRADLE_DEVICE_ONLY
 [JsonSerializable(typeof(List<PendingRow>))]
+#endif
 [JsonSerializable(typeof(BackupRow))]
 [JsonSerializable(typeof(RestoreRow))]
+#if !CRADLE_DEVICE_ONLY
 [JsonSerializable(typeof(List<PortRow>))]
+#endif
 [JsonSerializable(typeof(DeviceStatus))]
 [JsonSerializable(typeof(ConfigReport))]
+// The host's rows: cradle-device (CRADLE_DEVICE_ONLY) has no host or store to report on.
+#if !CRADLE_DEVICE_ONLY
 [JsonSerializable(typeof(Cradle.Store.CheckReport))]
 [JsonSerializable(typeof(Cradle.Store.PruneReport))]
 [JsonSerializable(typeof(Cradle.Host.ActiveSync.DeviceRestoreResult))]
 [JsonSerializable(typeof(Cradle.Host.Dashboard.DeviceRestoreRequest))]
 [JsonSerializable(typeof(Cradle.Host.Dashboard.DeviceRestoreEvent))]
 [JsonSerializable(typeof(Cradle.Host.Dashboard.ApiError))]
+#endif
 internal sealed partial class CliJson : JsonSerializerContext
 {
     /// <summary>The same types and names, with quotes and apostrophes in messages and paths left as they are (no \u0027).</summary>

@@ -27,13 +27,15 @@ internal static class CommonOptions
 
     /// <summary>
     /// The catalog of the host commands other than <c>run</c>; like <c>run</c>'s <c>--catalog</c>,
-    /// it falls back to CRADLE_HOST__CATALOG, then the folder's cradle.json (<see cref="HostStore"/>).
+    /// it falls back to CRADLE_HOST__CATALOG, then the folder's cradle.json (<c>HostStore</c>).
     /// </summary>
     public static Option<string> Catalog() => new("--catalog")
     {
         Description = "Where the catalog and partnerships are: empty for cradle.db in the host's folder (the default); a PostgreSQL connection string 'Host=H;Port=P;Database=D;Username=U;Password=W' or URL 'postgres://U:W@H:P/D' for a catalog several hosts share",
         HelpName = "CONNSTRING",
     };
+
+    public static Option<bool> Yes() => new("--yes") { Description = "Go ahead without asking (needed when there is no terminal to ask on)" };
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON for scripts instead of a table" };
 }

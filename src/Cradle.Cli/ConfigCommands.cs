@@ -6,6 +6,7 @@ namespace Cradle.Cli;
 /// <summary><c>cradle host config</c> and <c>cradle device config</c>: the effective settings and where each came from.</summary>
 internal static class ConfigCommands
 {
+#if !CRADLE_DEVICE_ONLY
     public static Command Host()
     {
         var run = new HostRunOptions();
@@ -25,6 +26,7 @@ internal static class ConfigCommands
         }));
         return command;
     }
+#endif
 
     public static Command Device()
     {

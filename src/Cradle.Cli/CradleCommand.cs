@@ -5,6 +5,9 @@ namespace Cradle.Cli;
 /// <summary>The <c>cradle</c> command tree. Each subcommand is thin over the host and device engines.</summary>
 internal static class CradleCommand
 {
+    /// <summary>The words before a device command's name: <c>cradle device connect</c> here, <c>cradle-device connect</c> in the device's own executable.</summary>
+    public static readonly string[] DeviceVerb = ["device"];
+
     public static RootCommand Build()
     {
         var root = new RootCommand("""

@@ -356,7 +356,7 @@ internal static partial class DeviceCommands
     private static Command ColdBoot()
     {
         var state = CommonOptions.State();
-        var yes = HostCommands.Yes();
+        var yes = CommonOptions.Yes();
         var command = new Command("cold-boot", "Do to the state folder what a cold boot does to a device: the newest partnership and the files cache are lost, the name survives; shows what goes and asks first (--yes: without asking)") { state, yes };
         command.SetAction(result => ExitCodes.RunAsync(() =>
         {

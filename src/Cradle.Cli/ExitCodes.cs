@@ -1,6 +1,9 @@
+using Cradle.Content;
+#if !CRADLE_DEVICE_ONLY
 using Cradle.Host;
-using Cradle.Protocol;
 using Cradle.Store;
+#endif
+using Cradle.Protocol;
 
 namespace Cradle.Cli;
 
@@ -42,6 +45,7 @@ internal static class ExitCodes
         {
             return CliErrors.Write(LinkFailed, "link", "link failed", e.Message);
         }
+#if !CRADLE_DEVICE_ONLY
         catch (StoreCorruptException e)
         {
             return CliErrors.Write(StoreDamaged, "store", "the store is damaged", $"{e.Message} ('cradle host check --read-data' lists what it affects)");
@@ -50,6 +54,7 @@ internal static class ExitCodes
         {
             return CliErrors.Write(StoreDamaged, "store", "the store is damaged", $"its catalog (cradle.db) cannot be read ({e.Message})");
         }
+#endif
         catch (StoreFormatException e)
         {
             return CliErrors.Write(StoreDamaged, "store", "the store cannot be read", e.Message);
@@ -66,10 +71,12 @@ internal static class ExitCodes
         {
             return CliErrors.Write(Failed, "failed", "error", e.Message);
         }
+#if !CRADLE_DEVICE_ONLY
         catch (UnknownDeviceException e)
         {
             return CliErrors.Write(Usage, "usage", "error", e.Message);
         }
+#endif
         catch (ArgumentException e)
         {
             return CliErrors.Write(Usage, "usage", "error", e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));

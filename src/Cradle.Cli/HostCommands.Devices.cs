@@ -199,7 +199,7 @@ internal static partial class HostCommands
     }
 
     /// <summary>The confirmation flag of a command that removes something.</summary>
-    internal static Option<bool> Yes() => new("--yes") { Description = "Go ahead without asking (needed when there is no terminal to ask on)" };
+    internal static Option<bool> Yes() => CommonOptions.Yes();
 
     private static void AddAll(Command command, IEnumerable<Option> options)
     {

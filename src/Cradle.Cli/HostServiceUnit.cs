@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Cradle.Cli.Settings;
+using Cradle.Content;
 using Cradle.Host;
 
 namespace Cradle.Cli;
@@ -129,7 +130,7 @@ internal static class HostServiceUnit
             return;
         }
 
-        Store.PrivateFiles.CreateFolder(plan.Folder);
+        Content.PrivateFiles.CreateFolder(plan.Folder);
         if (Run("chown", plan.User + ":", plan.Folder) is not (0, _))
         {
             throw new ArgumentException($"made {plan.Folder} but could not give it to {plan.User}: run 'chown -R {plan.User}: {plan.Folder}'");

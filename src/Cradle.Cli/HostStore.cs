@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cradle.Cli.Settings;
+using Cradle.Content;
 using Cradle.Store;
 
 namespace Cradle.Cli;

@@ -1,5 +1,4 @@
 using Cradle.Device;
-using Cradle.Store;
 using Spectre.Console;
 
 namespace Cradle.Cli;
@@ -10,7 +9,7 @@ namespace Cradle.Cli;
 /// a script or a service's journal, a line on stderr when a phase starts and every few seconds
 /// while it runs (files, bytes, rate), so stdout stays clean for results.
 /// </summary>
-internal static class ProgressDisplay
+internal static partial class ProgressDisplay
 {
     public static bool Interactive => AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
 
@@ -30,30 +29,6 @@ internal static class ProgressDisplay
 
     /// <summary>How often a line reports a running transfer when there is no bar.</summary>
     public static readonly TimeSpan LineInterval = TimeSpan.FromSeconds(5);
-
-    public static Task<RestoreResult> RestoreAsync(SnapshotReader reader, SnapshotInfo snapshot, string target, CancellationToken cancellationToken) =>
-        RestoreAsync(reader, snapshot, target, new FolderRestoreOptions(), cancellationToken);
-
-    public static async Task<RestoreResult> RestoreAsync(SnapshotReader reader, SnapshotInfo snapshot, string target, FolderRestoreOptions options, CancellationToken cancellationToken)
-    {
-        var restorer = new FolderRestorer(reader);
-        if (!Interactive || options.DryRun)
-        {
-            return await restorer.RestoreAsync(snapshot, target, options, null, cancellationToken).ConfigureAwait(false);
-        }
-
-        return await AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
-            .StartAsync(async context =>
-            {
-                var task = context.AddTask($"restore {snapshot.Id}", maxValue: Math.Max(1, snapshot.Bytes));
-                var progress = new Progress<RestoreProgress>(p => task.Value = p.Bytes);
-                var result = await restorer.RestoreAsync(snapshot, target, options, progress, cancellationToken).ConfigureAwait(false);
-                task.Value = task.MaxValue;
-                return result;
-            }).ConfigureAwait(false);
-    }
 
     /// <summary>The approval code, on stderr, whatever the output: the person at the host must see it.</summary>
     public static void ShowApprovalCode(string hostName, string code, TimeSpan timeout) =>

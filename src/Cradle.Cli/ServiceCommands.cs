@@ -9,6 +9,7 @@ internal static class ServiceCommands
     /// <summary>The rolling log file a service writes, inside its folder.</summary>
     public const string ServiceLogFile = "logs/cradle.log";
 
+#if !CRADLE_DEVICE_ONLY
     public static Command Host()
     {
         var run = new HostRunOptions();
@@ -51,6 +52,7 @@ internal static class ServiceCommands
         }));
         return command;
     }
+#endif
 
     public static Command Device()
     {
@@ -74,7 +76,7 @@ internal static class ServiceCommands
         {
             var settings = connect.Load(result);
             var route = DeviceConnectOptions.ToRoute(settings);
-            var exec = new List<string>(SystemdUnit.ThisExecutable()) { "device", "connect", "--state", settings.Folder, "--log-file", ServiceLogFile };
+            List<string> exec = [.. SystemdUnit.ThisExecutable(), .. CradleCommand.DeviceVerb, "connect", "--state", settings.Folder, "--log-file", ServiceLogFile];
             foreach (var option in connect.Route.All)
             {
                 if (Setting.FromOption(result, option) is { } given)

@@ -1,4 +1,5 @@
 using Cradle.Links;
+using Cradle.Protocol;
 
 namespace Cradle.Device;
 
@@ -33,13 +34,13 @@ public sealed record DeviceOptions
     /// <summary>Chunk data gathered before the device asks the host which chunks it lacks.</summary>
     public int BatchBytes { get; init; } = 8 * 1024 * 1024;
 
-    /// <summary>Most chunk ids in one query (the host accepts up to 4096).</summary>
+    /// <summary>Most chunk ids in one query (at most <see cref="WireLimits.MaxQueryIds"/>, what the host accepts).</summary>
     public int BatchChunks { get; init; } = 2048;
 
     /// <summary>
     /// Chunks the device may owe the host (the cache said the host had them, the host said no)
-    /// before it stops to read their files again and send them: the host refuses a session that
-    /// owes more than 65,536 (its memory is bounded per session).
+    /// before it stops to read their files again and send them: a host of default settings refuses a
+    /// session that owes more than <see cref="WireLimits.DefaultMaxOwedPerSession"/> (its memory is bounded per session).
     /// </summary>
     public int OwedBeforeReread { get; init; } = 16 * 1024;
 
@@ -57,6 +58,25 @@ public sealed record DeviceOptions
 
     /// <summary>Exclude patterns for every folder instead of the state folder's (cradle.json "exclude"); null: the state's.</summary>
     public IReadOnlyList<string>? Exclude { get; init; }
+
+    /// <summary>The most chunk data one batch may gather: the device holds two batches in memory.</summary>
+    public const int MaxBatchBytes = 64 * 1024 * 1024;
+
+    /// <summary>
+    /// Checks these options against the wire limits both sides read (<see cref="WireLimits"/>), so a
+    /// setting cannot make the device send what the host refuses; returns the options.
+    /// </summary>
+    public DeviceOptions Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchChunks, 1, nameof(BatchChunks));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(BatchChunks, WireLimits.MaxQueryIds, nameof(BatchChunks));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchBytes, 1, nameof(BatchBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(BatchBytes, MaxBatchBytes, nameof(BatchBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(OwedBeforeReread, 1, nameof(OwedBeforeReread));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(OwedBeforeReread, WireLimits.DefaultMaxOwedPerSession, nameof(OwedBeforeReread));
+        ArgumentOutOfRangeException.ThrowIfNegative(ChangedFileRetries, nameof(ChangedFileRetries));
+        return this;
+    }
 
     /// <summary>The identity with the folders and patterns these options name in place of its own.</summary>
     public DeviceIdentity Select(DeviceIdentity identity)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Cradle.Protocol;
+using Cradle.Content;
 using Cradle.Protocol.Messages;
-using Cradle.Store;
+using Cradle.Protocol;
 
 namespace Cradle.Device;
 

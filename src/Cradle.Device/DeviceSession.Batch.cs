@@ -1,5 +1,5 @@
+using Cradle.Content;
 using Cradle.Protocol;
-using Cradle.Store;
 
 namespace Cradle.Device;
 

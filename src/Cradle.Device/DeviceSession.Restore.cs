@@ -1,6 +1,6 @@
-using Cradle.Protocol;
+using Cradle.Content;
 using Cradle.Protocol.Messages;
-using Cradle.Store;
+using Cradle.Protocol;
 using Google.Protobuf;
 
 namespace Cradle.Device;
@@ -24,9 +24,9 @@ public sealed partial class DeviceSession
             RestoreRequest = new RestoreRequest { SnapshotId = choice.SnapshotId, SourceDevice = choice.SourceDevice ?? "" },
         }, cancellationToken).ConfigureAwait(false);
         var offer = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.RestoreOffer).RestoreOffer;
-        if (offer.Entries > SnapshotTree.MaxEntries)
+        if (offer.Entries > WireLimits.MaxEntriesPerSnapshot)
         {
-            throw new ProtocolViolationException($"the host offers {offer.Entries} entries; a snapshot holds at most {SnapshotTree.MaxEntries}");
+            throw new ProtocolViolationException($"the host offers {offer.Entries} entries; a snapshot holds at most {WireLimits.MaxEntriesPerSnapshot}");
         }
 
         var entries = new List<FileEntry>();

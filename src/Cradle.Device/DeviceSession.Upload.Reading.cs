@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using Cradle.Protocol;
+using Cradle.Content;
 using Cradle.Protocol.Messages;
-using Cradle.Store;
+using Cradle.Protocol;
 using Google.Protobuf;
-using EntryKind = Cradle.Store.EntryKind;
+using EntryKind = Cradle.Content.EntryKind;
 
 namespace Cradle.Device;
 

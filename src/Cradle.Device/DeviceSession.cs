@@ -54,6 +54,8 @@ public sealed partial class DeviceSession : IAsyncDisposable
     /// <summary>Opens the link, then establishes the partnership (or, by <paramref name="mode"/>, a guest session).</summary>
     public static async Task<DeviceSession> ConnectAsync(DeviceState state, HostRoute route, DeviceOptions options, ISessionObserver observer, CancellationToken cancellationToken, SessionMode mode = SessionMode.Partner)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var identity = options.Select(state.LoadIdentity());
         var stream = await route.OpenAsync(identity.Name, options, observer, cancellationToken).ConfigureAwait(false);
         var wire = new CountingStream(stream);

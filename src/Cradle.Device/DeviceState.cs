@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Cradle.Content;
 using Cradle.Protocol;
-using Cradle.Store;
 
 namespace Cradle.Device;
 
@@ -71,7 +71,7 @@ public sealed class DeviceState
             return new InitOutcome(identity, Created: false, added);
         }
 
-        ChunkStore.CreatePrivateFolder(Folder);
+        PrivateFiles.CreateIfMissing(Folder);
         var list = new List<DataFolder>();
         var fresh = new DeviceIdentity
         {

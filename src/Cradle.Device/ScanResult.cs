@@ -1,5 +1,5 @@
 using System.Text;
-using Cradle.Store;
+using Cradle.Content;
 
 namespace Cradle.Device;
 

@@ -1,10 +1,11 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Cradle.Content;
 using Cradle.Links;
 using Cradle.Store;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace Cradle.Host;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
-using Cradle.Protocol;
+using Cradle.Content;
 using Cradle.Protocol.Messages;
+using Cradle.Protocol;
 using Cradle.Store;
 using Google.Protobuf;
 
@@ -9,10 +10,10 @@ namespace Cradle.Host;
 internal sealed partial class HostSession
 {
     /// <summary>Most chunk ids one query may carry.</summary>
-    public const int MaxQueryIds = 4096;
+    public const int MaxQueryIds = WireLimits.MaxQueryIds;
 
     /// <summary>Most entries one snapshot may hold.</summary>
-    public const int MaxEntriesPerSnapshot = SnapshotTree.MaxEntries;
+    public const int MaxEntriesPerSnapshot = WireLimits.MaxEntriesPerSnapshot;
 
     private async Task ServeAsync(CancellationToken cancellationToken)
     {
@@ -239,8 +240,8 @@ internal sealed partial class HostSession
 
             var kind = e.Kind switch
             {
-                Protocol.Messages.EntryKind.File => Store.EntryKind.File,
-                Protocol.Messages.EntryKind.Directory => Store.EntryKind.Directory,
+                Protocol.Messages.EntryKind.File => Content.EntryKind.File,
+                Protocol.Messages.EntryKind.Directory => Content.EntryKind.Directory,
                 _ => throw new ProtocolViolationException($"\"{path}\" has unknown kind {(int)e.Kind}"),
             };
             if (e.Problem.Length > 0)
@@ -262,18 +263,18 @@ internal sealed partial class HostSession
                 total += length;
             }
 
-            if (kind == Store.EntryKind.Directory && (chunks.Length > 0 || e.Size != 0))
+            if (kind == Content.EntryKind.Directory && (chunks.Length > 0 || e.Size != 0))
             {
                 throw new ProtocolViolationException($"folder \"{path}\" has content or a size");
             }
 
-            if (kind == Store.EntryKind.File && (ulong)total != e.Size)
+            if (kind == Content.EntryKind.File && (ulong)total != e.Size)
             {
                 throw new ProtocolViolationException($"\"{path}\" claims {e.Size} bytes but its chunks hold {total}");
             }
 
             entries.Add(new TreeEntry(path, kind, (long)e.Size, e.MtimeUnixNs, e.Mode, chunks) { LinkTo = LinkTarget(path, kind, e.LinkTo) });
-            if (kind == Store.EntryKind.File)
+            if (kind == Content.EntryKind.File)
             {
                 received.SentFiles++;
                 received.SentBytes += (long)e.Size;
@@ -286,14 +287,14 @@ internal sealed partial class HostSession
     /// entry exists and is the same file is not the host's to trust: a restore makes the link only
     /// when both entries are in the same run with the same chunks, and writes the content otherwise.
     /// </summary>
-    private static string? LinkTarget(string path, Store.EntryKind kind, string linkTo)
+    private static string? LinkTarget(string path, Content.EntryKind kind, string linkTo)
     {
         if (linkTo.Length == 0)
         {
             return null;
         }
 
-        if (kind != Store.EntryKind.File)
+        if (kind != Content.EntryKind.File)
         {
             throw new ProtocolViolationException($"folder \"{path}\" is marked a hard link");
         }

@@ -1,6 +1,7 @@
 using System.Buffers;
-using Cradle.Protocol;
+using Cradle.Content;
 using Cradle.Protocol.Messages;
+using Cradle.Protocol;
 using Cradle.Store;
 using Google.Protobuf;
 
@@ -9,7 +10,7 @@ namespace Cradle.Host;
 internal sealed partial class HostSession
 {
     /// <summary>Entries per <see cref="FileEntries"/> message of a restore.</summary>
-    private const int RestoreEntriesPerMessage = 1000;
+    private const int RestoreEntriesPerMessage = WireLimits.MaxEntriesPerMessage;
 
     /// <summary>
     /// Serves a restore onto the device: consent first (the partnership that made the backups,
@@ -58,7 +59,7 @@ internal sealed partial class HostSession
                 var entry = new FileEntry
                 {
                     Path = e.Path,
-                    Kind = e.Kind == Store.EntryKind.Directory ? Protocol.Messages.EntryKind.Directory : Protocol.Messages.EntryKind.File,
+                    Kind = e.Kind == Content.EntryKind.Directory ? Protocol.Messages.EntryKind.Directory : Protocol.Messages.EntryKind.File,
                     Size = (ulong)e.Size,
                     MtimeUnixNs = e.MtimeUnixNs,
                     Mode = e.Mode,

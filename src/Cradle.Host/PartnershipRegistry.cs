@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Security.Cryptography;
+using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Store;
 

@@ -1,3 +1,5 @@
+using Cradle.Protocol;
+
 namespace Cradle.Host;
 
 /// <summary>
@@ -14,7 +16,7 @@ public sealed record SessionLimits
     /// its owed chunks once it owes <c>DeviceOptions.OwedBeforeReread</c> (16,384), so with two
     /// queries of 2,048 in flight it stays far below; a session past it is refused.
     /// </summary>
-    public int MaxOwedPerSession { get; init; } = 65_536;
+    public int MaxOwedPerSession { get; init; } = WireLimits.DefaultMaxOwedPerSession;
 
     /// <summary>Most chunks all sessions together may owe (about 64 MiB of ids at most); a session that would pass it is told to try again.</summary>
     public int MaxOwedPerHost { get; init; } = 1_048_576;

@@ -1,6 +1,7 @@
-using System.Data;
 using System.Data.Common;
+using System.Data;
 using System.Globalization;
+using Cradle.Content;
 using Cradle.Protocol;
 
 namespace Cradle.Store;

@@ -1,4 +1,5 @@
 using System.Data;
+using Cradle.Content;
 using Cradle.Protocol;
 
 namespace Cradle.Store;

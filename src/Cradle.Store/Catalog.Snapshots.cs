@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Cradle.Content;
 
 namespace Cradle.Store;
 

@@ -1,5 +1,6 @@
-using System.Data;
 using System.Data.Common;
+using System.Data;
+using Cradle.Content;
 using Cradle.Protocol;
 
 namespace Cradle.Store;

@@ -1,3 +1,4 @@
+using Cradle.Content;
 using Cradle.Protocol;
 
 namespace Cradle.Store;
@@ -71,26 +72,8 @@ public sealed class ChunkStore
         return store;
     }
 
-    /// <summary>
-    /// Creates a folder only its owner can enter: the host's folder holds partnership secrets
-    /// and the certificate's private key, the device's its partnership secrets.
-    /// </summary>
-    public static void CreatePrivateFolder(string folder)
-    {
-        if (Directory.Exists(folder))
-        {
-            return;
-        }
-
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(folder);
-        }
-        else
-        {
-            Directory.CreateDirectory(folder, PrivateFiles.FolderMode);
-        }
-    }
+    /// <summary>Creates the store's folder private when it does not exist (<see cref="PrivateFiles.CreateIfMissing"/>).</summary>
+    public static void CreatePrivateFolder(string folder) => PrivateFiles.CreateIfMissing(folder);
 
     /// <summary>Files and folders whose modes <see cref="Open"/> had to make private (0 when all were).</summary>
     public int RepairedModes { get; private set; }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Cradle.Content;
 using Cradle.Protocol;
 
 namespace Cradle.Store;
@@ -189,7 +190,3 @@ public readonly record struct PackEntry(ChunkId Id, long Offset, int StoredLengt
     /// <summary>Where the record ends: a pack shorter than this has lost part of the chunk.</summary>
     public long End => DataOffset + StoredLength;
 }
-
-/// <summary>A store file (pack, catalog) is of an unknown version or damaged.</summary>
-public sealed class StoreFormatException(string message, Exception? inner = null)
-    : CradleException(message, isTransient: false, inner);

@@ -1,5 +1,6 @@
-using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers;
+using Cradle.Content;
 using Cradle.Protocol;
 
 namespace Cradle.Store;

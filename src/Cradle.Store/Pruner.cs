@@ -1,3 +1,4 @@
+using Cradle.Content;
 using Cradle.Protocol;
 
 namespace Cradle.Store;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cradle.Content;
 
 namespace Cradle.Store;
 

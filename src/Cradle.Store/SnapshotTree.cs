@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Cradle.Content;
 using Cradle.Protocol;
 
 namespace Cradle.Store;
@@ -28,7 +29,7 @@ public static class SnapshotTree
     private const byte LinkFlag = 0x80;
 
     /// <summary>A tree with more entries than this is refused (a hostile or corrupt count).</summary>
-    public const int MaxEntries = 10_000_000;
+    public const int MaxEntries = WireLimits.MaxEntriesPerSnapshot;
 
     /// <summary>The fewest bytes an entry takes: path length, kind, size, mtime, mode, chunk count.</summary>
     private const int MinEntryLength = 1 + 1 + 1 + 8 + 1 + 1;

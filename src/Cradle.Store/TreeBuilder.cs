@@ -1,4 +1,5 @@
 using System.Text;
+using Cradle.Content;
 
 namespace Cradle.Store;
 

@@ -1,3 +1,5 @@
+using Cradle.Content;
+
 namespace Cradle.Store;
 
 /// <summary>Compares two folder trees: the same paths (folders too), sizes, contents, modification times and (on Unix) permission bits. Used by the demo and the tests to check a restore.</summary>

@@ -1,6 +1,6 @@
 using System.Text;
+using Cradle.Content;
 using Cradle.Protocol;
-using Cradle.Store;
 using Cradle.Tests;
 
 namespace Cradle.Device.Tests;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Cradle.Content;
 using Cradle.Protocol;
-using Cradle.Store;
 using Cradle.Tests;
 
 namespace Cradle.Device.Tests;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.Versioning;
-using Cradle.Store;
+using Cradle.Content;
 using Cradle.Tests;
 
 namespace Cradle.Device.Tests;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Cradle.Store;
+using Cradle.Content;
 
 namespace Cradle.EndToEnd.Tests;
 

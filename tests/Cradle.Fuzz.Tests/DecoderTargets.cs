@@ -1,11 +1,12 @@
+using Cradle.Content;
 using Cradle.Device;
-using Cradle.Links;
 using Cradle.Links.Serial;
-using Cradle.Protocol;
+using Cradle.Links;
 using Cradle.Protocol.Messages;
+using Cradle.Protocol;
 using Cradle.Store;
 using Google.Protobuf;
-using EntryKind = Cradle.Store.EntryKind;
+using EntryKind = Cradle.Content.EntryKind;
 
 namespace Cradle.Fuzz;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json.Nodes;
+using Cradle.Content;
 using Cradle.Device;
 using Cradle.Store;
 using Cradle.Tests;

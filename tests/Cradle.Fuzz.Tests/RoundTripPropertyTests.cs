@@ -1,10 +1,11 @@
+using Cradle.Content;
 using Cradle.Links.Serial;
-using Cradle.Protocol;
 using Cradle.Protocol.Messages;
+using Cradle.Protocol;
 using Cradle.Store;
 using CsCheck;
 using Google.Protobuf;
-using EntryKind = Cradle.Store.EntryKind;
+using EntryKind = Cradle.Content.EntryKind;
 
 namespace Cradle.Fuzz.Tests;
 

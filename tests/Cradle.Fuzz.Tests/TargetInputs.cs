@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Cradle.Content;
 using Cradle.Device;
 using Cradle.Protocol;
 using Cradle.Store;

@@ -1,3 +1,4 @@
+using Cradle.Content;
 using Cradle.Host.Tests.Dashboard;
 using Cradle.Store;
 

@@ -1,3 +1,4 @@
+using Cradle.Content;
 using Cradle.Device;
 using Cradle.Tests;
 
@@ -83,7 +84,7 @@ public sealed class OlderHostTests : IDisposable
         using var reader = host.Store.OpenReader();
         var tree = reader.LoadTree(reader.Catalog.GetSnapshot(second.SnapshotId)!);
         var before = reader.LoadTree(reader.Catalog.GetSnapshot(first.SnapshotId)!);
-        static IEnumerable<string> Gone(IEnumerable<Store.TreeEntry> entries) =>
+        static IEnumerable<string> Gone(IEnumerable<Content.TreeEntry> entries) =>
             entries.Where(e => e.Path.StartsWith("gone", StringComparison.Ordinal)).Select(e => $"{e.Path} {e.Kind} {e.Size} {e.MtimeUnixNs} {string.Join(",", e.Chunks)}");
         Assert.Equal(Gone(before), Gone(tree));
         Assert.Equal(3, Gone(tree).Count());

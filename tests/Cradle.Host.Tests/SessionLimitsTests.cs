@@ -18,7 +18,7 @@ public sealed class SessionLimitsTests : IDisposable
 
     [Theory]
     [InlineData(8, true)]
-    [InlineData(1_000_000, false)]
+    [InlineData(WireLimits.DefaultMaxOwedPerSession, false)]
     public async Task A_device_whose_cached_chunks_the_host_lost_pays_them_before_it_owes_more_than_the_host_allows(int owedBeforeReread, bool completes)
     {
         await using var host = LoopbackHost.Start(_temp["host"], "depot", o => o with { Limits = new SessionLimits { MaxOwedPerSession = 40 } });

@@ -1,3 +1,4 @@
+using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Tests;
 

@@ -1,3 +1,4 @@
+using Cradle.Content;
 namespace Cradle.Store.Tests;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Cradle.Content;
+
 namespace Cradle.Store.Tests;
 
 /// <summary>How a restore's files are handed to its workers: a folder's files at a time.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Tests;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Tests;
 

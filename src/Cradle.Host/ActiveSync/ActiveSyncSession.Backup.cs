@@ -1,6 +1,7 @@
-using Cradle.ActiveSync;
 using Cradle.ActiveSync.Rapi;
 using Cradle.ActiveSync.Walk;
+using Cradle.ActiveSync;
+using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Store;
 

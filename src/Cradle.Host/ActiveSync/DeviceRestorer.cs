@@ -1,5 +1,6 @@
-using Cradle.ActiveSync;
 using Cradle.ActiveSync.Rapi;
+using Cradle.ActiveSync;
+using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Store;
 

@@ -1,8 +1,9 @@
 using System.IO.Compression;
+using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Store;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
 namespace Cradle.Host.Dashboard;
@@ -200,7 +201,7 @@ public sealed partial class DashboardServer
         }
 
         var configured = Path.TrimEndingDirectorySeparator(Path.GetFullPath(RestoreRoot));
-        Store.PrivateFiles.CreateFolder(configured);
+        Content.PrivateFiles.CreateFolder(configured);
         // The root as it really is (the operator may have made it a link); below it, no link is followed.
         var root = Path.TrimEndingDirectorySeparator(new DirectoryInfo(configured).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? configured);
         var relative = Path.IsPathFullyQualified(to)

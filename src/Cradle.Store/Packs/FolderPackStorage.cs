@@ -1,3 +1,4 @@
+using Cradle.Content;
 using Microsoft.Win32.SafeHandles;
 
 namespace Cradle.Store;

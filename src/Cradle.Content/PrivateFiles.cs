@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>
 /// The host's data is its owner's alone (issue 19): its folder and every folder in it 0700, and
@@ -69,6 +69,28 @@ public static partial class PrivateFiles
 
         Directory.CreateDirectory(folder, FolderMode);
         Repair(folder, FolderMode);
+    }
+
+    /// <summary>
+    /// Creates a folder only its owner can enter, when it does not exist yet (an existing one is left
+    /// as it is): the host's folder holds partnership secrets and the certificate's private key, the
+    /// device's its partnership secrets.
+    /// </summary>
+    public static void CreateIfMissing(string folder)
+    {
+        if (Directory.Exists(folder))
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+        }
+        else
+        {
+            Directory.CreateDirectory(folder, FolderMode);
+        }
     }
 
     /// <summary>Takes group and other permissions off <paramref name="path"/>; true when it had any.</summary>

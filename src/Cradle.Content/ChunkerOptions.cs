@@ -1,4 +1,4 @@
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>Sizes for content-defined chunking. The defaults are part of the store format:
 /// changing them changes where chunks cut, and so stops dedup against older backups.</summary>

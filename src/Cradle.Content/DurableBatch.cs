@@ -1,4 +1,4 @@
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>
 /// Restored files made durable a batch at a time instead of one fsync each. A file is written

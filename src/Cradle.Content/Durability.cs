@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>Making writes survive a power cut: fsync of files and of the folders that name them.</summary>
 public static partial class Durability

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Security.Cryptography;
 
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>
 /// FastCDC content-defined chunking (Xia et al., USENIX ATC 2016) with normalized chunking:

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Cradle.Content;
 using Microsoft.Extensions.Logging;
 
 namespace Cradle.Host;
@@ -26,7 +27,7 @@ public sealed class RollingFileLoggerProvider : ILoggerProvider
         _maxBytes = maxBytes;
         _filesKept = filesKept;
         _time = time ?? TimeProvider.System;
-        Store.PrivateFiles.CreateFolder(Path.GetDirectoryName(_path)!);
+        Content.PrivateFiles.CreateFolder(Path.GetDirectoryName(_path)!);
         _stream = Open();
     }
 
@@ -47,7 +48,7 @@ public sealed class RollingFileLoggerProvider : ILoggerProvider
         var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read };
         if (!OperatingSystem.IsWindows())
         {
-            options.UnixCreateMode = Store.PrivateFiles.FileMode;
+            options.UnixCreateMode = Content.PrivateFiles.FileMode;
         }
 
         return new FileStream(_path, options);

@@ -1,6 +1,6 @@
 using Cradle.Protocol;
 
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>What a snapshot entry is.</summary>
 public enum EntryKind : byte

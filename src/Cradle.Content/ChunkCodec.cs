@@ -1,7 +1,7 @@
 using Cradle.Protocol;
 using ZstdSharp;
 
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>How a chunk's bytes are kept: as they are, or zstd-compressed.</summary>
 public enum ChunkCompression : byte

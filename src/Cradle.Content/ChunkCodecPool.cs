@@ -1,4 +1,4 @@
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>
 /// zstd contexts shared by many sessions: the host's sessions check received chunks with

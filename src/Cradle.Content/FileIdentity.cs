@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>
 /// What .NET does not tell about a file, read with lstat(2) on Linux: which file system and inode

@@ -1,7 +1,7 @@
-using Cradle.Protocol;
 using Cradle.Protocol.Messages;
+using Cradle.Protocol;
 
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>A <c>ChunkData</c> message from the other side, checked: the same rules for the host receiving a backup and the device receiving a restore.</summary>
 public static class ChunkMessage

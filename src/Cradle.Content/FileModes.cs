@@ -1,4 +1,4 @@
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>
 /// Puts a restored file's or folder's permission bits back. Only the rwx bits for owner,

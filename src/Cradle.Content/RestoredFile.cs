@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Cradle.Protocol;
 
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>
 /// What both restores (into a folder on the host, onto a device) share so that a restore that

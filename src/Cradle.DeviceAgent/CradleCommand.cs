@@ -1,0 +1,36 @@
+using System.CommandLine;
+
+namespace Cradle.Cli;
+
+/// <summary>
+/// The <c>cradle-device</c> command tree: the subcommands of the all-in-one's <c>cradle device</c>,
+/// at the top level (<c>cradle-device connect</c> is <c>cradle device connect</c>).
+/// </summary>
+internal static class CradleCommand
+{
+    /// <summary>The words before a device command's name: none, the device's commands are this executable's own.</summary>
+    public static readonly string[] DeviceVerb = [];
+
+    public static RootCommand Build()
+    {
+        var device = DeviceCommands.Build();
+        var root = new RootCommand($"""
+            cradle-device: the Cradle device agent on its own (no host in it). Each command is the
+            all-in-one's 'cradle device' command of the same name: 'cradle-device connect --host ADDR'
+            is 'cradle device connect --host ADDR'.
+
+            {device.Description}
+            """);
+        foreach (var command in device.Subcommands)
+        {
+            root.Subcommands.Add(command);
+        }
+
+        foreach (var option in device.Options)
+        {
+            root.Options.Add(option);
+        }
+
+        return root;
+    }
+}
