@@ -1,6 +1,6 @@
 using System.Threading.Channels;
-using Cradle.ActiveSync.Rapi;
 using Cradle.ActiveSync;
+using Cradle.ActiveSync.Rapi;
 using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Store;

@@ -1,5 +1,5 @@
-using Cradle.ActiveSync.Rapi;
 using Cradle.ActiveSync;
+using Cradle.ActiveSync.Rapi;
 using Cradle.Content;
 using Cradle.Protocol;
 using Cradle.Store;
