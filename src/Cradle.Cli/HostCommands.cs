@@ -133,7 +133,7 @@ internal static partial class HostCommands
         var to = new Option<string>("--to") { Description = "The folder to restore into: new or empty, or holding an unfinished restore of the same snapshot (which this one finishes)", HelpName = "DIR" };
         var toDevice = new Option<bool>("--to-device") { Description = "Write the snapshot back onto the device itself, an ActiveSync device cradled to the running host (also after a cold boot, without partnering again), with the files' times (RAPI2 devices; RAPI1 devices get the bytes only)" };
         var path = new Option<string?>("--path") { Description = "With --to-device: only this file or folder of the snapshot, e.g. 'My Documents/scans'", HelpName = "PATH" };
-        var allowGuest = new Option<bool>("--allow-guest") { Description = "With --to-device: the operator's consent to restore onto a guest (a device holding two other hosts' partnerships, P3)" };
+        var allowGuest = new Option<bool>("--allow-guest") { Description = "With --to-device: the operator's consent to restore onto a guest (a device that already holds partnerships with two other hosts)" };
         var http = new Option<string?>("--http") { Description = "With --to-device: the running host's API address (default: the one it wrote into its folder)", HelpName = "ADDR:PORT" };
         var json = CommonOptions.Json();
         var overwrite = new Option<bool>("--overwrite") { Description = "Restore into a folder that holds other things: the snapshot's files replace what is at their paths (files already whole are left), other files are left alone" };
