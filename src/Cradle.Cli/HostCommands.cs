@@ -139,6 +139,14 @@ internal static partial class HostCommands
         var overwrite = new Option<bool>("--overwrite") { Description = "Restore into a folder that holds other things: the snapshot's files replace what is at their paths (files already whole are left), other files are left alone" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Say what would be restored and what is already whole; write nothing" };
         var command = new Command("restore", "Restore a snapshot's files, folders and times into a folder on the host (--to), or onto a cradled ActiveSync device (--to-device); every chunk is verified. A restore to a folder that was cut resumes when run again: files already whole are kept, its temporary files removed") { data, packs, catalogOption, device, snapshot, to, overwrite, dryRun, toDevice, path, allowGuest, http, json };
+        // Where to is a usage error, told before the store is opened (as a missing required option was).
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(to) is null && !result.GetValue(toDevice))
+            {
+                result.AddError("'cradle host restore' needs --to DIR or --to-device");
+            }
+        });
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);

@@ -24,7 +24,7 @@ public sealed class ErrorDisciplineTests : IDisposable
     [InlineData("host snapshot", "'cradle host' has no command 'snapshot'", "did you mean 'snapshots'?")]
     [InlineData("host get-connected --listen 3", "'cradle host get-connected' has no option --listen any more: it is --wait now", "did you mean '--wait'?")]
     [InlineData("host prune --keep-last many", "--keep-last 'many': give a whole number", "run 'cradle host prune --help' for its usage")]
-    [InlineData("host restore MX7-01", "'cradle host restore' needs --to DIR", "run 'cradle host restore --help' for its usage")]
+    [InlineData("host restore MX7-01", "'cradle host restore' needs --to DIR or --to-device", "run 'cradle host restore --help' for its usage")]
     [InlineData("host", "'cradle host' needs a command: run, config", "run 'cradle host --help' for its usage")]
     [InlineData("device folders ad /data", "'cradle device folders' has no command 'ad'", "did you mean 'add'?")]
     public async Task A_command_line_that_does_not_parse_exits_2_with_a_short_message_and_a_hint(string line, string message, string hint)
