@@ -83,23 +83,37 @@ internal sealed class ConnectedActiveSyncDevices
         }
     }
 
-    /// <summary>The one connected device named <paramref name="device"/> that may take a job now.</summary>
-    public ActiveSyncSession Find(DeviceName device, bool allowGuest)
+    /// <summary>The devices connected now (for the dashboard's list).</summary>
+    public List<ActiveSyncSession> All()
+    {
+        lock (_sessions)
+        {
+            return [.. _sessions];
+        }
+    }
+
+    /// <summary>
+    /// The one connected device named <paramref name="device"/> that may take a job now; with
+    /// <paramref name="connection"/> (its address and port, as the console and the dashboard show
+    /// it) the one connected from there.
+    /// </summary>
+    public ActiveSyncSession Find(DeviceName device, bool allowGuest, string? connection = null)
     {
         List<ActiveSyncSession> named;
         lock (_sessions)
         {
-            named = [.. _sessions.Where(s => s.Device is { } d && d.Key == device.Key)];
+            named = [.. _sessions.Where(s => s.Device is { } d && d.Key == device.Key && (connection is null || s.Remote == connection))];
         }
 
         if (named.Count == 0)
         {
-            throw new ActiveSyncDeviceUnavailableException($"no ActiveSync device named {device} is connected to this host now: cradle it (the host must be running with --activesync on its interface), wait until 'cradle host run' shows it, then run this again");
+            var from = connection is null ? "" : $" from {connection}";
+            throw new ActiveSyncDeviceUnavailableException($"no ActiveSync device named {device} is connected{from} to this host now: cradle it (the host must be running with --activesync on its interface), wait until 'cradle host run' shows it, then run this again");
         }
 
         if (named.Count > 1)
         {
-            throw new ActiveSyncDeviceUnavailableException($"{named.Count} devices named {device} are connected ({string.Join(", ", named.Select(s => s.Remote))}): which one to write would be a guess; unplug all but the one to restore");
+            throw new ActiveSyncDeviceUnavailableException($"{named.Count} devices named {device} are connected ({string.Join(", ", named.Select(s => s.Remote))}): which one to write would be a guess; name the connection (--connection ADDR:PORT) or unplug all but the one meant");
         }
 
         var session = named[0];

@@ -41,6 +41,15 @@ internal static partial class ActiveSyncHostLog
     [LoggerMessage(1222, LogLevel.Warning, "ActiveSync: {Remote}: {Device}: {Outcome}")]
     public static partial void RestoreIncomplete(ILogger logger, string remote, string device, string outcome);
 
+    [LoggerMessage(1223, LogLevel.Warning, "ActiveSync: {Remote}: renaming {Device} to {NewName} at the operator's request ({Standing} here): its partnerships end (P8)")]
+    public static partial void RenameStarted(ILogger logger, string remote, string device, string newName, string standing);
+
+    [LoggerMessage(1224, LogLevel.Information, "ActiveSync: {Remote}: {Device} is now {NewName} ({Ended} partnerships ended); it is triggered again to partner under its new name")]
+    public static partial void Renamed(ILogger logger, string remote, string device, string newName, int ended);
+
+    [LoggerMessage(1225, LogLevel.Warning, "ActiveSync: {Remote}: {Device}: {Outcome}")]
+    public static partial void RenameFailed(ILogger logger, string remote, string device, string outcome);
+
     [LoggerMessage(1240, LogLevel.Warning, "ActiveSync: {Device} opened {Opened} of the {Wanted} RAPI sessions asked for; the backup runs on those: {Reason}")]
     public static partial void FewerSessions(ILogger logger, string device, int opened, int wanted, string reason);
 

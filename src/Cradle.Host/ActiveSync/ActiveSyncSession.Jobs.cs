@@ -15,7 +15,7 @@ namespace Cradle.Host.ActiveSync;
 /// </summary>
 internal sealed partial class ActiveSyncSession
 {
-    private readonly Channel<RestoreJob> _jobs = Channel.CreateUnbounded<RestoreJob>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<ActiveSyncJob> _jobs = Channel.CreateUnbounded<ActiveSyncJob>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>The device name from its info message, once P1 admitted it.</summary>
     public DeviceName? Device => _device.Value is null ? null : _device;
@@ -27,8 +27,8 @@ internal sealed partial class ActiveSyncSession
     /// </summary>
     public string? Standing { get; private set; }
 
-    /// <summary>Queues a restore; false when the device has left.</summary>
-    public bool TryQueue(RestoreJob job) => _jobs.Writer.TryWrite(job);
+    /// <summary>Queues a job (a restore, a rename); false when the device has left.</summary>
+    public bool TryQueue(ActiveSyncJob job) => _jobs.Writer.TryWrite(job);
 
     /// <summary>
     /// Serves the operator's jobs until the device leaves (the control channel's watch ends), and
@@ -80,7 +80,19 @@ internal sealed partial class ActiveSyncSession
 
             while (_jobs.Reader.TryRead(out var job))
             {
-                await RunJobAsync(job, cancellationToken).ConfigureAwait(false);
+                if (job is RenameJob rename)
+                {
+                    // P8: the device's partnerships ended with its old name; this connection
+                    // carries that name, so it ends too and the device is triggered again.
+                    if (await RunRenameAsync(rename, cancellationToken).ConfigureAwait(false) is { } renamed)
+                    {
+                        return Left(renamed);
+                    }
+
+                    continue;
+                }
+
+                await RunJobAsync((RestoreJob)job, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -158,14 +170,28 @@ internal sealed partial class ActiveSyncSession
         _jobs.Writer.TryComplete();
         while (_jobs.Reader.TryRead(out var job))
         {
-            job.Done.TrySetException(new ActiveSyncDeviceUnavailableException($"{_device} left before the restore could start: {outcome}"));
+            job.Fail(new ActiveSyncDeviceUnavailableException($"{_device} left before the {job.What} could start: {outcome}"));
         }
     }
 }
 
-/// <summary>A restore the operator asked for, waiting for its device's session; <see cref="Done"/> gives its result.</summary>
-internal sealed class RestoreJob(SnapshotReader reader, SnapshotInfo snapshot, string? path, IReadOnlyList<TreeEntry> entries, IProgress<DeviceRestoreProgress>? progress, CancellationToken cancellation)
+/// <summary>Something the operator asked of a connected device, waiting for its session's turn.</summary>
+internal abstract class ActiveSyncJob
 {
+    /// <summary>What the job is, for messages ("restore", "rename").</summary>
+    public abstract string What { get; }
+
+    /// <summary>Fails the job (its device left before its turn).</summary>
+    public abstract void Fail(Exception reason);
+}
+
+/// <summary>A restore the operator asked for, waiting for its device's session; <see cref="Done"/> gives its result.</summary>
+internal sealed class RestoreJob(SnapshotReader reader, SnapshotInfo snapshot, string? path, IReadOnlyList<TreeEntry> entries, IProgress<DeviceRestoreProgress>? progress, CancellationToken cancellation) : ActiveSyncJob
+{
+    public override string What => "restore";
+
+    public override void Fail(Exception reason) => Done.TrySetException(reason);
+
     public SnapshotReader Reader { get; } = reader;
 
     public SnapshotInfo Snapshot { get; } = snapshot;

@@ -69,6 +69,9 @@ internal sealed partial class ActiveSyncSession(HostService host, HostOptions op
                 // The device stays cradled and refused until it leaves; the outcome shows meanwhile.
                 _live.End(outcome);
                 await WaitForLeaveAsync(ServeUntilLeaveAsync(watching, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+                // Renamed from the host while it waited refused (P5's way out): trigger it again, it partners under the new name.
+                triggerAgain = _renamed;
             }
         }
         catch (CradleException e)

@@ -44,6 +44,12 @@ public sealed record DeviceRestoreRequest(long? Snapshot, string? Path, bool All
 /// <summary>One line of a restore onto a device: <c>progress</c>, then <c>done</c> (with the result) or <c>failed</c> (with the error).</summary>
 public sealed record DeviceRestoreEvent(string Event, DeviceRestoreProgress? Progress, DeviceRestoreResult? Result, string? Error);
 
+/// <summary><c>POST /api/v1/activesync/rename</c>: the device (and its connection, ADDR:PORT, when two carry its name), the new name, and the operator's consent to end its partnerships (P8).</summary>
+public sealed record DeviceRenameRequest(string? Device, string? Connection, string? NewName, bool Consent);
+
+/// <summary><c>GET /api/v1/activesync/devices</c>: a cradled ActiveSync device, where it is connected from, and how it stands here (partnered, not-partnered, guest; null while connecting).</summary>
+public sealed record ActiveSyncDeviceRow(string Device, string Connection, string? Standing);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(HostInfo))]
@@ -62,6 +68,9 @@ public sealed record DeviceRestoreEvent(string Event, DeviceRestoreProgress? Pro
 [JsonSerializable(typeof(CheckRequest))]
 [JsonSerializable(typeof(DeviceRestoreRequest))]
 [JsonSerializable(typeof(DeviceRestoreEvent))]
+[JsonSerializable(typeof(DeviceRenameRequest))]
+[JsonSerializable(typeof(DeviceRenameResult))]
+[JsonSerializable(typeof(List<ActiveSyncDeviceRow>))]
 [JsonSerializable(typeof(CheckReport))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(SessionsView))]

@@ -139,6 +139,11 @@ public sealed partial class DashboardServer
             // A path or name that the rules refuse: the request's fault.
             (status, message) = (StatusCodes.Status400BadRequest, e.Message);
         }
+        catch (ActiveSync.ActiveSyncRefusedException e)
+        {
+            // A rule refuses it (P5: the new name is taken here): nothing was written.
+            (status, message) = (StatusCodes.Status409Conflict, e.Message);
+        }
         catch (ActiveSync.ActiveSyncDeviceUnavailableException e)
         {
             // The device is not there (or not alone, or a guest): nothing was written.

@@ -19,8 +19,34 @@ namespace Cradle.Host.Dashboard;
 /// </summary>
 public sealed partial class DashboardServer
 {
-    private void MapActiveSync(RouteGroupBuilder api) =>
+    private void MapActiveSync(RouteGroupBuilder api)
+    {
         api.MapPost("/devices/{name}/restore-to-device", (RequestDelegate)RestoreToDeviceAsync);
+        Get(api, "/activesync/devices", _ => ConnectedActiveSyncDevices(), DashboardJson.Default.ListActiveSyncDeviceRow);
+        api.MapPost("/activesync/rename", (RequestDelegate)RenameDeviceAsync);
+    }
+
+    /// <summary><c>GET /api/v1/activesync/devices</c>: the ActiveSync devices cradled now, with where each stands here.</summary>
+    private List<ActiveSyncDeviceRow> ConnectedActiveSyncDevices() =>
+        [.. _host.ActiveSyncDevices.All().Where(s => s.Device is not null).Select(s => new ActiveSyncDeviceRow(s.Device!.Value.Value, s.Remote, s.Standing))];
+
+    /// <summary>
+    /// <c>POST /api/v1/activesync/rename</c>: renames a cradled ActiveSync device (P8: its
+    /// partnerships end), only with <c>consent</c>; the new name is checked by P1 here and by P5
+    /// against the names this host holds.
+    /// </summary>
+    private async Task RenameDeviceAsync(HttpContext context)
+    {
+        var request = await ReadBodyAsync(context, DashboardJson.Default.DeviceRenameRequest).ConfigureAwait(false)
+            ?? throw new ArgumentException("send {device, newName, consent} (and connection, the device's ADDR:PORT, when two carry its name)");
+        var device = DeviceName.Parse(request.Device);
+        var newName = DeviceName.TryParse(request.NewName, out var parsed, out var reason)
+            ? parsed
+            : throw new ArgumentException($"the new name '{WireText.Clean(request.NewName ?? "")}' is not a device name (P1: {reason}); a name has 1-15 letters, digits, '-' or '_' and starts with a letter");
+        var result = await _host.RenameActiveSyncDeviceAsync(device, request.Connection, newName, request.Consent, context.RequestAborted).ConfigureAwait(false);
+        DashboardLog.Action(_logger, result.Describe());
+        await context.Response.WriteAsJsonAsync(result, DashboardJson.Default.DeviceRenameResult, contentType: null, context.RequestAborted).ConfigureAwait(false);
+    }
 
     private async Task RestoreToDeviceAsync(HttpContext context)
     {
