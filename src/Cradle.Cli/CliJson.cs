@@ -80,6 +80,8 @@ internal sealed record ConfigReport(string Section, string File, bool FileExists
 [JsonSerializable(typeof(Cradle.Host.Dashboard.DeviceRestoreRequest))]
 [JsonSerializable(typeof(Cradle.Host.Dashboard.DeviceRestoreEvent))]
 [JsonSerializable(typeof(Cradle.Host.Dashboard.ApiError))]
+[JsonSerializable(typeof(Cradle.Host.Dashboard.DeviceRenameRequest))]
+[JsonSerializable(typeof(Cradle.Host.ActiveSync.DeviceRenameResult))]
 #endif
 internal sealed partial class CliJson : JsonSerializerContext
 {

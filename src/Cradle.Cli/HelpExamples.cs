@@ -29,6 +29,7 @@ internal static class HelpExamples
         ["cradle host approve"] = ["cradle host approve 482913"],
         ["cradle host deny"] = ["cradle host deny 482913"],
         ["cradle host activesync-password"] = ["cradle host activesync-password Pocket_PC   (type it; no echo)", "echo \"$PASSWORD\" | cradle host activesync-password MX7-01", "cradle host activesync-password MX7-01 --clear"],
+        ["cradle host rename-device"] = ["cradle host rename-device Pocket_PC MX7-07 --yes   (the device refused because another Pocket_PC partnered first)", "cradle host rename-device Pocket_PC MX7-08 --yes --connection 169.254.2.1:1042   (two connected carry the name)"],
         ["cradle host http-token"] = ["cradle host http-token --data /srv/cradle", "cradle host http-token --rotate   (the old token stops working at once)"],
         ["cradle device"] = ["cradle device init --name MX7-01 --folder /data/scans", "cradle device connect --usb usb0"],
         ["cradle device init"] = ["cradle device init --name MX7-01 --folder /data/scans --folder /data/forms"],

@@ -33,6 +33,7 @@ internal static partial class HostCommands
         host.Subcommands.Add(Decide("deny", PendingState.Denied, "Deny a waiting partnership"));
         host.Subcommands.Add(HttpTokenCommand());
         host.Subcommands.Add(ActiveSyncPassword());
+        host.Subcommands.Add(RenameDevice());
         return host;
     }
 
