@@ -1,10 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Cradle.ActiveSync.Emulator;
 using Cradle.Host;
-using Cradle.Host.Dashboard;
 using Cradle.Protocol;
 
 namespace Cradle.ActiveSync.Tests;
@@ -22,7 +19,7 @@ public sealed class DeviceRenameTests
     public async Task P5_a_device_refused_for_its_default_name_is_renamed_from_the_host_and_partners_and_backs_up_under_the_new_name()
     {
         await using var rig = HostRig.Start();
-        await using var api = await Api.StartAsync(rig);
+        await using var api = await HostApi.StartAsync(rig);
         var first = rig.Device("Pocket_PC", "a");
         HostBackupTests.Write(first, @"My Documents\a.txt", TestData.Bytes(1, 1_000));
         Assert.Equal("connected", await rig.SyncAsync(first));
@@ -62,7 +59,7 @@ public sealed class DeviceRenameTests
     public async Task P8_renaming_a_partnered_device_ends_every_partnership_it_holds_and_the_old_record_is_never_reused()
     {
         await using var rig = HostRig.Start();
-        await using var api = await Api.StartAsync(rig);
+        await using var api = await HostApi.StartAsync(rig);
         var device = rig.Device("MX7_P", "p");
         // Another PC's partnership in slot 2: P8 ends it too.
         device.Registry.Set(Partners + @"\P2", "PId", RegistryValueJson.FromDWord(0x2222_2222));
@@ -108,7 +105,7 @@ public sealed class DeviceRenameTests
     public async Task A_rename_without_consent_to_an_invalid_or_held_name_or_of_a_device_not_connected_is_refused_and_writes_nothing()
     {
         await using var rig = HostRig.Start();
-        await using var api = await Api.StartAsync(rig);
+        await using var api = await HostApi.StartAsync(rig);
         using (var registry = PartnershipRegistry.Open(rig.Host.Store.Database))
         {
             var taken = DeviceName.Parse("MX7_TAKEN");
@@ -163,7 +160,7 @@ public sealed class DeviceRenameTests
     public async Task The_api_lists_the_cradled_devices_with_their_connection_and_standing()
     {
         await using var rig = HostRig.Start();
-        await using var api = await Api.StartAsync(rig);
+        await using var api = await HostApi.StartAsync(rig);
         var device = rig.Device("MX7_L", "l");
         Assert.Equal("connected", await rig.SyncAsync(device));
 
@@ -173,63 +170,5 @@ public sealed class DeviceRenameTests
         Assert.Equal("MX7_L", row.GetProperty("device").GetString());
         Assert.Equal("partnered", row.GetProperty("standing").GetString());
         Assert.StartsWith("127.0.0.1:", row.GetProperty("connection").GetString(), StringComparison.Ordinal);
-    }
-
-    /// <summary>The host's dashboard API on loopback, and a client that sends what the CLI sends.</summary>
-    private sealed class Api : IAsyncDisposable
-    {
-        private readonly DashboardServer _dashboard;
-
-        private Api(DashboardServer dashboard, HttpClient client)
-        {
-            _dashboard = dashboard;
-            Client = client;
-        }
-
-        public HttpClient Client { get; }
-
-        public static async Task<Api> StartAsync(HostRig rig)
-        {
-            var dashboard = await DashboardServer.StartAsync(rig.Host, new DashboardOptions { Address = DashboardOptions.ParseAddress("127.0.0.1:0")! }, null, CancellationToken.None);
-            var client = new HttpClient { BaseAddress = dashboard.Address, Timeout = HostRig.Patience };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", dashboard.RevealToken());
-            return new Api(dashboard, client);
-        }
-
-        public async Task<(HttpStatusCode Status, string Body)> RenameAsync(string device, string newName, bool consent, string? connection = null)
-        {
-            using var request = Request(device, newName, connection, consent);
-            request.Headers.Add(DashboardServer.RequestHeader, "test");
-            using var response = await Client.SendAsync(request);
-            return (response.StatusCode, await response.Content.ReadAsStringAsync());
-        }
-
-        public async Task<HttpStatusCode> RenameWithoutGuardAsync(string device, string newName, bool header, string? origin)
-        {
-            using var request = Request(device, newName, null, consent: true);
-            if (header)
-            {
-                request.Headers.Add(DashboardServer.RequestHeader, "test");
-            }
-
-            if (origin is not null)
-            {
-                request.Headers.Add("Origin", origin);
-            }
-
-            using var response = await Client.SendAsync(request);
-            return response.StatusCode;
-        }
-
-        private static HttpRequestMessage Request(string device, string newName, string? connection, bool consent) => new(HttpMethod.Post, "api/v1/activesync/rename")
-        {
-            Content = new StringContent(new JsonObject { ["device"] = device, ["newName"] = newName, ["connection"] = connection, ["consent"] = consent }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
-        };
-
-        public async ValueTask DisposeAsync()
-        {
-            Client.Dispose();
-            await _dashboard.DisposeAsync();
-        }
     }
 }

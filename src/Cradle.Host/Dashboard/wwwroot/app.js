@@ -277,7 +277,51 @@ async function forgetDevice(button, name) {
   });
 }
 
-function renderSessions() {
+// --- ActiveSync devices cradled now: rename (P5's way out, P8) and restore onto the device ----
+
+async function renderCradled() {
+  const devices = await api('/activesync/devices');
+  const rows = devices.map(d => h('tr', { 'data-activesync': d.device, 'data-standing': d.standing || 'connecting' },
+    h('td', {}, d.device), h('td', { class: 'muted' }, d.connection), h('td', {}, d.standing || 'connecting…'),
+    h('td', {}, d.standing && h('div', { class: 'row' },
+      h('button', { class: d.standing === 'partnered' ? 'rename' : 'primary rename', onclick: e => act(e.target, () => renameDevice(d)) }, 'Rename'),
+      h('button', { class: 'restore-device', onclick: e => act(e.target, () => restoreToDevice(d)) }, 'Restore to device')))));
+  return [
+    h('h2', {}, 'Cradled Windows CE / Windows Mobile devices'),
+    h('p', { class: 'muted' }, 'A device refused because another partnered under its name (P5) partners once it is renamed. Renaming ends every partnership the device holds (P8).'),
+    table(['Device', 'From', 'Here', ''], rows, 'No ActiveSync device is cradled now.'),
+  ];
+}
+
+async function renameDevice(device) {
+  const newName = prompt(`New name for ${device.device} (1-15 letters, digits, - or _, starting with a letter):`);
+  if (!newName) return '';
+  if (!confirm(`Rename ${device.device} to ${newName}?\n\nThis ENDS EVERY PARTNERSHIP the device holds (P8), with this host and with any other PC. It then partners here as ${newName} and is backed up under that name; ${device.device}'s backups stay.`)) return '';
+  const done = await api('/activesync/rename', { method: 'POST', body: { device: device.device, connection: device.connection, newName, consent: true } });
+  return `Renamed ${done.oldName} to ${done.newName}; it partners under the new name when it connects again (in a few seconds).`;
+}
+
+async function restoreToDevice(device) {
+  const guest = device.standing === 'guest';
+  if (!confirm(`Restore the newest snapshot of ${device.device} onto the device? Its files are written over the ones on the device.${guest ? '\n\nIt is a GUEST here (two other hosts hold its partnerships): restoring onto it needs your consent.' : ''}`)) return '';
+  const response = await fetch(`/api/v1/devices/${encodeURIComponent(device.device)}/restore-to-device`, {
+    method: 'POST', credentials: 'same-origin', headers: { 'X-Cradle-Request': '1', 'Content-Type': 'application/json' },
+    body: JSON.stringify({ allowGuest: guest }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error((() => { try { return JSON.parse(text).error; } catch { return `${response.status} ${response.statusText}`; } })());
+  // One JSON line per step; the last says how it ended.
+  const lines = text.split('\n').filter(l => l.trim());
+  const last = lines.length ? JSON.parse(lines[lines.length - 1]) : { event: 'failed', error: 'the host gave no outcome' };
+  if (last.event === 'failed') throw new Error(`The restore onto ${device.device} failed: ${last.error}`);
+  const r = last.result;
+  const failed = r.failed.length ? ` NOT restored: ${r.failed.map(f => `${f.path} (${f.reason})`).join('; ')}.` : '';
+  if (r.interrupted) throw new Error(`The restore onto ${device.device} was interrupted after ${r.files} files: ${r.interrupted}`);
+  if (failed) throw new Error(`Restored snapshot ${r.snapshot} onto ${device.device}: ${r.files} files.${failed}`);
+  return `Restored snapshot ${r.snapshot} onto ${device.device}: ${r.files} files, ${bytes(r.bytes)}.`;
+}
+
+async function renderSessions() {
   const phase = s => s.phase === 'waiting-approval'
     ? h('span', {}, 'waiting for approval, code ', h('a', { href: '#/pending', class: 'code' }, s.code)) : s.phase;
   const progress = s => {
@@ -294,6 +338,7 @@ function renderSessions() {
     h('td', {}, s.outcome === 'goodbye' ? h('span', { class: 'tag ok' }, 'finished') : h('span', { class: 'tag bad', title: s.outcome }, s.outcome))));
   if (!state.loaded.sessions) return [h('h2', {}, 'Live sessions'), loading('the sessions')];
   return [
+    ...await renderCradled(),
     h('h2', {}, 'Live sessions'),
     table(['Device', 'Link', 'From', 'Phase', 'Progress', 'Rate ', 'ETA '], live, 'No device is connected now.'),
     h('h2', {}, 'Recently ended'),
