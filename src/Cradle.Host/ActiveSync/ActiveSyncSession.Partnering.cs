@@ -108,6 +108,6 @@ internal sealed partial class ActiveSyncSession
     private string NameTaken(HostPartnership existing) =>
         $"host {host.Name} already has a partnership with a device named {existing.Name} (number {new PartnershipNumber(existing.Number)}, made {existing.Created:yyyy-MM-dd}) and this device does not hold it: "
         + $"either another device carries the same name, or this one lost the partnership in a cold boot. A name partners with a host only once. Ways out: "
-        + "(1) rename this device (on the device: Settings > System > About > Device ID) and connect again; "
+        + $"(1) rename this device from the host (cradle host rename-device {existing.Name} NEWNAME --yes --connection {Remote}, or Rename on the dashboard's Sessions page; it partners under the new name at once) or on the device (Settings > System > About > Device ID) and connect again; "
         + $"(2) if it is the same {existing.Name}, the operator releases the name (cradle host forget {existing.Name} --keep-backups; the old backups stay restorable, also onto the device)";
 }
