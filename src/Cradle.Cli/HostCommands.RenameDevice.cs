@@ -19,13 +19,13 @@ internal static partial class HostCommands
     private static Command RenameDevice()
     {
         var store = new StoreOptions(packs: false);
-        var device = new Argument<string>("DEVICE") { Description = "The cradled ActiveSync device's name now (e.g. Pocket_PC); it need not be partnered: a device refused because its name is taken (P5) is the usual case" };
+        var device = new Argument<string>("DEVICE") { Description = "The cradled ActiveSync device's name now (e.g. Pocket_PC); it need not be partnered: a device refused because another device already partnered here under its name is the usual case" };
         var newName = new Argument<string>("NEWNAME") { Description = "The new name: 1-15 letters, digits, '-' or '_', starting with a letter, and not a name this host already holds" };
-        var yes = new Option<bool>("--yes") { Description = "Consent: renaming ends every partnership the device holds, with this host and any other PC (P8: a partnership is defined by the name). Without it nothing is done" };
+        var yes = new Option<bool>("--yes") { Description = "Consent: renaming ends every partnership the device holds, with this host and any other PC (a partnership is defined by the name). Without it nothing is done" };
         var connection = new Option<string?>("--connection") { Description = "The device's connection (ADDR:PORT, as the host's console and dashboard show it) when two connected devices carry the name", HelpName = "ADDR:PORT" };
         var http = new Option<string?>("--http") { Description = "The running host's API address (default: the one it wrote into its folder)", HelpName = "ADDR:PORT" };
         var json = CommonOptions.Json();
-        var command = new Command("rename-device", "Rename a cradled Windows CE / Windows Mobile device from the host: writes NEWNAME into the device (HKLM\\Ident\\Name) over ActiveSync. This ENDS EVERY PARTNERSHIP the device holds (P8), with this host and with any other PC, and needs --yes. The host then connects to it again and it partners under NEWNAME (a new partnership, backed up from scratch); this host keeps the old name's record and backups (restorable; 'cradle host forget OLD' releases the name). Needs the running host ('cradle host run' with its dashboard on)") { device, newName, yes, connection, http, json };
+        var command = new Command("rename-device", "Rename a cradled Windows CE / Windows Mobile device from the host: writes NEWNAME into the device (HKLM\\Ident\\Name) over ActiveSync. This ENDS EVERY PARTNERSHIP the device holds, with this host and with any other PC (a partnership is defined by the name), and needs --yes. The host then connects to it again and it partners under NEWNAME (a new partnership, backed up from scratch); this host keeps the old name's record and backups (restorable; 'cradle host forget OLD' releases the name). Needs the running host ('cradle host run' with its dashboard on)") { device, newName, yes, connection, http, json };
         AddAll(command, store.All);
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
