@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Cradle.ActiveSync.Rapi;
 using Cradle.ActiveSync.Walk;
 using Cradle.ActiveSync;
@@ -19,14 +20,25 @@ internal sealed partial class ActiveSyncSession
     /// <summary>Snapshots, folder entries and the files cache use no Unix mode for these devices: restore leaves the default.</summary>
     private const uint NoMode = 0;
 
-    /// <summary>How many files or folders one RAPI session works on at once (its calls interleave, answered in order).</summary>
-    private const int UsesPerSession = 4;
+    /// <summary>
+    /// How many files or folders one RAPI session works on at once (its calls interleave, answered
+    /// in order). A small file waits two round trips (open, then its reads), so it takes this many
+    /// at once on each session to keep a fast link full of small files.
+    /// </summary>
+    private const int UsesPerSession = 8;
 
     /// <summary>Files and folders taken in listing order that may wait, read or not, before the oldest is put in the tree.</summary>
     private const int AheadPerUse = 4;
 
     private long _filesDone;
     private long _bytesDone;
+
+    /// <summary>
+    /// Chunkers of files read before, kept for the next (each holds twice the largest chunk): a
+    /// new one per file would leave 512 KiB of large-object garbage per file, which the host's
+    /// peak memory showed. At most one per file being read, so at most the pool's capacity.
+    /// </summary>
+    private readonly ConcurrentBag<Chunker> _chunkers = [];
 
     private async Task<string> BackupAsync(RapiClient rapi, CancellationToken cancellationToken)
     {
@@ -271,36 +283,57 @@ internal sealed partial class ActiveSyncSession
         var reader = await DeviceFileReader.OpenAsync(rapi, entry.DevicePath, entry.Size, options.ActiveSync, cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            var chunker = new Chunker(reader);
-            var chunks = new List<ChunkId>();
-            long size = 0;
-            while (await chunker.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+            if (_chunkers.TryTake(out var chunker))
             {
-                var raw = chunker.Current;
-                var id = ChunkId.Of(raw.Span);
-                await storing.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    if (!writer.TryGetRawLength(id, out _))
-                    {
-                        var (compression, stored) = codec.Compress(raw);
-                        await writer.AddAsync(id, compression, stored, raw, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                finally
-                {
-                    storing.Release();
-                }
-
-                chunks.Add(id);
-                size += raw.Length;
-                _live.Progress(Interlocked.Read(ref _filesDone), Interlocked.Add(ref _bytesDone, raw.Length));
+                chunker.Reset(reader);
+            }
+            else
+            {
+                chunker = new Chunker(reader);
             }
 
-            // The size is what was read: a file that grew or shrank meanwhile is stored as read,
-            // and its listing no longer matches, so the next backup reads it again.
-            return new TreeEntry(entry.SnapshotPath, EntryKind.File, size, entry.LastWriteUnixNanoseconds, NoMode, [.. chunks]);
+            try
+            {
+                return await ChunkAsync(chunker, writer, codec, storing, entry, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Its buffer serves the next file (Reset), whether this one was read whole or not.
+                _chunkers.Add(chunker);
+            }
         }
+    }
+
+    private async Task<TreeEntry> ChunkAsync(Chunker chunker, StoreWriter writer, ChunkCodec codec, SemaphoreSlim storing, DeviceFileEntry entry, CancellationToken cancellationToken)
+    {
+        var chunks = new List<ChunkId>();
+        long size = 0;
+        while (await chunker.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var raw = chunker.Current;
+            var id = ChunkId.Of(raw.Span);
+            await storing.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!writer.TryGetRawLength(id, out _))
+                {
+                    var (compression, stored) = codec.Compress(raw);
+                    await writer.AddAsync(id, compression, stored, raw, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                storing.Release();
+            }
+
+            chunks.Add(id);
+            size += raw.Length;
+            _live.Progress(Interlocked.Read(ref _filesDone), Interlocked.Add(ref _bytesDone, raw.Length));
+        }
+
+        // The size is what was read: a file that grew or shrank meanwhile is stored as read,
+        // and its listing no longer matches, so the next backup reads it again.
+        return new TreeEntry(entry.SnapshotPath, EntryKind.File, size, entry.LastWriteUnixNanoseconds, NoMode, [.. chunks]);
     }
 
     /// <summary>One file or folder as it goes into the tree, or why the device could not give it.</summary>
