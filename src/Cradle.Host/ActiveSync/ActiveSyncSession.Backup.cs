@@ -27,6 +27,16 @@ internal sealed partial class ActiveSyncSession
     /// </summary>
     private const int UsesPerSession = 8;
 
+    /// <summary>
+    /// Files of at least this size are large: each holds a full chunker (512 KiB) and a window of
+    /// reads, so at most <see cref="LargeFilesPerSession"/> of them per session are read at once;
+    /// smaller ones get a buffer of their size and take the session's other uses.
+    /// </summary>
+    private const int SmallFileSize = 64 * 1024;
+
+    /// <summary>Large files read at once per RAPI session (the link is full with these; more only costs memory).</summary>
+    private const int LargeFilesPerSession = 4;
+
     /// <summary>Files and folders taken in listing order that may wait, read or not, before the oldest is put in the tree.</summary>
     private const int AheadPerUse = 4;
 
@@ -39,6 +49,8 @@ internal sealed partial class ActiveSyncSession
     /// peak memory showed. At most one per file being read, so at most the pool's capacity.
     /// </summary>
     private readonly ConcurrentBag<Chunker> _chunkers = [];
+
+    private readonly SemaphoreSlim _largeReads = new(options.ActiveSync.RapiSessions * LargeFilesPerSession);
 
     private async Task<string> BackupAsync(RapiClient rapi, CancellationToken cancellationToken)
     {
@@ -266,15 +278,31 @@ internal sealed partial class ActiveSyncSession
     /// </summary>
     private async Task<FileRead> ReadFileAsync(RapiSessionPool pool, StoreWriter writer, ChunkCodec codec, SemaphoreSlim storing, DeviceFileEntry entry, CancellationToken cancellationToken)
     {
-        using var lease = await pool.RentAsync(cancellationToken).ConfigureAwait(false);
+        var large = entry.Size >= SmallFileSize;
+        if (large)
+        {
+            await _largeReads.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
-            return new FileRead(await ReadFileAsync(lease.Rapi, writer, codec, storing, entry, cancellationToken).ConfigureAwait(false), null);
+            using var lease = await pool.RentAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return new FileRead(await ReadFileAsync(lease.Rapi, writer, codec, storing, entry, cancellationToken).ConfigureAwait(false), null);
+            }
+            catch (RapiCallException e) when (!lease.Rapi.IsBroken)
+            {
+                // The device could not open or read this file (in use, access denied): its earlier version stands in.
+                return new FileRead(null, $"the device could not read it: error {e.Win32Error} ({Win32Errors.Describe(e.Win32Error)})");
+            }
         }
-        catch (RapiCallException e) when (!lease.Rapi.IsBroken)
+        finally
         {
-            // The device could not open or read this file (in use, access denied): its earlier version stands in.
-            return new FileRead(null, $"the device could not read it: error {e.Win32Error} ({Win32Errors.Describe(e.Win32Error)})");
+            if (large)
+            {
+                _largeReads.Release();
+            }
         }
     }
 
@@ -283,9 +311,16 @@ internal sealed partial class ActiveSyncSession
         var reader = await DeviceFileReader.OpenAsync(rapi, entry.DevicePath, entry.Size, options.ActiveSync, cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            if (_chunkers.TryTake(out var chunker))
+            // A small file gets a buffer of its size; a large one a kept full-size chunker.
+            Chunker chunker;
+            if (entry.Size < SmallFileSize)
             {
-                chunker.Reset(reader);
+                chunker = new Chunker(reader, expectedLength: entry.Size);
+            }
+            else if (_chunkers.TryTake(out var kept))
+            {
+                kept.Reset(reader);
+                chunker = kept;
             }
             else
             {
@@ -299,7 +334,10 @@ internal sealed partial class ActiveSyncSession
             finally
             {
                 // Its buffer serves the next file (Reset), whether this one was read whole or not.
-                _chunkers.Add(chunker);
+                if (chunker.HasFullBuffer)
+                {
+                    _chunkers.Add(chunker);
+                }
             }
         }
     }
