@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using Cradle.ActiveSync.Rapi;
 using Cradle.ActiveSync.Walk;
 using Cradle.ActiveSync;
@@ -75,7 +76,9 @@ internal sealed partial class ActiveSyncSession
             var previous = OwnSnapshots.Newest(host.Store, options.Time, _device);
             var earlier = EarlierFiles(previous);
             var files = listed.Where(e => !e.IsDirectory).ToList();
-            _live.StartTransfer("backing-up", files.Count, files.Sum(e => e.Size));
+            var bytes = files.Sum(e => e.Size);
+            ActiveSyncHostLog.Listing(logger, _device.Value, files.Count, bytes, folders.Folders.Count, pool.Sessions.Count);
+            _live.StartTransfer("backing-up", files.Count, bytes);
             var writer = await host.Store.BeginWriteAsync(_device, cancellationToken).ConfigureAwait(false);
             await using (writer.ConfigureAwait(false))
             {
@@ -102,23 +105,44 @@ internal sealed partial class ActiveSyncSession
     }
 
     /// <summary>
-    /// The RAPI sessions beyond the first (<see cref="ActiveSyncOptions.RapiSessions"/>): a device
-    /// that does not open one in time is served with those it opened.
+    /// The RAPI sessions beyond the first (<see cref="ActiveSyncOptions.RapiSessions"/>), asked
+    /// for together (one round trip, not one each): a device that does not open one in time is
+    /// served with those it opened.
     /// </summary>
     private async Task<List<RapiClient>> OpenMoreSessionsAsync(RapiClient first, CancellationToken cancellationToken)
     {
+        var opening = Enumerable.Range(1, options.ActiveSync.RapiSessions - 1).Select(_ => channel.OpenRapiSessionAsync(cancellationToken).AsTask()).ToList();
         var more = new List<RapiClient>();
-        while (more.Count + 1 < options.ActiveSync.RapiSessions)
+        Exception? failure = null;
+        foreach (var task in opening)
         {
             try
             {
-                more.Add(await channel.OpenRapiSessionAsync(cancellationToken).ConfigureAwait(false));
+                more.Add(await task.ConfigureAwait(false));
             }
-            catch (LinkClosedException e) when (!first.IsBroken)
+            catch (Exception e) when (failure is null)
             {
-                ActiveSyncHostLog.FewerSessions(logger, _device.Value, more.Count + 1, options.ActiveSync.RapiSessions, e.Message);
-                break;
+                // Every request is awaited before one failure is passed on, so that no opened session is left behind.
+                failure = e;
             }
+            catch (Exception e) when (e is CradleException or OperationCanceledException)
+            {
+                // A later failure of the same kind: the first one is reported.
+            }
+        }
+
+        if (failure is LinkClosedException && !first.IsBroken)
+        {
+            ActiveSyncHostLog.FewerSessions(logger, _device.Value, more.Count + 1, options.ActiveSync.RapiSessions, failure.Message);
+        }
+        else if (failure is not null)
+        {
+            foreach (var session in more)
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+            }
+
+            ExceptionDispatchInfo.Throw(failure);
         }
 
         return more;
