@@ -18,12 +18,17 @@ public sealed class Chunker
     private readonly ChunkerOptions _options;
     private readonly ulong _maskStrict;
     private readonly ulong _maskLoose;
-    private readonly byte[] _buffer;
+    private byte[] _buffer;
     private int _start;
     private int _end;
     private bool _eof;
 
-    public Chunker(Stream source, ChunkerOptions? options = null)
+    /// <summary>
+    /// A chunker of <paramref name="source"/>. When <paramref name="expectedLength"/> (the size a
+    /// listing gave) is small, the buffer starts at that size and grows to its full size only if
+    /// the stream turns out longer: a small file costs a small buffer, and the cuts are the same.
+    /// </summary>
+    public Chunker(Stream source, ChunkerOptions? options = null, long expectedLength = -1)
     {
         _source = source;
         _options = options ?? ChunkerOptions.Default;
@@ -32,8 +37,14 @@ public sealed class Chunker
         // Normalization level 2: two more bits below the average, two fewer above it.
         _maskStrict = HighBits(bits + 2);
         _maskLoose = HighBits(bits - 2);
-        _buffer = new byte[_options.MaxSize * 2];
+        // One byte more than expected, so that the read which finds the end has room to return 0.
+        _buffer = new byte[expectedLength >= 0 && expectedLength < FullBufferLength - 1 ? (int)expectedLength + 1 : FullBufferLength];
     }
+
+    /// <summary>True once the buffer has its full size (twice the largest chunk): worth keeping for further files.</summary>
+    public bool HasFullBuffer => _buffer.Length == FullBufferLength;
+
+    private int FullBufferLength => _options.MaxSize * 2;
 
     /// <summary>
     /// Starts over on another stream, keeping the buffer: chunking many small files with one
@@ -81,8 +92,19 @@ public sealed class Chunker
             _start = 0;
         }
 
-        while (_end < _buffer.Length)
+        while (true)
         {
+            if (_end == _buffer.Length)
+            {
+                if (HasFullBuffer)
+                {
+                    break;
+                }
+
+                // Longer than the listing said: the buffer every cut needs.
+                Array.Resize(ref _buffer, FullBufferLength);
+            }
+
             var n = await _source.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
             if (n == 0)
             {

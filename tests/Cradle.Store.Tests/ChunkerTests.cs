@@ -98,6 +98,28 @@ public class ChunkerTests
         Assert.Equal(whole.Select(c => c.Length), trickled.Select(c => c.Length));
     }
 
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(50_000, 50_000)]
+    [InlineData(10, 3 << 20)] // the file grew after the listing: the buffer grows, the cuts do not move
+    [InlineData(100_000, 20_000)] // it shrank
+    [InlineData(3 << 20, 3 << 20)] // as large as the full buffer or more: the full buffer at once
+    public async Task Cuts_do_not_depend_on_the_expected_length(int expected, int actual)
+    {
+        var data = TestData.Bytes(8, actual);
+        var plain = await ChunkAsync(data);
+        var chunker = new Chunker(new TrickleStream(data, 7919), expectedLength: expected);
+        var hinted = new List<byte[]>();
+        while (await chunker.MoveNextAsync(CancellationToken.None))
+        {
+            hinted.Add(chunker.Current.ToArray());
+        }
+
+        Assert.Equal(plain.Select(c => ChunkId.Of(c)), hinted.Select(c => ChunkId.Of(c)));
+        // A small, accurate expectation keeps a small buffer; a longer stream gets the full one.
+        Assert.Equal(expected >= 2 * Sizes.MaxSize - 1 || actual > expected, chunker.HasFullBuffer);
+    }
+
     [Fact]
     public async Task An_insertion_near_the_start_leaves_the_later_chunks_identical()
     {

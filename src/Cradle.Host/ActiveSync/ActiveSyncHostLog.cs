@@ -53,6 +53,9 @@ internal static partial class ActiveSyncHostLog
     [LoggerMessage(1240, LogLevel.Warning, "ActiveSync: {Device} opened {Opened} of the {Wanted} RAPI sessions asked for; the backup runs on those: {Reason}")]
     public static partial void FewerSessions(ILogger logger, string device, int opened, int wanted, string reason);
 
+    [LoggerMessage(1245, LogLevel.Information, "ActiveSync: {Device}: {Files} files of {Bytes} bytes listed in {Folders} folders on {Sessions} RAPI sessions; backing up (files unchanged since the last snapshot are not read)")]
+    public static partial void Listing(ILogger logger, string device, int files, long bytes, int folders, int sessions);
+
     [LoggerMessage(1241, LogLevel.Information, "ActiveSync: {Interface} appeared (driver {Driver}): watching it for a device")]
     public static partial void InterfaceFound(ILogger logger, string @interface, string driver);
 

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using Cradle.ActiveSync.Rapi;
 using Cradle.ActiveSync.Walk;
 using Cradle.ActiveSync;
@@ -19,14 +21,37 @@ internal sealed partial class ActiveSyncSession
     /// <summary>Snapshots, folder entries and the files cache use no Unix mode for these devices: restore leaves the default.</summary>
     private const uint NoMode = 0;
 
-    /// <summary>How many files or folders one RAPI session works on at once (its calls interleave, answered in order).</summary>
-    private const int UsesPerSession = 4;
+    /// <summary>
+    /// How many files or folders one RAPI session works on at once (its calls interleave, answered
+    /// in order). A small file waits two round trips (open, then its reads), so it takes this many
+    /// at once on each session to keep a fast link full of small files.
+    /// </summary>
+    private const int UsesPerSession = 8;
+
+    /// <summary>
+    /// Files of at least this size are large: each holds a full chunker (512 KiB) and a window of
+    /// reads, so at most <see cref="LargeFilesPerSession"/> of them per session are read at once;
+    /// smaller ones get a buffer of their size and take the session's other uses.
+    /// </summary>
+    private const int SmallFileSize = 64 * 1024;
+
+    /// <summary>Large files read at once per RAPI session (the link is full with these; more only costs memory).</summary>
+    private const int LargeFilesPerSession = 4;
 
     /// <summary>Files and folders taken in listing order that may wait, read or not, before the oldest is put in the tree.</summary>
     private const int AheadPerUse = 4;
 
     private long _filesDone;
     private long _bytesDone;
+
+    /// <summary>
+    /// Chunkers of files read before, kept for the next (each holds twice the largest chunk): a
+    /// new one per file would leave 512 KiB of large-object garbage per file, which the host's
+    /// peak memory showed. At most one per file being read, so at most the pool's capacity.
+    /// </summary>
+    private readonly ConcurrentBag<Chunker> _chunkers = [];
+
+    private readonly SemaphoreSlim _largeReads = new(options.ActiveSync.RapiSessions * LargeFilesPerSession);
 
     private async Task<string> BackupAsync(RapiClient rapi, CancellationToken cancellationToken)
     {
@@ -51,7 +76,9 @@ internal sealed partial class ActiveSyncSession
             var previous = OwnSnapshots.Newest(host.Store, options.Time, _device);
             var earlier = EarlierFiles(previous);
             var files = listed.Where(e => !e.IsDirectory).ToList();
-            _live.StartTransfer("backing-up", files.Count, files.Sum(e => e.Size));
+            var bytes = files.Sum(e => e.Size);
+            ActiveSyncHostLog.Listing(logger, _device.Value, files.Count, bytes, folders.Folders.Count, pool.Sessions.Count);
+            _live.StartTransfer("backing-up", files.Count, bytes);
             var writer = await host.Store.BeginWriteAsync(_device, cancellationToken).ConfigureAwait(false);
             await using (writer.ConfigureAwait(false))
             {
@@ -78,23 +105,44 @@ internal sealed partial class ActiveSyncSession
     }
 
     /// <summary>
-    /// The RAPI sessions beyond the first (<see cref="ActiveSyncOptions.RapiSessions"/>): a device
-    /// that does not open one in time is served with those it opened.
+    /// The RAPI sessions beyond the first (<see cref="ActiveSyncOptions.RapiSessions"/>), asked
+    /// for together (one round trip, not one each): a device that does not open one in time is
+    /// served with those it opened.
     /// </summary>
     private async Task<List<RapiClient>> OpenMoreSessionsAsync(RapiClient first, CancellationToken cancellationToken)
     {
+        var opening = Enumerable.Range(1, options.ActiveSync.RapiSessions - 1).Select(_ => channel.OpenRapiSessionAsync(cancellationToken).AsTask()).ToList();
         var more = new List<RapiClient>();
-        while (more.Count + 1 < options.ActiveSync.RapiSessions)
+        Exception? failure = null;
+        foreach (var task in opening)
         {
             try
             {
-                more.Add(await channel.OpenRapiSessionAsync(cancellationToken).ConfigureAwait(false));
+                more.Add(await task.ConfigureAwait(false));
             }
-            catch (LinkClosedException e) when (!first.IsBroken)
+            catch (Exception e) when (failure is null)
             {
-                ActiveSyncHostLog.FewerSessions(logger, _device.Value, more.Count + 1, options.ActiveSync.RapiSessions, e.Message);
-                break;
+                // Every request is awaited before one failure is passed on, so that no opened session is left behind.
+                failure = e;
             }
+            catch (Exception e) when (e is CradleException or OperationCanceledException)
+            {
+                // A later failure of the same kind: the first one is reported.
+            }
+        }
+
+        if (failure is LinkClosedException && !first.IsBroken)
+        {
+            ActiveSyncHostLog.FewerSessions(logger, _device.Value, more.Count + 1, options.ActiveSync.RapiSessions, failure.Message);
+        }
+        else if (failure is not null)
+        {
+            foreach (var session in more)
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+            }
+
+            ExceptionDispatchInfo.Throw(failure);
         }
 
         return more;
@@ -254,15 +302,31 @@ internal sealed partial class ActiveSyncSession
     /// </summary>
     private async Task<FileRead> ReadFileAsync(RapiSessionPool pool, StoreWriter writer, ChunkCodec codec, SemaphoreSlim storing, DeviceFileEntry entry, CancellationToken cancellationToken)
     {
-        using var lease = await pool.RentAsync(cancellationToken).ConfigureAwait(false);
+        var large = entry.Size >= SmallFileSize;
+        if (large)
+        {
+            await _largeReads.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
-            return new FileRead(await ReadFileAsync(lease.Rapi, writer, codec, storing, entry, cancellationToken).ConfigureAwait(false), null);
+            using var lease = await pool.RentAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return new FileRead(await ReadFileAsync(lease.Rapi, writer, codec, storing, entry, cancellationToken).ConfigureAwait(false), null);
+            }
+            catch (RapiCallException e) when (!lease.Rapi.IsBroken)
+            {
+                // The device could not open or read this file (in use, access denied): its earlier version stands in.
+                return new FileRead(null, $"the device could not read it: error {e.Win32Error} ({Win32Errors.Describe(e.Win32Error)})");
+            }
         }
-        catch (RapiCallException e) when (!lease.Rapi.IsBroken)
+        finally
         {
-            // The device could not open or read this file (in use, access denied): its earlier version stands in.
-            return new FileRead(null, $"the device could not read it: error {e.Win32Error} ({Win32Errors.Describe(e.Win32Error)})");
+            if (large)
+            {
+                _largeReads.Release();
+            }
         }
     }
 
@@ -271,36 +335,67 @@ internal sealed partial class ActiveSyncSession
         var reader = await DeviceFileReader.OpenAsync(rapi, entry.DevicePath, entry.Size, options.ActiveSync, cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            var chunker = new Chunker(reader);
-            var chunks = new List<ChunkId>();
-            long size = 0;
-            while (await chunker.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+            // A small file gets a buffer of its size; a large one a kept full-size chunker.
+            Chunker chunker;
+            if (entry.Size < SmallFileSize)
             {
-                var raw = chunker.Current;
-                var id = ChunkId.Of(raw.Span);
-                await storing.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    if (!writer.TryGetRawLength(id, out _))
-                    {
-                        var (compression, stored) = codec.Compress(raw);
-                        await writer.AddAsync(id, compression, stored, raw, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                finally
-                {
-                    storing.Release();
-                }
-
-                chunks.Add(id);
-                size += raw.Length;
-                _live.Progress(Interlocked.Read(ref _filesDone), Interlocked.Add(ref _bytesDone, raw.Length));
+                chunker = new Chunker(reader, expectedLength: entry.Size);
+            }
+            else if (_chunkers.TryTake(out var kept))
+            {
+                kept.Reset(reader);
+                chunker = kept;
+            }
+            else
+            {
+                chunker = new Chunker(reader);
             }
 
-            // The size is what was read: a file that grew or shrank meanwhile is stored as read,
-            // and its listing no longer matches, so the next backup reads it again.
-            return new TreeEntry(entry.SnapshotPath, EntryKind.File, size, entry.LastWriteUnixNanoseconds, NoMode, [.. chunks]);
+            try
+            {
+                return await ChunkAsync(chunker, writer, codec, storing, entry, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Its buffer serves the next file (Reset), whether this one was read whole or not.
+                if (chunker.HasFullBuffer)
+                {
+                    _chunkers.Add(chunker);
+                }
+            }
         }
+    }
+
+    private async Task<TreeEntry> ChunkAsync(Chunker chunker, StoreWriter writer, ChunkCodec codec, SemaphoreSlim storing, DeviceFileEntry entry, CancellationToken cancellationToken)
+    {
+        var chunks = new List<ChunkId>();
+        long size = 0;
+        while (await chunker.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var raw = chunker.Current;
+            var id = ChunkId.Of(raw.Span);
+            await storing.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!writer.TryGetRawLength(id, out _))
+                {
+                    var (compression, stored) = codec.Compress(raw);
+                    await writer.AddAsync(id, compression, stored, raw, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                storing.Release();
+            }
+
+            chunks.Add(id);
+            size += raw.Length;
+            _live.Progress(Interlocked.Read(ref _filesDone), Interlocked.Add(ref _bytesDone, raw.Length));
+        }
+
+        // The size is what was read: a file that grew or shrank meanwhile is stored as read,
+        // and its listing no longer matches, so the next backup reads it again.
+        return new TreeEntry(entry.SnapshotPath, EntryKind.File, size, entry.LastWriteUnixNanoseconds, NoMode, [.. chunks]);
     }
 
     /// <summary>One file or folder as it goes into the tree, or why the device could not give it.</summary>
