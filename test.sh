@@ -35,6 +35,13 @@ need aarch64-linux-gnu-objcopy binutils-aarch64-linux-gnu
 need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu   # clang finds the arm64 crt files and libgcc through it
 need /usr/aarch64-linux-gnu/lib/libc.so libc6-dev-arm64-cross
 need qemu-aarch64-static qemu-user-static
+# … and run with Debian's arm64 loader, libc and libssl (TLS on every link): multiarch packages.
+if [ ! -e /usr/lib/aarch64-linux-gnu/libssl.so.3 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "test.sh: libssl3:arm64 is missing and this is not root: dpkg --add-architecture arm64; apt-get install libssl3:arm64" >&2; exit 1; fi
+  echo "test.sh: installing libssl3:arm64 (for the arm64 device agent under qemu)" >&2
+  dpkg --add-architecture arm64
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl3:arm64 >/dev/null
+fi
 need unzip unzip
 need strings binutils
 

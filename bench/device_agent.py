@@ -126,14 +126,14 @@ def main():
             time.sleep(10)
             with open(f"/proc/{agent.pid}/status") as f:
                 st = dict(line.split(":", 1) for line in f)
-            rss, hwm = (int(st[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+            rss, hwm, anon, mapped = (int(st[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM", "RssAnon", "RssFile"))
             run(dev + ["disconnect", "--state", state], check=False)
             try:
                 agent.wait(30)
             except subprocess.TimeoutExpired:
                 agent.kill()
                 agent.wait()
-            print(f"idle-connected (2 MB folder, 10 s after its backup): VmRSS {rss:.1f} MiB, peak (VmHWM) {hwm:.1f} MiB")
+            print(f"idle-connected (2 MB folder, 10 s after its backup): VmRSS {rss:.1f} MiB (anonymous {anon:.1f}, file-backed {mapped:.1f}), peak (VmHWM) {hwm:.1f} MiB")
         if "big" in parts and a.data:
             state = os.path.join(a.work, "s-big")
             run(dev + ["init", "--name", "BENCH-B", "--folder", a.data, "--state", state])

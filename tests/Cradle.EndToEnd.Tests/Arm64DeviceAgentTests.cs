@@ -84,13 +84,17 @@ public sealed class Arm64AgentFactAttribute : FactAttribute
     }
 }
 
-/// <summary>The linux-arm64 <c>cradle-device</c> and how to run it here: through qemu-aarch64-static with Debian's arm64 libraries.</summary>
+/// <summary>
+/// The linux-arm64 <c>cradle-device</c> and how to run it here: through qemu-aarch64-static, with
+/// Debian's arm64 loader, libc and libssl (multiarch, test.sh installs libssl3:arm64) in their
+/// usual places. Not with -L /usr/aarch64-linux-gnu: the cross sysroot's loader would then pair
+/// with the multiarch libc of another build and hang.
+/// </summary>
 public static class Arm64Agent
 {
     public const string Variable = "CRADLE_DEVICE_ARM64";
 
-    /// <summary>Where Debian's libc6-arm64-cross puts the arm64 loader and libraries (qemu's -L).</summary>
-    private const string SysRoot = "/usr/aarch64-linux-gnu";
+    private static readonly byte[] ElfMagic = [0x7F, (byte)'E', (byte)'L', (byte)'F'];
 
     public static string? Executable => Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } path ? path : null;
 
@@ -107,8 +111,8 @@ public static class Arm64Agent
             file.ReadExactly(header);
         }
 
-        Assert.True(header.AsSpan(0, 4).SequenceEqual("\x7fELF"u8), $"{path} is not an ELF executable");
+        Assert.True(header.AsSpan(0, 4).SequenceEqual(ElfMagic), $"{path} is not an ELF executable");
         Assert.True(BitConverter.ToUInt16(header, 18) == 183, $"{path} is not an arm64 executable (e_machine {BitConverter.ToUInt16(header, 18)})");
-        return ["qemu-aarch64-static", "-L", SysRoot, path];
+        return ["qemu-aarch64-static", path];
     }
 }
