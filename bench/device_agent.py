@@ -85,7 +85,12 @@ class Host:
 
     def stop(self):
         self.p.send_signal(signal.SIGINT)
-        self.p.wait(30)
+        try:
+            self.p.wait(30)
+        except subprocess.TimeoutExpired:
+            print("the host did not stop within 30 s of SIGINT: killed", file=sys.stderr)
+            self.p.kill()
+            self.p.wait()
 
 
 def main():
