@@ -84,11 +84,13 @@ class Host:
         sys.exit("the host did not start listening")
 
     def stop(self):
-        self.p.send_signal(signal.SIGINT)
+        # SIGTERM, which cradle handles as Ctrl-C: a script started in the background without job
+        # control ignores SIGINT, and so do its children.
+        self.p.send_signal(signal.SIGTERM)
         try:
             self.p.wait(30)
         except subprocess.TimeoutExpired:
-            print("the host did not stop within 30 s of SIGINT: killed", file=sys.stderr)
+            print("the host did not stop within 30 s of SIGTERM: killed", file=sys.stderr)
             self.p.kill()
             self.p.wait()
 
