@@ -8,6 +8,9 @@ internal static class CradleCommand
     /// <summary>The words before a device command's name: <c>cradle device connect</c> here, <c>cradle-device connect</c> in the device's own executable.</summary>
     public static readonly string[] DeviceVerb = ["device"];
 
+    /// <summary>The executable's name, as usage errors name the command.</summary>
+    public const string ExecutableName = "cradle";
+
     public static RootCommand Build()
     {
         var root = new RootCommand("""

@@ -99,7 +99,7 @@ internal static partial class UsageErrors
         var names = new List<string>();
         for (SymbolResult? r = result; r is CommandResult c; r = c.Parent)
         {
-            names.Add(c.Command is RootCommand ? "cradle" : c.Command.Name);
+            names.Add(c.Command is RootCommand ? CradleCommand.ExecutableName : c.Command.Name);
         }
 
         names.Reverse();

@@ -11,6 +11,9 @@ internal static class CradleCommand
     /// <summary>The words before a device command's name: none, the device's commands are this executable's own.</summary>
     public static readonly string[] DeviceVerb = [];
 
+    /// <summary>The executable's name, as usage errors name the command.</summary>
+    public const string ExecutableName = "cradle-device";
+
     public static RootCommand Build()
     {
         var device = DeviceCommands.Build();
@@ -24,6 +27,13 @@ internal static class CradleCommand
         foreach (var command in device.Subcommands)
         {
             root.Subcommands.Add(command);
+        }
+
+        // A command finds recursive options (--help) through its first parent, 'device', which is
+        // not under the root here: without this 'cradle-device restore --help' was refused.
+        foreach (var option in root.Options.Where(o => o.Recursive).ToList())
+        {
+            device.Options.Add(option);
         }
 
         foreach (var option in device.Options)

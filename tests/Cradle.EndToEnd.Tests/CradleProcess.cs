@@ -69,6 +69,17 @@ public sealed partial class CradleProcess : IAsyncDisposable
         _process.StandardInput.Flush();
     }
 
+    /// <summary>
+    /// Runs another command line to the end with cradle's test environment (the device's consent
+    /// to the test host): a device agent of another build, under an emulator, say.
+    /// </summary>
+    public static async Task<Result> RunCommandAsync(string[] command, params string[] args)
+    {
+        await using var process = StartCore(command, null, args, runExecutable: false);
+        var code = await process.WaitForExitAsync(TimeSpan.FromMinutes(3));
+        return new Result(code, process.Stdout, process.Stderr);
+    }
+
     /// <summary>Runs cradle to the end with these environment variables set.</summary>
     public static async Task<Result> RunWithAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
