@@ -77,8 +77,9 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     /// disconnect. A failed session of any kind — a link that dropped or timed out, a host that
     /// stopped answering in the handshake, a protocol error — is tried again after a wait that
     /// doubles with each failure in a row, up to <see cref="MaxReconnectDelay"/>, forever; the
-    /// status says so. Only a refusal (a partnership rule, a failed proof, another version)
-    /// ends the agent: trying again would not help.
+    /// status says so, and so is a transient refusal (the host is busy, its disk is full: its
+    /// class says so, <see cref="CradleException.IsTransient"/>). Only a lasting refusal (a
+    /// partnership rule, a failed proof, another version) ends the agent: trying again would not help.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -124,7 +125,7 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
             {
                 return;
             }
-            catch (SessionRefusedException)
+            catch (SessionRefusedException e) when (!e.IsTransient)
             {
                 throw;
             }

@@ -19,7 +19,7 @@ public sealed partial class DeviceSession
     {
         if (IsGuest)
         {
-            throw new SessionRefusedException("P3", $"this device is a guest on {HostName}: a guest cannot back up, and nothing is stored for it");
+            throw new SessionRefusedException(RefusalClass.P3, $"this device is a guest on {HostName}: a guest cannot back up, and nothing is stored for it");
         }
 
         var clock = Stopwatch.StartNew();
