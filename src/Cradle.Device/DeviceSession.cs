@@ -298,6 +298,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
                 throw new CradleProtocolException("the host's approval code does not match the one this device computes");
             }
 
+            DeviceEngineLog.WaitingForApproval(_options.Logger, HostName, code);
             _observer.ApprovalCode(HostName, code, TimeSpan.FromSeconds(reply.PartnerPending.TimeoutSeconds));
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             wait.CancelAfter(_options.ApprovalWait);
@@ -383,10 +384,12 @@ public sealed partial class DeviceSession : IAsyncDisposable
         CreatedPartnership = true;
         if (reclaimed)
         {
+            DeviceEngineLog.Reclaimed(_options.Logger, slot.HostName, number.ToString());
             _observer.Notice($"reclaimed the partnership with {slot.HostName} with this device's recovery key: same name, same backup history, new number {number}; no rename, other partnerships untouched");
         }
         else
         {
+            DeviceEngineLog.Partnered(_options.Logger, slot.HostName, number.ToString());
             _observer.PartnershipCreated(slot);
         }
     }
