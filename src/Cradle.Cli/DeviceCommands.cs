@@ -153,9 +153,9 @@ internal static partial class DeviceCommands
             var deviceState = new DeviceState(settings.Folder);
             var hostRoute = DeviceConnectOptions.ToRoute(settings);
             var seconds = settings.Number("interval");
-            var options = DeviceConnectOptions.ToDeviceOptions(settings);
             using var loggers = CradleLogging.CreateFileOnly(LogOptions.From(settings));
             var logger = loggers.CreateLogger("Cradle.Device");
+            var options = DeviceConnectOptions.ToDeviceOptions(settings) with { Logger = logger };
             if (settings.Flag("guest"))
             {
                 var hostName = await new DeviceAgent(deviceState, hostRoute, options, new StreamingObserver(logger)).VisitAsGuestAsync(cancellationToken).ConfigureAwait(false);
@@ -389,33 +389,24 @@ internal static partial class DeviceCommands
     }
 
     /// <summary>For a long-running connect: every committed backup and every warning, one line each.</summary>
-    /// <remarks>The console keeps the lines people read; the log (a file, when set) gets them as events.</remarks>
+    /// <remarks>
+    /// The console keeps the lines people read. The log (a file, when set) gets the engine's own
+    /// events (<c>DeviceOptions.Logger</c>, ids 21xx), not these words again.
+    /// </remarks>
     private sealed class StreamingObserver(ILogger logger) : ISessionObserver
     {
-        public void ApprovalCode(string hostName, string code, TimeSpan timeout)
-        {
+        public void ApprovalCode(string hostName, string code, TimeSpan timeout) =>
             ProgressDisplay.ShowApprovalCode(hostName, code, timeout);
-            DeviceLog.WaitingForApproval(logger, hostName, code);
-        }
 
-        public void Warning(string message)
-        {
-            Console.Error.WriteLine($"warning: {message}");
-            DeviceLog.Warning(logger, message);
-        }
+        public void Warning(string message) => Console.Error.WriteLine($"warning: {message}");
 
-        public void Notice(string message)
-        {
-            Console.Out.WriteLine(message);
-            DeviceLog.Notice(logger, message);
-        }
+        public void Notice(string message) => Console.Out.WriteLine(message);
 
         public void Progress(BackupProgress progress)
         {
             if (progress.Phase == "done")
             {
                 Console.Out.WriteLine($"backed up {Format.Count(progress.FilesDone, "file")}, {Format.Bytes(progress.BytesDone)}, {Format.Bytes(progress.WireBytesSent)} sent");
-                DeviceLog.BackedUp(logger, progress.FilesDone, progress.BytesDone, progress.WireBytesSent);
             }
             else
             {

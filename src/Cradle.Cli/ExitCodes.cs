@@ -32,7 +32,7 @@ internal static class ExitCodes
         {
             return await body().ConfigureAwait(false);
         }
-        catch (SessionRefusedException e)
+        catch (SessionRefusedException e) when (!e.IsTransient)
         {
             // The rule id (P5, auth, version) is for scripts and the logs; a person reads the reason.
             return CliErrors.Write(Refused, "refused", "refused", e.Message, e.Rule);
@@ -59,7 +59,7 @@ internal static class ExitCodes
         {
             return CliErrors.Write(StoreDamaged, "store", "the store cannot be read", e.Message);
         }
-        catch (ProtocolViolationException e)
+        catch (CradleProtocolException e)
         {
             return CliErrors.Write(Failed, "protocol", "protocol error", e.Message);
         }

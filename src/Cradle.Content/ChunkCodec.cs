@@ -66,7 +66,7 @@ public sealed class ChunkCodec : IDisposable
             case ChunkCompression.None:
                 if (stored.Length != destination.Length)
                 {
-                    throw new ProtocolViolationException($"stored chunk is {stored.Length} bytes, expected {destination.Length}");
+                    throw new CradleProtocolException($"stored chunk is {stored.Length} bytes, expected {destination.Length}");
                 }
 
                 stored.CopyTo(destination);
@@ -79,17 +79,17 @@ public sealed class ChunkCodec : IDisposable
                 }
                 catch (ZstdException e)
                 {
-                    throw new ProtocolViolationException($"chunk does not decompress: {e.Message}", e);
+                    throw new CradleProtocolException($"chunk does not decompress: {e.Message}", e);
                 }
 
                 if (written != destination.Length)
                 {
-                    throw new ProtocolViolationException($"chunk decompressed to {written} bytes, expected {destination.Length}");
+                    throw new CradleProtocolException($"chunk decompressed to {written} bytes, expected {destination.Length}");
                 }
 
                 break;
             default:
-                throw new ProtocolViolationException($"unknown chunk compression {(int)compression}");
+                throw new CradleProtocolException($"unknown chunk compression {(int)compression}");
         }
     }
 

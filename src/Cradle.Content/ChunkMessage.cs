@@ -15,20 +15,20 @@ public static class ChunkMessage
     {
         if (chunk.RawLength == 0 || chunk.RawLength > ChunkerOptions.AbsoluteMaxSize)
         {
-            throw new ProtocolViolationException($"chunk {id} claims {chunk.RawLength} bytes; chunks are 1 to {ChunkerOptions.AbsoluteMaxSize} bytes");
+            throw new CradleProtocolException($"chunk {id} claims {chunk.RawLength} bytes; chunks are 1 to {ChunkerOptions.AbsoluteMaxSize} bytes");
         }
 
         var compression = chunk.Compression switch
         {
             Compression.None => ChunkCompression.None,
             Compression.Zstd => ChunkCompression.Zstd,
-            _ => throw new ProtocolViolationException($"chunk {id} has unknown compression {(int)chunk.Compression}"),
+            _ => throw new CradleProtocolException($"chunk {id} has unknown compression {(int)chunk.Compression}"),
         };
         var content = buffer.AsMemory(0, (int)chunk.RawLength);
         codec.Decompress(compression, chunk.Data.Span, content.Span);
         if (ChunkId.Of(content.Span) != id)
         {
-            throw new ProtocolViolationException($"chunk {id}: its data does not match its hash");
+            throw new CradleProtocolException($"chunk {id}: its data does not match its hash");
         }
 
         return (compression, content);

@@ -14,6 +14,7 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _disconnect = new();
     private bool _linkWentDown; // set by the link watcher before it stops a session: accessed with Volatile
+    private bool _committed; // a backup of the current session was committed: accessed with Volatile
     private DeviceStatus _status = new() { Device = state.LoadIdentity().Name };
 
     /// <summary>How often the data folders are checked for changes while connected.</summary>
@@ -36,12 +37,20 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     /// <summary>Connects and backs up once; returns the committed backup.</summary>
     public async Task<BackupResult> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var session = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await using (session.ConfigureAwait(false))
+        try
         {
-            var result = await BackupAsync(session, cancellationToken).ConfigureAwait(false);
-            await session.SayGoodbyeAsync("backup done").ConfigureAwait(false);
-            return result;
+            var session = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            await using (session.ConfigureAwait(false))
+            {
+                var result = await BackupAsync(session, cancellationToken).ConfigureAwait(false);
+                await session.SayGoodbyeAsync("backup done").ConfigureAwait(false);
+                DeviceEngineLog.Disconnected(options.Logger, session.HostName, "backup done");
+                return result;
+            }
+        }
+        catch (SessionRefusedException e) when (Logged(e))
+        {
+            throw; // never reached: the filter only logs
         }
     }
 
@@ -52,13 +61,28 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     /// </summary>
     public async Task<RestoreOutcome> RestoreAsync(RestoreChoice choice, CancellationToken cancellationToken)
     {
-        var session = await ConnectAsync(cancellationToken, SessionMode.PartnerOrGuest).ConfigureAwait(false);
-        await using (session.ConfigureAwait(false))
+        try
         {
-            var outcome = await session.RestoreAsync(choice, cancellationToken).ConfigureAwait(false);
-            await session.SayGoodbyeAsync("restore done").ConfigureAwait(false);
-            return outcome;
+            var session = await ConnectAsync(cancellationToken, SessionMode.PartnerOrGuest).ConfigureAwait(false);
+            await using (session.ConfigureAwait(false))
+            {
+                var outcome = await session.RestoreAsync(choice, cancellationToken).ConfigureAwait(false);
+                await session.SayGoodbyeAsync("restore done").ConfigureAwait(false);
+                DeviceEngineLog.Disconnected(options.Logger, session.HostName, "restore done");
+                return outcome;
+            }
         }
+        catch (SessionRefusedException e) when (Logged(e))
+        {
+            throw; // never reached: the filter only logs
+        }
+    }
+
+    /// <summary>Logs a refusal from an exception filter (returns false: the exception goes on unhandled).</summary>
+    private bool Logged(SessionRefusedException e)
+    {
+        DeviceEngineLog.Refused(options.Logger, e.Rule, e.Message);
+        return false;
     }
 
     /// <summary>A guest session (P3): the host's name and that it serves this device as a guest; nothing else happens.</summary>
@@ -76,9 +100,11 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     /// Stays connected until disconnected or cancelled. Returns normally after a clean
     /// disconnect. A failed session of any kind — a link that dropped or timed out, a host that
     /// stopped answering in the handshake, a protocol error — is tried again after a wait that
-    /// doubles with each failure in a row, up to <see cref="MaxReconnectDelay"/>, forever; the
-    /// status says so. Only a refusal (a partnership rule, a failed proof, another version)
-    /// ends the agent: trying again would not help.
+    /// doubles with each failure in a row (a session that connects but commits no backup is one),
+    /// up to <see cref="MaxReconnectDelay"/>, forever; the
+    /// status says so, and so is a transient refusal (the host is busy, its disk is full: its
+    /// class says so, <see cref="CradleException.IsTransient"/>). Only a lasting refusal (a
+    /// partnership rule, a failed proof, another version) ends the agent: trying again would not help.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -90,8 +116,10 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
             Exception failure;
             try
             {
+                // Failures in a row are counted across sessions that connect but commit nothing
+                // (a host that refuses every backup as busy): each waits longer than the last.
+                Volatile.Write(ref _committed, false);
                 var session = await ConnectAsync(stop.Token).ConfigureAwait(false);
-                failures = 0;
                 await using (session.ConfigureAwait(false))
                 {
                     using var sessionStop = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
@@ -103,10 +131,13 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
                     catch (OperationCanceledException) when (stop.IsCancellationRequested)
                     {
                         await session.SayGoodbyeAsync("disconnect").ConfigureAwait(false);
+                        DeviceEngineLog.Disconnected(options.Logger, session.HostName, "disconnect");
                         return;
                     }
                     catch (OperationCanceledException) when (Volatile.Read(ref _linkWentDown))
                     {
+                        failures = 0;
+                        DeviceEngineLog.LinkWentDown(options.Logger, route.Kind);
                         Update(s => s with { Connected = false, Phase = "cable out", Progress = null, LastError = null, NextAttempt = null, Failures = 0 });
                         observer.Notice($"the {route.Kind} link went down (cable out): session ended; waiting for it to come back");
                         continue;
@@ -124,8 +155,9 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
             {
                 return;
             }
-            catch (SessionRefusedException)
+            catch (SessionRefusedException e) when (!e.IsTransient)
             {
+                DeviceEngineLog.Refused(options.Logger, e.Rule, e.Message);
                 throw;
             }
             catch (Exception e)
@@ -133,7 +165,7 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
                 failure = e;
             }
 
-            failures++;
+            failures = Volatile.Read(ref _committed) ? 1 : failures + 1;
             var delay = RetryDelay(failures);
             var message = failure switch
             {
@@ -143,6 +175,7 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
             };
             var next = options.Time.GetUtcNow() + delay;
             Update(s => s with { Connected = false, Phase = "waiting to reconnect", Progress = null, LastError = message, NextAttempt = next, Failures = failures });
+            DeviceEngineLog.Retrying(options.Logger, message, delay.TotalSeconds, failures);
             observer.Warning($"{message}; trying again in {delay.TotalSeconds:0} s (failure {failures} in a row; the agent keeps trying)");
             try
             {
@@ -229,7 +262,10 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     private async Task<DeviceSession> ConnectAsync(CancellationToken cancellationToken, SessionMode mode = SessionMode.Partner)
     {
         Update(s => s with { Phase = "connecting", Address = route.ToString() });
+        DeviceEngineLog.Connecting(options.Logger, route.ToString()!);
         var session = await DeviceSession.ConnectAsync(state, route, options, new ProgressTracker(this, observer), cancellationToken, mode).ConfigureAwait(false);
+
+        DeviceEngineLog.Connected(options.Logger, session.HostName, session.Link);
         Update(s => s with { Connected = true, Host = session.HostName, Link = session.Link, Phase = "connected", LastError = null, NextAttempt = null, Failures = 0 });
         return session;
     }
@@ -237,6 +273,7 @@ public sealed class DeviceAgent(DeviceState state, HostRoute route, DeviceOption
     private async Task<BackupResult> BackupAsync(DeviceSession session, CancellationToken cancellationToken)
     {
         var result = await session.BackupAsync(cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _committed, true);
         Update(s => s with { Phase = "idle", Progress = null, LastBackup = LastBackupStatus.From(state.LoadPartnerships().Slots) });
         return result;
     }

@@ -1,5 +1,7 @@
 using Cradle.Links;
 using Cradle.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cradle.Device;
 
@@ -30,6 +32,9 @@ public sealed record DeviceOptions
     public Links.Serial.ReliableLinkOptions SerialLink { get; init; } = new();
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Where the engine logs its events (<c>DeviceEngineLog</c>, ids 21xx); nowhere unless set.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 
     /// <summary>Chunk data gathered before the device asks the host which chunks it lacks.</summary>
     public int BatchBytes { get; init; } = 8 * 1024 * 1024;

@@ -19,7 +19,7 @@ public sealed partial class DeviceSession
     {
         if (IsGuest)
         {
-            throw new SessionRefusedException("P3", $"this device is a guest on {HostName}: a guest cannot back up, and nothing is stored for it");
+            throw new SessionRefusedException(RefusalClass.P3, $"this device is a guest on {HostName}: a guest cannot back up, and nothing is stored for it");
         }
 
         var clock = Stopwatch.StartNew();
@@ -30,11 +30,13 @@ public sealed partial class DeviceSession
         using var scan = Scanner.Scan(_identity.Folders, _identity.Exclude ?? [], volatileFolder, cancellationToken);
         foreach (var skipped in scan.Skipped)
         {
+            DeviceEngineLog.Skipped(_options.Logger, skipped);
             _observer.Warning($"skipped {skipped}");
         }
 
         foreach (var unnamed in scan.Unnamed)
         {
+            DeviceEngineLog.Unnamed(_options.Logger, unnamed);
             _observer.Warning(unnamed);
         }
 
@@ -46,6 +48,7 @@ public sealed partial class DeviceSession
         }
         catch (StoreFormatException e)
         {
+            DeviceEngineLog.FilesCacheRebuilt(_options.Logger, e.Message);
             _observer.Warning($"the files cache is unreadable and is rebuilt ({e.Message}); every file is read again");
             cache = FilesCache.Empty();
         }
@@ -83,6 +86,7 @@ public sealed partial class DeviceSession
             SnapshotBytes = (long)committed.Bytes,
         };
         RecordLastBackup(result);
+        DeviceEngineLog.Committed(_options.Logger, result.SnapshotId, HostName, result.Files, result.Bytes, result.ChunksSent, result.WireBytesSent, problems.Count);
         _observer.Progress(new BackupProgress("done", upload.Files, scan.Files, upload.Bytes, scan.Bytes, result.WireBytesSent));
         return result;
     }

@@ -26,7 +26,7 @@ public sealed partial class DeviceSession
         var offer = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.RestoreOffer).RestoreOffer;
         if (offer.Entries > WireLimits.MaxEntriesPerSnapshot)
         {
-            throw new ProtocolViolationException($"the host offers {offer.Entries} entries; a snapshot holds at most {WireLimits.MaxEntriesPerSnapshot}");
+            throw new CradleProtocolException($"the host offers {offer.Entries} entries; a snapshot holds at most {WireLimits.MaxEntriesPerSnapshot}");
         }
 
         var entries = new List<FileEntry>();
@@ -35,7 +35,7 @@ public sealed partial class DeviceSession
             var batch = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.FileEntries).FileEntries;
             if ((ulong)(entries.Count + batch.Entries.Count) > offer.Entries)
             {
-                throw new ProtocolViolationException($"the host sent more entries than the {offer.Entries} it offered");
+                throw new CradleProtocolException($"the host sent more entries than the {offer.Entries} it offered");
             }
 
             entries.AddRange(batch.Entries);
@@ -393,7 +393,7 @@ public sealed partial class DeviceSession
             var id = order[_received++];
             if (id != expected || ChunkId.Read(chunk.Id.Span) != id)
             {
-                throw new ProtocolViolationException($"the host sent chunk {ChunkId.Read(chunk.Id.Span)} where {id} was asked for");
+                throw new CradleProtocolException($"the host sent chunk {ChunkId.Read(chunk.Id.Span)} where {id} was asked for");
             }
 
             return ChunkMessage.Open(_codec, chunk, id, _raw).Content;

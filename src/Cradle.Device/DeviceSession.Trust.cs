@@ -29,7 +29,7 @@ public sealed partial class DeviceSession
 
         await SayGoodbyeAsync("this is not the host this device partnered with").ConfigureAwait(false);
         var since = DateTimeOffset.FromUnixTimeMilliseconds(pinned.CreatedUnixMs).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-        throw new SessionRefusedException("pin",
+        throw new SessionRefusedException(RefusalClass.Pin,
             $"this is not the host you partnered with: at {address} this device partnered with {pinned.HostName} (host id {pinned.HostId}, certificate sha256 {pinned.CertificateSha256[..16]}…, since {since}), " +
             $"but the host answering there now calls itself '{HostName}' and has another id (host id {hostId}) and another certificate (sha256 {SessionProof.Fingerprint(certificateHash)[..16]}…). " +
             $"It may be an impostor: nothing was sent to it. If {pinned.HostName} was really replaced or reinstalled, end the old partnership on this device first " +
@@ -66,13 +66,13 @@ public sealed partial class DeviceSession
         if (refused)
         {
             await SayGoodbyeAsync("this device's user did not accept the host").ConfigureAwait(false);
-            return new SessionRefusedException("consent", $"you did not accept {host.Name} at {route}: no partnership was made and nothing was sent");
+            return new SessionRefusedException(RefusalClass.Consent, $"you did not accept {host.Name} at {route}: no partnership was made and nothing was sent");
         }
 
         var candidate = NewSlot(hostId, route, certificateHash, number, accepted) with { Code = host.Code };
         _state.SavePartnerships(held with { Candidate = candidate });
         await SayGoodbyeAsync("waiting for this device's user to accept the host").ConfigureAwait(false);
-        return new SessionRefusedException("consent", NotAcceptedYet(host, route));
+        return new SessionRefusedException(RefusalClass.Consent, NotAcceptedYet(host, route));
     }
 
     /// <summary>What the user must do to accept a host, said once and for all (the code stays the same).</summary>
@@ -103,13 +103,13 @@ public sealed partial class DeviceSession
             }
 
             await SayGoodbyeAsync(consent == false ? "this device's user did not accept the host" : "waiting for this device's user to accept the host").ConfigureAwait(false);
-            throw new SessionRefusedException("consent", consent == false ? $"you did not accept {host.Name} at {route}: its partnership was dropped on this device; nothing was sent" : NotAcceptedYet(host, route));
+            throw new SessionRefusedException(RefusalClass.Consent, consent == false ? $"you did not accept {host.Name} at {route}: its partnership was dropped on this device; nothing was sent" : NotAcceptedYet(host, route));
         }
 
         if (DevicePartnerships.CanAdd(held.Slots, HostName) is { } full)
         {
             await SayGoodbyeAsync("P3: no free partnership slot").ConfigureAwait(false);
-            throw new SessionRefusedException("P3", full);
+            throw new SessionRefusedException(RefusalClass.P3, full);
         }
 
         try
@@ -117,7 +117,7 @@ public sealed partial class DeviceSession
             // The pin and the proof as for any slot; the host confirms the partnership on it.
             await AuthenticateAsync(candidate, name, hello, certificateHash, cancellationToken).ConfigureAwait(false);
         }
-        catch (SessionRefusedException e) when (e.Rule is "P4" or "P5" or "auth")
+        catch (SessionRefusedException e) when (e.Class is RefusalClass.P4 or RefusalClass.P5 or RefusalClass.Auth)
         {
             // The host no longer holds it (another request replaced it, or the operator forgot it).
             _state.SavePartnerships(held with { Candidate = null });

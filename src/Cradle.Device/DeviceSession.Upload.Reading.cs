@@ -19,6 +19,7 @@ public sealed partial class DeviceSession
         private async Task AddProblemAsync(ScanEntry entry, string reason, CancellationToken cancellationToken)
         {
             Problems.Add(new BackupProblem(entry.Path, entry.FullPath, reason, entry.Kind == EntryKind.Directory));
+            DeviceEngineLog.Unreadable(session._options.Logger, entry.FullPath, reason);
             session._observer.Warning($"could not read {entry.FullPath}: {reason}; {(session._version >= ProtocolVersion.Problems ? "its earlier version is kept" : "this snapshot lacks it")}");
             if (session._version < ProtocolVersion.Problems)
             {
@@ -72,6 +73,7 @@ public sealed partial class DeviceSession
                     return;
                 }
 
+                DeviceEngineLog.ChangedWhileRead(session._options.Logger, entry.FullPath);
                 session._observer.Warning($"{entry.FullPath} changed while it was read: reading it again");
             }
 

@@ -241,7 +241,7 @@ public sealed partial class DeviceSession
                 var answer = Expect(await session._channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.ChunkAnswer).ChunkAnswer;
                 if (answer.QueryId != batch.QueryId)
                 {
-                    throw new ProtocolViolationException($"the host answered query {answer.QueryId}, expected {batch.QueryId}");
+                    throw new CradleProtocolException($"the host answered query {answer.QueryId}, expected {batch.QueryId}");
                 }
 
                 Dictionary<ChunkId, BatchChunk>? withData = null;
@@ -249,7 +249,7 @@ public sealed partial class DeviceSession
                 {
                     if (index >= batch.Chunks.Count)
                     {
-                        throw new ProtocolViolationException($"the host named chunk {index} of a query of {batch.Chunks.Count}");
+                        throw new CradleProtocolException($"the host named chunk {index} of a query of {batch.Chunks.Count}");
                     }
 
                     var chunk = batch.Chunks[(int)index];

@@ -144,7 +144,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         {
             hello = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.HostHello).HostHello;
         }
-        catch (Exception e) when (e is ProtocolViolationException or LinkClosedException && !tls.LooksLikeCradleHost)
+        catch (Exception e) when (e is CradleProtocolException or LinkClosedException && !tls.LooksLikeCradleHost)
         {
             // A TLS service that is not Cradle (a web server on 443): its answer to the hello is
             // no frame of ours, or none at all. Its certificate says whose it is.
@@ -153,14 +153,14 @@ public sealed partial class DeviceSession : IAsyncDisposable
 
         if (hello.ProtocolVersion is < ProtocolVersion.Oldest or > ProtocolVersion.Current)
         {
-            throw new SessionRefusedException("version", $"the host speaks protocol version {hello.ProtocolVersion}; this device speaks versions {ProtocolVersion.Oldest} to {ProtocolVersion.Current}: update the older side");
+            throw new SessionRefusedException(RefusalClass.Version, $"the host speaks protocol version {hello.ProtocolVersion}; this device speaks versions {ProtocolVersion.Oldest} to {ProtocolVersion.Current}: update the older side");
         }
 
         _version = hello.ProtocolVersion;
 
         if (hello.HostId.Length != 16 || hello.Challenge.Length != 32)
         {
-            throw new ProtocolViolationException("the host's hello has a malformed id or challenge");
+            throw new CradleProtocolException("the host's hello has a malformed id or challenge");
         }
 
         HostName = WireText.Clean(hello.HostName);
@@ -196,7 +196,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         var accepted = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.SessionAccepted).SessionAccepted;
         if (!accepted.Guest)
         {
-            throw new ProtocolViolationException("the host answered a guest request with a partnership");
+            throw new CradleProtocolException("the host answered a guest request with a partnership");
         }
 
         IsGuest = true;
@@ -207,7 +207,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         if (!string.Equals(slot.CertificateSha256, Convert.ToHexStringLower(certificateHash), StringComparison.Ordinal))
         {
             await SayGoodbyeAsync("certificate mismatch").ConfigureAwait(false);
-            throw new SessionRefusedException("pin", $"the host claiming to be {slot.HostName} shows a different certificate than when the partnership was made; it may be an impostor. Nothing was sent. If the host was reinstalled, end the partnership on this device (cradle device end-partnership {slot.HostName}) and partner again");
+            throw new SessionRefusedException(RefusalClass.Pin, $"the host claiming to be {slot.HostName} shows a different certificate than when the partnership was made; it may be an impostor. Nothing was sent. If the host was reinstalled, end the partnership on this device (cradle device end-partnership {slot.HostName}) and partner again");
         }
 
         var secret = Convert.FromBase64String(slot.Secret);
@@ -220,7 +220,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         var accepted = Expect(await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.SessionAccepted).SessionAccepted;
         if (accepted.Number != slot.Number)
         {
-            throw new ProtocolViolationException("the host accepted a different partnership number");
+            throw new CradleProtocolException("the host accepted a different partnership number");
         }
 
         Slot = slot;
@@ -233,7 +233,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         if (full is not null)
         {
             await SayGoodbyeAsync("P3: no free partnership slot").ConfigureAwait(false);
-            throw new SessionRefusedException("P3", full);
+            throw new SessionRefusedException(RefusalClass.P3, full);
         }
 
         var number = DevicePartnerships.NewNumber(slots);
@@ -257,9 +257,9 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }, cancellationToken).ConfigureAwait(false);
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(verifier);
         var first = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-        if (first.BodyCase == Envelope.BodyOneofCase.Refusal && first.Refusal.Rule == "P5")
+        if (first.BodyCase == Envelope.BodyOneofCase.Refusal && Refusals.ClassOf(first.Refusal) == RefusalClass.P5)
         {
-            throw new SessionRefusedException("P5", WireText.Clean(first.Refusal.Message) + "; " + DevicePartnerships.WhatRenameEnds(slots));
+            throw new SessionRefusedException(RefusalClass.P5, WireText.Clean(first.Refusal.Message) + "; " + DevicePartnerships.WhatRenameEnds(slots));
         }
 
         if (first.BodyCase == Envelope.BodyOneofCase.SessionAccepted && first.SessionAccepted.Reclaimed)
@@ -280,7 +280,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         var challenge = Expect(first, Envelope.BodyOneofCase.PartnerChallenge).PartnerChallenge;
         if (challenge.HostNonce.Length != 32)
         {
-            throw new ProtocolViolationException("the host's partnership nonce is not 32 bytes");
+            throw new CradleProtocolException("the host's partnership nonce is not 32 bytes");
         }
 
         await _channel.SendAsync(new Envelope { PartnerReveal = new PartnerReveal { DeviceNonce = ByteString.CopyFrom(deviceNonce) } }, cancellationToken).ConfigureAwait(false);
@@ -295,9 +295,10 @@ public sealed partial class DeviceSession : IAsyncDisposable
         {
             if (reply.PartnerPending.Code != code)
             {
-                throw new ProtocolViolationException("the host's approval code does not match the one this device computes");
+                throw new CradleProtocolException("the host's approval code does not match the one this device computes");
             }
 
+            DeviceEngineLog.WaitingForApproval(_options.Logger, HostName, code);
             _observer.ApprovalCode(HostName, code, TimeSpan.FromSeconds(reply.PartnerPending.TimeoutSeconds));
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             wait.CancelAfter(_options.ApprovalWait);
@@ -306,7 +307,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
             {
                 // The user said no: nothing more to wait for.
                 await SayGoodbyeAsync("this device's user did not accept the host").ConfigureAwait(false);
-                throw new SessionRefusedException("consent", $"you did not accept {HostName} at {route}: no partnership was made and nothing was sent");
+                throw new SessionRefusedException(RefusalClass.Consent, $"you did not accept {HostName} at {route}: no partnership was made and nothing was sent");
             }
 
             try
@@ -347,7 +348,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
     {
         if (accepted.Number != number.Value || accepted.NewSecret.Length != 32)
         {
-            throw new ProtocolViolationException("the host's partnership answer has a wrong number or a malformed secret");
+            throw new CradleProtocolException("the host's partnership answer has a wrong number or a malformed secret");
         }
 
         return new PartnershipSlot
@@ -383,10 +384,12 @@ public sealed partial class DeviceSession : IAsyncDisposable
         CreatedPartnership = true;
         if (reclaimed)
         {
+            DeviceEngineLog.Reclaimed(_options.Logger, slot.HostName, number.ToString());
             _observer.Notice($"reclaimed the partnership with {slot.HostName} with this device's recovery key: same name, same backup history, new number {number}; no rename, other partnerships untouched");
         }
         else
         {
+            DeviceEngineLog.Partnered(_options.Logger, slot.HostName, number.ToString());
             _observer.PartnershipCreated(slot);
         }
     }
@@ -411,7 +414,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
 
         throw message.BodyCase is Envelope.BodyOneofCase.Goodbye or Envelope.BodyOneofCase.Refusal
             ? ExpectFailure(message, Envelope.BodyOneofCase.None)
-            : new ProtocolViolationException($"the host sent {message.BodyCase} while the session was idle");
+            : new CradleProtocolException($"the host sent {message.BodyCase} while the session was idle");
     }
 
     /// <summary>Ends the session politely: the host knows it was on purpose.</summary>
@@ -443,10 +446,10 @@ public sealed partial class DeviceSession : IAsyncDisposable
         message.BodyCase switch
         {
             // The rule, the message and the reason are the host's words: sanitised before anyone shows them.
-            Envelope.BodyOneofCase.Refusal when message.Refusal.Rule is "busy" or "disk-full" => new CradleException($"the host cannot take the backup now: {WireText.Clean(message.Refusal.Message)}", isTransient: true),
-            Envelope.BodyOneofCase.Refusal => new SessionRefusedException(WireText.Clean(message.Refusal.Rule), WireText.Clean(message.Refusal.Message)),
+            // Transient or not by its class (a busy host, a full disk: the agent tries again later).
+            Envelope.BodyOneofCase.Refusal => Refusals.ToException(message.Refusal),
             Envelope.BodyOneofCase.Goodbye => new LinkClosedException($"the host ended the session: {WireText.Clean(message.Goodbye.Reason)}"),
-            _ => new ProtocolViolationException($"expected {expected} from the host, got {message.BodyCase}"),
+            _ => new CradleProtocolException($"expected {expected} from the host, got {message.BodyCase}"),
         };
 
     public ValueTask DisposeAsync() => _channel.DisposeAsync();

@@ -46,6 +46,7 @@ public sealed record SerialRoute(string Port, int Baud) : HostRoute
         var line = SerialLink.Open(Port, Baud);
         try
         {
+            DeviceEngineLog.OfferingSerial(options.Logger, Port, Baud);
             observer.Notice($"offering a session on {Port} at {Baud} baud until a host answers (on the host: 'cradle host run --serial PORT', or 'cradle host get-connected' to find this device)");
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             wait.CancelAfter(options.SerialOfferTimeout);
@@ -90,12 +91,14 @@ public sealed record UsbRoute(string Interface, LinkAddress Host) : HostRoute
     {
         if (!IsUp(Interface))
         {
+            DeviceEngineLog.WaitingForCable(options.Logger, Interface);
             observer.Notice($"waiting for the USB cable: interface {Interface} is down");
             while (!IsUp(Interface))
             {
                 await Task.Delay(PollInterval, options.Time, cancellationToken).ConfigureAwait(false);
             }
 
+            DeviceEngineLog.CableIn(options.Logger, Interface, Host.ToString());
             observer.Notice($"USB cable in: {Interface} is up; connecting to {Host}");
         }
 

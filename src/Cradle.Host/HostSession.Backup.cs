@@ -23,7 +23,7 @@ internal sealed partial class HostSession
             switch (message.BodyCase)
             {
                 case Envelope.BodyOneofCase.BackupBegin when _guest:
-                    throw new SessionRefusedException("P3", $"a guest cannot back up to {host.Name}, and nothing is stored for it; partner with {host.Name} (a device holds at most two partnerships) to back up here");
+                    throw new SessionRefusedException(RefusalClass.P3, $"a guest cannot back up to {host.Name}, and nothing is stored for it; partner with {host.Name} (a device holds at most two partnerships) to back up here");
                 case Envelope.BodyOneofCase.BackupBegin:
                     await BackupAsync(message.BackupBegin, cancellationToken).ConfigureAwait(false);
                     break;
@@ -33,7 +33,7 @@ internal sealed partial class HostSession
                 case Envelope.BodyOneofCase.Goodbye:
                     return;
                 default:
-                    throw new ProtocolViolationException($"expected a backup, a restore or goodbye, got {message.BodyCase}");
+                    throw new CradleProtocolException($"expected a backup, a restore or goodbye, got {message.BodyCase}");
             }
         }
     }
@@ -113,7 +113,7 @@ internal sealed partial class HostSession
                 case Envelope.BodyOneofCase.Goodbye:
                     throw new LinkClosedException($"the device left in the middle of a backup: {message.Goodbye.Reason}");
                 default:
-                    throw new ProtocolViolationException($"unexpected {message.BodyCase} during a backup");
+                    throw new CradleProtocolException($"unexpected {message.BodyCase} during a backup");
             }
         }
     }
@@ -123,7 +123,7 @@ internal sealed partial class HostSession
     {
         if (query.Ids.Count > MaxQueryIds)
         {
-            throw new ProtocolViolationException($"a chunk query of {query.Ids.Count} ids exceeds the limit of {MaxQueryIds}");
+            throw new CradleProtocolException($"a chunk query of {query.Ids.Count} ids exceeds the limit of {MaxQueryIds}");
         }
 
         // Lookups are paced: a session, and all of them together, at most at their rate (a
@@ -167,7 +167,7 @@ internal sealed partial class HostSession
         var limits = options.Limits;
         if (requested.Count + asked.Count > limits.MaxOwedPerSession)
         {
-            throw new ProtocolViolationException($"this session would owe {requested.Count + asked.Count} chunks it was asked for and has not sent; at most {limits.MaxOwedPerSession} may be owed at once (a device sends what it was asked for before it asks about more)");
+            throw new CradleProtocolException($"this session would owe {requested.Count + asked.Count} chunks it was asked for and has not sent; at most {limits.MaxOwedPerSession} may be owed at once (a device sends what it was asked for before it asks about more)");
         }
 
         if (!host.Owed.TryTake(asked.Count))
@@ -187,7 +187,7 @@ internal sealed partial class HostSession
         var id = ChunkId.Read(chunk.Id.Span);
         if (!requested.Remove(id))
         {
-            throw new ProtocolViolationException($"chunk {id} was sent but not asked for");
+            throw new CradleProtocolException($"chunk {id} was sent but not asked for");
         }
 
         host.Owed.Give(1);
@@ -227,7 +227,7 @@ internal sealed partial class HostSession
         var entries = received.Tree;
         if (entries.Count + batch.Entries.Count > MaxEntriesPerSnapshot)
         {
-            throw new ProtocolViolationException($"the snapshot would exceed {MaxEntriesPerSnapshot} entries");
+            throw new CradleProtocolException($"the snapshot would exceed {MaxEntriesPerSnapshot} entries");
         }
 
         foreach (var e in batch.Entries)
@@ -235,14 +235,14 @@ internal sealed partial class HostSession
             var path = SnapshotPath.Validate(e.Path);
             if (!received.Paths.Add(PathKey(path)))
             {
-                throw new ProtocolViolationException($"\"{path}\" appears twice in one snapshot");
+                throw new CradleProtocolException($"\"{path}\" appears twice in one snapshot");
             }
 
             var kind = e.Kind switch
             {
                 Protocol.Messages.EntryKind.File => Content.EntryKind.File,
                 Protocol.Messages.EntryKind.Directory => Content.EntryKind.Directory,
-                _ => throw new ProtocolViolationException($"\"{path}\" has unknown kind {(int)e.Kind}"),
+                _ => throw new CradleProtocolException($"\"{path}\" has unknown kind {(int)e.Kind}"),
             };
             if (e.Problem.Length > 0)
             {
@@ -257,7 +257,7 @@ internal sealed partial class HostSession
                 chunks[i] = ChunkId.Read(e.ChunkIds[i].Span);
                 if (!writer.TryGetRawLength(chunks[i], out var length))
                 {
-                    throw new ProtocolViolationException($"\"{path}\" names chunk {chunks[i]}, which this device never sent (a device names only chunks it sent or that stand in its own snapshots)");
+                    throw new CradleProtocolException($"\"{path}\" names chunk {chunks[i]}, which this device never sent (a device names only chunks it sent or that stand in its own snapshots)");
                 }
 
                 total += length;
@@ -265,12 +265,12 @@ internal sealed partial class HostSession
 
             if (kind == Content.EntryKind.Directory && (chunks.Length > 0 || e.Size != 0))
             {
-                throw new ProtocolViolationException($"folder \"{path}\" has content or a size");
+                throw new CradleProtocolException($"folder \"{path}\" has content or a size");
             }
 
             if (kind == Content.EntryKind.File && (ulong)total != e.Size)
             {
-                throw new ProtocolViolationException($"\"{path}\" claims {e.Size} bytes but its chunks hold {total}");
+                throw new CradleProtocolException($"\"{path}\" claims {e.Size} bytes but its chunks hold {total}");
             }
 
             entries.Add(new TreeEntry(path, kind, (long)e.Size, e.MtimeUnixNs, e.Mode, chunks) { LinkTo = LinkTarget(path, kind, e.LinkTo) });
@@ -296,11 +296,11 @@ internal sealed partial class HostSession
 
         if (kind != Content.EntryKind.File)
         {
-            throw new ProtocolViolationException($"folder \"{path}\" is marked a hard link");
+            throw new CradleProtocolException($"folder \"{path}\" is marked a hard link");
         }
 
         var target = SnapshotPath.Validate(linkTo);
-        return target == path ? throw new ProtocolViolationException($"\"{path}\" is marked a hard link to itself") : target;
+        return target == path ? throw new CradleProtocolException($"\"{path}\" is marked a hard link to itself") : target;
     }
 
     /// <summary>An entry the device could not read (protocol v3): its earlier version stands in for it.</summary>
@@ -308,12 +308,12 @@ internal sealed partial class HostSession
     {
         if (_version < ProtocolVersion.Problems)
         {
-            throw new ProtocolViolationException($"\"{entry.Path}\" is marked unreadable, which protocol version {_version} has no word for");
+            throw new CradleProtocolException($"\"{entry.Path}\" is marked unreadable, which protocol version {_version} has no word for");
         }
 
         if (sent.ChunkIds.Count > 0 || sent.Size != 0)
         {
-            throw new ProtocolViolationException($"\"{entry.Path}\" is marked unreadable but has content or a size");
+            throw new CradleProtocolException($"\"{entry.Path}\" is marked unreadable but has content or a size");
         }
 
         received.Problems.Add(entry, sent.Problem, received.Tree, path => entry.Path == path || received.Paths.Add(PathKey(path)), writer);
@@ -331,23 +331,23 @@ internal sealed partial class HostSession
     {
         if (requested.Count > 0)
         {
-            throw new ProtocolViolationException($"{requested.Count} chunks were announced as missing and never sent (first: {requested.First()})");
+            throw new CradleProtocolException($"{requested.Count} chunks were announced as missing and never sent (first: {requested.First()})");
         }
 
         var problems = received.Problems;
         if ((ulong)received.SentFiles != end.Files || (ulong)received.SentBytes != end.Bytes)
         {
-            throw new ProtocolViolationException($"the device counted {end.Files} files / {end.Bytes} bytes, the host received {received.SentFiles} / {received.SentBytes}");
+            throw new CradleProtocolException($"the device counted {end.Files} files / {end.Bytes} bytes, the host received {received.SentFiles} / {received.SentBytes}");
         }
 
         if (end.Problems != (ulong)problems.Received)
         {
-            throw new ProtocolViolationException($"the device counted {end.Problems} entries it could not read, the host received {problems.Received}");
+            throw new CradleProtocolException($"the device counted {end.Problems} entries it could not read, the host received {problems.Received}");
         }
 
         if (end.Unnamed.Count > BackupProblems.MaxUnnamed)
         {
-            throw new ProtocolViolationException($"the device sent {end.Unnamed.Count} notes of things it could not name; at most {BackupProblems.MaxUnnamed}");
+            throw new CradleProtocolException($"the device sent {end.Unnamed.Count} notes of things it could not name; at most {BackupProblems.MaxUnnamed}");
         }
 
         foreach (var note in end.Unnamed)

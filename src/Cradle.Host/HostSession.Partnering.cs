@@ -34,7 +34,7 @@ internal sealed partial class HostSession
         var number = request.Number;
         if (request.RecoveryVerifier.Length is not 0 and not 32 || request.ReclaimProof.Length is not 0 and not 32)
         {
-            throw new ProtocolViolationException("a recovery verifier or reclaim proof is 32 bytes");
+            throw new CradleProtocolException("a recovery verifier or reclaim proof is 32 bytes");
         }
 
         HostPartnership? existing;
@@ -53,12 +53,12 @@ internal sealed partial class HostSession
 
         if (refusal is not null)
         {
-            throw new SessionRefusedException(refusal.Rule, refusal.Message);
+            throw new SessionRefusedException(refusal.Class, refusal.Message);
         }
 
         if (request.Commitment.Length != 32)
         {
-            throw new ProtocolViolationException("a partnership request carries a 32-byte commitment");
+            throw new CradleProtocolException("a partnership request carries a 32-byte commitment");
         }
 
         // The approval code's nonces: the device is bound to its nonce before it sees the host's.
@@ -67,13 +67,13 @@ internal sealed partial class HostSession
         var reveal = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
         if (reveal.BodyCase != Envelope.BodyOneofCase.PartnerReveal)
         {
-            throw new ProtocolViolationException($"expected the device's nonce, got {reveal.BodyCase}");
+            throw new CradleProtocolException($"expected the device's nonce, got {reveal.BodyCase}");
         }
 
         var deviceNonce = reveal.PartnerReveal.DeviceNonce.ToByteArray();
         if (deviceNonce.Length != 32 || !CryptographicOperations.FixedTimeEquals(SessionProof.Commit(deviceNonce), request.Commitment.Span))
         {
-            throw new SessionRefusedException("approval", "the device's nonce does not match the commitment it made; partnership refused");
+            throw new SessionRefusedException(RefusalClass.Approval, "the device's nonce does not match the commitment it made; partnership refused");
         }
 
         // Serial and USB devices are on a cable at the host: being there is the approval.
@@ -113,7 +113,7 @@ internal sealed partial class HostSession
         {
             replaced = existing is { Confirmed: false } ? registry.TryReplaceUnconfirmed(_device, existing.Number, number, link, verifier) : null;
             created = replaced ?? registry.TryCreate(_device, number, link, verifier)
-                ?? throw new SessionRefusedException("P5", $"another device named {_device} partnered with this host a moment ago; rename this device");
+                ?? throw new SessionRefusedException(RefusalClass.P5, $"another device named {_device} partnered with this host a moment ago; rename this device");
         }
 
         _number = number;
@@ -153,17 +153,17 @@ internal sealed partial class HostSession
             case Envelope.BodyOneofCase.PartnershipStored when reply!.PartnershipStored.Number == number:
                 break;
             case Envelope.BodyOneofCase.PartnershipStored:
-                throw new ProtocolViolationException($"the device says it stored partnership {new PartnershipNumber(reply!.PartnershipStored.Number)}, not {new PartnershipNumber(number)}");
+                throw new CradleProtocolException($"the device says it stored partnership {new PartnershipNumber(reply!.PartnershipStored.Number)}, not {new PartnershipNumber(number)}");
             case Envelope.BodyOneofCase.Goodbye:
                 throw new LinkClosedException($"the device left before it stored the partnership: {reply!.Goodbye.Reason}");
             default:
-                throw new ProtocolViolationException($"expected the device to confirm it stored the partnership, got {reply!.BodyCase}");
+                throw new CradleProtocolException($"expected the device to confirm it stored the partnership, got {reply!.BodyCase}");
         }
 
         using var registry = OpenRegistry();
         if (!registry.Confirm(_device, number))
         {
-            throw new SessionRefusedException("P5", $"another device named {_device} asked this host for a partnership before this one confirmed it had stored its own, and took the name; rename this device");
+            throw new SessionRefusedException(RefusalClass.P5, $"another device named {_device} asked this host for a partnership before this one confirmed it had stored its own, and took the name; rename this device");
         }
 
         HostLog.PartnershipConfirmed(logger, Remote, _device.Value, new PartnershipNumber(number).ToString(), reply is null ? "version 1 device" : "stored");
@@ -179,14 +179,14 @@ internal sealed partial class HostSession
         if (!SessionProof.VerifyReclaim(existing.RecoveryVerifier, challenge, _certificateHash, _device, request.Number, request.ReclaimProof.Span))
         {
             HostLog.ReclaimRefused(logger, Remote, _device.Value);
-            throw new SessionRefusedException("reclaim", $"host {host.Name} allows reclaim, but this device did not prove the recovery key that {existing.Name} partnered with (number {new PartnershipNumber(existing.Number)}); the attempt is logged. If this really is {existing.Name}, its persistent state was replaced: rename it (cradle device name NEW), or ask the operator to release the name (cradle host forget {existing.Name} --keep-backups)");
+            throw new SessionRefusedException(RefusalClass.Reclaim, $"host {host.Name} allows reclaim, but this device did not prove the recovery key that {existing.Name} partnered with (number {new PartnershipNumber(existing.Number)}); the attempt is logged. If this really is {existing.Name}, its persistent state was replaced: rename it (cradle device name NEW), or ask the operator to release the name (cradle host forget {existing.Name} --keep-backups)");
         }
 
         byte[] secret;
         using (var registry = OpenRegistry())
         {
             secret = registry.Reclaim(_device, existing.Number, request.Number, link)
-                ?? throw new SessionRefusedException("P5", $"the record of {_device} changed during the reclaim; connect again");
+                ?? throw new SessionRefusedException(RefusalClass.P5, $"the record of {_device} changed during the reclaim; connect again");
         }
 
         _number = request.Number;
@@ -239,10 +239,10 @@ internal sealed partial class HostSession
                         return request;
                     case PendingState.Denied:
                         (endState, endReason) = (PendingState.Denied, $"denied by the operator; no partnership with {_device}");
-                        throw new SessionRefusedException("approval", $"the host's operator denied the partnership with {_device}");
+                        throw new SessionRefusedException(RefusalClass.Approval, $"the host's operator denied the partnership with {_device}");
                     default:
                         endReason = $"withdrawn: {why}";
-                        throw new SessionRefusedException("approval", $"the request for {_device} was withdrawn on the host: {why}");
+                        throw new SessionRefusedException(RefusalClass.Approval, $"the request for {_device} was withdrawn on the host: {why}");
                 }
             }
 
@@ -257,7 +257,7 @@ internal sealed partial class HostSession
 
             await timeout.ConfigureAwait(false);
             endReason = $"nobody approved it within {options.ApprovalTimeout.TotalMinutes:0.#} minutes; nothing was created";
-            throw new SessionRefusedException("approval", $"nobody approved code {code} on the host within {options.ApprovalTimeout.TotalMinutes:0.#} minutes (cradle host approve {code})");
+            throw new SessionRefusedException(RefusalClass.Approval, $"nobody approved code {code} on the host within {options.ApprovalTimeout.TotalMinutes:0.#} minutes (cradle host approve {code})");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -285,7 +285,7 @@ internal sealed partial class HostSession
                 ? $"it said goodbye: {WireText.Clean(message.Goodbye.Reason)}"
                 : $"it sent {message.BodyCase} while waiting";
         }
-        catch (Exception e) when (e is LinkClosedException or ProtocolViolationException or IOException)
+        catch (Exception e) when (e is LinkClosedException or CradleProtocolException or IOException)
         {
             return $"its link closed ({WireText.Clean(e.Message)})";
         }

@@ -23,7 +23,7 @@ internal sealed partial class HostSession
         var source = _device;
         if (request.SourceDevice.Length > 0 && !DeviceName.TryParse(request.SourceDevice, out source, out var problem))
         {
-            throw new ProtocolViolationException($"the restore names a device that cannot exist: {problem}");
+            throw new CradleProtocolException($"the restore names a device that cannot exist: {problem}");
         }
 
         using var lease = host.Store.Lease("restore");
@@ -102,21 +102,21 @@ internal sealed partial class HostSession
         var consent = $"ask the operator of {host.Name} to allow it: cradle host allow-restore {source} --to {_device} [--expires MINUTES] (one-time, expiring)";
         if (!registry.HasGrant(source, _device))
         {
-            throw new SessionRefusedException("consent", (_guest ? $"{_device} is a guest on {host.Name}" : $"the partnership of {_device} with {host.Name} did not make {(snapshotId == 0 ? "a backup" : $"snapshot {snapshotId}")} of {source}")
+            throw new SessionRefusedException(RefusalClass.Consent, (_guest ? $"{_device} is a guest on {host.Name}" : $"the partnership of {_device} with {host.Name} did not make {(snapshotId == 0 ? "a backup" : $"snapshot {snapshotId}")} of {source}")
                 + $"; a restore of {source}'s files needs the operator's consent, and there is none (or it expired, or was used): {consent}");
         }
 
         var snapshot = snapshotId == 0 ? mine.LastOrDefault() : mine.FirstOrDefault(s => s.Id == snapshotId);
         if (snapshot is null)
         {
-            throw new SessionRefusedException("restore", snapshotId == 0
+            throw new SessionRefusedException(RefusalClass.Restore, snapshotId == 0
                 ? $"host {host.Name} keeps no snapshot of {source}"
                 : $"host {host.Name} has no snapshot {snapshotId} of {source} (cradle host snapshots {source} lists them)");
         }
 
         if (!registry.TryUseGrant(source, _device))
         {
-            throw new SessionRefusedException("consent", $"the operator's consent for {_device} to restore {source} was used or expired a moment ago: {consent}");
+            throw new SessionRefusedException(RefusalClass.Consent, $"the operator's consent for {_device} to restore {source} was used or expired a moment ago: {consent}");
         }
 
         return (snapshot, "allowed by the operator");
@@ -144,7 +144,7 @@ internal sealed partial class HostSession
                     var ids = message.ChunkRequest.Ids;
                     if (ids.Count > MaxQueryIds)
                     {
-                        throw new ProtocolViolationException($"a chunk request of {ids.Count} ids exceeds the limit of {MaxQueryIds}");
+                        throw new CradleProtocolException($"a chunk request of {ids.Count} ids exceeds the limit of {MaxQueryIds}");
                     }
 
                     foreach (var bytes in ids)
@@ -152,7 +152,7 @@ internal sealed partial class HostSession
                         var id = ChunkId.Read(bytes.Span);
                         if (!allowed.Contains(id))
                         {
-                            throw new ProtocolViolationException($"chunk {id} is not part of the snapshot being restored");
+                            throw new CradleProtocolException($"chunk {id} is not part of the snapshot being restored");
                         }
 
                         var location = reader.Locate(id);
@@ -191,7 +191,7 @@ internal sealed partial class HostSession
                 case Envelope.BodyOneofCase.Goodbye:
                     throw new LinkClosedException($"the device left in the middle of a restore: {message.Goodbye.Reason}");
                 default:
-                    throw new ProtocolViolationException($"unexpected {message.BodyCase} during a restore");
+                    throw new CradleProtocolException($"unexpected {message.BodyCase} during a restore");
             }
         }
     }

@@ -54,14 +54,14 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             var message = WireText.Clean(e.Message);
             reason = $"refused ({e.Rule}): {message}";
             HostLog.Refused(logger, Remote, _device.Value ?? "?", e.Rule, message);
-            await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = e.Rule, Message = e.Message } }).ConfigureAwait(false);
+            await TrySendAsync(new Envelope { Refusal = Refusals.ToMessage(e) }).ConfigureAwait(false);
         }
-        catch (ProtocolViolationException e)
+        catch (CradleProtocolException e)
         {
             var message = WireText.Clean(e.Message);
             reason = $"protocol violation: {message}";
             HostLog.SessionFailed(logger, Remote, reason);
-            await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = "protocol", Message = e.Message } }).ConfigureAwait(false);
+            await TrySendAsync(new Envelope { Refusal = Refusals.ToMessage(new SessionRefusedException(RefusalClass.Protocol, e.Message)) }).ConfigureAwait(false);
         }
         catch (LinkClosedException e)
         {
@@ -73,8 +73,9 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             // The host cannot serve now (a prune holds the store): the device tries again later.
             reason = WireText.Clean(e.Message);
             HostLog.SessionFailed(logger, Remote, reason);
-            var rule = e is StoreFullException ? "disk-full" : "busy";
-            await TrySendAsync(new Envelope { Refusal = new Protocol.Messages.Refusal { Rule = rule, Message = e.Message } }).ConfigureAwait(false);
+            // By the exception's type, not its words: a full disk is its own class for the device's user.
+            var refusal = new SessionRefusedException(e is StoreFullException ? RefusalClass.DiskFull : RefusalClass.Busy, e.Message);
+            await TrySendAsync(new Envelope { Refusal = Refusals.ToMessage(refusal) }).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -131,21 +132,21 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         var first = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
         if (first.BodyCase != Envelope.BodyOneofCase.DeviceHello)
         {
-            throw new ProtocolViolationException($"expected a hello, got {first.BodyCase}");
+            throw new CradleProtocolException($"expected a hello, got {first.BodyCase}");
         }
 
         var hello = first.DeviceHello;
         if (ProtocolVersion.Agree(hello.ProtocolVersion, hello.NewestProtocolVersion, options.NewestProtocolVersion) is not { } agreed)
         {
             var stated = hello.NewestProtocolVersion > hello.ProtocolVersion ? $"versions {hello.ProtocolVersion} to {hello.NewestProtocolVersion}" : $"protocol version {hello.ProtocolVersion}";
-            throw new SessionRefusedException("version", $"the device speaks {stated}; this host speaks versions {ProtocolVersion.Oldest} to {options.NewestProtocolVersion}: update the older side");
+            throw new SessionRefusedException(RefusalClass.Version, $"the device speaks {stated}; this host speaks versions {ProtocolVersion.Oldest} to {options.NewestProtocolVersion}: update the older side");
         }
 
         _version = agreed;
 
         if (!DeviceName.TryParse(hello.DeviceName, out _device, out var nameProblem))
         {
-            throw new SessionRefusedException("P1", nameProblem + "; rename the device (cradle device name NEW)");
+            throw new SessionRefusedException(RefusalClass.P1, nameProblem + "; rename the device (cradle device name NEW)");
         }
 
         HostLog.Hello(logger, Remote, _device.Value, WireText.Clean(hello.Model), WireText.Clean(hello.Software), _version, hello.PartnershipsHeld, link);
@@ -188,7 +189,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             case Envelope.BodyOneofCase.Goodbye:
                 throw new LinkClosedException($"the device left before partnering: {second.Goodbye.Reason}");
             default:
-                throw new ProtocolViolationException($"expected authentication or a partnership request, got {second.BodyCase}");
+                throw new CradleProtocolException($"expected authentication or a partnership request, got {second.BodyCase}");
         }
 
         if (!_guest)
@@ -216,12 +217,12 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         var refusal = PartnershipRules.CanAuthenticate(_device, request.Number, record);
         if (refusal is not null)
         {
-            throw new SessionRefusedException(refusal.Rule, refusal.Message);
+            throw new SessionRefusedException(refusal.Class, refusal.Message);
         }
 
         if (!SessionProof.Verify(record!.Secret, challenge, _certificateHash, _device, request.Proof.Span))
         {
-            throw new SessionRefusedException("auth", $"the device named {_device} did not prove the secret of partnership {new PartnershipNumber(request.Number)}; the number alone is no proof");
+            throw new SessionRefusedException(RefusalClass.Auth, $"the device named {_device} did not prove the secret of partnership {new PartnershipNumber(request.Number)}; the number alone is no proof");
         }
 
         // The first session that proves the secret confirms a partnership whose PartnershipStored
@@ -230,7 +231,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         {
             if (!registry.Confirm(_device, record.Number))
             {
-                throw new SessionRefusedException("P5", $"another device named {_device} asked this host for a partnership while this one's was unconfirmed, and took the name; rename this device");
+                throw new SessionRefusedException(RefusalClass.P5, $"another device named {_device} asked this host for a partnership while this one's was unconfirmed, and took the name; rename this device");
             }
 
             HostLog.PartnershipConfirmed(logger, Remote, _device.Value, new PartnershipNumber(record.Number).ToString(), "authenticated");

@@ -1,4 +1,5 @@
 using Cradle.Protocol;
+using RefusalClass = Cradle.Protocol.Messages.RefusalClass;
 
 namespace Cradle.Host;
 
@@ -20,12 +21,12 @@ public static class PartnershipRules
     {
         if (!PartnershipNumber.IsValid(number))
         {
-            return new Refusal("P2", $"partnership number {number:X8} is not allowed (never 0 or FFFFFFFF)");
+            return new Refusal(RefusalClass.P2, $"partnership number {number:X8} is not allowed (never 0 or FFFFFFFF)");
         }
 
         if (partnershipsHeld >= MaxSlotsPerDevice)
         {
-            return new Refusal("P3", $"{name} already holds {partnershipsHeld} partnerships, the most a device may hold, so {hostName} cannot make a third; ways out: connect as a guest (cradle device connect --guest; restore with the operator's consent: cradle device restore), cold-boot to end the newest partnership, or rename the device to end both");
+            return new Refusal(RefusalClass.P3, $"{name} already holds {partnershipsHeld} partnerships, the most a device may hold, so {hostName} cannot make a third; ways out: connect as a guest (cradle device connect --guest; restore with the operator's consent: cradle device restore), cold-boot to end the newest partnership, or rename the device to end both");
         }
 
         // An unconfirmed record is a partnership whose secret never reached the device's storage
@@ -33,7 +34,7 @@ public static class PartnershipRules
         // backup was made under it, so P5/P7 have nothing to protect and the request replaces it.
         if (existing is { Confirmed: true })
         {
-            return new Refusal("P5", NameTaken(name, existing, hostName, allowReclaim));
+            return new Refusal(RefusalClass.P5, NameTaken(name, existing, hostName, allowReclaim));
         }
 
         return null;
@@ -62,17 +63,17 @@ public static class PartnershipRules
     {
         if (!PartnershipNumber.IsValid(number))
         {
-            return new Refusal("P2", $"partnership number {number:X8} is not allowed (never 0 or FFFFFFFF)");
+            return new Refusal(RefusalClass.P2, $"partnership number {number:X8} is not allowed (never 0 or FFFFFFFF)");
         }
 
         if (existing is null)
         {
-            return new Refusal("P4", $"this host has no partnership with {name}: its operator removed it (cradle host forget); on the device, end the stale partnership by renaming it, then partner again");
+            return new Refusal(RefusalClass.P4, $"this host has no partnership with {name}: its operator removed it (cradle host forget); on the device, end the stale partnership by renaming it, then partner again");
         }
 
         if (existing.Number != number)
         {
-            return new Refusal("P5", $"this host's partnership with {existing.Name} has number {new PartnershipNumber(existing.Number)}, not {new PartnershipNumber(number)}; two devices cannot share a name: rename this device");
+            return new Refusal(RefusalClass.P5, $"this host's partnership with {existing.Name} has number {new PartnershipNumber(existing.Number)}, not {new PartnershipNumber(number)}; two devices cannot share a name: rename this device");
         }
 
         return null;
@@ -80,4 +81,8 @@ public static class PartnershipRules
 }
 
 /// <summary>A refusal: the rule it rests on and what the user can do, in plain words.</summary>
-public sealed record Refusal(string Rule, string Message);
+public sealed record Refusal(RefusalClass Class, string Message)
+{
+    /// <summary>The rule's id ("P5"), as the logs and the wire's text name it.</summary>
+    public string Rule => Refusals.Rule(Class);
+}

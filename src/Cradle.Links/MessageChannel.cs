@@ -97,7 +97,7 @@ public sealed class MessageChannel : IAsyncDisposable
 
     /// <summary>
     /// Receives the next envelope that is not a keepalive. Throws <see cref="LinkClosedException"/>
-    /// when the peer closes or stays silent too long, <see cref="ProtocolViolationException"/> on
+    /// when the peer closes or stays silent too long, <see cref="CradleProtocolException"/> on
     /// a bad frame. Cancelling stops the wait, not the receive: it goes on answering pings and
     /// watching for silence, and what it brings is the next call's (so an idle session can
     /// listen for a silent peer and still start a backup when it wants to).
@@ -136,7 +136,7 @@ public sealed class MessageChannel : IAsyncDisposable
                 case Envelope.BodyOneofCase.Pong:
                     continue;
                 case Envelope.BodyOneofCase.None:
-                    throw new ProtocolViolationException("received an empty or unknown message");
+                    throw new CradleProtocolException("received an empty or unknown message");
                 default:
                     return message;
             }
@@ -180,7 +180,7 @@ public sealed class MessageChannel : IAsyncDisposable
                 }
                 catch (InvalidProtocolBufferException e)
                 {
-                    throw new ProtocolViolationException($"malformed message: {e.Message}", e);
+                    throw new CradleProtocolException($"malformed message: {e.Message}", e);
                 }
             }
             finally

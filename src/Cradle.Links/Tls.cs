@@ -48,7 +48,7 @@ public static class Tls
             throw new LinkClosedException($"TLS handshake with the host failed: {Reasons(e)}", e);
         }
 
-        return new TlsSession(ssl, peerHash ?? throw new ProtocolViolationException("the host presented no certificate"), subject ?? "");
+        return new TlsSession(ssl, peerHash ?? throw new CradleProtocolException("the host presented no certificate"), subject ?? "");
     }
 
     /// <summary>The host side: handshake with the host's certificate.</summary>

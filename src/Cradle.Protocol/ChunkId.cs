@@ -17,7 +17,7 @@ public readonly struct ChunkId : IEquatable<ChunkId>, IComparable<ChunkId>
     {
         if (bytes.Length != Length)
         {
-            throw new ProtocolViolationException($"a chunk id is {Length} bytes, got {bytes.Length}");
+            throw new CradleProtocolException($"a chunk id is {Length} bytes, got {bytes.Length}");
         }
 
         return new ChunkId(

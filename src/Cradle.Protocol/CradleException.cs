@@ -1,3 +1,5 @@
+using Cradle.Protocol.Messages;
+
 namespace Cradle.Protocol;
 
 /// <summary>
@@ -15,9 +17,11 @@ public class CradleException : Exception
 
 /// <summary>
 /// The peer sent bytes that break the protocol (a malformed or oversized frame, an unexpected
-/// message, a hostile path). The session is torn down; nothing from it is committed.
+/// message, a hostile path). The session is torn down; nothing from it is committed. The host
+/// refuses it as <see cref="RefusalClass.Protocol"/>. (Not named CradleProtocolException:
+/// System.Net has a type of that name, and a file using both namespaces would need an alias.)
 /// </summary>
-public sealed class ProtocolViolationException(string message, Exception? inner = null)
+public sealed class CradleProtocolException(string message, Exception? inner = null)
     : CradleException(message, isTransient: false, inner);
 
 /// <summary>The link dropped or timed out. Retrying later may succeed.</summary>
@@ -25,14 +29,34 @@ public sealed class LinkClosedException(string message, Exception? inner = null)
     : CradleException(message, isTransient: true, inner);
 
 /// <summary>
-/// One side refused the session for a reason a person must act on: a partnership rule
-/// (P1–P9), failed authentication, or an unsupported protocol version.
+/// One side refused the session: a partnership rule (P1–P9), failed authentication, an
+/// unsupported protocol version — or, transient, a host that cannot serve now (busy, disk full).
+/// The same type on both sides: the host throws it and sends it as a <see cref="Refusal"/>
+/// (<see cref="Refusals.ToMessage(SessionRefusedException)"/>); the device turns a received
+/// one back into it (<see cref="Refusals.ToException"/>). Whether to try again is
+/// <see cref="CradleException.IsTransient"/>, from the class (<see cref="Refusals.IsTransient"/>).
 /// </summary>
-public sealed class SessionRefusedException(string rule, string message)
-    : CradleException(message, isTransient: false)
+public sealed class SessionRefusedException : CradleException
 {
-    /// <summary>The rule id ("P5") or the refusal class ("auth", "version", "protocol").</summary>
-    public string Rule { get; } = rule;
+    /// <summary>A refusal of a known class: its rule id and whether it is transient come from <see cref="Refusals"/>.</summary>
+    public SessionRefusedException(RefusalClass refusal, string message)
+        : this(refusal, Refusals.Rule(refusal), message, Refusals.IsTransient(refusal))
+    {
+    }
+
+    /// <summary>A refusal as received: a newer peer's class this build does not know keeps the peer's rule text and transient flag.</summary>
+    internal SessionRefusedException(RefusalClass refusal, string rule, string message, bool isTransient)
+        : base(message, isTransient)
+    {
+        Class = refusal;
+        Rule = rule;
+    }
+
+    /// <summary>What the refusal is; a value outside the enum's names is a newer peer's class.</summary>
+    public RefusalClass Class { get; }
+
+    /// <summary>The rule id ("P5") or the class's id ("auth", "busy"): for the logs, scripts (JSON) and the wire's text.</summary>
+    public string Rule { get; }
 }
 
 /// <summary>

@@ -27,7 +27,7 @@ public static class FrameCodec
         var length = BinaryPrimitives.ReadUInt32BigEndian(header);
         if (length > MaxPayloadLength)
         {
-            throw new ProtocolViolationException($"frame of {length} bytes exceeds the {MaxPayloadLength}-byte limit");
+            throw new CradleProtocolException($"frame of {length} bytes exceeds the {MaxPayloadLength}-byte limit");
         }
 
         return (int)length;

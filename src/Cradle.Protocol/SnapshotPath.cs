@@ -11,13 +11,13 @@ public static class SnapshotPath
     public const int MaxLength = 4096;
     public const int MaxSegmentLength = 255;
 
-    /// <summary>Returns the path if it is safe, else throws <see cref="ProtocolViolationException"/> saying why.</summary>
+    /// <summary>Returns the path if it is safe, else throws <see cref="CradleProtocolException"/> saying why.</summary>
     public static string Validate(string path)
     {
         var reason = Check(path);
         if (reason is not null)
         {
-            throw new ProtocolViolationException($"refused path \"{Escape(path)}\": {reason}");
+            throw new CradleProtocolException($"refused path \"{Escape(path)}\": {reason}");
         }
 
         return path;

@@ -198,7 +198,7 @@ public sealed partial class Catalog
     /// retired at or after <paramref name="safeBefore"/> go. Returns those packs: the caller
     /// deletes their files after the commit.
     /// </summary>
-    public List<PackRow> Sweep(IReadOnlyCollection<ChunkId> rescued, IReadOnlyCollection<ChunkId> deleted, long safeBefore)
+    internal List<PackRow> Sweep(IReadOnlyCollection<ChunkId> rescued, IReadOnlyCollection<ChunkId> deleted, long safeBefore)
     {
         using var tx = _connection.BeginTransaction();
         using (var rescue = Command("UPDATE chunks SET condemned = NULL WHERE id = @id", tx))

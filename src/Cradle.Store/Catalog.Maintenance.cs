@@ -7,7 +7,7 @@ namespace Cradle.Store;
 public sealed partial class Catalog
 {
     /// <summary>Every pack the catalog names.</summary>
-    public List<PackRow> ListPacks()
+    internal List<PackRow> ListPacks()
     {
         using var command = Command("SELECT id, name, size FROM packs ORDER BY id");
         var list = new List<PackRow>();
@@ -21,7 +21,7 @@ public sealed partial class Catalog
     }
 
     /// <summary>Every chunk row, streamed in pack and offset order (one pass over each pack file).</summary>
-    public IEnumerable<ChunkRow> ListChunks()
+    internal IEnumerable<ChunkRow> ListChunks()
     {
         using var command = Command("SELECT id, pack, \"offset\", stored, raw, compression FROM chunks ORDER BY pack, \"offset\"");
         using var reader = command.ExecuteReader();
@@ -97,7 +97,7 @@ public sealed partial class Catalog
     /// live chunks it holds, and the old packs are retired in a new epoch. Their files stay until
     /// prune's sweep, once no session that could have looked up the old places still runs.
     /// </summary>
-    public void Repack(SealedPack replacement, IReadOnlyCollection<long> oldPacks, long nowMs)
+    internal void Repack(SealedPack replacement, IReadOnlyCollection<long> oldPacks, long nowMs)
     {
         using var tx = _connection.BeginTransaction();
         InsertPack(replacement, nowMs, "UPDATE chunks SET pack = @pack, \"offset\" = @offset, stored = @stored, raw = @raw, compression = @compression WHERE id = @id", tx);
@@ -116,10 +116,10 @@ public sealed partial class Catalog
 }
 
 /// <summary>A pack as the catalog names it.</summary>
-public sealed record PackRow(long Id, string Name, long Size);
+internal sealed record PackRow(long Id, string Name, long Size);
 
 /// <summary>A chunk row: which pack (by row id) and where in it.</summary>
-public readonly record struct ChunkRow(long Pack, PackEntry Entry);
+internal readonly record struct ChunkRow(long Pack, PackEntry Entry);
 
 /// <summary>When the store was last checked and what was found (kept by <see cref="StoreChecker"/>).</summary>
 public sealed record LastCheck(DateTimeOffset Time, bool Ok, int Problems, bool ReadData);

@@ -49,7 +49,7 @@ public sealed partial class Catalog : IDisposable
         _connection = connection;
     }
 
-    public DbConnection Connection => _connection;
+    internal DbConnection Connection => _connection;
 
     /// <summary>Opens (creating when new) the SQLite catalog database at <paramref name="path"/>.</summary>
     public static Catalog Open(string path) => Open(CatalogDatabase.SqliteFile(path));
@@ -303,7 +303,7 @@ public sealed partial class Catalog : IDisposable
     /// the session counted on.
     /// </summary>
     /// <remarks><paramref name="owners"/>: chunks a device sent since the last commit, recorded as its own in the same transaction.</remarks>
-    public long? Commit(SealedPack? pack, NewSnapshot? snapshot, long nowMs, long? lease = null, ChunkOwners? owners = null)
+    internal long? Commit(SealedPack? pack, NewSnapshot? snapshot, long nowMs, long? lease = null, ChunkOwners? owners = null)
     {
         using var tx = _connection.BeginTransaction();
         if (snapshot is not null && lease is { } leaseId)
@@ -453,10 +453,10 @@ public sealed partial class Catalog : IDisposable
 public sealed record ChunkLocation(string PackName, PackEntry Entry);
 
 /// <summary>A pack that has been sealed and flushed to disk, ready to be named by the catalog.</summary>
-public sealed record SealedPack(string Name, long Size, IReadOnlyList<PackEntry> Entries);
+internal sealed record SealedPack(string Name, long Size, IReadOnlyList<PackEntry> Entries);
 
 /// <summary>Chunks that become <see cref="OwnerKey"/>'s (a device name's key) with a commit.</summary>
-public sealed record ChunkOwners(string OwnerKey, IReadOnlyList<ChunkId> Ids);
+internal sealed record ChunkOwners(string OwnerKey, IReadOnlyList<ChunkId> Ids);
 
 /// <summary>A snapshot about to be committed; <c>Problems</c>: what the device could not read (a partial snapshot).</summary>
 public sealed record NewSnapshot(DeviceName Device, uint Number, string Link, long StartedMs, long Files, long Bytes, IReadOnlyList<ChunkId> Tree, IReadOnlyList<SnapshotProblem>? Problems = null);

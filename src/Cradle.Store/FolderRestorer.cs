@@ -304,7 +304,7 @@ public sealed class FolderRestorer(SnapshotReader reader)
         var prefix = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
         if (!full.StartsWith(prefix, StringComparison.Ordinal))
         {
-            throw new ProtocolViolationException($"refused path \"{snapshotPath}\": it leads outside {root}");
+            throw new CradleProtocolException($"refused path \"{snapshotPath}\": it leads outside {root}");
         }
 
         return full;

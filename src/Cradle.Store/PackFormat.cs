@@ -20,7 +20,7 @@ namespace Cradle.Store;
 /// name the group record, with its whole length as their stored length. Version 1 packs (no
 /// groups) are read as they are.
 /// </summary>
-public static class PackFormat
+internal static class PackFormat
 {
     public const ushort Version = 2;
     public const ushort OldestVersion = 1;
@@ -166,7 +166,7 @@ public static class PackFormat
 /// <c>Starts[i]</c>..<c>Starts[i + 1]</c> of the decompressed group; the zstd frame starts
 /// <c>FrameOffset</c> bytes into the record.
 /// </summary>
-public sealed record PackGroup(ChunkId[] Ids, int[] Starts, int FrameOffset)
+internal sealed record PackGroup(ChunkId[] Ids, int[] Starts, int FrameOffset)
 {
     public int RawLength => Starts[^1];
 

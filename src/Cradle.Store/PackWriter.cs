@@ -17,7 +17,7 @@ namespace Cradle.Store;
 /// holds (so a session storing little holds little) and is kept until the pack is sealed.
 /// </para>
 /// </summary>
-public sealed class PackWriter : IAsyncDisposable
+internal sealed class PackWriter : IAsyncDisposable
 {
     private readonly FileStream _file;
     private readonly string _folder;

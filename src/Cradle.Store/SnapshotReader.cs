@@ -104,7 +104,7 @@ public sealed class SnapshotReader : IDisposable
             {
                 _codec.Decompress(entry.Compression, stored.Span, destination);
             }
-            catch (ProtocolViolationException e)
+            catch (CradleProtocolException e)
             {
                 throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} at offset {entry.Offset} is damaged ({e.Message})", e);
             }
@@ -174,7 +174,7 @@ public sealed class SnapshotReader : IDisposable
 
             return new DecodedGroup(table, raw);
         }
-        catch (Exception e) when (e is StoreFormatException or ProtocolViolationException)
+        catch (Exception e) when (e is StoreFormatException or CradleProtocolException)
         {
             throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} is in the group at offset {entry.Offset}, which is damaged ({e.Message})", e);
         }

@@ -113,7 +113,7 @@ public sealed class StoreLease : IDisposable
 /// A named lock in the catalog for maintenance that must not run twice at once across the hosts
 /// sharing it (prune). Renewed while held; a holder that died loses it after <see cref="StoreLease.Timeout"/>.
 /// </summary>
-public sealed class MaintenanceLock : IDisposable
+internal sealed class MaintenanceLock : IDisposable
 {
     private readonly ChunkStore _store;
     private readonly string _name;
@@ -129,7 +129,7 @@ public sealed class MaintenanceLock : IDisposable
     }
 
     /// <summary>Takes the lock, waiting up to <paramref name="wait"/> while another holder has it.</summary>
-    public static async Task<MaintenanceLock> AcquireAsync(ChunkStore store, string name, TimeSpan wait, CancellationToken cancellationToken)
+    internal static async Task<MaintenanceLock> AcquireAsync(ChunkStore store, string name, TimeSpan wait, CancellationToken cancellationToken)
     {
         // Unique per acquisition: two prunes in one process exclude each other too.
         var holder = $"{StoreLease.Holder}:{Guid.NewGuid():N}";

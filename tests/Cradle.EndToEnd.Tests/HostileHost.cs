@@ -6,7 +6,6 @@ using Cradle.Links;
 using Cradle.Protocol;
 using Cradle.Protocol.Messages;
 using Google.Protobuf;
-using ProtocolViolationException = Cradle.Protocol.ProtocolViolationException;
 
 namespace Cradle.EndToEnd.Tests;
 
@@ -160,7 +159,7 @@ public sealed class HostileHost : IAsyncDisposable
             await _serving.WaitAsync(TimeSpan.FromSeconds(30));
             return true;
         }
-        catch (Exception e) when (e is LinkClosedException or IOException or ProtocolViolationException)
+        catch (Exception e) when (e is LinkClosedException or IOException or CradleProtocolException)
         {
             return false;
         }
@@ -173,7 +172,7 @@ public sealed class HostileHost : IAsyncDisposable
         {
             await _serving.WaitAsync(TimeSpan.FromSeconds(5));
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or LinkClosedException or TimeoutException or IOException or ProtocolViolationException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or LinkClosedException or TimeoutException or IOException or CradleProtocolException)
         {
             // The session was cut short: the test already asserted what it needed.
         }

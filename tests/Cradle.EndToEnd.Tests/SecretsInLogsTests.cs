@@ -45,7 +45,11 @@ public sealed class SecretsInLogsTests : IDisposable
         Assert.Contains("dbug", host.Process.Stdout + host.Process.Stderr);
         Assert.Contains("[1002] ", hostFile);
         Assert.Contains("[1005] ", hostFile);
-        Assert.Contains("[2004] ", deviceFile);
+        // The device engine's own events (issue 21; 21xx): connecting, connected, the partnership, the commit.
+        foreach (var id in new[] { 2100, 2101, 2110, 2112 })
+        {
+            Assert.Contains($"[{id}] ", deviceFile);
+        }
 
         var secrets = Secrets(data, device.State);
         Assert.True(secrets.Count >= 8, $"found {secrets.Count} secret forms");

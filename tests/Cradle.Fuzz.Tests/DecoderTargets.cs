@@ -43,7 +43,7 @@ public sealed class FramesTarget : DecoderTarget
 
     public override string Name => "frames";
 
-    public override IReadOnlyList<Type> Allowed { get; } = [typeof(ProtocolViolationException), typeof(LinkClosedException)];
+    public override IReadOnlyList<Type> Allowed { get; } = [typeof(CradleProtocolException), typeof(LinkClosedException)];
 
     public override IReadOnlyList<byte[]> Seeds { get; } =
     [
@@ -124,7 +124,7 @@ public sealed class ChunkDataTarget : DecoderTarget
 
     public override string Name => "chunkdata";
 
-    public override IReadOnlyList<Type> Allowed { get; } = [typeof(ProtocolViolationException)];
+    public override IReadOnlyList<Type> Allowed { get; } = [typeof(CradleProtocolException)];
 
     public override IReadOnlyList<byte[]> Seeds { get; } =
     [
@@ -155,7 +155,7 @@ public sealed class ChunkDataTarget : DecoderTarget
         catch (InvalidProtocolBufferException e)
         {
             // What MessageChannel makes of a payload that does not parse.
-            throw new ProtocolViolationException($"malformed message: {e.Message}", e);
+            throw new CradleProtocolException($"malformed message: {e.Message}", e);
         }
 
         var (_, content) = ChunkMessage.Open(_codec, chunk, ChunkId.Read(chunk.Id.Span), _buffer);
@@ -192,7 +192,7 @@ public sealed class PackRecordsTarget : DecoderTarget
 
     public override string Name => "pack";
 
-    public override IReadOnlyList<Type> Allowed { get; } = [typeof(StoreFormatException), typeof(ProtocolViolationException)];
+    public override IReadOnlyList<Type> Allowed { get; } = [typeof(StoreFormatException), typeof(CradleProtocolException)];
 
     public override IReadOnlyList<byte[]> Seeds { get; } = [PackFiles.Small()];
 

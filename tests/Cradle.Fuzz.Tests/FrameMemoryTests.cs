@@ -41,7 +41,7 @@ public sealed class FrameMemoryTests
                 {
                     FramesTarget.ReceiveAll(stream);
                 }
-                catch (Exception e) when (e is ProtocolViolationException or LinkClosedException)
+                catch (Exception e) when (e is CradleProtocolException or LinkClosedException)
                 {
                     // The payload is zeros, cut short or not: refused, or parsed as empty fields.
                 }

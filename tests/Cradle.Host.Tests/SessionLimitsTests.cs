@@ -50,11 +50,57 @@ public sealed class SessionLimitsTests : IDisposable
         {
             var e = await Assert.ThrowsAsync<SessionRefusedException>(() => host.BackUpAsync(state, options));
             Assert.Equal("protocol", e.Rule);
+            Assert.False(e.IsTransient);
             Assert.Contains("at most 40 may be owed", e.Message, StringComparison.Ordinal);
         }
 
         Assert.Equal(0, host.Owed.Owed);
     }
+
+    /// <summary>
+    /// Issue 21: a host owed its most chunks refuses as busy, a transient class on the wire; the
+    /// device's agent waits and tries again instead of giving up (a lasting refusal ends it).
+    /// </summary>
+    [Fact]
+    public async Task A_host_owed_its_most_refuses_as_busy_and_the_agent_tries_again()
+    {
+        await using var host = LoopbackHost.Start(_temp["host"], "depot", o => o with { Limits = new SessionLimits { MaxOwedPerSession = 40, MaxOwedPerHost = 4 } });
+        var data = _temp["data"];
+        Directory.CreateDirectory(data);
+        for (var i = 0; i < 50; i++)
+        {
+            File.WriteAllText(Path.Combine(data, $"f{i:000}.txt"), $"file {i} of fifty\n");
+        }
+
+        var state = new DeviceState(_temp["state"]);
+        state.Initialize("MX7-BUSY", [data]);
+        var options = new DeviceOptions { BatchChunks = 16 };
+
+        var e = await Assert.ThrowsAsync<SessionRefusedException>(() => host.BackUpAsync(state, options));
+        Assert.Equal(Protocol.Messages.RefusalClass.Busy, e.Class);
+        Assert.True(e.IsTransient);
+        Assert.Contains("its most (4)", e.Message, StringComparison.Ordinal);
+
+        var agent = new DeviceAgent(state, new NetworkRoute(host.BoundAddress!), LoopbackHost.Trusting(options), new NoObserver())
+        {
+            ReconnectDelay = TimeSpan.FromMilliseconds(20),
+            MaxReconnectDelay = TimeSpan.FromMilliseconds(80),
+        };
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var running = agent.RunAsync(stop.Token);
+        while (agent.Status.Failures < 3 && !running.IsCompleted)
+        {
+            await Task.Delay(20, stop.Token);
+        }
+
+        Assert.False(running.IsCompleted, $"the agent stopped: {running.Exception?.GetBaseException().Message}");
+        Assert.Contains("its most (4)", agent.Status.LastError, StringComparison.Ordinal);
+        await stop.CancelAsync();
+        await running;
+        Assert.Equal(0, host.Owed.Owed);
+    }
+
+    private sealed class NoObserver : ISessionObserver;
 
     [Fact]
     public void The_host_budget_gives_out_what_it_has_and_takes_back_what_is_given()

@@ -109,7 +109,7 @@ public sealed class MessageChannelTests : IDisposable
         // Only the header: a channel that waited for the 5 MiB would hang until the guard fires.
         await _link.LeftToRight.Writer.WriteAsync(Header(5 * 1024 * 1024), Guard);
 
-        var e = await Assert.ThrowsAsync<ProtocolViolationException>(async () => await channel.ReceiveAsync(Guard));
+        var e = await Assert.ThrowsAsync<CradleProtocolException>(async () => await channel.ReceiveAsync(Guard));
         Assert.Contains("5242880", e.Message, StringComparison.Ordinal);
     }
 
@@ -122,7 +122,7 @@ public sealed class MessageChannelTests : IDisposable
         await using var channel = new MessageChannel(_link.Right, NoKeepalive);
         await WriteFrameAsync(payload);
 
-        var e = await Assert.ThrowsAsync<ProtocolViolationException>(async () => await channel.ReceiveAsync(Guard));
+        var e = await Assert.ThrowsAsync<CradleProtocolException>(async () => await channel.ReceiveAsync(Guard));
         Assert.IsType<InvalidProtocolBufferException>(e.InnerException);
     }
 
@@ -132,7 +132,7 @@ public sealed class MessageChannelTests : IDisposable
         await using var channel = new MessageChannel(_link.Right, NoKeepalive);
         await WriteFrameAsync([]);
 
-        await Assert.ThrowsAsync<ProtocolViolationException>(async () => await channel.ReceiveAsync(Guard));
+        await Assert.ThrowsAsync<CradleProtocolException>(async () => await channel.ReceiveAsync(Guard));
     }
 
     [Fact]
@@ -141,7 +141,7 @@ public sealed class MessageChannelTests : IDisposable
         await using var channel = new MessageChannel(_link.Right, NoKeepalive);
         await WriteFrameAsync([0xB8, 0x06, 0x01]); // field 103, varint 1: a body this build does not know
 
-        var e = await Assert.ThrowsAsync<ProtocolViolationException>(async () => await channel.ReceiveAsync(Guard));
+        var e = await Assert.ThrowsAsync<CradleProtocolException>(async () => await channel.ReceiveAsync(Guard));
         Assert.Contains("unknown", e.Message, StringComparison.Ordinal);
     }
 

@@ -29,7 +29,7 @@ public class ChunkIdTests
     [InlineData(33)]
     public void Reading_an_id_of_the_wrong_length_is_a_protocol_violation(int length)
     {
-        Assert.Throws<ProtocolViolationException>(() => ChunkId.Read(new byte[length]));
+        Assert.Throws<CradleProtocolException>(() => ChunkId.Read(new byte[length]));
     }
 
     [Fact]

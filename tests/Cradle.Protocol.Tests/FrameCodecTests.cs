@@ -37,7 +37,7 @@ public class FrameCodecTests
     [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF })]
     public void A_length_over_the_limit_is_a_protocol_violation(byte[] header)
     {
-        var e = Assert.Throws<ProtocolViolationException>(() => FrameCodec.ReadHeader(header));
+        var e = Assert.Throws<CradleProtocolException>(() => FrameCodec.ReadHeader(header));
         Assert.Contains("exceeds", e.Message, StringComparison.Ordinal);
         Assert.False(e.IsTransient);
     }

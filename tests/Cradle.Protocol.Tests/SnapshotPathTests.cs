@@ -34,7 +34,7 @@ public class SnapshotPathTests
     {
         Assert.False(SnapshotPath.IsSafe(path));
         Assert.Contains(reason, SnapshotPath.Check(path), StringComparison.Ordinal);
-        var e = Assert.Throws<ProtocolViolationException>(() => SnapshotPath.Validate(path));
+        var e = Assert.Throws<CradleProtocolException>(() => SnapshotPath.Validate(path));
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
     }
 
@@ -45,7 +45,7 @@ public class SnapshotPathTests
         foreach (var path in new[] { "a\uD800b", "a\uDC00", "end\uD83D", "\uDE00start", "a/\uDE00\uD83D/b" })
         {
             Assert.Equal("it contains an unpaired surrogate", SnapshotPath.Check(path));
-            Assert.Throws<ProtocolViolationException>(() => SnapshotPath.Validate(path));
+            Assert.Throws<CradleProtocolException>(() => SnapshotPath.Validate(path));
         }
 
         Assert.True(SnapshotPath.IsSafe("a/\uD83D\uDE00/b"));
@@ -77,7 +77,7 @@ public class SnapshotPathTests
     [Fact]
     public void The_message_shows_control_characters_escaped()
     {
-        var e = Assert.Throws<ProtocolViolationException>(() => SnapshotPath.Validate("evil\u001b[2Jname"));
+        var e = Assert.Throws<CradleProtocolException>(() => SnapshotPath.Validate("evil\u001b[2Jname"));
         Assert.Contains("\\u001b", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\u001b', e.Message);
     }

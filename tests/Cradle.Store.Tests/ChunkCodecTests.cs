@@ -65,7 +65,7 @@ public sealed class ChunkCodecTests : IDisposable
         var stored = _codec.Compress(raw).Data.ToArray();
         var destination = new byte[raw.Length + delta];
 
-        Assert.Throws<ProtocolViolationException>(() => _codec.Decompress(ChunkCompression.Zstd, stored, destination));
+        Assert.Throws<CradleProtocolException>(() => _codec.Decompress(ChunkCompression.Zstd, stored, destination));
     }
 
     [Theory]
@@ -76,7 +76,7 @@ public sealed class ChunkCodecTests : IDisposable
         var raw = TestData.Bytes(12, 1000);
         var destination = new byte[raw.Length + delta];
 
-        var e = Assert.Throws<ProtocolViolationException>(() => _codec.Decompress(ChunkCompression.None, raw, destination));
+        var e = Assert.Throws<CradleProtocolException>(() => _codec.Decompress(ChunkCompression.None, raw, destination));
         Assert.Contains("expected", e.Message, StringComparison.Ordinal);
     }
 
@@ -84,13 +84,13 @@ public sealed class ChunkCodecTests : IDisposable
     public void Garbage_that_claims_to_be_zstd_throws()
     {
         var garbage = TestData.Bytes(13, 500);
-        Assert.Throws<ProtocolViolationException>(() => _codec.Decompress(ChunkCompression.Zstd, garbage, new byte[1000]));
+        Assert.Throws<CradleProtocolException>(() => _codec.Decompress(ChunkCompression.Zstd, garbage, new byte[1000]));
     }
 
     [Fact]
     public void An_unknown_compression_throws()
     {
-        var e = Assert.Throws<ProtocolViolationException>(() => _codec.Decompress((ChunkCompression)7, new byte[4], new byte[4]));
+        var e = Assert.Throws<CradleProtocolException>(() => _codec.Decompress((ChunkCompression)7, new byte[4], new byte[4]));
         Assert.Contains("7", e.Message, StringComparison.Ordinal);
     }
 }

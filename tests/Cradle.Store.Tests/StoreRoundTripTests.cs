@@ -384,7 +384,7 @@ public abstract class StoreRoundTripTests : IDisposable
     [InlineData("")]
     public void Resolve_refuses_paths_leading_outside_the_target(string path)
     {
-        Assert.Throws<ProtocolViolationException>(() => FolderRestorer.Resolve(Target, path));
+        Assert.Throws<CradleProtocolException>(() => FolderRestorer.Resolve(Target, path));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using Cradle.ActiveSync.Rapi;
 using Cradle.ActiveSync.Wire;
 using Cradle.Protocol;
+using RefusalClass = Cradle.Protocol.Messages.RefusalClass;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -160,12 +161,12 @@ public sealed partial class DccmControlChannel : IAsyncDisposable
         }
         catch (LinkClosedException e) when (StreamIo.IsTimeout(e))
         {
-            throw new SessionRefusedException("locked", $"{Label} was not unlocked on its screen within {StreamIo.Seconds(_options.UnlockOnDeviceTimeout)}; unlock it, then unplug and plug it in again");
+            throw new SessionRefusedException(RefusalClass.Locked, $"{Label} was not unlocked on its screen within {StreamIo.Seconds(_options.UnlockOnDeviceTimeout)}; unlock it, then unplug and plug it in again");
         }
 
         if (verdict != 0)
         {
-            throw new SessionRefusedException("locked", $"{Label} answered {verdict} to the unlock request instead of 0 (unlocked); unlock it on its screen and connect again");
+            throw new SessionRefusedException(RefusalClass.Locked, $"{Label} answered {verdict} to the unlock request instead of 0 (unlocked); unlock it on its screen and connect again");
         }
 
         await WriteAsync(DccmMessages.UnlockAcknowledgeBytes(), "the unlock acknowledgement", cancellationToken).ConfigureAwait(false);

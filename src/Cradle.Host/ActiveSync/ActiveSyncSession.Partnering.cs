@@ -2,6 +2,7 @@ using Cradle.ActiveSync;
 using Cradle.ActiveSync.Partners;
 using Cradle.ActiveSync.Rapi;
 using Cradle.Protocol;
+using RefusalClass = Cradle.Protocol.Messages.RefusalClass;
 
 namespace Cradle.Host.ActiveSync;
 
@@ -36,7 +37,7 @@ internal sealed partial class ActiveSyncSession
                 // A record whose slot was written but not yet confirmed (the link dropped in between) is confirmed now.
                 if (!existing.Confirmed && !registry.Confirm(_device, existing.Number))
                 {
-                    throw new SessionRefusedException("P5", $"the record of {_device} changed while it connected; connect again");
+                    throw new SessionRefusedException(RefusalClass.P5, $"the record of {_device} changed while it connected; connect again");
                 }
 
                 registry.RecordSeen(_device, Link, backedUp: false);
@@ -55,19 +56,19 @@ internal sealed partial class ActiveSyncSession
 
         var number = PartnershipNumber.NewRandom(partners.Slots.Select(s => s.PartnerId)).Value;
         var refusal = PartnershipRules.CanCreate(_device, number, (uint)partners.Slots.Count, existing, host.Name);
-        switch (refusal?.Rule)
+        switch (refusal?.Class)
         {
             case null:
                 break;
-            case "P3":
+            case RefusalClass.P3:
                 Standing = "guest";
                 var others = string.Join(" and ", partners.Slots.Select(s => $"P{s.Slot} {DeviceText.Printable(s.HostName)}"));
-                throw new SessionRefusedException("P3", $"{_device} already holds two partnerships ({others}), the most a device may hold, so it is a guest here and nothing of it is backed up; to partner with {host.Name}, end one of them on the device (a cold boot ends the newest)");
-            case "P5":
+                throw new SessionRefusedException(RefusalClass.P3, $"{_device} already holds two partnerships ({others}), the most a device may hold, so it is a guest here and nothing of it is backed up; to partner with {host.Name}, end one of them on the device (a cold boot ends the newest)");
+            case RefusalClass.P5:
                 Standing = "not-partnered";
-                throw new SessionRefusedException("P5", NameTaken(existing!));
+                throw new SessionRefusedException(RefusalClass.P5, NameTaken(existing!));
             default:
-                throw new SessionRefusedException(refusal.Rule, refusal.Message);
+                throw new SessionRefusedException(refusal.Class, refusal.Message);
         }
 
         var slot = partners.Slots.Any(s => s.Slot == 1) ? 2 : 1;
@@ -80,7 +81,7 @@ internal sealed partial class ActiveSyncSession
             if (created is null)
             {
                 Standing = "not-partnered";
-                throw new SessionRefusedException("P5", $"another device named {_device} partnered with {host.Name} a moment ago; rename this device");
+                throw new SessionRefusedException(RefusalClass.P5, $"another device named {_device} partnered with {host.Name} a moment ago; rename this device");
             }
         }
 
@@ -91,7 +92,7 @@ internal sealed partial class ActiveSyncSession
         {
             if (!registry.Confirm(_device, number))
             {
-                throw new SessionRefusedException("P5", $"the record of {_device} changed while its partnership was made; connect again");
+                throw new SessionRefusedException(RefusalClass.P5, $"the record of {_device} changed while its partnership was made; connect again");
             }
         }
 

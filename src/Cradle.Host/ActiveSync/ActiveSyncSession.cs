@@ -2,6 +2,7 @@ using Cradle.ActiveSync;
 using Cradle.ActiveSync.Dccm;
 using Cradle.ActiveSync.Rapi;
 using Cradle.Protocol;
+using RefusalClass = Cradle.Protocol.Messages.RefusalClass;
 using Microsoft.Extensions.Logging;
 
 namespace Cradle.Host.ActiveSync;
@@ -108,7 +109,7 @@ internal sealed partial class ActiveSyncSession(HostService host, HostOptions op
     private static DeviceName NameOf(DccmDeviceInfo info) =>
         DeviceName.TryParse(info.Name, out var name, out var reason)
             ? name
-            : throw new SessionRefusedException("P1", $"the device calls itself \"{DeviceText.Printable(info.Name)}\", which is not a device name here ({reason}); give it a name of 1-15 letters, digits, '-' or '_' starting with a letter (on the device: Settings > System > About > Device ID), then connect again");
+            : throw new SessionRefusedException(RefusalClass.P1, $"the device calls itself \"{DeviceText.Printable(info.Name)}\", which is not a device name here ({reason}); give it a name of 1-15 letters, digits, '-' or '_' starting with a letter (on the device: Settings > System > About > Device ID), then connect again");
 
     private async Task UnlockAsync(CancellationToken cancellationToken)
     {
@@ -125,14 +126,14 @@ internal sealed partial class ActiveSyncSession(HostService host, HostOptions op
 
                 if (password is null)
                 {
-                    throw new SessionRefusedException("locked", $"{_device} is locked with a password and this host has none for it: set it with cradle host activesync-password {_device}, then unplug the device and plug it in again");
+                    throw new SessionRefusedException(RefusalClass.Locked, $"{_device} is locked with a password and this host has none for it: set it with cradle host activesync-password {_device}, then unplug the device and plug it in again");
                 }
 
                 _live.SetPhase("unlocking");
                 if (!await channel.SendPasswordAsync(password.AsMemory(), cancellationToken).ConfigureAwait(false))
                 {
                     // Not sent again, here or by a new trigger: a device may wipe itself after too many.
-                    throw new SessionRefusedException("locked", $"{_device} refused the password this host has for it (it is not tried again until the device is unplugged); set the right one with cradle host activesync-password {_device}");
+                    throw new SessionRefusedException(RefusalClass.Locked, $"{_device} refused the password this host has for it (it is not tried again until the device is unplugged); set the right one with cradle host activesync-password {_device}");
                 }
 
                 return;

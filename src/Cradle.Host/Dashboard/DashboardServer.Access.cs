@@ -134,7 +134,7 @@ public sealed partial class DashboardServer
         {
             (status, message) = (StatusCodes.Status415UnsupportedMediaType, "send the request body as application/json");
         }
-        catch (Protocol.ProtocolViolationException e)
+        catch (Protocol.CradleProtocolException e)
         {
             // A path or name that the rules refuse: the request's fault.
             (status, message) = (StatusCodes.Status400BadRequest, e.Message);
