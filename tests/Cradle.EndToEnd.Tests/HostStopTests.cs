@@ -72,9 +72,14 @@ public sealed class HostStopTests : IDisposable
     public async Task A_host_stopped_mid_backup_is_waited_for_and_the_backup_finishes_when_it_answers_again()
     {
         await using var host = await StartHostAsync();
+
+        // A cable of 40 MiB/s: the 200 MiB upload lasts about 5 s, so the status polls see it
+        // mid-way even on a loaded machine (over bare loopback it could finish between two polls).
+        using var cable = TcpRelay.Start(host.Address);
+        cable.DeviceToHostRate = 40L * MiB;
         var device = new TestDevice(_folder.Path, "midway");
         Assert.Equal(0, (await device.InitAsync("MX7-MIDWAY")).ExitCode);
-        await using var agent = device.StartConnect(null, "--host", host.Address, "--keepalive-timeout", "3", "--connect-timeout", "2", "--interval", "0.5");
+        await using var agent = device.StartConnect(null, "--host", cable.Address, "--keepalive-timeout", "3", "--connect-timeout", "2", "--interval", "0.5");
         await device.WaitForStatusAsync(s => s.GetProperty("lastBackup").ValueKind == JsonValueKind.Object);
 
         var big = TestData.Bytes(31, 200 * MiB);
