@@ -76,6 +76,7 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
             // By the exception's type, not its words: a full disk is its own class for the device's user.
             var refusal = new SessionRefusedException(e is StoreFullException ? RefusalClass.DiskFull : RefusalClass.Busy, e.Message);
             await TrySendAsync(new Envelope { Refusal = Refusals.ToMessage(refusal) }).ConfigureAwait(false);
+            await DrainAfterRefusalAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -124,6 +125,33 @@ internal sealed partial class HostSession(HostService host, HostOptions options,
         catch (Exception e) when (e is LinkClosedException or OperationCanceledException or IOException)
         {
             // The device is gone already; the refusal is in the host's log.
+        }
+    }
+
+    /// <summary>
+    /// After refusing a backup under way (a full disk, a busy store) the device may still be
+    /// sending chunks. Closing with them unread makes TCP reset the connection, and a reset can
+    /// drop the refusal before the device reads it: the device then reports a broken link instead
+    /// of the reason. So what comes is read and dropped until the device closes, for 2 s at most.
+    /// </summary>
+    private async Task DrainAfterRefusalAsync()
+    {
+        if (_channel is null)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            while (true)
+            {
+                await _channel.ReceiveAsync(timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is LinkClosedException or OperationCanceledException or IOException or CradleProtocolException)
+        {
+            // The device closed after reading the refusal (or kept sending for 2 s): the session ends now.
         }
     }
 
