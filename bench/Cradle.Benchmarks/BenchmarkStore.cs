@@ -28,7 +28,7 @@ public sealed class BenchmarkStore : IDisposable
     public static async Task<BenchmarkStore> CreateAsync(IReadOnlyList<(string Path, byte[] Content)> files)
     {
         var folder = Path.Combine(Path.GetTempPath(), $"cradle-bench-store-{Guid.NewGuid():N}");
-        var store = ChunkStore.Open(folder);
+        var store = await ChunkStore.OpenAsync(folder).ConfigureAwait(false);
         using var codec = new ChunkCodec();
         var entries = new List<TreeEntry>();
         var folders = new HashSet<string>(StringComparer.Ordinal);

@@ -26,10 +26,10 @@ public class CatalogBenchmarks
     private ChunkId[] _absent = null!;
 
     [GlobalSetup]
-    public void Setup()
+    public async Task SetupAsync()
     {
         _folder = Path.Combine(Path.GetTempPath(), $"cradle-bench-catalog-{Guid.NewGuid():N}");
-        var store = ChunkStore.Open(_folder);
+        var store = await ChunkStore.OpenAsync(_folder).ConfigureAwait(false);
         _catalog = store.OpenCatalog();
         var ids = Ids(seed: 1, ChunkCount);
         for (var p = 0; p < ChunkCount / ChunksPerPack; p++)

@@ -41,7 +41,7 @@ public class GroupCacheBenchmarks
         _readers = [.. Enumerable.Range(0, Streams).Select(_ => _store.Store.OpenReader())];
         using (var tree = _store.Store.OpenReader())
         {
-            _locations = [.. tree.LoadTree(_store.Snapshot).Where(e => e.Kind == EntryKind.File).SelectMany(e => e.Chunks).Select(tree.Locate)];
+            _locations = [.. (await tree.LoadTreeAsync(_store.Snapshot, CancellationToken.None).ConfigureAwait(false)).Where(e => e.Kind == EntryKind.File).SelectMany(e => e.Chunks).Select(tree.Locate)];
         }
 
         _buffers = [.. Enumerable.Range(0, Streams).Select(_ => new byte[FileLength])];
@@ -64,14 +64,14 @@ public class GroupCacheBenchmarks
     /// <summary>Every stream reads (decompresses, verifies, copies) every chunk of the snapshot, in turn.</summary>
     [Benchmark]
     [BytesPerOperation((long)Files * FileLength)]
-    public void ReadInTurn()
+    public async Task ReadInTurn()
     {
         for (var i = 0; i < _locations.Length; i++)
         {
             for (var stream = 0; stream < Streams; stream++)
             {
                 var location = _locations[((stream * _locations.Length / Streams) + i) % _locations.Length];
-                _readers[stream].ReadChunk(location, _buffers[stream].AsSpan(0, location.Entry.RawLength));
+                await _readers[stream].ReadChunkAsync(location, _buffers[stream].AsMemory(0, location.Entry.RawLength), CancellationToken.None).ConfigureAwait(false);
             }
         }
     }

@@ -71,5 +71,5 @@ public class RestoreWriterBenchmarks
     /// <summary>Cradle's restore of the snapshot (its workers, reads, verification, renames, times).</summary>
     [Benchmark]
     [BytesPerOperation(TotalLength)]
-    public long FolderRestore() => new FolderRestorer(_reader).Restore(_store.Snapshot, _target, new FolderRestoreOptions(), progress: null, CancellationToken.None).Bytes;
+    public async Task<long> FolderRestore() => (await new FolderRestorer(_reader).RestoreAsync(_store.Snapshot, _target, new FolderRestoreOptions(), progress: null, CancellationToken.None).ConfigureAwait(false)).Bytes;
 }

@@ -37,7 +37,7 @@ internal static class DemoCommand
         Console.Out.WriteLine($"sample data: {sample.Files} files, {Format.Bytes(sample.Bytes)} (logs, CSV, binary)");
 
         var options = new HostOptions { DataFolder = Path.Combine(root, "host"), Listen = new LinkAddress("127.0.0.1", 0), Name = "demo-host", AutoApprove = true };
-        await using var host = HostService.Open(options);
+        await using var host = await HostService.OpenAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
         host.Start();
         var address = new NetworkRoute(host.BoundAddress!);
         Console.Out.WriteLine($"host listening on {address}");

@@ -59,7 +59,7 @@ internal static partial class HostCommands
             using var loggers = CradleLogging.Create(LogOptions.From(settings));
             using var catalog = HostRunOptions.ToCatalog(settings);
             var options = HostRunOptions.ToHostOptions(settings, packs, catalog);
-            await using var service = HostService.Open(options, loggers);
+            await using var service = await HostService.OpenAsync(options, loggers, cancellationToken).ConfigureAwait(false);
             service.Start();
             Console.Out.WriteLine($"cradle host {service.Name}: data in {service.Store.Folder}");
             if (packs is not FolderPackStorage)

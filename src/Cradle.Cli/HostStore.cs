@@ -63,7 +63,7 @@ internal sealed class HostStore : IDisposable
         {
             RequireExisting(settings, database);
             var packs = readsPacks ? await OpenPacksAsync(settings, cancellationToken).ConfigureAwait(false) : PackStorage.Open(null, settings.Folder);
-            return new HostStore(ChunkStore.Open(settings.Folder, packs: packs, database: database), database);
+            return new HostStore(await ChunkStore.OpenAsync(settings.Folder, packs: packs, database: database, cancellationToken: cancellationToken).ConfigureAwait(false), database);
         }
         catch
         {

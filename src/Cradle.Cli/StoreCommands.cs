@@ -22,7 +22,7 @@ internal static class StoreCommands
             using var opened = await HostStore.OpenAsync(result, store, cancellationToken).ConfigureAwait(false);
             using var lease = opened.Store.Lease("check");
             var asJson = result.GetValue(json);
-            var report = new StoreChecker(opened.Store).Check(result.GetValue(readData), asJson ? null : new Progress<string>(m => Console.Error.WriteLine(m)), cancellationToken);
+            var report = await new StoreChecker(opened.Store).CheckAsync(result.GetValue(readData), asJson ? null : new Progress<string>(m => Console.Error.WriteLine(m)), cancellationToken).ConfigureAwait(false);
             if (asJson)
             {
                 CliJson.Print(report, CliJson.Default.CheckReport);

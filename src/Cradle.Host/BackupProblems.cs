@@ -40,11 +40,16 @@ internal sealed class BackupProblems(ChunkStore store, SnapshotInfo? previous)
     /// still holds. <paramref name="sent"/> is the device's entry: a folder it saw but could not
     /// list is kept as an (empty) folder when no earlier snapshot had it.
     /// </summary>
-    public void Add(TreeEntry sent, string reason, TreeBuilder entries, Func<string, bool> claimPath, StoreWriter writer)
+    public async Task AddAsync(TreeEntry sent, string reason, TreeBuilder entries, Func<string, bool> claimPath, StoreWriter writer, CancellationToken cancellationToken)
     {
         Received++;
         var carried = 0L;
         var folder = sent.Kind == EntryKind.Directory;
+        if (previous is not null && _tree is null)
+        {
+            await LoadTreeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var earlier = Earlier(sent.Path, folder);
         var hadItself = false;
         foreach (var entry in earlier)
@@ -82,7 +87,7 @@ internal sealed class BackupProblems(ChunkStore store, SnapshotInfo? previous)
             yield break;
         }
 
-        var tree = Tree();
+        var tree = _tree!;
         var prefix = path + "/";
         if (_index!.TryGetValue(path, out var at))
         {
@@ -111,19 +116,16 @@ internal sealed class BackupProblems(ChunkStore store, SnapshotInfo? previous)
         }
     }
 
-    private List<TreeEntry> Tree()
+    private async Task LoadTreeAsync(CancellationToken cancellationToken)
     {
-        if (_tree is null)
+        using var reader = store.OpenReader();
+        var tree = await reader.LoadTreeAsync(previous!, cancellationToken).ConfigureAwait(false);
+        _index = new Dictionary<string, int>(tree.Count, StringComparer.Ordinal);
+        for (var i = 0; i < tree.Count; i++)
         {
-            using var reader = store.OpenReader();
-            _tree = reader.LoadTree(previous!);
-            _index = new Dictionary<string, int>(_tree.Count, StringComparer.Ordinal);
-            for (var i = 0; i < _tree.Count; i++)
-            {
-                _index.TryAdd(_tree[i].Path, i);
-            }
+            _index.TryAdd(tree[i].Path, i);
         }
 
-        return _tree;
+        _tree = tree;
     }
 }

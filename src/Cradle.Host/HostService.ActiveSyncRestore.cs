@@ -35,7 +35,7 @@ public sealed partial class HostService
         using var lease = Store.Lease("restore");
         using var reader = Store.OpenReader();
         var snapshot = FindSnapshot(reader.Catalog, device, snapshotId);
-        var entries = DeviceRestorer.Select(reader, snapshot, path);
+        var entries = await DeviceRestorer.SelectAsync(reader, snapshot, path, cancellationToken).ConfigureAwait(false);
         var job = new RestoreJob(reader, snapshot, path, entries, progress, cancellationToken);
         if (!session.TryQueue(job))
         {

@@ -98,9 +98,9 @@ public sealed partial class HostService : IAsyncDisposable
     public int ActiveSessions { get { lock (_sessions) { return _sessions.Count(t => !t.IsCompleted); } } }
 
     /// <summary>Opens the host's folder (creating it when new): store, registry, identity, certificate.</summary>
-    public static HostService Open(HostOptions options, ILoggerFactory? loggers = null)
+    public static async Task<HostService> OpenAsync(HostOptions options, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
     {
-        var store = ChunkStore.Open(options.DataFolder, options.Time, options.Packs, options.Catalog);
+        var store = await ChunkStore.OpenAsync(options.DataFolder, options.Time, options.Packs, options.Catalog, cancellationToken).ConfigureAwait(false);
         byte[] id;
         string name;
         X509Certificate2 certificate;

@@ -103,7 +103,7 @@ internal sealed partial class HostSession
                     _live.Progress(entries.Files, Math.Max(entries.Bytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.FileEntries:
-                    AddEntries(writer, message.FileEntries, received);
+                    await AddEntriesAsync(writer, message.FileEntries, received, cancellationToken).ConfigureAwait(false);
                     _live.Progress(entries.Files, Math.Max(entries.Bytes, chunkBytes));
                     break;
                 case Envelope.BodyOneofCase.BackupEnd:
@@ -222,7 +222,7 @@ internal sealed partial class HostSession
         }
     }
 
-    private void AddEntries(StoreWriter writer, FileEntries batch, ReceivedEntries received)
+    private async Task AddEntriesAsync(StoreWriter writer, FileEntries batch, ReceivedEntries received, CancellationToken cancellationToken)
     {
         var entries = received.Tree;
         if (entries.Count + batch.Entries.Count > MaxEntriesPerSnapshot)
@@ -246,7 +246,7 @@ internal sealed partial class HostSession
             };
             if (e.Problem.Length > 0)
             {
-                AddProblem(writer, received, new TreeEntry(path, kind, 0, e.MtimeUnixNs, e.Mode, []), e);
+                await AddProblemAsync(writer, received, new TreeEntry(path, kind, 0, e.MtimeUnixNs, e.Mode, []), e, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -304,7 +304,7 @@ internal sealed partial class HostSession
     }
 
     /// <summary>An entry the device could not read (protocol v3): its earlier version stands in for it.</summary>
-    private void AddProblem(StoreWriter writer, ReceivedEntries received, TreeEntry entry, Protocol.Messages.FileEntry sent)
+    private async Task AddProblemAsync(StoreWriter writer, ReceivedEntries received, TreeEntry entry, Protocol.Messages.FileEntry sent, CancellationToken cancellationToken)
     {
         if (_version < ProtocolVersion.Problems)
         {
@@ -316,7 +316,7 @@ internal sealed partial class HostSession
             throw new CradleProtocolException($"\"{entry.Path}\" is marked unreadable but has content or a size");
         }
 
-        received.Problems.Add(entry, sent.Problem, received.Tree, path => entry.Path == path || received.Paths.Add(PathKey(path)), writer);
+        await received.Problems.AddAsync(entry, sent.Problem, received.Tree, path => entry.Path == path || received.Paths.Add(PathKey(path)), writer, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The first 128 bits of the path's SHA-256: two different paths share one by chance with odds of about 2^-100 in a snapshot of 10 million.</summary>

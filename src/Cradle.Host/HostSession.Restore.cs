@@ -29,7 +29,7 @@ internal sealed partial class HostSession
         using var lease = host.Store.Lease("restore");
         using var reader = host.Store.OpenReader();
         var (snapshot, grounds) = Authorize(reader.Catalog, source, request.SnapshotId);
-        var entries = reader.LoadTree(snapshot);
+        var entries = await reader.LoadTreeAsync(snapshot, cancellationToken).ConfigureAwait(false);
         var allowed = new HashSet<ChunkId>();
         foreach (var e in entries)
         {
@@ -163,7 +163,7 @@ internal sealed partial class HostSession
                         ChunkData data;
                         try
                         {
-                            var (compression, stored) = reader.ReadChunkToSend(location, raw.AsMemory(0, location.Entry.RawLength), sendCodec);
+                            var (compression, stored) = await reader.ReadChunkToSendAsync(location, raw.AsMemory(0, location.Entry.RawLength), sendCodec, cancellationToken).ConfigureAwait(false);
                             data = new ChunkData
                             {
                                 Id = bytes,

@@ -47,7 +47,7 @@ public sealed class ChunkStore
     /// <c>packs/</c> in the folder). <paramref name="database"/>: the catalog, default the SQLite
     /// file in the folder; the caller keeps it and disposes it after the store's last use.
     /// </summary>
-    public static ChunkStore Open(string folder, TimeProvider? time = null, IPackStorage? packs = null, CatalogDatabase? database = null)
+    public static async Task<ChunkStore> OpenAsync(string folder, TimeProvider? time = null, IPackStorage? packs = null, CatalogDatabase? database = null, CancellationToken cancellationToken = default)
     {
         CreatePrivateFolder(folder);
         var full = Path.GetFullPath(folder);
@@ -68,14 +68,14 @@ public sealed class ChunkStore
 
         // A catalog migrated to schema 4 learns who owns the chunks of its older snapshots here,
         // where the packs can be read: before a host answers a single chunk query.
-        OwnershipBackfill.Run(store);
+        await OwnershipBackfill.RunAsync(store, cancellationToken).ConfigureAwait(false);
         return store;
     }
 
     /// <summary>Creates the store's folder private when it does not exist (<see cref="PrivateFiles.CreateIfMissing"/>).</summary>
     public static void CreatePrivateFolder(string folder) => PrivateFiles.CreateIfMissing(folder);
 
-    /// <summary>Files and folders whose modes <see cref="Open"/> had to make private (0 when all were).</summary>
+    /// <summary>Files and folders whose modes <see cref="OpenAsync"/> had to make private (0 when all were).</summary>
     public int RepairedModes { get; private set; }
 
     private static bool IsUnder(string path, string folder) =>
@@ -86,10 +86,10 @@ public sealed class ChunkStore
     /// while a backup runs, its pack not committed yet (so prune deletes them only once every
     /// session that could name them has ended).
     /// </summary>
-    public List<string> UnnamedPackFiles(Catalog catalog)
+    public async Task<List<string>> UnnamedPackFilesAsync(Catalog catalog, CancellationToken cancellationToken)
     {
         var named = catalog.ListPacks().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-        return Packs.List().Where(n => !named.Contains(n)).ToList();
+        return (await Packs.ListAsync(cancellationToken).ConfigureAwait(false)).Where(n => !named.Contains(n)).ToList();
     }
 
     public Catalog OpenCatalog() => Catalog.Open(Database);

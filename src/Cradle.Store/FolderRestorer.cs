@@ -19,13 +19,13 @@ public sealed class FolderRestorer(SnapshotReader reader)
         RestoreAsync(snapshot, target, new FolderRestoreOptions(), progress, cancellationToken);
 
     public Task<RestoreResult> RestoreAsync(SnapshotInfo snapshot, string target, FolderRestoreOptions options, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken) =>
-        // The work is blocking disk I/O (positional reads and writes): run it off the caller's thread.
-        Task.Run(() => Restore(snapshot, target, options, progress, cancellationToken), cancellationToken);
+        // Most of the work is blocking disk I/O (positional writes, folders): off the caller's thread.
+        Task.Run(() => RestoreCoreAsync(snapshot, target, options, progress, cancellationToken), cancellationToken);
 
     /// <exception cref="ArgumentException">The target holds something else and <see cref="FolderRestoreOptions.Overwrite"/> was not given.</exception>
-    public RestoreResult Restore(SnapshotInfo snapshot, string target, FolderRestoreOptions options, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
+    private async Task<RestoreResult> RestoreCoreAsync(SnapshotInfo snapshot, string target, FolderRestoreOptions options, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
     {
-        var entries = reader.LoadTree(snapshot);
+        var entries = await reader.LoadTreeAsync(snapshot, cancellationToken).ConfigureAwait(false);
         var root = Path.GetFullPath(target);
         var found = RestoreTarget.Inspect(root, snapshot, entries);
         if (found.State == RestoreTargetState.Occupied && !options.Overwrite)
@@ -105,7 +105,7 @@ public sealed class FolderRestorer(SnapshotReader reader)
             }
 
             var tasks = workers.Select(worker => Task.Run(
-                () =>
+                async () =>
                 {
                     var buffer = new byte[ChunkerOptions.AbsoluteMaxSize];
                     try
@@ -125,7 +125,7 @@ public sealed class FolderRestorer(SnapshotReader reader)
                                 }
                                 else
                                 {
-                                    RestoreFile(worker, buffer, snapshot, item.Entry, item.Path);
+                                    await RestoreFileAsync(worker, buffer, snapshot, item.Entry, item.Path, stop.Token).ConfigureAwait(false);
                                 }
 
                                 var bytesNow = Interlocked.Add(ref done, item.Entry.Size);
@@ -142,13 +142,14 @@ public sealed class FolderRestorer(SnapshotReader reader)
                     }
                 },
                 CancellationToken.None)).ToArray();
+            var all = Task.WhenAll(tasks);
             try
             {
-                Task.WaitAll(tasks, CancellationToken.None);
+                await all.ConfigureAwait(false);
             }
-            catch (AggregateException e)
+            catch (Exception) when (all.Exception is { } e)
             {
-                // Report the first real failure (a damaged chunk, a full disk) as itself, not wrapped.
+                // Report the first real failure (a damaged chunk, a full disk), not another worker's cancellation.
                 var first = e.Flatten().InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException) ?? e.Flatten().InnerExceptions[0];
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
                 throw;
@@ -182,7 +183,7 @@ public sealed class FolderRestorer(SnapshotReader reader)
                 catch (IOException)
                 {
                     // No hard links here (another file system, FAT, too many links): the content, as a file of its own.
-                    RestoreFile(reader, new byte[ChunkerOptions.AbsoluteMaxSize], snapshot, entry, path);
+                    await RestoreFileAsync(reader, new byte[ChunkerOptions.AbsoluteMaxSize], snapshot, entry, path, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -261,7 +262,7 @@ public sealed class FolderRestorer(SnapshotReader reader)
     private static bool SameFolder(string a, string b) =>
         Path.GetDirectoryName(a.AsSpan()).SequenceEqual(Path.GetDirectoryName(b.AsSpan()));
 
-    private static void RestoreFile(SnapshotReader reader, byte[] buffer, SnapshotInfo snapshot, TreeEntry entry, string path)
+    private static async Task RestoreFileAsync(SnapshotReader reader, byte[] buffer, SnapshotInfo snapshot, TreeEntry entry, string path, CancellationToken cancellationToken)
     {
         var temp = RestoredFile.TempPathFor(path);
         try
@@ -274,9 +275,9 @@ public sealed class FolderRestorer(SnapshotReader reader)
                 foreach (var id in entry.Chunks)
                 {
                     var location = reader.Locate(id);
-                    var raw = buffer.AsSpan(0, location.Entry.RawLength);
-                    reader.ReadChunk(location, raw);
-                    RandomAccess.Write(file, raw, written);
+                    var raw = buffer.AsMemory(0, location.Entry.RawLength);
+                    await reader.ReadChunkAsync(location, raw, cancellationToken).ConfigureAwait(false);
+                    RandomAccess.Write(file, raw.Span, written);
                     written += raw.Length;
                 }
 

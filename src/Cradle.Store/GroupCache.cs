@@ -32,10 +32,10 @@ internal sealed class GroupCache
     public static void ReturnBuffer(byte[] buffer) => Buffers.Return(buffer);
 
     /// <summary>
-    /// The group at <paramref name="offset"/> of <paramref name="pack"/>, decompressed by
-    /// <paramref name="load"/> when not kept; its bytes stay valid until the lease is disposed.
+    /// The group at <paramref name="offset"/> of <paramref name="pack"/>, read and decompressed
+    /// by <paramref name="load"/> when not kept; its bytes stay valid until the lease is disposed.
     /// </summary>
-    public Lease Get(string pack, long offset, Func<DecodedGroup> load)
+    public async ValueTask<Lease> GetAsync(string pack, long offset, Func<Task<DecodedGroup>> load)
     {
         Entry entry;
         lock (_recent)
@@ -48,7 +48,7 @@ internal sealed class GroupCache
 
             if (node is null)
             {
-                node = new(new Entry(pack, offset, new Lazy<DecodedGroup>(load, LazyThreadSafetyMode.ExecutionAndPublication)));
+                node = new(new Entry(pack, offset, new Lazy<Task<DecodedGroup>>(load, LazyThreadSafetyMode.ExecutionAndPublication)));
                 while (_recent.Count >= Capacity)
                 {
                     Evict(_recent.Last!);
@@ -66,7 +66,14 @@ internal sealed class GroupCache
 
         try
         {
-            return new Lease(this, entry, entry.Group.Value);
+            var group = await entry.Group.Value.ConfigureAwait(false);
+            lock (_recent)
+            {
+                // Kept where eviction finds it without waiting on the task (Users > 0 until then).
+                entry.Raw ??= group.Raw;
+            }
+
+            return new Lease(this, entry, group);
         }
         catch
         {
@@ -95,10 +102,10 @@ internal sealed class GroupCache
 
     private static void GiveBackWhenUnused(Entry entry)
     {
-        if (entry.Evicted && entry.Users == 0 && entry.Group.IsValueCreated && !entry.Returned)
+        if (entry.Evicted && entry.Users == 0 && entry.Raw is { } raw && !entry.Returned)
         {
             entry.Returned = true;
-            Buffers.Return(entry.Group.Value.Raw);
+            Buffers.Return(raw);
         }
     }
 
@@ -111,13 +118,17 @@ internal sealed class GroupCache
         }
     }
 
-    internal sealed class Entry(string pack, long offset, Lazy<DecodedGroup> group)
+    internal sealed class Entry(string pack, long offset, Lazy<Task<DecodedGroup>> group)
     {
         public string Pack { get; } = pack;
 
         public long Offset { get; } = offset;
 
-        public Lazy<DecodedGroup> Group { get; } = group;
+        /// <summary>Started by the first reader to ask; the others await the same load.</summary>
+        public Lazy<Task<DecodedGroup>> Group { get; } = group;
+
+        /// <summary>The decompressed bytes' pooled buffer, once a reader has the group.</summary>
+        public byte[]? Raw { get; set; }
 
         public int Users { get; set; }
 

@@ -15,7 +15,7 @@ namespace Cradle.Store;
 internal static class OwnershipBackfill
 {
     /// <summary>Fills the owners of the snapshots the migration marked; returns how many snapshots it read (0: nothing to do).</summary>
-    public static int Run(ChunkStore store)
+    public static async Task<int> RunAsync(ChunkStore store, CancellationToken cancellationToken)
     {
         using var reader = store.OpenReader();
         var catalog = reader.Catalog;
@@ -30,7 +30,7 @@ internal static class OwnershipBackfill
             var owned = new HashSet<ChunkId>();
             try
             {
-                foreach (var entry in reader.LoadTree(snapshot))
+                foreach (var entry in await reader.LoadTreeAsync(snapshot, cancellationToken).ConfigureAwait(false))
                 {
                     owned.UnionWith(entry.Chunks);
                 }

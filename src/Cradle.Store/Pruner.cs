@@ -40,7 +40,7 @@ public sealed class Pruner(ChunkStore store)
         // Files the catalog does not name, seen before anything is marked: each was written by a
         // session holding a lease from this epoch or before (a lease comes before its first pack).
         var unnamedEpoch = catalog.Epoch();
-        var unnamed = store.UnnamedPackFiles(catalog);
+        var unnamed = await store.UnnamedPackFilesAsync(catalog, cancellationToken).ConfigureAwait(false);
         var staged = store.Packs.StagedLeftovers();
 
         var all = catalog.ListSnapshots();
@@ -70,7 +70,7 @@ public sealed class Pruner(ChunkStore store)
 
         var live = new HashSet<ChunkId>();
         var counted = new HashSet<long>();
-        AddLive(reader, kept, live, counted, cancellationToken);
+        await AddLiveAsync(reader, kept, live, counted, cancellationToken).ConfigureAwait(false);
 
         var packs = catalog.ListPacks().ToDictionary(p => p.Id);
         var allRows = catalog.ListChunks().ToList();
@@ -106,7 +106,12 @@ public sealed class Pruner(ChunkStore store)
                     + copied.Sum(c => PackFormat.RecordHeaderLength + share(c) + PackFormat.FooterEntryLength);
             }
 
-            var orphanBytes = unnamed.Sum(f => store.Packs.LengthOf(f) ?? 0) + staged.Sum(f => new FileInfo(f).Length);
+            var orphanBytes = staged.Sum(f => new FileInfo(f).Length);
+            foreach (var file in unnamed)
+            {
+                orphanBytes += await store.Packs.LengthOfAsync(file, cancellationToken).ConfigureAwait(false) ?? 0;
+            }
+
             var freed = dead.Sum(p => p.Size) + repack.Sum(p => p.Size) - newBytes + orphanBytes;
             return new PruneReport(true, removed, kept.Count, dead.Count, repack.Count, unnamed.Count + staged.Count, freed, 0, 0);
         }
@@ -130,13 +135,13 @@ public sealed class Pruner(ChunkStore store)
 
         // Sessions that ended since the live set was taken may have committed snapshots naming
         // condemned chunks (they began before the mark, when those were present): those live again.
-        AddLive(reader, catalog.ListSnapshots(), live, counted, cancellationToken);
+        await AddLiveAsync(reader, catalog.ListSnapshots(), live, counted, cancellationToken).ConfigureAwait(false);
         var rescued = condemned.Keys.Where(live.Contains).ToList();
         var deletable = condemned.Where(c => c.Value < safeBefore && !live.Contains(c.Key)).Select(c => c.Key).ToList();
         var swept = catalog.Sweep(rescued, deletable, safeBefore);
         foreach (var pack in swept)
         {
-            store.Packs.Delete(pack.Name);
+            await store.Packs.DeleteAsync(pack.Name, cancellationToken).ConfigureAwait(false);
         }
 
         // A chunk that is gone is nobody's: were it sent again later, only its sender would own it.
@@ -150,8 +155,8 @@ public sealed class Pruner(ChunkStore store)
             var named = catalog.ListPacks().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var file in unnamed.Where(f => !named.Contains(f)))
             {
-                orphanBytesFreed += store.Packs.LengthOf(file) ?? 0;
-                store.Packs.Delete(file);
+                orphanBytesFreed += await store.Packs.LengthOfAsync(file, cancellationToken).ConfigureAwait(false) ?? 0;
+                await store.Packs.DeleteAsync(file, cancellationToken).ConfigureAwait(false);
                 orphansDeleted++;
             }
 
@@ -176,7 +181,7 @@ public sealed class Pruner(ChunkStore store)
     }
 
     /// <summary>Adds every chunk the snapshots need (their tree and their files' content), once per snapshot.</summary>
-    private static void AddLive(SnapshotReader reader, IEnumerable<SnapshotInfo> snapshots, HashSet<ChunkId> live, HashSet<long> counted, CancellationToken cancellationToken)
+    private static async Task AddLiveAsync(SnapshotReader reader, IEnumerable<SnapshotInfo> snapshots, HashSet<ChunkId> live, HashSet<long> counted, CancellationToken cancellationToken)
     {
         foreach (var s in snapshots)
         {
@@ -187,7 +192,7 @@ public sealed class Pruner(ChunkStore store)
 
             cancellationToken.ThrowIfCancellationRequested();
             live.UnionWith(s.Tree);
-            foreach (var entry in reader.LoadTree(s))
+            foreach (var entry in await reader.LoadTreeAsync(s, cancellationToken).ConfigureAwait(false))
             {
                 live.UnionWith(entry.Chunks);
             }
@@ -259,12 +264,12 @@ public sealed class Pruner(ChunkStore store)
                     var content = raw.AsMemory(0, row.Entry.RawLength);
                     if (row.Entry.Compression == ChunkCompression.None || trees.Contains(row.Entry.Id))
                     {
-                        var (compression, stored) = reader.ReadChunkToSend(location, content);
+                        var (compression, stored) = await reader.ReadChunkToSendAsync(location, content, null, cancellationToken).ConfigureAwait(false);
                         await writer.AppendAsync(row.Entry.Id, compression, stored, row.Entry.RawLength, cancellationToken).ConfigureAwait(false);
                     }
                     else
                     {
-                        reader.ReadChunk(location, content.Span);
+                        await reader.ReadChunkAsync(location, content, cancellationToken).ConfigureAwait(false);
                         await writer.AppendGroupedAsync(row.Entry.Id, content, cancellationToken).ConfigureAwait(false);
                     }
                 }

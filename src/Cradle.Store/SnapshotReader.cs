@@ -30,7 +30,7 @@ public sealed class SnapshotReader : IDisposable
     public SnapshotReader Fork() => _store.OpenReader();
 
     /// <summary>The entries of a snapshot, in the order the device sent them.</summary>
-    public List<TreeEntry> LoadTree(SnapshotInfo snapshot)
+    public async Task<List<TreeEntry>> LoadTreeAsync(SnapshotInfo snapshot, CancellationToken cancellationToken)
     {
         var total = 0L;
         var locations = new List<ChunkLocation>(snapshot.Tree.Length);
@@ -45,7 +45,7 @@ public sealed class SnapshotReader : IDisposable
         var offset = 0;
         foreach (var location in locations)
         {
-            ReadChunk(location, buffer.AsSpan(offset, location.Entry.RawLength));
+            await ReadChunkAsync(location, buffer.AsMemory(offset, location.Entry.RawLength), cancellationToken).ConfigureAwait(false);
             offset += location.Entry.RawLength;
         }
 
@@ -75,7 +75,7 @@ public sealed class SnapshotReader : IDisposable
     /// Reads a chunk's raw bytes into <paramref name="destination"/> (exactly its raw length) and
     /// verifies its hash.
     /// </summary>
-    public void ReadChunk(ChunkLocation location, Span<byte> destination)
+    public async ValueTask ReadChunkAsync(ChunkLocation location, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var entry = location.Entry;
         if (destination.Length != entry.RawLength)
@@ -85,7 +85,9 @@ public sealed class SnapshotReader : IDisposable
 
         if (entry.Compression == ChunkCompression.ZstdGroup)
         {
-            using var lease = _store.Groups.Get(location.PackName, entry.Offset, () => LoadGroup(location));
+            // Not cancelled by this reader's token: other readers of the store may be waiting on
+            // the same load, and one record's read is bounded (PackFormat.MaxRecordLength).
+            using var lease = await _store.Groups.GetAsync(location.PackName, entry.Offset, () => LoadGroupAsync(location, CancellationToken.None)).ConfigureAwait(false);
             var group = lease.Group;
             var range = group.Table.Find(entry.Id)
                 ?? throw new StoreCorruptException($"pack {location.PackName}: the group at offset {entry.Offset} does not list chunk {entry.Id} (damaged pack or catalog)");
@@ -95,14 +97,14 @@ public sealed class SnapshotReader : IDisposable
                 throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} is {member.Length} bytes in the group at offset {entry.Offset}, the catalog says {entry.RawLength}");
             }
 
-            member.CopyTo(destination);
+            member.CopyTo(destination.Span);
         }
         else
         {
-            var stored = ReadStored(location);
+            var stored = await ReadStoredAsync(location, cancellationToken).ConfigureAwait(false);
             try
             {
-                _codec.Decompress(entry.Compression, stored.Span, destination);
+                _codec.Decompress(entry.Compression, stored.Span, destination.Span);
             }
             catch (CradleProtocolException e)
             {
@@ -110,28 +112,28 @@ public sealed class SnapshotReader : IDisposable
             }
         }
 
-        if (ChunkId.Of(destination) != entry.Id)
+        if (ChunkId.Of(destination.Span) != entry.Id)
         {
             throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} at offset {entry.Offset} does not match its hash (damaged data)");
         }
     }
 
     /// <summary>
-    /// Reads and verifies a chunk (as <see cref="ReadChunk"/>, into <paramref name="destination"/>)
+    /// Reads and verifies a chunk (as <see cref="ReadChunkAsync"/>, into <paramref name="destination"/>)
     /// and returns it in the form it travels in: as stored, or, for a member of a compression
     /// group, compressed on its own — by <paramref name="sendCodec"/> when given (a faster level
     /// for a fast link), else at the store's level. Valid until the next read.
     /// </summary>
-    public (ChunkCompression Compression, ReadOnlyMemory<byte> Data) ReadChunkToSend(ChunkLocation location, Memory<byte> destination, ChunkCodec? sendCodec = null)
+    public async ValueTask<(ChunkCompression Compression, ReadOnlyMemory<byte> Data)> ReadChunkToSendAsync(ChunkLocation location, Memory<byte> destination, ChunkCodec? sendCodec, CancellationToken cancellationToken)
     {
-        ReadChunk(location, destination.Span);
+        await ReadChunkAsync(location, destination, cancellationToken).ConfigureAwait(false);
         return location.Entry.Compression == ChunkCompression.ZstdGroup
             ? (sendCodec ?? _codec).Compress(destination)
             : (location.Entry.Compression, _stored.AsMemory(0, location.Entry.StoredLength));
     }
 
     /// <summary>A record's stored bytes (after its header; a group's whole record), read into the reader's buffer.</summary>
-    private ReadOnlyMemory<byte> ReadStored(ChunkLocation location)
+    private async ValueTask<ReadOnlyMemory<byte>> ReadStoredAsync(ChunkLocation location, CancellationToken cancellationToken)
     {
         var entry = location.Entry;
         if (entry.StoredLength < 0 || entry.StoredLength > PackFormat.MaxRecordLength)
@@ -145,7 +147,8 @@ public sealed class SnapshotReader : IDisposable
         }
 
         var stored = _stored.AsMemory(0, entry.StoredLength);
-        var read = OpenPack(location.PackName).Read(stored.Span, entry.DataOffset);
+        var pack = await OpenPackAsync(location.PackName, cancellationToken).ConfigureAwait(false);
+        var read = await pack.ReadAsync(stored, entry.DataOffset, cancellationToken).ConfigureAwait(false);
         if (read != stored.Length)
         {
             throw new StoreCorruptException($"pack {location.PackName} is truncated: chunk {entry.Id} at offset {entry.Offset} is cut short");
@@ -154,12 +157,13 @@ public sealed class SnapshotReader : IDisposable
         return stored;
     }
 
-    private DecodedGroup LoadGroup(ChunkLocation location)
+    private async Task<DecodedGroup> LoadGroupAsync(ChunkLocation location, CancellationToken cancellationToken)
     {
         var entry = location.Entry;
-        var record = ReadStored(location).Span;
+        var stored = await ReadStoredAsync(location, cancellationToken).ConfigureAwait(false);
         try
         {
+            var record = stored.Span;
             var table = PackFormat.ReadGroup(record, entry.Offset);
             var raw = GroupCache.RentBuffer(table.RawLength);
             try
@@ -180,7 +184,7 @@ public sealed class SnapshotReader : IDisposable
         }
     }
 
-    private IPackHandle OpenPack(string name)
+    private async ValueTask<IPackHandle> OpenPackAsync(string name, CancellationToken cancellationToken)
     {
         if (!_packs.TryGetValue(name, out var handle))
         {
@@ -189,7 +193,7 @@ public sealed class SnapshotReader : IDisposable
                 ClosePacks();
             }
 
-            handle = _store.Packs.OpenRead(name);
+            handle = await _store.Packs.OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
             _packs[name] = handle;
         }
 

@@ -14,7 +14,7 @@ public sealed class StoreChecker(ChunkStore store)
     /// <summary>Most file paths listed per affected snapshot (the count is always exact).</summary>
     public const int MaxPathsShown = 50;
 
-    public CheckReport Check(bool readData, IProgress<string>? progress, CancellationToken cancellationToken)
+    public async Task<CheckReport> CheckAsync(bool readData, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         using var reader = store.OpenReader();
         var catalog = reader.Catalog;
@@ -27,7 +27,7 @@ public sealed class StoreChecker(ChunkStore store)
         progress?.Report($"checking {packs.Count} packs");
         foreach (var pack in packs)
         {
-            if (store.Packs.LengthOf(pack.Name) is not { } length)
+            if (await store.Packs.LengthOfAsync(pack.Name, cancellationToken).ConfigureAwait(false) is not { } length)
             {
                 problems.Add(new CheckProblem("missing-pack", $"pack {pack.Name} is missing from {store.Packs.Location}", pack.Name, null));
                 sizeOnDisk[pack.Id] = -1;
@@ -43,9 +43,9 @@ public sealed class StoreChecker(ChunkStore store)
             if (readData && length >= PackFormat.HeaderLength)
             {
                 var header = new byte[PackFormat.HeaderLength];
-                using (var handle = store.Packs.OpenRead(pack.Name))
+                using (var handle = await store.Packs.OpenReadAsync(pack.Name, cancellationToken).ConfigureAwait(false))
                 {
-                    handle.Read(header, 0);
+                    await handle.ReadAsync(header, 0, cancellationToken).ConfigureAwait(false);
                 }
 
                 try
@@ -100,7 +100,7 @@ public sealed class StoreChecker(ChunkStore store)
 
             try
             {
-                reader.ReadChunk(new ChunkLocation(pack.Name, row.Entry), buffer.AsSpan(0, row.Entry.RawLength));
+                await reader.ReadChunkAsync(new ChunkLocation(pack.Name, row.Entry), buffer.AsMemory(0, row.Entry.RawLength), cancellationToken).ConfigureAwait(false);
                 if (row.Entry.Compression != ChunkCompression.ZstdGroup || (row.Pack, row.Entry.Offset) != lastGroup)
                 {
                     // A group's members follow each other (rows in pack and offset order) and share its bytes.
@@ -123,7 +123,7 @@ public sealed class StoreChecker(ChunkStore store)
             List<TreeEntry> entries;
             try
             {
-                entries = reader.LoadTree(snapshot);
+                entries = await reader.LoadTreeAsync(snapshot, cancellationToken).ConfigureAwait(false);
             }
             catch (StoreCorruptException e)
             {
@@ -164,7 +164,7 @@ public sealed class StoreChecker(ChunkStore store)
             }
         }
 
-        var orphans = store.UnnamedPackFiles(catalog);
+        var orphans = await store.UnnamedPackFilesAsync(catalog, cancellationToken).ConfigureAwait(false);
         if (orphans.Count > 0)
         {
             notes.Add($"{orphans.Count} pack files are not named by the catalog (left by an interrupted backup or prune; harmless, prune removes them)");

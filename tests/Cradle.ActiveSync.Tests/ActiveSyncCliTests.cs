@@ -29,7 +29,7 @@ public sealed class ActiveSyncCliTests
     {
         using var temp = new TempFolder();
         var data = temp["host"];
-        using (PartnershipRegistry.Open(Store.ChunkStore.Open(data).Database))
+        using (PartnershipRegistry.Open((await Store.ChunkStore.OpenAsync(data)).Database))
         {
             // A host folder, as 'cradle host run' leaves it: the command refuses a folder without one.
         }

@@ -6,7 +6,7 @@ public sealed class CradledBackupTests
     [Fact]
     public async Task A_device_left_in_its_cradle_is_backed_up_again_without_reconnecting_and_a_change_is_stored()
     {
-        await using var rig = HostRig.Start(backupEvery: TimeSpan.FromMilliseconds(300));
+        await using var rig = await HostRig.StartAsync(backupEvery: TimeSpan.FromMilliseconds(300));
         var device = rig.Device("MX7_R", "r");
         HostBackupTests.Write(device, @"My Documents\orders.csv", TestData.Bytes(71, 2_000));
         Assert.Equal("connected", await rig.SyncAsync(device));

@@ -16,7 +16,7 @@ public sealed class DashboardActiveSyncTests(Chromium chromium) : IClassFixture<
     [Fact]
     public async Task A_device_refused_by_P5_is_renamed_from_the_dashboard_partners_and_is_restored_onto_with_a_click()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         await using var api = await HostApi.StartAsync(rig);
         var first = rig.Device("Pocket_PC", "a");
         Assert.Equal("connected", await rig.SyncAsync(first));
@@ -63,7 +63,7 @@ public sealed class DashboardActiveSyncTests(Chromium chromium) : IClassFixture<
     [Fact]
     public async Task A_page_on_another_site_cannot_rename_a_cradled_device()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         await using var api = await HostApi.StartAsync(rig);
         var device = rig.Device("Pocket_PC", "x");
         Assert.Equal("connected", await rig.SyncAsync(device));

@@ -18,7 +18,7 @@ public sealed class DeviceRenameTests
     [Fact]
     public async Task P5_a_device_refused_for_its_default_name_is_renamed_from_the_host_and_partners_and_backs_up_under_the_new_name()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         await using var api = await HostApi.StartAsync(rig);
         var first = rig.Device("Pocket_PC", "a");
         HostBackupTests.Write(first, @"My Documents\a.txt", TestData.Bytes(1, 1_000));
@@ -58,7 +58,7 @@ public sealed class DeviceRenameTests
     [Fact]
     public async Task P8_renaming_a_partnered_device_ends_every_partnership_it_holds_and_the_old_record_is_never_reused()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         await using var api = await HostApi.StartAsync(rig);
         var device = rig.Device("MX7_P", "p");
         // Another PC's partnership in slot 2: P8 ends it too.
@@ -104,7 +104,7 @@ public sealed class DeviceRenameTests
     [Fact]
     public async Task A_rename_without_consent_to_an_invalid_or_held_name_or_of_a_device_not_connected_is_refused_and_writes_nothing()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         await using var api = await HostApi.StartAsync(rig);
         using (var registry = PartnershipRegistry.Open(rig.Host.Store.Database))
         {
@@ -159,7 +159,7 @@ public sealed class DeviceRenameTests
     [Fact]
     public async Task The_api_lists_the_cradled_devices_with_their_connection_and_standing()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         await using var api = await HostApi.StartAsync(rig);
         var device = rig.Device("MX7_L", "l");
         Assert.Equal("connected", await rig.SyncAsync(device));

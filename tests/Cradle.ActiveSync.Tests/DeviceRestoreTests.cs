@@ -18,7 +18,7 @@ public sealed class DeviceRestoreTests
     [Fact]
     public async Task A_snapshot_is_restored_onto_the_device_byte_exact_with_its_times_through_temporary_names()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var device = rig.Device("MX7_R", "r");
         var a = HostBackupTests.Write(device, @"My Documents\a.txt", TestData.Bytes(1, 1_000), Monday);
         var b = HostBackupTests.Write(device, @"My Documents\scans\deep\b.bin", TestData.Bytes(2, 300_000), Tuesday);
@@ -46,7 +46,7 @@ public sealed class DeviceRestoreTests
     [Fact]
     public async Task A_path_restores_only_that_part_of_the_snapshot()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var device = rig.Device("MX7_S", "s");
         HostBackupTests.Write(device, @"My Documents\a.txt", TestData.Bytes(4, 1_000), Monday);
         var b = HostBackupTests.Write(device, @"My Documents\scans\b.bin", TestData.Bytes(5, 2_000), Monday);
@@ -66,7 +66,7 @@ public sealed class DeviceRestoreTests
     [Fact]
     public async Task P6_P7_a_cold_booted_device_is_restored_without_partnering_again_and_its_registry_is_left_alone()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var device = rig.Device("MX7_T", "t");
         var a = HostBackupTests.Write(device, @"My Documents\a.txt", TestData.Bytes(6, 5_000), Monday);
         Assert.Equal("connected", await rig.SyncAsync(device));
@@ -92,7 +92,7 @@ public sealed class DeviceRestoreTests
     [Fact]
     public async Task A_cable_pulled_mid_restore_leaves_no_half_file_under_its_real_name_and_the_restore_says_it_was_interrupted()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var device = rig.Device("MX7_U", "u");
         var big = HostBackupTests.Write(device, @"My Documents\big.bin", TestData.Bytes(7, 2_000_000), Monday);
         Assert.Equal("connected", await rig.SyncAsync(device));
@@ -125,7 +125,7 @@ public sealed class DeviceRestoreTests
     [Fact]
     public async Task A_path_the_device_cannot_hold_is_refused_by_name_and_the_rest_is_restored_but_not_called_complete()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var device = rig.Device("MX7_V", "v");
         // Names a Linux folder holds but Windows CE reserves: a snapshot may carry them.
         HostBackupTests.Write(device, @"My Documents\CON.txt", TestData.Bytes(9, 100), Monday);
@@ -149,7 +149,7 @@ public sealed class DeviceRestoreTests
     [Fact]
     public async Task A_device_that_is_not_connected_or_a_guest_is_refused_with_the_reason()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var device = rig.Device("MX7_W", "w");
         HostBackupTests.Write(device, @"My Documents\a.txt", TestData.Bytes(12, 100), Monday);
         Assert.Equal("connected", await rig.SyncAsync(device));

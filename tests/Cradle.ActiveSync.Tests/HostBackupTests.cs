@@ -16,7 +16,7 @@ public sealed class HostBackupTests
     [Fact]
     public async Task A_first_backup_stores_documents_and_storage_cards_byte_exact_owned_by_the_device_and_checked()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var device = rig.Device("MX7_A", "a", o => { o.StorageCards = ["Storage Card"]; return o; });
         var a = Write(device, @"My Documents\a.txt", TestData.Bytes(1, 1_000));
         var b = Write(device, @"My Documents\scans\b.bin", TestData.Bytes(2, 700_000));
@@ -41,14 +41,14 @@ public sealed class HostBackupTests
             Assert.True(catalog.CountOwned(DeviceName.Parse("MX7_A").Key) >= 3);
         }
 
-        var check = new StoreChecker(rig.Host.Store).Check(readData: true, null, CancellationToken.None);
+        var check = await new StoreChecker(rig.Host.Store).CheckAsync(readData: true, null, CancellationToken.None);
         Assert.True(check.Ok, string.Join("; ", check.Problems.Select(p => p.Detail)));
     }
 
     [Fact]
     public async Task The_partnership_is_written_to_the_device_registry_and_recorded_on_the_host_with_link_activesync()
     {
-        await using var rig = HostRig.Start(hostName: "depot-7");
+        await using var rig = await HostRig.StartAsync(hostName: "depot-7");
         var device = rig.Device("Pocket_PC", "p");
         Write(device, @"My Documents\a.txt", TestData.Bytes(5, 100));
 
@@ -73,7 +73,7 @@ public sealed class HostBackupTests
     [Fact]
     public async Task An_unchanged_device_is_verified_by_listings_alone_and_a_changed_file_is_the_only_one_read_again()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var device = rig.Device("MX7_B", "b");
         Write(device, @"My Documents\big.bin", TestData.Bytes(6, 400_000));
         Write(device, @"My Documents\notes.txt", TestData.Bytes(7, 3_000));
@@ -105,7 +105,7 @@ public sealed class HostBackupTests
     [Fact]
     public async Task A_device_that_vanishes_mid_file_leaves_no_snapshot_and_the_next_session_finishes_the_backup()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var device = rig.Device("MX7_C", "c");
         var big = Write(device, @"My Documents\big.bin", TestData.Bytes(9, 2_000_000));
         // Well past the first chunks (at most 256 KiB each): with 8 reads of 64 KiB in flight, the
@@ -133,7 +133,7 @@ public sealed class HostBackupTests
     [Fact]
     public async Task P5_a_second_device_with_a_name_already_partnered_is_refused_and_nothing_of_it_is_stored_or_written()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var first = rig.Device("Pocket_PC", "first");
         Write(first, @"My Documents\a.txt", TestData.Bytes(10, 100));
         Assert.Equal("connected", await rig.SyncAsync(first));
@@ -155,7 +155,7 @@ public sealed class HostBackupTests
     [Fact]
     public async Task P6_P7_a_cold_booted_device_loses_the_newest_partnership_keeps_the_other_and_is_refused_until_renamed_or_released()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var device = rig.Device("MX7_D", "d");
         var partners = EmulatedRegistry.PartnersPath;
         device.Registry.Set(partners + @"\P1", "PId", RegistryValueJson.FromDWord(0x1234_5678));
@@ -179,7 +179,7 @@ public sealed class HostBackupTests
     [Fact]
     public async Task P3_a_device_holding_two_partnerships_is_a_guest_and_nothing_of_it_is_backed_up()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var device = rig.Device("MX7_E", "e");
         var partners = EmulatedRegistry.PartnersPath;
         foreach (var (slot, id, name) in new[] { (1, 0x1111_1111u, "OFFICE"), (2, 0x2222_2222u, "HOME") })
@@ -202,7 +202,7 @@ public sealed class HostBackupTests
     [Fact]
     public async Task A_password_locked_device_is_refused_until_the_operator_sets_its_password_and_then_backs_up()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         var device = rig.Device("MX7_F", "f", o => { o.Lock = EmulatedLock.Password; o.Password = "4711"; o.OsMajor = 5; o.OsMinor = 1; return o; });
         Write(device, @"My Documents\a.txt", TestData.Bytes(14, 100));
 

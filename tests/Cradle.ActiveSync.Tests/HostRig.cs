@@ -31,11 +31,11 @@ internal sealed class HostRig : IAsyncDisposable
 
     public int Port { get; }
 
-    public static HostRig Start(string hostName = "depot", IReadOnlyList<string>? folders = null, ActiveSyncOptions? options = null, TimeSpan? backupEvery = null)
+    public static async Task<HostRig> StartAsync(string hostName = "depot", IReadOnlyList<string>? folders = null, ActiveSyncOptions? options = null, TimeSpan? backupEvery = null)
     {
         var temp = new TempFolder();
         var port = FreePort();
-        var host = HostService.Open(new HostOptions
+        var host = await HostService.OpenAsync(new HostOptions
         {
             DataFolder = temp["host"],
             Listen = new Links.LinkAddress("127.0.0.1", 0),

@@ -14,7 +14,7 @@ public sealed class ReadPipelineTests
     public async Task Small_files_are_read_on_several_RAPI_sessions_at_once_within_the_bounds_and_byte_exact()
     {
         // The reply delay is on the way back, so calls sent together are answered together and overlaps are seen.
-        await using var rig = HostRig.Start(options: new ActiveSyncOptions { KeepaliveInterval = TimeSpan.FromMilliseconds(200), RapiSessions = 3, MaxRequestsInFlight = 4 });
+        await using var rig = await HostRig.StartAsync(options: new ActiveSyncOptions { KeepaliveInterval = TimeSpan.FromMilliseconds(200), RapiSessions = 3, MaxRequestsInFlight = 4 });
         var device = rig.Device("MX7_P", "p");
         device.Faults.ReplyDelayMs = 15;
         device.Faults.DelayIsLatency = true;
@@ -52,7 +52,7 @@ public sealed class ReadPipelineTests
     [Fact]
     public async Task An_unchanged_device_is_listed_a_level_at_a_time_with_listings_in_flight_together_and_reads_nothing()
     {
-        await using var rig = HostRig.Start(options: new ActiveSyncOptions { KeepaliveInterval = TimeSpan.FromMilliseconds(200), RapiSessions = 1 });
+        await using var rig = await HostRig.StartAsync(options: new ActiveSyncOptions { KeepaliveInterval = TimeSpan.FromMilliseconds(200), RapiSessions = 1 });
         var device = rig.Device("MX7_Q", "q");
         for (var i = 0; i < 12; i++)
         {

@@ -16,7 +16,7 @@ public sealed class ChangedWhileReadTests : IDisposable
     [Fact]
     public async Task A_file_rewritten_at_the_same_length_while_it_is_read_is_read_again_at_once_and_the_backup_is_whole()
     {
-        await using var host = LoopbackHost.Start(_temp["host"], "depot");
+        await using var host = await LoopbackHost.StartAsync(_temp["host"], "depot");
         var data = _temp["data"];
         Directory.CreateDirectory(data);
         var video = Path.Combine(data, "video.bin");
@@ -45,7 +45,7 @@ public sealed class ChangedWhileReadTests : IDisposable
     [Fact]
     public async Task A_file_that_changes_at_every_read_keeps_its_earlier_version_and_the_snapshot_is_partial()
     {
-        await using var host = LoopbackHost.Start(_temp["host"], "depot");
+        await using var host = await LoopbackHost.StartAsync(_temp["host"], "depot");
         var data = _temp["data"];
         Directory.CreateDirectory(data);
         var video = Path.Combine(data, "video.bin");
@@ -81,13 +81,13 @@ public sealed class ChangedWhileReadTests : IDisposable
     {
         using var reader = host.Store.OpenReader();
         var info = reader.Catalog.GetSnapshot(snapshot)!;
-        var entry = reader.LoadTree(info).Single(e => e.Path == path);
+        var entry = (await reader.LoadTreeAsync(info, CancellationToken.None)).Single(e => e.Path == path);
         using var content = new MemoryStream();
         foreach (var id in entry.Chunks)
         {
             var location = reader.Locate(id);
             var buffer = new byte[location.Entry.RawLength];
-            reader.ReadChunk(location, buffer);
+            await reader.ReadChunkAsync(location, buffer, CancellationToken.None);
             await content.WriteAsync(buffer);
         }
 

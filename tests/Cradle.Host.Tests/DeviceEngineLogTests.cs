@@ -18,7 +18,7 @@ public sealed class DeviceEngineLogTests : IDisposable
     [Fact]
     public async Task A_backup_session_writes_the_engines_events_with_their_ids_to_the_rolling_log()
     {
-        await using var host = LoopbackHost.Start(_temp["host"], "depot");
+        await using var host = await LoopbackHost.StartAsync(_temp["host"], "depot");
         var data = _temp["data"];
         Directory.CreateDirectory(data);
         File.WriteAllText(Path.Combine(data, "a.txt"), "a file\n");

@@ -42,8 +42,8 @@ public abstract class FleetIdentityTests : IDisposable
         return database;
     }
 
-    private HostService Open(string folder, CatalogDatabase database, string? name = "depot") =>
-        HostService.Open(new HostOptions { DataFolder = _temp[folder], Catalog = database, Name = name });
+    private Task<HostService> OpenAsync(string folder, CatalogDatabase database, string? name = "depot") =>
+        HostService.OpenAsync(new HostOptions { DataFolder = _temp[folder], Catalog = database, Name = name });
 
     [Fact]
     public async Task Six_hosts_starting_at_once_on_one_new_catalog_share_one_id_name_and_certificate()
@@ -53,7 +53,7 @@ public abstract class FleetIdentityTests : IDisposable
         var hosts = await Task.WhenAll(databases.Select((d, i) => Task.Run(() =>
         {
             start.SignalAndWait();
-            return Open($"host-{i}", d);
+            return OpenAsync($"host-{i}", d);
         })));
         try
         {
@@ -68,7 +68,7 @@ public abstract class FleetIdentityTests : IDisposable
             Assert.All(hosts, h => Assert.False(File.Exists(Path.Combine(h.Store.Folder, HostCertificate.FileName)), "the key belongs in the catalog, not in one host's folder"));
 
             // Started again later, without a name: the same identity.
-            await using var later = Open("host-later", Shared(), name: null);
+            await using var later = await OpenAsync("host-later", Shared(), name: null);
             Assert.Equal(first.HostId, later.HostId);
             Assert.Equal("depot", later.Name);
             Assert.Equal(HostCertificate.Hash(first.Certificate), HostCertificate.Hash(later.Certificate));
@@ -91,8 +91,8 @@ public abstract class FleetIdentityTests : IDisposable
         Directory.CreateDirectory(_temp["old-host"]);
         File.WriteAllBytes(Path.Combine(_temp["old-host"], HostCertificate.FileName), old.Export(X509ContentType.Pkcs12));
 
-        await using var upgraded = Open("old-host", Shared());
-        await using var joining = Open("new-host", Shared());
+        await using var upgraded = await OpenAsync("old-host", Shared());
+        await using var joining = await OpenAsync("new-host", Shared());
 
         Assert.Equal(HostCertificate.Hash(old), HostCertificate.Hash(upgraded.Certificate));
         Assert.Equal(HostCertificate.Hash(old), HostCertificate.Hash(joining.Certificate));

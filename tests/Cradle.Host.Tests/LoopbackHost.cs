@@ -6,7 +6,7 @@ namespace Cradle.Host.Tests;
 /// <summary>A real host in this process on 127.0.0.1 (a free port), approving partnerships by itself, and device backups through it.</summary>
 internal static class LoopbackHost
 {
-    public static HostService Start(string folder, string name, Func<HostOptions, HostOptions>? adjust = null)
+    public static async Task<HostService> StartAsync(string folder, string name, Func<HostOptions, HostOptions>? adjust = null)
     {
         var options = new HostOptions
         {
@@ -15,7 +15,7 @@ internal static class LoopbackHost
             Name = name,
             AutoApprove = true,
         };
-        var host = HostService.Open(adjust is null ? options : adjust(options));
+        var host = await HostService.OpenAsync(adjust is null ? options : adjust(options));
         host.Start();
         return host;
     }

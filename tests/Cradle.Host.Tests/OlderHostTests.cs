@@ -16,7 +16,7 @@ public sealed class OlderHostTests : IDisposable
     [Fact]
     public async Task A_device_of_this_build_pairs_and_backs_up_twice_through_a_version_1_host()
     {
-        await using var host = LoopbackHost.Start(_temp["host"], "old-host", o => o with { NewestProtocolVersion = 1 });
+        await using var host = await LoopbackHost.StartAsync(_temp["host"], "old-host", o => o with { NewestProtocolVersion = 1 });
         var data = _temp["data"];
         Directory.CreateDirectory(data);
         File.WriteAllText(Path.Combine(data, "scan.log"), "pallet 1 scanned ok\n");
@@ -37,7 +37,7 @@ public sealed class OlderHostTests : IDisposable
     [Fact]
     public async Task Through_a_version_2_host_what_could_not_be_read_is_left_out_and_the_backup_still_says_partial()
     {
-        await using var host = LoopbackHost.Start(_temp["host"], "v2-host", o => o with { NewestProtocolVersion = 2 });
+        await using var host = await LoopbackHost.StartAsync(_temp["host"], "v2-host", o => o with { NewestProtocolVersion = 2 });
         var data = _temp["data"];
         var gone = _temp["gone"];
         Directory.CreateDirectory(data);
@@ -64,7 +64,7 @@ public sealed class OlderHostTests : IDisposable
     [Fact]
     public async Task A_version_3_host_keeps_the_earlier_version_of_a_data_folder_that_is_gone()
     {
-        await using var host = LoopbackHost.Start(_temp["host"], "v3-host");
+        await using var host = await LoopbackHost.StartAsync(_temp["host"], "v3-host");
         var data = _temp["data"];
         var gone = _temp["gone"];
         Directory.CreateDirectory(data);
@@ -82,8 +82,8 @@ public sealed class OlderHostTests : IDisposable
         Assert.True(second.HostKeptEarlierVersions);
         Assert.Equal((3L, 2L), (second.CarriedForward, second.SnapshotFiles));
         using var reader = host.Store.OpenReader();
-        var tree = reader.LoadTree(reader.Catalog.GetSnapshot(second.SnapshotId)!);
-        var before = reader.LoadTree(reader.Catalog.GetSnapshot(first.SnapshotId)!);
+        var tree = await reader.LoadTreeAsync(reader.Catalog.GetSnapshot(second.SnapshotId)!, CancellationToken.None);
+        var before = await reader.LoadTreeAsync(reader.Catalog.GetSnapshot(first.SnapshotId)!, CancellationToken.None);
         static IEnumerable<string> Gone(IEnumerable<Content.TreeEntry> entries) =>
             entries.Where(e => e.Path.StartsWith("gone", StringComparison.Ordinal)).Select(e => $"{e.Path} {e.Kind} {e.Size} {e.MtimeUnixNs} {string.Join(",", e.Chunks)}");
         Assert.Equal(Gone(before), Gone(tree));
@@ -106,7 +106,7 @@ public sealed class OlderHostTests : IDisposable
             return;
         }
 
-        await using var host = LoopbackHost.Start(_temp["host"], "v3-host");
+        await using var host = await LoopbackHost.StartAsync(_temp["host"], "v3-host");
         var data = _temp["data"];
         Directory.CreateDirectory(data);
         File.WriteAllText(Path.Combine(data, "scan.log"), "fine\n");

@@ -209,15 +209,15 @@ public abstract class PartnershipRegistryTests : IDisposable
     }
 
     [Fact]
-    public void The_registry_shares_the_host_database_with_the_store_catalog()
+    public async Task The_registry_shares_the_host_database_with_the_store_catalog()
     {
-        var store = ChunkStore.Open(_temp.Path, database: _database);
+        var store = await ChunkStore.OpenAsync(_temp.Path, database: _database);
         using (var registry = PartnershipRegistry.Open(store.Database))
         {
             registry.TryCreate(DeviceName.Parse("MX7"), 7, "tcp");
         }
 
-        var reopened = ChunkStore.Open(_temp.Path, database: _database);
+        var reopened = await ChunkStore.OpenAsync(_temp.Path, database: _database);
         using var catalog = reopened.OpenCatalog();
         using var again = PartnershipRegistry.Open(reopened.Database);
         Assert.Equal(7u, again.Find(DeviceName.Parse("MX7"))?.Number);

@@ -21,7 +21,7 @@ public sealed class SessionLimitsTests : IDisposable
     [InlineData(WireLimits.DefaultMaxOwedPerSession, false)]
     public async Task A_device_whose_cached_chunks_the_host_lost_pays_them_before_it_owes_more_than_the_host_allows(int owedBeforeReread, bool completes)
     {
-        await using var host = LoopbackHost.Start(_temp["host"], "depot", o => o with { Limits = new SessionLimits { MaxOwedPerSession = 40 } });
+        await using var host = await LoopbackHost.StartAsync(_temp["host"], "depot", o => o with { Limits = new SessionLimits { MaxOwedPerSession = 40 } });
         var data = _temp["data"];
         Directory.CreateDirectory(data);
         for (var i = 0; i < 200; i++)
@@ -64,7 +64,7 @@ public sealed class SessionLimitsTests : IDisposable
     [Fact]
     public async Task A_host_owed_its_most_refuses_as_busy_and_the_agent_tries_again()
     {
-        await using var host = LoopbackHost.Start(_temp["host"], "depot", o => o with { Limits = new SessionLimits { MaxOwedPerSession = 40, MaxOwedPerHost = 4 } });
+        await using var host = await LoopbackHost.StartAsync(_temp["host"], "depot", o => o with { Limits = new SessionLimits { MaxOwedPerSession = 40, MaxOwedPerHost = 4 } });
         var data = _temp["data"];
         Directory.CreateDirectory(data);
         for (var i = 0; i < 50; i++)

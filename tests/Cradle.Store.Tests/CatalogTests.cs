@@ -40,7 +40,7 @@ public abstract class CatalogTests : IDisposable
     }
 
     [Fact]
-    public void A_catalog_of_an_unknown_schema_version_is_refused_with_a_clear_message()
+    public async Task A_catalog_of_an_unknown_schema_version_is_refused_with_a_clear_message()
     {
         using (var catalog = Catalog.Open(_database))
         {
@@ -53,7 +53,7 @@ public abstract class CatalogTests : IDisposable
         Assert.Contains("schema version 99", e.Message, StringComparison.Ordinal);
         Assert.Contains($"versions 1 to {Catalog.SchemaVersion} only", e.Message, StringComparison.Ordinal);
         Assert.Contains("upgrade", e.Message, StringComparison.Ordinal);
-        Assert.Throws<StoreFormatException>(() => ChunkStore.Open(_temp.Path, database: _database));
+        await Assert.ThrowsAsync<StoreFormatException>(() => ChunkStore.OpenAsync(_temp.Path, database: _database));
     }
 
     [Fact]

@@ -13,24 +13,22 @@ public sealed class ChunkOwnershipOnPostgresTests() : ChunkOwnershipTests(Catalo
 /// ones it sends, nothing else; what it sends is stored once and becomes its own; catalogs of
 /// schema 3 give their snapshots' chunks to their devices when the store opens.
 /// </summary>
-public abstract class ChunkOwnershipTests : IDisposable
+public abstract class ChunkOwnershipTests(CatalogKind kind) : IAsyncLifetime
 {
     private static readonly DeviceName Alpha = DeviceName.Parse("ALPHA");
     private static readonly DeviceName Beta = DeviceName.Parse("BETA");
     private readonly TempFolder _temp = new();
-    private readonly TestStore _store;
     private readonly ChunkCodec _codec = new();
+    private TestStore _store = null!;
 
-    protected ChunkOwnershipTests(CatalogKind kind)
-    {
-        _store = new TestStore(_temp["store"], _temp["scratch"], catalog: kind);
-    }
+    public async Task InitializeAsync() => _store = await TestStore.OpenAsync(_temp["store"], _temp["scratch"], catalog: kind);
 
-    public void Dispose()
+    public Task DisposeAsync()
     {
         _codec.Dispose();
-        _store.Dispose();
+        _store?.Dispose();
         _temp.Dispose();
+        return Task.CompletedTask;
     }
 
     [Fact]
@@ -94,7 +92,7 @@ public abstract class ChunkOwnershipTests : IDisposable
         }
 
         // Opened again (the catalog sees version 3 and migrates), as a new build opens an old folder.
-        var reopened = ChunkStore.Open(_temp["store"], _store.Clock, PackStorage.Open(null, _temp["store"]), _store.Database);
+        var reopened = await ChunkStore.OpenAsync(_temp["store"], _store.Clock, PackStorage.Open(null, _temp["store"]), _store.Database);
         using (var catalog = reopened.OpenCatalog())
         {
             Assert.Equal(chunkIds.Count, catalog.CountOwned(Alpha.Key));

@@ -6,16 +6,16 @@ namespace Cradle.Store.Tests;
 public sealed class GroupCacheTests
 {
     [Fact]
-    public void A_group_asked_for_again_is_not_decompressed_again()
+    public async Task A_group_asked_for_again_is_not_decompressed_again()
     {
         var cache = new GroupCache();
         var loads = 0;
         for (var i = 0; i < 3; i++)
         {
-            using var lease = cache.Get("ab/pack", 28, () =>
+            using var lease = await cache.GetAsync("ab/pack", 28, () =>
             {
                 loads++;
-                return Group(7);
+                return Task.FromResult(Group(7));
             });
             Assert.Equal(7, lease.Group.Raw[0]);
         }
@@ -24,16 +24,16 @@ public sealed class GroupCacheTests
     }
 
     [Fact]
-    public void A_groups_bytes_are_not_reused_while_a_reader_holds_them_even_after_it_left_the_cache()
+    public async Task A_groups_bytes_are_not_reused_while_a_reader_holds_them_even_after_it_left_the_cache()
     {
         var cache = new GroupCache();
-        using (var held = cache.Get("ab/pack", 28, () => Group(1)))
+        using (var held = await cache.GetAsync("ab/pack", 28, () => Task.FromResult(Group(1))))
         {
             // Push it out of the cache: its buffer must not be handed to the groups that follow.
             for (var i = 1; i <= GroupCache.Capacity + 2; i++)
             {
                 var fill = (byte)(i + 1);
-                using var other = cache.Get("ab/pack", 28 + (i * 1000), () => Group(fill));
+                using var other = await cache.GetAsync("ab/pack", 28 + (i * 1000), () => Task.FromResult(Group(fill)));
                 Assert.Equal(fill, other.Group.Raw[999]);
             }
 
@@ -42,20 +42,20 @@ public sealed class GroupCacheTests
 
         // Released and out of the cache: asked for again, it is decompressed again.
         var loads = 0;
-        using var again = cache.Get("ab/pack", 28, () =>
+        using var again = await cache.GetAsync("ab/pack", 28, () =>
         {
             loads++;
-            return Group(1);
+            return Task.FromResult(Group(1));
         });
         Assert.Equal(1, loads);
     }
 
     [Fact]
-    public void A_group_that_fails_to_decompress_is_not_kept()
+    public async Task A_group_that_fails_to_decompress_is_not_kept()
     {
         var cache = new GroupCache();
-        Assert.Throws<StoreCorruptException>(() => cache.Get("ab/pack", 28, () => throw new StoreCorruptException("damaged")));
-        using var lease = cache.Get("ab/pack", 28, () => Group(3));
+        await Assert.ThrowsAsync<StoreCorruptException>(async () => await cache.GetAsync("ab/pack", 28, () => Task.FromException<DecodedGroup>(new StoreCorruptException("damaged"))));
+        using var lease = await cache.GetAsync("ab/pack", 28, () => Task.FromResult(Group(3)));
         Assert.Equal(3, lease.Group.Raw[0]);
     }
 

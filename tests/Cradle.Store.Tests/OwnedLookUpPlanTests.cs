@@ -19,7 +19,7 @@ public sealed class OwnedLookUpPlanTests : IDisposable
     public async Task The_owned_lookup_searches_each_id_by_device_and_chunk_and_computes_the_id_rows_once()
     {
         string database;
-        using (var store = new TestStore(_temp["store"], _temp["scratch"]))
+        using (var store = await TestStore.OpenAsync(_temp["store"], _temp["scratch"]))
         {
             database = store.Store.DatabasePath!;
             var files = Enumerable.Range(0, 50).ToDictionary(i => $"data/file-{i}.txt", i => Encoding.UTF8.GetBytes($"file {i} " + new string('x', i * 97)));

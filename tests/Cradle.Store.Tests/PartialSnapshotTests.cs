@@ -11,22 +11,19 @@ public sealed class PartialSnapshotsOnSqliteTests() : PartialSnapshotTests(Catal
 
 public sealed class PartialSnapshotsOnPostgresTests() : PartialSnapshotTests(CatalogKind.Postgres);
 
-public abstract class PartialSnapshotTests : IDisposable
+public abstract class PartialSnapshotTests(CatalogKind catalog) : IAsyncLifetime
 {
     private const string Device = "MX7-03";
     private readonly TempFolder _temp = new();
-    private readonly TestStore _store;
+    private TestStore _store = null!;
 
-    protected PartialSnapshotTests(CatalogKind catalog)
-    {
-        _store = new TestStore(_temp["store"], _temp.Path, catalog: catalog);
-    }
+    public async Task InitializeAsync() => _store = await TestStore.OpenAsync(_temp["store"], _temp.Path, catalog: catalog);
 
-    public void Dispose()
+    public Task DisposeAsync()
     {
-        _store.Dispose();
+        _store?.Dispose();
         _temp.Dispose();
-        GC.SuppressFinalize(this);
+        return Task.CompletedTask;
     }
 
     private static Dictionary<string, byte[]> Files(params (string Path, byte[] Content)[] files) =>
@@ -106,7 +103,7 @@ public abstract class PartialSnapshotTests : IDisposable
         Assert.Equal([one], report.Removed.Select(r => r.Id));
         Assert.Equal([two, three], _store.SnapshotIds());
         await _store.AssertRestoresAsync(three);
-        var check = new StoreChecker(_store.Store).Check(readData: true, null, CancellationToken.None);
+        var check = await new StoreChecker(_store.Store).CheckAsync(readData: true, null, CancellationToken.None);
         Assert.True(check.Ok, string.Join("\n", check.Problems.Select(p => p.Detail)));
         using var catalog = _store.Store.OpenCatalog();
         Assert.Single(catalog.ListProblems(three));

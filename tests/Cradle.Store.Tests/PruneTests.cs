@@ -13,32 +13,29 @@ public sealed class PruneOnPostgresTests() : PruneTests(PackPlace.Folder, Catalo
 
 public sealed class PruneOnS3AndPostgresTests() : PruneTests(PackPlace.S3, CatalogKind.Postgres);
 
-public abstract class PruneTests : IDisposable
+public abstract class PruneTests(PackPlace place, CatalogKind catalog) : IAsyncLifetime
 {
     private const string Alpha = "ALPHA-1";
     private const string Bravo = "BRAVO-2";
 
     private readonly TempFolder _temp = new();
-    private readonly TestStore _store;
+    private TestStore _store = null!;
 
-    protected PruneTests(PackPlace place, CatalogKind catalog)
-    {
-        _store = new TestStore(_temp["store"], _temp.Path, packs: PackPlaces.New(place, "prune"), catalog: catalog);
-    }
+    public async Task InitializeAsync() => _store = await TestStore.OpenAsync(_temp["store"], _temp.Path, packs: PackPlaces.New(place, "prune"), catalog: catalog);
 
-    public void Dispose()
+    public Task DisposeAsync()
     {
-        _store.Dispose();
+        _store?.Dispose();
         _temp.Dispose();
-        GC.SuppressFinalize(this);
+        return Task.CompletedTask;
     }
 
     private Task<PruneReport> PruneAsync(RetentionPolicy policy, bool dryRun = false) =>
         new Pruner(_store.Store).PruneAsync(policy, dryRun, TimeSpan.FromSeconds(30), null, CancellationToken.None);
 
-    private void AssertChecksClean()
+    private async Task AssertChecksCleanAsync()
     {
-        var report = new StoreChecker(_store.Store).Check(readData: true, null, CancellationToken.None);
+        var report = await new StoreChecker(_store.Store).CheckAsync(readData: true, null, CancellationToken.None);
         Assert.True(report.Ok, string.Join("\n", report.Problems.Select(p => $"{p.Kind}: {p.Detail}")));
         Assert.Empty(report.Notes);
     }
@@ -74,7 +71,7 @@ public abstract class PruneTests : IDisposable
     {
         var (a1, a2, a3, b1, b2) = await FiveSnapshotsAsync();
         var onlyInRemoved = await TestStore.ChunkIdsAsync(_store.Contents[a1]["alpha/a.bin"]);
-        var bytesBefore = PackBytesOnDisk();
+        var bytesBefore = (await PackBytesOnDiskAsync());
 
         var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
 
@@ -84,31 +81,31 @@ public abstract class PruneTests : IDisposable
         Assert.Equal(Bravo, report.Removed.Single(r => r.Id == b1).Device);
         Assert.Equal(2, report.SnapshotsKept);
         Assert.True(report.BytesFreed > 250_000, $"freed {report.BytesFreed}");
-        Assert.Equal(bytesBefore - PackBytesOnDisk(), report.BytesFreed);
+        Assert.Equal(bytesBefore - (await PackBytesOnDiskAsync()), report.BytesFreed);
         Assert.Equal(new[] { b2, a3 }.Order(), _store.SnapshotIds().Order());
         await _store.AssertRestoresAsync(a3);
         await _store.AssertRestoresAsync(b2);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
         Assert.All(onlyInRemoved, id => Assert.False(CatalogHas(id), $"chunk {id} of a file only removed snapshots had is still there"));
-        Assert.Equal(_store.PacksInCatalog(), _store.PackFilesOnDisk());
+        Assert.Equal(_store.PacksInCatalog(), (await _store.PackFilesOnDiskAsync()));
     }
 
     [Fact]
     public async Task A_pack_with_no_live_chunk_is_deleted()
     {
         var a1 = await _store.BackupAsync(Alpha, Files(("old.bin", TestData.Bytes(30, 400_000))));
-        var pack1 = Assert.Single(_store.PackFilesOnDisk());
+        var pack1 = Assert.Single((await _store.PackFilesOnDiskAsync()));
         var a2 = await _store.BackupAsync(Alpha, Files(("new.bin", TestData.Bytes(31, 300_000))));
-        var pack2 = Assert.Single(_store.PackFilesOnDisk(), p => p != pack1);
+        var pack2 = Assert.Single((await _store.PackFilesOnDiskAsync()), p => p != pack1);
 
         var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
 
         Assert.Equal([a1], report.Removed.Select(r => r.Id));
         Assert.Equal((1, 0), (report.PacksDeleted, report.PacksRepacked));
-        Assert.Equal([pack2], _store.PackFilesOnDisk());
+        Assert.Equal([pack2], (await _store.PackFilesOnDiskAsync()));
         Assert.Equal([pack2], _store.PacksInCatalog());
         await _store.AssertRestoresAsync(a2);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
@@ -116,23 +113,23 @@ public abstract class PruneTests : IDisposable
     {
         var keep = TestData.Bytes(41, 100_000);
         await _store.BackupAsync(Alpha, Files(("big.bin", TestData.Bytes(40, 900_000)), ("keep.bin", keep)));
-        var pack1 = Assert.Single(_store.PackFilesOnDisk());
+        var pack1 = Assert.Single((await _store.PackFilesOnDiskAsync()));
         var a2 = await _store.BackupAsync(Alpha, Files(("keep.bin", keep)));
-        var pack2 = Assert.Single(_store.PackFilesOnDisk(), p => p != pack1);
+        var pack2 = Assert.Single((await _store.PackFilesOnDiskAsync()), p => p != pack1);
 
         var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
 
         Assert.Equal((0, 1), (report.PacksDeleted, report.PacksRepacked));
-        var packs = _store.PackFilesOnDisk();
+        var packs = (await _store.PackFilesOnDiskAsync());
         Assert.Equal(2, packs.Count);
         Assert.DoesNotContain(pack1, packs);
         Assert.Contains(pack2, packs);
         var repacked = Assert.Single(packs, p => p != pack2);
         Assert.Equal(packs, _store.PacksInCatalog());
         Assert.All(await TestStore.ChunkIdsAsync(keep), id => Assert.Equal(repacked, _store.Locate(id).PackName));
-        Assert.True(_store.PackLength(repacked) < 200_000);
+        Assert.True(await _store.PackLengthAsync(repacked) < 200_000);
         await _store.AssertRestoresAsync(a2);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
@@ -142,8 +139,8 @@ public abstract class PruneTests : IDisposable
         // the first), but they are the small ones: the group is less than half live.
         var logs = Enumerable.Range(0, 40).Select(i => ($"Logs/{i:D2}.log", TestData.Log(i, i < 20 ? 1_500 : 12_000))).ToArray();
         await _store.BackupAsync(Alpha, Files(logs));
-        var pack1 = Assert.Single(_store.PackFilesOnDisk());
-        var pack1Length = _store.PackLength(pack1);
+        var pack1 = Assert.Single((await _store.PackFilesOnDiskAsync()));
+        var pack1Length = await _store.PackLengthAsync(pack1);
         Assert.Equal(ChunkCompression.ZstdGroup, _store.Locate(ChunkId.Of(logs[0].Item2)).Entry.Compression);
         var kept = logs.Take(20).ToArray();
         var a2 = await _store.BackupAsync(Alpha, Files(kept));
@@ -151,14 +148,14 @@ public abstract class PruneTests : IDisposable
         var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
 
         Assert.Equal(1, report.PacksRepacked);
-        Assert.DoesNotContain(pack1, _store.PackFilesOnDisk());
+        Assert.DoesNotContain(pack1, (await _store.PackFilesOnDiskAsync()));
         var locations = kept.Select(f => _store.Locate(ChunkId.Of(f.Item2))).ToList();
         Assert.All(locations, l => Assert.Equal(ChunkCompression.ZstdGroup, l.Entry.Compression));
         var repacked = Assert.Single(locations.Select(l => (l.PackName, l.Entry.Offset)).Distinct());
-        Assert.True(_store.PackLength(repacked.PackName) < pack1Length / 3, $"the new pack holds the small half of the members: {_store.PackLength(repacked.PackName)} bytes, the old {pack1Length}");
+        Assert.True(await _store.PackLengthAsync(repacked.PackName) < pack1Length / 3, $"the new pack holds the small half of the members: {await _store.PackLengthAsync(repacked.PackName)} bytes, the old {pack1Length}");
         Assert.All(logs.Skip(20), f => Assert.False(CatalogHas(ChunkId.Of(f.Item2))));
         await _store.AssertRestoresAsync(a2);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
@@ -169,7 +166,7 @@ public abstract class PruneTests : IDisposable
         // chunks of the second's list.
         var files = Enumerable.Range(0, 6000).Select(i => ($"a/file-{i:D4}-of-the-handheld.txt", System.Text.Encoding.ASCII.GetBytes($"f{i}"))).ToArray();
         await _store.BackupAsync(Alpha, Files([.. files, ("zz/big.bin", TestData.Bytes(99, 2_000_000))]));
-        var pack1 = Assert.Single(_store.PackFilesOnDisk());
+        var pack1 = Assert.Single((await _store.PackFilesOnDiskAsync()));
         var a2 = await _store.BackupAsync(Alpha, Files(files));
         ChunkId[] tree;
         using (var catalog = _store.Store.OpenCatalog())
@@ -184,7 +181,7 @@ public abstract class PruneTests : IDisposable
         Assert.Equal(1, report.PacksRepacked);
         Assert.All(tree, id => Assert.NotEqual(ChunkCompression.ZstdGroup, _store.Locate(id).Entry.Compression));
         await _store.AssertRestoresAsync(a2);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
@@ -192,18 +189,18 @@ public abstract class PruneTests : IDisposable
     {
         var keep = TestData.Bytes(41, 900_000);
         await _store.BackupAsync(Alpha, Files(("gone.bin", TestData.Bytes(40, 100_000)), ("keep.bin", keep)));
-        var before = _store.PackFilesOnDisk();
+        var before = (await _store.PackFilesOnDiskAsync());
         var pack1 = Assert.Single(before);
         var a2 = await _store.BackupAsync(Alpha, Files(("keep.bin", keep)));
-        var packs = _store.PackFilesOnDisk();
+        var packs = (await _store.PackFilesOnDiskAsync());
 
         var report = await PruneAsync(new RetentionPolicy(KeepLast: 1));
 
         Assert.Equal((0, 0), (report.PacksDeleted, report.PacksRepacked));
-        Assert.Equal(packs, _store.PackFilesOnDisk());
+        Assert.Equal(packs, (await _store.PackFilesOnDiskAsync()));
         Assert.Equal(pack1, _store.Locate((await TestStore.ChunkIdsAsync(keep))[0]).PackName);
         await _store.AssertRestoresAsync(a2);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
@@ -212,7 +209,7 @@ public abstract class PruneTests : IDisposable
         var (a1, a2, a3, b1, b2) = await FiveSnapshotsAsync();
         var orphan = await WriteUnnamedPackAsync();
         var snapshots = _store.SnapshotIds();
-        var files = PackFileContents();
+        var files = (await PackFileContentsAsync());
         StoreTotals totals;
         using (var catalog = _store.Store.OpenCatalog())
         {
@@ -227,8 +224,8 @@ public abstract class PruneTests : IDisposable
         Assert.True(dry.PacksDeleted + dry.PacksRepacked > 0, "the dry run should find packs to delete or repack");
         Assert.Equal(1, dry.OrphanFilesDeleted);
         Assert.Equal(snapshots, _store.SnapshotIds());
-        Assert.Equal(files, PackFileContents());
-        Assert.Contains(orphan, _store.PackFilesOnDisk());
+        Assert.Equal(files, (await PackFileContentsAsync()));
+        Assert.Contains(orphan, (await _store.PackFilesOnDiskAsync()));
         using (var catalog = _store.Store.OpenCatalog())
         {
             Assert.Equal(totals, catalog.Totals());
@@ -262,25 +259,25 @@ public abstract class PruneTests : IDisposable
     public async Task Unnamed_pack_files_are_deleted_and_named_ones_stay()
     {
         var a1 = await _store.BackupAsync(Alpha, Files(("a.bin", TestData.Bytes(50, 100_000))));
-        var named = _store.PackFilesOnDisk();
+        var named = (await _store.PackFilesOnDiskAsync());
         var orphan = await WriteUnnamedPackAsync();
-        Assert.Contains(orphan, _store.PackFilesOnDisk());
+        Assert.Contains(orphan, (await _store.PackFilesOnDiskAsync()));
 
         var report = await PruneAsync(new RetentionPolicy(KeepLast: 5));
 
         Assert.Empty(report.Removed);
         Assert.Equal((0, 0, 1), (report.PacksDeleted, report.PacksRepacked, report.OrphanFilesDeleted));
         Assert.True(report.BytesFreed > 20_000);
-        Assert.Equal(named, _store.PackFilesOnDisk());
+        Assert.Equal(named, (await _store.PackFilesOnDiskAsync()));
         await _store.AssertRestoresAsync(a1);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
     public async Task A_pack_left_in_staging_by_a_crash_before_its_upload_is_deleted()
     {
         var a1 = await _store.BackupAsync(Alpha, Files(("a.bin", TestData.Bytes(51, 100_000))));
-        var named = _store.PackFilesOnDisk();
+        var named = (await _store.PackFilesOnDiskAsync());
         // What a host killed while writing or uploading a pack leaves: a file where packs are staged.
         var hex = Guid.NewGuid().ToString("N");
         var staged = _store.Store.Packs.StagingPathFor($"{hex[..2]}/{hex}.pack");
@@ -292,9 +289,9 @@ public abstract class PruneTests : IDisposable
         Assert.Equal(1, report.OrphanFilesDeleted);
         Assert.True(report.BytesFreed >= 30_000, $"{report.BytesFreed} bytes freed");
         Assert.False(File.Exists(staged));
-        Assert.Equal(named, _store.PackFilesOnDisk());
+        Assert.Equal(named, (await _store.PackFilesOnDiskAsync()));
         await _store.AssertRestoresAsync(a1);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
@@ -317,7 +314,7 @@ public abstract class PruneTests : IDisposable
         Assert.All(await TestStore.ChunkIdsAsync(_store.Contents[a1]["photos/gone.jpg"]), id => Assert.False(CatalogHas(id)));
         await _store.AssertRestoresAsync(b1);
         await _store.AssertRestoresAsync(a2);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
@@ -335,14 +332,14 @@ public abstract class PruneTests : IDisposable
         Assert.Equal([day1, day2Evening], _store.SnapshotIds());
         await _store.AssertRestoresAsync(day1);
         await _store.AssertRestoresAsync(day2Evening);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
     public async Task Prune_beside_a_backup_in_flight_deletes_nothing_until_the_backup_has_ended()
     {
         var (a1, a2, a3, b1, b2) = await FiveSnapshotsAsync();
-        var packs = PackFileContents();
+        var packs = (await PackFileContentsAsync());
         StoreTotals before, waiting;
         using (var catalog = _store.Store.OpenCatalog())
         {
@@ -369,7 +366,8 @@ public abstract class PruneTests : IDisposable
         Assert.Equal(1, during.SessionsInFlight);
         Assert.Equal(0, during.PacksDeleted);
         Assert.True(during.BytesFreed <= 0, $"{during.BytesFreed} bytes freed while the backup ran"); // a repack's new pack, at most
-        Assert.All(packs, p => Assert.Equal(p.Value, PackFileContents().GetValueOrDefault(p.Key)));
+        var contentsDuring = await PackFileContentsAsync();
+        Assert.All(packs, p => Assert.Equal(p.Value, contentsDuring.GetValueOrDefault(p.Key)));
 
         // The reports (dashboard health, dedup and compression ratios) leave out the chunks that
         // only wait for deletion, though their packs are still on disk.
@@ -385,7 +383,7 @@ public abstract class PruneTests : IDisposable
         Assert.True(after.PacksDeleted > 0, "no pack was deleted once the backup had ended");
         await _store.AssertRestoresAsync(a3);
         await _store.AssertRestoresAsync(b2);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
         Assert.DoesNotContain(a1, _store.SnapshotIds());
         Assert.DoesNotContain(a2, _store.SnapshotIds());
         Assert.DoesNotContain(b1, _store.SnapshotIds());
@@ -437,7 +435,7 @@ public abstract class PruneTests : IDisposable
         _store.Contents[a2] = Files(("a.bin", old), ("added.bin", added));
 
         // Until the next prune takes them back, a2 names condemned rows: check counts them as there.
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
         await _store.AssertRestoresAsync(a2);
 
         // The next prune sees a2 naming them: they are taken back, not deleted.
@@ -446,7 +444,7 @@ public abstract class PruneTests : IDisposable
         Assert.All(oldIds, id => Assert.True(CatalogHas(id)));
         await _store.AssertRestoresAsync(a2);
         await _store.AssertRestoresAsync(b1);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
@@ -475,7 +473,7 @@ public abstract class PruneTests : IDisposable
         var after = await PruneAsync(new RetentionPolicy(KeepLast: 1));
         Assert.Equal(0, after.ChunksWaiting);
         await _store.AssertRestoresAsync(a2);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
@@ -500,7 +498,7 @@ public abstract class PruneTests : IDisposable
         Assert.Equal(1, (await PruneAsync(new RetentionPolicy(KeepLast: 1))).OrphanFilesDeleted);
         await _store.AssertRestoresAsync(a3);
         await _store.AssertRestoresAsync(b2);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
@@ -513,12 +511,12 @@ public abstract class PruneTests : IDisposable
             stray = await WriteUnnamedPackAsync();
             var during = await PruneAsync(new RetentionPolicy(KeepLast: 1));
             Assert.Equal(0, during.OrphanFilesDeleted);
-            Assert.Contains(stray, _store.PackFilesOnDisk());
+            Assert.Contains(stray, (await _store.PackFilesOnDiskAsync()));
         }
 
         var after = await PruneAsync(new RetentionPolicy(KeepLast: 1));
         Assert.Equal(1, after.OrphanFilesDeleted);
-        Assert.DoesNotContain(stray, _store.PackFilesOnDisk());
+        Assert.DoesNotContain(stray, (await _store.PackFilesOnDiskAsync()));
     }
 
     [Fact]
@@ -541,7 +539,7 @@ public abstract class PruneTests : IDisposable
         Assert.True(report.BytesFreed > 0);
         await _store.AssertRestoresAsync(a3);
         await _store.AssertRestoresAsync(b2);
-        AssertChecksClean();
+        await AssertChecksCleanAsync();
     }
 
     [Fact]
@@ -610,8 +608,25 @@ public abstract class PruneTests : IDisposable
         return pack.Name;
     }
 
-    private long PackBytesOnDisk() => _store.PackFilesOnDisk().Sum(_store.PackLength);
+    private async Task<long> PackBytesOnDiskAsync()
+    {
+        long total = 0;
+        foreach (var pack in await _store.PackFilesOnDiskAsync())
+        {
+            total += await _store.PackLengthAsync(pack);
+        }
 
-    private SortedDictionary<string, string> PackFileContents() =>
-        new(_store.PackFilesOnDisk().ToDictionary(p => p, p => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(_store.PackBytes(p)))), StringComparer.Ordinal);
+        return total;
+    }
+
+    private async Task<SortedDictionary<string, string>> PackFileContentsAsync()
+    {
+        var contents = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pack in await _store.PackFilesOnDiskAsync())
+        {
+            contents[pack] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(await _store.PackBytesAsync(pack)));
+        }
+
+        return contents;
+    }
 }

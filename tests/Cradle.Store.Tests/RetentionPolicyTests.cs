@@ -202,15 +202,15 @@ public sealed class RetentionPolicyTests
     public async Task Pruner_refuses_an_empty_policy_and_removes_nothing()
     {
         using var temp = new TempFolder();
-        using var store = new TestStore(temp["store"], temp.Path);
+        using var store = await TestStore.OpenAsync(temp["store"], temp.Path);
         var id = await store.BackupAsync("ALPHA-1", new Dictionary<string, byte[]> { ["a.txt"] = TestData.Text(1000) });
-        var packs = store.PackFilesOnDisk();
+        var packs = (await store.PackFilesOnDiskAsync());
 
         var e = await Assert.ThrowsAsync<ArgumentException>(() => new Pruner(store.Store).PruneAsync(new RetentionPolicy(), dryRun: false, TimeSpan.FromSeconds(5), null, CancellationToken.None));
 
         Assert.Contains("--keep-last", e.Message, StringComparison.Ordinal);
         Assert.Equal([id], store.SnapshotIds());
-        Assert.Equal(packs, store.PackFilesOnDisk());
+        Assert.Equal(packs, (await store.PackFilesOnDiskAsync()));
     }
 
     [Theory]

@@ -44,7 +44,7 @@ public class CheckedStoreFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Original = new TestStore(_temp["store"], _temp.Path, packs: PackPlaces.New(Place, "checked"));
+        Original = await TestStore.OpenAsync(_temp["store"], _temp.Path, packs: PackPlaces.New(Place, "checked"));
         Alpha1 = await Original.BackupAsync(Alpha, new Dictionary<string, byte[]>
         {
             ["photos/shared.jpg"] = Shared,
@@ -113,12 +113,12 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
 
     private string Pack(int pack) => fixture.Packs[pack];
 
-    private CheckReport Check(bool readData) => new StoreChecker(Copy.Store).Check(readData, null, CancellationToken.None);
+    private Task<CheckReport> CheckAsync(bool readData) => new StoreChecker(Copy.Store).CheckAsync(readData, null, CancellationToken.None);
 
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void An_undamaged_store_is_ok_with_no_problems_and_no_notes(bool readData)
+    public async Task An_undamaged_store_is_ok_with_no_problems_and_no_notes(bool readData)
     {
         StoreTotals totals;
         using (var catalog = Copy.Store.OpenCatalog())
@@ -126,7 +126,7 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
             totals = catalog.Totals();
         }
 
-        var report = Check(readData);
+        var report = await CheckAsync(readData);
 
         Assert.True(report.Ok);
         Assert.Empty(report.Problems);
@@ -141,11 +141,11 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void A_deleted_pack_is_a_missing_pack_naming_only_the_snapshot_and_file_that_need_it(bool readData)
+    public async Task A_deleted_pack_is_a_missing_pack_naming_only_the_snapshot_and_file_that_need_it(bool readData)
     {
-        Copy.DeletePack(Pack(3));
+        await Copy.DeletePackAsync(Pack(3));
 
-        var report = Check(readData);
+        var report = await CheckAsync(readData);
 
         Assert.False(report.Ok);
         var problem = Assert.Single(report.Problems);
@@ -160,9 +160,9 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
     [Fact]
     public async Task A_deleted_pack_of_shared_chunks_names_every_snapshot_and_every_file_on_both_devices()
     {
-        Copy.DeletePack(Pack(1));
+        await Copy.DeletePackAsync(Pack(1));
 
-        var report = Check(readData: false);
+        var report = await CheckAsync(readData: false);
 
         Assert.False(report.Ok);
         var problem = Assert.Single(report.Problems);
@@ -180,11 +180,11 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
     }
 
     [Fact]
-    public void A_deleted_pack_holding_a_file_list_makes_that_snapshot_unreadable_and_only_that_one()
+    public async Task A_deleted_pack_holding_a_file_list_makes_that_snapshot_unreadable_and_only_that_one()
     {
-        Copy.DeletePack(Pack(5));
+        await Copy.DeletePackAsync(Pack(5));
 
-        var report = Check(readData: false);
+        var report = await CheckAsync(readData: false);
 
         Assert.False(report.Ok);
         Assert.Equal(["missing-pack", "unreadable-tree"], report.Problems.Select(p => p.Kind).Order(StringComparer.Ordinal));
@@ -206,7 +206,7 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
         Assert.Equal(fixture.Packs[3], last.PackName);
         await Copy.TruncatePackAsync(Pack(3), last.Entry.DataOffset + (last.Entry.StoredLength / 2));
 
-        var report = Check(readData);
+        var report = await CheckAsync(readData);
 
         Assert.False(report.Ok);
         var problem = Assert.Single(report.Problems);
@@ -223,11 +223,11 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
         var location = Copy.Locate(id);
         await Copy.FlipBitAsync(Pack(3), location.Entry.DataOffset + (location.Entry.StoredLength / 2));
 
-        var quick = Check(readData: false);
+        var quick = await CheckAsync(readData: false);
         Assert.True(quick.Ok, "without --read-data the check reads no chunk data, so it cannot see a flipped bit");
         Assert.Empty(quick.Problems);
 
-        var report = Check(readData: true);
+        var report = await CheckAsync(readData: true);
 
         Assert.False(report.Ok);
         var problem = Assert.Single(report.Problems);
@@ -244,7 +244,7 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
         var location = Copy.Locate(id);
         await Copy.FlipBitAsync(Pack(1), location.Entry.DataOffset + 7);
 
-        var report = Check(readData: true);
+        var report = await CheckAsync(readData: true);
 
         var problem = Assert.Single(report.Problems);
         Assert.Equal(("damaged-chunk", fixture.Packs[1], id.ToString()), (problem.Kind, problem.Pack, problem.Chunk));
@@ -264,7 +264,7 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
         var id = (await TestStore.ChunkIdsAsync(CheckedStoreFixture.NewPhoto))[0];
         Execute("DELETE FROM chunks WHERE id = $id", id);
 
-        var report = Check(readData);
+        var report = await CheckAsync(readData);
 
         Assert.False(report.Ok);
         var problem = Assert.Single(report.Problems);
@@ -282,7 +282,7 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
         var id = (await TestStore.ChunkIdsAsync(CheckedStoreFixture.BravoOnly))[0];
         Execute("UPDATE chunks SET pack = 9999 WHERE id = $id", id);
 
-        var report = Check(readData);
+        var report = await CheckAsync(readData);
 
         Assert.False(report.Ok);
         var problem = Assert.Single(report.Problems);
@@ -301,7 +301,7 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
             return bytes;
         });
 
-        var report = Check(readData: true);
+        var report = await CheckAsync(readData: true);
 
         Assert.False(report.Ok);
         var problem = Assert.Single(report.Problems);
@@ -323,10 +323,10 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
 
         using (var catalog = Copy.Store.OpenCatalog())
         {
-            Assert.Equal([pack.Name], Copy.Store.UnnamedPackFiles(catalog));
+            Assert.Equal([pack.Name], await Copy.Store.UnnamedPackFilesAsync(catalog, CancellationToken.None));
         }
 
-        var report = Check(readData: true);
+        var report = await CheckAsync(readData: true);
 
         Assert.True(report.Ok);
         Assert.Empty(report.Problems);
@@ -353,8 +353,8 @@ public abstract class StoreCheckTests(CheckedStoreFixture fixture) : IAsyncLifet
             }
         }
 
-        var store = ChunkStore.Open(Copy.Store.Folder, packs: PackStorage.Open(Copy.PacksAddress, Copy.Store.Folder));
-        var report = new StoreChecker(store).Check(readData: false, null, CancellationToken.None);
+        var store = await ChunkStore.OpenAsync(Copy.Store.Folder, packs: PackStorage.Open(Copy.PacksAddress, Copy.Store.Folder));
+        var report = await new StoreChecker(store).CheckAsync(readData: false, null, CancellationToken.None);
         Assert.True(report.Ok);
         Assert.Equal(3, report.Snapshots);
 

@@ -14,27 +14,31 @@ public sealed class StoreRoundTripOnPostgresTests() : StoreRoundTripTests(PackPl
 
 public sealed class StoreRoundTripOnS3AndPostgresTests() : StoreRoundTripTests(PackPlace.S3, CatalogKind.Postgres);
 
-public abstract class StoreRoundTripTests : IDisposable
+public abstract class StoreRoundTripTests : IAsyncLifetime
 {
     private static readonly NewSnapshotRequest Request = new(DeviceName.Parse("MX7-0042"), 0x12345678, "test", 1_700_000_000_000);
 
     private readonly TempFolder _temp = new();
-    private readonly ChunkStore _store;
+    private readonly PackPlace _place;
     private readonly CatalogDatabase _database;
+    private ChunkStore _store = null!;
     private readonly ChunkCodec _codec = new();
 
     protected StoreRoundTripTests(PackPlace place, CatalogKind catalog)
     {
+        _place = place;
         _database = TestCatalogs.Create(catalog, _temp["store"]);
-        _store = ChunkStore.Open(_temp["store"], packs: PackStorage.Open(PackPlaces.New(place, "roundtrip"), _temp["store"]), database: _database);
     }
 
-    public void Dispose()
+    public async Task InitializeAsync() =>
+        _store = await ChunkStore.OpenAsync(_temp["store"], packs: PackStorage.Open(PackPlaces.New(_place, "roundtrip"), _temp["store"]), database: _database);
+
+    public Task DisposeAsync()
     {
         _codec.Dispose();
         _database.Dispose();
         _temp.Dispose();
-        GC.SuppressFinalize(this);
+        return Task.CompletedTask;
     }
 
     private string Source => _temp["source"];
@@ -144,7 +148,7 @@ public abstract class StoreRoundTripTests : IDisposable
         Assert.Equal(Request.StartedMs, info.Started.ToUnixTimeMilliseconds());
         Assert.Equal(2, info.Files);
         Assert.Equal(4000, info.Bytes);
-        var tree = reader.LoadTree(info);
+        var tree = await reader.LoadTreeAsync(info, CancellationToken.None);
         Assert.Equal(new[] { "docs", "docs/one.txt", "docs/two", "docs/two/three.txt" }, tree.Select(e => e.Path));
     }
 
@@ -205,7 +209,7 @@ public abstract class StoreRoundTripTests : IDisposable
         using var reader = _store.OpenReader();
         Assert.Empty(reader.Catalog.ListSnapshots());
         var restored = new byte[second.Length];
-        reader.ReadChunk(reader.Locate(ChunkId.Of(second)), restored);
+        await reader.ReadChunkAsync(reader.Locate(ChunkId.Of(second)), restored, CancellationToken.None);
         Assert.Equal(second, restored);
     }
 
@@ -220,7 +224,7 @@ public abstract class StoreRoundTripTests : IDisposable
 
         await using var next = await _store.BeginWriteAsync(CancellationToken.None);
         Assert.False(next.Has(ChunkId.Of(data)));
-        Assert.Empty(_store.Packs.List());
+        Assert.Empty(await _store.Packs.ListAsync(CancellationToken.None));
         Assert.Empty(Directory.GetFiles(_store.Folder, "*.pack", SearchOption.AllDirectories));
     }
 
@@ -278,7 +282,12 @@ public abstract class StoreRoundTripTests : IDisposable
         var id = await BackupAsync("data");
 
         // Every file chunk is a member of a group; the packs hold less than the chunks compressed one by one.
-        var packBytes = _store.Packs.List().Sum(p => _store.Packs.LengthOf(p) ?? 0);
+        long packBytes = 0;
+        foreach (var pack in await _store.Packs.ListAsync(CancellationToken.None))
+        {
+            packBytes += await _store.Packs.LengthOfAsync(pack, CancellationToken.None) ?? 0;
+        }
+
         using (var catalog = _store.OpenCatalog())
         {
             var rows = catalog.ListChunks().ToList();
@@ -314,7 +323,7 @@ public abstract class StoreRoundTripTests : IDisposable
         var e = await Assert.ThrowsAsync<StoreCorruptException>(() => RestoreAsync(id));
         Assert.Contains(location.PackName, e.Message, StringComparison.Ordinal);
 
-        var report = new StoreChecker(_store).Check(readData: true, null, CancellationToken.None);
+        var report = await new StoreChecker(_store).CheckAsync(readData: true, null, CancellationToken.None);
         Assert.False(report.Ok);
         var damaged = report.Problems.Where(p => p.Kind == "damaged-chunk").ToList();
         Assert.True(damaged.Count >= 8, string.Join("\n", report.Problems.Select(p => $"{p.Kind}: {p.Detail}")));
@@ -353,9 +362,9 @@ public abstract class StoreRoundTripTests : IDisposable
     {
         WriteFile("file.txt", TestData.Text(1000), DateTime.UtcNow);
         var id = await BackupAsync("data");
-        foreach (var pack in _store.Packs.List())
+        foreach (var pack in await _store.Packs.ListAsync(CancellationToken.None))
         {
-            _store.Packs.Delete(pack);
+            await _store.Packs.DeleteAsync(pack, CancellationToken.None);
         }
 
         var e = await Assert.ThrowsAsync<StoreCorruptException>(() => RestoreAsync(id));

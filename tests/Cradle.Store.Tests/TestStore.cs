@@ -23,13 +23,29 @@ public sealed class TestStore : IDisposable
     private readonly ChunkCodec _codec = new();
     private readonly string _scratch;
 
-    public TestStore(string folder, string scratch, ManualClock? clock = null, string? packs = null, CatalogKind catalog = CatalogKind.Sqlite)
+    private TestStore(ChunkStore store, CatalogDatabase database, ManualClock clock, string scratch, string? packs)
     {
-        Clock = clock ?? new ManualClock(new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        Store = store;
+        Database = database;
+        Clock = clock;
         PacksAddress = packs;
-        Database = TestCatalogs.Create(catalog, folder);
-        Store = ChunkStore.Open(folder, Clock, PackStorage.Open(packs, folder), Database);
         _scratch = scratch;
+    }
+
+    public static async Task<TestStore> OpenAsync(string folder, string scratch, ManualClock? clock = null, string? packs = null, CatalogKind catalog = CatalogKind.Sqlite)
+    {
+        clock ??= new ManualClock(new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        var database = TestCatalogs.Create(catalog, folder);
+        try
+        {
+            var store = await ChunkStore.OpenAsync(folder, clock, PackStorage.Open(packs, folder), database);
+            return new TestStore(store, database, clock, scratch, packs);
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The <c>--packs</c> address, null for the folder.</summary>
@@ -160,11 +176,11 @@ public sealed class TestStore : IDisposable
     }
 
     /// <summary>The packs the pack storage holds (files under packs/, or objects), as the catalog spells them.</summary>
-    public SortedSet<string> PackFilesOnDisk() => new(Store.Packs.List(), StringComparer.Ordinal);
+    public async Task<SortedSet<string>> PackFilesOnDiskAsync() => new(await Store.Packs.ListAsync(CancellationToken.None), StringComparer.Ordinal);
 
-    public byte[] PackBytes(string name) => Store.Packs.Bytes(name);
+    public Task<byte[]> PackBytesAsync(string name) => Store.Packs.BytesAsync(name);
 
-    public long PackLength(string name) => Store.Packs.LengthOf(name) ?? throw new InvalidOperationException($"there is no pack {name}");
+    public async Task<long> PackLengthAsync(string name) => await Store.Packs.LengthOfAsync(name, CancellationToken.None) ?? throw new InvalidOperationException($"there is no pack {name}");
 
     public Task ChangePackAsync(string name, Func<byte[], byte[]> change) => Store.Packs.ChangeAsync(name, change);
 
@@ -172,7 +188,7 @@ public sealed class TestStore : IDisposable
 
     public Task TruncatePackAsync(string name, long length) => Store.Packs.ChangeAsync(name, bytes => bytes[..(int)length]);
 
-    public void DeletePack(string name) => Store.Packs.Delete(name);
+    public Task DeletePackAsync(string name) => Store.Packs.DeleteAsync(name, CancellationToken.None);
 
     public SortedSet<string> PacksInCatalog()
     {
@@ -225,13 +241,13 @@ public sealed class TestStore : IDisposable
     public async Task<TestStore> CopyToAsync(string folder, string scratch, string? packs)
     {
         TempFolder.CopyTree(Store.Folder, folder);
-        var copy = new TestStore(folder, scratch, new ManualClock(Clock.Now), packs);
+        var copy = await OpenAsync(folder, scratch, new ManualClock(Clock.Now), packs);
         if (packs is not null)
         {
-            foreach (var name in Store.Packs.List())
+            foreach (var name in await Store.Packs.ListAsync(CancellationToken.None))
             {
                 var staging = Path.Combine(scratch, $"copy-{Guid.NewGuid():N}.pack");
-                await File.WriteAllBytesAsync(staging, PackBytes(name));
+                await File.WriteAllBytesAsync(staging, await PackBytesAsync(name));
                 await copy.Store.Packs.PutAsync(name, staging, CancellationToken.None);
             }
         }
@@ -255,18 +271,18 @@ public sealed class TestStore : IDisposable
 public static class PackStorageTesting
 {
     /// <summary>A pack's bytes as stored.</summary>
-    public static byte[] Bytes(this IPackStorage packs, string name)
+    public static async Task<byte[]> BytesAsync(this IPackStorage packs, string name)
     {
-        using var handle = packs.OpenRead(name);
+        using var handle = await packs.OpenReadAsync(name, CancellationToken.None);
         var bytes = new byte[handle.Length];
-        Assert.Equal(bytes.Length, handle.Read(bytes, 0));
+        Assert.Equal(bytes.Length, await handle.ReadAsync(bytes, 0, CancellationToken.None));
         return bytes;
     }
 
     /// <summary>Replaces a pack's stored bytes, as a damaged disk or a broken object store would.</summary>
     public static async Task ChangeAsync(this IPackStorage packs, string name, Func<byte[], byte[]> change)
     {
-        var bytes = change(packs.Bytes(name));
+        var bytes = change(await packs.BytesAsync(name));
         var staging = packs.StagingPathFor(name);
         Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
         await File.WriteAllBytesAsync(staging, bytes);

@@ -31,7 +31,7 @@ public sealed class WriterReleaseTests : IDisposable
 
     private async Task CommitThenAssertReleasedAsync(CatalogDatabase database)
     {
-        var store = ChunkStore.Open(_temp.Path, TimeProvider.System, PackStorage.Open(null, _temp.Path), database);
+        var store = await ChunkStore.OpenAsync(_temp.Path, TimeProvider.System, PackStorage.Open(null, _temp.Path), database);
         await using var writer = await store.BeginWriteAsync(CancellationToken.None);
         var content = TestData.Bytes(7, 200_000);
         var ids = new List<ChunkId>();

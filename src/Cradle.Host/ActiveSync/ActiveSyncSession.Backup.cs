@@ -74,7 +74,7 @@ internal sealed partial class ActiveSyncSession
             }
 
             var previous = OwnSnapshots.Newest(host.Store, options.Time, _device);
-            var earlier = EarlierFiles(previous);
+            var earlier = await EarlierFilesAsync(previous, cancellationToken).ConfigureAwait(false);
             var files = listed.Where(e => !e.IsDirectory).ToList();
             var bytes = files.Sum(e => e.Size);
             ActiveSyncHostLog.Listing(logger, _device.Value, files.Count, bytes, folders.Folders.Count, pool.Sessions.Count);
@@ -160,7 +160,7 @@ internal sealed partial class ActiveSyncSession
         {
             // A folder the operator named that the device does not have: its earlier files stand in (a partial snapshot).
             var path = CePath.ToSnapshotPath(missing);
-            problems.Add(new TreeEntry(path, EntryKind.Directory, 0, 0, NoMode, []), "the folder is not on the device", tree, paths.Add, writer);
+            await problems.AddAsync(new TreeEntry(path, EntryKind.Directory, 0, 0, NoMode, []), "the folder is not on the device", tree, paths.Add, writer, cancellationToken).ConfigureAwait(false);
         }
 
         // Files are read on every session at once; the tree takes them in listing order. The store
@@ -262,7 +262,7 @@ internal sealed partial class ActiveSyncSession
             await storing.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
-                problems.Add(new TreeEntry(entry.SnapshotPath, EntryKind.File, 0, entry.LastWriteUnixNanoseconds, NoMode, []), read.Problem, tree, p => p == entry.SnapshotPath, writer);
+                await problems.AddAsync(new TreeEntry(entry.SnapshotPath, EntryKind.File, 0, entry.LastWriteUnixNanoseconds, NoMode, []), read.Problem, tree, p => p == entry.SnapshotPath, writer, CancellationToken.None).ConfigureAwait(false);
             }
             finally
             {
@@ -402,7 +402,7 @@ internal sealed partial class ActiveSyncSession
     private sealed record FileRead(TreeEntry? Entry, string? Problem);
 
     /// <summary>The previous snapshot's files by path (their sizes, times and chunks); empty for a first backup.</summary>
-    private Dictionary<string, TreeEntry> EarlierFiles(SnapshotInfo? previous)
+    private async Task<Dictionary<string, TreeEntry>> EarlierFilesAsync(SnapshotInfo? previous, CancellationToken cancellationToken)
     {
         var files = new Dictionary<string, TreeEntry>(StringComparer.Ordinal);
         if (previous is null)
@@ -411,7 +411,7 @@ internal sealed partial class ActiveSyncSession
         }
 
         using var reader = host.Store.OpenReader();
-        foreach (var entry in reader.LoadTree(previous))
+        foreach (var entry in await reader.LoadTreeAsync(previous, cancellationToken).ConfigureAwait(false))
         {
             if (entry.Kind == EntryKind.File)
             {

@@ -59,9 +59,9 @@ internal sealed class DeviceRestorer(RapiClient rapi, SnapshotReader reader, int
     private readonly List<DeviceRestoreFailure> _failed = [];
 
     /// <summary>The entries of <paramref name="snapshot"/> at or below <paramref name="path"/> (all when null); refuses a path that selects nothing.</summary>
-    public static List<TreeEntry> Select(SnapshotReader reader, SnapshotInfo snapshot, string? path)
+    public static async Task<List<TreeEntry>> SelectAsync(SnapshotReader reader, SnapshotInfo snapshot, string? path, CancellationToken cancellationToken)
     {
-        var tree = reader.LoadTree(snapshot);
+        var tree = await reader.LoadTreeAsync(snapshot, cancellationToken).ConfigureAwait(false);
         if (path is null)
         {
             return tree;
@@ -144,7 +144,7 @@ internal sealed class DeviceRestorer(RapiClient rapi, SnapshotReader reader, int
             {
                 var location = reader.Locate(id);
                 var raw = buffer.AsMemory(0, location.Entry.RawLength);
-                reader.ReadChunk(location, raw.Span);
+                await reader.ReadChunkAsync(location, raw, cancellationToken).ConfigureAwait(false);
                 for (var at = 0; at < raw.Length; at += blockSize)
                 {
                     var block = raw.Slice(at, Math.Min(blockSize, raw.Length - at));

@@ -165,7 +165,7 @@ public sealed partial class DashboardServer
         var request = await ReadBodyAsync(context, DashboardJson.Default.CheckRequest).ConfigureAwait(false) ?? new CheckRequest(false);
         var cancellationToken = context.RequestAborted;
         using var lease = _host.Store.Lease("dashboard");
-        var report = await Task.Run(() => new StoreChecker(_host.Store).Check(request.ReadData, null, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var report = await Task.Run(() => new StoreChecker(_host.Store).CheckAsync(request.ReadData, null, cancellationToken), cancellationToken).ConfigureAwait(false);
         DashboardLog.Action(_logger, $"checked the store: {(report.Ok ? "no problems" : $"{report.Problems.Count} problems")}");
         await context.Response.WriteAsJsonAsync(report, DashboardJson.Default.CheckReport, contentType: null, cancellationToken).ConfigureAwait(false);
     }

@@ -102,7 +102,7 @@ public sealed partial class DashboardServer
         foreach (var id in entry.Chunks)
         {
             var location = reader.Locate(id);
-            reader.ReadChunk(location, buffer.AsSpan(0, location.Entry.RawLength));
+            await reader.ReadChunkAsync(location, buffer.AsMemory(0, location.Entry.RawLength), cancellationToken).ConfigureAwait(false);
             await context.Response.Body.WriteAsync(buffer.AsMemory(0, location.Entry.RawLength), cancellationToken).ConfigureAwait(false);
         }
     }
@@ -128,10 +128,11 @@ public sealed partial class DashboardServer
 
         // ZipArchive writes synchronously: allowed for this response only, on a worker thread.
         context.Features.GetRequiredFeature<IHttpBodyControlFeature>().AllowSynchronousIO = true;
-        await Task.Run(() => WriteZip(context.Response.Body, chosen, strip, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await Task.Run(() => WriteZipAsync(context.Response.Body, chosen, strip, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
-    private void WriteZip(Stream body, List<TreeEntry> entries, int strip, CancellationToken cancellationToken)
+    /// <summary>Chunks are read asynchronously (packs may be objects); the zip is written synchronously (ZipArchive's own writes).</summary>
+    private async Task WriteZipAsync(Stream body, List<TreeEntry> entries, int strip, CancellationToken cancellationToken)
     {
         using var reader = _host.Store.OpenReader();
         var buffered = new BufferedStream(body, 256 * 1024);
@@ -153,7 +154,7 @@ public sealed partial class DashboardServer
                 foreach (var id in entry.Chunks)
                 {
                     var location = reader.Locate(id);
-                    reader.ReadChunk(location, buffer.AsSpan(0, location.Entry.RawLength));
+                    await reader.ReadChunkAsync(location, buffer.AsMemory(0, location.Entry.RawLength), cancellationToken).ConfigureAwait(false);
                     output.Write(buffer, 0, location.Entry.RawLength);
                 }
             }
@@ -244,7 +245,7 @@ public sealed partial class DashboardServer
         using var lease = _host.Store.Lease("dashboard");
         using var reader = _host.Store.OpenReader();
         var info = reader.Catalog.GetSnapshot(id) ?? throw new KeyNotFoundException($"there is no snapshot {id}");
-        var entries = reader.LoadTree(info);
+        var entries = await reader.LoadTreeAsync(info, cancellationToken).ConfigureAwait(false);
         lock (_trees)
         {
             _trees.AddFirst((id, info, entries));

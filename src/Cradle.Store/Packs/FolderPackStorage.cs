@@ -24,11 +24,11 @@ public sealed class FolderPackStorage : IPackStorage
 
     public Task PutAsync(string name, string stagingPath, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public IPackHandle OpenRead(string name)
+    public Task<IPackHandle> OpenReadAsync(string name, CancellationToken cancellationToken)
     {
         try
         {
-            return new FileHandle(File.OpenHandle(PathOf(name), FileMode.Open, FileAccess.Read, FileShare.Read));
+            return Task.FromResult<IPackHandle>(new FileHandle(File.OpenHandle(PathOf(name), FileMode.Open, FileAccess.Read, FileShare.Read)));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -36,25 +36,26 @@ public sealed class FolderPackStorage : IPackStorage
         }
     }
 
-    public long? LengthOf(string name)
+    public Task<long?> LengthOfAsync(string name, CancellationToken cancellationToken)
     {
         var file = new FileInfo(PathOf(name));
-        return file.Exists ? file.Length : null;
+        return Task.FromResult(file.Exists ? file.Length : (long?)null);
     }
 
-    public IReadOnlyList<string> List() =>
-        Directory.EnumerateFiles(Folder, "*.pack", SearchOption.AllDirectories)
+    public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>(Directory.EnumerateFiles(Folder, "*.pack", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(Folder, f).Replace(Path.DirectorySeparatorChar, '/'))
-            .ToList();
+            .ToList());
 
-    public void Delete(string name)
+    public Task DeleteAsync(string name, CancellationToken cancellationToken)
     {
         var path = PathOf(name);
         File.Delete(path);
         Durability.FlushFolder(Path.GetDirectoryName(path)!);
+        return Task.CompletedTask;
     }
 
-    /// <summary>None: a pack is staged where it stays, so leftovers are unnamed packs (<see cref="ChunkStore.UnnamedPackFiles"/>).</summary>
+    /// <summary>None: a pack is staged where it stays, so leftovers are unnamed packs (<see cref="ChunkStore.UnnamedPackFilesAsync"/>).</summary>
     public IReadOnlyList<string> StagedLeftovers() => [];
 
     private string PathOf(string name) => Path.Combine(Folder, name.Replace('/', Path.DirectorySeparatorChar));
@@ -63,12 +64,18 @@ public sealed class FolderPackStorage : IPackStorage
     {
         public long Length => RandomAccess.GetLength(handle);
 
-        public int Read(Span<byte> destination, long offset)
+        /// <summary>
+        /// Reads synchronously, as the store did before pack reads became asynchronous: a pack's
+        /// bytes are mostly in the page cache, and a positional read of a local file returns at
+        /// once, so the restore's per-chunk reads do not hop to the thread pool.
+        /// </summary>
+        public ValueTask<int> ReadAsync(Memory<byte> destination, long offset, CancellationToken cancellationToken)
         {
+            var span = destination.Span;
             var total = 0;
-            while (total < destination.Length)
+            while (total < span.Length)
             {
-                var read = RandomAccess.Read(handle, destination[total..], offset + total);
+                var read = RandomAccess.Read(handle, span[total..], offset + total);
                 if (read == 0)
                 {
                     break;
@@ -77,7 +84,7 @@ public sealed class FolderPackStorage : IPackStorage
                 total += read;
             }
 
-            return total;
+            return ValueTask.FromResult(total);
         }
 
         public void Dispose() => handle.Dispose();

@@ -21,16 +21,16 @@ public interface IPackStorage
     Task PutAsync(string name, string stagingPath, CancellationToken cancellationToken);
 
     /// <summary>Opens a pack for positional reads; throws <see cref="StoreCorruptException"/> when it is missing.</summary>
-    IPackHandle OpenRead(string name);
+    Task<IPackHandle> OpenReadAsync(string name, CancellationToken cancellationToken);
 
     /// <summary>The pack's length in bytes, or null when there is no such pack.</summary>
-    long? LengthOf(string name);
+    Task<long?> LengthOfAsync(string name, CancellationToken cancellationToken);
 
     /// <summary>Every pack there is (names as the catalog spells them), named by the catalog or not.</summary>
-    IReadOnlyList<string> List();
+    Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken);
 
     /// <summary>Deletes a pack durably; deleting one that is not there is not an error.</summary>
-    void Delete(string name);
+    Task DeleteAsync(string name, CancellationToken cancellationToken);
 
     /// <summary>
     /// Staging files that are not packs in the storage (left by a crash before the upload);
@@ -39,11 +39,15 @@ public interface IPackStorage
     IReadOnlyList<string> StagedLeftovers();
 }
 
-/// <summary>An open pack: positional reads, like <see cref="RandomAccess.Read(Microsoft.Win32.SafeHandles.SafeFileHandle, Span{byte}, long)"/>.</summary>
+/// <summary>
+/// An open pack: positional reads, like <see cref="RandomAccess.ReadAsync(Microsoft.Win32.SafeHandles.SafeFileHandle, Memory{byte}, long, CancellationToken)"/>.
+/// Asynchronous because an object's bytes come over the network; a file's read completes at once
+/// (a <see cref="ValueTask{TResult}"/>, so the many small reads of a restore allocate nothing).
+/// </summary>
 public interface IPackHandle : IDisposable
 {
     long Length { get; }
 
     /// <summary>Reads up to <paramref name="destination"/>'s length at <paramref name="offset"/>; fewer bytes only at the end of the pack.</summary>
-    int Read(Span<byte> destination, long offset);
+    ValueTask<int> ReadAsync(Memory<byte> destination, long offset, CancellationToken cancellationToken);
 }

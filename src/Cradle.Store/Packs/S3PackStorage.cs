@@ -13,13 +13,6 @@ namespace Cradle.Store;
 /// that returned success is the durability point, and only then does the catalog name it.
 /// Reads are ranged GETs with read-ahead, so adjacent chunks of a pack cost one request.
 /// </summary>
-/// <remarks>
-/// The read side (<see cref="OpenRead"/>, <see cref="LengthOf"/>, <see cref="List"/>,
-/// <see cref="Delete"/>) is synchronous because the store's readers are (positional reads on
-/// worker threads, as for files), while the SDK offers only asynchronous calls on .NET: those
-/// methods block their worker thread on the request. Making <see cref="SnapshotReader"/>
-/// asynchronous would remove that.
-/// </remarks>
 public sealed class S3PackStorage : IPackStorage, IDisposable
 {
     /// <summary>Bytes one ranged GET fetches at least: restore and check read a pack mostly in order.</summary>
@@ -93,18 +86,16 @@ public sealed class S3PackStorage : IPackStorage, IDisposable
     public IReadOnlyList<string> StagedLeftovers() =>
         Directory.Exists(_stagingFolder) ? Directory.GetFiles(_stagingFolder, "*.pack", SearchOption.AllDirectories) : [];
 
-    public IPackHandle OpenRead(string name) =>
-        LengthOf(name) is { } length
+    public async Task<IPackHandle> OpenReadAsync(string name, CancellationToken cancellationToken) =>
+        await LengthOfAsync(name, cancellationToken).ConfigureAwait(false) is { } length
             ? new ObjectHandle(this, name, length)
             : throw new StoreCorruptException($"pack {name} is missing from {Location}");
 
-    public long? LengthOf(string name) => Wait(LengthOfAsync(name));
-
-    private async Task<long?> LengthOfAsync(string name)
+    public async Task<long?> LengthOfAsync(string name, CancellationToken cancellationToken)
     {
         try
         {
-            var head = await _client.GetObjectMetadataAsync(Address.Bucket, Address.Prefix + name).ConfigureAwait(false);
+            var head = await _client.GetObjectMetadataAsync(Address.Bucket, Address.Prefix + name, cancellationToken).ConfigureAwait(false);
             return head.ContentLength;
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
@@ -113,15 +104,13 @@ public sealed class S3PackStorage : IPackStorage, IDisposable
         }
     }
 
-    public IReadOnlyList<string> List() => Wait(ListAsync());
-
-    private async Task<List<string>> ListAsync()
+    public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)
     {
         var names = new List<string>();
         var request = new ListObjectsV2Request { BucketName = Address.Bucket, Prefix = Address.Prefix };
         while (true)
         {
-            var page = await _client.ListObjectsV2Async(request).ConfigureAwait(false);
+            var page = await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
             foreach (var o in page.S3Objects ?? [])
             {
                 if (o.Key.EndsWith(".pack", StringComparison.Ordinal))
@@ -139,20 +128,21 @@ public sealed class S3PackStorage : IPackStorage, IDisposable
         }
     }
 
-    public void Delete(string name) => Wait(_client.DeleteObjectAsync(Address.Bucket, Address.Prefix + name));
+    public Task DeleteAsync(string name, CancellationToken cancellationToken) =>
+        _client.DeleteObjectAsync(Address.Bucket, Address.Prefix + name, cancellationToken);
 
-    private async Task<int> ReadRangeAsync(string name, long offset, Memory<byte> destination)
+    private async Task<int> ReadRangeAsync(string name, long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         using var response = await _client.GetObjectAsync(new GetObjectRequest
         {
             BucketName = Address.Bucket,
             Key = Address.Prefix + name,
             ByteRange = new ByteRange(offset, offset + destination.Length - 1),
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
         var total = 0;
         while (total < destination.Length)
         {
-            var read = await response.ResponseStream.ReadAsync(destination[total..]).ConfigureAwait(false);
+            var read = await response.ResponseStream.ReadAsync(destination[total..], cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 break;
@@ -171,10 +161,6 @@ public sealed class S3PackStorage : IPackStorage, IDisposable
         _ => $"{(int)e.StatusCode} {e.ErrorCode}: {e.Message}",
     };
 
-    private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
-
-    private static void Wait(Task task) => task.GetAwaiter().GetResult();
-
     public void Dispose() => _client.Dispose();
 
     /// <summary>One pack object: its length (from HEAD) and a read-ahead window of its bytes.</summary>
@@ -186,7 +172,7 @@ public sealed class S3PackStorage : IPackStorage, IDisposable
 
         public long Length => length;
 
-        public int Read(Span<byte> destination, long offset)
+        public async ValueTask<int> ReadAsync(Memory<byte> destination, long offset, CancellationToken cancellationToken)
         {
             if (offset >= length)
             {
@@ -204,11 +190,11 @@ public sealed class S3PackStorage : IPackStorage, IDisposable
 
                 _windowOffset = offset;
                 _windowLength = 0;
-                _windowLength = Wait(storage.ReadRangeAsync(name, offset, _window.AsMemory(0, fetch)));
+                _windowLength = await storage.ReadRangeAsync(name, offset, _window.AsMemory(0, fetch), cancellationToken).ConfigureAwait(false);
                 wanted = Math.Min(wanted, _windowLength);
             }
 
-            _window.AsSpan(checked((int)(offset - _windowOffset)), wanted).CopyTo(destination);
+            _window.AsSpan(checked((int)(offset - _windowOffset)), wanted).CopyTo(destination.Span);
             return wanted;
         }
 

@@ -33,7 +33,7 @@ internal sealed class DashboardHost : IAsyncDisposable
     {
         var folder = new Cradle.Tests.TempFolder();
         var options = new HostOptions { DataFolder = Path.Combine(folder.Path, "host"), Listen = new LinkAddress("127.0.0.1", 0), Name = "test-host", AutoApprove = autoApprove };
-        var service = HostService.Open(options);
+        var service = await HostService.OpenAsync(options);
         service.Start();
         var dashboard = await DashboardServer.StartAsync(service, new DashboardOptions { Address = DashboardOptions.ParseAddress(http)! }, null, CancellationToken.None);
         var client = new HttpClient { BaseAddress = Reachable(dashboard.Address) };
