@@ -16,9 +16,10 @@ namespace Cradle.Host;
 public sealed partial class PartnershipRegistry : IDisposable
 {
     /// <summary>
-    /// The registry schema this build writes and reads. 2: reclaim verifiers and restore grants;
-    /// 3: confirmed partnerships; 4 (<see cref="PendingOutcomeSchemaVersion"/>): what became of a
-    /// pending partnership (its outcome, when it ended), which <c>host approve</c> reports.
+    /// The registry schema this build writes and reads. 2 (<see cref="RecoverySchemaVersion"/>):
+    /// reclaim verifiers and restore grants; 3: confirmed partnerships; 4
+    /// (<see cref="PendingOutcomeSchemaVersion"/>): what became of a pending partnership (its
+    /// outcome, when it ended), which <c>host approve</c> reports.
     /// </summary>
     public const int SchemaVersion = PendingOutcomeSchemaVersion;
 
@@ -58,81 +59,65 @@ public sealed partial class PartnershipRegistry : IDisposable
         return registry;
     }
 
-    private void EnsureSchema()
-    {
-        var current = SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (_database.SchemaIsCurrent(_connection, "registry_schema", current))
-        {
-            return;
-        }
+    /// <summary>The key of the registry's schema version in <c>meta</c>.</summary>
+    public const string SchemaKey = "registry_schema";
 
-        using var tx = _connection.BeginTransaction();
-        _database.LockSchema(_connection, tx);
-        Execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)", tx);
-        var version = Scalar("SELECT value FROM meta WHERE key = 'registry_schema'", tx);
-        var db = _database;
-        if (version is null)
-        {
-            Execute($"""
-                CREATE TABLE partnerships(
-                  device_key TEXT PRIMARY KEY,
-                  device TEXT NOT NULL,
-                  number {db.BigInt} NOT NULL,
-                  secret {db.Blob} NOT NULL,
-                  created_ms {db.BigInt} NOT NULL,
-                  last_seen_ms {db.BigInt},
-                  last_backup_ms {db.BigInt},
-                  last_link TEXT,
-                  recovery_verifier {db.Blob},
-                  confirmed {db.BigInt} NOT NULL DEFAULT 1)
-                """, tx);
-            Execute($"""
-                CREATE TABLE pending(
-                  code TEXT PRIMARY KEY,
-                  device TEXT NOT NULL,
-                  number {db.BigInt} NOT NULL,
-                  address TEXT NOT NULL,
-                  created_ms {db.BigInt} NOT NULL,
-                  state {db.BigInt} NOT NULL DEFAULT 0,
-                  outcome TEXT,
-                  ended_ms {db.BigInt})
-                """, tx);
-            CreateGrants(tx);
-            Execute($"INSERT INTO meta(key, value) VALUES('registry_schema', '{current}')", tx);
-        }
-        else if (version == current)
-        {
-            // Another process migrated it between the unlocked look and the lock.
-        }
-        else if (version is "1" or "2" or "3")
-        {
-            if (version == "1")
+    /// <summary>Schema 2: reclaim verifiers and the operator's restore grants (issue 5).</summary>
+    public const int RecoverySchemaVersion = 2;
+
+    /// <summary>The registry's schema: a new one is made at the current version; older ones take the steps.</summary>
+    private SchemaRunner Schema() => new(
+        "partnership registry",
+        SchemaKey,
+        SchemaVersion,
+        (_, tx) => CreateTables(tx),
+        [
+            new(RecoverySchemaVersion, (_, tx) =>
             {
-                // Version 2 adds what issue 5 needs: the reclaim verifier and the operator's restore grants.
-                Execute($"ALTER TABLE partnerships ADD COLUMN recovery_verifier {db.Blob}", tx);
+                Execute($"ALTER TABLE partnerships ADD COLUMN recovery_verifier {_database.Blob}", tx);
                 CreateGrants(tx);
-            }
-
-            if (version is "1" or "2")
+            }),
+            // Rows made before partnerships were confirmed come from hosts that did not ask: they
+            // stay under P5/P7 as they were, so they migrate as confirmed (the column's default).
+            new(ConfirmedSchemaVersion, (_, tx) => Execute($"ALTER TABLE partnerships ADD COLUMN confirmed {_database.BigInt} NOT NULL DEFAULT 1", tx)),
+            // What became of a pending partnership, kept for a while after it ended.
+            new(PendingOutcomeSchemaVersion, (_, tx) =>
             {
-                // Version 3 marks a partnership confirmed once the device has shown it holds the
-                // secret. Rows made before then come from hosts that did not ask: they stay under
-                // P5/P7 as they were, so they migrate as confirmed (the column's default).
-                Execute($"ALTER TABLE partnerships ADD COLUMN confirmed {db.BigInt} NOT NULL DEFAULT 1", tx);
-            }
+                Execute("ALTER TABLE pending ADD COLUMN outcome TEXT", tx);
+                Execute($"ALTER TABLE pending ADD COLUMN ended_ms {_database.BigInt}", tx);
+            }),
+        ]);
 
-            // Version 4 keeps what became of a pending partnership for a while after it ended.
-            Execute("ALTER TABLE pending ADD COLUMN outcome TEXT", tx);
-            Execute($"ALTER TABLE pending ADD COLUMN ended_ms {db.BigInt}", tx);
-            Execute($"UPDATE meta SET value = '{current}' WHERE key = 'registry_schema'", tx);
-        }
-        else
-        {
-            throw new StoreFormatException($"the partnership registry has schema version {version}; this build knows versions 1 to {SchemaVersion} only");
-        }
+    private void EnsureSchema() => Schema().Ensure(_database, _connection);
 
-        tx.Commit();
-        _database.SawSchema("registry_schema", current);
+    private void CreateTables(DbTransaction tx)
+    {
+        var db = _database;
+        Execute($"""
+            CREATE TABLE partnerships(
+              device_key TEXT PRIMARY KEY,
+              device TEXT NOT NULL,
+              number {db.BigInt} NOT NULL,
+              secret {db.Blob} NOT NULL,
+              created_ms {db.BigInt} NOT NULL,
+              last_seen_ms {db.BigInt},
+              last_backup_ms {db.BigInt},
+              last_link TEXT,
+              recovery_verifier {db.Blob},
+              confirmed {db.BigInt} NOT NULL DEFAULT 1)
+            """, tx);
+        Execute($"""
+            CREATE TABLE pending(
+              code TEXT PRIMARY KEY,
+              device TEXT NOT NULL,
+              number {db.BigInt} NOT NULL,
+              address TEXT NOT NULL,
+              created_ms {db.BigInt} NOT NULL,
+              state {db.BigInt} NOT NULL DEFAULT 0,
+              outcome TEXT,
+              ended_ms {db.BigInt})
+            """, tx);
+        CreateGrants(tx);
     }
 
     private void CreateGrants(DbTransaction tx) => Execute($"""

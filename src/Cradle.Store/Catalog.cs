@@ -21,6 +21,9 @@ public sealed partial class Catalog : IDisposable
     /// </summary>
     public const int SchemaVersion = SchemaPartialSnapshots;
 
+    /// <summary>Schema 2: condemned chunks, retired packs, leases and the epoch (<see cref="MigrateToLeases"/>).</summary>
+    public const int SchemaLeases = 2;
+
     /// <summary>
     /// Schema 3: chunk rows may name compression groups (<see cref="ChunkCompression.ZstdGroup"/>,
     /// in pack format v2), which builds of schema 2 cannot read; the tables are those of 2.
@@ -71,97 +74,66 @@ public sealed partial class Catalog : IDisposable
         return catalog;
     }
 
-    private void EnsureSchema()
-    {
-        var current = SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (_database.SchemaIsCurrent(_connection, "catalog_schema", current))
-        {
-            return;
-        }
+    /// <summary>The key of the catalog's schema version in <c>meta</c>.</summary>
+    public const string SchemaKey = "catalog_schema";
 
-        using var tx = _connection.BeginTransaction();
-        _database.LockSchema(_connection, tx);
-        Execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)", tx);
-        var version = Scalar("SELECT value FROM meta WHERE key = 'catalog_schema'", tx);
-        var db = _database;
-        if (version is null)
-        {
-            // "offset" is quoted: PostgreSQL reserves the word (SQLite accepts it either way).
-            foreach (var statement in (string[])[
-                $"CREATE TABLE packs(id {db.RowKey}, name TEXT NOT NULL UNIQUE, size {db.BigInt} NOT NULL, created_ms {db.BigInt} NOT NULL, retired {db.BigInt})",
-                $"""
-                CREATE TABLE chunks(
-                  id {db.Blob} PRIMARY KEY,
-                  pack {db.BigInt} NOT NULL REFERENCES packs(id),
-                  "offset" {db.BigInt} NOT NULL,
-                  stored {db.BigInt} NOT NULL,
-                  raw {db.BigInt} NOT NULL,
-                  compression {db.BigInt} NOT NULL,
-                  condemned {db.BigInt}){db.KeyedTable}
-                """,
-                "CREATE INDEX chunks_pack ON chunks(pack)",
-                $"""
-                CREATE TABLE snapshots(
-                  id {db.AutoKey},
-                  device_key TEXT NOT NULL,
-                  device TEXT NOT NULL,
-                  number {db.BigInt} NOT NULL,
-                  link TEXT NOT NULL,
-                  started_ms {db.BigInt} NOT NULL,
-                  time_ms {db.BigInt} NOT NULL,
-                  files {db.BigInt} NOT NULL,
-                  bytes {db.BigInt} NOT NULL,
-                  tree {db.Blob} NOT NULL,
-                  suspect {db.BigInt} NOT NULL DEFAULT 0)
-                """,
-                "CREATE INDEX snapshots_device ON snapshots(device_key, id)",
-                .. LeaseTables(db),
-                OwnersTable(db),
-                $"INSERT INTO meta(key, value) VALUES('catalog_schema', '{OwnersSchemaVersion}')"])
-            {
-                Execute(statement, tx);
-            }
-
-            version = OwnersSchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        // One step after the other: each takes the schema one version further.
-        if (version == "1")
-        {
-            MigrateToLeases(tx);
-            version = "2";
-        }
-
-        if (version == "2")
-        {
+    /// <summary>The catalog's schema: created at <see cref="OwnersSchemaVersion"/>, then one step after the other.</summary>
+    private SchemaRunner Schema() => new(
+        "catalog",
+        SchemaKey,
+        OwnersSchemaVersion,
+        (_, tx) => CreateTables(tx),
+        [
+            new(SchemaLeases, (_, tx) => MigrateToLeases(tx)),
             // Schema 3 changes no table: it keeps builds that cannot read compression groups
             // away from a catalog whose chunks may be in them.
-            SetSchema(SchemaCompressionGroups, tx);
-            version = "3";
-        }
+            new(SchemaCompressionGroups, (_, _) => { }),
+            new(OwnersSchemaVersion, (_, tx) => MigrateToOwners(tx)),
+            new(SchemaPartialSnapshots, (_, tx) => MigrateToPartialSnapshots(tx)),
+        ],
+        " (upgrade Cradle to open it)");
 
-        if (version == "3")
+    private void EnsureSchema() => Schema().Ensure(_database, _connection);
+
+    /// <summary>The tables of a new catalog, as of <see cref="OwnersSchemaVersion"/> (the steps after it then run).</summary>
+    private void CreateTables(DbTransaction tx)
+    {
+        var db = _database;
+
+        // "offset" is quoted: PostgreSQL reserves the word (SQLite accepts it either way).
+        foreach (var statement in (string[])[
+            $"CREATE TABLE packs(id {db.RowKey}, name TEXT NOT NULL UNIQUE, size {db.BigInt} NOT NULL, created_ms {db.BigInt} NOT NULL, retired {db.BigInt})",
+            $"""
+            CREATE TABLE chunks(
+              id {db.Blob} PRIMARY KEY,
+              pack {db.BigInt} NOT NULL REFERENCES packs(id),
+              "offset" {db.BigInt} NOT NULL,
+              stored {db.BigInt} NOT NULL,
+              raw {db.BigInt} NOT NULL,
+              compression {db.BigInt} NOT NULL,
+              condemned {db.BigInt}){db.KeyedTable}
+            """,
+            "CREATE INDEX chunks_pack ON chunks(pack)",
+            $"""
+            CREATE TABLE snapshots(
+              id {db.AutoKey},
+              device_key TEXT NOT NULL,
+              device TEXT NOT NULL,
+              number {db.BigInt} NOT NULL,
+              link TEXT NOT NULL,
+              started_ms {db.BigInt} NOT NULL,
+              time_ms {db.BigInt} NOT NULL,
+              files {db.BigInt} NOT NULL,
+              bytes {db.BigInt} NOT NULL,
+              tree {db.Blob} NOT NULL,
+              suspect {db.BigInt} NOT NULL DEFAULT 0)
+            """,
+            "CREATE INDEX snapshots_device ON snapshots(device_key, id)",
+            .. LeaseTables(db),
+            OwnersTable(db)])
         {
-            MigrateToOwners(tx);
-            SetSchema(OwnersSchemaVersion, tx);
-            version = "4";
+            Execute(statement, tx);
         }
-
-        if (version == "4")
-        {
-            MigrateToPartialSnapshots(tx);
-            SetSchema(SchemaPartialSnapshots, tx);
-            version = current;
-        }
-
-        // Equal to current also when another process migrated it between the unlocked look and the lock.
-        if (version != current)
-        {
-            throw new StoreFormatException($"the catalog has schema version {version}; this build knows versions 1 to {SchemaVersion} only (upgrade Cradle to open it)");
-        }
-
-        tx.Commit();
-        _database.SawSchema("catalog_schema", current);
     }
 
     /// <summary>
@@ -219,9 +191,6 @@ public sealed partial class Catalog : IDisposable
             Execute(statement, tx);
         }
     }
-
-    private void SetSchema(int version, DbTransaction tx) =>
-        Execute($"UPDATE meta SET value = '{version.ToString(System.Globalization.CultureInfo.InvariantCulture)}' WHERE key = 'catalog_schema'", tx);
 
     /// <summary>True when the catalog knows a durable copy of the chunk.</summary>
     public bool HasChunk(ChunkId id) => TryGetRawLength(id, out _);
