@@ -157,6 +157,55 @@ public sealed class DeviceRenameTests
     }
 
     [Fact]
+    public async Task P5_two_renames_to_one_new_name_at_once_the_second_is_refused_while_the_first_is_under_way_or_done()
+    {
+        await using var rig = HostRig.Start();
+        await using var api = await HostApi.StartAsync(rig);
+        var a = rig.Device("MX7_A", "a");
+        var b = rig.Device("MX7_B", "b");
+        Assert.Equal("connected", await rig.SyncAsync(a));
+        Assert.Equal("connected", await rig.SyncAsync(b));
+        await WaitPartneredAsync(rig, "MX7_A", "MX7_B");
+
+        // A slow device: each rename is still writing when the other is asked (neither name is in
+        // the host's registry yet, so the registry's P5 check alone passes both).
+        foreach (var device in new[] { a, b })
+        {
+            device.Faults.ReplyDelayMsByCall["CeRegDeleteKey"] = 300;
+            device.Faults.ReplyDelayMsByCall["CeRegSetValueEx"] = 300;
+        }
+
+        var both = await Task.WhenAll(api.RenameAsync("MX7_A", "MX7_X", consent: true), api.RenameAsync("MX7_B", "MX7_X", consent: true));
+
+        Assert.Single(both, r => r.Status == HttpStatusCode.OK);
+        var refused = Assert.Single(both, r => r.Status == HttpStatusCode.Conflict);
+        Assert.Contains("P5", refused.Body, StringComparison.Ordinal);
+        var (renamed, kept) = both[0].Status == HttpStatusCode.OK ? (a, b) : (b, a);
+        Assert.Equal("MX7_X", renamed.Registry.DeviceName);
+        Assert.NotEqual("MX7_X", kept.Registry.DeviceName);
+        Assert.True(kept.IsConnected);
+
+        // Done, and its device not partnered under the name yet: still refused.
+        var keptName = kept.Registry.DeviceName!;
+        var (again, againBody) = await api.RenameAsync(keptName, "mx7_x", consent: true);
+        Assert.Equal(HttpStatusCode.Conflict, again);
+        Assert.Contains("P5", againBody, StringComparison.Ordinal);
+        Assert.NotEqual("MX7_X", kept.Registry.DeviceName);
+
+        // A rename that failed before writing (no such device) leaves its name free for the next.
+        await WaitPartneredAsync(rig, keptName);
+        var (absent, _) = await api.RenameAsync("MX7_GONE", "MX7_Y", consent: true);
+        Assert.Equal(HttpStatusCode.Conflict, absent);
+        var (free, freeBody) = await api.RenameAsync(keptName, "MX7_Y", consent: true);
+        Assert.True(free == HttpStatusCode.OK, freeBody);
+        Assert.Equal("MX7_Y", kept.Registry.DeviceName);
+    }
+
+    /// <summary>Waits until each named device is connected and partnered (SyncAsync returns once any device is).</summary>
+    private static Task WaitPartneredAsync(HostRig rig, params string[] names) =>
+        LoopbackRig.WaitForAsync(() => Task.FromResult(names.All(name => rig.Host.ActiveSyncDevices.All().Any(s => s.Device?.Value == name && s.Standing == "partnered"))), $"{string.Join(" and ", names)} to be partnered");
+
+    [Fact]
     public async Task The_api_lists_the_cradled_devices_with_their_connection_and_standing()
     {
         await using var rig = HostRig.Start();
