@@ -33,15 +33,33 @@ public sealed partial class HostService
         }
 
         RefuseHeldName(newName);
-        var session = ActiveSyncDevices.Find(device, allowGuest: true, connection);
-
-        var job = new RenameJob(newName, cancellationToken);
-        if (!session.TryQueue(job))
+        if (!ActiveSyncDevices.TryReserveName(newName))
         {
-            throw new ActiveSyncDeviceUnavailableException($"{device} left before the rename could start");
+            throw new ActiveSyncRefusedException("P5", $"another device is being renamed, or was just renamed, to {newName} and has not partnered under it yet: two devices with one name can never both partner with this host (P5); choose another name");
         }
 
-        return await job.Done.Task.ConfigureAwait(false);
+        var written = false;
+        try
+        {
+            var session = ActiveSyncDevices.Find(device, allowGuest: true, connection);
+            var job = new RenameJob(newName, cancellationToken);
+            if (!session.TryQueue(job))
+            {
+                throw new ActiveSyncDeviceUnavailableException($"{device} left before the rename could start");
+            }
+
+            var result = await job.Done.Task.ConfigureAwait(false);
+            written = true;
+            return result;
+        }
+        finally
+        {
+            // Kept once the device carries the name, until it partners under it (ActiveSyncSession releases it then).
+            if (!written)
+            {
+                ActiveSyncDevices.ReleaseName(newName);
+            }
+        }
     }
 
     /// <summary>P5: a name this host already holds (with any number) cannot be given to another device.</summary>

@@ -67,6 +67,31 @@ internal sealed class ConnectedActiveSyncDevices
 {
     private readonly List<ActiveSyncSession> _sessions = [];
 
+    /// <summary>
+    /// New names of renames under way or done whose device has not partnered under them yet (by
+    /// name key, under the sessions' lock): P5 holds at partnering, but a second rename to the
+    /// same name would put it on two devices, one of which the host then refuses.
+    /// </summary>
+    private readonly HashSet<string> _renamingTo = new(StringComparer.Ordinal);
+
+    /// <summary>Reserves <paramref name="newName"/> for one rename; false when another rename holds it.</summary>
+    public bool TryReserveName(DeviceName newName)
+    {
+        lock (_sessions)
+        {
+            return _renamingTo.Add(newName.Key);
+        }
+    }
+
+    /// <summary>Frees a reserved name: its rename failed before the name was written, or its device partnered under it (the host's record holds it now).</summary>
+    public void ReleaseName(DeviceName name)
+    {
+        lock (_sessions)
+        {
+            _renamingTo.Remove(name.Key);
+        }
+    }
+
     public void Add(ActiveSyncSession session)
     {
         lock (_sessions)

@@ -157,6 +157,50 @@ public sealed class DeviceRenameTests
     }
 
     [Fact]
+    public async Task P5_two_renames_to_one_new_name_at_once_the_second_is_refused_while_the_first_is_under_way_or_done()
+    {
+        await using var rig = HostRig.Start();
+        await using var api = await HostApi.StartAsync(rig);
+        var a = rig.Device("MX7_A", "a");
+        Assert.Equal("connected", await rig.SyncAsync(a));
+        await WaitPartneredAsync(rig, "MX7_A");
+
+        // A slow device: the first rename is still writing when the second is asked (the name is
+        // not in the host's registry yet, so the registry's P5 check alone passes both).
+        a.Faults.ReplyDelayMsByCall["CeRegDeleteKey"] = 300;
+        a.Faults.ReplyDelayMsByCall["CeRegSetValueEx"] = 300;
+        var both = await Task.WhenAll(api.RenameAsync("MX7_A", "MX7_X", consent: true), api.RenameAsync("MX7_A", "MX7_X", consent: true));
+
+        Assert.Single(both, r => r.Status == HttpStatusCode.OK);
+        var refused = Assert.Single(both, r => r.Status == HttpStatusCode.Conflict);
+        Assert.Contains("P5", refused.Body, StringComparison.Ordinal);
+        Assert.Contains("being renamed", refused.Body, StringComparison.Ordinal);
+        Assert.Equal("MX7_X", a.Registry.DeviceName);
+        await LoopbackRig.WaitForAsync(() => !a.IsConnected, "the renamed device's connection to end");
+
+        // Done, and the renamed device not partnered under the name yet: another device is refused it.
+        var b = rig.Device("MX7_B", "b");
+        Assert.Equal("connected", await rig.SyncAsync(b));
+        await WaitPartneredAsync(rig, "MX7_B");
+        Assert.Null(rig.Record("MX7_X"));
+        var (again, againBody) = await api.RenameAsync("MX7_B", "mx7_x", consent: true);
+        Assert.Equal(HttpStatusCode.Conflict, again);
+        Assert.Contains("P5", againBody, StringComparison.Ordinal);
+        Assert.Equal("MX7_B", b.Registry.DeviceName);
+
+        // A rename that failed before writing (no such device) leaves its name free for the next.
+        var (absent, _) = await api.RenameAsync("MX7_GONE", "MX7_Y", consent: true);
+        Assert.Equal(HttpStatusCode.Conflict, absent);
+        var (free, freeBody) = await api.RenameAsync("MX7_B", "MX7_Y", consent: true);
+        Assert.True(free == HttpStatusCode.OK, freeBody);
+        Assert.Equal("MX7_Y", b.Registry.DeviceName);
+    }
+
+    /// <summary>Waits until each named device is connected and partnered (SyncAsync returns once any device is).</summary>
+    private static Task WaitPartneredAsync(HostRig rig, params string[] names) =>
+        LoopbackRig.WaitForAsync(() => Task.FromResult(names.All(name => rig.Host.ActiveSyncDevices.All().Any(s => s.Device?.Value == name && s.Standing == "partnered"))), $"{string.Join(" and ", names)} to be partnered");
+
+    [Fact]
     public async Task The_api_lists_the_cradled_devices_with_their_connection_and_standing()
     {
         await using var rig = await HostRig.StartAsync();

@@ -2,6 +2,7 @@ using Cradle.ActiveSync.Emulator;
 using Cradle.ActiveSync.Partners;
 using Cradle.ActiveSync.Rapi;
 using Cradle.ActiveSync.Walk;
+using Cradle.Protocol;
 
 namespace Cradle.ActiveSync.Tests;
 
@@ -126,6 +127,25 @@ public sealed class RapiClientTests
         Assert.True(await ActiveSyncPartnerships.RemoveSlotAsync(rapi, 1));
         Assert.False(await ActiveSyncPartnerships.RemoveSlotAsync(rapi, 1));
         Assert.Equal(new[] { 2 }, (await ActiveSyncPartnerships.ReadAsync(rapi)).Slots.Select(s => s.Slot));
+    }
+
+    [Fact]
+    public async Task A_slot_is_made_current_only_once_its_id_and_name_are_written()
+    {
+        await using var rig = LoopbackRig.Start(o => o with { Name = "MX7_ORDER" });
+        var (_, rapi) = await rig.ConnectRapiAsync();
+
+        // The id's reply is broken (the session ends there) and late: a PCur sent along with the
+        // id and the name would reach the device, which goes on reading requests meanwhile.
+        rig.Device.Faults.DelayIsLatency = true;
+        rig.Device.Faults.ReplyDelayMsByCall["CeRegSetValueEx"] = 200;
+        rig.Device.Faults.OversizedReplyTo = "CeRegSetValueEx";
+        await Assert.ThrowsAnyAsync<CradleException>(async () => await ActiveSyncPartnerships.WriteSlotAsync(rapi, 1, 0x1111_2222, "depot-pc"));
+        await Task.Delay(300);
+
+        Assert.True(rig.Device.Registry.KeyExists(EmulatedRegistry.PartnersPath + @"\P1"));
+        Assert.Null(rig.Device.Registry.Get(EmulatedRegistry.PartnersPath, "PCur"));
+        Assert.Equal(0u, rig.Device.Registry.CurrentPartnerId);
     }
 
     [Fact]

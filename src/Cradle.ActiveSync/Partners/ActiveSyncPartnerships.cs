@@ -1,4 +1,5 @@
 using Cradle.ActiveSync.Rapi;
+using Cradle.Protocol;
 
 namespace Cradle.ActiveSync.Partners;
 
@@ -27,38 +28,66 @@ public static class ActiveSyncPartnerships
     public const string IdentKey = "Ident";
     public const int MaxHostNameChars = 64;
 
-    /// <summary>Reads both slots; a slot with no valid id is reported absent.</summary>
+    /// <summary>
+    /// Reads both slots; a slot with no valid id is reported absent. Two round trips (the link's
+    /// 50 ms each counted before a first backup moves a byte): the three keys opened together by
+    /// their full paths, then every value read and every key closed together.
+    /// </summary>
     public static async ValueTask<ActiveSyncPartners> ReadAsync(RapiClient rapi, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rapi);
-        var partners = await rapi.RegOpenKeyAsync(CeRegistryKey.LocalMachine, PartnersKey, cancellationToken).ConfigureAwait(false);
-        if (partners is not { } key)
+        var keys = await OpenAllAsync(rapi, [PartnersKey, SlotPath(1), SlotPath(2)], create: false, cancellationToken).ConfigureAwait(false);
+        if (keys[0] is not { } partners)
         {
+            // No Partners key (a device never partnered, or cold-booted): no slot below it either.
+            await CloseAllAsync(rapi, keys, cancellationToken).ConfigureAwait(false);
             return new ActiveSyncPartners(0, []);
         }
 
+        var current = await rapi.SendRegQueryValueAsync(partners, "PCur", 64, cancellationToken).ConfigureAwait(false);
+        var values = new List<(int Slot, Task<CeRegistryValue?> Id, Task<CeRegistryValue?> Name)>();
+        for (var slot = 1; slot <= 2; slot++)
+        {
+            if (keys[slot] is { } key)
+            {
+                values.Add((slot,
+                    await rapi.SendRegQueryValueAsync(key, "PId", 64, cancellationToken).ConfigureAwait(false),
+                    await rapi.SendRegQueryValueAsync(key, "PName", (MaxHostNameChars + 1) * 2, cancellationToken).ConfigureAwait(false)));
+            }
+        }
+
+        // Sent behind the reads: the device answers in order, so the keys close after they are read.
+        var closing = CloseAllAsync(rapi, keys, cancellationToken);
         try
         {
-            var current = (await rapi.RegQueryValueAsync(key, "PCur", 64, cancellationToken).ConfigureAwait(false))?.AsDWord() ?? 0;
-            var slots = new List<ActiveSyncPartnerSlot>();
-            for (var slot = 1; slot <= 2; slot++)
-            {
-                var read = await ReadSlotAsync(rapi, key, slot, cancellationToken).ConfigureAwait(false);
-                if (read is not null)
-                {
-                    slots.Add(read);
-                }
-            }
-
-            return new ActiveSyncPartners(current is 1 or 2 ? (int)current : 0, slots);
+            await Task.WhenAll([current, .. values.SelectMany(v => new[] { v.Id, v.Name })]).ConfigureAwait(false);
         }
         finally
         {
-            await rapi.RegCloseKeyAsync(key, cancellationToken).ConfigureAwait(false);
+            await closing.ConfigureAwait(false);
         }
+
+        var slots = new List<ActiveSyncPartnerSlot>();
+        foreach (var (slot, idRead, nameRead) in values)
+        {
+            var id = (await idRead.ConfigureAwait(false))?.AsDWord();
+            var name = (await nameRead.ConfigureAwait(false))?.AsString() ?? string.Empty;
+            if (id is not (null or 0 or 0xFFFFFFFF))
+            {
+                slots.Add(new ActiveSyncPartnerSlot(slot, id.Value, name));
+            }
+        }
+
+        var currentSlot = (await current.ConfigureAwait(false))?.AsDWord() ?? 0;
+        return new ActiveSyncPartners(currentSlot is 1 or 2 ? (int)currentSlot : 0, slots);
     }
 
-    /// <summary>Writes slot <paramref name="slot"/> (1 or 2) with a partner id and the host's name, and makes it current.</summary>
+    /// <summary>
+    /// Writes slot <paramref name="slot"/> (1 or 2) with a partner id and the host's name, and
+    /// makes it current. Three round trips: both keys created; <c>PId</c> and <c>PName</c> written;
+    /// only once both are written, <c>PCur</c> (a link lost before that leaves no current slot
+    /// pointing at a half-written one).
+    /// </summary>
     public static async ValueTask WriteSlotAsync(RapiClient rapi, int slot, uint partnerId, string hostName, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rapi);
@@ -73,25 +102,30 @@ public static class ActiveSyncPartnerships
             throw new ArgumentException($"a host name has 1 to {MaxHostNameChars} characters", nameof(hostName));
         }
 
-        var (partners, _) = await rapi.RegCreateKeyAsync(CeRegistryKey.LocalMachine, PartnersKey, cancellationToken).ConfigureAwait(false);
+        var keys = await OpenAllAsync(rapi, [PartnersKey, SlotPath(slot)], create: true, cancellationToken).ConfigureAwait(false);
+        var (partners, slotKey) = (keys[0]!.Value, keys[1]!.Value);
         try
         {
-            var (slotKey, _) = await rapi.RegCreateKeyAsync(partners, $"P{slot}", cancellationToken).ConfigureAwait(false);
+            var written = new[]
+            {
+                await rapi.SendRegSetValueAsync(slotKey, "PId", CeRegistryValue.FromDWord(partnerId), cancellationToken).ConfigureAwait(false),
+                await rapi.SendRegSetValueAsync(slotKey, "PName", CeRegistryValue.FromString(hostName), cancellationToken).ConfigureAwait(false),
+            };
+            var closing = CloseAllAsync(rapi, [slotKey], cancellationToken);
             try
             {
-                await rapi.RegSetValueAsync(slotKey, "PId", CeRegistryValue.FromDWord(partnerId), cancellationToken).ConfigureAwait(false);
-                await rapi.RegSetValueAsync(slotKey, "PName", CeRegistryValue.FromString(hostName), cancellationToken).ConfigureAwait(false);
+                await Task.WhenAll(written).ConfigureAwait(false);
             }
             finally
             {
-                await rapi.RegCloseKeyAsync(slotKey, cancellationToken).ConfigureAwait(false);
+                await closing.ConfigureAwait(false);
             }
 
-            await rapi.RegSetValueAsync(partners, "PCur", CeRegistryValue.FromDWord((uint)slot), cancellationToken).ConfigureAwait(false);
+            await (await rapi.SendRegSetValueAsync(partners, "PCur", CeRegistryValue.FromDWord((uint)slot), cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         }
         finally
         {
-            await rapi.RegCloseKeyAsync(partners, cancellationToken).ConfigureAwait(false);
+            await CloseAllAsync(rapi, [partners], cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -105,13 +139,15 @@ public static class ActiveSyncPartnerships
         }
 
         var (partners, _) = await rapi.RegCreateKeyAsync(CeRegistryKey.LocalMachine, PartnersKey, cancellationToken).ConfigureAwait(false);
+        var written = await rapi.SendRegSetValueAsync(partners, "PCur", CeRegistryValue.FromDWord((uint)slot), cancellationToken).ConfigureAwait(false);
+        var closing = CloseAllAsync(rapi, [partners], cancellationToken);
         try
         {
-            await rapi.RegSetValueAsync(partners, "PCur", CeRegistryValue.FromDWord((uint)slot), cancellationToken).ConfigureAwait(false);
+            await written.ConfigureAwait(false);
         }
         finally
         {
-            await rapi.RegCloseKeyAsync(partners, cancellationToken).ConfigureAwait(false);
+            await closing.ConfigureAwait(false);
         }
     }
 
@@ -172,24 +208,49 @@ public static class ActiveSyncPartnerships
         }
     }
 
-    private static async ValueTask<ActiveSyncPartnerSlot?> ReadSlotAsync(RapiClient rapi, CeRegistryKey partners, int slot, CancellationToken cancellationToken)
+    private static string SlotPath(int slot) => $@"{PartnersKey}\P{slot}";
+
+    /// <summary>
+    /// Opens (or creates) keys below <c>HKLM</c> by their full paths, all sent before the first
+    /// reply is awaited; null for a key that does not exist. When one fails, those that opened are
+    /// closed before the failure is passed on.
+    /// </summary>
+    private static async Task<CeRegistryKey?[]> OpenAllAsync(RapiClient rapi, string[] paths, bool create, CancellationToken cancellationToken)
     {
-        var opened = await rapi.RegOpenKeyAsync(partners, $"P{slot}", cancellationToken).ConfigureAwait(false);
-        if (opened is not { } key)
+        var opening = new List<Task<CeRegistryKey?>>(paths.Length);
+        foreach (var path in paths)
         {
-            return null;
+            opening.Add(create
+                ? CreatedKey(await rapi.SendRegCreateKeyAsync(CeRegistryKey.LocalMachine, path, cancellationToken).ConfigureAwait(false))
+                : await rapi.SendRegOpenKeyAsync(CeRegistryKey.LocalMachine, path, cancellationToken).ConfigureAwait(false));
         }
 
         try
         {
-            var id = (await rapi.RegQueryValueAsync(key, "PId", 64, cancellationToken).ConfigureAwait(false))?.AsDWord();
-            var name = (await rapi.RegQueryValueAsync(key, "PName", (MaxHostNameChars + 1) * 2, cancellationToken).ConfigureAwait(false))?.AsString() ?? string.Empty;
-            return id is null or 0 or 0xFFFFFFFF ? null : new ActiveSyncPartnerSlot(slot, id.Value, name);
+            return await Task.WhenAll(opening).ConfigureAwait(false);
         }
-        finally
+        catch (Exception e) when (e is CradleException or OperationCanceledException)
         {
-            await rapi.RegCloseKeyAsync(key, cancellationToken).ConfigureAwait(false);
+            await CloseAllAsync(rapi, [.. opening.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result)], CancellationToken.None).ConfigureAwait(false);
+            throw;
         }
+
+        static async Task<CeRegistryKey?> CreatedKey(Task<(CeRegistryKey Key, bool Created)> created) => (await created.ConfigureAwait(false)).Key;
+    }
+
+    /// <summary>Closes every key given (nulls and predefined keys skipped), all sent before the first reply is awaited.</summary>
+    private static async Task CloseAllAsync(RapiClient rapi, CeRegistryKey?[] keys, CancellationToken cancellationToken)
+    {
+        var closing = new List<Task<bool>>();
+        foreach (var key in keys)
+        {
+            if (key is { } open)
+            {
+                closing.Add(await rapi.SendRegCloseKeyAsync(open, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        await Task.WhenAll(closing).ConfigureAwait(false);
     }
 
     private static void CheckSlot(int slot)

@@ -4,23 +4,37 @@ namespace Cradle.ActiveSync.Rapi;
 public sealed partial class RapiClient
 {
     /// <summary>Opens a key, or returns null when it does not exist.</summary>
-    public ValueTask<CeRegistryKey?> RegOpenKeyAsync(CeRegistryKey parent, string subKey, CancellationToken cancellationToken = default)
+    public async ValueTask<CeRegistryKey?> RegOpenKeyAsync(CeRegistryKey parent, string subKey, CancellationToken cancellationToken = default) =>
+        await (await SendRegOpenKeyAsync(parent, subKey, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+
+    /// <summary>
+    /// The <c>Send</c> calls write their request and return, once it is on the wire, the task of
+    /// its reply: a caller sends several calls that do not depend on each other's replies in one
+    /// round trip, in the order it sends them (the device answers in that order too).
+    /// </summary>
+    internal ValueTask<Task<CeRegistryKey?>> SendRegOpenKeyAsync(CeRegistryKey parent, string subKey, CancellationToken cancellationToken)
     {
         var v = Version;
-        return CallAsync(RapiCall.RegOpenKeyEx, RapiRequests.RegOpenKeyEx(v, parent, subKey), SmallReply,
+        return SendAsync(RapiCall.RegOpenKeyEx, RapiRequests.RegOpenKeyEx(v, parent, subKey), SmallReply,
             body => RapiReplies.RegOpenKeyEx(body, v, subKey), cancellationToken);
     }
 
     /// <summary>Opens a key, creating it (and the keys above it) when it does not exist.</summary>
-    public ValueTask<(CeRegistryKey Key, bool Created)> RegCreateKeyAsync(CeRegistryKey parent, string subKey, CancellationToken cancellationToken = default)
+    public async ValueTask<(CeRegistryKey Key, bool Created)> RegCreateKeyAsync(CeRegistryKey parent, string subKey, CancellationToken cancellationToken = default) =>
+        await (await SendRegCreateKeyAsync(parent, subKey, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+
+    internal ValueTask<Task<(CeRegistryKey Key, bool Created)>> SendRegCreateKeyAsync(CeRegistryKey parent, string subKey, CancellationToken cancellationToken)
     {
         var v = Version;
-        return CallAsync(RapiCall.RegCreateKeyEx, RapiRequests.RegCreateKeyEx(v, parent, subKey), SmallReply,
+        return SendAsync(RapiCall.RegCreateKeyEx, RapiRequests.RegCreateKeyEx(v, parent, subKey), SmallReply,
             body => RapiReplies.RegCreateKeyEx(body, v, subKey), cancellationToken);
     }
 
     /// <summary>A value, or null when it does not exist. <paramref name="maxBytes"/> bounds what the device may send.</summary>
-    public ValueTask<CeRegistryValue?> RegQueryValueAsync(CeRegistryKey key, string name, int maxBytes = 4096, CancellationToken cancellationToken = default)
+    public async ValueTask<CeRegistryValue?> RegQueryValueAsync(CeRegistryKey key, string name, int maxBytes = 4096, CancellationToken cancellationToken = default) =>
+        await (await SendRegQueryValueAsync(key, name, maxBytes, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+
+    internal ValueTask<Task<CeRegistryValue?>> SendRegQueryValueAsync(CeRegistryKey key, string name, int maxBytes, CancellationToken cancellationToken)
     {
         if (maxBytes < 1 || maxBytes > RapiReplies.MaxRegistryValueBytes)
         {
@@ -28,11 +42,14 @@ public sealed partial class RapiClient
         }
 
         var v = Version;
-        return CallAsync(RapiCall.RegQueryValueEx, RapiRequests.RegQueryValueEx(v, key, name, (uint)maxBytes), SmallReply + maxBytes,
+        return SendAsync(RapiCall.RegQueryValueEx, RapiRequests.RegQueryValueEx(v, key, name, (uint)maxBytes), SmallReply + maxBytes,
             body => RapiReplies.RegQueryValueEx(body, v, name, (uint)maxBytes), cancellationToken);
     }
 
-    public async ValueTask RegSetValueAsync(CeRegistryKey key, string name, CeRegistryValue value, CancellationToken cancellationToken = default)
+    public async ValueTask RegSetValueAsync(CeRegistryKey key, string name, CeRegistryValue value, CancellationToken cancellationToken = default) =>
+        await (await SendRegSetValueAsync(key, name, value, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+
+    internal ValueTask<Task<bool>> SendRegSetValueAsync(CeRegistryKey key, string name, CeRegistryValue value, CancellationToken cancellationToken)
     {
         if (value.Data.Length > RapiReplies.MaxRegistryValueBytes)
         {
@@ -40,21 +57,24 @@ public sealed partial class RapiClient
         }
 
         var v = Version;
-        await CallAsync(RapiCall.RegSetValueEx, RapiRequests.RegSetValueEx(v, key, name, value), SmallReply,
+        return SendAsync(RapiCall.RegSetValueEx, RapiRequests.RegSetValueEx(v, key, name, value), SmallReply,
             body => RapiReplies.RegResult(body, v, RapiCall.RegSetValueEx, name) ? true : throw new RapiCallException(RapiCall.RegSetValueEx.Name, Win32Errors.FileNotFound, name),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken);
     }
 
-    public async ValueTask RegCloseKeyAsync(CeRegistryKey key, CancellationToken cancellationToken = default)
+    public async ValueTask RegCloseKeyAsync(CeRegistryKey key, CancellationToken cancellationToken = default) =>
+        await (await SendRegCloseKeyAsync(key, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+
+    internal ValueTask<Task<bool>> SendRegCloseKeyAsync(CeRegistryKey key, CancellationToken cancellationToken)
     {
         if (key.IsPredefined)
         {
-            return;
+            return ValueTask.FromResult(Task.FromResult(true));
         }
 
         var v = Version;
-        await CallAsync(RapiCall.RegCloseKey, RapiRequests.RegCloseKey(v, key), SmallReply,
-            body => RapiReplies.RegResult(body, v, RapiCall.RegCloseKey, null), cancellationToken).ConfigureAwait(false);
+        return SendAsync(RapiCall.RegCloseKey, RapiRequests.RegCloseKey(v, key), SmallReply,
+            body => RapiReplies.RegResult(body, v, RapiCall.RegCloseKey, null), cancellationToken);
     }
 
     /// <summary>Deletes a value; false when it was not there.</summary>

@@ -41,35 +41,45 @@ public static class BackupFolderDiscovery
         var wanted = new List<BackupFolder>();
         var missing = new List<string>();
 
-        var documents = await DocumentsFolderAsync(rapi, cancellationToken).ConfigureAwait(false);
-        if (await IsFolderAsync(rapi, documents, cancellationToken).ConfigureAwait(false))
+        // Asked together (one round trip, not three): the documents folder, the root's folders
+        // (the storage cards, and the documents folder itself when it is in the root), the operator's.
+        var documentsAsked = DocumentsFolderAsync(rapi, cancellationToken);
+        var rootAsked = rapi.FindAllFilesAsync(@"\*.*", FindAllFilesFlags.Attributes | FindAllFilesFlags.Name, cancellationToken).AsTask();
+        var extras = extraFolders.Select(CePath.NormalizeFolder).ToList();
+        var extrasAsked = extras.Select(path => IsFolderAsync(rapi, path, cancellationToken)).ToList();
+        await Task.WhenAll([documentsAsked, rootAsked, .. extrasAsked]).ConfigureAwait(false);
+        var documents = await documentsAsked.ConfigureAwait(false);
+        var root = await rootAsked.ConfigureAwait(false);
+
+        // A folder in the root is known from the root's listing; a deeper one is asked for.
+        if (documents.Length > 1 && documents.LastIndexOf('\\') == 0
+            ? root.Any(e => e.IsDirectory && string.Equals(e.Name, documents[1..], StringComparison.OrdinalIgnoreCase))
+            : await IsFolderAsync(rapi, documents, cancellationToken).ConfigureAwait(false))
         {
             wanted.Add(new BackupFolder(documents, BackupFolderKind.Documents));
         }
 
-        var root = await rapi.FindAllFilesAsync(@"\*.*", FindAllFilesFlags.Attributes | FindAllFilesFlags.Name, cancellationToken).ConfigureAwait(false);
         foreach (var entry in root.Where(e => e.IsDirectory && (e.Attributes & CeFileAttributes.Temporary) != 0).OrderBy(e => e.Name, StringComparer.OrdinalIgnoreCase))
         {
             wanted.Add(new BackupFolder(CePath.Combine("\\", entry.Name), BackupFolderKind.StorageCard));
         }
 
-        foreach (var extra in extraFolders)
+        for (var i = 0; i < extras.Count; i++)
         {
-            var path = CePath.NormalizeFolder(extra);
-            if (await IsFolderAsync(rapi, path, cancellationToken).ConfigureAwait(false))
+            if (await extrasAsked[i].ConfigureAwait(false))
             {
-                wanted.Add(new BackupFolder(path, BackupFolderKind.Extra));
+                wanted.Add(new BackupFolder(extras[i], BackupFolderKind.Extra));
             }
             else
             {
-                missing.Add(path);
+                missing.Add(extras[i]);
             }
         }
 
         return new DeviceFolders(RemoveNested(wanted), missing);
     }
 
-    private static async ValueTask<string> DocumentsFolderAsync(RapiClient rapi, CancellationToken cancellationToken)
+    private static async Task<string> DocumentsFolderAsync(RapiClient rapi, CancellationToken cancellationToken)
     {
         try
         {
@@ -86,7 +96,7 @@ public static class BackupFolderDiscovery
         }
     }
 
-    private static async ValueTask<bool> IsFolderAsync(RapiClient rapi, string path, CancellationToken cancellationToken) =>
+    private static async Task<bool> IsFolderAsync(RapiClient rapi, string path, CancellationToken cancellationToken) =>
         await rapi.GetFileAttributesAsync(path, cancellationToken).ConfigureAwait(false) is { } attributes && (attributes & CeFileAttributes.Directory) != 0;
 
     private static List<BackupFolder> RemoveNested(List<BackupFolder> folders)

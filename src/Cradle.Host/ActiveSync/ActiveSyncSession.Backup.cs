@@ -53,26 +53,17 @@ internal sealed partial class ActiveSyncSession
 
     private readonly SemaphoreSlim _largeReads = new(options.ActiveSync.RapiSessions * LargeFilesPerSession);
 
-    private async Task<string> BackupAsync(RapiClient rapi, CancellationToken cancellationToken)
+    /// <summary>A backup of a device already partnered (a round while it stays cradled): listed, then stored.</summary>
+    private async Task<string> BackupAsync(RapiClient rapi, CancellationToken cancellationToken) =>
+        await BackupAsync(ListDeviceAsync(rapi, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Backs up what <paramref name="listing"/> found: files unchanged since the last snapshot stand as they were, the others are read.</summary>
+    private async Task<string> BackupAsync(Task<DeviceListing> listing, CancellationToken cancellationToken)
     {
-        var started = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
         _live.SetPhase("listing");
-        var more = await OpenMoreSessionsAsync(rapi, cancellationToken).ConfigureAwait(false);
+        var (more, pool, folders, listed, started) = await listing.ConfigureAwait(false);
         try
         {
-            var pool = new RapiSessionPool([rapi, .. more], UsesPerSession);
-            var folders = await BackupFolderDiscovery.DiscoverAsync(rapi, options.ActiveSyncFolders, cancellationToken).ConfigureAwait(false);
-            var walker = new DeviceWalker(rapi, options.ActiveSync);
-            var listed = new List<DeviceFileEntry>();
-            foreach (var folder in folders.Folders)
-            {
-                listed.AddRange(await walker.ListAsync(pool, folder, cancellationToken).ConfigureAwait(false));
-                if (listed.Count > SnapshotTree.MaxEntries)
-                {
-                    throw new ActiveSyncProtocolException($"{_device} lists more than {SnapshotTree.MaxEntries} files and folders, more than one snapshot holds");
-                }
-            }
-
             var previous = OwnSnapshots.Newest(host.Store, options.Time, _device);
             var earlier = await EarlierFilesAsync(previous, cancellationToken).ConfigureAwait(false);
             var files = listed.Where(e => !e.IsDirectory).ToList();
@@ -97,55 +88,8 @@ internal sealed partial class ActiveSyncSession
         }
         finally
         {
-            foreach (var session in more)
-            {
-                await session.DisposeAsync().ConfigureAwait(false);
-            }
+            await CloseAsync(more).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// The RAPI sessions beyond the first (<see cref="ActiveSyncOptions.RapiSessions"/>), asked
-    /// for together (one round trip, not one each): a device that does not open one in time is
-    /// served with those it opened.
-    /// </summary>
-    private async Task<List<RapiClient>> OpenMoreSessionsAsync(RapiClient first, CancellationToken cancellationToken)
-    {
-        var opening = Enumerable.Range(1, options.ActiveSync.RapiSessions - 1).Select(_ => channel.OpenRapiSessionAsync(cancellationToken).AsTask()).ToList();
-        var more = new List<RapiClient>();
-        Exception? failure = null;
-        foreach (var task in opening)
-        {
-            try
-            {
-                more.Add(await task.ConfigureAwait(false));
-            }
-            catch (Exception e) when (failure is null)
-            {
-                // Every request is awaited before one failure is passed on, so that no opened session is left behind.
-                failure = e;
-            }
-            catch (Exception e) when (e is CradleException or OperationCanceledException)
-            {
-                // A later failure of the same kind: the first one is reported.
-            }
-        }
-
-        if (failure is LinkClosedException && !first.IsBroken)
-        {
-            ActiveSyncHostLog.FewerSessions(logger, _device.Value, more.Count + 1, options.ActiveSync.RapiSessions, failure.Message);
-        }
-        else if (failure is not null)
-        {
-            foreach (var session in more)
-            {
-                await session.DisposeAsync().ConfigureAwait(false);
-            }
-
-            ExceptionDispatchInfo.Throw(failure);
-        }
-
-        return more;
     }
 
     private async Task<string> StoreAsync(RapiSessionPool pool, StoreWriter writer, DeviceFolders folders, List<DeviceFileEntry> listed, Dictionary<string, TreeEntry> earlier,

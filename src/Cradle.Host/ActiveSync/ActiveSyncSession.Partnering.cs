@@ -98,6 +98,9 @@ internal sealed partial class ActiveSyncSession
 
         _number = number;
         Standing = "partnered";
+
+        // A name a rename reserved is held by the host's record from now on (P5 refuses it there).
+        host.ActiveSyncDevices.ReleaseName(_device);
         ActiveSyncHostLog.PartnershipCreated(logger, Remote, _device.Value, new PartnershipNumber(number).ToString(), slot);
     }
 

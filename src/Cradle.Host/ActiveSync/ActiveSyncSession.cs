@@ -50,8 +50,22 @@ internal sealed partial class ActiveSyncSession(HostService host, HostOptions op
             string done;
             await using (var rapi = await channel.OpenRapiSessionAsync(cancellationToken).ConfigureAwait(false))
             {
-                await PartnerAsync(rapi, cancellationToken).ConfigureAwait(false);
-                done = await BackupAsync(rapi, cancellationToken).ConfigureAwait(false);
+                // The listing (more sessions, folders, their entries: reads only) goes on beside the
+                // partnership's registry calls; no file is read before the device is partnered.
+                using var notWanted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var listing = ListDeviceAsync(rapi, notWanted.Token);
+                try
+                {
+                    await PartnerAsync(rapi, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await notWanted.CancelAsync().ConfigureAwait(false);
+                    await DropListingAsync(listing).ConfigureAwait(false);
+                    throw;
+                }
+
+                done = await BackupAsync(listing, cancellationToken).ConfigureAwait(false);
             }
 
             _live.SetPhase("connected");
