@@ -83,7 +83,7 @@ unzip -q -o "$work/packages"/cradle-device.linux-arm64.*.nupkg 'tools/*' -d "$wo
 export CRADLE_DEVICE_ARM64=$(find "$work/arm64/tools" -name cradle-device -type f)
 chmod +x "$CRADLE_DEVICE_ARM64"
 echo "device agent packages: $(cd "$work/packages" && ls cradle-device.*.nupkg | tr '\n' ' ')($((SECONDS - started)) s)"
-CRADLE_EXE="$work/tools/cradle" dotnet test tests/Cradle.EndToEnd.Tests -c "$configuration" --no-build -v quiet -nologo --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=$?
+CRADLE_EXE="$work/tools/cradle" CRADLE_DEVICE_EXE="$work/tools/cradle-device" dotnet test tests/Cradle.EndToEnd.Tests -c "$configuration" --no-build -v quiet -nologo --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=$?
 rm -rf "$work"
 # A short coverage-guided fuzzing pass (afl-fuzz + SharpFuzz, 15 s per in-memory decoder, from
 # tests/corpus): a crash, a foreign exception or an allocation over the bound fails CI (docs/hostile.md).
