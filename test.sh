@@ -74,6 +74,13 @@ started=$SECONDS
 dotnet pack src/Cradle.DeviceAgent -c "$configuration" -o "$work/packages" -v quiet -nologo
 dotnet pack src/Cradle.DeviceAgent -c "$configuration" -r "$rid" -o "$work/packages" -v quiet -nologo
 dotnet pack src/Cradle.DeviceAgent -c "$configuration" -r linux-arm64 -o "$work/packages" -v quiet -nologo
+# The framework-dependent fallback the pointer names ('any'): an AOT tool's plain pack does not
+# write it. It must hold the tool and run on the .NET runtime.
+dotnet pack src/Cradle.DeviceAgent -c "$configuration" -r any -o "$work/packages" -v quiet -nologo
+unzip -q -o "$work/packages"/cradle-device.any.*.nupkg 'tools/*' -d "$work/any"
+if ! dotnet "$work/any/tools/net10.0/any/cradle-device.dll" --version >/dev/null; then
+  echo "test.sh: the framework-dependent cradle-device.any package does not run" >&2; status=1
+fi
 dotnet tool install cradle-device --tool-path "$work/tools" --configfile "$work/nuget.config" >/dev/null
 tests/scripts/check-device-agent.sh "$(readlink -f "$work/tools/cradle-device")" || status=1
 if tests/scripts/check-device-agent.sh "$(readlink -f "$work/tools/cradle")" >/dev/null 2>&1; then
