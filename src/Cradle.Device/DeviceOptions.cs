@@ -39,8 +39,9 @@ public sealed record DeviceOptions
     /// <summary>
     /// Chunk data gathered before the device asks the host which chunks it lacks. The device holds
     /// two batches (one read while the other is sent): 2 MiB each keeps a handheld's memory small
-    /// and is still many round trips' worth of data on any link (8 MiB had the same speed and
-    /// 13 MiB more resident; docs/BENCHMARKS.md, "The device agent on its own").
+    /// and is still many round trips' worth of data on any link (with 8 MiB a 560 MB first backup
+    /// held 12 MiB more at its peak and took as long, within the noise; docs/BENCHMARKS.md, "The
+    /// device agent on its own").
     /// </summary>
     public int BatchBytes { get; init; } = 2 * 1024 * 1024;
 
