@@ -74,6 +74,13 @@ started=$SECONDS
 dotnet pack src/Cradle.DeviceAgent -c "$configuration" -o "$work/packages" -v quiet -nologo
 dotnet pack src/Cradle.DeviceAgent -c "$configuration" -r "$rid" -o "$work/packages" -v quiet -nologo
 dotnet pack src/Cradle.DeviceAgent -c "$configuration" -r linux-arm64 -o "$work/packages" -v quiet -nologo
+# The framework-dependent fallback the pointer names ('any'): an AOT tool's plain pack does not
+# write it. It must hold the tool and run on the .NET runtime.
+dotnet pack src/Cradle.DeviceAgent -c "$configuration" -r any -o "$work/packages" -v quiet -nologo
+unzip -q -o "$work/packages"/cradle-device.any.*.nupkg 'tools/*' -d "$work/any"
+if ! dotnet "$work/any/tools/net10.0/any/cradle-device.dll" --version >/dev/null; then
+  echo "test.sh: the framework-dependent cradle-device.any package does not run" >&2; status=1
+fi
 dotnet tool install cradle-device --tool-path "$work/tools" --configfile "$work/nuget.config" >/dev/null
 tests/scripts/check-device-agent.sh "$(readlink -f "$work/tools/cradle-device")" || status=1
 if tests/scripts/check-device-agent.sh "$(readlink -f "$work/tools/cradle")" >/dev/null 2>&1; then
@@ -83,7 +90,7 @@ unzip -q -o "$work/packages"/cradle-device.linux-arm64.*.nupkg 'tools/*' -d "$wo
 export CRADLE_DEVICE_ARM64=$(find "$work/arm64/tools" -name cradle-device -type f)
 chmod +x "$CRADLE_DEVICE_ARM64"
 echo "device agent packages: $(cd "$work/packages" && ls cradle-device.*.nupkg | tr '\n' ' ')($((SECONDS - started)) s)"
-CRADLE_EXE="$work/tools/cradle" dotnet test tests/Cradle.EndToEnd.Tests -c "$configuration" --no-build -v quiet -nologo --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=$?
+CRADLE_EXE="$work/tools/cradle" CRADLE_DEVICE_EXE="$work/tools/cradle-device" dotnet test tests/Cradle.EndToEnd.Tests -c "$configuration" --no-build -v quiet -nologo --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=$?
 rm -rf "$work"
 # A short coverage-guided fuzzing pass (afl-fuzz + SharpFuzz, 15 s per in-memory decoder, from
 # tests/corpus): a crash, a foreign exception or an allocation over the bound fails CI (docs/hostile.md).

@@ -12,7 +12,8 @@
 Parts (default all): status, idle, big, roundtrip.
   status     `status --state S` of an initialised device, 30 runs: median and max wall ms, peak RSS
   idle       `connect` (staying connected) with a 2 MB folder: VmRSS and VmHWM (peak) once idle for 10 s
-  big        `connect --once` of --data, a first backup: wall s and peak RSS (wait4's ru_maxrss)
+  big        `connect --once` of --data, a first backup: wall s and peak RSS (wait4's ru_maxrss), and
+             the largest anonymous memory seen in smaps_rollup sampled every 20 ms
   roundtrip  a 7 MB folder: init, first backup, unchanged re-run, restore onto the device: wall s
 Peak RSS is the kernel's high-water mark of the agent process itself (qemu's own, under emulation).
 Run it holding the machine's CPU lock: flock /tmp/cradle-cpu.lock bench/device_agent.py ...
@@ -51,6 +52,49 @@ def run_rss(cmd):
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(cmd)}: exit {os.waitstatus_to_exitcode(status)}")
     return wall, usage.ru_maxrss
+
+
+def rollup(pid):
+    """The process's resident memory now (smaps_rollup), KiB: Rss, Anonymous, and the file-backed rest."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        kv = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in f if ":" in line and line.split(":", 1)[1].strip().endswith("kB"))}
+    return kv["Rss"], kv["Anonymous"], kv["Rss"] - kv["Anonymous"]
+
+
+def by_mapping(pid):
+    """Resident KiB per mapped file (and '[anon]' for the rest), largest first."""
+    sizes, name = {}, "[anon]"
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                name = os.path.basename(head[5]) if len(head) > 5 and head[5].startswith("/") else "[anon]"
+            elif head[0] == "Rss:":
+                sizes[name] = sizes.get(name, 0) + int(head[1])
+    return sorted(sizes.items(), key=lambda kv: -kv[1])
+
+
+def run_sampled(cmd, interval=0.02):
+    """Like run_rss, sampling smaps_rollup meanwhile: (wall s, ru_maxrss KiB, peak anonymous KiB, file-backed KiB at that peak)."""
+    start = time.perf_counter()
+    pid = os.posix_spawnp(cmd[0], cmd, ENV, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0), (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)])
+    peak_anon, file_at_peak = 0, 0
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            break
+        try:
+            _, anon, mapped = rollup(pid)
+            if anon > peak_anon:
+                peak_anon, file_at_peak = anon, mapped
+        except (OSError, KeyError, ValueError):
+            pass
+        time.sleep(interval)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(cmd)}: exit {os.waitstatus_to_exitcode(status)}")
+    return wall, usage.ru_maxrss, peak_anon, file_at_peak
 
 
 def fill(folder, size, seed):
@@ -134,6 +178,7 @@ def main():
             with open(f"/proc/{agent.pid}/status") as f:
                 st = dict(line.split(":", 1) for line in f)
             rss, hwm, anon, mapped = (int(st[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM", "RssAnon", "RssFile"))
+            top = ", ".join(f"{n} {k / 1024:.1f}" for n, k in by_mapping(agent.pid)[:6])
             run(dev + ["disconnect", "--state", state], check=False)
             try:
                 agent.wait(30)
@@ -141,12 +186,13 @@ def main():
                 agent.kill()
                 agent.wait()
             print(f"idle-connected (2 MB folder, 10 s after its backup): VmRSS {rss:.1f} MiB (anonymous {anon:.1f}, file-backed {mapped:.1f}), peak (VmHWM) {hwm:.1f} MiB")
+            print(f"  resident by mapping (MiB): {top}")
         if "big" in parts and a.data:
             state = os.path.join(a.work, "s-big")
             run(dev + ["init", "--name", "BENCH-B", "--folder", a.data, "--state", state])
-            wall, rss = run_rss(dev + ["connect", "--host", host.address, "--once", "--state", state])
+            wall, rss, anon, mapped = run_sampled(dev + ["connect", "--host", host.address, "--once", "--state", state])
             size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(a.data) for f in fs)
-            print(f"first backup of {size / 1e6:.0f} MB: {wall:.1f} s, peak RSS {rss / 1024:.1f} MiB")
+            print(f"first backup of {size / 1e6:.0f} MB: {wall:.1f} s, peak RSS {rss / 1024:.1f} MiB (sampled every 20 ms: anonymous at most {anon / 1024:.1f}, file-backed then {mapped / 1024:.1f})")
         if "roundtrip" in parts:
             state, data = os.path.join(a.work, "s-rt"), os.path.join(a.work, "d-rt")
             fill(data, 7 * 1024 * 1024, 3)

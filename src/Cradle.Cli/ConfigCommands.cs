@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cradle.Cli.Settings;
+using Cradle.Device;
 
 namespace Cradle.Cli;
 
@@ -32,7 +33,7 @@ internal static class ConfigCommands
     {
         var connect = new DeviceConnectOptions();
         var json = CommonOptions.Json();
-        var command = new Command("config", "Show the settings 'cradle device connect' would use and where each comes from: its flag, a CRADLE_DEVICE__KEY environment variable, the state folder's cradle.json, or the default (in that order); folders and exclude default to the state folder's (cradle device folders). Takes the same flags as 'device connect'") { json };
+        var command = new Command("config", $"Show the settings '{DeviceCommandLine.Of("connect")}' would use and where each comes from: its flag, a CRADLE_DEVICE__KEY environment variable, the state folder's cradle.json, or the default (in that order); folders and exclude default to the state folder's ({DeviceCommandLine.Of("folders")}). Takes the same flags as 'device connect'") { json };
         foreach (var option in connect.All)
         {
             command.Options.Add(option);

@@ -79,7 +79,7 @@ internal static partial class DeviceCommands
             {
                 var what = string.Join(" and ", slots.Select(s => $"the partnership with {s.HostName} (number {new PartnershipNumber(s.Number)})"));
                 Console.Out.WriteLine($"renaming {old} to {DeviceName.Parse(wanted)} ends {what}: a partnership is defined by the name; the hosts keep the old name's backups");
-                if (Confirmation.Ask(result.GetValue(yes), "Rename?", $"cradle device name {wanted}") is { } stop)
+                if (Confirmation.Ask(result.GetValue(yes), "Rename?", $"{DeviceCommandLine.Of($"name {wanted}")}") is { } stop)
                 {
                     return Task.FromResult(stop);
                 }
@@ -141,7 +141,7 @@ internal static partial class DeviceCommands
     {
         var connect = new DeviceConnectOptions();
         var json = CommonOptions.Json();
-        var command = new Command("connect", "Connect to a host over the network, a serial port or the USB cable, make or check the partnership, back up; without --once stay connected, back up changes, reconnect after a drop or a resume, until 'cradle device disconnect' or Ctrl-C. Every flag also has a key in the state folder's cradle.json and a CRADLE_DEVICE__ variable (cradle device config shows them)") { json };
+        var command = new Command("connect", $"Connect to a host over the network, a serial port or the USB cable, make or check the partnership, back up; without --once stay connected, back up changes, reconnect after a drop or a resume, until '{DeviceCommandLine.Of("disconnect")}' or Ctrl-C. Every flag also has a key in the state folder's cradle.json and a CRADLE_DEVICE__ variable ({DeviceCommandLine.Of("config")} shows them)") { json };
         foreach (var option in connect.All)
         {
             command.Options.Add(option);
@@ -161,7 +161,7 @@ internal static partial class DeviceCommands
                 var hostName = await new DeviceAgent(deviceState, hostRoute, options, new StreamingObserver(logger)).VisitAsGuestAsync(cancellationToken).ConfigureAwait(false);
                 var name = deviceState.LoadIdentity().Name;
                 Console.Out.WriteLine($"connected to {hostName} over {hostRoute} as a guest: no partnership, no backup, nothing stored for {name} on {hostName}");
-                Console.Out.WriteLine($"  to restore files: the operator of {hostName} runs 'cradle host allow-restore DEVICE --to {name}', then run 'cradle device restore' with the same link here");
+                Console.Out.WriteLine($"  to restore files: the operator of {hostName} runs 'cradle host allow-restore DEVICE --to {name}', then run '{DeviceCommandLine.Of("restore")}' with the same link here");
                 return ExitCodes.Ok;
             }
 
@@ -174,7 +174,7 @@ internal static partial class DeviceCommands
             }
 
             var agent = new DeviceAgent(deviceState, hostRoute, options, new StreamingObserver(logger)) { PollInterval = TimeSpan.FromSeconds(seconds) };
-            Console.Out.WriteLine($"connecting over {hostRoute}; 'cradle device disconnect' or Ctrl-C ends the session");
+            Console.Out.WriteLine($"connecting over {hostRoute}; '{DeviceCommandLine.Of("disconnect")}' or Ctrl-C ends the session");
             DeviceLog.Connecting(logger, hostRoute.ToString()!);
             await agent.RunAsync(cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine("disconnected");
@@ -289,7 +289,7 @@ internal static partial class DeviceCommands
     private static Command Disconnect()
     {
         var state = CommonOptions.State();
-        var command = new Command("disconnect", "End the session of a running 'cradle device connect' cleanly") { state };
+        var command = new Command("disconnect", $"End the session of a running '{DeviceCommandLine.Of("connect")}' cleanly") { state };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             var deviceState = new DeviceState(result.GetValue(state)!);
@@ -374,7 +374,7 @@ internal static partial class DeviceCommands
                 Console.Out.WriteLine($"a cold boot of {identity.Name} loses its partnership with {newest.HostName} (number {new PartnershipNumber(newest.Number)}, made {Format.Time(DateTimeOffset.FromUnixTimeMilliseconds(newest.CreatedUnixMs))}) and the files cache; the name{(kept is null ? "" : $" and {kept}")} stay");
             }
 
-            if (Confirmation.Ask(result.GetValue(yes), "Cold-boot?", "cradle device cold-boot") is { } stop)
+            if (Confirmation.Ask(result.GetValue(yes), "Cold-boot?", DeviceCommandLine.Of("cold-boot")) is { } stop)
             {
                 return Task.FromResult(stop);
             }

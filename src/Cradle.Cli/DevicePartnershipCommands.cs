@@ -10,7 +10,7 @@ internal static class DevicePartnershipCommands
     public static Command EndPartnership()
     {
         var state = CommonOptions.State();
-        var host = new Argument<string>("HOST") { Description = "The host's name, its id, or the address the partnership was made at (cradle device partnerships lists them)" };
+        var host = new Argument<string>("HOST") { Description = $"The host's name, its id, or the address the partnership was made at ({DeviceCommandLine.Of("partnerships")} lists them)" };
         var yes = new Option<bool>("--yes") { Description = "End it without asking" };
         var command = new Command("end-partnership", "End this device's partnership with one host (its number and secret are deleted here; the host keeps its record and backups). For a host that was reinstalled or replaced: the device then accepts the new one as a new host") { state, host, yes };
         command.SetAction(result => ExitCodes.RunAsync(() =>
@@ -20,7 +20,7 @@ internal static class DevicePartnershipCommands
             var slot = DeviceState.FindPartnership(deviceState.LoadPartnerships(), name);
             if (slot is null)
             {
-                throw new ArgumentException($"this device holds no partnership with '{name}' (cradle device partnerships lists them)");
+                throw new ArgumentException($"this device holds no partnership with '{name}' ({DeviceCommandLine.Of("partnerships")} lists them)");
             }
 
             var what = $"the partnership with {slot.HostName} (number {new PartnershipNumber(slot.Number)}, at {slot.Address})";

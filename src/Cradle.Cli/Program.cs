@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cradle.Cli;
+using Cradle.Device;
 
 // Ctrl-C and SIGTERM cancel the running command; a host then says goodbye to its sessions and
 // closes the store. Give that time: System.CommandLine's default of 2 s would cut it short on a
@@ -12,6 +13,8 @@ if (Console.IsOutputRedirected)
     Spectre.Console.AnsiConsole.Profile.Width = 400;
 }
 
+// Messages and help name the device's commands as this executable's user types them.
+DeviceCommandLine.Use(string.Join(' ', [CradleCommand.ExecutableName, .. CradleCommand.DeviceVerb]));
 var parse = CradleCommand.Build().Parse(args);
 // Errors of a --json command are JSON too, even when the command line itself is wrong.
 CliErrors.Json = args.Contains("--json", StringComparer.Ordinal);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cradle.Cli.Settings;
+using Cradle.Device;
 
 namespace Cradle.Cli;
 
@@ -86,7 +87,7 @@ internal static class ServiceCommands
             }
 
             var unit = new SystemdUnit()
-                .Comment("Written by 'cradle device install-service'. Settings: the state folder's cradle.json (cradle device config shows them).")
+                .Comment($"Written by '{DeviceCommandLine.Of("install-service")}'. Settings: the state folder's cradle.json ({DeviceCommandLine.Of("config")} shows them).")
                 .Add("Unit", "Description", $"Cradle device agent: backs up this device's data files over {route}")
                 .Add("Unit", "After", "network.target")
                 .Add("Service", "Type", "exec")

@@ -48,7 +48,7 @@ public sealed class ControlSocket : IAsyncDisposable
         {
             if (await TrySendAsync(state, "status", cancellationToken).ConfigureAwait(false) is not null)
             {
-                throw new DeviceStateException($"another 'cradle device connect' is already running for {state.Folder}; disconnect it first (cradle device disconnect)");
+                throw new DeviceStateException($"another '{DeviceCommandLine.Of("connect")}' is already running for {state.Folder}; disconnect it first ({DeviceCommandLine.Of("disconnect")})");
             }
 
             File.Delete(path);

@@ -36,8 +36,14 @@ public sealed record DeviceOptions
     /// <summary>Where the engine logs its events (<c>DeviceEngineLog</c>, ids 21xx); nowhere unless set.</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
 
-    /// <summary>Chunk data gathered before the device asks the host which chunks it lacks.</summary>
-    public int BatchBytes { get; init; } = 8 * 1024 * 1024;
+    /// <summary>
+    /// Chunk data gathered before the device asks the host which chunks it lacks. The device holds
+    /// two batches (one read while the other is sent): 2 MiB each keeps a handheld's memory small
+    /// and is still many round trips' worth of data on any link (with 8 MiB a 560 MB first backup
+    /// held 12 MiB more at its peak and took as long, within the noise; docs/BENCHMARKS.md, "The
+    /// device agent on its own").
+    /// </summary>
+    public int BatchBytes { get; init; } = 2 * 1024 * 1024;
 
     /// <summary>Most chunk ids in one query (at most <see cref="WireLimits.MaxQueryIds"/>, what the host accepts).</summary>
     public int BatchChunks { get; init; } = 2048;

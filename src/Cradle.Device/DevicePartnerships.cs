@@ -14,7 +14,7 @@ public static class DevicePartnerships
     /// <summary>Null when a new partnership may be made, else the P3 refusal.</summary>
     public static string? CanAdd(IReadOnlyList<PartnershipSlot> slots, string hostName) =>
         slots.Count >= MaxSlots
-            ? $"this device already holds {slots.Count} partnerships ({string.Join(", ", slots.Select(s => s.HostName))}), the most a device may hold, so it cannot partner with {hostName}; ways out: connect to {hostName} as a guest (cradle device connect --guest: status, and restore with its operator's consent: cradle device restore), cold-boot to end the newest partnership, or rename the device to end both"
+            ? $"this device already holds {slots.Count} partnerships ({string.Join(", ", slots.Select(s => s.HostName))}), the most a device may hold, so it cannot partner with {hostName}; ways out: connect to {hostName} as a guest ({DeviceCommandLine.Of("connect --guest")}: status, and restore with its operator's consent: {DeviceCommandLine.Of("restore")}), cold-boot to end the newest partnership, or rename the device to end both"
             : null;
 
     /// <summary>Which partnerships a rename would end (P8), in words for a refusal.</summary>

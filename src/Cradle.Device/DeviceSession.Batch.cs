@@ -10,7 +10,8 @@ public sealed partial class DeviceSession
     {
         public List<BatchChunk> Chunks { get; } = [];
         public List<PendingFile> Files { get; } = [];
-        public byte[] Data { get; } = new byte[batchBytes + ChunkerOptions.AbsoluteMaxSize];
+        /// <summary>The read chunks' bytes: room for a full batch and the chunk that fills it (the device chunks with the default sizes).</summary>
+        public byte[] Data { get; private set; } = new byte[batchBytes + ChunkerOptions.Default.MaxSize];
         public int DataLength { get; private set; }
 
         /// <summary>The query that asked the host about these chunks (0 before it went out).</summary>
@@ -18,6 +19,14 @@ public sealed partial class DeviceSession
 
         public void Append(ChunkId id, ReadOnlySpan<byte> chunk)
         {
+            if (DataLength + chunk.Length > Data.Length)
+            {
+                // A chunk larger than the default's largest (a chunker of other sizes): make room.
+                var data = Data;
+                Array.Resize(ref data, DataLength + Math.Max(chunk.Length, ChunkerOptions.AbsoluteMaxSize));
+                Data = data;
+            }
+
             chunk.CopyTo(Data.AsSpan(DataLength));
             Chunks.Add(new BatchChunk(id, DataLength, chunk.Length, -1));
             DataLength += chunk.Length;

@@ -33,7 +33,7 @@ public sealed partial class DeviceSession
             $"this is not the host you partnered with: at {address} this device partnered with {pinned.HostName} (host id {pinned.HostId}, certificate sha256 {pinned.CertificateSha256[..16]}…, since {since}), " +
             $"but the host answering there now calls itself '{HostName}' and has another id (host id {hostId}) and another certificate (sha256 {SessionProof.Fingerprint(certificateHash)[..16]}…). " +
             $"It may be an impostor: nothing was sent to it. If {pinned.HostName} was really replaced or reinstalled, end the old partnership on this device first " +
-            $"(cradle device end-partnership {pinned.HostName}), then connect again and accept the new host");
+            $"({DeviceCommandLine.Of($"end-partnership {pinned.HostName}")}), then connect again and accept the new host");
     }
 
     /// <summary>

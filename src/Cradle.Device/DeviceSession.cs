@@ -207,7 +207,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         if (!string.Equals(slot.CertificateSha256, Convert.ToHexStringLower(certificateHash), StringComparison.Ordinal))
         {
             await SayGoodbyeAsync("certificate mismatch").ConfigureAwait(false);
-            throw new SessionRefusedException(RefusalClass.Pin, $"the host claiming to be {slot.HostName} shows a different certificate than when the partnership was made; it may be an impostor. Nothing was sent. If the host was reinstalled, end the partnership on this device (cradle device end-partnership {slot.HostName}) and partner again");
+            throw new SessionRefusedException(RefusalClass.Pin, $"the host claiming to be {slot.HostName} shows a different certificate than when the partnership was made; it may be an impostor. Nothing was sent. If the host was reinstalled, end the partnership on this device ({DeviceCommandLine.Of($"end-partnership {slot.HostName}")}) and partner again");
         }
 
         var secret = Convert.FromBase64String(slot.Secret);

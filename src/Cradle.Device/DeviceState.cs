@@ -49,7 +49,7 @@ public sealed class DeviceState
             var existing = LoadIdentity();
             if (!DeviceName.Parse(existing.Name).Equals(deviceName))
             {
-                throw new ArgumentException($"{Folder} already holds the device {existing.Name}; to give it another name run 'cradle device name {deviceName}' (that ends its partnerships), or use another --state folder");
+                throw new ArgumentException($"{Folder} already holds the device {existing.Name}; to give it another name run '{DeviceCommandLine.Of($"name {deviceName}")}' (that ends its partnerships), or use another --state folder");
             }
 
             var added = new List<DataFolder>();
@@ -138,7 +138,7 @@ public sealed class DeviceState
                 var missing = patterns.Where(p => current is null || !current.Contains(p, StringComparer.Ordinal)).ToList();
                 if (missing.Count > 0)
                 {
-                    throw new ArgumentException($"no exclude pattern {string.Join(", ", missing.Select(m => $"'{m}'"))} {(folder is null ? "for every folder" : $"for {folder}")} to remove ('cradle device folders list' shows them)");
+                    throw new ArgumentException($"no exclude pattern {string.Join(", ", missing.Select(m => $"'{m}'"))} {(folder is null ? "for every folder" : $"for {folder}")} to remove ('{DeviceCommandLine.Of("folders list")}' shows them)");
                 }
 
                 return [.. current!.Where(p => !patterns.Contains(p, StringComparer.Ordinal))];
@@ -214,7 +214,7 @@ public sealed class DeviceState
     {
         if (!IsInitialized)
         {
-            throw new DeviceStateException($"{Folder} holds no device: run 'cradle device init --name NAME --folder DIR' first");
+            throw new DeviceStateException($"{Folder} holds no device: run '{DeviceCommandLine.Of("init --name NAME --folder DIR")}' first");
         }
 
         var identity = Read(IdentityPath, DeviceStateJson.Default.DeviceIdentity);

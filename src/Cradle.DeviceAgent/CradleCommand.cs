@@ -16,6 +16,7 @@ internal static class CradleCommand
 
     public static RootCommand Build()
     {
+        MallocArenas.UseOneArena();
         var device = DeviceCommands.Build();
         var root = new RootCommand($"""
             cradle-device: the Cradle device agent on its own (no host in it). Each command is the

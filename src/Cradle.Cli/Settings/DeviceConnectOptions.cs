@@ -37,7 +37,7 @@ internal sealed class DeviceConnectOptions
 
     public Option<string?> AcceptNewHost { get; } = new("--accept-new-host") { Description = "Accept a new network host whose code is CODE (the one both screens show; a script runs connect once to learn it, then again with it); 'any' accepts whichever host answers (lab setups only)", HelpName = "CODE" };
 
-    public Option<bool> Guest { get; } = new("--guest") { Description = "Connect as a guest: no partnership, no backup, nothing stored on the host; shows that the host serves this device (restore needs its operator's consent: cradle device restore)" };
+    public Option<bool> Guest { get; } = new("--guest") { Description = $"Connect as a guest: no partnership, no backup, nothing stored on the host; shows that the host serves this device (restore needs its operator's consent: {DeviceCommandLine.Of("restore")})" };
 
     public LogOptions Log { get; } = new();
 

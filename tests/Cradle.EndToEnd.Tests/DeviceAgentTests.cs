@@ -1,0 +1,69 @@
+using System.Text.RegularExpressions;
+
+namespace Cradle.EndToEnd.Tests;
+
+/// <summary>
+/// The device agent on its own (<c>cradle-device</c>, native AOT for this machine), as a handheld's
+/// user runs it: its messages name the commands that user types (<c>cradle-device init</c>), where
+/// the all-in-one's name its own (<c>cradle device init</c>). test.sh installs the agent's tool
+/// package and points CRADLE_DEVICE_EXE at it; without it the test is skipped.
+/// </summary>
+public sealed class DeviceAgentTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    [DeviceAgentFact]
+    public async Task The_agent_names_its_own_commands_and_the_all_in_one_its_own()
+    {
+        string[] agent = [DeviceAgent.Executable!];
+        var state = Path.Combine(_folder.Path, "state");
+        var data = Path.Combine(_folder.Path, "data");
+        Directory.CreateDirectory(data);
+
+        // A state folder that holds no device: what to run first.
+        var empty = await CradleProcess.RunCommandAsync(agent, "status", "--state", state);
+        Assert.True(empty.ExitCode != 0, empty.ToString());
+        Assert.Contains("run 'cradle-device init --name NAME --folder DIR' first", empty.Stderr, StringComparison.Ordinal);
+        var allInOne = await CradleProcess.RunAsync("device", "status", "--state", state);
+        Assert.Contains("run 'cradle device init --name NAME --folder DIR' first", allInOne.Stderr, StringComparison.Ordinal);
+
+        // The same folder under another name: the rename command, as this user types it.
+        var init = await CradleProcess.RunCommandAsync(agent, "init", "--name", "AGENT-1", "--folder", data, "--state", state);
+        Assert.True(init.ExitCode == 0, init.ToString());
+        var other = await CradleProcess.RunCommandAsync(agent, "init", "--name", "AGENT-2", "--folder", data, "--state", state);
+        Assert.True(other.ExitCode != 0, other.ToString());
+        Assert.Contains("run 'cradle-device name AGENT-2'", other.Stderr, StringComparison.Ordinal);
+
+        // Help names them too; no message of the agent sends its user to 'cradle device'.
+        var help = await CradleProcess.RunCommandAsync(agent, "connect", "--help");
+        Assert.True(help.ExitCode == 0, help.ToString());
+        // (Help wraps long descriptions: compare with the line breaks as spaces.)
+        Assert.Contains("'cradle-device disconnect'", Regex.Replace(help.Stdout, @"\s+", " "), StringComparison.Ordinal);
+        foreach (var result in new[] { empty, other, help })
+        {
+            Assert.DoesNotContain("cradle device ", Regex.Replace(result.Stdout + result.Stderr, @"\s+", " "), StringComparison.Ordinal);
+        }
+    }
+
+    public void Dispose() => _folder.Dispose();
+}
+
+/// <summary>A test that needs the native device agent (CRADLE_DEVICE_EXE); skipped, saying why, without it.</summary>
+public sealed class DeviceAgentFactAttribute : FactAttribute
+{
+    public DeviceAgentFactAttribute()
+    {
+        if (DeviceAgent.Executable is null)
+        {
+            Skip = $"{DeviceAgent.Variable} is not set: test.sh installs the cradle-device tool package and sets it";
+        }
+    }
+}
+
+/// <summary>The native <c>cradle-device</c> for this machine (test.sh: the installed tool).</summary>
+public static class DeviceAgent
+{
+    public const string Variable = "CRADLE_DEVICE_EXE";
+
+    public static string? Executable => Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } path ? path : null;
+}
