@@ -41,7 +41,16 @@ internal sealed class GroupCache
     private long _decompressions;
 
     /// <summary>Groups decompressed since the store opened (the cache's misses; the benchmarks report them).</summary>
-    public long Decompressions => Interlocked.Read(ref _decompressions);
+    public long Decompressions
+    {
+        get
+        {
+            lock (_recent)
+            {
+                return _decompressions;
+            }
+        }
+    }
 
     /// <summary>Groups kept now: one per open reader, within <see cref="MinCapacity"/>..<see cref="MaxCapacity"/>.</summary>
     public int Capacity
@@ -114,13 +123,8 @@ internal sealed class GroupCache
 
             if (node is null)
             {
-                node = new(new Entry(pack, offset, new Lazy<DecodedGroup>(
-                    () =>
-                    {
-                        Interlocked.Increment(ref _decompressions);
-                        return load();
-                    },
-                    LazyThreadSafetyMode.ExecutionAndPublication)));
+                node = new(new Entry(pack, offset, new Lazy<DecodedGroup>(load, LazyThreadSafetyMode.ExecutionAndPublication)));
+                _decompressions++; // a new entry's group is decompressed once, by its first reader
                 while (_recent.Count >= CapacityLocked)
                 {
                     Evict(_recent.Last!);
