@@ -380,7 +380,11 @@ public sealed partial class DeviceSession
                     Data = UnsafeByteOperations.UnsafeWrap(data),
                 },
             }, cancellationToken).ConfigureAwait(false);
-            _governor.Record(compressed - start, Stopwatch.GetTimestamp() - compressed, data.Length);
+            if (compression == ChunkCompression.Zstd)
+            {
+                // Media that zstd cannot shrink tells nothing about what a harder level would save.
+                _governor.Record(compressed - start, Stopwatch.GetTimestamp() - compressed, data.Length);
+            }
             ChunksSent++;
             Report(force: false);
         }
