@@ -31,6 +31,11 @@ internal sealed record BackupRow(string Host, long Snapshot, long Files, long By
 
     public long SnapshotBytes { get; init; }
 
+    /// <summary>The zstd level of the last chunk sent and the highest used; 0 when none was sent.</summary>
+    public int CompressionLevel { get; init; }
+
+    public int HighestCompressionLevel { get; init; }
+
     public List<BackupProblemRow> Problems { get; init; } = [];
 }
 

@@ -257,12 +257,14 @@ internal static partial class DeviceCommands
                 CarriedForward = backup.CarriedForward,
                 SnapshotFiles = backup.SnapshotFiles,
                 SnapshotBytes = backup.SnapshotBytes,
+                CompressionLevel = backup.CompressionLevel,
+                HighestCompressionLevel = backup.HighestCompressionLevel,
                 Problems = [.. backup.Problems.Select(p => new BackupProblemRow(p.Path, p.FullPath, p.Reason, p.Folder))],
             }, CliJson.Default.BackupRow);
             return;
         }
 
-        var read = $"read {Format.Count(backup.FilesRead, "file")} ({Format.Bytes(backup.BytesRead)}); sent {Format.Count(backup.ChunksSent, "chunk")}, {Format.Bytes(backup.WireBytesSent)} on the link in {Format.Seconds(backup.Elapsed)}";
+        var read = $"read {Format.Count(backup.FilesRead, "file")} ({Format.Bytes(backup.BytesRead)}); sent {Format.Count(backup.ChunksSent, "chunk")}, {Format.Bytes(backup.WireBytesSent)} on the link in {Format.Seconds(backup.Elapsed)}{CompressionNote(backup.HighestCompressionLevel)}";
         Console.Out.WriteLine(backup.Unchanged
             ? $"nothing changed since snapshot {backup.SnapshotId} on {host}: no new snapshot; that one ({Format.Count(backup.SnapshotFiles, "file")}, {Format.Bytes(backup.SnapshotBytes)}) is verified as of now; {read}"
             : $"snapshot {backup.SnapshotId} committed on {host}{(backup.Incomplete ? $" as {(backup.Partial ? "PARTIAL" : backup.Empty ? "EMPTY" : "SUSPECT")}" : "")}: {Format.Count(backup.SnapshotFiles, "file")}, {Format.Bytes(backup.SnapshotBytes)}; {read}");
@@ -285,6 +287,10 @@ internal static partial class DeviceCommands
             Console.Out.WriteLine($"{Format.Count(backup.Skipped.Count, "entry", "entries")} left out by design (links, device files; see the warnings)");
         }
     }
+
+    /// <summary>Says so when the chunks were compressed harder than the default because the link was slow.</summary>
+    private static string CompressionNote(int? level) =>
+        level > Cradle.Content.ChunkCodec.DefaultLevel ? $" (compressed at zstd level {level}: the link was slower than compressing)" : "";
 
     private static Command Disconnect()
     {
@@ -342,7 +348,7 @@ internal static partial class DeviceCommands
             }
 
             Console.Out.WriteLine(status.LastBackup is { } last
-                ? $"  last backup: {Format.Time(last.Time)} to {last.Host}, snapshot {last.Snapshot}{(last.Unchanged ? " (nothing had changed)" : "")}, {Format.Count(last.Files, "file")}, {Format.Bytes(last.Bytes)}{(last.Note is null ? "" : $"; {Format.Flag(last.Note)}")}"
+                ? $"  last backup: {Format.Time(last.Time)} to {last.Host}, snapshot {last.Snapshot}{(last.Unchanged ? " (nothing had changed)" : "")}, {Format.Count(last.Files, "file")}, {Format.Bytes(last.Bytes)}{CompressionNote(last.CompressionLevel)}{(last.Note is null ? "" : $"; {Format.Flag(last.Note)}")}"
                 : "  last backup: never");
             foreach (var problem in status.LastBackup?.Problems ?? [])
             {

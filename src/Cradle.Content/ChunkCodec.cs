@@ -30,6 +30,13 @@ public sealed class ChunkCodec : IDisposable
 
     public ChunkCodec(int level = DefaultLevel) => _compressor = new Compressor(level);
 
+    /// <summary>The zstd level of the next compression; may change between chunks.</summary>
+    public int Level
+    {
+        get => _compressor.Level;
+        set => _compressor.Level = value;
+    }
+
     /// <summary>
     /// Compresses <paramref name="raw"/>; keeps it uncompressed when zstd saves less than 1/32
     /// of it (already-compressed media), so restore does not pay for a useless decompression.

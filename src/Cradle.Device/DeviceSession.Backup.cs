@@ -84,6 +84,8 @@ public sealed partial class DeviceSession
             PreviousFiles = (long)committed.PreviousFiles,
             SnapshotFiles = (long)committed.Files,
             SnapshotBytes = (long)committed.Bytes,
+            CompressionLevel = upload.ChunksSent > 0 ? upload.CompressionLevel : 0,
+            HighestCompressionLevel = upload.ChunksSent > 0 ? upload.HighestCompressionLevel : 0,
         };
         RecordLastBackup(result);
         DeviceEngineLog.Committed(_options.Logger, result.SnapshotId, HostName, result.Files, result.Bytes, result.ChunksSent, result.WireBytesSent, problems.Count);
@@ -102,6 +104,7 @@ public sealed partial class DeviceSession
         {
             Partial = result.Partial,
             Unchanged = result.Unchanged,
+            CompressionLevel = result.HighestCompressionLevel == 0 ? null : result.HighestCompressionLevel,
             Note = result.Note,
             Problems = result.Problems.Count == 0 ? null : [.. result.Problems.Take(LastBackup.MaxProblemsKept).Select(p => p.ToString())],
         };

@@ -22,6 +22,7 @@ public sealed partial class DeviceSession
         private readonly HashSet<ChunkId> _owed = [];
         private bool _owedPastLimit;
         private readonly ChunkCodec _codec = new();
+        private readonly CompressionGovernor _governor = new();
         private readonly Lock _reportLock = new();
         private Batch _batch = new(session._options.BatchBytes);
         private Batch? _spare = new(session._options.BatchBytes);
@@ -36,6 +37,11 @@ public sealed partial class DeviceSession
         public long FilesRead { get; private set; }
         public long BytesRead { get; private set; }
         public long ChunksSent { get; private set; }
+
+        /// <summary>The zstd level of the last chunk sent, and the highest the session used (<see cref="CompressionGovernor"/>).</summary>
+        public int CompressionLevel => _governor.Level;
+
+        public int HighestCompressionLevel => _governor.HighestLevel;
         public List<string> Skipped { get; } = [.. scan.Skipped];
 
         /// <summary>What could not be read, in scan order: sent as such to a version 3 host, which keeps its earlier version.</summary>
@@ -356,7 +362,14 @@ public sealed partial class DeviceSession
         {
             _owed.Remove(chunk.Id);
             var raw = batch.Data.AsMemory(chunk.Offset, chunk.Length);
+            if (_codec.Level != _governor.Level)
+            {
+                _codec.Level = _governor.Level;
+            }
+
+            var start = Stopwatch.GetTimestamp();
             var (compression, data) = _codec.Compress(raw);
+            var compressed = Stopwatch.GetTimestamp();
             await session._channel.SendAsync(new Envelope
             {
                 ChunkData = new ChunkData
@@ -367,6 +380,11 @@ public sealed partial class DeviceSession
                     Data = UnsafeByteOperations.UnsafeWrap(data),
                 },
             }, cancellationToken).ConfigureAwait(false);
+            if (compression == ChunkCompression.Zstd)
+            {
+                // Media that zstd cannot shrink tells nothing about what a harder level would save.
+                _governor.Record(compressed - start, Stopwatch.GetTimestamp() - compressed, data.Length);
+            }
             ChunksSent++;
             Report(force: false);
         }

@@ -74,6 +74,9 @@ public sealed record LastBackup(long TimeUnixMs, long SnapshotId, long Files, lo
 
     public bool Unchanged { get; init; }
 
+    /// <summary>The highest zstd level the backup's chunks were sent at; null when none was sent (or recorded by an older agent).</summary>
+    public int? CompressionLevel { get; init; }
+
     public string? Note { get; init; }
 
     public List<string>? Problems { get; init; }

@@ -33,6 +33,9 @@ public sealed record LastBackupStatus(string Host, DateTimeOffset Time, long Sna
 
     public bool Unchanged { get; init; }
 
+    /// <summary>The highest zstd level its chunks were sent at (<see cref="LastBackup.CompressionLevel"/>).</summary>
+    public int? CompressionLevel { get; init; }
+
     public string? Note { get; init; }
 
     public List<string>? Problems { get; init; }
@@ -46,6 +49,7 @@ public sealed record LastBackupStatus(string Host, DateTimeOffset Time, long Sna
                 Status = s.LastBackup.Partial ? "partial" : s.LastBackup.Note is null ? "complete" : s.LastBackup.Note.StartsWith("empty", StringComparison.Ordinal) ? "empty" : "suspect",
                 Partial = s.LastBackup.Partial,
                 Unchanged = s.LastBackup.Unchanged,
+                CompressionLevel = s.LastBackup.CompressionLevel,
                 Note = s.LastBackup.Note,
                 Problems = s.LastBackup.Problems,
             })

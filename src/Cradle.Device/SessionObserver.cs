@@ -74,6 +74,15 @@ public sealed record BackupResult(
 
     public long SnapshotBytes { get; init; }
 
+    /// <summary>
+    /// The zstd level of the chunks sent last (<see cref="HighestCompressionLevel"/>: the highest
+    /// the backup used): above the default when the link was slow enough that compressing harder
+    /// cost nothing but idle processor time. 0 when no chunk was sent.
+    /// </summary>
+    public int CompressionLevel { get; init; }
+
+    public int HighestCompressionLevel { get; init; }
+
     /// <summary>Something could not be read.</summary>
     public bool Partial => Problems.Count > 0;
 

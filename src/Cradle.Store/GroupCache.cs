@@ -10,6 +10,13 @@ namespace Cradle.Store;
 /// an entry (pack name, record offset) never goes stale. Thread-safe; a group is decompressed
 /// once even when several readers ask for it at the same moment.
 /// <para>
+/// The cache keeps one group per open reader (<see cref="MinCapacity"/> at least,
+/// <see cref="MaxCapacity"/> at most): a host serving several restores at once has a reader per
+/// session, each reading its own group chunk by chunk, and with a fixed four every read of a
+/// fifth session evicted the group another was about to read next, so each small chunk cost the
+/// decompression of a whole group (GroupCacheBenchmarks: 5 streams).
+/// </para>
+/// <para>
 /// The decompressed bytes live in buffers of a small pool of their own, reused as groups come
 /// and go: a fresh 2–3 MiB array per group cost a restore more (the kernel handing the GC new
 /// zeroed pages) than decompressing it. A buffer goes back to the pool only once its group has
@@ -18,12 +25,80 @@ namespace Cradle.Store;
 /// </summary>
 internal sealed class GroupCache
 {
-    /// <summary>Groups kept: about 12 MiB at most (groups of up to 3 MiB).</summary>
-    public const int Capacity = 4;
+    /// <summary>Groups kept with up to four readers open: about 12 MiB (groups of up to 3 MiB).</summary>
+    public const int MinCapacity = 4;
 
-    private static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(4 * 1024 * 1024, Capacity + 4);
+    /// <summary>Groups kept however many readers are open: about 48 MiB at most.</summary>
+    public const int MaxCapacity = 16;
+
+    // The pool keeps the buffers of a cache of the usual size between restores; more readers
+    // than that borrow buffers the pool does not keep once they are given back, so a burst of
+    // sessions does not hold its memory after it ends.
+    private static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(4 * 1024 * 1024, MinCapacity + 4);
 
     private readonly LinkedList<Entry> _recent = new();
+    private int _readers;
+    private long _decompressions;
+
+    /// <summary>Groups decompressed since the store opened (the cache's misses; the benchmarks report them).</summary>
+    public long Decompressions
+    {
+        get
+        {
+            lock (_recent)
+            {
+                return _decompressions;
+            }
+        }
+    }
+
+    /// <summary>Groups kept now: one per open reader, within <see cref="MinCapacity"/>..<see cref="MaxCapacity"/>.</summary>
+    public int Capacity
+    {
+        get
+        {
+            lock (_recent)
+            {
+                return CapacityLocked;
+            }
+        }
+    }
+
+    /// <summary>Groups in the cache now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_recent)
+            {
+                return _recent.Count;
+            }
+        }
+    }
+
+    private int CapacityLocked => Math.Clamp(_readers, MinCapacity, MaxCapacity);
+
+    /// <summary>A reader of the store was opened: one more group may be kept.</summary>
+    public void AddReader()
+    {
+        lock (_recent)
+        {
+            _readers++;
+        }
+    }
+
+    /// <summary>A reader was closed: the groups beyond the smaller capacity leave now, giving their memory back.</summary>
+    public void RemoveReader()
+    {
+        lock (_recent)
+        {
+            _readers--;
+            while (_recent.Count > CapacityLocked)
+            {
+                Evict(_recent.Last!);
+            }
+        }
+    }
 
     /// <summary>A buffer for a group of <paramref name="rawLength"/> bytes being decompressed (<see cref="DecodedGroup.Raw"/>).</summary>
     public static byte[] RentBuffer(int rawLength) => Buffers.Rent(rawLength);
@@ -49,7 +124,8 @@ internal sealed class GroupCache
             if (node is null)
             {
                 node = new(new Entry(pack, offset, new Lazy<Task<DecodedGroup>>(load, LazyThreadSafetyMode.ExecutionAndPublication)));
-                while (_recent.Count >= Capacity)
+                _decompressions++; // a new entry's group is decompressed once, by its first reader
+                while (_recent.Count >= CapacityLocked)
                 {
                     Evict(_recent.Last!);
                 }

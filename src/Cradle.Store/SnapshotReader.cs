@@ -17,11 +17,13 @@ public sealed class SnapshotReader : IDisposable
     /// <summary>Most packs one reader keeps open (an object's handle holds a read-ahead window).</summary>
     private const int MaxOpenPacks = 8;
     private byte[] _stored = [];
+    private bool _disposed;
 
     internal SnapshotReader(ChunkStore store, Catalog catalog)
     {
         _store = store;
         _catalog = catalog;
+        store.Groups.AddReader();
     }
 
     public Catalog Catalog => _catalog;
@@ -212,6 +214,13 @@ public sealed class SnapshotReader : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _store.Groups.RemoveReader();
         ClosePacks();
         _codec.Dispose();
         _catalog.Dispose();

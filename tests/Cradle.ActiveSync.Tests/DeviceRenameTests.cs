@@ -159,7 +159,7 @@ public sealed class DeviceRenameTests
     [Fact]
     public async Task P5_two_renames_to_one_new_name_at_once_the_second_is_refused_while_the_first_is_under_way_or_done()
     {
-        await using var rig = HostRig.Start();
+        await using var rig = await HostRig.StartAsync();
         await using var api = await HostApi.StartAsync(rig);
         var a = rig.Device("MX7_A", "a");
         Assert.Equal("connected", await rig.SyncAsync(a));

@@ -18,10 +18,17 @@ public sealed class TcpRelay : IDisposable
     private long _deviceToHost;
     private volatile bool _cut;
 
-    private TcpRelay(IPEndPoint target)
+    private TcpRelay(IPEndPoint target, int receiveBufferBytes)
     {
         _target = target;
         _listener = new TcpListener(IPAddress.Loopback, 0);
+        if (receiveBufferBytes > 0)
+        {
+            // Set before listening, the connections accepted inherit it, and a set size turns
+            // off the kernel's growth of the buffer (up to megabytes on loopback).
+            _listener.Server.ReceiveBufferSize = receiveBufferBytes;
+        }
+
         _listener.Start();
         Address = _listener.LocalEndpoint.ToString()!;
         _accepting = AcceptAsync();
@@ -36,7 +43,12 @@ public sealed class TcpRelay : IDisposable
     /// <summary>Bytes relayed from devices to the host so far.</summary>
     public long DeviceToHost => Interlocked.Read(ref _deviceToHost);
 
-    public static TcpRelay Start(string hostAddress) => new(IPEndPoint.Parse(hostAddress));
+    /// <summary>
+    /// A relay in front of <paramref name="hostAddress"/>. <paramref name="receiveBufferBytes"/>:
+    /// the relay's receive buffer for devices' bytes (0: the kernel's, which grows to megabytes),
+    /// small to make a slow cable push back on the device soon, as a real slow link does.
+    /// </summary>
+    public static TcpRelay Start(string hostAddress, int receiveBufferBytes = 0) => new(IPEndPoint.Parse(hostAddress), receiveBufferBytes);
 
     /// <summary>Resets every connection now and refuses new ones (each is reset at once).</summary>
     public void Cut()

@@ -41,6 +41,22 @@ public abstract class StoreRoundTripTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
+    [Fact]
+    public void Each_open_reader_makes_room_for_one_more_group_until_it_is_disposed()
+    {
+        var readers = Enumerable.Range(0, 6).Select(_ => _store.OpenReader()).ToList();
+        Assert.Equal(6, _store.Groups.Capacity);
+        readers[0].Dispose();
+        readers[0].Dispose(); // twice: counted once
+        Assert.Equal(5, _store.Groups.Capacity);
+        foreach (var reader in readers.Skip(1))
+        {
+            reader.Dispose();
+        }
+
+        Assert.Equal(GroupCache.MinCapacity, _store.Groups.Capacity);
+    }
+
     private string Source => _temp["source"];
 
     private string Target => _temp["restored"];
