@@ -5,7 +5,8 @@ namespace Cradle.Device;
 
 /// <summary>
 /// Chooses the zstd level of a backup's chunks from what the session measures, chunk by chunk:
-/// how long compressing took and how long the link took to take the result. On a slow link (a
+/// how long compressing took and how long the link took to take the result (the sends, and the
+/// waits for the host's answers, which come behind the chunks on the link). On a slow link (a
 /// serial line, USB 1.1) the device's processor waits on the link most of the time, and a harder
 /// level turns that idle time into fewer bytes on the wire; on a fast link the default level
 /// keeps the device from becoming the bottleneck. The level only rises while the link is the
@@ -52,6 +53,13 @@ internal sealed class CompressionGovernor
 
     /// <summary>The highest level the session used.</summary>
     public int HighestLevel { get; private set; } = Levels[0];
+
+    /// <summary>
+    /// Time spent waiting for the host's answer to a batch's query: it comes behind the chunks
+    /// still on the link, so on a slow link whose socket buffers hold megabytes this is where the
+    /// device waits for the link (its sends return at once). Counted as sending time.
+    /// </summary>
+    public void RecordLinkWait(long ticks) => _sendTicks += ticks;
 
     /// <summary>
     /// One chunk: <paramref name="compressTicks"/> spent compressing it, <paramref name="sendTicks"/>

@@ -244,7 +244,12 @@ public sealed partial class DeviceSession
             var stale = new HashSet<int>();
             if (batch.Chunks.Count > 0)
             {
+                var asked = Stopwatch.GetTimestamp();
                 var answer = Expect(await session._channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.ChunkAnswer).ChunkAnswer;
+
+                // The answer comes behind the chunks still on the link: on a slow link with big
+                // socket buffers this is where the device waits for the link, not in its sends.
+                _governor.RecordLinkWait(Stopwatch.GetTimestamp() - asked);
                 if (answer.QueryId != batch.QueryId)
                 {
                     throw new CradleProtocolException($"the host answered query {answer.QueryId}, expected {batch.QueryId}");

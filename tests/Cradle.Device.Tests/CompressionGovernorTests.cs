@@ -61,6 +61,24 @@ public sealed class CompressionGovernorTests
     }
 
     [Fact]
+    public void Waiting_for_the_hosts_answer_behind_the_link_counts_as_the_link()
+    {
+        // Sends return at once (megabytes of socket buffer); the wait is for the answer to the
+        // next batch's query, which comes behind the chunks still on a 1 MB/s link.
+        var governor = new CompressionGovernor(Second);
+        for (var batch = 0; batch < 4; batch++)
+        {
+            governor.RecordLinkWait(2000);
+            for (var chunk = 0; chunk < 30; chunk++)
+            {
+                governor.Record(compressTicks: 1, sendTicks: 0, wireBytes: 64 * 1024);
+            }
+        }
+
+        Assert.Equal(CompressionGovernor.Levels[^1], governor.Level);
+    }
+
+    [Fact]
     public void A_few_chunks_do_not_decide_alone()
     {
         // Less than a quarter of a second measured: no decision yet, however link-bound.
