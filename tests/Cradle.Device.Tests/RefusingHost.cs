@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using Cradle.Links;
 using Cradle.Protocol;
 using Cradle.Protocol.Messages;
+using Cradle.Tests;
 using Google.Protobuf;
 
 namespace Cradle.Device.Tests;
@@ -26,9 +27,7 @@ internal sealed class RefusingHost : IAsyncDisposable
     public RefusingHost(Refusal refusal)
     {
         _refusal = refusal;
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var made = new CertificateRequest("CN=refusing host", key, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        _certificate = X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pkcs12), null);
+        _certificate = TestCertificates.SelfSigned("CN=refusing host");
         _listener.Start();
         _serving = ServeAsync();
     }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 
@@ -127,10 +126,7 @@ public sealed class ErrorDisciplineTests : IDisposable
     /// <summary>A TLS service that answers whatever comes with a line of its own, then hangs up.</summary>
     private static async Task ServeTlsAsync(TcpListener listener)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=intranet.example", key, HashAlgorithmName.SHA256);
-        using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        using var certificate = X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pkcs12), null);
+        using var certificate = TestCertificates.SelfSigned("CN=intranet.example");
         try
         {
             using var socket = await listener.AcceptSocketAsync();

@@ -24,10 +24,7 @@ public sealed class HostileHost : IAsyncDisposable
 
     private HostileHost(Func<HostileHost, MessageChannel, Task> script)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=hostile host", key, HashAlgorithmName.SHA256);
-        using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        _certificate = X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pkcs12), null);
+        _certificate = TestCertificates.SelfSigned("CN=hostile host");
         CertificateHash = SHA256.HashData(_certificate.RawData);
         _listener.Start();
         _serving = ServeAsync(script);
