@@ -79,8 +79,8 @@ internal sealed record ConfigReport(string Section, string File, bool FileExists
 [JsonSerializable(typeof(ConfigReport))]
 // The host's rows: cradle-device (CRADLE_DEVICE_ONLY) has no host or store to report on.
 #if !CRADLE_DEVICE_ONLY
-[JsonSerializable(typeof(Cradle.Store.CheckReport))]
-[JsonSerializable(typeof(Cradle.Store.PruneReport))]
+[JsonSerializable(typeof(Cradle.Host.CheckResult))]
+[JsonSerializable(typeof(Cradle.Host.PruneResult))]
 [JsonSerializable(typeof(Cradle.Host.ActiveSync.DeviceRestoreResult))]
 [JsonSerializable(typeof(Cradle.Host.Dashboard.DeviceRestoreRequest))]
 [JsonSerializable(typeof(Cradle.Host.Dashboard.DeviceRestoreEvent))]

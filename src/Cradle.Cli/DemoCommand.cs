@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Cradle.Content;
 using Cradle.Device;
 using Cradle.Host;
 using Cradle.Links;
-using Cradle.Store;
 using Spectre.Console;
 
 namespace Cradle.Cli;
@@ -54,11 +54,11 @@ internal static class DemoCommand
         Console.Out.WriteLine($"the second backup sent {Format.Bytes(second.WireBytesSent)} over the link ({second.WireBytesSent} bytes), {Percent(second.WireBytesSent, second.Bytes)} of the data");
 
         var restoreTo = Path.Combine(root, "restored");
-        using (var reader = host.Store.OpenReader())
+        using (var store = host.OpenRepository())
         {
-            var snapshot = reader.Catalog.GetSnapshot(second.SnapshotId)!;
+            var snapshot = store.GetSnapshot(second.SnapshotId)!;
             var clock = Stopwatch.StartNew();
-            var restored = await ProgressDisplay.RestoreAsync(reader, snapshot, restoreTo, cancellationToken).ConfigureAwait(false);
+            var restored = await ProgressDisplay.RestoreAsync(store, snapshot, restoreTo, overwrite: false, dryRun: false, cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine($"restored snapshot {snapshot.Id}: {restored.Files} files, {Format.Bytes(restored.Bytes)} in {Format.Seconds(clock.Elapsed)}");
         }
 

@@ -1,7 +1,6 @@
 using Cradle.Content;
 #if !CRADLE_DEVICE_ONLY
 using Cradle.Host;
-using Cradle.Store;
 #endif
 using Cradle.Protocol;
 
@@ -46,11 +45,11 @@ internal static class ExitCodes
             return CliErrors.Write(LinkFailed, "link", "link failed", e.Message);
         }
 #if !CRADLE_DEVICE_ONLY
-        catch (StoreCorruptException e)
+        catch (Exception e) when (StoreErrors.IsCorrupt(e))
         {
             return CliErrors.Write(StoreDamaged, "store", "the store is damaged", $"{e.Message} ('cradle host check --read-data' lists what it affects)");
         }
-        catch (Exception e) when (StoreCorruptException.IsDamagedCatalog(e))
+        catch (Exception e) when (StoreErrors.IsDamagedCatalog(e))
         {
             return CliErrors.Write(StoreDamaged, "store", "the store is damaged", $"its catalog (cradle.db) cannot be read ({e.Message})");
         }

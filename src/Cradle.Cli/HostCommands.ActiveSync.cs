@@ -22,7 +22,7 @@ internal static partial class HostCommands
         {
             var name = DeviceName.Parse(result.GetValue(device));
             using var opened = await HostStore.OpenAsync(result, store, cancellationToken).ConfigureAwait(false);
-            using var registry = PartnershipRegistry.Open(opened.Store.Database);
+            using var registry = opened.OpenRegistry();
             if (result.GetValue(clear))
             {
                 Console.Out.WriteLine(registry.SetActiveSyncPassword(name, null)

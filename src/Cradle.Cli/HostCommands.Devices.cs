@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Cradle.Host;
 using Cradle.Protocol;
-using Cradle.Store;
 using Spectre.Console;
 
 namespace Cradle.Cli;
@@ -18,7 +17,7 @@ internal static partial class HostCommands
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             using var opened = await HostStore.OpenAsync(result, store, cancellationToken).ConfigureAwait(false);
-            var rows = HostReports.Devices(opened.Store, HostReports.DefaultOverdueAfter, DateTimeOffset.UtcNow);
+            var rows = opened.Devices(HostReports.DefaultOverdueAfter, DateTimeOffset.UtcNow);
             if (result.GetValue(json))
             {
                 CliJson.Print(rows, CliJson.Default.ListDeviceRow);
@@ -70,7 +69,7 @@ internal static partial class HostCommands
         {
             using var opened = await HostStore.OpenAsync(result, store, cancellationToken).ConfigureAwait(false);
             var name = result.GetValue(device);
-            var rows = HostReports.Snapshots(opened.Store, name is null ? null : DeviceName.Parse(name));
+            var rows = opened.Snapshots(name is null ? null : DeviceName.Parse(name));
             if (result.GetValue(json))
             {
                 CliJson.Print(rows, CliJson.Default.ListSnapshotRow);
@@ -124,7 +123,7 @@ internal static partial class HostCommands
             using var opened = await HostStore.OpenAsync(result, store, cancellationToken).ConfigureAwait(false);
             var name = DeviceName.Parse(result.GetValue(device));
             var keepBackups = result.GetValue(keep);
-            Console.Out.WriteLine(DescribeForget(opened.Store, name, keepBackups));
+            Console.Out.WriteLine(DescribeForget(opened, name, keepBackups));
             if (result.GetValue(dryRun))
             {
                 Console.Out.WriteLine("dry run: nothing changed");
@@ -136,7 +135,7 @@ internal static partial class HostCommands
                 return stop;
             }
 
-            var forgot = HostReports.Forget(opened.Store, name, keepBackups);
+            var forgot = opened.Forget(name, keepBackups);
             Console.Out.WriteLine(keepBackups
                 ? $"forgot {forgot.Device}: partnership removed, the name is free to partner again; {Format.Count(forgot.SnapshotsKept, "snapshot")} kept, restorable with 'cradle host restore {forgot.Device} --to DIR' or onto a device with 'cradle host allow-restore {forgot.Device} --to NAME'"
                 : $"forgot {forgot.Device}: partnership {(forgot.PartnershipRemoved ? "removed" : "was already gone")}, {Format.Count(forgot.SnapshotsRemoved, "snapshot")} removed ('cradle host prune' frees the data no other snapshot needs)");
@@ -146,13 +145,12 @@ internal static partial class HostCommands
     }
 
     /// <summary>What forgetting a device will remove, in words, before anything is asked or done.</summary>
-    private static string DescribeForget(ChunkStore store, DeviceName device, bool keepBackups)
+    private static string DescribeForget(HostRepository store, DeviceName device, bool keepBackups)
     {
-        using var catalog = store.OpenCatalog();
-        var name = HostReports.RequireDevice(store, catalog, device);
-        using var registry = PartnershipRegistry.Open(store.Database);
+        var name = store.RequireDevice(device);
+        using var registry = store.OpenRegistry();
         var record = registry.Find(device);
-        var snapshots = catalog.ListSnapshots(device.Key);
+        var snapshots = store.Snapshots(device);
         var partnership = record is null ? "no partnership (forgotten before)" : $"its partnership (number {new PartnershipNumber(record.Number)}, made {Format.Time(record.Created)})";
         var kept = snapshots.Count == 0 ? "no snapshots"
             : $"{Format.Count(snapshots.Count, "snapshot")} ({Format.Bytes(snapshots.Sum(s => s.Bytes))} of files; {snapshots[0].Id} of {Format.Time(snapshots[0].Time)} to {snapshots[^1].Id} of {Format.Time(snapshots[^1].Time)})";
@@ -180,15 +178,14 @@ internal static partial class HostCommands
             using var opened = await HostStore.OpenAsync(result, store, cancellationToken).ConfigureAwait(false);
             var source = DeviceName.Parse(result.GetValue(device));
             var target = DeviceName.Parse(result.GetValue(to)!);
-            using var catalog = opened.Store.OpenCatalog();
-            var spelled = HostReports.RequireDevice(opened.Store, catalog, source);
-            var snapshots = catalog.ListSnapshots(source.Key);
+            var spelled = opened.RequireDevice(source);
+            var snapshots = opened.Snapshots(source);
             if (snapshots.Count == 0)
             {
                 throw new ArgumentException($"this host keeps no snapshot of {spelled} yet: there is nothing to restore");
             }
 
-            using var registry = PartnershipRegistry.Open(opened.Store.Database);
+            using var registry = opened.OpenRegistry();
             var grant = registry.AllowRestore(source, target, TimeSpan.FromMinutes(minutes));
             var newest = snapshots[^1];
             Console.Out.WriteLine($"allowed {grant.To} to restore {grant.Source}'s files once, until {Format.Time(grant.Expires)} ({Format.Count(snapshots.Count, "snapshot")} kept, newest {newest.Id} of {Format.Time(newest.Time)})");

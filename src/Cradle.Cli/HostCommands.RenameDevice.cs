@@ -36,7 +36,7 @@ internal static partial class HostCommands
             }
 
             using var opened = await HostStore.OpenAsync(result, store, cancellationToken).ConfigureAwait(false);
-            var folder = opened.Store.Folder;
+            var folder = opened.Folder;
             var address = RunningHostAddress(folder, result.GetValue(http));
             var token = HttpToken.LoadOrCreate(folder, out _).Reveal();
             using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };

@@ -5,7 +5,6 @@ using Cradle.Host;
 using Cradle.Host.Dashboard;
 using Cradle.Links;
 using Cradle.Protocol;
-using Cradle.Store;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
@@ -54,19 +53,19 @@ internal static partial class HostCommands
             // start-up below (store, dashboard) can run synchronously for a good while.
             await Task.Yield();
             var settings = run.Load(result);
-            var packs = await HostStore.OpenPacksAsync(settings, cancellationToken).ConfigureAwait(false);
+            // The packs and the catalog, disposed after the service: an S3 bucket is asked once here.
+            using var storage = await HostStorage.OpenAsync(HostStore.Location(settings), cancellationToken).ConfigureAwait(false);
             var dashboardOptions = HostRunOptions.ToDashboardOptions(settings);
             using var loggers = CradleLogging.Create(LogOptions.From(settings));
-            using var catalog = HostRunOptions.ToCatalog(settings);
-            var options = HostRunOptions.ToHostOptions(settings, packs, catalog);
+            var options = storage.Apply(HostRunOptions.ToHostOptions(settings));
             await using var service = await HostService.OpenAsync(options, loggers, cancellationToken).ConfigureAwait(false);
             service.Start();
-            Console.Out.WriteLine($"cradle host {service.Name}: data in {service.Store.Folder}");
-            if (packs is not FolderPackStorage)
+            Console.Out.WriteLine($"cradle host {service.Name}: data in {service.DataFolder}");
+            if (storage.RemotePacks is { } remote)
             {
-                Console.Out.WriteLine($"packs in {packs.Location}");
+                Console.Out.WriteLine($"packs in {remote}");
             }
-            Console.Out.WriteLine($"catalog: {catalog.Description}");
+            Console.Out.WriteLine($"catalog: {storage.CatalogDescription}");
             Console.Out.WriteLine($"listening on {service.BoundAddress}");
             await using var dashboard = dashboardOptions is null ? null
                 // Not the command's token: Ctrl-C while the dashboard starts stops the host cleanly
@@ -150,12 +149,10 @@ internal static partial class HostCommands
         });
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            using var opened = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
-            var store = opened.Store;
+            using var store = await HostStore.OpenAsync(result, data, catalogOption, packs, cancellationToken).ConfigureAwait(false);
             using var lease = store.Lease("restore");
-            using var reader = store.OpenReader();
             var name = DeviceName.Parse(result.GetValue(device));
-            HostReports.RequireDevice(store, reader.Catalog, name);
+            store.RequireDevice(name);
             if (result.GetValue(toDevice))
             {
                 if (result.GetValue(to) is not null || result.GetValue(overwrite) || result.GetValue(dryRun))
@@ -173,10 +170,9 @@ internal static partial class HostCommands
                     : "--path, --allow-guest and --http go with --to-device");
             }
 
-            var info = FindSnapshot(reader.Catalog, name, result.GetValue(snapshot));
+            var info = store.FindSnapshot(name, result.GetValue(snapshot));
             var target = Path.GetFullPath(result.GetValue(to)!);
-            var options = new FolderRestoreOptions(result.GetValue(overwrite), result.GetValue(dryRun));
-            var restored = await ProgressDisplay.RestoreAsync(reader, info, target, options, cancellationToken).ConfigureAwait(false);
+            var restored = await ProgressDisplay.RestoreAsync(store, info, target, result.GetValue(overwrite), result.GetValue(dryRun), cancellationToken).ConfigureAwait(false);
             var whole = restored.Whole > 0 ? $"; {Format.Count(restored.Whole, "file")} ({Format.Bytes(restored.WholeBytes)}) already whole, left as they were" : "";
             if (restored.DryRun)
             {
@@ -192,23 +188,6 @@ internal static partial class HostCommands
         return command;
     }
 
-    internal static SnapshotInfo FindSnapshot(Catalog catalog, DeviceName device, long? id)
-    {
-        if (id is { } wanted)
-        {
-            var found = catalog.GetSnapshot(wanted) ?? throw new ArgumentException($"there is no snapshot {wanted}");
-            if (!string.Equals(found.Device, device.Value, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ArgumentException($"snapshot {wanted} belongs to {found.Device}, not {device}");
-            }
-
-            return found;
-        }
-
-        var list = catalog.ListSnapshots(device.Key);
-        return list.Count > 0 ? list[^1] : throw new ArgumentException($"this host keeps no snapshot of {device} yet");
-    }
-
     private static Command HttpTokenCommand()
     {
         var data = CommonOptions.Data();
@@ -218,8 +197,7 @@ internal static partial class HostCommands
         var command = new Command("http-token", "Print the dashboard's access token (needed when it listens beyond loopback), making it when there is none") { data, catalogOption, rotate };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            using var opened = await HostStore.OpenAsync(result, data, catalogOption, null, cancellationToken).ConfigureAwait(false);
-            var store = opened.Store;
+            using var store = await HostStore.OpenAsync(result, data, catalogOption, null, cancellationToken).ConfigureAwait(false);
             if (result.GetValue(rotate))
             {
                 HttpToken.Rotate(store.Folder);
@@ -240,9 +218,8 @@ internal static partial class HostCommands
         var command = new Command("pending", "Partnerships waiting for the operator's approval") { data, catalogOption, json };
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            using var opened = await HostStore.OpenAsync(result, data, catalogOption, null, cancellationToken).ConfigureAwait(false);
-            var store = opened.Store;
-            var rows = HostReports.Pending(store);
+            using var store = await HostStore.OpenAsync(result, data, catalogOption, null, cancellationToken).ConfigureAwait(false);
+            var rows = store.Pending();
             if (result.GetValue(json))
             {
                 CliJson.Print(rows, CliJson.Default.ListPendingRow);
@@ -282,7 +259,7 @@ internal static partial class HostCommands
             try
             {
                 // Waits for the running host to say what came of it: "approved" only when a partnership exists.
-                done = await ApprovalDecision.DecideAsync(opened.Store.Database, value, decision, TimeProvider.System, ApprovalDecision.OutcomeWait, cancellationToken).ConfigureAwait(false);
+                done = await opened.DecideAsync(value, decision, TimeProvider.System, ApprovalDecision.OutcomeWait, cancellationToken).ConfigureAwait(false);
             }
             catch (KeyNotFoundException e)
             {

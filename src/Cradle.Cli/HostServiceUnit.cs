@@ -93,7 +93,7 @@ internal static class HostServiceUnit
         }
 
         // A --packs folder elsewhere is the store's too (an S3 bucket needs nothing here).
-        if (!Store.S3PackAddress.IsS3(packsSetting) && Path.GetFullPath(Path.Combine(plan.Folder, packsSetting)) is var packs && !IsUnder(packs, plan.Folder))
+        if (!StoreSettings.IsS3(packsSetting) && Path.GetFullPath(Path.Combine(plan.Folder, packsSetting)) is var packs && !IsUnder(packs, plan.Folder))
         {
             unit.Add("Service", "ReadWritePaths", SystemdUnit.Word(packs));
         }

@@ -1,4 +1,4 @@
-using Cradle.Store;
+using Cradle.Host;
 using Spectre.Console;
 
 namespace Cradle.Cli;
@@ -6,15 +6,11 @@ namespace Cradle.Cli;
 /// <summary>The host's restore into a folder, with progress (the host's commands only: cradle-device has no store).</summary>
 internal static partial class ProgressDisplay
 {
-    public static Task<RestoreResult> RestoreAsync(SnapshotReader reader, SnapshotInfo snapshot, string target, CancellationToken cancellationToken) =>
-        RestoreAsync(reader, snapshot, target, new FolderRestoreOptions(), cancellationToken);
-
-    public static async Task<RestoreResult> RestoreAsync(SnapshotReader reader, SnapshotInfo snapshot, string target, FolderRestoreOptions options, CancellationToken cancellationToken)
+    public static async Task<FolderRestoreResult> RestoreAsync(HostRepository store, SnapshotRow snapshot, string target, bool overwrite, bool dryRun, CancellationToken cancellationToken)
     {
-        var restorer = new FolderRestorer(reader);
-        if (!Interactive || options.DryRun)
+        if (!Interactive || dryRun)
         {
-            return await restorer.RestoreAsync(snapshot, target, options, null, cancellationToken).ConfigureAwait(false);
+            return await store.RestoreAsync(snapshot.Id, target, overwrite, dryRun, null, cancellationToken).ConfigureAwait(false);
         }
 
         return await AnsiConsole.Progress()
@@ -23,8 +19,8 @@ internal static partial class ProgressDisplay
             .StartAsync(async context =>
             {
                 var task = context.AddTask($"restore {snapshot.Id}", maxValue: Math.Max(1, snapshot.Bytes));
-                var progress = new Progress<RestoreProgress>(p => task.Value = p.Bytes);
-                var result = await restorer.RestoreAsync(snapshot, target, options, progress, cancellationToken).ConfigureAwait(false);
+                var progress = new Progress<long>(bytes => task.Value = bytes);
+                var result = await store.RestoreAsync(snapshot.Id, target, overwrite, dryRun, progress, cancellationToken).ConfigureAwait(false);
                 task.Value = task.MaxValue;
                 return result;
             }).ConfigureAwait(false);

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Cradle.Store;
+using Cradle.Host;
 
 namespace Cradle.Cli;
 
@@ -20,12 +20,11 @@ internal static class StoreCommands
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
             using var opened = await HostStore.OpenAsync(result, store, cancellationToken).ConfigureAwait(false);
-            using var lease = opened.Store.Lease("check");
             var asJson = result.GetValue(json);
-            var report = await new StoreChecker(opened.Store).CheckAsync(result.GetValue(readData), asJson ? null : new Progress<string>(m => Console.Error.WriteLine(m)), cancellationToken).ConfigureAwait(false);
+            var report = await opened.CheckAsync(result.GetValue(readData), asJson ? null : new Progress<string>(m => Console.Error.WriteLine(m)), cancellationToken).ConfigureAwait(false);
             if (asJson)
             {
-                CliJson.Print(report, CliJson.Default.CheckReport);
+                CliJson.Print(report, CliJson.Default.CheckResult);
             }
             else
             {
@@ -37,7 +36,7 @@ internal static class StoreCommands
         return command;
     }
 
-    private static void Print(CheckReport report)
+    private static void Print(CheckResult report)
     {
         Console.Out.WriteLine($"{Format.Count(report.Packs, "pack")}, {Format.Count(report.Chunks, "chunk")}, {Format.Count(report.Snapshots, "snapshot")}{(report.ReadData ? $", {Format.Bytes(report.BytesRead)} read and verified" : "")}");
         foreach (var note in report.Notes)
@@ -75,13 +74,12 @@ internal static class StoreCommands
 
         command.SetAction((result, cancellationToken) => ExitCodes.RunAsync(async () =>
         {
-            var policy = new RetentionPolicy(result.GetValue(last), result.GetValue(daily), result.GetValue(weekly), result.GetValue(monthly));
+            var policy = new KeepPolicy(result.GetValue(last), result.GetValue(daily), result.GetValue(weekly), result.GetValue(monthly));
             using var opened = await HostStore.OpenAsync(result, store, cancellationToken).ConfigureAwait(false);
             var asJson = result.GetValue(json);
             var progress = asJson ? null : new Progress<string>(m => Console.Error.WriteLine(m));
-            var pruner = new Pruner(opened.Store);
             // What would go, shown first; the real run removes no more than that.
-            var plan = await pruner.PruneAsync(policy, dryRun: true, TimeSpan.FromMinutes(1), progress, cancellationToken).ConfigureAwait(false);
+            var plan = await opened.PruneAsync(policy, dryRun: true, TimeSpan.FromMinutes(1), progress, cancellationToken).ConfigureAwait(false);
             if (result.GetValue(dryRun) || plan.Removed.Count == 0 && plan.PacksDeleted == 0 && plan.PacksRepacked == 0 && plan.OrphanFilesDeleted == 0)
             {
                 Report(plan, asJson);
@@ -100,7 +98,7 @@ internal static class StoreCommands
                 return stop;
             }
 
-            var report = await pruner.PruneAsync(policy, dryRun: false, TimeSpan.FromMinutes(1), progress, cancellationToken, plan.Removed.Select(r => r.Id).ToHashSet()).ConfigureAwait(false);
+            var report = await opened.PruneAsync(policy, dryRun: false, TimeSpan.FromMinutes(1), progress, cancellationToken, plan.Removed.Select(r => r.Id).ToHashSet()).ConfigureAwait(false);
             Report(report, asJson);
             return ExitCodes.Ok;
         }));
@@ -108,11 +106,11 @@ internal static class StoreCommands
     }
 
     /// <summary>What prune did or would do; a <paramref name="preview"/> is what a real run is about to do, shown before it asks.</summary>
-    private static void Report(PruneReport report, bool asJson, bool preview = false)
+    private static void Report(PruneResult report, bool asJson, bool preview = false)
     {
         if (asJson)
         {
-            CliJson.Print(report, CliJson.Default.PruneReport);
+            CliJson.Print(report, CliJson.Default.PruneResult);
             return;
         }
 

@@ -52,6 +52,12 @@ public sealed partial class HostService : IAsyncDisposable
 
     public ChunkStore Store { get; }
 
+    /// <summary>The host's folder: database, packs, certificate.</summary>
+    public string DataFolder => Store.Folder;
+
+    /// <summary>The store as the operator's commands see it (the CLI's demo restores through it); the service owns its catalog.</summary>
+    public HostRepository OpenRepository() => new(Store, ownedDatabase: null);
+
     public X509Certificate2 Certificate { get; }
 
     public byte[] HostId { get; }

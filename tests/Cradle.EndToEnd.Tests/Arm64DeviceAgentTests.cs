@@ -66,7 +66,7 @@ public sealed class Arm64DeviceAgentTests : IDisposable
         Directory.CreateDirectory(data);
         var restore = await CradleProcess.RunCommandAsync(agent, "restore", "--host", host.Address, "--state", state);
         Assert.True(restore.ExitCode == 0, restore.ToString());
-        Assert.Empty(Store.TreeComparer.Compare(original, data));
+        Assert.Empty(Content.TreeComparer.Compare(original, data));
     }
 
     public void Dispose() => _folder.Dispose();

@@ -66,13 +66,13 @@ public sealed class RestoreResumeTests : IDisposable
             Assert.True(Inode(path) == inode, $"{path} was whole and written again");
         }
 
-        Assert.Empty(Store.TreeComparer.Compare(device.DataFolder, Path.Combine(target, label)));
+        Assert.Empty(Content.TreeComparer.Compare(device.DataFolder, Path.Combine(target, label)));
 
         // And --overwrite writes into a folder that holds other things, leaving them be.
         var over = await host.RunAsync("host", "restore", "MX7-CUT", "--to", other, "--overwrite");
         Assert.True(over.ExitCode == 0, over.ToString());
         Assert.Equal("mine", await File.ReadAllTextAsync(Path.Combine(other, "notes.txt")));
-        Assert.Empty(Store.TreeComparer.Compare(device.DataFolder, Path.Combine(other, label)));
+        Assert.Empty(Content.TreeComparer.Compare(device.DataFolder, Path.Combine(other, label)));
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public sealed class RestoreResumeTests : IDisposable
             Assert.True(Inode(path) == inode, $"{path} was whole and written again");
         }
 
-        Assert.Empty(Store.TreeComparer.Compare(original, device.DataFolder));
+        Assert.Empty(Content.TreeComparer.Compare(original, device.DataFolder));
     }
 
     /// <summary>

@@ -177,5 +177,5 @@ public sealed class RoundTripTests : IDisposable
 public static class TreeAssert
 {
     public static void Identical(string expected, string actual) =>
-        Assert.Empty(Cradle.Store.TreeComparer.Compare(expected, actual));
+        Assert.Empty(Cradle.Content.TreeComparer.Compare(expected, actual));
 }

@@ -31,7 +31,7 @@ public sealed class SerialLinkTests : IDisposable
 
         var restored = Path.Combine(_folder.Path, "restored");
         Assert.Equal(0, (await host.RunAsync("host", "restore", "MX7-NOISY", "--to", restored)).ExitCode);
-        var differences = Store.TreeComparer.Compare(device.DataFolder, Directory.GetDirectories(restored).Single());
+        var differences = Content.TreeComparer.Compare(device.DataFolder, Directory.GetDirectories(restored).Single());
         Assert.Empty(differences);
         var devices = JsonDocument.Parse((await host.RunAsync("host", "devices", "--json")).Stdout).RootElement;
         Assert.Equal("serial", devices[0].GetProperty("lastLink").GetString());
@@ -42,7 +42,7 @@ public sealed class SerialLinkTests : IDisposable
         Directory.CreateDirectory(device.DataFolder);
         var back = await device.RunAsync("restore", "--serial", relay.DevicePort, "--baud", "921600");
         Assert.True(back.ExitCode == 0, back.ToString());
-        Assert.Empty(Store.TreeComparer.Compare(original, device.DataFolder));
+        Assert.Empty(Content.TreeComparer.Compare(original, device.DataFolder));
     }
 
     [Fact]

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Cradle.Host;
 using Cradle.Host.Dashboard;
 using Cradle.Links;
-using Cradle.Store;
 
 namespace Cradle.Cli.Settings;
 
@@ -71,7 +70,7 @@ internal sealed class HostRunOptions
     public static Option<string> PacksOption() => new("--packs")
     {
         Description = "Where the packs are: a folder (relative to the host's folder) or s3://BUCKET[/PREFIX]?endpoint=URL[&region=R] (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_SHARED_CREDENTIALS_FILE)",
-        DefaultValueFactory = _ => PackStorage.DefaultFolder,
+        DefaultValueFactory = _ => StoreSettings.DefaultPacks,
         HelpName = "DIR|s3://…",
     };
 
@@ -90,7 +89,7 @@ internal sealed class HostRunOptions
     public IEnumerable<Option> All => [Data, Listen, Name, AutoApprove, AllowReclaim, Serial, Usb, ActiveSync, ActiveSyncFolder, ActiveSyncEvery, KeepaliveTimeout, HandshakeTimeout, Http, RestoreRoot, OverdueAfter, Packs, Catalog, .. Log.All];
 
     public static Setting PacksSetting(Option<string> packs) =>
-        Setting.Single("packs", packs, "give a folder or s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION] (no credentials here: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_SHARED_CREDENTIALS_FILE)", Setting.Parses(PackStorage.Validate), PackStorage.DefaultFolder);
+        Setting.Single("packs", packs, "give a folder or s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT[&region=REGION] (no credentials here: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_SHARED_CREDENTIALS_FILE)", Setting.Parses(StoreSettings.ValidatePacks), StoreSettings.DefaultPacks);
 
     public static Setting FolderSetting(Option<string> data) =>
         Setting.Single("data", data, "give a folder", Setting.IsText, CommonOptions.DefaultHostFolder);
@@ -112,20 +111,16 @@ internal sealed class HostRunOptions
         Setting.Single("restoreRoot", RestoreRoot, "give a folder (relative: inside the host's folder)", Setting.IsText, null),
         Setting.Single("overdueAfter", OverdueAfter, "give 0.001 (3.6 seconds) to 8784 hours", Setting.IsNumber(0.001, 24 * 366), DefaultOverdueHours.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         PacksSetting(Packs),
-        Setting.Single("catalog", Catalog, "give a PostgreSQL connection string 'Host=H;Port=P;Database=D;Username=U;Password=W' or a URL 'postgres://U:W@H:P/D' (Host is required), or nothing for cradle.db in the folder", Store.CatalogDatabase.IsValidSetting, null, Store.CatalogDatabase.Redact),
+        Setting.Single("catalog", Catalog, "give a PostgreSQL connection string 'Host=H;Port=P;Database=D;Username=U;Password=W' or a URL 'postgres://U:W@H:P/D' (Host is required), or nothing for cradle.db in the folder", StoreSettings.IsValidCatalog, null, StoreSettings.RedactCatalog),
         .. Log.Settings,
     ];
 
     public EffectiveSettings Load(ParseResult result) => EffectiveSettings.Load(Section, FolderSetting(Data), Settings, result);
 
-    /// <summary>The catalog the settings name; the caller disposes it after the store's last use.</summary>
-    public static Store.CatalogDatabase ToCatalog(EffectiveSettings settings) => Store.CatalogDatabase.Open(settings.OptionalText("catalog"), settings.Folder);
-
-    public static HostOptions ToHostOptions(EffectiveSettings settings, IPackStorage? packs = null, Store.CatalogDatabase? catalog = null) => new()
+    /// <summary>The host's options from the settings; the packs and the catalog are opened apart (<see cref="HostStorage.Apply"/>).</summary>
+    public static HostOptions ToHostOptions(EffectiveSettings settings) => new()
     {
         DataFolder = settings.Folder,
-        Packs = packs,
-        Catalog = catalog,
         Listen = ResolveListen(settings),
         Name = settings.OptionalText("name"),
         AutoApprove = settings.Flag("autoApprove"),

@@ -1,6 +1,4 @@
-using Cradle.Content;
-
-namespace Cradle.Store;
+namespace Cradle.Content;
 
 /// <summary>Compares two folder trees: the same paths (folders too), sizes, contents, modification times and (on Unix) permission bits. Used by the demo and the tests to check a restore.</summary>
 public static class TreeComparer
