@@ -3,7 +3,12 @@ using Cradle.Store;
 namespace Cradle.Host;
 
 /// <summary>What <c>cradle host check</c> found (the store's check report, in the host's rows).</summary>
-public sealed record CheckResult(bool Ok, long Packs, long Chunks, long Snapshots, long BytesRead, bool ReadData, List<CheckProblemRow> Problems, List<string> Notes);
+public sealed record CheckResult(bool Ok, long Packs, long Chunks, long Snapshots, long BytesRead, bool ReadData, List<CheckProblemRow> Problems, List<string> Notes)
+{
+    internal static CheckResult Of(CheckReport r) => new(r.Ok, r.Packs, r.Chunks, r.Snapshots, r.BytesRead, r.ReadData,
+        [.. r.Problems.Select(p => new CheckProblemRow(p.Kind, p.Detail, p.Pack, p.Chunk) { Affected = [.. p.Affected.Select(a => new AffectedSnapshotRow(a.Snapshot, a.Device, a.Files, a.Paths))] })],
+        r.Notes);
+}
 
 /// <summary>One problem the check found and the snapshots it damages.</summary>
 public sealed record CheckProblemRow(string Kind, string Detail, string? Pack, string? Chunk)
@@ -62,10 +67,7 @@ public sealed partial class HostRepository
     public async Task<CheckResult> CheckAsync(bool readData, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         using var lease = _store.Lease("check");
-        var r = await new StoreChecker(_store).CheckAsync(readData, progress, cancellationToken).ConfigureAwait(false);
-        return new CheckResult(r.Ok, r.Packs, r.Chunks, r.Snapshots, r.BytesRead, r.ReadData,
-            [.. r.Problems.Select(p => new CheckProblemRow(p.Kind, p.Detail, p.Pack, p.Chunk) { Affected = [.. p.Affected.Select(a => new AffectedSnapshotRow(a.Snapshot, a.Device, a.Files, a.Paths))] })],
-            r.Notes);
+        return CheckResult.Of(await new StoreChecker(_store).CheckAsync(readData, progress, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>

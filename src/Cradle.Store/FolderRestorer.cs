@@ -12,7 +12,7 @@ namespace Cradle.Store;
 /// overwrite. Files already whole (size, time, every chunk's hash) are left as they are, and
 /// temporary files of an earlier cut run are removed.
 /// </summary>
-public sealed class FolderRestorer(SnapshotReader reader)
+internal sealed class FolderRestorer(SnapshotReader reader)
 {
     /// <summary>Progress: bytes restored so far and the total.</summary>
     public Task<RestoreResult> RestoreAsync(SnapshotInfo snapshot, string target, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken) =>
@@ -312,10 +312,10 @@ public sealed class FolderRestorer(SnapshotReader reader)
     }
 }
 
-public readonly record struct RestoreProgress(long Bytes, long TotalBytes, long Files);
+internal readonly record struct RestoreProgress(long Bytes, long TotalBytes, long Files);
 
 /// <summary>What a restore wrote (<paramref name="Files"/>, <paramref name="Bytes"/>: files written); <paramref name="Readers"/>: the store readers its workers used (one each, made once).</summary>
-public sealed record RestoreResult(long Files, long Folders, long Bytes, int Readers)
+internal sealed record RestoreResult(long Files, long Folders, long Bytes, int Readers)
 {
     /// <summary>Files already whole in the target (a cut run's, or there before), left as they were.</summary>
     public long Whole { get; init; }
@@ -341,4 +341,4 @@ public sealed record RestoreResult(long Files, long Folders, long Bytes, int Rea
 /// <summary>How a restore into a folder treats the folder.</summary>
 /// <param name="Overwrite">Write into a folder that holds anything but an unfinished restore of the same snapshot (its other files are left alone).</param>
 /// <param name="DryRun">Only tell what would be written and what is already whole.</param>
-public sealed record FolderRestoreOptions(bool Overwrite = false, bool DryRun = false);
+internal sealed record FolderRestoreOptions(bool Overwrite = false, bool DryRun = false);

@@ -16,7 +16,7 @@ namespace Cradle.Store;
 /// rows to it; rows go before files, so a crash leaves at worst unnamed files (or, on S3,
 /// staging files never uploaded), which a later prune removes.
 /// </summary>
-public sealed class Pruner(ChunkStore store)
+internal sealed class Pruner(ChunkStore store)
 {
     /// <summary>A pack whose live bytes are below this share of its chunk bytes is repacked.</summary>
     public const double RepackBelow = 0.5;
@@ -288,6 +288,6 @@ public sealed class Pruner(ChunkStore store)
 /// were marked still run). <c>SessionsInFlight</c>: sessions, on any host sharing the catalog,
 /// holding a lease when prune swept.
 /// </remarks>
-public sealed record PruneReport(bool DryRun, List<RemovedSnapshot> Removed, int SnapshotsKept, int PacksDeleted, int PacksRepacked, int OrphanFilesDeleted, long BytesFreed, int ChunksWaiting, int SessionsInFlight);
+internal sealed record PruneReport(bool DryRun, List<RemovedSnapshot> Removed, int SnapshotsKept, int PacksDeleted, int PacksRepacked, int OrphanFilesDeleted, long BytesFreed, int ChunksWaiting, int SessionsInFlight);
 
-public sealed record RemovedSnapshot(long Id, string Device, DateTimeOffset Time, long Files, long Bytes);
+internal sealed record RemovedSnapshot(long Id, string Device, DateTimeOffset Time, long Files, long Bytes);

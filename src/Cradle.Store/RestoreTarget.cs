@@ -4,7 +4,7 @@ using Cradle.Content;
 namespace Cradle.Store;
 
 /// <summary>What is in a restore's target folder before the restore starts.</summary>
-public enum RestoreTargetState
+internal enum RestoreTargetState
 {
     /// <summary>Missing or empty: the restore starts there.</summary>
     Empty,
@@ -26,7 +26,7 @@ public enum RestoreTargetState
 /// (<see cref="MarkerName"/>: the snapshot and device, in plain text) in the folder while it
 /// runs and removes it when it ends whole, so a cut restore is recognised by its rerun.
 /// </summary>
-public sealed record RestoreTarget(RestoreTargetState State, int Entries, long? MarkerSnapshot, string? MarkerDevice)
+internal sealed record RestoreTarget(RestoreTargetState State, int Entries, long? MarkerSnapshot, string? MarkerDevice)
 {
     /// <summary>The marker of a restore under way (or cut), in the target folder's top.</summary>
     public const string MarkerName = ".cradle-restore";

@@ -9,7 +9,7 @@ namespace Cradle.Store;
 /// always stays, so a backup taken while files were unreadable or missing cannot push out the
 /// last one that read everything.
 /// </summary>
-public sealed record RetentionPolicy(int KeepLast = 0, int KeepDaily = 0, int KeepWeekly = 0, int KeepMonthly = 0)
+internal sealed record RetentionPolicy(int KeepLast = 0, int KeepDaily = 0, int KeepWeekly = 0, int KeepMonthly = 0)
 {
     public bool IsEmpty => KeepLast == 0 && KeepDaily == 0 && KeepWeekly == 0 && KeepMonthly == 0;
 

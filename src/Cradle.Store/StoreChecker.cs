@@ -9,7 +9,7 @@ namespace Cradle.Store;
 /// chunks the catalog lacks, and (with <c>readData</c>) chunks whose bytes no longer match
 /// their hash — and names the device, snapshot and file paths each problem affects.
 /// </summary>
-public sealed class StoreChecker(ChunkStore store)
+internal sealed class StoreChecker(ChunkStore store)
 {
     /// <summary>Most file paths listed per affected snapshot (the count is always exact).</summary>
     public const int MaxPathsShown = 50;
@@ -199,13 +199,13 @@ public sealed class StoreChecker(ChunkStore store)
 }
 
 /// <summary>What <c>cradle host check</c> found.</summary>
-public sealed record CheckReport(bool Ok, long Packs, long Chunks, long Snapshots, long BytesRead, bool ReadData, List<CheckProblem> Problems, List<string> Notes);
+internal sealed record CheckReport(bool Ok, long Packs, long Chunks, long Snapshots, long BytesRead, bool ReadData, List<CheckProblem> Problems, List<string> Notes);
 
 /// <summary>One problem and what it affects.</summary>
-public sealed record CheckProblem(string Kind, string Detail, string? Pack, string? Chunk)
+internal sealed record CheckProblem(string Kind, string Detail, string? Pack, string? Chunk)
 {
     public List<AffectedSnapshot> Affected { get; init; } = [];
 }
 
 /// <summary>A snapshot a problem damages, with the file paths (at most <see cref="StoreChecker.MaxPathsShown"/>) that cannot be restored.</summary>
-public sealed record AffectedSnapshot(long Snapshot, string Device, int Files, List<string> Paths);
+internal sealed record AffectedSnapshot(long Snapshot, string Device, int Files, List<string> Paths);

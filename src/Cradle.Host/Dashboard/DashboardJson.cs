@@ -71,7 +71,7 @@ public sealed record ActiveSyncDeviceRow(string Device, string Connection, strin
 [JsonSerializable(typeof(DeviceRenameRequest))]
 [JsonSerializable(typeof(DeviceRenameResult))]
 [JsonSerializable(typeof(List<ActiveSyncDeviceRow>))]
-[JsonSerializable(typeof(CheckReport))]
+[JsonSerializable(typeof(CheckResult))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(SessionsView))]
 internal sealed partial class DashboardJson : JsonSerializerContext;

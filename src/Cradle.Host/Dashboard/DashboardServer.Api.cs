@@ -165,9 +165,9 @@ public sealed partial class DashboardServer
         var request = await ReadBodyAsync(context, DashboardJson.Default.CheckRequest).ConfigureAwait(false) ?? new CheckRequest(false);
         var cancellationToken = context.RequestAborted;
         using var lease = _host.Store.Lease("dashboard");
-        var report = await Task.Run(() => new StoreChecker(_host.Store).CheckAsync(request.ReadData, null, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var report = CheckResult.Of(await Task.Run(() => new StoreChecker(_host.Store).CheckAsync(request.ReadData, null, cancellationToken), cancellationToken).ConfigureAwait(false));
         DashboardLog.Action(_logger, $"checked the store: {(report.Ok ? "no problems" : $"{report.Problems.Count} problems")}");
-        await context.Response.WriteAsJsonAsync(report, DashboardJson.Default.CheckReport, contentType: null, cancellationToken).ConfigureAwait(false);
+        await context.Response.WriteAsJsonAsync(report, DashboardJson.Default.CheckResult, contentType: null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The request's JSON body; null when it has none.</summary>
