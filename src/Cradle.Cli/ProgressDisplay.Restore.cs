@@ -1,3 +1,4 @@
+using Cradle.Content;
 using Cradle.Host;
 using Spectre.Console;
 
@@ -6,7 +7,7 @@ namespace Cradle.Cli;
 /// <summary>The host's restore into a folder, with progress (the host's commands only: cradle-device has no store).</summary>
 internal static partial class ProgressDisplay
 {
-    public static async Task<FolderRestoreResult> RestoreAsync(HostRepository store, SnapshotRow snapshot, string target, bool overwrite, bool dryRun, CancellationToken cancellationToken)
+    public static async Task<RestoreResult> RestoreAsync(HostRepository store, SnapshotRow snapshot, string target, bool overwrite, bool dryRun, CancellationToken cancellationToken)
     {
         if (!Interactive || dryRun)
         {

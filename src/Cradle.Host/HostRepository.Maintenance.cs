@@ -1,3 +1,4 @@
+using Cradle.Content;
 using Cradle.Store;
 
 namespace Cradle.Host;
@@ -34,30 +35,6 @@ public sealed record PruneResult(bool DryRun, List<RemovedSnapshotRow> Removed, 
 /// <summary>A snapshot prune removed (or would remove).</summary>
 public sealed record RemovedSnapshotRow(long Id, string Device, DateTimeOffset Time, long Files, long Bytes);
 
-/// <summary>What a restore into a folder wrote (<c>Files</c>, <c>Bytes</c>: files written, or with a dry run, that would be).</summary>
-public sealed record FolderRestoreResult(long Files, long Folders, long Bytes)
-{
-    /// <summary>Files already whole in the target (a cut run's, or there before), left as they were.</summary>
-    public long Whole { get; init; }
-
-    public long WholeBytes { get; init; }
-
-    /// <summary>A dry run: existing files that would be replaced.</summary>
-    public long Replaced { get; init; }
-
-    /// <summary>Of <c>Files</c>, those made as hard links to another file of the restore (as they were on the device).</summary>
-    public long Linked { get; init; }
-
-    /// <summary>Temporary files of an earlier cut run that were removed.</summary>
-    public int Leftovers { get; init; }
-
-    /// <summary>Nothing was written.</summary>
-    public bool DryRun { get; init; }
-
-    /// <summary>The target held an unfinished restore of the same snapshot, which this one finished.</summary>
-    public bool Resumed { get; init; }
-}
-
 public sealed partial class HostRepository
 {
     /// <summary>The paths a check lists per damaged snapshot.</summary>
@@ -87,22 +64,12 @@ public sealed partial class HostRepository
     /// Restores snapshot <paramref name="snapshotId"/> into <paramref name="target"/>, every chunk
     /// verified; <paramref name="bytes"/> hears the bytes written so far.
     /// </summary>
-    public async Task<FolderRestoreResult> RestoreAsync(long snapshotId, string target, bool overwrite, bool dryRun, IProgress<long>? bytes, CancellationToken cancellationToken)
+    public async Task<RestoreResult> RestoreAsync(long snapshotId, string target, bool overwrite, bool dryRun, IProgress<long>? bytes, CancellationToken cancellationToken)
     {
         using var reader = _store.OpenReader();
         var snapshot = reader.Catalog.GetSnapshot(snapshotId) ?? throw new ArgumentException($"there is no snapshot {snapshotId}");
         var progress = bytes is null ? null : new BytesWritten(bytes);
-        var r = await new FolderRestorer(reader).RestoreAsync(snapshot, target, new FolderRestoreOptions(overwrite, dryRun), progress, cancellationToken).ConfigureAwait(false);
-        return new FolderRestoreResult(r.Files, r.Folders, r.Bytes)
-        {
-            Whole = r.Whole,
-            WholeBytes = r.WholeBytes,
-            Replaced = r.Replaced,
-            Linked = r.Linked,
-            Leftovers = r.Leftovers,
-            DryRun = r.DryRun,
-            Resumed = r.Resumed,
-        };
+        return await new FolderRestorer(reader).RestoreAsync(snapshot, target, new FolderRestoreOptions(overwrite, dryRun), progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Passes on the bytes written, straight (the caller's own progress decides where it runs).</summary>

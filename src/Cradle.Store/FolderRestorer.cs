@@ -314,30 +314,6 @@ internal sealed class FolderRestorer(SnapshotReader reader)
 
 internal readonly record struct RestoreProgress(long Bytes, long TotalBytes, long Files);
 
-/// <summary>What a restore wrote (<paramref name="Files"/>, <paramref name="Bytes"/>: files written); <paramref name="Readers"/>: the store readers its workers used (one each, made once).</summary>
-internal sealed record RestoreResult(long Files, long Folders, long Bytes, int Readers)
-{
-    /// <summary>Files already whole in the target (a cut run's, or there before), left as they were.</summary>
-    public long Whole { get; init; }
-
-    public long WholeBytes { get; init; }
-
-    /// <summary>A dry run: existing files that would be replaced.</summary>
-    public long Replaced { get; init; }
-
-    /// <summary>Of <see cref="Files"/>, those made as hard links to another file of the restore (as they were on the device).</summary>
-    public long Linked { get; init; }
-
-    /// <summary>Temporary files of an earlier cut run that were removed.</summary>
-    public int Leftovers { get; init; }
-
-    /// <summary>Nothing was written: <see cref="Files"/> and <see cref="Bytes"/> are what would be.</summary>
-    public bool DryRun { get; init; }
-
-    /// <summary>The target held an unfinished restore of the same snapshot, which this one finished.</summary>
-    public bool Resumed { get; init; }
-}
-
 /// <summary>How a restore into a folder treats the folder.</summary>
 /// <param name="Overwrite">Write into a folder that holds anything but an unfinished restore of the same snapshot (its other files are left alone).</param>
 /// <param name="DryRun">Only tell what would be written and what is already whole.</param>

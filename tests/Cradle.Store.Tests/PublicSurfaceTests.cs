@@ -37,7 +37,6 @@ public sealed class PublicSurfaceTests
     [InlineData("Cradle.Store.RetentionPolicy")]
     [InlineData("Cradle.Store.FolderRestorer")]
     [InlineData("Cradle.Store.FolderRestoreOptions")]
-    [InlineData("Cradle.Store.RestoreResult")]
     [InlineData("Cradle.Store.RestoreProgress")]
     [InlineData("Cradle.Store.RestoreTarget")]
     [InlineData("Cradle.Store.RestoreTargetState")]
