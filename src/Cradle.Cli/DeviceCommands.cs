@@ -6,7 +6,6 @@ using Cradle.Device;
 using Cradle.Links;
 using Cradle.Protocol;
 using Microsoft.Extensions.Logging;
-using Spectre.Console;
 
 namespace Cradle.Cli;
 
@@ -119,13 +118,9 @@ internal static partial class DeviceCommands
             }
             else
             {
-                var table = new Spectre.Console.Table().AddColumns("host", "number", "address", "since", "last backup");
-                foreach (var r in rows)
-                {
-                    table.AddRow(Markup.Escape(r.Host), r.NumberHex, Markup.Escape(r.Address), Format.Time(r.Created), Format.Time(r.LastBackup?.Time));
-                }
-
-                AnsiConsole.Write(table);
+                ConsoleTable.Write(
+                    ["host", "number", "address", "since", "last backup"],
+                    rows.Select(r => (IReadOnlyList<string>)[r.Host, r.NumberHex, r.Address, Format.Time(r.Created), Format.Time(r.LastBackup?.Time)]));
                 if (deviceState.LoadPartnerships().Candidate is { } waiting)
                 {
                     Console.Out.WriteLine($"{waiting.HostName}  at {waiting.Address}  waits for your consent: code {waiting.Code} (connect again with --accept-new-host {waiting.Code} to accept it)");
