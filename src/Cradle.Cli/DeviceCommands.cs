@@ -12,21 +12,37 @@ namespace Cradle.Cli;
 /// <summary><c>cradle device …</c>: what runs on the handheld.</summary>
 internal static partial class DeviceCommands
 {
-    public static Command Build()
+    /// <summary>The device's commands by name, in help's order, each made only when it is wanted.</summary>
+    public static readonly IReadOnlyList<(string Name, Func<Command> Make)> Commands =
+    [
+        ("init", Init),
+        ("folders", Folders),
+        ("name", Name),
+        ("partnerships", Partnerships),
+        ("end-partnership", DevicePartnershipCommands.EndPartnership),
+        ("connect", Connect),
+        ("config", ConfigCommands.Device),
+        ("install-service", ServiceCommands.Device),
+        ("restore", Restore),
+        ("disconnect", Disconnect),
+        ("status", Status),
+        ("cold-boot", ColdBoot),
+    ];
+
+    /// <summary>
+    /// <c>device</c> with its commands; only the one named <paramref name="only"/> when that is one
+    /// of them (cradle-device makes just the command it runs: a sixth of its start-up went into
+    /// making all of them, docs/BENCHMARKS.md), all of them otherwise (help, a mistyped name).
+    /// </summary>
+    public static Command Build(string? only = null)
     {
         var device = new Command("device", "The handheld (the client): give it its unique device name, Connect it to a host over USB, serial or the network, back up its data files, Disconnect, and see what a cold boot does to its partnerships");
-        device.Subcommands.Add(Init());
-        device.Subcommands.Add(Folders());
-        device.Subcommands.Add(Name());
-        device.Subcommands.Add(Partnerships());
-        device.Subcommands.Add(DevicePartnershipCommands.EndPartnership());
-        device.Subcommands.Add(Connect());
-        device.Subcommands.Add(ConfigCommands.Device());
-        device.Subcommands.Add(ServiceCommands.Device());
-        device.Subcommands.Add(Restore());
-        device.Subcommands.Add(Disconnect());
-        device.Subcommands.Add(Status());
-        device.Subcommands.Add(ColdBoot());
+        var wanted = Commands.Where(c => c.Name == only).ToList();
+        foreach (var (_, make) in wanted.Count == 1 ? wanted : Commands)
+        {
+            device.Subcommands.Add(make());
+        }
+
         return device;
     }
 

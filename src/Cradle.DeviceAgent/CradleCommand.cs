@@ -17,7 +17,9 @@ internal static class CradleCommand
     public static RootCommand Build()
     {
         MallocArenas.UseOneArena();
-        var device = DeviceCommands.Build();
+        // Only the command this run names, when it names one (start-up; help and a mistyped name
+        // get them all). The arguments as Program parses them, after the executable's path.
+        var device = DeviceCommands.Build(Environment.GetCommandLineArgs().Skip(1).FirstOrDefault());
         var root = new RootCommand($"""
             cradle-device: the Cradle device agent on its own (no host in it). Each command is the
             all-in-one's 'cradle device' command of the same name: 'cradle-device connect --host ADDR'
