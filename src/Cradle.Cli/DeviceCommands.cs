@@ -29,21 +29,30 @@ internal static partial class DeviceCommands
         ("cold-boot", ColdBoot),
     ];
 
-    /// <summary>
-    /// <c>device</c> with its commands; only the one named <paramref name="only"/> when that is one
-    /// of them (cradle-device makes just the command it runs: a sixth of its start-up went into
-    /// making all of them, docs/BENCHMARKS.md), all of them otherwise (help, a mistyped name).
-    /// </summary>
-    public static Command Build(string? only = null)
+    /// <summary>What <c>device</c> is for (its help; cradle-device's own help too).</summary>
+    public const string Description = "The handheld (the client): give it its unique device name, Connect it to a host over USB, serial or the network, back up its data files, Disconnect, and see what a cold boot does to its partnerships";
+
+    /// <summary><c>device</c> with all its commands.</summary>
+    public static Command Build()
     {
-        var device = new Command("device", "The handheld (the client): give it its unique device name, Connect it to a host over USB, serial or the network, back up its data files, Disconnect, and see what a cold boot does to its partnerships");
-        var wanted = Commands.Where(c => c.Name == only).ToList();
-        foreach (var (_, make) in wanted.Count == 1 ? wanted : Commands)
+        var device = new Command("device", Description);
+        foreach (var command in Make())
         {
-            device.Subcommands.Add(make());
+            device.Subcommands.Add(command);
         }
 
         return device;
+    }
+
+    /// <summary>
+    /// The device's commands; only the one named <paramref name="only"/> when that is one of them
+    /// (cradle-device makes just the command it runs: making all of them was 8 % of its start-up,
+    /// docs/BENCHMARKS.md), all of them otherwise (help, a mistyped name).
+    /// </summary>
+    public static IEnumerable<Command> Make(string? only = null)
+    {
+        var wanted = Commands.Where(c => c.Name == only).ToList();
+        return (wanted.Count == 1 ? wanted : Commands).Select(c => c.Make());
     }
 
     private static Command Init()
