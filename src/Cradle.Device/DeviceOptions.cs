@@ -43,7 +43,7 @@ public sealed record DeviceOptions
     /// held 12 MiB more at its peak and took as long, within the noise; docs/BENCHMARKS.md, "The
     /// device agent on its own").
     /// </summary>
-    public int BatchBytes { get; init; } = 1024 * 1024;
+    public int BatchBytes { get; init; } = 2 * 1024 * 1024;
 
     /// <summary>Most chunk ids in one query (at most <see cref="WireLimits.MaxQueryIds"/>, what the host accepts).</summary>
     public int BatchChunks { get; init; } = 2048;
