@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Cradle.Cli.Settings;
 using Cradle.Device;
-using Spectre.Console;
 
 namespace Cradle.Cli;
 
@@ -51,13 +50,9 @@ internal static partial class DeviceCommands
                 return Task.FromResult(ExitCodes.Ok);
             }
 
-            var table = new Table().AddColumns("label", "folder", "exclude");
-            foreach (var f in report.Folders)
-            {
-                table.AddRow(Markup.Escape(f.Label + "/"), Markup.Escape(f.Path) + (f.Exists ? "" : " (missing)"), Markup.Escape(f.Exclude.Count == 0 ? "-" : string.Join("  ", f.Exclude)));
-            }
-
-            AnsiConsole.Write(table);
+            ConsoleTable.Write(
+                ["label", "folder", "exclude"],
+                report.Folders.Select(f => (IReadOnlyList<string>)[f.Label + "/", f.Path + (f.Exists ? "" : " (missing)"), f.Exclude.Count == 0 ? "-" : string.Join("  ", f.Exclude)]));
             Console.Out.WriteLine($"exclude in every folder: {(report.Exclude.Count == 0 ? "nothing" : string.Join("  ", report.Exclude))}");
             Console.Out.WriteLine($"folders from {report.Source}{(report.ExcludeSource == report.Source ? "" : $"; patterns for every folder from {report.ExcludeSource}")}");
             return Task.FromResult(ExitCodes.Ok);

@@ -6,29 +6,53 @@ using Cradle.Device;
 using Cradle.Links;
 using Cradle.Protocol;
 using Microsoft.Extensions.Logging;
-using Spectre.Console;
 
 namespace Cradle.Cli;
 
 /// <summary><c>cradle device …</c>: what runs on the handheld.</summary>
 internal static partial class DeviceCommands
 {
+    /// <summary>The device's commands by name, in help's order, each made only when it is wanted.</summary>
+    public static readonly IReadOnlyList<(string Name, Func<Command> Make)> Commands =
+    [
+        ("init", Init),
+        ("folders", Folders),
+        ("name", Name),
+        ("partnerships", Partnerships),
+        ("end-partnership", DevicePartnershipCommands.EndPartnership),
+        ("connect", Connect),
+        ("config", ConfigCommands.Device),
+        ("install-service", ServiceCommands.Device),
+        ("restore", Restore),
+        ("disconnect", Disconnect),
+        ("status", Status),
+        ("cold-boot", ColdBoot),
+    ];
+
+    /// <summary>What <c>device</c> is for (its help; cradle-device's own help too).</summary>
+    public const string Description = "The handheld (the client): give it its unique device name, Connect it to a host over USB, serial or the network, back up its data files, Disconnect, and see what a cold boot does to its partnerships";
+
+    /// <summary><c>device</c> with all its commands.</summary>
     public static Command Build()
     {
-        var device = new Command("device", "The handheld (the client): give it its unique device name, Connect it to a host over USB, serial or the network, back up its data files, Disconnect, and see what a cold boot does to its partnerships");
-        device.Subcommands.Add(Init());
-        device.Subcommands.Add(Folders());
-        device.Subcommands.Add(Name());
-        device.Subcommands.Add(Partnerships());
-        device.Subcommands.Add(DevicePartnershipCommands.EndPartnership());
-        device.Subcommands.Add(Connect());
-        device.Subcommands.Add(ConfigCommands.Device());
-        device.Subcommands.Add(ServiceCommands.Device());
-        device.Subcommands.Add(Restore());
-        device.Subcommands.Add(Disconnect());
-        device.Subcommands.Add(Status());
-        device.Subcommands.Add(ColdBoot());
+        var device = new Command("device", Description);
+        foreach (var command in Make())
+        {
+            device.Subcommands.Add(command);
+        }
+
         return device;
+    }
+
+    /// <summary>
+    /// The device's commands; only the one named <paramref name="only"/> when that is one of them
+    /// (cradle-device makes just the command it runs: making all of them was 8 % of its start-up,
+    /// docs/BENCHMARKS.md), all of them otherwise (help, a mistyped name).
+    /// </summary>
+    public static IEnumerable<Command> Make(string? only = null)
+    {
+        var wanted = Commands.Where(c => c.Name == only).ToList();
+        return (wanted.Count == 1 ? wanted : Commands).Select(c => c.Make());
     }
 
     private static Command Init()
@@ -119,13 +143,9 @@ internal static partial class DeviceCommands
             }
             else
             {
-                var table = new Spectre.Console.Table().AddColumns("host", "number", "address", "since", "last backup");
-                foreach (var r in rows)
-                {
-                    table.AddRow(Markup.Escape(r.Host), r.NumberHex, Markup.Escape(r.Address), Format.Time(r.Created), Format.Time(r.LastBackup?.Time));
-                }
-
-                AnsiConsole.Write(table);
+                ConsoleTable.Write(
+                    ["host", "number", "address", "since", "last backup"],
+                    rows.Select(r => (IReadOnlyList<string>)[r.Host, r.NumberHex, r.Address, Format.Time(r.Created), Format.Time(r.LastBackup?.Time)]));
                 if (deviceState.LoadPartnerships().Candidate is { } waiting)
                 {
                     Console.Out.WriteLine($"{waiting.HostName}  at {waiting.Address}  waits for your consent: code {waiting.Code} (connect again with --accept-new-host {waiting.Code} to accept it)");

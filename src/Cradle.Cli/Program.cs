@@ -6,12 +6,14 @@ using Cradle.Device;
 // closes the store. Give that time: System.CommandLine's default of 2 s would cut it short on a
 // busy machine and exit 130 with the work half closed.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
+#if !CRADLE_DEVICE_ONLY
 // A table written to a pipe or a file keeps each row on one line (Spectre would wrap at 80
-// columns), so that grep and a journal see whole rows.
+// columns), so that grep and a journal see whole rows. (cradle-device's tables never wrap.)
 if (Console.IsOutputRedirected)
 {
     Spectre.Console.AnsiConsole.Profile.Width = 400;
 }
+#endif
 
 // Messages and help name the device's commands as this executable's user types them.
 DeviceCommandLine.Use(string.Join(' ', [CradleCommand.ExecutableName, .. CradleCommand.DeviceVerb]));

@@ -1,5 +1,7 @@
 using Cradle.Device;
+#if !CRADLE_DEVICE_ONLY
 using Spectre.Console;
+#endif
 
 namespace Cradle.Cli;
 
@@ -7,11 +9,16 @@ namespace Cradle.Cli;
 /// Live progress: a Spectre.Console progress bar on an interactive terminal (shown from the
 /// first progress report on: no empty bar while the device waits for an approval); on a pipe, in
 /// a script or a service's journal, a line on stderr when a phase starts and every few seconds
-/// while it runs (files, bytes, rate), so stdout stays clean for results.
+/// while it runs (files, bytes, rate), so stdout stays clean for results. cradle-device carries no
+/// Spectre.Console (its size and start-up, docs/BENCHMARKS.md): it writes the lines on a terminal too.
 /// </summary>
 internal static partial class ProgressDisplay
 {
+#if CRADLE_DEVICE_ONLY
+    public static bool Interactive => false;
+#else
     public static bool Interactive => AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+#endif
 
     /// <summary>Runs device work with a progress bar fed by the session's observer.</summary>
     public static async Task<T> DeviceAsync<T>(string title, Func<ISessionObserver, Task<T>> work)
@@ -21,10 +28,14 @@ internal static partial class ProgressDisplay
             return await work(new LineObserver()).ConfigureAwait(false);
         }
 
+#if CRADLE_DEVICE_ONLY
+        throw new System.Diagnostics.UnreachableException($"{title}: cradle-device draws no progress bar");
+#else
         return await AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
             .StartAsync(async context => await work(new BarObserver(context, title)).ConfigureAwait(false)).ConfigureAwait(false);
+#endif
     }
 
     /// <summary>How often a line reports a running transfer when there is no bar.</summary>
@@ -111,6 +122,7 @@ internal static partial class ProgressDisplay
             p.BytesTotal > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" ({100.0 * Math.Min(p.BytesDone, p.BytesTotal) / p.BytesTotal:0}%)") : "";
     }
 
+#if !CRADLE_DEVICE_ONLY
     /// <summary>The bar, made at the first progress report: before it (connecting, waiting for an approval) there is nothing to show.</summary>
     private sealed class BarObserver(ProgressContext context, string title) : ConsoleObserver
     {
@@ -124,4 +136,5 @@ internal static partial class ProgressDisplay
             task.Description = Markup.Escape(progress.Phase == "scanning" ? $"{title}: scanning" : $"{title}: {progress.Phase} {progress.FilesDone}/{Format.Count(progress.FilesTotal, "file")}");
         }
     }
+#endif
 }

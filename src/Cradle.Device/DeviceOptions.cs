@@ -40,7 +40,8 @@ public sealed record DeviceOptions
     /// Chunk data gathered before the device asks the host which chunks it lacks. The device holds
     /// two batches (one read while the other is sent): 2 MiB each keeps a handheld's memory small
     /// and is still many round trips' worth of data on any link (with 8 MiB a 560 MB first backup
-    /// held 12 MiB more at its peak and took as long, within the noise; docs/BENCHMARKS.md, "The
+    /// held 12 MiB more at its peak and took as long, within the noise; with 1 MiB it held 2–3 MiB
+    /// less but was slower on loopback, one more round trip per megabyte; docs/BENCHMARKS.md, "The
     /// device agent on its own").
     /// </summary>
     public int BatchBytes { get; init; } = 2 * 1024 * 1024;

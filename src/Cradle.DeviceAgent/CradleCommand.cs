@@ -17,29 +17,19 @@ internal static class CradleCommand
     public static RootCommand Build()
     {
         MallocArenas.UseOneArena();
-        var device = DeviceCommands.Build();
         var root = new RootCommand($"""
             cradle-device: the Cradle device agent on its own (no host in it). Each command is the
             all-in-one's 'cradle device' command of the same name: 'cradle-device connect --host ADDR'
             is 'cradle device connect --host ADDR'.
 
-            {device.Description}
+            {DeviceCommands.Description}
             """);
-        foreach (var command in device.Subcommands)
+        // Only the command this run names, when it names one (start-up; help and a mistyped name
+        // get them all): the arguments as Program parses them, after the executable's path. The
+        // commands are the root's own, so help's usage line reads 'cradle-device status'.
+        foreach (var command in DeviceCommands.Make(Environment.GetCommandLineArgs().Skip(1).FirstOrDefault()))
         {
             root.Subcommands.Add(command);
-        }
-
-        // A command finds recursive options (--help) through its first parent, 'device', which is
-        // not under the root here: without this 'cradle-device restore --help' was refused.
-        foreach (var option in root.Options.Where(o => o.Recursive).ToList())
-        {
-            device.Options.Add(option);
-        }
-
-        foreach (var option in device.Options)
-        {
-            root.Options.Add(option);
         }
 
         return root;

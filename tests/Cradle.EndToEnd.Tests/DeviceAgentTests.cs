@@ -45,6 +45,48 @@ public sealed class DeviceAgentTests : IDisposable
         }
     }
 
+    [DeviceAgentFact]
+    public async Task Each_command_runs_when_the_agent_makes_only_the_one_it_is_asked_for()
+    {
+        // cradle-device makes only the command its first word names (DeviceCommands.Commands): a
+        // name paired with another command's maker would leave that command unknown.
+        string[] agent = [DeviceAgent.Executable!];
+        string[] names = ["init", "folders", "name", "partnerships", "end-partnership", "connect", "config", "install-service", "restore", "disconnect", "status", "cold-boot"];
+        foreach (var name in names)
+        {
+            var help = await CradleProcess.RunCommandAsync(agent, name, "--help");
+            Assert.True(help.ExitCode == 0, $"{name}: {help}");
+            // The usage line names the command as this user types it (it read 'device status' once).
+            Assert.Matches($@"Usage:\s+cradle-device {Regex.Escape(name)}\b", help.Stdout);
+        }
+
+        // With no command named (or a mistyped one) it makes them all: help lists each.
+        var all = await CradleProcess.RunCommandAsync(agent, "--help");
+        Assert.True(all.ExitCode == 0, all.ToString());
+        Assert.All(names, name => Assert.Matches($@"(?m)^\s+{Regex.Escape(name)}\b", all.Stdout));
+        var typo = await CradleProcess.RunCommandAsync(agent, "statu");
+        Assert.Equal(2, typo.ExitCode);
+    }
+
+    [DeviceAgentFact]
+    public async Task The_agents_tables_read_as_the_all_in_ones()
+    {
+        // The agent draws its tables itself (no Spectre.Console in it): the same text as the all-in-one's.
+        string[] agent = [DeviceAgent.Executable!];
+        var state = Path.Combine(_folder.Path, "state");
+        var data = Path.Combine(_folder.Path, "data");
+        Directory.CreateDirectory(data);
+        var init = await CradleProcess.RunCommandAsync(agent, "init", "--name", "TABLES-1", "--folder", data, "--state", state);
+        Assert.True(init.ExitCode == 0, init.ToString());
+        await CradleProcess.RunCommandAsync(agent, "folders", "exclude", "*.tmp", "--state", state);
+
+        var mine = await CradleProcess.RunCommandAsync(agent, "folders", "--state", state);
+        var allInOne = await CradleProcess.RunAsync("device", "folders", "--state", state);
+        Assert.True(mine.ExitCode == 0, mine.ToString());
+        Assert.Contains("│ label │", mine.Stdout, StringComparison.Ordinal);
+        Assert.Equal(allInOne.Stdout, mine.Stdout);
+    }
+
     public void Dispose() => _folder.Dispose();
 }
 

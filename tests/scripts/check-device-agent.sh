@@ -25,5 +25,15 @@ for name in Npgsql Microsoft.Data.Sqlite SQLitePCL AWSSDK Amazon.S3 Microsoft.As
     status=1
   fi
 done
+# Nor what the agent does without since issue 21's figures: the HTTP stack (reached only by the
+# X.509 chain's certificate downloads, which NoCertificateDownloads.xml takes out) and
+# Spectre.Console (the all-in-one's tables and bar). Either back is ~1 MB and a slower start.
+for name in HttpMessageHandler Spectre.Console; do
+  count=$(strings -n 6 "$exe" | grep -c -F "$name" || true)
+  if [ "$count" -ne 0 ]; then
+    echo "check-device-agent: $exe holds $count strings naming $name (left out of the agent: docs/BENCHMARKS.md)" >&2
+    status=1
+  fi
+done
 [ $status -eq 0 ] && echo "check-device-agent: $exe: $size bytes (cap $cap), no host library inside"
 exit $status

@@ -7,6 +7,7 @@ namespace Cradle.Cli.Logging;
 /// <summary>The logger factory of a long-running command: the console (stderr) always, a rolling file when one is set.</summary>
 internal static class CradleLogging
 {
+#if !CRADLE_DEVICE_ONLY
     public static ILoggerFactory Create(LogSettings settings) => LoggerFactory.Create(b =>
     {
         b.SetMinimumLevel(settings.Level)
@@ -17,17 +18,23 @@ internal static class CradleLogging
             b.AddProvider(new RollingFileLoggerProvider(file, settings.FileBytes, settings.FilesKept));
         }
     });
+#endif
 
     /// <summary>
     /// For <c>cradle device connect</c>, whose console already shows every report in words: the log
-    /// events go to the rolling file only (none without one).
+    /// events go to the rolling file only (none without one). Made without LoggerFactory.Create's
+    /// service container, which cradle-device would otherwise carry for this one call.
     /// </summary>
-    public static ILoggerFactory CreateFileOnly(LogSettings settings) => LoggerFactory.Create(b =>
+    public static ILoggerFactory CreateFileOnly(LogSettings settings)
     {
-        b.SetMinimumLevel(settings.Level);
+        var factory = new LoggerFactory([], new LoggerFilterOptions { MinLevel = settings.Level });
         if (settings.File is { } file)
         {
-            b.AddProvider(new RollingFileLoggerProvider(file, settings.FileBytes, settings.FilesKept));
+            // AddProvider, not the constructor's list: the factory then disposes the provider,
+            // which flushes and closes the file.
+            factory.AddProvider(new RollingFileLoggerProvider(file, settings.FileBytes, settings.FilesKept));
         }
-    });
+
+        return factory;
+    }
 }

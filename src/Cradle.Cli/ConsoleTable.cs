@@ -1,0 +1,44 @@
+#if !CRADLE_DEVICE_ONLY
+using Spectre.Console;
+#endif
+
+namespace Cradle.Cli;
+
+/// <summary>
+/// A table of plain text on stdout. The all-in-one draws it with Spectre.Console; cradle-device
+/// carries no Spectre.Console (an eighth of its start-up and ~0.5 MB, docs/BENCHMARKS.md) and
+/// draws the same square border itself, one row a line, never wrapped.
+/// </summary>
+internal static class ConsoleTable
+{
+    public static void Write(IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows)
+    {
+#if CRADLE_DEVICE_ONLY
+        var all = rows.ToList();
+        var widths = columns.Select((c, i) => all.Select(r => r[i].Length).Prepend(c.Length).Max()).ToArray();
+        string Rule(char left, char middle, char right) =>
+            left + string.Join(middle, widths.Select(w => new string('─', w + 2))) + right;
+        string Row(IReadOnlyList<string> cells) =>
+            "│" + string.Join("│", cells.Select((c, i) => $" {c.PadRight(widths[i])} ")) + "│";
+        var output = Console.Out;
+        output.WriteLine(Rule('┌', '┬', '┐'));
+        output.WriteLine(Row(columns));
+        output.WriteLine(Rule('├', '┼', '┤'));
+        foreach (var row in all)
+        {
+            output.WriteLine(Row(row));
+        }
+
+        output.WriteLine(Rule('└', '┴', '┘'));
+#else
+        // Program sets the width of a redirected output (whole rows for grep).
+        var table = new Table().AddColumns([.. columns]);
+        foreach (var row in rows)
+        {
+            table.AddRow([.. row.Select(Markup.Escape)]);
+        }
+
+        AnsiConsole.Write(table);
+#endif
+    }
+}
