@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using Cradle.Protocol;
 using ZstdSharp;
+using ZstdSharp.Unsafe;
 
 namespace Cradle.Content;
 
@@ -23,6 +25,8 @@ public enum ChunkCompression : byte
 public sealed class ChunkCodec : IDisposable
 {
     public const int DefaultLevel = 3;
+
+    private const uint ZstdFrameMagic = 0xFD2FB528;
 
     private readonly Compressor _compressor;
     private readonly Decompressor _decompressor = new();
@@ -97,6 +101,26 @@ public sealed class ChunkCodec : IDisposable
                 break;
             default:
                 throw new CradleProtocolException($"unknown chunk compression {(int)compression}");
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="stored"/> is exactly one ordinary zstd frame: no skippable frame,
+    /// nothing before or after it. A frame a device sent may be kept as it came only then, so
+    /// what the store later hands out (to this device or another sharing the chunk) carries no
+    /// bytes besides the chunk's own.
+    /// </summary>
+    public static unsafe bool IsSingleFrame(ReadOnlySpan<byte> stored)
+    {
+        if (stored.Length < 4 || BinaryPrimitives.ReadUInt32LittleEndian(stored) != ZstdFrameMagic)
+        {
+            return false;
+        }
+
+        fixed (byte* source = stored)
+        {
+            var length = Methods.ZSTD_findFrameCompressedSize(source, (nuint)stored.Length);
+            return !Methods.ZSTD_isError(length) && length == (nuint)stored.Length;
         }
     }
 

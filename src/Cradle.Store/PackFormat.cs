@@ -38,6 +38,14 @@ internal static class PackFormat
     /// </summary>
     public const int GroupTargetSize = 2 * 1024 * 1024;
 
+    /// <summary>
+    /// A compressed chunk this long or longer is kept in the zstd frame it arrived in, not put
+    /// in a group (StoreWriter): measured on the three benchmark sets, keeping chunks from 16,
+    /// 32 or 64 KiB up cost the same 0–2.5 % of repository against grouping everything (the
+    /// gain of groups is in small files), and saved the host most of its second compression.
+    /// </summary>
+    public const int KeepAsSentFrom = 32 * 1024;
+
     /// <summary>Most raw bytes a group may hold: the target plus one chunk of the largest size.</summary>
     public const int GroupMaxSize = GroupTargetSize + ChunkerOptions.AbsoluteMaxSize;
 

@@ -258,11 +258,13 @@ internal sealed class Pruner(ChunkStore store)
                     }
 
                     // Verify before copying: a damaged chunk must not be given a fresh home.
-                    // Compressed file chunks (alone or in a group) go into the new pack's groups;
-                    // a snapshot's tree chunks stay records of their own, as StoreWriter keeps them.
+                    // Small compressed file chunks (alone or in a group) go into the new pack's
+                    // groups; a snapshot's tree chunks and the large chunks kept in their own
+                    // frame stay records of their own, as StoreWriter keeps them.
                     var location = new ChunkLocation(pack.Name, row.Entry);
                     var content = raw.AsMemory(0, row.Entry.RawLength);
-                    if (row.Entry.Compression == ChunkCompression.None || trees.Contains(row.Entry.Id))
+                    var keptAlone = row.Entry.Compression == ChunkCompression.Zstd && row.Entry.RawLength >= PackFormat.KeepAsSentFrom;
+                    if (row.Entry.Compression == ChunkCompression.None || keptAlone || trees.Contains(row.Entry.Id))
                     {
                         var (compression, stored) = await reader.ReadChunkToSendAsync(location, content, null, cancellationToken).ConfigureAwait(false);
                         await writer.AppendAsync(row.Entry.Id, compression, stored, row.Entry.RawLength, cancellationToken).ConfigureAwait(false);

@@ -187,7 +187,7 @@ public sealed class StoreWriter : IAsyncDisposable
         try
         {
             _pack ??= PackWriter.Create(_store.Packs);
-            if (compression == ChunkCompression.None || !mayGroup)
+            if (compression == ChunkCompression.None || !mayGroup || KeepAsSent(compression, stored.Span, raw.Length))
             {
                 await _pack.AppendAsync(id, compression, stored, raw.Length, cancellationToken).ConfigureAwait(false);
             }
@@ -210,6 +210,20 @@ public sealed class StoreWriter : IAsyncDisposable
 
         return true;
     }
+
+    /// <summary>
+    /// Whether a compressed chunk is stored in the frame it came in rather than in a group: a
+    /// chunk of <see cref="PackFormat.KeepAsSentFrom"/> bytes or more gains little from its
+    /// neighbours' frame, and compressing it again was the host's largest cost in a first
+    /// backup (docs/storage.md §6). The frame must be one plain zstd frame (nothing else rides
+    /// along into the store) and save what the device's codec demands of it, so a device cannot
+    /// make the store hold more than the chunk.
+    /// </summary>
+    private static bool KeepAsSent(ChunkCompression compression, ReadOnlySpan<byte> stored, int rawLength) =>
+        compression == ChunkCompression.Zstd
+        && rawLength >= PackFormat.KeepAsSentFrom
+        && stored.Length < rawLength - (rawLength >> 5)
+        && ChunkCodec.IsSingleFrame(stored);
 
     /// <summary>
     /// Commits a snapshot: stores its tree as chunks, seals the pack, then records pack and
