@@ -44,6 +44,9 @@ public sealed partial class DccmControlChannel : IAsyncDisposable
     private readonly List<RapiClient> _sessions = [];
     private DccmDeviceInfo? _info;
     private volatile DccmState _state = DccmState.Handshake;
+
+    // Written before _state becomes Closed, so whoever sees Closed can name the reason.
+    private volatile string? _endReason;
     private int _running;
 
     internal DccmControlChannel(Stream stream, IPEndPoint? remote, RapiConnectionRouter router, ActiveSyncOptions options, ILogger? logger)
@@ -251,6 +254,7 @@ public sealed partial class DccmControlChannel : IAsyncDisposable
                 return;
             }
 
+            _endReason = reason;
             _state = DccmState.Closed;
             sessions = [.. _sessions];
             _sessions.Clear();
@@ -282,7 +286,7 @@ public sealed partial class DccmControlChannel : IAsyncDisposable
         if (_state != state)
         {
             throw _state == DccmState.Closed
-                ? new LinkClosedException($"the control connection of {Label} has ended: {(_ended.Task.IsCompleted ? _ended.Task.Result : "closed")}")
+                ? new LinkClosedException($"the control connection of {Label} has ended: {_endReason ?? "closed"}")
                 : new InvalidOperationException($"{what}; the device is {_state}");
         }
     }

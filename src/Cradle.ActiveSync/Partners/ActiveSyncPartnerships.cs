@@ -231,7 +231,13 @@ public static class ActiveSyncPartnerships
         }
         catch (Exception e) when (e is CradleException or OperationCanceledException)
         {
-            await CloseAllAsync(rapi, [.. opening.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result)], CancellationToken.None).ConfigureAwait(false);
+            var opened = new List<CeRegistryKey?>(opening.Count);
+            foreach (var task in opening.Where(t => t.IsCompletedSuccessfully))
+            {
+                opened.Add(await task.ConfigureAwait(false));
+            }
+
+            await CloseAllAsync(rapi, [.. opened], CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
