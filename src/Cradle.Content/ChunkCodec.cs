@@ -49,10 +49,13 @@ public sealed class ChunkCodec : IDisposable
     public (ChunkCompression Compression, ReadOnlyMemory<byte> Data) Compress(ReadOnlyMemory<byte> raw)
     {
         var compressed = CompressAlways(raw);
-        return compressed.Length >= raw.Length - (raw.Length >> 5)
-            ? (ChunkCompression.None, raw)
-            : (ChunkCompression.Zstd, compressed);
+        return SavesEnough(compressed.Length, raw.Length)
+            ? (ChunkCompression.Zstd, compressed)
+            : (ChunkCompression.None, raw);
     }
+
+    /// <summary>Whether a compressed form of <paramref name="compressedLength"/> bytes saves more than 1/32 of a chunk of <paramref name="rawLength"/>: worth keeping.</summary>
+    public static bool SavesEnough(int compressedLength, int rawLength) => compressedLength < rawLength - (rawLength >> 5);
 
     /// <summary>Compresses <paramref name="raw"/> whatever it saves; valid until the next call.</summary>
     public ReadOnlyMemory<byte> CompressAlways(ReadOnlyMemory<byte> raw)

@@ -46,6 +46,14 @@ internal static class PackFormat
     /// </summary>
     public const int KeepAsSentFrom = 32 * 1024;
 
+    /// <summary>
+    /// Whether a chunk compressed on its own and this long is stored as its own record, not in a
+    /// group: by StoreWriter (for a frame it received, once that frame passes its checks) and by
+    /// prune's repack (for a record already stored so).
+    /// </summary>
+    public static bool StaysAlone(ChunkCompression compression, int rawLength) =>
+        compression == ChunkCompression.Zstd && rawLength >= KeepAsSentFrom;
+
     /// <summary>Most raw bytes a group may hold: the target plus one chunk of the largest size.</summary>
     public const int GroupMaxSize = GroupTargetSize + ChunkerOptions.AbsoluteMaxSize;
 

@@ -263,8 +263,7 @@ internal sealed class Pruner(ChunkStore store)
                     // frame stay records of their own, as StoreWriter keeps them.
                     var location = new ChunkLocation(pack.Name, row.Entry);
                     var content = raw.AsMemory(0, row.Entry.RawLength);
-                    var keptAlone = row.Entry.Compression == ChunkCompression.Zstd && row.Entry.RawLength >= PackFormat.KeepAsSentFrom;
-                    if (row.Entry.Compression == ChunkCompression.None || keptAlone || trees.Contains(row.Entry.Id))
+                    if (row.Entry.Compression == ChunkCompression.None || PackFormat.StaysAlone(row.Entry.Compression, row.Entry.RawLength) || trees.Contains(row.Entry.Id))
                     {
                         var (compression, stored) = await reader.ReadChunkToSendAsync(location, content, null, cancellationToken).ConfigureAwait(false);
                         await writer.AppendAsync(row.Entry.Id, compression, stored, row.Entry.RawLength, cancellationToken).ConfigureAwait(false);

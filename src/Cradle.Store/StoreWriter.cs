@@ -220,9 +220,8 @@ public sealed class StoreWriter : IAsyncDisposable
     /// make the store hold more than the chunk.
     /// </summary>
     private static bool KeepAsSent(ChunkCompression compression, ReadOnlySpan<byte> stored, int rawLength) =>
-        compression == ChunkCompression.Zstd
-        && rawLength >= PackFormat.KeepAsSentFrom
-        && stored.Length < rawLength - (rawLength >> 5)
+        PackFormat.StaysAlone(compression, rawLength)
+        && ChunkCodec.SavesEnough(stored.Length, rawLength)
         && ChunkCodec.IsSingleFrame(stored);
 
     /// <summary>
