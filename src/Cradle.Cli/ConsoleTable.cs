@@ -1,4 +1,6 @@
-#if !CRADLE_DEVICE_ONLY
+#if CRADLE_DEVICE_ONLY
+using Wcwidth;
+#else
 using Spectre.Console;
 #endif
 
@@ -7,7 +9,9 @@ namespace Cradle.Cli;
 /// <summary>
 /// A table of plain text on stdout. The all-in-one draws it with Spectre.Console; cradle-device
 /// carries no Spectre.Console (an eighth of its start-up and ~0.5 MB, docs/BENCHMARKS.md) and
-/// draws the same square border itself, one row a line, never wrapped.
+/// draws the same square border itself, one row a line, never wrapped. Cells are padded by the
+/// terminal cells their text takes, not by its UTF-16 length, so a folder named in Chinese or
+/// Japanese (two cells a character) or with combining accents (none) lines up as in Spectre.
 /// </summary>
 internal static class ConsoleTable
 {
@@ -15,11 +19,11 @@ internal static class ConsoleTable
     {
 #if CRADLE_DEVICE_ONLY
         var all = rows.ToList();
-        var widths = columns.Select((c, i) => all.Select(r => r[i].Length).Prepend(c.Length).Max()).ToArray();
+        var widths = columns.Select((c, i) => all.Select(r => Cells(r[i])).Prepend(Cells(c)).Max()).ToArray();
         string Rule(char left, char middle, char right) =>
             left + string.Join(middle, widths.Select(w => new string('─', w + 2))) + right;
         string Row(IReadOnlyList<string> cells) =>
-            "│" + string.Join("│", cells.Select((c, i) => $" {c.PadRight(widths[i])} ")) + "│";
+            "│" + string.Join("│", cells.Select((c, i) => $" {c}{new string(' ', widths[i] - Cells(c))} ")) + "│";
         var output = Console.Out;
         output.WriteLine(Rule('┌', '┬', '┐'));
         output.WriteLine(Row(columns));
@@ -41,4 +45,18 @@ internal static class ConsoleTable
         AnsiConsole.Write(table);
 #endif
     }
+
+#if CRADLE_DEVICE_ONLY
+    /// <summary>Terminal cells <paramref name="text"/> takes; a control character counts as none.</summary>
+    internal static int Cells(string text)
+    {
+        var cells = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            cells += Math.Max(0, UnicodeCalculator.GetWidth(rune));
+        }
+
+        return cells;
+    }
+#endif
 }

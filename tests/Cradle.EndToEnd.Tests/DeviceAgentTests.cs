@@ -74,7 +74,8 @@ public sealed class DeviceAgentTests : IDisposable
         // The agent draws its tables itself (no Spectre.Console in it): the same text as the all-in-one's.
         string[] agent = [DeviceAgent.Executable!];
         var state = Path.Combine(_folder.Path, "state");
-        var data = Path.Combine(_folder.Path, "data");
+        // Wide (two cells a character) and combining (none) text: padded by cells, not by length.
+        var data = Path.Combine(_folder.Path, "写真-Cafe\u0301");
         Directory.CreateDirectory(data);
         var init = await CradleProcess.RunCommandAsync(agent, "init", "--name", "TABLES-1", "--folder", data, "--state", state);
         Assert.True(init.ExitCode == 0, init.ToString());
@@ -83,7 +84,7 @@ public sealed class DeviceAgentTests : IDisposable
         var mine = await CradleProcess.RunCommandAsync(agent, "folders", "--state", state);
         var allInOne = await CradleProcess.RunAsync("device", "folders", "--state", state);
         Assert.True(mine.ExitCode == 0, mine.ToString());
-        Assert.Contains("│ label │", mine.Stdout, StringComparison.Ordinal);
+        Assert.Contains("│ 写真-Cafe\u0301/ │", mine.Stdout, StringComparison.Ordinal);
         Assert.Equal(allInOne.Stdout, mine.Stdout);
     }
 
