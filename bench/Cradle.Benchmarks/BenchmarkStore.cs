@@ -9,7 +9,7 @@ namespace Cradle.Benchmarks;
 /// files, written the way a backup writes it: chunked, hashed, compressed per chunk, then handed
 /// to a <see cref="StoreWriter"/> (which groups the compressible chunks).
 /// </summary>
-public sealed class BenchmarkStore : IDisposable
+internal sealed class BenchmarkStore : IDisposable
 {
     private BenchmarkStore(string folder, ChunkStore store, SnapshotInfo snapshot)
     {

@@ -28,7 +28,7 @@ public static class ApprovalDecision
     /// <summary>How long approve waits for the running host to act on a decision (it looks every 200 ms).</summary>
     public static readonly TimeSpan OutcomeWait = TimeSpan.FromSeconds(30);
 
-    public static async Task<DecisionDone> DecideAsync(CatalogDatabase database, string code, PendingState decision, TimeProvider time, TimeSpan wait, CancellationToken cancellationToken)
+    internal static async Task<DecisionDone> DecideAsync(CatalogDatabase database, string code, PendingState decision, TimeProvider time, TimeSpan wait, CancellationToken cancellationToken)
     {
         var verb = decision == PendingState.Approved ? "approved" : "denied";
         using var registry = PartnershipRegistry.Open(database, time);

@@ -9,13 +9,13 @@ public sealed record HostOptions
     public required string DataFolder { get; init; }
 
     /// <summary>Where the packs are (<c>--packs</c>); null: <c>packs/</c> in <see cref="DataFolder"/>.</summary>
-    public Cradle.Store.IPackStorage? Packs { get; init; }
+    internal Cradle.Store.IPackStorage? Packs { get; init; }
 
     /// <summary>
     /// The catalog and partnership registry: null for <c>cradle.db</c> in <see cref="DataFolder"/>,
     /// else e.g. PostgreSQL shared by several hosts. The caller owns it (disposes it after the service).
     /// </summary>
-    public Store.CatalogDatabase? Catalog { get; init; }
+    internal Store.CatalogDatabase? Catalog { get; init; }
 
     /// <summary>
     /// The newest protocol version this host speaks: <see cref="Protocol.ProtocolVersion.Current"/>;

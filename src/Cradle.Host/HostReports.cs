@@ -34,7 +34,7 @@ public sealed record SnapshotRow(long Id, string Device, uint Number, DateTimeOf
 
     public override int GetHashCode() => HashCode.Combine(Id, Device, Time, Files, Bytes, Status, Problems);
 
-    public static SnapshotRow Of(SnapshotInfo s, Catalog catalog)
+    internal static SnapshotRow Of(SnapshotInfo s, Catalog catalog)
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(catalog);
@@ -47,7 +47,7 @@ public sealed record SnapshotRow(long Id, string Device, uint Number, DateTimeOf
 /// <summary>Something a backup could not read: where, why, a folder or not, and how many entries of an earlier snapshot (<c>FromSnapshot</c>) stand in for it.</summary>
 public sealed record ProblemRow(string Path, string Reason, bool Folder, long CarriedForward, long? FromSnapshot)
 {
-    public static ProblemRow Of(SnapshotProblem p) => new(p.Path, p.Reason, p.Folder, p.CarriedForward, p.FromSnapshot);
+    internal static ProblemRow Of(SnapshotProblem p) => new(p.Path, p.Reason, p.Folder, p.CarriedForward, p.FromSnapshot);
 }
 
 /// <summary>How a snapshot stands, one word for tables and scripts, and the reason in words.</summary>
@@ -59,14 +59,14 @@ public static class SnapshotStatus
     public const string Suspect = "suspect";
 
     /// <summary>The status that matters most: partial, then empty, then suspect.</summary>
-    public static string Of(SnapshotInfo s)
+    internal static string Of(SnapshotInfo s)
     {
         ArgumentNullException.ThrowIfNull(s);
         return s.Partial ? Partial : s.Empty ? Empty : s.Suspect ? Suspect : Complete;
     }
 
     /// <summary>Why the snapshot is flagged, in words (every flag that holds); null when it is complete.</summary>
-    public static string? Note(SnapshotInfo s, IReadOnlyList<SnapshotProblem> problems)
+    internal static string? Note(SnapshotInfo s, IReadOnlyList<SnapshotProblem> problems)
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(problems);
@@ -103,7 +103,7 @@ public sealed record ForgetResult(string Device, bool PartnershipRemoved, int Sn
 /// much deduplication (the snapshots' bytes over the unique chunks' bytes) and compression
 /// (unique bytes over stored bytes) save.
 /// </summary>
-public sealed record HealthReport(LastCheck? LastCheck, int Devices, int Snapshots, long Packs, long Chunks, long PackBytes, long DatabaseBytes, long SpaceUsed,
+internal sealed record HealthReport(LastCheck? LastCheck, int Devices, int Snapshots, long Packs, long Chunks, long PackBytes, long DatabaseBytes, long SpaceUsed,
     long SnapshotBytes, long UniqueBytes, long StoredBytes, double DedupRatio, double CompressionRatio, long? DiskFree);
 
 /// <summary>
@@ -122,7 +122,7 @@ public static class HostReports
     /// <summary>A device whose last backup (or, never backed up, its partnership) is older than this is overdue.</summary>
     public static readonly TimeSpan DefaultOverdueAfter = TimeSpan.FromHours(24);
 
-    public static List<DeviceRow> Devices(ChunkStore store, TimeSpan overdueAfter, DateTimeOffset now)
+    internal static List<DeviceRow> Devices(ChunkStore store, TimeSpan overdueAfter, DateTimeOffset now)
     {
         using var registry = PartnershipRegistry.Open(store.Database);
         using var catalog = store.OpenCatalog();
@@ -139,7 +139,7 @@ public static class HostReports
     }
 
     /// <summary>Snapshots, oldest first; of one device when it is given (which must be one the host knows).</summary>
-    public static List<SnapshotRow> Snapshots(ChunkStore store, DeviceName? device)
+    internal static List<SnapshotRow> Snapshots(ChunkStore store, DeviceName? device)
     {
         using var catalog = store.OpenCatalog();
         if (device is { } name)
@@ -154,7 +154,7 @@ public static class HostReports
     /// How the host spells a device it knows (a partnership or a snapshot), whatever case it was
     /// typed in; <see cref="UnknownDeviceException"/> when it knows none by that name.
     /// </summary>
-    public static string RequireDevice(ChunkStore store, Catalog catalog, DeviceName device)
+    internal static string RequireDevice(ChunkStore store, Catalog catalog, DeviceName device)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(catalog);
@@ -162,7 +162,7 @@ public static class HostReports
         return registry.Find(device)?.Name ?? catalog.ListSnapshots(device.Key).LastOrDefault()?.Device ?? throw new UnknownDeviceException(device);
     }
 
-    public static List<PendingRow> Pending(ChunkStore store)
+    internal static List<PendingRow> Pending(ChunkStore store)
     {
         using var registry = PartnershipRegistry.Open(store.Database);
         return registry.ListPending().Select(p => new PendingRow(p.Code, p.Device, p.Number, p.Address, p.Created)).ToList();
@@ -172,7 +172,7 @@ public static class HostReports
     /// Removes a device's partnership (releasing its name, P5) and, unless kept, its snapshots
     /// (P4: only the operator does this). Throws when there is nothing to forget.
     /// </summary>
-    public static ForgetResult Forget(ChunkStore store, DeviceName device, bool keepBackups)
+    internal static ForgetResult Forget(ChunkStore store, DeviceName device, bool keepBackups)
     {
         using var catalog = store.OpenCatalog();
         // Reported as the host spells it, whatever case the operator typed.
@@ -195,7 +195,7 @@ public static class HostReports
         return new ForgetResult(name, had, removed, 0);
     }
 
-    public static HealthReport Health(ChunkStore store)
+    internal static HealthReport Health(ChunkStore store)
     {
         using var registry = PartnershipRegistry.Open(store.Database);
         using var catalog = store.OpenCatalog();

@@ -46,7 +46,7 @@ public sealed partial class HostService
     }
 
     /// <summary>The snapshot <paramref name="id"/> of <paramref name="device"/>, or its newest.</summary>
-    public static SnapshotInfo FindSnapshot(Catalog catalog, DeviceName device, long? id)
+    internal static SnapshotInfo FindSnapshot(Catalog catalog, DeviceName device, long? id)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         if (id is { } wanted)

@@ -50,7 +50,7 @@ public sealed partial class HostService : IAsyncDisposable
         Queries = new QueryRate(options.Limits.HostQueryIdsPerSecond, options.Limits.HostQueryIdsBurst, options.Time);
     }
 
-    public ChunkStore Store { get; }
+    internal ChunkStore Store { get; }
 
     /// <summary>The host's folder: database, packs, certificate.</summary>
     public string DataFolder => Store.Folder;

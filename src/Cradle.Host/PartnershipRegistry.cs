@@ -43,7 +43,7 @@ public sealed partial class PartnershipRegistry : IDisposable
     /// <summary>Opens the registry in the SQLite file at <paramref name="databasePath"/>.</summary>
     public static PartnershipRegistry Open(string databasePath, TimeProvider? time = null) => Open(CatalogDatabase.SqliteFile(databasePath), time);
 
-    public static PartnershipRegistry Open(CatalogDatabase database, TimeProvider? time = null)
+    internal static PartnershipRegistry Open(CatalogDatabase database, TimeProvider? time = null)
     {
         var registry = new PartnershipRegistry(database, database.OpenConnection(), time ?? TimeProvider.System);
         try

@@ -14,7 +14,7 @@ namespace Cradle.Store;
 /// transaction; it deletes a mark only once no live lease is stamped at or before it, so no
 /// session that could have seen the marked data as present is still running.
 /// </summary>
-public sealed partial class Catalog
+internal sealed partial class Catalog
 {
     private static string[] LeaseTables(CatalogDatabase db) => [
         $"CREATE TABLE leases(id {db.AutoKey}, holder TEXT NOT NULL, kind TEXT NOT NULL, epoch {db.BigInt} NOT NULL, renewed_ms {db.BigInt} NOT NULL)",

@@ -4,7 +4,7 @@ using Cradle.Protocol;
 
 namespace Cradle.Store;
 
-public sealed partial class Catalog
+internal sealed partial class Catalog
 {
     /// <summary>Every pack the catalog names.</summary>
     internal List<PackRow> ListPacks()
@@ -122,4 +122,4 @@ internal sealed record PackRow(long Id, string Name, long Size);
 internal readonly record struct ChunkRow(long Pack, PackEntry Entry);
 
 /// <summary>When the store was last checked and what was found (kept by <see cref="StoreChecker"/>).</summary>
-public sealed record LastCheck(DateTimeOffset Time, bool Ok, int Problems, bool ReadData);
+internal sealed record LastCheck(DateTimeOffset Time, bool Ok, int Problems, bool ReadData);

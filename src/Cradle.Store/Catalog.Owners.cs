@@ -14,7 +14,7 @@ namespace Cradle.Store;
 /// lookup for a query is one index range per device, the same round trip as before; the rows of
 /// a forgotten name go with it, so a new partnership under the name starts owning nothing.
 /// </summary>
-public sealed partial class Catalog
+internal sealed partial class Catalog
 {
     /// <summary>Schema 4: the <c>chunk_owners</c> table, filled for existing snapshots when a catalog of schema 3 or older is opened by a store (<see cref="OwnershipBackfill"/>).</summary>
     public const int OwnersSchemaVersion = 4;

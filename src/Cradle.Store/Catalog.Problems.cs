@@ -3,7 +3,7 @@ using System.Data.Common;
 
 namespace Cradle.Store;
 
-public sealed partial class Catalog
+internal sealed partial class Catalog
 {
     /// <summary>Most problems one snapshot records (a device with a million unreadable files says so in its count).</summary>
     public const int MaxProblemsRecorded = 10_000;
@@ -85,4 +85,4 @@ public sealed partial class Catalog
 /// (<c>FromSnapshot</c>) stand in for it (<c>CarriedForward</c>; 0: there was no earlier version).
 /// <c>Path</c> is empty for something without a storable name (the reason says what).
 /// </summary>
-public sealed record SnapshotProblem(string Path, string Reason, bool Folder, long CarriedForward, long? FromSnapshot);
+internal sealed record SnapshotProblem(string Path, string Reason, bool Folder, long CarriedForward, long? FromSnapshot);

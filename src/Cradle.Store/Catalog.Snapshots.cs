@@ -3,7 +3,7 @@ using Cradle.Content;
 
 namespace Cradle.Store;
 
-public sealed partial class Catalog
+internal sealed partial class Catalog
 {
     /// <summary>Snapshots, oldest first; of one device when <paramref name="deviceKey"/> is given.</summary>
     public List<SnapshotInfo> ListSnapshots(string? deviceKey = null)
@@ -94,7 +94,7 @@ public sealed partial class Catalog
 /// backup could not read (a partial snapshot; <see cref="Catalog.ListProblems"/> says what).
 /// <c>Verified</c>: the last time a backup found exactly these files again (nothing changed).
 /// </summary>
-public sealed record SnapshotInfo(long Id, string Device, uint Number, string Link, DateTimeOffset Started, DateTimeOffset Time, long Files, long Bytes, Protocol.ChunkId[] Tree,
+internal sealed record SnapshotInfo(long Id, string Device, uint Number, string Link, DateTimeOffset Started, DateTimeOffset Time, long Files, long Bytes, Protocol.ChunkId[] Tree,
     bool Suspect = false, long Problems = 0, long? PreviousFiles = null, DateTimeOffset? Verified = null)
 {
     /// <summary>Something could not be read: earlier versions stand in for it.</summary>
@@ -108,4 +108,4 @@ public sealed record SnapshotInfo(long Id, string Device, uint Number, string Li
 }
 
 /// <summary>Sizes of the whole store.</summary>
-public sealed record StoreTotals(long Packs, long PackBytes, long Chunks, long StoredBytes, long RawBytes);
+internal sealed record StoreTotals(long Packs, long PackBytes, long Chunks, long StoredBytes, long RawBytes);

@@ -13,7 +13,7 @@ namespace Cradle.Store;
 /// keep several writers (sessions, or hosts sharing PostgreSQL) from double-counting. Microsoft.Data.Sqlite's
 /// async methods run synchronously, so this class is synchronous and honest about it.
 /// </summary>
-public sealed partial class Catalog : IDisposable
+internal sealed partial class Catalog : IDisposable
 {
     /// <summary>
     /// The catalog schema this build writes and reads: the newest step below. A new step is one
@@ -419,7 +419,7 @@ public sealed partial class Catalog : IDisposable
 }
 
 /// <summary>A chunk's place: the pack file (relative to the packs folder) and its record.</summary>
-public sealed record ChunkLocation(string PackName, PackEntry Entry);
+internal sealed record ChunkLocation(string PackName, PackEntry Entry);
 
 /// <summary>A pack that has been sealed and flushed to disk, ready to be named by the catalog.</summary>
 internal sealed record SealedPack(string Name, long Size, IReadOnlyList<PackEntry> Entries);
@@ -428,10 +428,10 @@ internal sealed record SealedPack(string Name, long Size, IReadOnlyList<PackEntr
 internal sealed record ChunkOwners(string OwnerKey, IReadOnlyList<ChunkId> Ids);
 
 /// <summary>A snapshot about to be committed; <c>Problems</c>: what the device could not read (a partial snapshot).</summary>
-public sealed record NewSnapshot(DeviceName Device, uint Number, string Link, long StartedMs, long Files, long Bytes, IReadOnlyList<ChunkId> Tree, IReadOnlyList<SnapshotProblem>? Problems = null);
+internal sealed record NewSnapshot(DeviceName Device, uint Number, string Link, long StartedMs, long Files, long Bytes, IReadOnlyList<ChunkId> Tree, IReadOnlyList<SnapshotProblem>? Problems = null);
 
 /// <summary>Helpers for lists of chunk ids stored as one blob.</summary>
-public static class ChunkIds
+internal static class ChunkIds
 {
     public static byte[] Concat(IReadOnlyList<ChunkId> ids)
     {

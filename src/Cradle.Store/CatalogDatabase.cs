@@ -11,7 +11,7 @@ namespace Cradle.Store;
 /// schema lock and the error codes that differ between SQLite (the embedded default, one file in
 /// the host's folder) and PostgreSQL (shared by several hosts).
 /// </summary>
-public abstract class CatalogDatabase : IDisposable
+internal abstract class CatalogDatabase : IDisposable
 {
     /// <summary>True for PostgreSQL, false for the SQLite file.</summary>
     public abstract bool IsShared { get; }
@@ -422,7 +422,7 @@ public sealed class CatalogUnavailableException(string catalog, NpgsqlException 
     : Protocol.CradleException($"cannot open the catalog ({catalog}): {inner.Message}", isTransient: inner is not PostgresException, inner);
 
 /// <summary>Provider-neutral parameters: <c>@name</c> works on both SQLite and PostgreSQL.</summary>
-public static class DbCommandExtensions
+internal static class DbCommandExtensions
 {
     /// <summary>Adds a parameter; integers go as 64-bit (every integer column is), null as DBNull.</summary>
     public static DbParameter AddParameter(this DbCommand command, string name, object? value)

@@ -10,7 +10,7 @@ namespace Cradle.Store;
 /// in the folder, or an S3 bucket). Cheap to create; every session opens its own
 /// <see cref="StoreWriter"/> or <see cref="SnapshotReader"/>, each with its own connection.
 /// </summary>
-public sealed class ChunkStore
+internal sealed class ChunkStore
 {
     public const string DatabaseFileName = "cradle.db";
 

@@ -198,7 +198,7 @@ internal sealed record PackGroup(ChunkId[] Ids, int[] Starts, int FrameOffset)
 /// Where one chunk sits in a pack. For a member of a compression group, <see cref="Offset"/>
 /// and <see cref="StoredLength"/> are those of the whole group record.
 /// </summary>
-public readonly record struct PackEntry(ChunkId Id, long Offset, int StoredLength, int RawLength, ChunkCompression Compression)
+internal readonly record struct PackEntry(ChunkId Id, long Offset, int StoredLength, int RawLength, ChunkCompression Compression)
 {
     /// <summary>The offset of the chunk's data (after its record header); a group's record starts at <see cref="Offset"/>.</summary>
     public long DataOffset => Compression == ChunkCompression.ZstdGroup ? Offset : Offset + PackFormat.RecordHeaderLength;

@@ -9,7 +9,7 @@ namespace Cradle.Store;
 /// </summary>
 /// <param name="Version">The version the step leaves the schema at (a named constant of its owner).</param>
 /// <param name="Apply">The statements, run inside the schema transaction.</param>
-public sealed record SchemaStep(int Version, Action<DbConnection, DbTransaction> Apply);
+internal sealed record SchemaStep(int Version, Action<DbConnection, DbTransaction> Apply);
 
 /// <summary>
 /// Creates or migrates one schema kept in the host database (the store's catalog, the host's
@@ -20,7 +20,7 @@ public sealed record SchemaStep(int Version, Action<DbConnection, DbTransaction>
 /// crash mid-way leaves the old version whole and two processes starting at once migrate once.
 /// A version newer than <see cref="Current"/> is refused: an older build must not write to it.
 /// </summary>
-public sealed class SchemaRunner
+internal sealed class SchemaRunner
 {
     private readonly SchemaStep[] _steps;
 

@@ -7,7 +7,7 @@ namespace Cradle.Store;
 /// Reads what the store holds: snapshot trees and chunk contents, each chunk checked against
 /// its SHA-256 id before it is handed out. One instance per reader; not thread-safe.
 /// </summary>
-public sealed class SnapshotReader : IDisposable
+internal sealed class SnapshotReader : IDisposable
 {
     private readonly ChunkStore _store;
     private readonly Catalog _catalog;

@@ -17,7 +17,7 @@ namespace Cradle.Store;
 /// Version 2 adds only the hard-link flag and path; a tree without links is written as version
 /// 1, byte for byte as before, so older builds read it and unchanged trees still deduplicate.
 /// </summary>
-public static class SnapshotTree
+internal static class SnapshotTree
 {
     /// <summary>The format of a tree without hard links.</summary>
     public const ushort Version = 1;

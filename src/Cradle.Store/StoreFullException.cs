@@ -7,7 +7,7 @@ namespace Cradle.Store;
 /// The host's disk is full. Transient: once space is freed the same backup succeeds. Nothing of
 /// the backup that hit it was committed, and its unsealed pack was deleted.
 /// </summary>
-public sealed class StoreFullException(string folder, Exception inner)
+internal sealed class StoreFullException(string folder, Exception inner)
     : CradleException($"the host's disk is full ({FreeSpace(folder)} free under {folder}); free space on the host, then back up again. Nothing of this backup was committed", isTransient: true, inner)
 {
     private const int Enospc = 28;

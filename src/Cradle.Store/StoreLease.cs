@@ -9,7 +9,7 @@ namespace Cradle.Store;
 /// (scale.md). A lease not renewed for <see cref="Timeout"/> belongs to a process that died; it
 /// stops holding anything back, and its session can no longer commit.
 /// </summary>
-public sealed class StoreLease : IDisposable
+internal sealed class StoreLease : IDisposable
 {
     /// <summary>How long a lease lives without renewal.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);

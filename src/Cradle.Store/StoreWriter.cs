@@ -12,7 +12,7 @@ namespace Cradle.Store;
 /// sends now; what it sends becomes its own with the next commit, even where the store already
 /// held a copy from another device (then nothing is written twice).
 /// </summary>
-public sealed class StoreWriter : IAsyncDisposable
+internal sealed class StoreWriter : IAsyncDisposable
 {
     /// <summary>A pack is sealed once it holds this many bytes.</summary>
     public const long PackTargetSize = 16L * 1024 * 1024;
@@ -410,10 +410,10 @@ public sealed class StoreWriter : IAsyncDisposable
 }
 
 /// <summary>Who a snapshot belongs to and when its session started.</summary>
-public sealed record NewSnapshotRequest(DeviceName Device, uint Number, string Link, long StartedMs);
+internal sealed record NewSnapshotRequest(DeviceName Device, uint Number, string Link, long StartedMs);
 
 /// <summary>The device's newest snapshot and its problems: a backup with the same files and problems repeats it.</summary>
-public sealed record UnchangedCandidate(SnapshotInfo Snapshot, IReadOnlyList<SnapshotProblem> Problems);
+internal sealed record UnchangedCandidate(SnapshotInfo Snapshot, IReadOnlyList<SnapshotProblem> Problems);
 
 /// <summary>The snapshot a commit made, or, <c>Unchanged</c>, the earlier one whose files these are.</summary>
-public sealed record CommitOutcome(long SnapshotId, bool Unchanged);
+internal sealed record CommitOutcome(long SnapshotId, bool Unchanged);

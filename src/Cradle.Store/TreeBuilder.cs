@@ -9,7 +9,7 @@ namespace Cradle.Store;
 /// in memory. The tree's header names the entry count, known only at the end, so the entries
 /// start after room for the longest header and the header is written right before them.
 /// </summary>
-public sealed class TreeBuilder : IDisposable
+internal sealed class TreeBuilder : IDisposable
 {
     private readonly FileStream _file;
     private readonly BinaryWriter _writer;

@@ -31,7 +31,7 @@ public class CheckedStoreFixture : IAsyncLifetime
 
     private readonly TempFolder _temp = new();
 
-    public TestStore Original { get; private set; } = null!;
+    internal TestStore Original { get; private set; } = null!;
 
     public long Alpha1 { get; private set; }
 

@@ -18,7 +18,7 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 /// chunked, compressed and stored by a <see cref="StoreWriter"/>, then committed as a snapshot.
 /// Remembers every snapshot's files so a restore can be compared byte for byte.
 /// </summary>
-public sealed class TestStore : IDisposable
+internal sealed class TestStore : IDisposable
 {
     private readonly ChunkCodec _codec = new();
     private readonly string _scratch;
@@ -268,7 +268,7 @@ public sealed class TestStore : IDisposable
 }
 
 /// <summary>Reading and damaging stored packs in tests, the same way for every pack storage.</summary>
-public static class PackStorageTesting
+internal static class PackStorageTesting
 {
     /// <summary>A pack's bytes as stored.</summary>
     public static async Task<byte[]> BytesAsync(this IPackStorage packs, string name)

@@ -8,7 +8,7 @@ namespace Cradle.Store;
 /// written in place: <see cref="PackWriter"/> fsyncs the file and its folder when it seals it, so
 /// <see cref="PutAsync"/> has nothing left to do.
 /// </summary>
-public sealed class FolderPackStorage : IPackStorage
+internal sealed class FolderPackStorage : IPackStorage
 {
     public FolderPackStorage(string folder)
     {

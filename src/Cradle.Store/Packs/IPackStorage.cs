@@ -6,7 +6,7 @@ namespace Cradle.Store;
 /// staging file first (<see cref="PackWriter"/>), then <see cref="PutAsync"/> makes it durable
 /// under its name; only after that may the catalog name it. Names look like <c>3f/3f9a….pack</c>.
 /// </summary>
-public interface IPackStorage
+internal interface IPackStorage
 {
     /// <summary>Where the packs are, for messages and logs; never holds a secret.</summary>
     string Location { get; }
@@ -44,7 +44,7 @@ public interface IPackStorage
 /// Asynchronous because an object's bytes come over the network; a file's read completes at once
 /// (a <see cref="ValueTask{TResult}"/>, so the many small reads of a restore allocate nothing).
 /// </summary>
-public interface IPackHandle : IDisposable
+internal interface IPackHandle : IDisposable
 {
     long Length { get; }
 

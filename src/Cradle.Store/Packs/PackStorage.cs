@@ -1,7 +1,7 @@
 namespace Cradle.Store;
 
 /// <summary>Opens the pack storage a setting names (<c>--packs</c>, cradle.json <c>packs</c>).</summary>
-public static class PackStorage
+internal static class PackStorage
 {
     /// <summary>The setting's default: the <c>packs</c> folder inside the host's folder.</summary>
     public const string DefaultFolder = "packs";

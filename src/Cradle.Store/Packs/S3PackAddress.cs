@@ -5,7 +5,7 @@ namespace Cradle.Store;
 /// No endpoint: AWS itself. Region: us-east-1 unless given (or AWS_REGION). Credentials never
 /// appear here: they come from the AWS environment variables or files.
 /// </summary>
-public sealed record S3PackAddress(string Bucket, string Prefix, Uri? Endpoint, string Region)
+internal sealed record S3PackAddress(string Bucket, string Prefix, Uri? Endpoint, string Region)
 {
     public const string Scheme = "s3://";
 

@@ -13,7 +13,7 @@ namespace Cradle.Store;
 /// that returned success is the durability point, and only then does the catalog name it.
 /// Reads are ranged GETs with read-ahead, so adjacent chunks of a pack cost one request.
 /// </summary>
-public sealed class S3PackStorage : IPackStorage, IDisposable
+internal sealed class S3PackStorage : IPackStorage, IDisposable
 {
     /// <summary>Bytes one ranged GET fetches at least: restore and check read a pack mostly in order.</summary>
     public const int ReadAhead = 4 * 1024 * 1024;

@@ -12,7 +12,7 @@ public enum CatalogKind
     Postgres,
 }
 
-public static class TestCatalogs
+internal static class TestCatalogs
 {
     /// <summary>A new, empty catalog database of <paramref name="kind"/> for a store in <paramref name="folder"/>.</summary>
     public static CatalogDatabase Create(CatalogKind kind, string folder) => CatalogDatabase.Open(NewSetting(kind), folder);
