@@ -7,9 +7,6 @@ namespace Cradle.Device;
 
 public sealed partial class DeviceSession
 {
-    /// <summary>Chunk ids per request during a restore.</summary>
-    private const int RestoreChunksPerRequest = 256;
-
     /// <summary>
     /// Restores a snapshot the host keeps onto this device's data folders. Every path from the
     /// host is checked (<see cref="RestorePaths"/>) and a refused one is reported, never
@@ -43,7 +40,7 @@ public sealed partial class DeviceSession
 
         var outcome = new RestoreBook();
         var (files, links, folders) = await PlanAsync(entries, choice, outcome, cancellationToken).ConfigureAwait(false);
-        using var fetcher = new ChunkFetcher(this, files.SelectMany(f => f.Chunks).ToList());
+        await using var fetcher = new ChunkFetcher(this, files.SelectMany(f => f.Chunks).ToList());
         var parents = new HashSet<string>(StringComparer.Ordinal);
         _observer.Progress(new BackupProgress("restoring", 0, files.Count, 0, files.Sum(f => (long)f.Entry.Size), 0));
         // Files become durable a batch at a time (one sync per file system, not an fsync per
@@ -387,54 +384,6 @@ public sealed partial class DeviceSession
         public List<RestoreIssue> Skipped { get; } = [];
         public List<RestoreIssue> Failed { get; } = [];
         public long Bytes { get; set; }
-    }
-
-    /// <summary>Asks the host for the chunks in the order the files need them, a batch at a time, and checks each one.</summary>
-    private sealed class ChunkFetcher(DeviceSession session, List<ChunkId> order) : IDisposable
-    {
-        private readonly ChunkCodec _codec = new();
-        private readonly byte[] _raw = new byte[ChunkerOptions.AbsoluteMaxSize];
-        private int _requested;
-        private int _received;
-
-        public async ValueTask<ReadOnlyMemory<byte>> NextAsync(ChunkId expected, CancellationToken cancellationToken)
-        {
-            // Two requests in flight: the host reads and sends the next batch while this side
-            // writes the current one (one at a time left each side idle while the other worked).
-            while (_requested < order.Count && _requested - _received <= RestoreChunksPerRequest)
-            {
-                var request = new ChunkRequest();
-                var end = Math.Min(order.Count, _requested + RestoreChunksPerRequest);
-                for (var i = _requested; i < end; i++)
-                {
-                    request.Ids.Add(ByteString.CopyFrom(order[i].ToArray()));
-                }
-
-                await session._channel.SendAsync(new Envelope { ChunkRequest = request }, cancellationToken).ConfigureAwait(false);
-                _requested = end;
-            }
-
-            var chunk = Expect(await session._channel.ReceiveAsync(cancellationToken).ConfigureAwait(false), Envelope.BodyOneofCase.ChunkData).ChunkData;
-            var id = order[_received++];
-            if (id != expected || ChunkId.Read(chunk.Id.Span) != id)
-            {
-                throw new CradleProtocolException($"the host sent chunk {ChunkId.Read(chunk.Id.Span)} where {id} was asked for");
-            }
-
-            try
-            {
-                return ChunkMessage.Open(_codec, chunk, id, _raw).Content;
-            }
-            catch (CradleProtocolException e)
-            {
-                // The host sends chunks as its store holds them, unverified: told why, it checks
-                // them itself and names the damaged pack to its operator.
-                await session.SayGoodbyeAsync($"restore stopped: {e.Message}").ConfigureAwait(false);
-                throw;
-            }
-        }
-
-        public void Dispose() => _codec.Dispose();
     }
 }
 
