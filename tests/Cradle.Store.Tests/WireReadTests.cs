@@ -29,7 +29,7 @@ public sealed class WireReadTests : IAsyncLifetime
     [Fact]
     public async Task A_record_is_sent_as_stored_and_a_group_member_compressed_on_its_own()
     {
-        var raw = TestData.Bytes(1, 40_000);
+        var raw = TestData.Bytes(1, 16_000);
         var small = TestData.Log(2, 3_000);
         var other = TestData.Log(3, 3_000);
         await _store.BackupAsync("MX7-0042", new Dictionary<string, byte[]> { ["raw.bin"] = raw, ["a.log"] = small, ["b.log"] = other });
@@ -51,10 +51,10 @@ public sealed class WireReadTests : IAsyncLifetime
     [Fact]
     public async Task A_catalog_row_pointing_at_another_chunks_record_sends_nothing()
     {
-        // Two chunks of the same size, stored raw: a row with the other's offset would pass
-        // every length check.
-        var first = TestData.Bytes(4, 40_000);
-        var second = TestData.Bytes(5, 40_000);
+        // Two chunks of the same size (under the chunker's minimum: one chunk each), stored raw:
+        // a row with the other's offset would pass every length check.
+        var first = TestData.Bytes(4, 16_000);
+        var second = TestData.Bytes(5, 16_000);
         await _store.BackupAsync("MX7-0042", new Dictionary<string, byte[]> { ["first.bin"] = first, ["second.bin"] = second });
         var wrong = _store.Locate(ChunkId.Of(first)) with { Entry = _store.Locate(ChunkId.Of(first)).Entry with { Offset = _store.Locate(ChunkId.Of(second)).Entry.Offset } };
         using var reader = _store.Store.OpenReader();
@@ -66,7 +66,7 @@ public sealed class WireReadTests : IAsyncLifetime
     [Fact]
     public async Task Damaged_data_is_sent_unverified_and_the_verifying_read_names_the_pack()
     {
-        var raw = TestData.Bytes(6, 40_000);
+        var raw = TestData.Bytes(6, 16_000);
         await _store.BackupAsync("MX7-0042", new Dictionary<string, byte[]> { ["raw.bin"] = raw });
         var location = _store.Locate(ChunkId.Of(raw));
         await _store.FlipBitAsync(location.PackName, location.Entry.DataOffset + 100);
