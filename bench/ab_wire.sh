@@ -6,7 +6,11 @@
 # before each, verified against the set (bench/verify_tree.py). For changes that touch only the
 # restore: ab.sh backs up anew for every build and round.
 #
-#   sudo bench/ab_wire.sh A_CRADLE B_CRADLE [--sets LIST] [--rounds N] [--scale F] [--seed N]
+#   sudo bench/ab_wire.sh A_CRADLE B_CRADLE [--sets LIST] [--rounds N] [--scale F] [--seed N] [--parallel K]
+#
+#   --parallel K   also, per round and build, K restores over the wire at once through one host
+#                  (phase wireK: the wall from the first start to the last end, the host's CPU and
+#                  peak RSS, the largest device RSS; every tree verified)
 #
 # Environment: BENCH_DIR (this run in BENCH_DIR/abw, deleted first; report BENCH_DIR/abw/results.md),
 # CRADLE_CPU_LOCK (held through each set: its backup and all its rounds). Needs root.
@@ -16,13 +20,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 [[ $# -ge 2 && $1 != -* && $2 != -* ]] || { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2; }
 A=$(realpath "$1"); B=$(realpath "$2"); shift 2
-sets="handheld,small,large"; rounds=3; scale=1; seed=42
+sets="handheld,small,large"; rounds=3; scale=1; seed=42; parallel=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --sets) sets=${2:?}; shift ;;
     --rounds) rounds=${2:?}; shift ;;
     --scale) scale=${2:?}; shift ;;
     --seed) seed=${2:?}; shift ;;
+    --parallel) parallel=${2:?}; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "ab_wire.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -71,6 +76,37 @@ wire() { # BUILD CRADLE
   drop_fs "$FS"
 }
 
+wire_parallel() { # BUILD CRADLE: $parallel restores at once through one host
+  local build=$1 cradle=$2 tag="$SET-$ROUND-$1-wire$parallel" k h0 h1 hwm t0 t1 rc=0 rss=0 r
+  fresh_fs "abw-$SET-$build-p" $(( $(fs_size_for "$SET_BYTES" 1.3 "$SET_FILES") * parallel )) $(( (SET_FILES * 2 + 20000) * parallel ))
+  for k in $(seq 1 "$parallel"); do
+    mkdir -p "$FS/g$k/$(basename "$DATA")"
+    "$cradle" device init --name "GUEST$k" --folder "$FS/g$k/$(basename "$DATA")" --state "$FS/g$k.state" >/dev/null || die "device init GUEST$k"
+    "$cradle" host allow-restore BENCH --to "GUEST$k" --data "$CR/host" >/dev/null || die "host allow-restore"
+  done
+  start_host "$build" "$cradle"
+  echo 5 >"/proc/$host_pid/clear_refs"; h0=$(proc_cpu "$host_pid")
+  sync
+  local pids=()
+  t0=$(date +%s.%N)
+  for k in $(seq 1 "$parallel"); do
+    /usr/bin/time -f '%e %U %S %M' -o "$LOGS/$tag-$k.time" ip netns exec "$NS" "$cradle" device restore --state "$FS/g$k.state" --host "${LISTEN%% *}" --from BENCH --json >"$LOGS/$tag-$k.out" 2>"$LOGS/$tag-$k.err" &
+    pids+=($!)
+  done
+  for k in "${!pids[@]}"; do wait "${pids[$k]}" || rc=$?; done
+  t1=$(date +%s.%N)
+  h1=$(proc_cpu "$host_pid"); hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$host_pid/status")
+  local p=$host_pid; host_pid=""; stop_pid "$p"
+  [[ $rc -eq 0 ]] || say "  $tag: a restore exited with $rc"
+  for k in $(seq 1 "$parallel"); do
+    r=$(awk '{ print $4 }' "$LOGS/$tag-$k.time" | tail -n1); [[ ${r:-0} -gt $rss ]] && rss=$r
+    python3 "$here/verify_tree.py" "$DATA" "$FS/g$k/$(basename "$DATA")" >"$LOGS/$tag-$k.verify" 2>&1 || { say "  $tag-$k does not match"; head -3 "$LOGS/$tag-$k.verify" >&2; exit 1; }
+  done
+  printf '%s	%s	%s	wire%s	%s	%s	-	%s	%s	%s
+' "$SET" "$ROUND" "$build" "$parallel" "$rc"     "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" "$(awk -v a="$h0" -v b="$h1" 'BEGIN { printf "%.2f", b - a }')" "$rss" "$hwm" >>"$MEAS"
+  drop_fs "$FS"
+}
+
 for SET in "${set_list[@]}"; do
   cpu_lock
   pristine_set "$SET" "$seed" "$scale"
@@ -85,6 +121,9 @@ for SET in "${set_list[@]}"; do
   for ROUND in $(seq 1 "$rounds"); do
     say "== $SET round $ROUND"
     if [[ $((ROUND % 2)) -eq 1 ]]; then wire A "$A"; wire B "$B"; else wire B "$B"; wire A "$A"; fi
+    if [[ $parallel -gt 0 ]]; then
+      if [[ $((ROUND % 2)) -eq 1 ]]; then wire_parallel A "$A"; wire_parallel B "$B"; else wire_parallel B "$B"; wire_parallel A "$A"; fi
+    fi
   done
   cpu_unlock
   drop_fs "$CR"; drop_fs "$dfs"
@@ -94,20 +133,20 @@ python3 - "$MEAS" "$A" "$B" <<'PY' | tee "$W/results.md"
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 print(f"# A = {sys.argv[2]}, B = {sys.argv[3]}: restore over the wire\n")
-print("| set | A wall s | B wall s | B ÷ A wall | A CPU s device + host | B CPU s device + host | A / B peak RSS MiB device, host |")
-print("|---|---:|---:|---:|---:|---:|---|")
+print("| set | phase | A wall s | B wall s | B ÷ A wall | A CPU s device + host | B CPU s device + host | A / B peak RSS MiB device, host |")
+print("|---|---|---:|---:|---:|---:|---:|---|")
 def m(rs, k):
     v = [float(r[k]) for r in rs if r[k] not in ("-", "")]
     return (statistics.median(v), min(v), max(v)) if v else None
 def f(x):
     return "—" if x is None else (f"{x[0]:.2f}" if x[1] == x[2] else f"{x[0]:.2f} ({x[1]:.2f}–{x[2]:.2f})")
-for s in dict.fromkeys(r["set"] for r in rows):
-    a = [r for r in rows if r["set"] == s and r["build"] == "A" and r["rc"] == "0"]
-    b = [r for r in rows if r["set"] == s and r["build"] == "B" and r["rc"] == "0"]
+for s, ph in dict.fromkeys((r["set"], r["phase"]) for r in rows):
+    a = [r for r in rows if r["set"] == s and r["phase"] == ph and r["build"] == "A" and r["rc"] == "0"]
+    b = [r for r in rows if r["set"] == s and r["phase"] == ph and r["build"] == "B" and r["rc"] == "0"]
     if not a or not b:
         continue
-    cpu = lambda rs: f"{m(rs, 'cpu_device')[0]:.2f} + {m(rs, 'cpu_host')[0]:.2f}"
+    cpu = lambda rs: f"{m(rs, 'cpu_device')[0]:.2f} + {m(rs, 'cpu_host')[0]:.2f}" if m(rs, 'cpu_device') else f"— + {m(rs, 'cpu_host')[0]:.2f}"
     rss = lambda rs, k: max(float(r[k]) for r in rs) / 1024
-    print(f"| {s} | {f(m(a, 'wall'))} | {f(m(b, 'wall'))} | {m(b, 'wall')[0] / m(a, 'wall')[0]:.2f}× | {cpu(a)} | {cpu(b)} | "
+    print(f"| {s} | {ph} | {f(m(a, 'wall'))} | {f(m(b, 'wall'))} | {m(b, 'wall')[0] / m(a, 'wall')[0]:.2f}× | {cpu(a)} | {cpu(b)} | "
           f"{rss(a, 'rss_device'):.0f}, {rss(a, 'rss_host'):.0f} / {rss(b, 'rss_device'):.0f}, {rss(b, 'rss_host'):.0f} |")
 PY

@@ -103,6 +103,10 @@ internal static partial class HostLog
 
     [LoggerMessage(1032, LogLevel.Warning, "{Folder}: {Count} files and folders were readable by other users and were made private (folders 0700, files 0600)")]
     public static partial void ModesRepaired(ILogger logger, string folder, int count);
+
+    [LoggerMessage(1033, LogLevel.Error, "{Remote}: the restore to {Device} stopped ({Reason}); the store is damaged: {Problem} (cradle host check --read-data lists what it affects)")]
+    public static partial void RestoreFoundDamage(ILogger logger, string remote, string device, string reason, string problem);
+
     // 1040-1049: what a backup could not read, and backups that changed nothing (issue 20).
     [LoggerMessage(1040, LogLevel.Warning, "{Device}: snapshot {Snapshot} is PARTIAL: entries that could not be read: {Problems} ({Carried} carried forward from earlier snapshots); first: {First}")]
     public static partial void PartialSnapshot(ILogger logger, string device, long snapshot, long problems, long carried, string first);

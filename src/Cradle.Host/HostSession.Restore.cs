@@ -135,9 +135,23 @@ internal sealed partial class HostSession
         using var sendCodec = new ChunkCodec(link == "serial" ? ChunkCodec.DefaultLevel : NetworkSendLevel);
         long sent = 0;
         long rawSent = 0;
+        // The chunks of the last two requests served: the device checks chunks in order and asks
+        // for the next batch only once it has taken all but one batch, so a chunk it refused is
+        // among these (ChunkMessage.Open; DeviceSession's ChunkFetcher).
+        var served = new Queue<List<ChunkLocation>>();
         while (true)
         {
-            var message = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            Envelope message;
+            try
+            {
+                message = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (LinkClosedException e)
+            {
+                await NameDamageAsync(reader, served, e.Message, cancellationToken).ConfigureAwait(false);
+                throw;
+            }
+
             switch (message.BodyCase)
             {
                 case Envelope.BodyOneofCase.ChunkRequest:
@@ -147,6 +161,7 @@ internal sealed partial class HostSession
                         throw new CradleProtocolException($"a chunk request of {ids.Count} ids exceeds the limit of {MaxQueryIds}");
                     }
 
+                    var batch = new List<ChunkLocation>(ids.Count);
                     foreach (var bytes in ids)
                     {
                         var id = ChunkId.Read(bytes.Span);
@@ -156,31 +171,31 @@ internal sealed partial class HostSession
                         }
 
                         var location = reader.Locate(id);
-                        // The raw bytes are checked against the id (the device is sent them as
-                        // stored, or compressed on their own when stored in a group): a pooled
-                        // buffer of the chunk's size, given back once the message has its copy.
-                        var raw = ArrayPool<byte>.Shared.Rent(location.Entry.RawLength);
-                        ChunkData data;
-                        try
+                        batch.Add(location);
+                        // Sent without decompressing and hashing it here: the device verifies every
+                        // chunk against its id (ChunkMessage.Open), and the host doing it too was
+                        // the same work twice. When the device refuses one, NameDamageAsync
+                        // verifies here and names the pack.
+                        var (compression, stored) = await reader.ReadChunkForWireAsync(location, sendCodec, cancellationToken).ConfigureAwait(false);
+                        var data = new ChunkData
                         {
-                            var (compression, stored) = await reader.ReadChunkToSendAsync(location, raw.AsMemory(0, location.Entry.RawLength), sendCodec, cancellationToken).ConfigureAwait(false);
-                            data = new ChunkData
-                            {
-                                Id = bytes,
-                                Compression = compression == ChunkCompression.Zstd ? Compression.Zstd : Compression.None,
-                                RawLength = (uint)location.Entry.RawLength,
-                                Data = ByteString.CopyFrom(stored.Span),
-                            };
-                        }
-                        finally
-                        {
-                            ArrayPool<byte>.Shared.Return(raw);
-                        }
-
+                            Id = bytes,
+                            Compression = compression == ChunkCompression.Zstd ? Compression.Zstd : Compression.None,
+                            RawLength = (uint)location.Entry.RawLength,
+                            // Not copied: SendAsync serializes the message before it returns, and
+                            // the buffer is reused only by the next read.
+                            Data = UnsafeByteOperations.UnsafeWrap(stored),
+                        };
                         await _channel.SendAsync(new Envelope { ChunkData = data }, cancellationToken).ConfigureAwait(false);
                         sent++;
                         rawSent += location.Entry.RawLength;
                         _live.Progress(0, rawSent);
+                    }
+
+                    served.Enqueue(batch);
+                    if (served.Count > 2)
+                    {
+                        served.Dequeue();
                     }
 
                     break;
@@ -189,10 +204,39 @@ internal sealed partial class HostSession
                     HostLog.RestoreFinished(logger, Remote, _device.Value, done.Restored, done.Skipped, done.Failed, sent);
                     return;
                 case Envelope.BodyOneofCase.Goodbye:
-                    throw new LinkClosedException($"the device left in the middle of a restore: {message.Goodbye.Reason}");
+                    var reason = $"the device left in the middle of a restore: {WireText.Clean(message.Goodbye.Reason)}";
+                    await NameDamageAsync(reader, served, reason, cancellationToken).ConfigureAwait(false);
+                    throw new LinkClosedException(reason);
                 default:
                     throw new CradleProtocolException($"unexpected {message.BodyCase} during a restore");
             }
+        }
+    }
+
+    /// <summary>
+    /// A restore that ended early may have ended because the device found a chunk that does not
+    /// match its id: the host sends chunks unverified. The chunks it may have refused are
+    /// verified here, and a damaged one is logged naming its pack, so the operator learns of the
+    /// damage from the host too, not only the device's user from the device.
+    /// </summary>
+    private async Task NameDamageAsync(SnapshotReader reader, IEnumerable<List<ChunkLocation>> served, string reason, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkerOptions.AbsoluteMaxSize);
+        try
+        {
+            foreach (var location in served.SelectMany(b => b))
+            {
+                await reader.ReadChunkAsync(location, buffer.AsMemory(0, location.Entry.RawLength), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (StoreCorruptException e)
+        {
+            HostLog.RestoreFoundDamage(logger, Remote, _device.Value, reason, e.Message);
+            throw new LinkClosedException($"{reason}; the store is damaged: {e.Message}", e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

@@ -134,8 +134,63 @@ internal sealed class SnapshotReader : IDisposable
             : (location.Entry.Compression, _stored.AsMemory(0, location.Entry.StoredLength));
     }
 
+    /// <summary>
+    /// A chunk in the form it travels in to a device that verifies what it receives (a restore
+    /// over the wire: <c>ChunkMessage.Open</c> checks every chunk against its id): a chunk record's
+    /// stored bytes as they are, or a group member compressed on its own by <paramref name="sendCodec"/>.
+    /// The data is not decompressed or hashed here — that would be the receiver's work done twice —
+    /// but the record must be the one the catalog names: a chunk record's header (compression,
+    /// lengths and id) must match the catalog's entry, and a group's table must list the chunk, so
+    /// a damaged catalog never sends another chunk's bytes. Damage inside the data is found by the
+    /// receiver; <see cref="ReadChunkAsync"/> then names the pack. Valid until the next read.
+    /// </summary>
+    public async ValueTask<(ChunkCompression Compression, ReadOnlyMemory<byte> Data)> ReadChunkForWireAsync(ChunkLocation location, ChunkCodec sendCodec, CancellationToken cancellationToken)
+    {
+        var entry = location.Entry;
+        if (entry.Compression == ChunkCompression.ZstdGroup)
+        {
+            using var lease = await _store.Groups.GetAsync(location.PackName, entry.Offset, () => LoadGroupAsync(location, CancellationToken.None)).ConfigureAwait(false);
+            var range = lease.Group.Table.Find(entry.Id)
+                ?? throw new StoreCorruptException($"pack {location.PackName}: the group at offset {entry.Offset} does not list chunk {entry.Id} (damaged pack or catalog)");
+            var member = lease.Group.Raw.AsMemory(range);
+            if (member.Length != entry.RawLength)
+            {
+                throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} is {member.Length} bytes in the group at offset {entry.Offset}, the catalog says {entry.RawLength}");
+            }
+
+            // Compressed while the lease keeps the group's buffer from going back to the pool.
+            return sendCodec.Compress(member);
+        }
+
+        // The record with its header, in one read: the header must say what the catalog says.
+        var record = await ReadStoredAsync(location, PackFormat.RecordHeaderLength, cancellationToken).ConfigureAwait(false);
+        PackEntry header;
+        try
+        {
+            header = PackFormat.ReadRecordHeader(record.Span, entry.Offset);
+        }
+        catch (StoreFormatException e)
+        {
+            throw new StoreCorruptException($"pack {location.PackName}: chunk {entry.Id} at offset {entry.Offset}: {e.Message} (damaged pack or catalog)", e);
+        }
+
+        if (header.Id != entry.Id || header.Compression != entry.Compression || header.StoredLength != entry.StoredLength || header.RawLength != entry.RawLength)
+        {
+            throw new StoreCorruptException($"pack {location.PackName}: the record at offset {entry.Offset} is not chunk {entry.Id} as the catalog says (damaged pack or catalog)");
+        }
+
+        return (entry.Compression, record[PackFormat.RecordHeaderLength..]);
+    }
+
     /// <summary>A record's stored bytes (after its header; a group's whole record), read into the reader's buffer.</summary>
-    private async ValueTask<ReadOnlyMemory<byte>> ReadStoredAsync(ChunkLocation location, CancellationToken cancellationToken)
+    private ValueTask<ReadOnlyMemory<byte>> ReadStoredAsync(ChunkLocation location, CancellationToken cancellationToken) =>
+        ReadStoredAsync(location, 0, cancellationToken);
+
+    /// <summary>
+    /// A record's stored bytes and the <paramref name="before"/> bytes in front of them (0, or a
+    /// chunk record's header), read into the reader's buffer.
+    /// </summary>
+    private async ValueTask<ReadOnlyMemory<byte>> ReadStoredAsync(ChunkLocation location, int before, CancellationToken cancellationToken)
     {
         var entry = location.Entry;
         if (entry.StoredLength < 0 || entry.StoredLength > PackFormat.MaxRecordLength)
@@ -143,14 +198,15 @@ internal sealed class SnapshotReader : IDisposable
             throw new StoreCorruptException($"pack {location.PackName}: the catalog gives chunk {entry.Id} {entry.StoredLength} stored bytes, beyond any record (damaged catalog)");
         }
 
-        if (_stored.Length < entry.StoredLength)
+        var length = before + entry.StoredLength;
+        if (_stored.Length < length)
         {
-            _stored = new byte[Math.Max(entry.StoredLength, 256 * 1024)];
+            _stored = new byte[Math.Max(length, 256 * 1024)];
         }
 
-        var stored = _stored.AsMemory(0, entry.StoredLength);
+        var stored = _stored.AsMemory(0, length);
         var pack = await OpenPackAsync(location.PackName, cancellationToken).ConfigureAwait(false);
-        var read = await pack.ReadAsync(stored, entry.DataOffset, cancellationToken).ConfigureAwait(false);
+        var read = await pack.ReadAsync(stored, entry.DataOffset - before, cancellationToken).ConfigureAwait(false);
         if (read != stored.Length)
         {
             throw new StoreCorruptException($"pack {location.PackName} is truncated: chunk {entry.Id} at offset {entry.Offset} is cut short");

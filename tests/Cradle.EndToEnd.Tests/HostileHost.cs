@@ -41,6 +41,9 @@ public sealed class HostileHost : IAsyncDisposable
     /// <summary>The device's report at the end of a restore, once it came.</summary>
     public RestoreDone? Done { get; private set; }
 
+    /// <summary>Why the device left in the middle of a restore (its <c>Goodbye</c>), if it did.</summary>
+    public string? Left { get; private set; }
+
     /// <summary>Every message the device sent, in order (the test checks what it did not send).</summary>
     public List<Envelope> Received { get; } = [];
 
@@ -111,6 +114,13 @@ public sealed class HostileHost : IAsyncDisposable
             if (message.BodyCase == Envelope.BodyOneofCase.RestoreDone)
             {
                 Done = message.RestoreDone;
+                return;
+            }
+
+            if (message.BodyCase == Envelope.BodyOneofCase.Goodbye)
+            {
+                // The device stopped the restore (a chunk it refused) and said why.
+                Left = message.Goodbye.Reason;
                 return;
             }
 

@@ -39,6 +39,10 @@ public sealed class HostileHostTests : IDisposable
         Assert.Contains("does not match its hash", result.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(device.DataFolder, "forged.txt")));
         Assert.Empty(Directory.EnumerateFiles(device.DataFolder, ".cradle-restore-*"));
+        // The device tells the host why it stopped (the host then checks its store and names the pack).
+        await evil.FinishedAsync();
+        Assert.Contains("restore stopped: chunk", evil.Left, StringComparison.Ordinal);
+        Assert.Contains("does not match its hash", evil.Left, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -170,6 +170,48 @@ public sealed class RoundTripTests : IDisposable
         TreeAssert.Identical(data, Path.Combine(target, Path.GetFileName(data)));
     }
 
+    [Fact]
+    public async Task A_damaged_pack_record_stops_a_restore_over_the_wire_no_wrong_file_and_the_host_names_the_pack()
+    {
+        // The host sends chunks to a device as its packs hold them, unverified: the device checks
+        // each one against its id, and the host, told the restore stopped, names the damaged pack.
+        await using var host = await RunningHost.StartAsync(_folder.Path, "depot");
+        var device = new TestDevice(_folder.Path, "wire-damage");
+        var data = device.DataFolder;
+        Directory.CreateDirectory(data);
+        var big = TestData.Bytes(11, 3_000_000);
+        File.WriteAllBytes(Path.Combine(data, "big.bin"), big);
+        Assert.Equal(0, (await device.InitAsync("WIRE-1")).ExitCode);
+        var backup = await device.BackUpOnceAsync(host);
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+
+        // The only pack's first record is big.bin's first chunk (random bytes: stored raw).
+        // Flip a byte in the middle of its data.
+        var pack = Directory.EnumerateFiles(Path.Combine(host.Data, "packs"), "*.pack", SearchOption.AllDirectories)
+            .OrderByDescending(f => new FileInfo(f).Length).First();
+        using (var stream = File.Open(pack, FileMode.Open, FileAccess.ReadWrite))
+        {
+            var header = new byte[41];
+            stream.Position = 28;
+            stream.ReadExactly(header);
+            var stored = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(1));
+            stream.Position = 28 + 41 + (stored / 2);
+            var b = stream.ReadByte();
+            stream.Position--;
+            stream.WriteByte((byte)(b ^ 0x01));
+        }
+
+        File.Delete(Path.Combine(data, "big.bin"));
+        var restore = await device.RunAsync("restore", "--host", host.Address);
+        Assert.True(restore.ExitCode == 1, restore.ToString());
+        Assert.Contains("does not match its hash", restore.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(data, "big.bin")), "a file restored from a damaged chunk");
+        Assert.Empty(Directory.EnumerateFiles(data, ".cradle-restore-*"));
+
+        var name = Path.GetRelativePath(Path.Combine(host.Data, "packs"), pack);
+        Assert.True(await host.Process.WaitForOutputAsync($"the store is damaged: pack {name}: chunk", TimeSpan.FromSeconds(10)), host.Process.Stderr);
+    }
+
     public void Dispose() => _folder.Dispose();
 }
 
