@@ -82,7 +82,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
 
         // The link below knows what the message layer cannot: a serial line whose frames are
         // acknowledged though a noisy line holds a message back; a TCP peer that takes no bytes.
-        var channel = new MessageChannel(tls.Stream, ChannelOf(options), wire);
+        var channel = new MessageChannel(tls.Stream, options.Channel, wire);
         var session = new DeviceSession(state, options, observer, channel, wire, identity, route.Kind);
         try
         {
@@ -95,15 +95,6 @@ public sealed partial class DeviceSession : IAsyncDisposable
             throw;
         }
     }
-
-    /// <summary>
-    /// The channel's timing as configured, with frame buffers of the session's own unless the
-    /// caller chose a pool: at most two arrays of up to 512 KiB kept between frames (a chunk's
-    /// frame is 256 KiB and a little), instead of the shared pool's array per thread that ever
-    /// sent one (docs/BENCHMARKS.md, "The device agent on its own").
-    /// </summary>
-    internal static ChannelOptions ChannelOf(DeviceOptions options) =>
-        options.Channel.FramePool is null ? options.Channel with { FramePool = new BoundedArrayPool(2, 512 * 1024) } : options.Channel;
 
     /// <summary>
     /// What the peer said, in words, when its first bytes are not a TLS record (handshake 0x16 or

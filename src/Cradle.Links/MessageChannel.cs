@@ -20,7 +20,6 @@ public sealed class MessageChannel : IAsyncDisposable
 
     private readonly Stream _stream;
     private readonly ChannelOptions _options;
-    private readonly ArrayPool<byte> _pool;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
     private readonly byte[] _header = new byte[FrameCodec.HeaderLength];
@@ -37,7 +36,6 @@ public sealed class MessageChannel : IAsyncDisposable
         _stream = stream;
         _liveness = liveness;
         _options = options ?? new ChannelOptions();
-        _pool = _options.FramePool ?? ArrayPool<byte>.Shared;
         _lastSendTicks = _options.Time.GetTimestamp();
         _keepalive = _options.KeepaliveInterval > TimeSpan.Zero ? KeepaliveLoopAsync(_closing.Token) : Task.CompletedTask;
     }
@@ -55,7 +53,7 @@ public sealed class MessageChannel : IAsyncDisposable
             throw new ArgumentException($"message of {size} bytes exceeds the frame limit", nameof(message));
         }
 
-        var buffer = _pool.Rent(FrameCodec.HeaderLength + size);
+        var buffer = ArrayPool<byte>.Shared.Rent(FrameCodec.HeaderLength + size);
         try
         {
             FrameCodec.WriteHeader(buffer, size);
@@ -86,7 +84,7 @@ public sealed class MessageChannel : IAsyncDisposable
         }
         finally
         {
-            _pool.Return(buffer);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -154,7 +152,7 @@ public sealed class MessageChannel : IAsyncDisposable
         {
             await ReadExactlyAsync(_header, idle.Token).ConfigureAwait(false);
             var length = FrameCodec.ReadHeader(_header);
-            var buffer = _pool.Rent(Math.Clamp(length, 1, FirstReadLength));
+            var buffer = ArrayPool<byte>.Shared.Rent(Math.Clamp(length, 1, FirstReadLength));
             try
             {
                 // The buffer doubles as the payload arrives, so it never exceeds the bytes received by
@@ -165,9 +163,9 @@ public sealed class MessageChannel : IAsyncDisposable
                 {
                     if (filled == buffer.Length)
                     {
-                        var bigger = _pool.Rent(Math.Min(length, buffer.Length * 2));
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(length, buffer.Length * 2));
                         buffer.AsSpan(0, filled).CopyTo(bigger);
-                        _pool.Return(buffer);
+                        ArrayPool<byte>.Shared.Return(buffer);
                         buffer = bigger;
                     }
 
@@ -187,7 +185,7 @@ public sealed class MessageChannel : IAsyncDisposable
             }
             finally
             {
-                _pool.Return(buffer);
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
         catch (OperationCanceledException) when (watch.Expired.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -363,12 +361,4 @@ public sealed record ChannelOptions
     }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
-
-    /// <summary>
-    /// Where the channel rents its frame buffers (one per send, one per receive); null: the
-    /// process's shared pool, right for a host serving many sessions. A device gives its
-    /// channel a <see cref="BoundedArrayPool"/> of its own, so that what the buffers hold
-    /// between frames is bounded however many threads send (<c>DeviceSession</c>).
-    /// </summary>
-    public ArrayPool<byte>? FramePool { get; init; }
 }
