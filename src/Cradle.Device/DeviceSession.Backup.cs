@@ -63,7 +63,8 @@ public sealed partial class DeviceSession
         {
             // What the upload cost in managed memory: where a handheld's peak comes from (docs/BENCHMARKS.md).
             var gc = GC.GetGCMemoryInfo();
-            DeviceEngineLog.BackupMemory(_options.Logger, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), gc.HeapSizeBytes, gc.FragmentedBytes, gc.TotalCommittedBytes, gc.GenerationInfo[0].SizeBeforeBytes, gc.GenerationInfo[0].SizeAfterBytes, gc.GenerationInfo[3].SizeBeforeBytes, gc.GenerationInfo[3].SizeAfterBytes);
+            var budget = GC.GetConfigurationVariables().TryGetValue("GCGen0MaxBudget", out var set) && set is long cap ? cap : 0;
+            DeviceEngineLog.BackupMemory(_options.Logger, budget, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), gc.HeapSizeBytes, gc.FragmentedBytes, gc.TotalCommittedBytes, gc.GenerationInfo[0].SizeBeforeBytes, gc.GenerationInfo[0].SizeAfterBytes, gc.GenerationInfo[3].SizeBeforeBytes, gc.GenerationInfo[3].SizeAfterBytes);
         }
 
         var end = new BackupEnd { Files = (ulong)upload.Files, Bytes = (ulong)upload.Bytes, Problems = (ulong)upload.ProblemsSent };
