@@ -88,7 +88,7 @@ public sealed class DeviceAgentTests : IDisposable
     }
 
     [DeviceAgentFact]
-    public async Task The_agent_collects_generation_0_after_a_MiB_of_allocations_at_most()
+    public async Task The_agent_collects_generation_0_after_a_MiB_and_gives_a_backups_buffers_back_after_it()
     {
         // Baked into the executable (Cradle.DeviceAgent.csproj, --runtimeopt:GCGen0MaxBudget): the
         // workstation GC's own budget let ~7.5 MiB of short-lived objects pile up in a backup.
@@ -106,7 +106,14 @@ public sealed class DeviceAgentTests : IDisposable
         var backup = await CradleProcess.RunCommandAsync(agent, "connect", "--host", host.Address, "--once", "--verbose", "--log-file", log, "--state", state);
 
         Assert.True(backup.ExitCode == 0, backup.ToString());
-        Assert.Matches(@"\[2118\] .*generation 0's budget at most 1048576 bytes", await File.ReadAllTextAsync(log));
+        var lines = await File.ReadAllTextAsync(log);
+        Assert.Matches(@"\[2118\] .*generation 0's budget at most 1048576 bytes", lines);
+
+        // After the backup its buffers (two 2 MiB batches among them) are given back at once,
+        // not left resident for as long as the agent sits idle on the link.
+        var after = Regex.Match(lines, @"\[2119\] .*the managed heap (\d+) → (\d+) bytes");
+        Assert.True(after.Success, lines);
+        Assert.True(long.Parse(after.Groups[2].Value) * 2 < long.Parse(after.Groups[1].Value), after.Value);
     }
 
     public void Dispose() => _folder.Dispose();
