@@ -63,4 +63,10 @@ internal static partial class DeviceEngineLog
 
     [LoggerMessage(2117, LogLevel.Information, "disconnected from {Host}: {Reason}")]
     public static partial void Disconnected(ILogger logger, string host, string reason);
+
+    [LoggerMessage(2118, LogLevel.Debug, "backup memory (generation 0's budget at most {Gen0MaxBudget} bytes, 0: the GC's own): {AllocatedBytes} bytes allocated by the agent so far, {Collections0}/{Collections1}/{Collections2} collections of generations 0/1/2; the last: heap {HeapBytes} bytes, {FragmentedBytes} fragmented, {CommittedBytes} committed, generation 0 {Gen0BeforeBytes} before it and {Gen0AfterBytes} after, large objects {LargeBeforeBytes} before and {LargeAfterBytes} after")]
+    public static partial void BackupMemory(ILogger logger, long gen0MaxBudget, long allocatedBytes, int collections0, int collections1, int collections2, long heapBytes, long fragmentedBytes, long committedBytes, long gen0BeforeBytes, long gen0AfterBytes, long largeBeforeBytes, long largeAfterBytes);
+
+    [LoggerMessage(2119, LogLevel.Debug, "after the backup: the managed heap {BeforeBytes} → {AfterBytes} bytes, {CommittedBytes} committed")]
+    public static partial void GaveBackMemory(ILogger logger, long beforeBytes, long afterBytes, long committedBytes);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Cradle.Content;
 using Cradle.Protocol.Messages;
 using Cradle.Protocol;
@@ -58,6 +59,13 @@ public sealed partial class DeviceSession
         await _channel.SendAsync(new Envelope { BackupBegin = new BackupBegin { StartedUnixMs = _options.Time.GetUtcNow().ToUnixTimeMilliseconds(), Files = (ulong)scan.Files, Bytes = (ulong)scan.Bytes } }, cancellationToken).ConfigureAwait(false);
         var upload = new Upload(this, cache, nextCache, scan, wireAtStart);
         await upload.RunAsync(cancellationToken).ConfigureAwait(false);
+        if (_options.Logger.IsEnabled(LogLevel.Debug))
+        {
+            // What the upload cost in managed memory: where a handheld's peak comes from (docs/BENCHMARKS.md).
+            var gc = GC.GetGCMemoryInfo();
+            var budget = GC.GetConfigurationVariables().TryGetValue("GCGen0MaxBudget", out var set) && set is long cap ? cap : 0;
+            DeviceEngineLog.BackupMemory(_options.Logger, budget, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), gc.HeapSizeBytes, gc.FragmentedBytes, gc.TotalCommittedBytes, gc.GenerationInfo[0].SizeBeforeBytes, gc.GenerationInfo[0].SizeAfterBytes, gc.GenerationInfo[3].SizeBeforeBytes, gc.GenerationInfo[3].SizeAfterBytes);
+        }
 
         var end = new BackupEnd { Files = (ulong)upload.Files, Bytes = (ulong)upload.Bytes, Problems = (ulong)upload.ProblemsSent };
         if (_version >= ProtocolVersion.Problems)

@@ -88,6 +88,35 @@ public sealed class DeviceAgentTests : IDisposable
         Assert.Equal(allInOne.Stdout, mine.Stdout);
     }
 
+    [DeviceAgentFact]
+    public async Task The_agent_collects_generation_0_after_a_MiB_and_gives_a_backups_buffers_back_after_it()
+    {
+        // Baked into the executable (Cradle.DeviceAgent.csproj, --runtimeopt:GCGen0MaxBudget): the
+        // workstation GC's own budget let ~7.5 MiB of short-lived objects pile up in a backup.
+        // The GC's settings as it read them, in the backup's debug line (event 2118).
+        string[] agent = [DeviceAgent.Executable!];
+        await using var host = await RunningHost.StartAsync(_folder.Path, "budget");
+        var state = Path.Combine(_folder.Path, "state");
+        var data = Path.Combine(_folder.Path, "data");
+        Directory.CreateDirectory(data);
+        await File.WriteAllBytesAsync(Path.Combine(data, "scans.dat"), TestData.Bytes(21, 3 * 1024 * 1024));
+        var log = Path.Combine(_folder.Path, "agent.log");
+        var init = await CradleProcess.RunCommandAsync(agent, "init", "--name", "BUDGET-1", "--folder", data, "--state", state);
+        Assert.True(init.ExitCode == 0, init.ToString());
+
+        var backup = await CradleProcess.RunCommandAsync(agent, "connect", "--host", host.Address, "--once", "--verbose", "--log-file", log, "--state", state);
+
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        var lines = await File.ReadAllTextAsync(log);
+        Assert.Matches(@"\[2118\] .*generation 0's budget at most 1048576 bytes", lines);
+
+        // After the backup its buffers (two 2 MiB batches among them) are given back at once,
+        // not left resident for as long as the agent sits idle on the link.
+        var after = Regex.Match(lines, @"\[2119\] .*the managed heap (\d+) → (\d+) bytes");
+        Assert.True(after.Success, lines);
+        Assert.True(long.Parse(after.Groups[2].Value) * 2 < long.Parse(after.Groups[1].Value), after.Value);
+    }
+
     public void Dispose() => _folder.Dispose();
 }
 
