@@ -132,26 +132,31 @@ internal sealed partial class HostSession
 
     private async Task SendChunksAsync(SnapshotReader reader, HashSet<ChunkId> allowed, CancellationToken cancellationToken)
     {
+        // The chunks of the last three requests served, the one being sent included: the device
+        // checks chunks in order and asks for the next batch only once it has taken all but one
+        // batch, so a chunk it refused is among these (ChunkMessage.Open; DeviceSession's
+        // ChunkFetcher). The device may leave while a batch is still going out: the link then
+        // drops under a send as well as under a receive.
+        var served = new Queue<List<ChunkLocation>>();
+        try
+        {
+            await ServeChunksAsync(reader, allowed, served, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LinkClosedException e)
+        {
+            await NameDamageAsync(reader, served, e.Message, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task ServeChunksAsync(SnapshotReader reader, HashSet<ChunkId> allowed, Queue<List<ChunkLocation>> served, CancellationToken cancellationToken)
+    {
         using var sendCodec = new ChunkCodec(link == "serial" ? ChunkCodec.DefaultLevel : NetworkSendLevel);
         long sent = 0;
         long rawSent = 0;
-        // The chunks of the last two requests served: the device checks chunks in order and asks
-        // for the next batch only once it has taken all but one batch, so a chunk it refused is
-        // among these (ChunkMessage.Open; DeviceSession's ChunkFetcher).
-        var served = new Queue<List<ChunkLocation>>();
         while (true)
         {
-            Envelope message;
-            try
-            {
-                message = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (LinkClosedException e)
-            {
-                await NameDamageAsync(reader, served, e.Message, cancellationToken).ConfigureAwait(false);
-                throw;
-            }
-
+            var message = await _channel!.ReceiveAsync(cancellationToken).ConfigureAwait(false);
             switch (message.BodyCase)
             {
                 case Envelope.BodyOneofCase.ChunkRequest:
@@ -162,6 +167,12 @@ internal sealed partial class HostSession
                     }
 
                     var batch = new List<ChunkLocation>(ids.Count);
+                    served.Enqueue(batch);
+                    if (served.Count > 3)
+                    {
+                        served.Dequeue();
+                    }
+
                     foreach (var bytes in ids)
                     {
                         var id = ChunkId.Read(bytes.Span);
@@ -192,21 +203,13 @@ internal sealed partial class HostSession
                         _live.Progress(0, rawSent);
                     }
 
-                    served.Enqueue(batch);
-                    if (served.Count > 2)
-                    {
-                        served.Dequeue();
-                    }
-
                     break;
                 case Envelope.BodyOneofCase.RestoreDone:
                     var done = message.RestoreDone;
                     HostLog.RestoreFinished(logger, Remote, _device.Value, done.Restored, done.Skipped, done.Failed, sent);
                     return;
                 case Envelope.BodyOneofCase.Goodbye:
-                    var reason = $"the device left in the middle of a restore: {WireText.Clean(message.Goodbye.Reason)}";
-                    await NameDamageAsync(reader, served, reason, cancellationToken).ConfigureAwait(false);
-                    throw new LinkClosedException(reason);
+                    throw new LinkClosedException($"the device left in the middle of a restore: {WireText.Clean(message.Goodbye.Reason)}");
                 default:
                     throw new CradleProtocolException($"unexpected {message.BodyCase} during a restore");
             }
